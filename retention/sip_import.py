@@ -199,6 +199,8 @@ class ImportReport:
     validation: ValidationResult
     documents: tuple[SignedDocument, ...] = ()
     """Every PDF of the package with its verification (none of them failed)."""
+    digests: tuple[tuple[str, str], ...] = ()
+    """Every listed file's path in the package and SHA-256, as checked."""
 
 
 def safe_extract(
@@ -615,10 +617,16 @@ def check_checksums(root: Path) -> int:
     and size, and there is no file that no METS names (nothing arrives unchecked: an unlisted
     file, or a whole representation the METS do not point to, which only the validator would
     read). Returns how many files were checked."""
+    return len(checked_digests(root))
+
+
+def checked_digests(root: Path) -> dict[str, str]:
+    """:func:`check_checksums`'s checks, returning each listed file's SHA-256 (as checked) by
+    its path in the package, ``/``-separated (the package METS itself has none)."""
     top = (root / "METS.xml").resolve()
     seen = {top: ""}
     files = package_files(root)  # first: a link or a FIFO the METS name is refused as such
-    checked = _check_refs(root, root / "METS.xml", seen)
+    _check_refs(root, root / "METS.xml", seen)
     for path in files:
         if path.resolve() not in seen:
             name = path.relative_to(root).as_posix()
@@ -630,7 +638,8 @@ def check_checksums(root: Path) -> int:
     for path in files:
         if path.suffix.casefold() == ".xml":
             _check_premis(root, path, seen)
-    return checked
+    base = root.resolve()
+    return {path.relative_to(base).as_posix(): digest for path, digest in seen.items() if digest}
 
 
 _SHA256_NAMES = frozenset({"SHA-256", "SHA256"})
@@ -781,7 +790,7 @@ def check_package(archive: Path, *, checks: PackageChecks | None = None) -> Impo
         root = safe_extract(archive, temp)
         check_xml_files(root)
         mets = _mets(root / "METS.xml")
-        files = check_checksums(root)
+        digests = checked_digests(root)
         if checks.clock is not None:
             check_dates(root, checks.clock())
         verdict = validate_with_eark(root)
@@ -791,7 +800,9 @@ def check_package(archive: Path, *, checks: PackageChecks | None = None) -> Impo
             )
         documents = check_signatures(root, checks.verify)
         size = sum(p.stat().st_size for p in package_files(root))
-        return ImportReport(mets.get("OBJID", ""), files, size, verdict, documents)
+        return ImportReport(
+            mets.get("OBJID", ""), len(digests), size, verdict, documents, tuple(sorted(digests.items()))
+        )
 
 
 def verdicts_said(verdicts: dict[str, int]) -> str:
@@ -805,18 +816,37 @@ def verdicts_said(verdicts: dict[str, int]) -> str:
         " xong): xem “documents” trong kết quả kiểm tra."
     )
 def import_package(
-    repo: Repository, archive: Path, *, actor: Actor, checks: PackageChecks | None = None
+    repo: Repository,
+    archive: Path,
+    *,
+    actor: Actor,
+    checks: PackageChecks | None = None,
+    resend: bool = False,
 ) -> dict[str, Any]:
-    """Check an arriving package (lưu trữ viên); the verdict is audited either way. The answer
-    lists every PDF's signature verdict as ingest records it on a document
-    (:func:`ingest.pipeline.signature_fields`); the audit event counts them by verdict."""
+    """Check an arriving package (lưu trữ viên) and record it as accepted
+    (:mod:`retention.sip_replay`: a package accepted before is refused, ``SIP_REPLAYED``, and a
+    changed re-send of one is taken only when the archivist says it is one, ``resend``); the
+    verdict is audited either way. The answer lists every PDF's signature verdict as ingest
+    records it on a document (:func:`ingest.pipeline.signature_fields`); the audit event counts
+    them by verdict."""
     from ingest.pipeline import signature_fields
+    from retention.sip_replay import PackageImports
 
     repo.authorize(actor, Action.TRANSFER)
     try:
         report = check_package(archive, checks=checks or PackageChecks.offline(repo.clock))
+        accepted = PackageImports(repo.store).accept(
+            report.object_id,
+            dict(report.digests),
+            package=archive.name,
+            by=actor.user,
+            at=repo.clock(),
+            resend=resend,
+        )
     except SipError as exc:
         named = {"file": exc.details["file"]} if exc.code == "SIP_SIGNATURE_INVALID" else {}
+        if exc.code in REPLAY_CODES:
+            named = {"earlier_import": exc.details.get("earlier_import")}
         repo.audit.append(
             actor.user,
             "transfer:import-rejected",
@@ -835,6 +865,9 @@ def import_package(
         "validator": report.validation.validator,
         "warnings": report.validation.warnings,
         "signature_verdicts": verdicts,
+        "import_id": accepted["import_id"],
+        "package_version": accepted["version"],
+        "replaces": accepted["replaces"],
     }
     repo.audit.append(
         actor.user,
@@ -843,4 +876,8 @@ def import_package(
         details={"package": archive.name, **result},
     )
     documents = [{"file": d.file, **signature_fields(d.verification)} for d in report.documents]
-    return {**result, "documents": documents}
+    return {**result, "changes": accepted["changes"], "documents": documents}
+
+
+REPLAY_CODES = frozenset({"SIP_REPLAYED", "SIP_RESENT"})
+"""Refusals of a package accepted before (:mod:`retention.sip_replay`)."""

@@ -115,13 +115,14 @@ class Kho:
 
         return [path for prefix in (WORK_PREFIX, UPLOAD_PREFIX) for path in sweep(self.work_root, prefix)]
 
-    def import_package(self, archive: Path, *, actor: Actor) -> dict[str, Any]:
-        """Check an arriving package (:func:`retention.sip_import.import_package`), for the
-        API, the pages and the CLI alike."""
+    def import_package(self, archive: Path, *, actor: Actor, resend: bool = False) -> dict[str, Any]:
+        """Check an arriving package and record it as accepted
+        (:func:`retention.sip_import.import_package`; ``resend``: the archivist takes a changed
+        re-send of a package accepted before), for the API, the pages and the CLI alike."""
         from retention.sip_import import import_package
 
         self.sweep_work_root()
-        return import_package(self.repo, archive, actor=actor, checks=self.sip_checks)
+        return import_package(self.repo, archive, actor=actor, checks=self.sip_checks, resend=resend)
 
     @property
     def receive(self) -> ReceiveService:
