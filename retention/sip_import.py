@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import stat
 import tempfile
+import time
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
@@ -61,6 +63,8 @@ MAX_FILE_BYTES = 512 * 1024**2
 MAX_ENTRIES = 20_000
 MAX_RATIO = 200
 """Uncompressed / compressed: above this an entry is treated as a zip bomb."""
+VALIDATOR_TIMEOUT = 300.0
+"""Seconds the E-ARK validator may take on one package (within the package's own limit)."""
 MAX_XML_BYTES = 32 * 1024**2
 MAX_XML_ELEMENTS = 250_000
 """Per XML file (METS, EAD, PREMIS, schemas). A parsed element costs ~600 bytes in Kho and more
@@ -158,6 +162,38 @@ def check_manifest(mets: ET.Element, name: str) -> None:
                     )
 
 
+DEFAULT_TIME_LIMIT = 3600.0
+"""``KHO_SIP_TIME_LIMIT``'s default, in seconds."""
+DEFAULT_MAX_PDF_BYTES = 50 * 1024**2
+"""``KHO_MAX_FILE_MB``'s default, in bytes."""
+
+
+class Deadline:
+    """The end of one package's check (:attr:`PackageChecks.time_limit`), read on a monotonic
+    clock between its steps and before each PDF (a PDF's own verification is bounded by
+    ``KHO_SIGNATURE_TIMEOUT``, so the check ends at most one PDF's limit after this)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.end = clock() + seconds
+
+    def left(self) -> float:
+        return self.end - self.clock()
+
+    def check(self, step: str) -> None:
+        """Refuse the package (``SIP_TIME_LIMIT``) if its time is over, naming the ``step``."""
+        if self.left() <= 0:
+            raise SipError(
+                f"Kiểm tra gói tin vượt quá thời gian cho phép ({self.seconds:g} giây, KHO_SIP_TIME_LIMIT)"
+                f" ở bước {step}: gói tin không được tiếp nhận, Kho không ghi gì về gói tin này. Hãy đề nghị"
+                " cơ quan gửi chia nhỏ gói tin, hoặc quản trị tăng giới hạn, rồi kiểm tra lại từ đầu.",
+                code="SIP_TIME_LIMIT",
+                limit=self.seconds,
+                step=step,
+            )
+
+
 @dataclass(frozen=True)
 class PackageChecks:
     """What an import checks a package with beyond the package itself, wired from the settings
@@ -171,6 +207,14 @@ class PackageChecks:
     clock: Callable[[], datetime] | None = None
     """The installation's clock, which the package's dates may not be later than
     (:func:`check_dates`); None: dates are not judged (a package checked alone)."""
+    time_limit: float = DEFAULT_TIME_LIMIT
+    """Seconds the whole check may take (``KHO_SIP_TIME_LIMIT``): each PDF alone is bounded by
+    ``KHO_SIGNATURE_TIMEOUT``, and 500 PDFs of 119 s each held an import for 16 hours."""
+    max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES
+    """The largest PDF whose signatures are verified (``KHO_MAX_FILE_MB``, the largest original
+    Kho takes): a PDF is read whole to be verified, and a package's files may be of
+    :data:`MAX_FILE_BYTES`. A larger PDF refuses the package (``SIP_TOO_LARGE``): an
+    unverified signature is never let through."""
 
     @classmethod
     def offline(cls, clock: Callable[[], datetime] | None = None) -> PackageChecks:
@@ -753,11 +797,19 @@ PDF_MAGIC_WITHIN = 1024
 verifier): the name's extension is the sender's to choose."""
 
 
-def check_signatures(root: Path, verify: Callable[[bytes], PdfVerification]) -> tuple[SignedDocument, ...]:
+def check_signatures(
+    root: Path,
+    verify: Callable[[bytes], PdfVerification],
+    *,
+    deadline: Deadline | None = None,
+    max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
+) -> tuple[SignedDocument, ...]:
     """Verify every PDF of the package with ``verify`` (the verification ingest gives every
     document); a PDF whose signature fails (``TOTAL-FAILED``: changed after signing, a broken
     signature) refuses the package with ``SIP_SIGNATURE_INVALID`` naming it. Any other verdict
-    (not trusted, indeterminate, unsigned) is returned, for the report, as ingest records it."""
+    (not trusted, indeterminate, unsigned) is returned, for the report, as ingest records it.
+    A PDF larger than ``max_pdf_bytes`` is refused before it is read (``SIP_TOO_LARGE``), and
+    the ``deadline`` is checked before each PDF."""
     from ingest.signatures import Indication
 
     documents = []
@@ -765,7 +817,20 @@ def check_signatures(root: Path, verify: Callable[[bytes], PdfVerification]) -> 
         with path.open("rb") as fh:
             if PDF_MAGIC not in fh.read(PDF_MAGIC_WITHIN):
                 continue
+            size = os.fstat(fh.fileno()).st_size
         name = path.relative_to(root).as_posix()
+        if size > max_pdf_bytes:
+            raise SipError(
+                f"Tệp PDF “{name[:200]}” trong gói tin lớn {size // 1024**2} MB, quá giới hạn một văn bản của"
+                f" Kho ({max_pdf_bytes // 1024**2} MB): Kho không kiểm tra được chữ ký số của tệp nên không"
+                " nhận gói tin này.",
+                code="SIP_TOO_LARGE",
+                file=name[:200],
+                bytes=size,
+                limit=max_pdf_bytes,
+            )
+        if deadline is not None:
+            deadline.check(f"kiểm tra chữ ký số (trước tệp “{name[:80]}”)")
         verification = verify(path.read_bytes())
         verdict = verification.verdict
         if verdict.indication is Indication.TOTAL_FAILED:
@@ -785,20 +850,31 @@ def check_package(archive: Path, *, checks: PackageChecks | None = None) -> Impo
     raises ``SIP_*`` codes. Unpacked in a working folder of :mod:`kho.scratch` (``checks``'s
     ``work_root``), which a killed import leaves to the next to sweep."""
     checks = checks or PackageChecks.offline()
+    deadline = Deadline(checks.time_limit)
     work_root = checks.work_root or Path(tempfile.gettempdir())
     with working_folder(work_root, WORK_PREFIX) as temp:
         root = safe_extract(archive, temp)
+        deadline.check("giải nén")
         check_xml_files(root)
         mets = _mets(root / "METS.xml")
         digests = checked_digests(root)
+        deadline.check("kiểm tra mã băm")
         if checks.clock is not None:
             check_dates(root, checks.clock())
-        verdict = validate_with_eark(root)
+        try:
+            verdict = validate_with_eark(root, timeout=max(1.0, min(VALIDATOR_TIMEOUT, deadline.left())))
+        except SipError as exc:
+            if exc.code == "VALIDATOR_FAILED":
+                deadline.check("kiểm tra E-ARK")  # killed at the package's limit: that is the answer
+            raise
         if not verdict.valid:
             raise SipError(
                 "Gói tin không đạt kiểm tra E-ARK.", code="SIP_INVALID", errors=list(verdict.errors)[:20]
             )
-        documents = check_signatures(root, checks.verify)
+        deadline.check("kiểm tra E-ARK")
+        documents = check_signatures(
+            root, checks.verify, deadline=deadline, max_pdf_bytes=checks.max_pdf_bytes
+        )
         size = sum(p.stat().st_size for p in package_files(root))
         return ImportReport(
             mets.get("OBJID", ""), len(digests), size, verdict, documents, tuple(sorted(digests.items()))

@@ -93,11 +93,18 @@ class Kho:
     def sip_checks(self) -> PackageChecks:
         """What an imported package is checked with: this installation's signature
         verification (the pipeline's), its own working folder, ``<data>/tmp``, where a killed
-        import's files are swept by the next (:mod:`kho.scratch`), and its clock (the package's
-        dates)."""
+        import's files are swept by the next (:mod:`kho.scratch`), its clock (the package's
+        dates), its time limit for one package and its largest original (the largest PDF
+        verified)."""
         from retention.sip_import import PackageChecks
 
-        return PackageChecks(verify=self.pipeline.verify, work_root=self.work_root, clock=self.repo.clock)
+        return PackageChecks(
+            verify=self.pipeline.verify,
+            work_root=self.work_root,
+            clock=self.repo.clock,
+            time_limit=self.settings.sip_time_limit,
+            max_pdf_bytes=self.settings.max_file_bytes,
+        )
 
     @property
     def work_root(self) -> Path:
