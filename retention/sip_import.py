@@ -71,6 +71,10 @@ MAX_XML_ELEMENTS = 250_000
 in the validator: a 45 MB METS of empty elements took 2 GB in each before these limits. A real
 METS needs about four elements per file, and a package holds at most MAX_ENTRIES files."""
 XML_SUFFIXES = (".xml", ".xsd")
+XINCLUDE_NAMESPACES = ("{http://www.w3.org/2001/XInclude}", "{http://www.w3.org/2003/XInclude}")
+"""An element of these asks the reader to insert another resource (``file:///etc/passwd``, a
+URL) where it stands: a tool of the archive that processes XInclude reads its own files or
+fetches for the sender (rv27). No METS, EAD or PREMIS needs one."""
 WORK_PREFIX = "kho-sip-"
 """The working folders of imports (:mod:`kho.scratch`): a killed import's is swept by the next."""
 UPLOAD_PREFIX = "kho-upload-"
@@ -419,8 +423,10 @@ def _check_name_end(parts: tuple[str, ...]) -> None:
 
 def _one_file_key(parts: tuple[str, ...]) -> str:
     """What a path of ``parts`` is called where names that differ in case, or in the dots and
-    spaces that end them, are one file (Windows, the archive's share)."""
-    return "/".join(part.rstrip(" .") for part in parts).casefold()
+    spaces that end them, are one file (Windows, the archive's share). Upper case first: Windows
+    compares names by their upper case, where ``ı`` (dotless i) is ``I`` like ``i``, and
+    ``casefold`` alone keeps ``ı`` apart from ``i`` (rv27)."""
+    return "/".join(part.rstrip(" .") for part in parts).upper().casefold()
 
 
 def _too_many() -> SipError:
@@ -523,6 +529,13 @@ def check_xml_files(root: Path) -> int:
         elements = 0
         try:
             for _event, element in SafeET.iterparse(path, events=("end",), forbid_dtd=True):
+                if str(element.tag).startswith(XINCLUDE_NAMESPACES):
+                    raise SipError(
+                        f"Tệp XML “{name}” có chỉ thị XInclude (nhúng tệp khác vào khi đọc, kể cả tệp của"
+                        " máy đọc gói tin): không được phép trong gói tin.",
+                        code="SIP_XML_UNSAFE",
+                        file=name,
+                    )
                 element.clear()
                 elements += 1
                 if elements > MAX_XML_ELEMENTS:
