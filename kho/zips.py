@@ -144,6 +144,13 @@ def hidden_local_entry(fp: BinaryIO, infos: list[zipfile.ZipInfo], central_start
         zip64 = _has_field(extra, _ZIP64_EXTRA)
         if not flags & 0x08 and local_compressed not in (info.compress_size, 0xFFFFFFFF):
             return info.header_offset  # a stream reader takes another length than zipfile
+        wide = _field(extra, _ZIP64_EXTRA)
+        if (
+            not flags & 0x08
+            and local_compressed == 0xFFFFFFFF
+            and (wide is None or len(wide) < 16 or struct.unpack_from("<2Q", wide)[1] != info.compress_size)
+        ):
+            return info.header_offset  # its ZIP64 field states another length than zipfile reads (rv27)
         start = info.header_offset + _LOCAL.size + name_length + extra_length
         end = start + info.compress_size
         if flags & 0x08:  # a data descriptor: CRC-32 and two sizes, 4 or 8 bytes each, signed or not
@@ -179,13 +186,18 @@ def hidden_local_entry(fp: BinaryIO, infos: list[zipfile.ZipInfo], central_start
 
 
 def _has_field(extra: bytes, wanted: int) -> bool:
+    return _field(extra, wanted) is not None
+
+
+def _field(extra: bytes, wanted: int) -> bytes | None:
+    """The data of the first ``wanted`` field of an extra block, or None."""
     at = 0
     while at + 4 <= len(extra):
         kind, size = struct.unpack_from("<2H", extra, at)
         if kind == wanted:
-            return True
+            return extra[at + 4 : at + 4 + size]
         at += 4 + size
-    return False
+    return None
 
 
 def _signature_in(

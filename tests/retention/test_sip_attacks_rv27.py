@@ -129,3 +129,38 @@ def test_a_stored_entry_with_a_descriptor_whose_data_holds_a_signature_is_refuse
     error = refused(kho, people, archive)
 
     assert error.code == "SIP_HIDDEN_ENTRY"
+
+
+def test_a_local_zip64_size_that_disagrees_with_the_central_directory_is_refused(
+    kho: Kho, people: People, tmp_path: Path
+) -> None:
+    """A local header whose sizes are in its ZIP64 field (0xFFFFFFFF in the 32-bit ones) states
+    a shorter stored length than the central directory: a stream reader ends the entry there and
+    reads a local entry hidden in the rest of its data, which zipfile takes as the entry's."""
+    root = good_package(kho, people, tmp_path, docs=1)
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("003_an.pdf", b"%PDF-1.7 not checked by Kho")
+    visible = b"appendix"
+    listed_beside_readme(root, "documentation/Phụ lục.bin", visible + inner.getvalue())
+    archive = tmp_path / "zip64.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                name = f"{root.name}/{path.relative_to(root).as_posix()}"
+                with zf.open(name, "w", force_zip64=name.endswith(".bin")) as entry:
+                    entry.write(path.read_bytes())
+    raw = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        info = next(i for i in zf.infolist() if i.filename.endswith(".bin"))
+    name_length = struct.unpack_from("<H", raw, info.header_offset + 26)[0]
+    wide = info.header_offset + 30 + name_length + 4  # the local ZIP64 field's data
+    assert struct.unpack_from("<2Q", raw, wide) == (info.file_size, info.compress_size)
+    struct.pack_into("<2Q", raw, wide, len(visible), len(visible))
+    archive.write_bytes(bytes(raw))
+    with zipfile.ZipFile(archive) as zf:  # zipfile reads the central directory: no fault there
+        assert zf.testzip() is None
+
+    error = refused(kho, people, archive)
+
+    assert error.code == "SIP_HIDDEN_ENTRY"
