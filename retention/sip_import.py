@@ -15,7 +15,9 @@ behind a password), ``SIP_HIDDEN_ENTRY`` (a local entry the central directory do
 ``SIP_REFERENCE_AMBIGUOUS`` (a METS href with a percent escape, which a URI reader decodes),
 ``SIP_DATE_IN_FUTURE`` (a PREMIS event or METS date later than now),
 ``SIP_INVALID`` (the validator), ``SIP_SIGNATURE_INVALID`` (a PDF whose signature fails: changed
-after signing, or broken).
+after signing, or broken), ``SIP_TIME_LIMIT`` (the whole check took longer than
+``KHO_SIP_TIME_LIMIT``), ``SIP_REPLAYED`` and ``SIP_RESENT`` (a package accepted before:
+:mod:`retention.sip_replay`).
 
 Every PDF of the package is verified with the verification every document of Kho gets (ingest's
 signature step, :class:`PackageChecks`): the package's own checksums say only that the files are
@@ -248,7 +250,7 @@ class ImportReport:
     documents: tuple[SignedDocument, ...] = ()
     """Every PDF of the package with its verification (none of them failed)."""
     digests: tuple[tuple[str, str], ...] = ()
-    """Every listed file's path in the package and SHA-256, as checked."""
+    """Every listed file's path in the package and SHA-256, as checked, and the package METS's."""
 
 
 def safe_extract(
@@ -889,8 +891,11 @@ def check_package(archive: Path, *, checks: PackageChecks | None = None) -> Impo
             root, checks.verify, deadline=deadline, max_pdf_bytes=checks.max_pdf_bytes
         )
         size = sum(p.stat().st_size for p in package_files(root))
+        # The package METS is listed nowhere with a digest; it is the package's too (a re-send
+        # that corrects only it is a changed one, :mod:`retention.sip_replay`).
+        recorded = {**digests, "METS.xml": hashlib.sha256((root / "METS.xml").read_bytes()).hexdigest()}
         return ImportReport(
-            mets.get("OBJID", ""), len(digests), size, verdict, documents, tuple(sorted(digests.items()))
+            mets.get("OBJID", ""), len(digests), size, verdict, documents, tuple(sorted(recorded.items()))
         )
 
 

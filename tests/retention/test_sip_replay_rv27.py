@@ -77,13 +77,14 @@ def test_a_corrected_resend_is_taken_only_when_the_archivist_says_so_as_the_next
 
     error = refused(kho, people, corrected)  # not said to be a re-send: refused, the changes named
     assert error.code == "SIP_RESENT" and error.details["earlier_import"] == first["import_id"]
-    # The document, and the manifests that state its digest (the package METS itself has none).
+    # The document, and the manifests that state its digest (the package METS among them).
     assert error.details["changed"] == [
+        "METS.xml",
         "metadata/preservation/premis.xml",
         "representations/rep1/METS.xml",
         FIRST,
     ]
-    assert error.details["added"] == error.details["removed"] == [] and error.details["changes_total"] == 3
+    assert error.details["added"] == error.details["removed"] == [] and error.details["changes_total"] == 4
 
     second = kho.import_package(corrected, actor=archivist, resend=True)
 
@@ -101,3 +102,21 @@ def test_a_corrected_resend_is_taken_only_when_the_archivist_says_so_as_the_next
 
 def second_digest(kho: Kho, key: str) -> str:
     return str(formats.loads(formats.SIP_IMPORT.name, kho.repo.store.get(key))["files"][FIRST])
+
+
+def test_a_resend_that_changes_only_the_package_mets_is_a_changed_one(
+    kho: Kho, people: People, tmp_path: Path
+) -> None:
+    """The package METS is listed nowhere with a digest, but a re-send that corrects it (its
+    label, its agent) is not the same package: it is recorded with the package's digests."""
+    root = good_package(kho, people, tmp_path, docs=1)
+    first = kho.import_package(zipped(root, tmp_path / "first.zip"), actor=people.actor("luu_tru"))
+    mets = root / "METS.xml"
+    text = mets.read_text(encoding="utf-8")
+    assert 'LABEL="' in text
+    mets.write_text(re.sub(r'LABEL="[^"]*"', 'LABEL="Hồ sơ đã sửa nhãn"', text, count=1), encoding="utf-8")
+
+    error = refused(kho, people, zipped(root, tmp_path / "relabelled.zip"))
+
+    assert error.code == "SIP_RESENT" and error.details["changed"] == ["METS.xml"]
+    assert error.details["earlier_import"] == first["import_id"]
