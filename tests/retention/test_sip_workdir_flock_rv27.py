@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from kho_sip import wait_for_marker
+
 from kho.process import this_host
 from kho.scratch import OWNER, sweep, working_folder
 from web.context import Kho
@@ -37,11 +39,7 @@ def _holder(root: Path, marker: Path, *prefix: str) -> subprocess.Popen[bytes]:
 
 
 def _wait(marker: Path, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert process.poll() is None, "the folder's owner ended before it was ready"
-        assert time.monotonic() < deadline, "the folder's owner never made its folder"
-        time.sleep(0.05)
+    wait_for_marker(marker, process, what="the folder's owner")
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
