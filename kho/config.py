@@ -193,6 +193,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "KHO_SIGNATURE_WORKERS": ("1", "Worker processes that verify signatures (shared by pipeline and CLI)."),
     "KHO_SIGNATURE_TIMEOUT": ("120", "Seconds one document's signature verification may take."),
+    "KHO_SIP_TIME_LIMIT": (
+        "3600",
+        "Seconds the check of one imported package (extraction, checksums, E-ARK validator, every"
+        " PDF's signatures) may take; past it the package is refused (`SIP_TIME_LIMIT`), nothing recorded.",
+    ),
     "KHO_SIGNATURE_MEMORY_MB": ("2048", "Address-space limit of a verification worker, in MB."),
     "KHO_SIGNATURE_READY_TIMEOUT": (
         "10",
@@ -681,6 +686,8 @@ class Settings:
     backup_schedule: str = "02:00"
     fixity_schedule: str = "03:00"
     fixity_period_days: int = 30
+    sip_time_limit: float = 3600.0
+    """Seconds the check of one imported package may take (``KHO_SIP_TIME_LIMIT``)."""
     capacity_schedule: str = "1h"
     handling_schedule: str = "06:30"
     due_alert_schedule: str = "07:00"
@@ -852,6 +859,7 @@ class Settings:
             backup_schedule=_schedule("KHO_BACKUP_SCHEDULE", get("KHO_BACKUP_SCHEDULE")),
             fixity_schedule=_schedule("KHO_FIXITY_SCHEDULE", get("KHO_FIXITY_SCHEDULE")),
             fixity_period_days=_int("KHO_FIXITY_PERIOD_DAYS", get("KHO_FIXITY_PERIOD_DAYS"), 1, 3650),
+            sip_time_limit=_seconds("KHO_SIP_TIME_LIMIT", get("KHO_SIP_TIME_LIMIT"), 1, 7 * 86_400),
             capacity_schedule=_schedule("KHO_CAPACITY_SCHEDULE", get("KHO_CAPACITY_SCHEDULE")),
             handling_schedule=_schedule("KHO_HANDLING_SCHEDULE", get("KHO_HANDLING_SCHEDULE")),
             due_alert_schedule=_schedule("KHO_DUE_ALERT_SCHEDULE", get("KHO_DUE_ALERT_SCHEDULE")),

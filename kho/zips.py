@@ -115,6 +115,11 @@ extra lengths."""
 LOCAL_SIGNATURE = b"PK\x03\x04"
 _DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
 _ZIP64_EXTRA = 0x0001
+_DESCRIPTOR = {False: struct.Struct("<3L"), True: struct.Struct("<L2Q")}
+"""A data descriptor after its optional signature: CRC-32, compressed and uncompressed size
+(8 bytes each when the entry's local header has a ZIP64 field)."""
+_STREAM_SIGNATURES = (LOCAL_SIGNATURE, _DESCRIPTOR_SIGNATURE, b"PK\x01\x02")
+"""What a stream reader looks for to find the end of a stored entry with a data descriptor."""
 
 
 def hidden_local_entry(fp: BinaryIO, infos: list[zipfile.ZipInfo], central_start: int) -> int | None:
@@ -139,11 +144,34 @@ def hidden_local_entry(fp: BinaryIO, infos: list[zipfile.ZipInfo], central_start
         zip64 = _has_field(extra, _ZIP64_EXTRA)
         if not flags & 0x08 and local_compressed not in (info.compress_size, 0xFFFFFFFF):
             return info.header_offset  # a stream reader takes another length than zipfile
-        end = info.header_offset + _LOCAL.size + name_length + extra_length + info.compress_size
+        wide = _field(extra, _ZIP64_EXTRA)
+        if (
+            not flags & 0x08
+            and local_compressed == 0xFFFFFFFF
+            and (wide is None or len(wide) < 16 or struct.unpack_from("<2Q", wide)[1] != info.compress_size)
+        ):
+            return info.header_offset  # its ZIP64 field states another length than zipfile reads (rv27)
+        start = info.header_offset + _LOCAL.size + name_length + extra_length
+        end = start + info.compress_size
         if flags & 0x08:  # a data descriptor: CRC-32 and two sizes, 4 or 8 bytes each, signed or not
             fp.seek(end)
             signed = fp.read(4) == _DESCRIPTOR_SIGNATURE
-            end += (4 if signed else 0) + (20 if zip64 else 12)
+            fp.seek(end + (4 if signed else 0))
+            size = 20 if zip64 else 12
+            stated = fp.read(size)
+            if len(stated) < size or _DESCRIPTOR[zip64].unpack(stated) != (
+                info.CRC,
+                info.compress_size,
+                info.file_size,
+            ):
+                return end  # a stream reader takes this entry's CRC or sizes from here (rv27)
+            if info.compress_type == zipfile.ZIP_STORED:
+                # A stored entry's end is found by a stream reader scanning for the next
+                # signature: one inside its data ends it there, and the rest is read as entries.
+                found = _signature_in(fp, start, end, _STREAM_SIGNATURES)
+                if found is not None:
+                    return found
+            end += (4 if signed else 0) + size
         spans.append((info.header_offset, end))
     spans.sort()
     position = 0
@@ -158,26 +186,33 @@ def hidden_local_entry(fp: BinaryIO, infos: list[zipfile.ZipInfo], central_start
 
 
 def _has_field(extra: bytes, wanted: int) -> bool:
+    return _field(extra, wanted) is not None
+
+
+def _field(extra: bytes, wanted: int) -> bytes | None:
+    """The data of the first ``wanted`` field of an extra block, or None."""
     at = 0
     while at + 4 <= len(extra):
         kind, size = struct.unpack_from("<2H", extra, at)
         if kind == wanted:
-            return True
+            return extra[at + 4 : at + 4 + size]
         at += 4 + size
-    return False
+    return None
 
 
-def _signature_in(fp: BinaryIO, start: int, end: int) -> int | None:
-    """The offset of the first local header signature in bytes ``start`` to ``end``, or None
-    (read in chunks: a prefix may be large)."""
+def _signature_in(
+    fp: BinaryIO, start: int, end: int, signatures: tuple[bytes, ...] = (LOCAL_SIGNATURE,)
+) -> int | None:
+    """The offset of the first of ``signatures`` (4 bytes each; a local header's by default)
+    in bytes ``start`` to ``end``, or None (read in chunks: a prefix may be large)."""
     chunk = 1 << 20
     at = start
     while at < end:
         fp.seek(at)
         data = fp.read(min(chunk + 3, end - at))
-        found = data.find(LOCAL_SIGNATURE)
-        if found >= 0:
-            return at + found
+        hits = [i for i in (data.find(s) for s in signatures) if i >= 0]
+        if hits:
+            return at + min(hits)
         if len(data) <= 3:
             return None
         at += len(data) - 3

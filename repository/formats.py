@@ -214,6 +214,11 @@ HOLD_ORDER = define(Kind("hold-order", "lệnh phong tỏa", (_hold_order_v1_to_
 """A hold order over one or many records (:mod:`retention.holds`), one object per version;
 version 2 adds ``placed_by_units``."""
 TRANSFER_RECEIPT = define(Kind("transfer-receipt", "biên nhận gói tin nộp lưu lịch sử", unversioned=1))
+SIP_IMPORT = define(Kind("sip-import", "lượt nhận gói tin từ cơ quan khác", unversioned=1))
+"""One accepted version of an imported package (:mod:`retention.sip_replay`): its OBJID, each
+listed file's SHA-256, who accepted it and when; a corrected re-send is the next version."""
+SIP_CONTENT = define(Kind("sip-content", "dấu nội dung của gói tin đã nhận", unversioned=1))
+"""Which accepted package first brought a set of documents (:mod:`retention.sip_replay`)."""
 def _recall_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 2 names the run that holds the recall (``run``: ``at``, ``host``, ``pid``, or
     None once it finished or stopped); a version 1 object (before u7, or u7's recalls of a văn

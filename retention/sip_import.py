@@ -15,7 +15,9 @@ behind a password), ``SIP_HIDDEN_ENTRY`` (a local entry the central directory do
 ``SIP_REFERENCE_AMBIGUOUS`` (a METS href with a percent escape, which a URI reader decodes),
 ``SIP_DATE_IN_FUTURE`` (a PREMIS event or METS date later than now),
 ``SIP_INVALID`` (the validator), ``SIP_SIGNATURE_INVALID`` (a PDF whose signature fails: changed
-after signing, or broken).
+after signing, or broken), ``SIP_TIME_LIMIT`` (the whole check took longer than
+``KHO_SIP_TIME_LIMIT``), ``SIP_REPLAYED`` and ``SIP_RESENT`` (a package accepted before:
+:mod:`retention.sip_replay`).
 
 Every PDF of the package is verified with the verification every document of Kho gets (ingest's
 signature step, :class:`PackageChecks`): the package's own checksums say only that the files are
@@ -26,8 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import stat
 import tempfile
+import time
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
@@ -61,12 +65,18 @@ MAX_FILE_BYTES = 512 * 1024**2
 MAX_ENTRIES = 20_000
 MAX_RATIO = 200
 """Uncompressed / compressed: above this an entry is treated as a zip bomb."""
+VALIDATOR_TIMEOUT = 300.0
+"""Seconds the E-ARK validator may take on one package (within the package's own limit)."""
 MAX_XML_BYTES = 32 * 1024**2
 MAX_XML_ELEMENTS = 250_000
 """Per XML file (METS, EAD, PREMIS, schemas). A parsed element costs ~600 bytes in Kho and more
 in the validator: a 45 MB METS of empty elements took 2 GB in each before these limits. A real
 METS needs about four elements per file, and a package holds at most MAX_ENTRIES files."""
 XML_SUFFIXES = (".xml", ".xsd")
+XINCLUDE_NAMESPACES = ("{http://www.w3.org/2001/XInclude}", "{http://www.w3.org/2003/XInclude}")
+"""An element of these asks the reader to insert another resource (``file:///etc/passwd``, a
+URL) where it stands: a tool of the archive that processes XInclude reads its own files or
+fetches for the sender (rv27). No METS, EAD or PREMIS needs one."""
 WORK_PREFIX = "kho-sip-"
 """The working folders of imports (:mod:`kho.scratch`): a killed import's is swept by the next."""
 UPLOAD_PREFIX = "kho-upload-"
@@ -158,6 +168,38 @@ def check_manifest(mets: ET.Element, name: str) -> None:
                     )
 
 
+DEFAULT_TIME_LIMIT = 3600.0
+"""``KHO_SIP_TIME_LIMIT``'s default, in seconds."""
+DEFAULT_MAX_PDF_BYTES = 50 * 1024**2
+"""``KHO_MAX_FILE_MB``'s default, in bytes."""
+
+
+class Deadline:
+    """The end of one package's check (:attr:`PackageChecks.time_limit`), read on a monotonic
+    clock between its steps and before each PDF (a PDF's own verification is bounded by
+    ``KHO_SIGNATURE_TIMEOUT``, so the check ends at most one PDF's limit after this)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.end = clock() + seconds
+
+    def left(self) -> float:
+        return self.end - self.clock()
+
+    def check(self, step: str) -> None:
+        """Refuse the package (``SIP_TIME_LIMIT``) if its time is over, naming the ``step``."""
+        if self.left() <= 0:
+            raise SipError(
+                f"Kiểm tra gói tin vượt quá thời gian cho phép ({self.seconds:g} giây, KHO_SIP_TIME_LIMIT)"
+                f" ở bước {step}: gói tin không được tiếp nhận, Kho không ghi gì về gói tin này. Hãy đề nghị"
+                " cơ quan gửi chia nhỏ gói tin, hoặc quản trị tăng giới hạn, rồi kiểm tra lại từ đầu.",
+                code="SIP_TIME_LIMIT",
+                limit=self.seconds,
+                step=step,
+            )
+
+
 @dataclass(frozen=True)
 class PackageChecks:
     """What an import checks a package with beyond the package itself, wired from the settings
@@ -171,6 +213,14 @@ class PackageChecks:
     clock: Callable[[], datetime] | None = None
     """The installation's clock, which the package's dates may not be later than
     (:func:`check_dates`); None: dates are not judged (a package checked alone)."""
+    time_limit: float = DEFAULT_TIME_LIMIT
+    """Seconds the whole check may take (``KHO_SIP_TIME_LIMIT``): each PDF alone is bounded by
+    ``KHO_SIGNATURE_TIMEOUT``, and 500 PDFs of 119 s each held an import for 16 hours."""
+    max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES
+    """The largest PDF whose signatures are verified (``KHO_MAX_FILE_MB``, the largest original
+    Kho takes): a PDF is read whole to be verified, and a package's files may be of
+    :data:`MAX_FILE_BYTES`. A larger PDF refuses the package (``SIP_TOO_LARGE``): an
+    unverified signature is never let through."""
 
     @classmethod
     def offline(cls, clock: Callable[[], datetime] | None = None) -> PackageChecks:
@@ -199,6 +249,8 @@ class ImportReport:
     validation: ValidationResult
     documents: tuple[SignedDocument, ...] = ()
     """Every PDF of the package with its verification (none of them failed)."""
+    digests: tuple[tuple[str, str], ...] = ()
+    """Every listed file's path in the package and SHA-256, as checked, and the package METS's."""
 
 
 def safe_extract(
@@ -373,8 +425,10 @@ def _check_name_end(parts: tuple[str, ...]) -> None:
 
 def _one_file_key(parts: tuple[str, ...]) -> str:
     """What a path of ``parts`` is called where names that differ in case, or in the dots and
-    spaces that end them, are one file (Windows, the archive's share)."""
-    return "/".join(part.rstrip(" .") for part in parts).casefold()
+    spaces that end them, are one file (Windows, the archive's share). Upper case first: Windows
+    compares names by their upper case, where ``ı`` (dotless i) is ``I`` like ``i``, and
+    ``casefold`` alone keeps ``ı`` apart from ``i`` (rv27)."""
+    return "/".join(part.rstrip(" .") for part in parts).upper().casefold()
 
 
 def _too_many() -> SipError:
@@ -477,6 +531,13 @@ def check_xml_files(root: Path) -> int:
         elements = 0
         try:
             for _event, element in SafeET.iterparse(path, events=("end",), forbid_dtd=True):
+                if str(element.tag).startswith(XINCLUDE_NAMESPACES):
+                    raise SipError(
+                        f"Tệp XML “{name}” có chỉ thị XInclude (nhúng tệp khác vào khi đọc, kể cả tệp của"
+                        " máy đọc gói tin): không được phép trong gói tin.",
+                        code="SIP_XML_UNSAFE",
+                        file=name,
+                    )
                 element.clear()
                 elements += 1
                 if elements > MAX_XML_ELEMENTS:
@@ -615,10 +676,16 @@ def check_checksums(root: Path) -> int:
     and size, and there is no file that no METS names (nothing arrives unchecked: an unlisted
     file, or a whole representation the METS do not point to, which only the validator would
     read). Returns how many files were checked."""
+    return len(checked_digests(root))
+
+
+def checked_digests(root: Path) -> dict[str, str]:
+    """:func:`check_checksums`'s checks, returning each listed file's SHA-256 (as checked) by
+    its path in the package, ``/``-separated (the package METS itself has none)."""
     top = (root / "METS.xml").resolve()
     seen = {top: ""}
     files = package_files(root)  # first: a link or a FIFO the METS name is refused as such
-    checked = _check_refs(root, root / "METS.xml", seen)
+    _check_refs(root, root / "METS.xml", seen)
     for path in files:
         if path.resolve() not in seen:
             name = path.relative_to(root).as_posix()
@@ -630,7 +697,8 @@ def check_checksums(root: Path) -> int:
     for path in files:
         if path.suffix.casefold() == ".xml":
             _check_premis(root, path, seen)
-    return checked
+    base = root.resolve()
+    return {path.relative_to(base).as_posix(): digest for path, digest in seen.items() if digest}
 
 
 _SHA256_NAMES = frozenset({"SHA-256", "SHA256"})
@@ -744,11 +812,19 @@ PDF_MAGIC_WITHIN = 1024
 verifier): the name's extension is the sender's to choose."""
 
 
-def check_signatures(root: Path, verify: Callable[[bytes], PdfVerification]) -> tuple[SignedDocument, ...]:
+def check_signatures(
+    root: Path,
+    verify: Callable[[bytes], PdfVerification],
+    *,
+    deadline: Deadline | None = None,
+    max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
+) -> tuple[SignedDocument, ...]:
     """Verify every PDF of the package with ``verify`` (the verification ingest gives every
     document); a PDF whose signature fails (``TOTAL-FAILED``: changed after signing, a broken
     signature) refuses the package with ``SIP_SIGNATURE_INVALID`` naming it. Any other verdict
-    (not trusted, indeterminate, unsigned) is returned, for the report, as ingest records it."""
+    (not trusted, indeterminate, unsigned) is returned, for the report, as ingest records it.
+    A PDF larger than ``max_pdf_bytes`` is refused before it is read (``SIP_TOO_LARGE``), and
+    the ``deadline`` is checked before each PDF."""
     from ingest.signatures import Indication
 
     documents = []
@@ -756,7 +832,20 @@ def check_signatures(root: Path, verify: Callable[[bytes], PdfVerification]) -> 
         with path.open("rb") as fh:
             if PDF_MAGIC not in fh.read(PDF_MAGIC_WITHIN):
                 continue
+            size = os.fstat(fh.fileno()).st_size
         name = path.relative_to(root).as_posix()
+        if size > max_pdf_bytes:
+            raise SipError(
+                f"Tệp PDF “{name[:200]}” trong gói tin lớn {size // 1024**2} MB, quá giới hạn một văn bản của"
+                f" Kho ({max_pdf_bytes // 1024**2} MB): Kho không kiểm tra được chữ ký số của tệp nên không"
+                " nhận gói tin này.",
+                code="SIP_TOO_LARGE",
+                file=name[:200],
+                bytes=size,
+                limit=max_pdf_bytes,
+            )
+        if deadline is not None:
+            deadline.check(f"kiểm tra chữ ký số (trước tệp “{name[:80]}”)")
         verification = verify(path.read_bytes())
         verdict = verification.verdict
         if verdict.indication is Indication.TOTAL_FAILED:
@@ -776,22 +865,38 @@ def check_package(archive: Path, *, checks: PackageChecks | None = None) -> Impo
     raises ``SIP_*`` codes. Unpacked in a working folder of :mod:`kho.scratch` (``checks``'s
     ``work_root``), which a killed import leaves to the next to sweep."""
     checks = checks or PackageChecks.offline()
+    deadline = Deadline(checks.time_limit)
     work_root = checks.work_root or Path(tempfile.gettempdir())
     with working_folder(work_root, WORK_PREFIX) as temp:
         root = safe_extract(archive, temp)
+        deadline.check("giải nén")
         check_xml_files(root)
         mets = _mets(root / "METS.xml")
-        files = check_checksums(root)
+        digests = checked_digests(root)
+        deadline.check("kiểm tra mã băm")
         if checks.clock is not None:
             check_dates(root, checks.clock())
-        verdict = validate_with_eark(root)
+        try:
+            verdict = validate_with_eark(root, timeout=max(1.0, min(VALIDATOR_TIMEOUT, deadline.left())))
+        except SipError as exc:
+            if exc.code == "VALIDATOR_FAILED":
+                deadline.check("kiểm tra E-ARK")  # killed at the package's limit: that is the answer
+            raise
         if not verdict.valid:
             raise SipError(
                 "Gói tin không đạt kiểm tra E-ARK.", code="SIP_INVALID", errors=list(verdict.errors)[:20]
             )
-        documents = check_signatures(root, checks.verify)
+        deadline.check("kiểm tra E-ARK")
+        documents = check_signatures(
+            root, checks.verify, deadline=deadline, max_pdf_bytes=checks.max_pdf_bytes
+        )
         size = sum(p.stat().st_size for p in package_files(root))
-        return ImportReport(mets.get("OBJID", ""), files, size, verdict, documents)
+        # The package METS is listed nowhere with a digest; it is the package's too (a re-send
+        # that corrects only it is a changed one, :mod:`retention.sip_replay`).
+        recorded = {**digests, "METS.xml": hashlib.sha256((root / "METS.xml").read_bytes()).hexdigest()}
+        return ImportReport(
+            mets.get("OBJID", ""), len(digests), size, verdict, documents, tuple(sorted(recorded.items()))
+        )
 
 
 def verdicts_said(verdicts: dict[str, int]) -> str:
@@ -805,18 +910,37 @@ def verdicts_said(verdicts: dict[str, int]) -> str:
         " xong): xem “documents” trong kết quả kiểm tra."
     )
 def import_package(
-    repo: Repository, archive: Path, *, actor: Actor, checks: PackageChecks | None = None
+    repo: Repository,
+    archive: Path,
+    *,
+    actor: Actor,
+    checks: PackageChecks | None = None,
+    resend: bool = False,
 ) -> dict[str, Any]:
-    """Check an arriving package (lưu trữ viên); the verdict is audited either way. The answer
-    lists every PDF's signature verdict as ingest records it on a document
-    (:func:`ingest.pipeline.signature_fields`); the audit event counts them by verdict."""
+    """Check an arriving package (lưu trữ viên) and record it as accepted
+    (:mod:`retention.sip_replay`: a package accepted before is refused, ``SIP_REPLAYED``, and a
+    changed re-send of one is taken only when the archivist says it is one, ``resend``); the
+    verdict is audited either way. The answer lists every PDF's signature verdict as ingest
+    records it on a document (:func:`ingest.pipeline.signature_fields`); the audit event counts
+    them by verdict."""
     from ingest.pipeline import signature_fields
+    from retention.sip_replay import PackageImports
 
     repo.authorize(actor, Action.TRANSFER)
     try:
         report = check_package(archive, checks=checks or PackageChecks.offline(repo.clock))
+        accepted = PackageImports(repo.store).accept(
+            report.object_id,
+            dict(report.digests),
+            package=archive.name,
+            by=actor.user,
+            at=repo.clock(),
+            resend=resend,
+        )
     except SipError as exc:
         named = {"file": exc.details["file"]} if exc.code == "SIP_SIGNATURE_INVALID" else {}
+        if exc.code in REPLAY_CODES:
+            named = {"earlier_import": exc.details.get("earlier_import")}
         repo.audit.append(
             actor.user,
             "transfer:import-rejected",
@@ -835,6 +959,9 @@ def import_package(
         "validator": report.validation.validator,
         "warnings": report.validation.warnings,
         "signature_verdicts": verdicts,
+        "import_id": accepted["import_id"],
+        "package_version": accepted["version"],
+        "replaces": accepted["replaces"],
     }
     repo.audit.append(
         actor.user,
@@ -843,4 +970,8 @@ def import_package(
         details={"package": archive.name, **result},
     )
     documents = [{"file": d.file, **signature_fields(d.verification)} for d in report.documents]
-    return {**result, "documents": documents}
+    return {**result, "changes": accepted["changes"], "documents": documents}
+
+
+REPLAY_CODES = frozenset({"SIP_REPLAYED", "SIP_RESENT"})
+"""Refusals of a package accepted before (:mod:`retention.sip_replay`)."""

@@ -271,6 +271,7 @@ def create_app(
     settings = settings or Settings.from_env()
     if kho is None:
         kho = Kho(settings, repo)
+    kho.sweep_work_root()  # a killed process's working folders, before any request
     app = KhoFlask("kho")  # (a HEAD answered by one rule: web.heads)
     # Uploads beyond the limit are refused before they are read (413).
     app.config["MAX_CONTENT_LENGTH"] = kho.repo.max_file_bytes + 1024 * 1024

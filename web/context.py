@@ -93,11 +93,18 @@ class Kho:
     def sip_checks(self) -> PackageChecks:
         """What an imported package is checked with: this installation's signature
         verification (the pipeline's), its own working folder, ``<data>/tmp``, where a killed
-        import's files are swept by the next (:mod:`kho.scratch`), and its clock (the package's
-        dates)."""
+        import's files are swept by the next (:mod:`kho.scratch`), its clock (the package's
+        dates), its time limit for one package and its largest original (the largest PDF
+        verified)."""
         from retention.sip_import import PackageChecks
 
-        return PackageChecks(verify=self.pipeline.verify, work_root=self.work_root, clock=self.repo.clock)
+        return PackageChecks(
+            verify=self.pipeline.verify,
+            work_root=self.work_root,
+            clock=self.repo.clock,
+            time_limit=self.settings.sip_time_limit,
+            max_pdf_bytes=self.settings.max_file_bytes,
+        )
 
     @property
     def work_root(self) -> Path:
@@ -105,12 +112,24 @@ class Kho:
         unpacked): ``<KHO_DATA_DIR>/tmp``, never ``/tmp`` (:mod:`kho.scratch`)."""
         return self.settings.data_dir / "tmp"
 
-    def import_package(self, archive: Path, *, actor: Actor) -> dict[str, Any]:
-        """Check an arriving package (:func:`retention.sip_import.import_package`), for the
-        API, the pages and the CLI alike."""
+    def sweep_work_root(self) -> list[Path]:
+        """Remove the working folders under :attr:`work_root` whose owner is gone (a killed
+        import's extraction, a killed upload), of every kind: at the start of the web
+        application and of every import, not only when another folder of the same kind is made
+        (:mod:`kho.scratch`)."""
+        from kho.scratch import sweep
+        from retention.sip_import import UPLOAD_PREFIX, WORK_PREFIX
+
+        return [path for prefix in (WORK_PREFIX, UPLOAD_PREFIX) for path in sweep(self.work_root, prefix)]
+
+    def import_package(self, archive: Path, *, actor: Actor, resend: bool = False) -> dict[str, Any]:
+        """Check an arriving package and record it as accepted
+        (:func:`retention.sip_import.import_package`; ``resend``: the archivist takes a changed
+        re-send of a package accepted before), for the API, the pages and the CLI alike."""
         from retention.sip_import import import_package
 
-        return import_package(self.repo, archive, actor=actor, checks=self.sip_checks)
+        self.sweep_work_root()
+        return import_package(self.repo, archive, actor=actor, checks=self.sip_checks, resend=resend)
 
     @property
     def receive(self) -> ReceiveService:

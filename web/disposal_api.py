@@ -226,7 +226,8 @@ def register_disposal_api(
         with working_folder(kho.work_root, UPLOAD_PREFIX) as tmp:
             path = tmp / "package.zip"
             upload.save(path)
-            result = kho.import_package(path, actor=who)
+            resend = request.form.get("resend", "").strip().lower() in ("1", "true")
+            result = kho.import_package(path, actor=who, resend=resend)
         return reply(result)
 
     @app.post("/api/records/<record_id>/recall")

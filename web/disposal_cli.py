@@ -245,12 +245,15 @@ def receipt(ctx: Context, transfer_id: str, reference: str, as_json: bool) -> No
 
 @archive.command("check-sip")
 @click.argument("package", type=click.Path(dir_okay=False, exists=True))
+@click.option(
+    "--resend", is_flag=True, help="Nhận bản gửi lại đã sửa của một gói tin đã nhận (cùng mã gói tin)."
+)
 @json_option
 @pass_ctx
 @handles_errors
-def check_sip(ctx: Context, package: str, as_json: bool) -> None:
-    """Kiểm tra một gói tin SIP nhận được (an toàn, mã băm, E-ARK)."""
-    result = ctx.kho.import_package(Path(package), actor=ctx.actor)
+def check_sip(ctx: Context, package: str, resend: bool, as_json: bool) -> None:
+    """Kiểm tra và tiếp nhận một gói tin SIP (an toàn, mã băm, E-ARK, chữ ký số; không nhận lại)."""
+    result = ctx.kho.import_package(Path(package), actor=ctx.actor, resend=resend)
     said = verdicts_said(result["signature_verdicts"])
     _out(result, as_json, f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).{said}")
 

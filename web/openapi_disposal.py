@@ -227,7 +227,9 @@ def disposal_paths() -> dict[str, dict[str, Schema]]:
                 "retention",
                 obj,
                 (400,),
-                body=_multipart(_object(["file"], file={"type": "string", "format": "binary"})),
+                body=_multipart(
+                    _object(["file"], file={"type": "string", "format": "binary"}, resend=STRING)
+                ),
             )
         },
         "/api/records/{record_id}/recall": {

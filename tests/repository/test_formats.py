@@ -139,6 +139,8 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "hold-order": lambda d: formats.upcast(formats.HOLD_ORDER.name, d)["targets"],
     "destruction-case": lambda d: formats.upcast(formats.DESTRUCTION_CASE.name, d)["items"][0]["record_id"],
     "transfer-receipt": lambda d: formats.upcast(formats.TRANSFER_RECEIPT.name, d)["sha256"],
+    "sip-import": lambda d: formats.upcast(formats.SIP_IMPORT.name, d)["files"],
+    "sip-content": lambda d: formats.upcast(formats.SIP_CONTENT.name, d)["import_id"],
     "recall": lambda d: formats.upcast(formats.RECALL.name, d)["order_ref"],
 }
 ACCOUNT_CLASSES: dict[str, type[Unit | Account | Notification | Token]] = {

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from kho_people import People
-from kho_sip import good_package, zipped
+from kho_sip import good_package, wait_for_marker, zipped
 
 from web.context import Kho
 
@@ -40,11 +40,7 @@ def _stalled_import(archive: Path, work_root: Path, marker: Path) -> subprocess.
 
 
 def _wait_for(marker: Path, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 180
-    while not marker.exists():
-        assert process.poll() is None, "the import ended before it was stalled"
-        assert time.monotonic() < deadline, "the import never reached its signature check"
-        time.sleep(0.05)
+    wait_for_marker(marker, process, what="the import (stalled in its signature check)")
 
 
 def _folders(work_root: Path) -> dict[int, Path]:

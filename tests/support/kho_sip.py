@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
+import time
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -122,3 +124,15 @@ def listed_beside_readme(root: Path, name: str, content: bytes) -> None:
         README, escape(name, {'"': "&quot;"})
     )
     mets.write_text(text.replace(found.group(0), found.group(0) + element), encoding="utf-8")
+
+
+def wait_for_marker(
+    marker: Path, process: subprocess.Popen[bytes], *, what: str, seconds: float = 180
+) -> None:
+    """Wait until ``process`` writes ``marker`` (it reached the point a test stops it at);
+    fails if it ends first or takes longer than ``seconds``. ``what`` names the process."""
+    deadline = time.monotonic() + seconds
+    while not marker.exists():
+        assert process.poll() is None, f"{what} ended before it wrote {marker.name}"
+        assert time.monotonic() < deadline, f"{what} never wrote {marker.name}"
+        time.sleep(0.05)

@@ -234,9 +234,11 @@ def check() -> Response:
         with working_folder(kho().work_root, UPLOAD_PREFIX) as tmp:
             path = tmp / "package.zip"
             upload.save(path)
-            result = kho().import_package(path, actor=actor())
+            resend = request.form.get("resend") == "1"
+            result = kho().import_package(path, actor=actor(), resend=resend)
     except KhoError as exc:
         return _index([f"Gói tin bị từ chối: {exc.message} ({exc.code})"], exc.http_status)
     said = verdicts_said(result["signature_verdicts"])
-    flash(f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).{said}", "info")
+    again = f" Bản gửi lại, phiên bản {result['package_version']}." if result["replaces"] else ""
+    flash(f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).{again}{said}", "info")
     return redirect(url_for("disposal.index"))  # type: ignore[return-value]

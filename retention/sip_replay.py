@@ -1,0 +1,223 @@
+"""Packages accepted before: a package re-sent (the same METS OBJID, or the same documents
+under a new OBJID) is never taken in twice without a word.
+
+Each accepted package is a versioned record, ``retention/sip-imports/<sha256(OBJID)>/v<n>``
+(kind ``sip-import``): its OBJID, the SHA-256 of every file its METS list (checked against the
+files before this record is written), who accepted it and when. The documents it brought (the
+files under ``representations/*/data/``) are claimed by their digests together,
+``retention/sip-contents/<sha256 of their sorted digests>`` (kind ``sip-content``), naming the
+package that brought them first. Both are written with ``put_if_absent``: two imports of one
+package at the same time cannot both be accepted.
+
+What an import of a package seen before gets (:func:`judge`, pure):
+
+* the same OBJID and the same files: ``SIP_REPLAYED``, naming the earlier import;
+* the same documents under another OBJID: ``SIP_REPLAYED``, naming the package that brought
+  them (the same hồ sơ sent again under a new id would be two packages of one hồ sơ);
+* the same OBJID with files changed, added or removed (a corrected re-send, after the archive
+  returned the package): refused with ``SIP_RESENT`` listing the changes, unless the archivist
+  says it is a re-send (``resend``); then it is the package's next version, which names the
+  version it replaces and the changes, and the earlier version stays readable. The archivist
+  decides, knowingly: a corrected re-send is ordinary (ND30: the archive returns a package with
+  its faults, the unit sends it again), a silent change of a package already received is not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from kho.errors import AlreadyExists, NotFound
+from kho.timeutil import to_iso_utc
+from repository import formats
+from repository.storage.base import ObjectStore
+from retention.sip import SipError
+
+IMPORTS = "retention/sip-imports/"
+CONTENTS = "retention/sip-contents/"
+CHANGES_LISTED = 50
+"""How many changed files a refusal or an answer names (with their total)."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How a re-sent package's files differ from the version accepted before (paths in the
+    package, ``/``-separated, sorted)."""
+
+    changed: tuple[str, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.changed) + len(self.added) + len(self.removed)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "changed": list(self.changed[:CHANGES_LISTED]),
+            "added": list(self.added[:CHANGES_LISTED]),
+            "removed": list(self.removed[:CHANGES_LISTED]),
+            "changes_total": self.total,
+        }
+
+
+def changes(before: Mapping[str, str], now: Mapping[str, str]) -> Changes:
+    """The difference between two listings (path → SHA-256) of one package (pure)."""
+    return Changes(
+        changed=tuple(sorted(p for p in now if p in before and before[p] != now[p])),
+        added=tuple(sorted(p for p in now if p not in before)),
+        removed=tuple(sorted(p for p in before if p not in now)),
+    )
+
+
+def documents_digest(files: Mapping[str, str]) -> str | None:
+    """One digest of the documents a package brings (the files under ``representations/*/data/``,
+    by content, whatever they are named); None for a package without documents."""
+    digests = sorted(
+        digest
+        for path, digest in files.items()
+        if (parts := PurePosixPath(path).parts)[:1] == ("representations",) and parts[2:3] == ("data",)
+    )
+    if not digests:
+        return None
+    return hashlib.sha256("\n".join(digests).encode("ascii")).hexdigest()
+
+
+def _said(earlier: Mapping[str, Any]) -> str:
+    return (
+        f"gói tin “{str(earlier.get('object_id', ''))[:120]}” đã được {earlier.get('by', '')} tiếp nhận lúc"
+        f" {earlier.get('at', '')} (lượt nhận {earlier.get('import_id', '')})"
+    )
+
+
+def _named(earlier: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "earlier_import": earlier.get("import_id"),
+        "earlier_object_id": str(earlier.get("object_id", ""))[:255],
+        "earlier_at": earlier.get("at"),
+    }
+
+
+def judge(
+    object_id: str,
+    files: Mapping[str, str],
+    earlier: Mapping[str, Any] | None,
+    owner: Mapping[str, Any] | None,
+    *,
+    resend: bool,
+) -> Changes | None:
+    """Whether a checked package (``object_id``, its ``files``) may be accepted given the
+    latest accepted version of its OBJID (``earlier``) and the package that first brought its
+    documents (``owner``), pure: raises ``SIP_REPLAYED`` or ``SIP_RESENT``; returns the changes
+    of an accepted re-send, or None for a package never seen."""
+    if owner is not None and owner.get("object_id") != object_id:
+        raise SipError(
+            f"Các tài liệu của gói tin này đã được nhận trong {_said(owner)}, với mã gói tin khác."
+            " Kho không nhận cùng tài liệu hai lần dưới hai mã gói tin.",
+            code="SIP_REPLAYED",
+            **_named(owner),
+        )
+    if earlier is None:
+        return None
+    difference = changes(earlier.get("files", {}), files)
+    if difference.total == 0:
+        raise SipError(
+            f"Gói tin này đã được nhận: {_said(earlier)}, với đúng các tệp này. Kho không nhận lại.",
+            code="SIP_REPLAYED",
+            **_named(earlier),
+        )
+    if not resend:
+        raise SipError(
+            f"Gói tin cùng mã đã được nhận: {_said(earlier)}; bản gửi lại này khác ở {difference.total} tệp"
+            f" ({len(difference.changed)} thay đổi, {len(difference.added)} thêm, {len(difference.removed)}"
+            " bớt). Nếu đây là bản gửi lại đã sửa, hãy xác nhận nhận bản gửi lại; bản đã nhận trước vẫn"
+            " được giữ.",
+            code="SIP_RESENT",
+            **_named(earlier),
+            **difference.as_dict(),
+        )
+    return difference
+
+
+class PackageImports:
+    """The accepted packages of one installation, in its store."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def _folder(object_id: str) -> str:
+        return f"{IMPORTS}{hashlib.sha256(object_id.encode('utf-8')).hexdigest()}/"
+
+    def latest(self, object_id: str) -> dict[str, Any] | None:
+        """The newest accepted version of the package ``object_id``, or None."""
+        keys = sorted(i.key for i in self.store.list(self._folder(object_id) + "v"))
+        for key in reversed(keys):
+            data = formats.loads(formats.SIP_IMPORT.name, self.store.get(key))
+            if data.get("object_id") == object_id:  # (a digest collision names another package)
+                return data
+        return None
+
+    def owner(self, digest: str | None, *, taken: bool = False) -> dict[str, Any] | None:
+        """The package that first brought the documents of ``digest``, or None (``taken``: the
+        claim was just reported taken, and may be a moment behind on some S3 servers)."""
+        if digest is None:
+            return None
+        key = f"{CONTENTS}{digest}"
+        try:
+            raw = self.store.get_after_conflict(key) if taken else self.store.get(key)
+        except NotFound:
+            return None
+        return formats.loads(formats.SIP_CONTENT.name, raw)
+
+    def accept(
+        self,
+        object_id: str,
+        files: Mapping[str, str],
+        *,
+        package: str,
+        by: str,
+        at: datetime,
+        resend: bool = False,
+    ) -> dict[str, Any]:
+        """Record the checked package ``object_id`` as accepted, or raise ``SIP_REPLAYED`` /
+        ``SIP_RESENT`` (:func:`judge`). The documents' claim is written first, then the
+        package's version: a package seen by a concurrent import loses one or the other
+        ``put_if_absent`` and is refused as a replay of the winner."""
+        earlier = self.latest(object_id)
+        digest = documents_digest(files)
+        difference = judge(object_id, files, earlier, self.owner(digest), resend=resend)
+        version = (earlier or {}).get("version", 0) + 1
+        body: dict[str, Any] = {
+            "import_id": uuid.uuid4().hex[:16],
+            "object_id": object_id,
+            "version": version,
+            "package": package[:255],
+            "by": by,
+            "at": to_iso_utc(at),
+            "files": dict(sorted(files.items())),
+            "documents": digest,
+            "replaces": earlier["import_id"] if earlier else None,
+            "changes": difference.as_dict() if difference else None,
+        }
+        if digest is not None:
+            claim = {"object_id": object_id, "import_id": body["import_id"], "by": by, "at": body["at"]}
+            try:
+                self.store.put_if_absent(
+                    f"{CONTENTS}{digest}", formats.dumps(formats.SIP_CONTENT.name, claim)
+                )
+            except AlreadyExists:
+                judge(object_id, files, self.latest(object_id), self.owner(digest, taken=True), resend=resend)
+        raw = json.dumps(formats.stamp(formats.SIP_IMPORT.name, body), ensure_ascii=False, sort_keys=True)
+        try:
+            self.store.put_if_absent(f"{self._folder(object_id)}v{version:06d}", raw.encode("utf-8"))
+        except AlreadyExists:
+            judge(object_id, files, self.latest(object_id), None, resend=False)
+            raise
+        return body
