@@ -3274,6 +3274,16 @@ class AccountService:
             lambda _, a: [_draft(a.username, action, source, {"tokens_revoked": len(ending)})],
             also=lambda: self._revoke(ending, current.username, now),
         )
+        # A login checked before this write may have written its token after the list above was
+        # taken and looked at the account before this write (so it saw the old device key):
+        # list again, now that the write is done (review a25, as :meth:`_revoke_late` after a
+        # password change). A login that reads the account after this write refuses its own
+        # token (:meth:`issue_token`); one checked after it is a new login, not revoked here
+        # unless its token is already listed.
+        for token in self._tokens_to_revoke(current.username, keep=keep):
+            self._revoke_audited(
+                current.username, token.digest, current.username, source, reason="signed-out-everywhere"
+            )
         return after
 
     def recover(self, username: str, reason: str, source: str | None = "cli") -> Account:
@@ -3536,6 +3546,20 @@ class AccountService:
         if current.status is Status.LOCKED:  # locked since it was checked: no token comes out of it
             self._revoke_audited(target.username, digest, actor.username, source, reason="account-locked")
             raise self._locked_error(current)
+        if current.device_key != actor.device_key:
+            # Every browser was forgotten since the login was checked: a sign-out everywhere
+            # (or a quản trị's forget) came between the check and this token's write, and its
+            # list of tokens to end could not hold this one (review a25; the other order is
+            # :meth:`sign_out_everywhere`'s second list).
+            self._revoke_audited(
+                target.username, digest, actor.username, source, reason="signed-out-everywhere"
+            )
+            raise Conflict(
+                "Tài khoản vừa được đăng xuất khỏi mọi trình duyệt: phiên này không được cấp. Hãy đăng"
+                " nhập lại.",
+                code="SIGNED_OUT_MEANWHILE",
+                username=target.username,
+            )
         return secret
 
     def _token(self, digest: str) -> Token:
