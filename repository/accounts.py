@@ -114,6 +114,7 @@ from repository.policy import (
     may_confirm_reset,
     may_lock,
     moves_unit,
+    operator_clears,
 )
 from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore
@@ -3088,6 +3089,77 @@ class AccountService:
             f"Mức được tiếp cận thông tin mật của bạn đã thay đổi: {Secrecy(before.clearance).label}"
             f" → {Secrecy(after.clearance).label}.",
             actor.username,
+        )
+        return after
+
+    def clear_by_operator(
+        self, username: str, clearance: int, reason: str, source: str | None = "cli"
+    ) -> Account:
+        """The operator (``kho account clearance USER LEVEL --operator --reason "Quyết định số …"``,
+        on the server's shell, never from a page or the API) raises the clearance of the first
+        quản trị or lãnh đạo, by the head's decision named in ``reason``
+        (:func:`~repository.policy.operator_clears`; review a25). Audited ``account:clearance``
+        by ``operator`` with the reason; refusals ``access:denied``. The person is told."""
+        action = "account:clearance"
+        level = self._clearance(clearance)
+        why = " ".join(nfc(reason).split())
+        if not why:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "reason",
+                        "CLEARANCE_REASON_REQUIRED",
+                        "Phải ghi căn cứ (quyết định của người đứng đầu cho tiếp cận bí mật nhà nước).",
+                    )
+                ]
+            )
+        target = self._read(username)
+        if target is None or target.status is Status.DELETED:
+            raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
+        if not target.active or target.awaiting_confirmation:
+            self._deny(
+                OPERATOR,
+                f"Tài khoản “{target.username}” không hoạt động hoặc đang chờ xác nhận mật khẩu: chưa cấp"
+                " mức tiếp cận thông tin mật được.",
+                action=action,
+                target=target.username,
+                source=source,
+                code="CLEARANCE_OPERATOR_INACTIVE",
+            )
+        now = self.clock()
+        others = [
+            self.principal_of(a)
+            for a in self.accounts()
+            if a.username != target.username and a.active and self._someone_behind(a, now)
+        ]
+        decision = operator_clears(self.principal_of(target), target.units, level, others, self.units_below)
+        if not decision:
+            self._deny(
+                OPERATOR,
+                decision.message,
+                action=action,
+                target=target.username,
+                source=source,
+                code=decision.code,
+            )
+        details = {"username": target.username, "before": target.clearance, "after": level, "reason": why}
+        before, after = self._update(
+            target.username,
+            OPERATOR,
+            lambda c: {"clearance": level} if c.clearance == target.clearance and c.active else {},
+            lambda _, a: [_draft(OPERATOR, action, source, details)],
+        )
+        if before.version == after.version:  # changed meanwhile
+            raise Conflict(
+                f"Tài khoản “{target.username}” vừa được thay đổi. Hãy kiểm tra lại rồi thử lại.",
+                username=target.username,
+            )
+        self._notify(
+            after.username,
+            "rights",
+            f"Mức được tiếp cận thông tin mật của bạn đã thay đổi: {Secrecy(before.clearance).label}"
+            f" → {Secrecy(after.clearance).label} (người vận hành, theo {why}).",
+            OPERATOR,
         )
         return after
 

@@ -1078,6 +1078,49 @@ def grants_clearance(principal: Principal, clearance: int, *, vouched: int = 0) 
     )
 
 
+def operator_clears(
+    target: Principal,
+    target_units: Iterable[str],
+    clearance: int,
+    others: Iterable[Principal],
+    units_below: UnitsBelow,
+) -> Decision:
+    """Whether the operator (the server's shell, ``kho account clearance USER LEVEL --operator``)
+    may raise ``target``'s clearance to ``clearance`` (review a25). Every account starts at 0 and
+    only a person holding a level gives it (:func:`grants_clearance`), so without this door nobody
+    could ever hold Mật, Tối mật or Tuyệt mật. The operator gives exactly what nobody can give
+    through the ordinary door, and no more:
+
+    * a raise only (``CLEARANCE_OPERATOR_RAISE_ONLY``): lowering is a quản trị's act;
+    * to a quản trị or a lãnh đạo only (``CLEARANCE_OPERATOR_ROLE``): the first cleared people,
+      who then give clearances by the ordinary rule — a quản trị holding a level raises others of
+      their units up to it, never themself; a lãnh đạo holding it confirms the new accounts and
+      resets at that level;
+    * only while no one of ``others`` (the other active accounts) could do it: a quản trị of the
+      person's units holding the level (``CLEARANCE_OPERATOR_NOT_NEEDED``)."""
+    if clearance <= target.clearance:
+        return _denied(
+            f"Người vận hành chỉ nâng mức tiếp cận thông tin mật; tài khoản đã có mức"
+            f" “{_SECRECY_LABELS[min(target.clearance, MAX_SECRECY)]}”. Hạ mức do quản trị thực hiện.",
+            "CLEARANCE_OPERATOR_RAISE_ONLY",
+        )
+    if not target.has(Role.QUAN_TRI) and not target.has(Role.LANH_DAO):
+        return _denied(
+            "Người vận hành chỉ cấp mức tiếp cận thông tin mật cho quản trị hoặc lãnh đạo đầu tiên; người"
+            " khác do quản trị có mức tiếp cận tương ứng cấp.",
+            "CLEARANCE_OPERATOR_ROLE",
+        )
+    units = frozenset(target_units)
+    for other in others:
+        if grants_clearance(other, clearance) and manages_accounts_of(other, units_below, units):
+            return _denied(
+                f"Không cần người vận hành: quản trị “{other.user}” có mức tiếp cận tương ứng và quản lý"
+                " đơn vị của tài khoản này; người đó cấp mức (Tài khoản → Đổi mức).",
+                "CLEARANCE_OPERATOR_NOT_NEEDED",
+            )
+    return ALLOW
+
+
 def confirmer_must_hold(principal: Principal, clearance: int) -> str | None:
     """What the first person of a two-person act (creating an account, resetting its password)
     is told when they do not hold the account's ``clearance`` (:func:`grants_clearance`): only a

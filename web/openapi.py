@@ -158,6 +158,11 @@ TRUST_ANCHOR_EXISTS TRUST_ANCHOR_INVALID TRUST_ANCHOR_NOT_CA TRUST_ANCHOR_NOT_FO
 TRUST_LIST_INVALID TRUST_LIST_MISMATCH TRUST_SOURCE_MISSING TRUST_STORE_INVALID TRUST_STORE_MISSING
 TSA_UNAVAILABLE UNAUDITED UNIT_DOWNGRADED UNIT_NOT_FOUND UNIT_SEAL_INVALID VALIDATION_FAILED
 VALIDATOR_FAILED VALIDATOR_UNAVAILABLE VERSION_CONFLICT WORKFLOW_CONFLICT WORKFLOW_REFUSED
+ASSIGNEE_OTHER_UNIT DESTRUCTION_OTHER_UNIT DESTRUCTION_SECRECY_DENIED GRANT_READ_ONLY HOLD_NOT_YOURS
+LAST_ADMIN
+NOT_ASSIGNER RECORD_RECALLED RESET_SAME_PERSON SECRECY_CLEARANCE_DENIED SECRECY_DENIED SELF_CHANGE SELF_GRANT
+SUBMISSION_OTHER_UNIT CLEARANCE_OPERATOR_INACTIVE CLEARANCE_OPERATOR_NOT_NEEDED CLEARANCE_OPERATOR_RAISE_ONLY
+CLEARANCE_OPERATOR_ROLE
 """.split()  # noqa: SIM905 (a word list, one code per word)
 )
 """Every stable code an answer's ``error.code`` may carry, listed in the spec (the ``Error``
@@ -1370,6 +1375,21 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 _object(["account", "second_half"], account=account, second_half=STRING),
                 (404, 409),
                 parameters=USER,
+            )
+        },
+        "/api/accounts/{username}/clearance": {
+            "post": _op(
+                "account_clearance",
+                "Đặt mức được tiếp cận thông tin mật (0 Thường, 1 Mật, 2 Tối mật, 3 Tuyệt mật): quản trị"
+                " của đơn vị; chỉ nâng đến mức chính mình được tiếp cận (SECRECY_CLEARANCE_DENIED), không"
+                " tự nâng (SELF_CHANGE); CLEARANCE_INVALID",
+                "accounts",
+                account,
+                (404, 409, 422),
+                parameters=USER,
+                body=_json_body(
+                    _object(["clearance"], clearance={"type": "integer", "minimum": 0, "maximum": 3})
+                ),
             )
         },
         "/api/accounts/{username}/roles": {

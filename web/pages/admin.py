@@ -311,6 +311,29 @@ def change_role(username: str) -> Response:
     return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
 
 
+# -- clearance: the level of state secrets the person may read ---------------------------------
+@bp.post("/accounts/<username>/clearance")
+@login_required
+def change_clearance(username: str) -> Response:
+    """``POST /api/accounts/<username>/clearance`` on the accounts page (review a25): the same
+    service and rule (``policy.grants_clearance``: a raise only up to the quản trị's own)."""
+    level = request.form.get("clearance", "")
+    try:
+        account = kho().accounts.set_clearance(
+            username,
+            int(level) if level.isascii() and level.isdigit() else -1,
+            current_account(),
+            request.remote_addr,
+        )
+    except ValidationFailed as exc:
+        return _page(422, [e.message for e in exc.errors])
+    except KhoError as exc:
+        return _page(exc.http_status, [exc.message])
+    label = dict(CLEARANCE)[account.clearance]
+    flash(f"Đã cập nhật mức được tiếp cận thông tin mật của {account.username}: {label}.", "info")
+    return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
+
+
 # -- grants on a record or hồ sơ ---------------------------------------------------------------
 def _grants_page(record_id: str, status: int = 200, errors: list[str] | None = None) -> Response:
     who = actor()
