@@ -59,6 +59,7 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -1599,6 +1600,20 @@ class AccountService:
             except AccountDowngraded:
                 continue  # logged by _checked; fsck names it: it neither logs in nor counts
         return out
+
+    def managed_by(self, actor: Account, everyone: Iterable[Account] | None = None) -> list[Account]:
+        """The accounts ``actor`` manages (:func:`~repository.policy.manages_accounts_of`: a quản
+        trị of each of the account's units, at it or above), of ``everyone`` (default: every
+        account): what the accounts list shows them (review a25: a phòng's quản trị listed the
+        whole agency — who holds Tuyệt mật, locks, e-mails, pending resets — although they may
+        act on none of it)."""
+        principal = self.principal_of(actor)
+        units_below = functools.cache(self.units_below)
+        return [
+            a
+            for a in (self.accounts() if everyone is None else everyone)
+            if manages_accounts_of(principal, units_below, a.units)
+        ]
 
     def _write_audited(
         self,

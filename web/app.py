@@ -732,7 +732,7 @@ def create_app(
     def account_list() -> Response:
         who = actor()
         service.authorize(who, Action.ACCOUNT_MANAGE)
-        return _paged(accounts.accounts(), lambda a: a.public_dict())
+        return _paged(accounts.managed_by(account_of(who)), lambda a: a.public_dict())
 
     @app.post("/api/accounts")
     def account_create() -> Response:

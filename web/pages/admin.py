@@ -107,7 +107,7 @@ def _page(
     return page(
         "accounts.html",
         status,
-        accounts=everyone,
+        accounts=accounts.managed_by(current_account(), everyone),
         pending=_awaiting_confirmation(everyone),
         unconfirmed={a.username for a in everyone if accounts.password_unconfirmed(a)},
         units=units,
