@@ -116,6 +116,7 @@ from repository.policy import (
     may_lock,
     moves_unit,
     operator_clears,
+    raises_over_a_handed_out_password,
 )
 from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore
@@ -2929,6 +2930,11 @@ class AccountService:
         )
         return self._confirm(target, pending, actor.username, source)
 
+    def _password_outstanding(self, account: Account) -> bool:
+        """Whether someone other than the person may hold the account's password: a one-time
+        password (new account, reset) not yet replaced, or one given alone under the old rule."""
+        return account.reset is not None or self.password_unconfirmed(account)
+
     def vouched_clearance(self, username: str) -> int:
         """The clearance the first person of a two-person act (who created the account or reset
         its password) vouches for at its confirmation (:func:`~repository.policy.grants_clearance`):
@@ -3089,6 +3095,16 @@ class AccountService:
         self._require_rights_admin(
             actor, target, target.units, change, action="account:clearance", source=source
         )
+        self._require(
+            actor,
+            lambda _: raises_over_a_handed_out_password(
+                target.clearance, level, outstanding=self._password_outstanding(target)
+            ),
+            action="account:clearance",
+            target=target.username,
+            source=source,
+        )
+
         def cleared(b: Account, a: Account) -> list[EventDraft]:
             details = {"username": a.username, "before": b.clearance, "after": a.clearance}
             return [_draft(actor.username, "account:clearance", source, details)]
@@ -3147,7 +3163,11 @@ class AccountService:
             for a in self.accounts()
             if a.username != target.username and a.active and self._someone_behind(a, now)
         ]
-        decision = operator_clears(self.principal_of(target), target.units, level, others, self.units_below)
+        decision = operator_clears(
+            self.principal_of(target), target.units, level, others, self.units_below
+        ) and raises_over_a_handed_out_password(
+            target.clearance, level, outstanding=self._password_outstanding(target)
+        )
         if not decision:
             self._deny(
                 OPERATOR,

@@ -1078,6 +1078,25 @@ def grants_clearance(principal: Principal, clearance: int, *, vouched: int = 0) 
     )
 
 
+def raises_over_a_handed_out_password(before: int, after: int, *, outstanding: bool) -> Decision:
+    """Whether a clearance may be raised from ``before`` to ``after`` while the account's
+    password is ``outstanding``: a one-time password (a new account's, a reset's) handed out in
+    halves and not yet replaced by the person, or a password one quản trị gave alone under the
+    old rule (review a25). Whoever holds those halves logs in at the new level; they were
+    confirmed at the old one, so two quản trị holding clearance 0 could make a Thường puppet
+    between them and wait for a cleared quản trị to raise it. Refused
+    (``CLEARANCE_PASSWORD_OUTSTANDING``) until the person has set their own password; lowering
+    is always allowed."""
+    if after <= before or not outstanding:
+        return ALLOW
+    return _denied(
+        "Chưa nâng được mức tiếp cận thông tin mật: tài khoản còn mật khẩu dùng một lần (tài khoản mới"
+        " hoặc cấp lại) mà người dùng chưa đổi thành mật khẩu của mình. Hãy nâng mức sau khi người dùng"
+        " đã đăng nhập và đặt mật khẩu mới.",
+        "CLEARANCE_PASSWORD_OUTSTANDING",
+    )
+
+
 def operator_clears(
     target: Principal,
     target_units: Iterable[str],

@@ -25,6 +25,7 @@ from flask import Flask
 from kho_people import People
 from kho_web import cli_as, login, post, text
 
+from kho.errors import PermissionDenied
 from web.app import create_app
 from web.cli import main
 from web.context import Kho
@@ -196,3 +197,35 @@ def test_the_cli_door_for_a_quan_tri_asks_the_same_rule(kho: Kho, people: People
     done = admin.invoke(main, ["account", "clearance", person, "1"])
     assert done.exit_code == 0, done.output
     assert kho.accounts.get(person).clearance == 1
+
+
+def test_a_puppet_made_at_clearance_0_is_not_raised_while_its_halves_are_out(
+    kho: Kho, people: People
+) -> None:
+    """Two quản trị holding 0 make a Thường account and confirm it (allowed: nothing above 0 is
+    given); both halves are theirs until the person sets a password. A quản trị holding Tuyệt
+    mật who then raised it handed Tuyệt mật to the two (before: raised, and the halves logged in
+    at 3). Refused until the person's own password; lowering is not."""
+    people.add("quan_tri_0", "Vũ Văn Quản", AGENCY, ["quan_tri"], 0)
+    people.add("quan_tri_3", "Trịnh Văn Mật", AGENCY, ["quan_tri"], 3)
+    accounts = kho.accounts
+    creator, confirmer = (accounts.get(people.usernames[w]) for w in ("quan_tri", "quan_tri_0"))
+    cleared = accounts.get(people.usernames["quan_tri_3"])
+    puppet, first = accounts.create_account("Đặng Văn Rối", AGENCY, ["chuyen_vien"], 0, None, creator)
+    _, second = accounts.confirm_reset(puppet.username, confirmer)
+    client = create_app(kho.settings, kho=kho).test_client()
+    refused = client.post(
+        f"/api/accounts/{puppet.username}/clearance",
+        json={"clearance": 3},
+        headers=people.headers("quan_tri_3"),
+    )
+    assert refused.status_code == 403, refused.get_json()
+    assert refused.get_json()["error"]["code"] == "CLEARANCE_PASSWORD_OUTSTANDING"
+    assert accounts.get(puppet.username).clearance == 0
+    accounts.change_password(puppet.username, first + second, "Rối@Của-Người-2026")  # the person's own now
+    assert accounts.set_clearance(puppet.username, 3, cleared).clearance == 3
+    _, half = accounts.reset_password(puppet.username, cleared)  # a reset puts halves out again
+    assert accounts.set_clearance(puppet.username, 1, cleared).clearance == 1  # lowering: allowed
+    with pytest.raises(PermissionDenied) as again:
+        accounts.set_clearance(puppet.username, 2, cleared)
+    assert again.value.code == "CLEARANCE_PASSWORD_OUTSTANDING" and half
