@@ -2122,6 +2122,16 @@ class AccountService:
         :meth:`password_unconfirmed` (nobody can act through it until it is reset)."""
         return account.someone_behind(now) and not self.password_unconfirmed(account)
 
+    def _others_behind(self, username: str) -> list[Principal]:
+        """The policy's view of every account but ``username`` that a person can be counted on
+        to act through (:meth:`_someone_behind`): who else could do what an operator is asked."""
+        now = self.clock()
+        return [
+            self.principal_of(a)
+            for a in self.accounts()
+            if a.username != username and self._someone_behind(a, now)
+        ]
+
     def _password_set_by(self, account: Account) -> str:
         """Who wrote the version that set the account's current password: walking back over the
         versions that kept its ``password_changed_at`` (logins, locks, role changes, a recovery)
@@ -3157,12 +3167,7 @@ class AccountService:
                 source=source,
                 code="CLEARANCE_OPERATOR_INACTIVE",
             )
-        now = self.clock()
-        others = [
-            self.principal_of(a)
-            for a in self.accounts()
-            if a.username != target.username and a.active and self._someone_behind(a, now)
-        ]
+        others = self._others_behind(target.username)
         decision = operator_clears(
             self.principal_of(target), target.units, level, others, self.units_below
         ) and raises_over_a_handed_out_password(
@@ -3450,12 +3455,7 @@ class AccountService:
             )
         # A new account nobody has used yet, or one whose reset expired unused, has nobody
         # behind it (review r13: only a quản trị can then reset it).
-        now = self.clock()
-        others = [
-            self.principal_of(a)
-            for a in self.accounts()
-            if a.username != target.username and self._someone_behind(a, now)
-        ]
+        others = self._others_behind(target.username)
         if leaves_an_admin(admin_units, others, self.units_below):
             self._deny(
                 OPERATOR,
