@@ -593,7 +593,10 @@ def _outside(anchor: Anchor | None, extra: Sequence[Any]) -> tuple[list[dict[str
 
 
 def acknowledging_checkpoints(
-    anchor: Anchor | None, extra: Sequence[Mapping[str, Any]], everywhere: Sequence[Mapping[str, Any]]
+    anchor: Anchor | None,
+    extra: Sequence[Mapping[str, Any]],
+    everywhere: Sequence[Mapping[str, Any]],
+    outside: Sequence[Mapping[str, Any]] | None = None,
 ) -> Sequence[Mapping[str, Any]]:
     """The checkpoints that may make an ``audit:acknowledge`` event count (review a25, rv23 §3,
     rv19 open 3). Two installations sharing one signing key (a staging copy restored from
@@ -605,8 +608,7 @@ def acknowledging_checkpoints(
     Without one, ``everywhere`` (the store's too), as before: one key per installation (README)."""
     if (anchor is None or anchor.checkpoint_dir is None) and not extra:
         return everywhere
-    outside, _ = _outside(anchor, extra)
-    return outside
+    return outside if outside is not None else _outside(anchor, extra)[0]
 
 
 def _reachable(
@@ -797,7 +799,9 @@ def _verify_full(
     findings += deleted_checkpoints(stored, outside, key)
     hashes = chain_hashes(chain_positions(log.store))
     checkpoints = list(unique.values())
-    acks, forged = acknowledge.judge(ack_events, acknowledging_checkpoints(anchor, extra, checkpoints), key)
+    acks, forged = acknowledge.judge(
+        ack_events, acknowledging_checkpoints(anchor, extra, checkpoints, outside), key
+    )
     # A checkpoint whose contradiction an auditor acknowledged is still checked, and its
     # finding listed as acknowledged; the others (the acknowledging one among them) as ever.
     accepted = acknowledge.acknowledged_checkpoints(acks)
