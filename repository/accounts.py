@@ -3378,7 +3378,8 @@ class AccountService:
         action = "account:sign-out-everywhere"
         current = self._current_actor(actor, action=action, target=actor.username, source=source)
         now = self.clock()
-        ending = self._tokens_to_revoke(current.username, keep=keep)
+        listed = self.tokens_of(current.username)
+        ending = [t for t in listed if not t.revoked and t.digest != keep]
         _, after = self._update(
             current.username,
             current.username,
@@ -3388,14 +3389,16 @@ class AccountService:
         )
         # A login checked before this write may have written its token after the list above was
         # taken and looked at the account before this write (so it saw the old device key):
-        # list again, now that the write is done (review a25, as :meth:`_revoke_late` after a
-        # password change). A login that reads the account after this write refuses its own
-        # token (:meth:`issue_token`); one checked after it is a new login, not revoked here
-        # unless its token is already listed.
-        for token in self._tokens_to_revoke(current.username, keep=keep):
-            self._revoke_audited(
-                current.username, token.digest, current.username, source, reason="signed-out-everywhere"
-            )
+        # list again, now that the write is done, and end what was not listed (review a25, as
+        # :meth:`_revoke_late` after a password change). A login that reads the account after
+        # this write refuses its own token (:meth:`issue_token`); one checked after it is a new
+        # login, not revoked here unless its token is already listed.
+        seen = {t.digest for t in listed} | {keep}
+        for token in self.tokens_of(current.username, besides=seen):
+            if not token.revoked:
+                self._revoke_audited(
+                    current.username, token.digest, current.username, source, reason="signed-out-everywhere"
+                )
         return after
 
     def recover(self, username: str, reason: str, source: str | None = "cli") -> Account:
@@ -3831,14 +3834,17 @@ class AccountService:
             self._current_actor(actor, action=action, target=about, source=source)
         return sorted(self.tokens_of(target.username), key=lambda t: (t.created_at, t.digest))
 
-    def tokens_of(self, username: str) -> list[Token]:
+    def tokens_of(self, username: str, *, besides: Iterable[str | None] = ()) -> list[Token]:
+        """Every token of ``username`` but those whose digest is in ``besides`` (not read)."""
         name = username.strip().lower()
         if not passwords.is_username(name):
             return []
+        skip = frozenset(besides)
         out = []
         for info in self.store.list(f"token-index/{name}/"):
             digest = info.key.rsplit("/", 1)[1].removesuffix(".json")
-            out.append(self._token(digest))
+            if digest not in skip:
+                out.append(self._token(digest))
         return out
 
 
