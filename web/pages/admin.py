@@ -121,6 +121,13 @@ def _page(
     )
 
 
+def _refused(exc: KhoError) -> Response:
+    """The accounts page again with why an act was refused (422 with each field's message)."""
+    if isinstance(exc, ValidationFailed):
+        return _page(422, [e.message for e in exc.errors])
+    return _page(exc.http_status, [exc.message])
+
+
 def _resets_page(
     status: int = 200, errors: list[str] | None = None, half: ResetHalf | None = None
 ) -> Response:
@@ -160,10 +167,8 @@ def create() -> Response:
             current_account(),
             request.remote_addr,
         )
-    except ValidationFailed as exc:
-        return _page(422, [e.message for e in exc.errors])
     except KhoError as exc:
-        return _page(exc.http_status, [exc.message])
+        return _refused(exc)
     # Shown once, in this response only (never stored in the session or a redirect).
     return _page(201, half=_first_half(account, initial, new_account=True))
 
@@ -303,10 +308,8 @@ def change_role(username: str) -> Response:
         else:
             memberships = [*current, wanted] if wanted not in current else current
         service.set_roles(username, memberships, current_account(), request.remote_addr)
-    except ValidationFailed as exc:
-        return _page(422, [e.message for e in exc.errors])
     except KhoError as exc:
-        return _page(exc.http_status, [exc.message])
+        return _refused(exc)
     flash(f"Đã cập nhật vai trò của {username}.", "info")
     return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
 
@@ -325,10 +328,8 @@ def change_clearance(username: str) -> Response:
             current_account(),
             request.remote_addr,
         )
-    except ValidationFailed as exc:
-        return _page(422, [e.message for e in exc.errors])
     except KhoError as exc:
-        return _page(exc.http_status, [exc.message])
+        return _refused(exc)
     label = dict(CLEARANCE)[account.clearance]
     flash(f"Đã cập nhật mức được tiếp cận thông tin mật của {account.username}: {label}.", "info")
     return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
