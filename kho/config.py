@@ -185,6 +185,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
         " client: the login limit and the audit log then count the person's address, not the"
         " proxy's. Empty = the header is never read.",
     ),
+    "KHO_TRUSTED_PROXIES_WIDE": (
+        "false",
+        "`true` to accept in KHO_TRUSTED_PROXIES a network wider than /16 (IPv4) or /48 (IPv6),"
+        " refused at start otherwise (TRUSTED_PROXIES_TOO_WIDE): every client inside it may name"
+        " its own address.",
+    ),
     # Read by ingest/signatures/_pool.py and _fastpath.py (in the verification workers).
     "KHO_SIGNATURE_FAST_PATH": (
         "1",
@@ -349,6 +355,46 @@ def _networks(name: str, value: str) -> tuple[str, ...]:
                 variable=name,
             ) from exc
     return tuple(out)
+
+
+PROXY_WIDEST_IPV4 = 16
+"""The widest IPv4 network ``KHO_TRUSTED_PROXIES`` takes without ``KHO_TRUSTED_PROXIES_WIDE``."""
+PROXY_WIDEST_IPV6 = 48
+"""The same for IPv6 (an IPv4-mapped network, ``::ffff:0:0/96`` and inside it, is judged as IPv4)."""
+_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+
+
+def _proxies(name: str, value: str, wide: bool) -> tuple[str, ...]:
+    """:func:`_networks` for the reverse proxies (review a25): every address inside a listed
+    network may send ``X-Forwarded-For`` and be believed, so a list that trusts everyone
+    (``0.0.0.0/0``, ``::/0``) or a very wide range (a /8, the IPv4-mapped range) lets any client
+    choose the address the login limit, the known networks and the audit log see. Refused at
+    start (``TRUSTED_PROXIES_TOO_WIDE``, naming the variable) unless ``wide`` says the operator
+    means it."""
+    listed = _networks(name, value)
+    if wide:
+        return listed
+    for item in listed:
+        network = ipaddress.ip_network(item)
+        if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_MAPPED):
+            prefix, widest = network.prefixlen - 96, PROXY_WIDEST_IPV4
+        elif isinstance(network, ipaddress.IPv6Network) and network.supernet_of(_MAPPED):
+            prefix, widest = 0, PROXY_WIDEST_IPV6  # holds every IPv4-mapped address
+        elif isinstance(network, ipaddress.IPv6Network):
+            prefix, widest = network.prefixlen, PROXY_WIDEST_IPV6
+        else:
+            prefix, widest = network.prefixlen, PROXY_WIDEST_IPV4
+        if prefix < widest:
+            raise ConfigError(
+                f"Biến cấu hình {name}=“{_shown(value)}” không an toàn: dải “{item}” quá rộng (rộng hơn"
+                f" /{widest}) — mọi máy trong dải đó được tin khi tự khai địa chỉ (X-Forwarded-For), nên"
+                " có thể né giới hạn đăng nhập và ghi sai địa chỉ vào nhật ký. Chỉ ghi địa chỉ của các"
+                " máy chủ proxy; nếu thật sự cần dải này, đặt KHO_TRUSTED_PROXIES_WIDE=true.",
+                code="TRUSTED_PROXIES_TOO_WIDE",
+                variable=name,
+                network=item,
+            )
+    return listed
 
 
 def _plain_number(value: str) -> bool:
@@ -864,7 +910,11 @@ class Settings:
             handling_schedule=_schedule("KHO_HANDLING_SCHEDULE", get("KHO_HANDLING_SCHEDULE")),
             due_alert_schedule=_schedule("KHO_DUE_ALERT_SCHEDULE", get("KHO_DUE_ALERT_SCHEDULE")),
             tsa_url=_http_url("KHO_TSA_URL", get("KHO_TSA_URL")),
-            trusted_proxies=_networks("KHO_TRUSTED_PROXIES", get("KHO_TRUSTED_PROXIES")),
+            trusted_proxies=_proxies(
+                "KHO_TRUSTED_PROXIES",
+                get("KHO_TRUSTED_PROXIES"),
+                _bool("KHO_TRUSTED_PROXIES_WIDE", get("KHO_TRUSTED_PROXIES_WIDE")),
+            ),
         )
 
     def backup_options(self) -> dict[str, object]:

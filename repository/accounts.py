@@ -59,6 +59,7 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -114,6 +115,8 @@ from repository.policy import (
     may_confirm_reset,
     may_lock,
     moves_unit,
+    operator_clears,
+    raises_over_a_handed_out_password,
 )
 from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore
@@ -1599,6 +1602,20 @@ class AccountService:
                 continue  # logged by _checked; fsck names it: it neither logs in nor counts
         return out
 
+    def managed_by(self, actor: Account, everyone: Iterable[Account] | None = None) -> list[Account]:
+        """The accounts ``actor`` manages (:func:`~repository.policy.manages_accounts_of`: a quản
+        trị of each of the account's units, at it or above), of ``everyone`` (default: every
+        account): what the accounts list shows them (review a25: a phòng's quản trị listed the
+        whole agency — who holds Tuyệt mật, locks, e-mails, pending resets — although they may
+        act on none of it)."""
+        principal = self.principal_of(actor)
+        units_below = functools.cache(self.units_below)
+        return [
+            a
+            for a in (self.accounts() if everyone is None else everyone)
+            if manages_accounts_of(principal, units_below, a.units)
+        ]
+
     def _write_audited(
         self,
         key: str,
@@ -2104,6 +2121,16 @@ class AccountService:
         """:meth:`Account.someone_behind`, and not an account whose login is refused as
         :meth:`password_unconfirmed` (nobody can act through it until it is reset)."""
         return account.someone_behind(now) and not self.password_unconfirmed(account)
+
+    def _others_behind(self, username: str) -> list[Principal]:
+        """The policy's view of every account but ``username`` that a person can be counted on
+        to act through (:meth:`_someone_behind`): who else could do what an operator is asked."""
+        now = self.clock()
+        return [
+            self.principal_of(a)
+            for a in self.accounts()
+            if a.username != username and self._someone_behind(a, now)
+        ]
 
     def _password_set_by(self, account: Account) -> str:
         """Who wrote the version that set the account's current password: walking back over the
@@ -2913,6 +2940,11 @@ class AccountService:
         )
         return self._confirm(target, pending, actor.username, source)
 
+    def _password_outstanding(self, account: Account) -> bool:
+        """Whether someone other than the person may hold the account's password: a one-time
+        password (new account, reset) not yet replaced, or one given alone under the old rule."""
+        return account.reset is not None or self.password_unconfirmed(account)
+
     def vouched_clearance(self, username: str) -> int:
         """The clearance the first person of a two-person act (who created the account or reset
         its password) vouches for at its confirmation (:func:`~repository.policy.grants_clearance`):
@@ -3073,6 +3105,16 @@ class AccountService:
         self._require_rights_admin(
             actor, target, target.units, change, action="account:clearance", source=source
         )
+        self._require(
+            actor,
+            lambda _: raises_over_a_handed_out_password(
+                target.clearance, level, outstanding=self._password_outstanding(target)
+            ),
+            action="account:clearance",
+            target=target.username,
+            source=source,
+        )
+
         def cleared(b: Account, a: Account) -> list[EventDraft]:
             details = {"username": a.username, "before": b.clearance, "after": a.clearance}
             return [_draft(actor.username, "account:clearance", source, details)]
@@ -3088,6 +3130,76 @@ class AccountService:
             f"Mức được tiếp cận thông tin mật của bạn đã thay đổi: {Secrecy(before.clearance).label}"
             f" → {Secrecy(after.clearance).label}.",
             actor.username,
+        )
+        return after
+
+    def clear_by_operator(
+        self, username: str, clearance: int, reason: str, source: str | None = "cli"
+    ) -> Account:
+        """The operator (``kho account clearance USER LEVEL --operator --reason "Quyết định số …"``,
+        on the server's shell, never from a page or the API) raises the clearance of the first
+        quản trị or lãnh đạo, by the head's decision named in ``reason``
+        (:func:`~repository.policy.operator_clears`; review a25). Audited ``account:clearance``
+        by ``operator`` with the reason; refusals ``access:denied``. The person is told."""
+        action = "account:clearance"
+        level = self._clearance(clearance)
+        why = " ".join(nfc(reason).split())
+        if not why:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "reason",
+                        "CLEARANCE_REASON_REQUIRED",
+                        "Phải ghi căn cứ (quyết định của người đứng đầu cho tiếp cận bí mật nhà nước).",
+                    )
+                ]
+            )
+        target = self._read(username)
+        if target is None or target.status is Status.DELETED:
+            raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
+        if not target.active or target.awaiting_confirmation:
+            self._deny(
+                OPERATOR,
+                f"Tài khoản “{target.username}” không hoạt động hoặc đang chờ xác nhận mật khẩu: chưa cấp"
+                " mức tiếp cận thông tin mật được.",
+                action=action,
+                target=target.username,
+                source=source,
+                code="CLEARANCE_OPERATOR_INACTIVE",
+            )
+        others = self._others_behind(target.username)
+        decision = operator_clears(
+            self.principal_of(target), target.units, level, others, self.units_below
+        ) and raises_over_a_handed_out_password(
+            target.clearance, level, outstanding=self._password_outstanding(target)
+        )
+        if not decision:
+            self._deny(
+                OPERATOR,
+                decision.message,
+                action=action,
+                target=target.username,
+                source=source,
+                code=decision.code,
+            )
+        details = {"username": target.username, "before": target.clearance, "after": level, "reason": why}
+        before, after = self._update(
+            target.username,
+            OPERATOR,
+            lambda c: {"clearance": level} if c.clearance == target.clearance and c.active else {},
+            lambda _, a: [_draft(OPERATOR, action, source, details)],
+        )
+        if before.version == after.version:  # changed meanwhile
+            raise Conflict(
+                f"Tài khoản “{target.username}” vừa được thay đổi. Hãy kiểm tra lại rồi thử lại.",
+                username=target.username,
+            )
+        self._notify(
+            after.username,
+            "rights",
+            f"Mức được tiếp cận thông tin mật của bạn đã thay đổi: {Secrecy(before.clearance).label}"
+            f" → {Secrecy(after.clearance).label} (người vận hành, theo {why}).",
+            OPERATOR,
         )
         return after
 
@@ -3266,7 +3378,8 @@ class AccountService:
         action = "account:sign-out-everywhere"
         current = self._current_actor(actor, action=action, target=actor.username, source=source)
         now = self.clock()
-        ending = self._tokens_to_revoke(current.username, keep=keep)
+        listed = self.tokens_of(current.username)
+        ending = [t for t in listed if not t.revoked and t.digest != keep]
         _, after = self._update(
             current.username,
             current.username,
@@ -3274,6 +3387,18 @@ class AccountService:
             lambda _, a: [_draft(a.username, action, source, {"tokens_revoked": len(ending)})],
             also=lambda: self._revoke(ending, current.username, now),
         )
+        # A login checked before this write may have written its token after the list above was
+        # taken and looked at the account before this write (so it saw the old device key):
+        # list again, now that the write is done, and end what was not listed (review a25, as
+        # :meth:`_revoke_late` after a password change). A login that reads the account after
+        # this write refuses its own token (:meth:`issue_token`); one checked after it is a new
+        # login, not revoked here unless its token is already listed.
+        seen = {t.digest for t in listed} | {keep}
+        for token in self.tokens_of(current.username, besides=seen):
+            if not token.revoked:
+                self._revoke_audited(
+                    current.username, token.digest, current.username, source, reason="signed-out-everywhere"
+                )
         return after
 
     def recover(self, username: str, reason: str, source: str | None = "cli") -> Account:
@@ -3333,12 +3458,7 @@ class AccountService:
             )
         # A new account nobody has used yet, or one whose reset expired unused, has nobody
         # behind it (review r13: only a quản trị can then reset it).
-        now = self.clock()
-        others = [
-            self.principal_of(a)
-            for a in self.accounts()
-            if a.username != target.username and self._someone_behind(a, now)
-        ]
+        others = self._others_behind(target.username)
         if leaves_an_admin(admin_units, others, self.units_below):
             self._deny(
                 OPERATOR,
@@ -3536,6 +3656,20 @@ class AccountService:
         if current.status is Status.LOCKED:  # locked since it was checked: no token comes out of it
             self._revoke_audited(target.username, digest, actor.username, source, reason="account-locked")
             raise self._locked_error(current)
+        if current.device_key != actor.device_key:
+            # Every browser was forgotten since the login was checked: a sign-out everywhere
+            # (or a quản trị's forget) came between the check and this token's write, and its
+            # list of tokens to end could not hold this one (review a25; the other order is
+            # :meth:`sign_out_everywhere`'s second list).
+            self._revoke_audited(
+                target.username, digest, actor.username, source, reason="signed-out-everywhere"
+            )
+            raise Conflict(
+                "Tài khoản vừa được đăng xuất khỏi mọi trình duyệt: phiên này không được cấp. Hãy đăng"
+                " nhập lại.",
+                code="SIGNED_OUT_MEANWHILE",
+                username=target.username,
+            )
         return secret
 
     def _token(self, digest: str) -> Token:
@@ -3700,14 +3834,17 @@ class AccountService:
             self._current_actor(actor, action=action, target=about, source=source)
         return sorted(self.tokens_of(target.username), key=lambda t: (t.created_at, t.digest))
 
-    def tokens_of(self, username: str) -> list[Token]:
+    def tokens_of(self, username: str, *, besides: Iterable[str | None] = ()) -> list[Token]:
+        """Every token of ``username`` but those whose digest is in ``besides`` (not read)."""
         name = username.strip().lower()
         if not passwords.is_username(name):
             return []
+        skip = frozenset(besides)
         out = []
         for info in self.store.list(f"token-index/{name}/"):
             digest = info.key.rsplit("/", 1)[1].removesuffix(".json")
-            out.append(self._token(digest))
+            if digest not in skip:
+                out.append(self._token(digest))
         return out
 
 

@@ -402,7 +402,7 @@ def make_checkpoint(
     reachable = reachable_checkpoints(store, anchor)
     signed = [cp for cp in reachable if offline.signature_valid(cp, public)]
     events = [(p, raw) for p, raw in positions if raw is not None and raw.get("action") == ACKNOWLEDGE_ACTION]
-    acks, _ = acknowledge.judge(events, signed, public)
+    acks, _ = acknowledge.judge(events, acknowledging_checkpoints(anchor, (), signed), public)
     excused = set(acknowledge.acknowledged_checkpoints(acks))
     if acknowledging is not None:
         excused |= acknowledging[2]
@@ -592,6 +592,25 @@ def _outside(anchor: Anchor | None, extra: Sequence[Any]) -> tuple[list[dict[str
     return [*folder, *kept], [*findings, *_converted(malformed)]
 
 
+def acknowledging_checkpoints(
+    anchor: Anchor | None,
+    extra: Sequence[Mapping[str, Any]],
+    everywhere: Sequence[Mapping[str, Any]],
+    outside: Sequence[Mapping[str, Any]] | None = None,
+) -> Sequence[Mapping[str, Any]]:
+    """The checkpoints that may make an ``audit:acknowledge`` event count (review a25, rv23 §3,
+    rv19 open 3). Two installations sharing one signing key (a staging copy restored from
+    production) sign each other's checkpoints: one who writes production's store could cut its
+    tail, copy in staging's acknowledgement event (chained after the same prefix) and its signed
+    checkpoint, and have the cut "acknowledged". So where a place outside the store is configured
+    (the checkpoint folder, or the auditor's ``--checkpoint`` files) only the checkpoints found
+    there count for an acknowledgement: staging's are in staging's folder, never in production's.
+    Without one, ``everywhere`` (the store's too), as before: one key per installation (README)."""
+    if (anchor is None or anchor.checkpoint_dir is None) and not extra:
+        return everywhere
+    return outside if outside is not None else _outside(anchor, extra)[0]
+
+
 def _reachable(
     log: AuditLog, anchor: Anchor, extra: Sequence[Mapping[str, Any]], key: Ed25519PublicKey | None = None
 ) -> tuple[list[Mapping[str, Any]], list[Finding]]:
@@ -627,7 +646,9 @@ def _save_mark(
     mark: dict[str, Any] = {"seq": int(newest["seq"]), "hash": newest["head"]}
     if acknowledged:
         positions = sorted({int(f.acknowledged["event"]) for f in acknowledged if f.acknowledged})
-        acks = _valid_acknowledgements(log.store, positions, cps, key)
+        acks = _valid_acknowledgements(
+            log.store, positions, acknowledging_checkpoints(anchor, extra, cps), key
+        )
         if acks is None or not positions or positions[-1] > mark["seq"]:
             return
         if report is None or report.last_seq is None:
@@ -677,7 +698,13 @@ def _verify_from_mark(
     # and signed (an edit or removal reopens what they cover: the full walk says so); the
     # checkpoints they accepted stay contradicted and are not checked here (the full walk lists
     # their findings as acknowledged; the mark lists them as it saw them).
-    acks = _valid_acknowledgements(log.store, [p for p, _ in named], cps, key) if named else []
+    acks = (
+        _valid_acknowledgements(
+            log.store, [p for p, _ in named], acknowledging_checkpoints(anchor, extra, cps), key
+        )
+        if named
+        else []
+    )
     if acks is None or [(a.seq, a.hash) for a in acks] != named or any(p > start for p, _ in named):
         return None
     from repository.acknowledge import acknowledged_checkpoints
@@ -772,7 +799,9 @@ def _verify_full(
     findings += deleted_checkpoints(stored, outside, key)
     hashes = chain_hashes(chain_positions(log.store))
     checkpoints = list(unique.values())
-    acks, forged = acknowledge.judge(ack_events, checkpoints, key)
+    acks, forged = acknowledge.judge(
+        ack_events, acknowledging_checkpoints(anchor, extra, checkpoints, outside), key
+    )
     # A checkpoint whose contradiction an auditor acknowledged is still checked, and its
     # finding listed as acknowledged; the others (the acknowledging one among them) as ever.
     accepted = acknowledge.acknowledged_checkpoints(acks)

@@ -1078,6 +1078,68 @@ def grants_clearance(principal: Principal, clearance: int, *, vouched: int = 0) 
     )
 
 
+def raises_over_a_handed_out_password(before: int, after: int, *, outstanding: bool) -> Decision:
+    """Whether a clearance may be raised from ``before`` to ``after`` while the account's
+    password is ``outstanding``: a one-time password (a new account's, a reset's) handed out in
+    halves and not yet replaced by the person, or a password one quản trị gave alone under the
+    old rule (review a25). Whoever holds those halves logs in at the new level; they were
+    confirmed at the old one, so two quản trị holding clearance 0 could make a Thường puppet
+    between them and wait for a cleared quản trị to raise it. Refused
+    (``CLEARANCE_PASSWORD_OUTSTANDING``) until the person has set their own password; lowering
+    is always allowed."""
+    if after <= before or not outstanding:
+        return ALLOW
+    return _denied(
+        "Chưa nâng được mức tiếp cận thông tin mật: tài khoản còn mật khẩu dùng một lần (tài khoản mới"
+        " hoặc cấp lại) mà người dùng chưa đổi thành mật khẩu của mình. Hãy nâng mức sau khi người dùng"
+        " đã đăng nhập và đặt mật khẩu mới.",
+        "CLEARANCE_PASSWORD_OUTSTANDING",
+    )
+
+
+def operator_clears(
+    target: Principal,
+    target_units: Iterable[str],
+    clearance: int,
+    others: Iterable[Principal],
+    units_below: UnitsBelow,
+) -> Decision:
+    """Whether the operator (the server's shell, ``kho account clearance USER LEVEL --operator``)
+    may raise ``target``'s clearance to ``clearance`` (review a25). Every account starts at 0 and
+    only a person holding a level gives it (:func:`grants_clearance`), so without this door nobody
+    could ever hold Mật, Tối mật or Tuyệt mật. The operator gives exactly what nobody can give
+    through the ordinary door, and no more:
+
+    * a raise only (``CLEARANCE_OPERATOR_RAISE_ONLY``): lowering is a quản trị's act;
+    * to a quản trị or a lãnh đạo only (``CLEARANCE_OPERATOR_ROLE``): the first cleared people,
+      who then give clearances by the ordinary rule — a quản trị holding a level raises others of
+      their units up to it, never themself; a lãnh đạo holding it confirms the new accounts and
+      resets at that level;
+    * only while no one of ``others`` (the other active accounts) could do it: a quản trị of the
+      person's units holding the level (``CLEARANCE_OPERATOR_NOT_NEEDED``)."""
+    if clearance <= target.clearance:
+        return _denied(
+            f"Người vận hành chỉ nâng mức tiếp cận thông tin mật; tài khoản đã có mức"
+            f" “{_SECRECY_LABELS[min(target.clearance, MAX_SECRECY)]}”. Hạ mức do quản trị thực hiện.",
+            "CLEARANCE_OPERATOR_RAISE_ONLY",
+        )
+    if not target.has(Role.QUAN_TRI) and not target.has(Role.LANH_DAO):
+        return _denied(
+            "Người vận hành chỉ cấp mức tiếp cận thông tin mật cho quản trị hoặc lãnh đạo đầu tiên; người"
+            " khác do quản trị có mức tiếp cận tương ứng cấp.",
+            "CLEARANCE_OPERATOR_ROLE",
+        )
+    units = frozenset(target_units)
+    for other in others:
+        if grants_clearance(other, clearance) and manages_accounts_of(other, units_below, units):
+            return _denied(
+                f"Không cần người vận hành: quản trị “{other.user}” có mức tiếp cận tương ứng và quản lý"
+                " đơn vị của tài khoản này; người đó cấp mức (Tài khoản → Đổi mức).",
+                "CLEARANCE_OPERATOR_NOT_NEEDED",
+            )
+    return ALLOW
+
+
 def confirmer_must_hold(principal: Principal, clearance: int) -> str | None:
     """What the first person of a two-person act (creating an account, resetting its password)
     is told when they do not hold the account's ``clearance`` (:func:`grants_clearance`): only a

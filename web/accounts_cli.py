@@ -8,6 +8,7 @@
     kho account lock USER --reason left|admin      kho account unlock USER
     kho account forget-devices USER        (quản trị: no browser of USER is trusted any more)
     kho account recover USER --reason "…"                               (operator: last quản trị locked out)
+    kho account clearance USER LEVEL [--operator --reason "Quyết định số …"]   (quản trị; operator: the first)
     kho account seal                   (operator, upgrade: seal what the audit log vouches for)
     kho intake list | show ID | confirm ID --expected-version N [tên=giá trị...] | return ID
 """
@@ -22,6 +23,7 @@ import click
 
 from kho.errors import KhoError, PasswordChangeRequired
 from repository.policy import Action
+from repository.vocabulary import Secrecy
 from web.cli import Context, _meta_pairs, _show_record, handles_errors, json_option, pass_ctx
 from web.session import forget_token, save_token, saved_token
 
@@ -347,6 +349,30 @@ def account_roles(ctx: Context, username: str, pairs: tuple[str, ...]) -> None:
     accounts = ctx.kho.accounts
     accounts.set_roles(username, memberships, accounts.get(ctx.actor.user), "cli")
     click.echo(f"Đã cập nhật vai trò của {username}.")
+
+
+@account.command("clearance")
+@click.argument("username")
+@click.argument("level", type=click.IntRange(0, 3))
+@click.option(
+    "--operator",
+    is_flag=True,
+    help="Người vận hành (trên máy chủ) cấp mức cho quản trị hoặc lãnh đạo đầu tiên, khi chưa quản trị nào"
+    " có mức đó cấp được.",
+)
+@click.option("--reason", default="", help="Căn cứ: quyết định của người đứng đầu (bắt buộc với --operator).")
+@pass_ctx
+@handles_errors
+def account_clearance(ctx: Context, username: str, level: int, operator: bool, reason: str) -> None:
+    """Đặt mức được tiếp cận thông tin mật (0 Thường, 1 Mật, 2 Tối mật, 3 Tuyệt mật): quản trị chỉ nâng
+    đến mức của chính mình; người vận hành (--operator) chỉ nâng cho quản trị hoặc lãnh đạo đầu tiên."""
+    accounts = ctx.kho.accounts
+    if operator:
+        ctx.operator_access()
+        account = accounts.clear_by_operator(username, level, reason, "cli")
+    else:
+        account = accounts.set_clearance(username, level, accounts.get(ctx.actor.user), "cli")
+    click.echo(f"Mức được tiếp cận thông tin mật của {account.username}: {Secrecy(account.clearance).label}.")
 
 
 @account.command("token")

@@ -733,7 +733,7 @@ def create_app(
     def account_list() -> Response:
         who = actor()
         service.authorize(who, Action.ACCOUNT_MANAGE)
-        return _paged(accounts.accounts(), lambda a: a.public_dict())
+        return _paged(accounts.managed_by(account_of(who)), lambda a: a.public_dict())
 
     @app.post("/api/accounts")
     def account_create() -> Response:
@@ -789,6 +789,17 @@ def create_app(
         who = actor()
         account, second = accounts.confirm_reset(_username(username), account_of(who), request.remote_addr)
         return _reply({"account": account.public_dict(), "second_half": second})
+
+    @app.post("/api/accounts/<username>/clearance")
+    def account_clearance(username: str) -> Response:
+        """Set someone's clearance (review a25: the service's ``set_clearance`` had no door): a
+        quản trị of the person's units; a raise only up to the clearance the quản trị holds
+        (``policy.grants_clearance``, ``SECRECY_CLEARANCE_DENIED``), never their own
+        (``SELF_CHANGE``). Audited ``account:clearance``; the person is told."""
+        who = actor()
+        level = _int(_body(), "clearance")
+        account = accounts.set_clearance(_username(username), level, account_of(who), request.remote_addr)
+        return _reply(account.public_dict())
 
     @app.post("/api/accounts/<username>/roles")
     def account_roles(username: str) -> Response:

@@ -107,7 +107,7 @@ def _page(
     return page(
         "accounts.html",
         status,
-        accounts=everyone,
+        accounts=accounts.managed_by(current_account(), everyone),
         pending=_awaiting_confirmation(everyone),
         unconfirmed={a.username for a in everyone if accounts.password_unconfirmed(a)},
         units=units,
@@ -119,6 +119,13 @@ def _page(
         half=half,
         now=accounts.clock(),
     )
+
+
+def _refused(exc: KhoError) -> Response:
+    """The accounts page again with why an act was refused (422 with each field's message)."""
+    if isinstance(exc, ValidationFailed):
+        return _page(422, [e.message for e in exc.errors])
+    return _page(exc.http_status, [exc.message])
 
 
 def _resets_page(
@@ -160,10 +167,8 @@ def create() -> Response:
             current_account(),
             request.remote_addr,
         )
-    except ValidationFailed as exc:
-        return _page(422, [e.message for e in exc.errors])
     except KhoError as exc:
-        return _page(exc.http_status, [exc.message])
+        return _refused(exc)
     # Shown once, in this response only (never stored in the session or a redirect).
     return _page(201, half=_first_half(account, initial, new_account=True))
 
@@ -303,11 +308,30 @@ def change_role(username: str) -> Response:
         else:
             memberships = [*current, wanted] if wanted not in current else current
         service.set_roles(username, memberships, current_account(), request.remote_addr)
-    except ValidationFailed as exc:
-        return _page(422, [e.message for e in exc.errors])
     except KhoError as exc:
-        return _page(exc.http_status, [exc.message])
+        return _refused(exc)
     flash(f"Đã cập nhật vai trò của {username}.", "info")
+    return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
+
+
+# -- clearance: the level of state secrets the person may read ---------------------------------
+@bp.post("/accounts/<username>/clearance")
+@login_required
+def change_clearance(username: str) -> Response:
+    """``POST /api/accounts/<username>/clearance`` on the accounts page (review a25): the same
+    service and rule (``policy.grants_clearance``: a raise only up to the quản trị's own)."""
+    level = request.form.get("clearance", "")
+    try:
+        account = kho().accounts.set_clearance(
+            username,
+            int(level) if level.isascii() and level.isdigit() else -1,
+            current_account(),
+            request.remote_addr,
+        )
+    except KhoError as exc:
+        return _refused(exc)
+    label = dict(CLEARANCE)[account.clearance]
+    flash(f"Đã cập nhật mức được tiếp cận thông tin mật của {account.username}: {label}.", "info")
     return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
 
 
