@@ -522,7 +522,9 @@ def verify_anchored(
     to the full walk, which names the findings. After an acknowledgement the mark carries the
     acknowledged findings the full walk listed, and the quick report lists them
     (:data:`VERIFIED_STATE`)."""
-    if incremental and anchor is not None and anchor.checkpoint_dir is not None:
+    if incremental and anchor is not None and anchor.checkpoint_dir is not None and not written_head_findings(
+        log.store, anchor
+    ):
         quick = _verify_from_mark(log, anchor, extra, public_key)
         if quick is not None:
             return quick
@@ -745,6 +747,27 @@ def _verify_from_mark(
     return VerifyReport(events=last + 1 - uncounted, findings=acknowledged, last_seq=last, last_hash=prev)
 
 
+def written_head_findings(store: ObjectStore, anchor: Anchor | None) -> list[Finding]:
+    """A ``truncated`` finding when the log lacks the head the processes of this installation
+    noted outside the store (:data:`repository.rollback.WRITTEN_HEAD`): the store was put back
+    to a state after the newest checkpoint (review rv23, open 1). An auditor acknowledges it as
+    any cut; the acknowledgement moves the note. One or two reads of the event at that head."""
+    from repository.rollback import behind, written_head
+
+    head = written_head(anchor.checkpoint_dir if anchor is not None else None)
+    lack = behind(store, head) if head is not None else None
+    if head is None or lack is None:
+        return []
+    return [
+        Finding(
+            head.seq,
+            "truncated",
+            f"Ghi chú ngoài kho ghi nhận sự kiện #{head.seq} đã được ghi, nhưng {lack}: kho có thể đã bị"
+            " chép đè bằng một bản cũ hơn (sau điểm mốc ký số mới nhất).",
+        )
+    ]
+
+
 def _verify_full(
     log: AuditLog,
     anchor: Anchor | None,
@@ -789,6 +812,7 @@ def _verify_full(
             for f in offline.check_checkpoints(hashes, [cp], key)
         ]
     findings += timestamp_findings(checkpoints, anchor)
+    findings += written_head_findings(log.store, anchor)
     # An unsigned acknowledgement is a finding a later valid one may acknowledge (it still
     # covers nothing); what the witness says never is.
     marked = acknowledge.mark_chain([*chain.findings, *findings, *forged], acks)

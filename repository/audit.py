@@ -558,8 +558,13 @@ class AuditLog:
         sealer: Sealer = NO_SEAL_KEY,
         before_write: Callable[[], None] | None = None,
         sealed_since: Callable[[], int | None] | None = None,
+        after_write: Callable[[int, str], None] | None = None,
     ) -> None:
         self.store = store
+        self.after_write = after_write
+        """Called with the position and hash of the newest event once an append is witnessed
+        (the head noted outside the store, :meth:`repository.rollback.HistoryGuard.noted`); it
+        never raises. None: nothing noted."""
         self.sealer = sealer
         """Seals the events this log writes and checks those it reads (:mod:`repository.seals`);
         without a key nothing is sealed or checked."""
@@ -767,6 +772,8 @@ class AuditLog:
                     settled.fail(error)  # every sync ended before the error goes on
                 settled.wait()  # (when the witness did not move: it was ahead already)
                 self._index_appended(out, homes)
+                if self.after_write is not None:
+                    self.after_write(out[-1].seq, out[-1].hash)
         if late:
             raise late[0]
         return out

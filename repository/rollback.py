@@ -28,7 +28,10 @@ path) signs a newer checkpoint, after which the check passes again.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +51,17 @@ RESTORED_HEAD = "restored-head.state"
 """In the checkpoint folder: ``{"seq", "hash", "through", "at", "backup_id"}`` written by
 ``kho restore``: the head of the log it restored, which supersedes every checkpoint numbered up
 to ``through`` (not ``*.json``: it is not a checkpoint)."""
+
+
+WRITTEN_HEAD = "written-head.state"
+"""In the checkpoint folder: ``{"seq", "hash", "at"}``, the newest event a process of this
+installation wrote, noted after its appends (:meth:`HistoryGuard.noted`): a store put back to a
+state *after* the newest checkpoint but before that event is refused too (review rv23, open 1).
+``kho restore`` and ``kho audit acknowledge`` write it with the head they leave."""
+
+WRITTEN_SOURCE = "ghi chú ngoài kho về sự kiện mới nhất đã ghi"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,33 @@ def restored_head(folder: Path | None) -> dict[str, Any] | None:
     return None
 
 
+def written_head(folder: Path | None) -> KnownHead | None:
+    """The head last noted in the folder (:data:`WRITTEN_HEAD`), None without one (or unreadable:
+    a torn note anchors nothing, as before this note existed)."""
+    if folder is None:
+        return None
+    try:
+        note = json.loads((folder / WRITTEN_HEAD).read_text(encoding="utf-8"))
+        if isinstance(note, dict) and isinstance(note.get("hash"), str):
+            return KnownHead(int(note["seq"]), note["hash"], WRITTEN_SOURCE)
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        pass
+    return None
+
+
+def note_written(folder: Path, seq: int, digest: str) -> None:
+    """Write :data:`WRITTEN_HEAD` (a temporary file renamed over it: a reader sees the old note or
+    the new one). Not synced: after a power cut the note may be older, never wrong."""
+    body = json.dumps({"seq": seq, "hash": digest, "at": to_iso_utc(utcnow())})
+    temp = folder / f"{WRITTEN_HEAD}.{os.getpid()}.tmp"
+    try:
+        temp.write_text(body, encoding="utf-8")
+    except FileNotFoundError:  # the folder is made by the first checkpoint; not there yet
+        folder.mkdir(parents=True, exist_ok=True)
+        temp.write_text(body, encoding="utf-8")
+    temp.replace(folder / WRITTEN_HEAD)
+
+
 def newest_checkpoint(store: ObjectStore, anchor: Anchor) -> dict[str, Any] | None:
     """The checkpoint with the highest number the anchor vouches for: the folder's (signature
     checked with a key) and, with a key, the store's."""
@@ -100,6 +141,14 @@ def known_head(store: ObjectStore, anchor: Anchor | None) -> KnownHead | None:
     """The newest head the anchor knows (module docstring), None when it knows none."""
     if anchor is None:
         return None
+    signed = _signed_head(store, anchor)
+    written = written_head(anchor.checkpoint_dir)
+    if written is not None and (signed is None or written.seq > signed.seq):
+        return written  # the log holding it holds every event before it (the hash chain)
+    return signed
+
+
+def _signed_head(store: ObjectStore, anchor: Anchor) -> KnownHead | None:
     newest = newest_checkpoint(store, anchor)
     note = restored_head(anchor.checkpoint_dir)
     if note is not None and (newest is None or int(note["through"]) >= _number(newest)):
@@ -126,13 +175,28 @@ def behind(store: ObjectStore, known: KnownHead) -> str | None:
 
 
 def refuse_if_behind(store: ObjectStore, anchor: Anchor | None) -> None:
-    """:class:`AuditHistoryBehind` when the log is behind the head the anchor knows."""
-    known = known_head(store, anchor)
+    """:class:`AuditHistoryBehind` when the log is behind the head the anchor knows: the newest
+    of the signed head and the written head checked (the log holding it holds every event before
+    it); when that is lacking, the signed head is named if it lacks too (the stronger proof), and
+    a log behind the written head alone whose end was cut is refused as a cut first."""
+    if anchor is None:
+        return
+    signed = _signed_head(store, anchor)
+    written = written_head(anchor.checkpoint_dir)
+    known = written if written is not None and (signed is None or written.seq > signed.seq) else signed
     if known is None:
         return
     lack = behind(store, known)
     if lack is None:
         return
+    if known is written:
+        lack_signed = behind(store, signed) if signed is not None else None
+        if lack_signed is not None and signed is not None:
+            known, lack = signed, lack_signed
+        else:
+            # a log whose end was cut (its witness names what is gone) is refused as a cut
+            # (AUDIT_CHAIN_BROKEN, which an auditor acknowledges), as before this note existed
+            checked_witness(store)
     raise AuditHistoryBehind(
         f"Kho lưu trữ đang ở trạng thái cũ hơn lịch sử đã được neo ngoài kho: {known.source} ghi nhận"
         f" sự kiện #{known.seq}, nhưng {lack}. Kho có thể đã bị chép đè bằng một bản cũ hoặc bị quay"
@@ -184,18 +248,29 @@ def note_restored(store: ObjectStore, anchor: Anchor | None, *, backup_id: str) 
     temp = anchor.checkpoint_dir / (RESTORED_HEAD + ".tmp")
     temp.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
     temp.replace(anchor.checkpoint_dir / RESTORED_HEAD)
+    note_written(anchor.checkpoint_dir, seq, digest)  # the replaced log's newer head is superseded
     return note
+
+
+NOTE_EVERY = 0.0
+"""Default :attr:`HistoryGuard.note_every`."""
 
 
 class HistoryGuard:
     """:func:`refuse_if_behind` once per process that passes (module docstring); a refusal is
     checked again at the next write (the operator may have restored meanwhile)."""
 
-    def __init__(self, store: ObjectStore, anchor: Callable[[], Anchor | None]) -> None:
+    def __init__(
+        self, store: ObjectStore, anchor: Callable[[], Anchor | None], *, note_every: float = NOTE_EVERY
+    ) -> None:
         self.store = store
         self.anchor = anchor
+        self.note_every = note_every
+        """Seconds between two notes of the written head (:meth:`noted`); 0: after every append."""
         self._passed = False
         self._lock = threading.Lock()
+        self._noted_at = -float("inf")
+        self._noted_seq = -1
         start_after_fork(self)
 
     def _start_after_fork(self) -> None:
@@ -208,3 +283,23 @@ class HistoryGuard:
             if not self._passed:
                 refuse_if_behind(self.store, self.anchor())
                 self._passed = True
+
+    def noted(self, seq: int, digest: str) -> None:
+        """After an append: note its head in the folder outside the store (:data:`WRITTEN_HEAD`),
+        at most once per :attr:`note_every` seconds. Never raises: the act is written already; a
+        folder that cannot be written is logged (and the window stays what checkpoints leave)."""
+        if seq <= self._noted_seq:
+            return
+        now = time.monotonic()
+        if now - self._noted_at < self.note_every:
+            return
+        anchor = self.anchor()
+        folder = anchor.checkpoint_dir if anchor is not None else None
+        if folder is None:
+            return
+        try:
+            note_written(folder, seq, digest)
+        except OSError as exc:
+            log.warning("written head not noted in %s: %s", folder, exc)
+            return
+        self._noted_at, self._noted_seq = now, seq
