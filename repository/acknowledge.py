@@ -337,7 +337,7 @@ def acknowledge(
         acknowledging=(event.seq, event.hash, frozenset(contradicted)),
     )
     if anchor.checkpoint_dir is not None:  # the head noted outside the store moves to the decision
-        note_written(anchor.checkpoint_dir, event.seq, event.hash)
+        note_written(anchor.checkpoint_dir, event.seq, event.hash, event.at, moved=True)
     return event, cp, verify_anchored(log, anchor)
 
 

@@ -812,7 +812,8 @@ def _verify_full(
             for f in offline.check_checkpoints(hashes, [cp], key)
         ]
     findings += timestamp_findings(checkpoints, anchor)
-    findings += written_head_findings(log.store, anchor)
+    if not findings and not chain.findings:  # else they name what is wrong already
+        findings += written_head_findings(log.store, anchor)
     # An unsigned acknowledgement is a finding a later valid one may acknowledge (it still
     # covers nothing); what the witness says never is.
     marked = acknowledge.mark_chain([*chain.findings, *findings, *forged], acks)

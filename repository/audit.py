@@ -558,11 +558,11 @@ class AuditLog:
         sealer: Sealer = NO_SEAL_KEY,
         before_write: Callable[[], None] | None = None,
         sealed_since: Callable[[], int | None] | None = None,
-        after_write: Callable[[int, str], None] | None = None,
+        after_write: Callable[[int, str, str], None] | None = None,
     ) -> None:
         self.store = store
         self.after_write = after_write
-        """Called with the position and hash of the newest event once an append is witnessed
+        """Called with the position, hash and time of the newest event once an append is witnessed
         (the head noted outside the store, :meth:`repository.rollback.HistoryGuard.noted`); it
         never raises. None: nothing noted."""
         self.sealer = sealer
@@ -773,7 +773,7 @@ class AuditLog:
                 settled.wait()  # (when the witness did not move: it was ahead already)
                 self._index_appended(out, homes)
                 if self.after_write is not None:
-                    self.after_write(out[-1].seq, out[-1].hash)
+                    self.after_write(out[-1].seq, out[-1].hash, out[-1].at)
         if late:
             raise late[0]
         return out
