@@ -10,13 +10,14 @@ audit event through ``repo.audit``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from kho.config import Settings
 from kho.errors import BackupError, BackupRunning, FixityRunning, KhoError, RestoreBusy, RestoreHistoryBehind
@@ -148,6 +149,27 @@ def one_run(
                     code=f"{operation.upper()}_LOCK_UNAVAILABLE",
                 ) from exc
         yield
+
+
+R = TypeVar("R")
+P = ParamSpec("P")
+Operation = Callable[Concatenate[Repository, Settings, P], R]
+
+
+def _one_run_of(
+    operation: str, locks: Sequence[str], busy: Callable[[runlock.Holder], KhoError]
+) -> Callable[[Operation[P, R]], Operation[P, R]]:
+    """The decorated operation (repository and settings first) runs under :func:`one_run`."""
+
+    def decorate(run: Operation[P, R]) -> Operation[P, R]:
+        @functools.wraps(run)
+        def held(repo: Repository, settings: Settings, *args: P.args, **kwargs: P.kwargs) -> R:
+            with one_run(settings, operation, locks, busy):
+                return run(repo, settings, *args, **kwargs)
+
+        return held
+
+    return decorate
 
 
 def _holder(holder: runlock.Holder) -> str:
@@ -454,6 +476,7 @@ def refuse_keys_behind(
     )
 
 
+@_one_run_of("restore", ("backup", "fixity"), restore_busy)
 def run_restore(
     repo: Repository,
     settings: Settings,
@@ -482,29 +505,6 @@ def run_restore(
 
     One at a time, and never beside a backup or a fixity run (:func:`one_run`: the backup and
     fixity locks): refused at once with RESTORE_BUSY, nothing read or written."""
-    with one_run(settings, "restore", ("backup", "fixity"), restore_busy):
-        return _restore_run(
-            repo, settings, actor, source=source, keys_from=keys_from, reindex=reindex, backup_id=backup_id,
-            keys_id=keys_id, force=force, without_ledger=without_ledger,
-            accept_older_history=accept_older_history, warn=warn,
-        )
-
-
-def _restore_run(
-    repo: Repository,
-    settings: Settings,
-    actor: Actor,
-    *,
-    source: str,
-    keys_from: str,
-    reindex: Callable[[], int],
-    backup_id: str | None = None,
-    keys_id: str | None = None,
-    force: bool = False,
-    without_ledger: bool = False,
-    accept_older_history: str | None = None,
-    warn: Callable[[str], None] = lambda message: None,
-) -> RestoreRun:
     from retention.backup import (
         apply_tombstones,
         check_copies,
