@@ -508,6 +508,7 @@ def verify_anchored(
     public_key: Ed25519PublicKey | None = None,
     *,
     incremental: bool = False,
+    written_head: bool = True,
 ) -> VerifyReport:
     """The chain's own check plus every checkpoint reachable: the store's, the folder's and
     ``extra`` (files an auditor kept). A checkpoint an outside copy holds but the store lost is
@@ -521,14 +522,15 @@ def verify_anchored(
     left to the full walk (``kho audit verify --full``, and fsck). Anything unusual falls back
     to the full walk, which names the findings. After an acknowledgement the mark carries the
     acknowledged findings the full walk listed, and the quick report lists them
-    (:data:`VERIFIED_STATE`)."""
-    if incremental and anchor is not None and anchor.checkpoint_dir is not None and not written_head_findings(
-        log.store, anchor
-    ):
+    (:data:`VERIFIED_STATE`). ``written_head``: also compare with the head this installation's
+    processes noted outside the store (:func:`written_head_findings`); False for a log that is not
+    the installation's store (a backup copy, older than that head by nature)."""
+    noted = written_head_findings(log.store, anchor) if written_head else []
+    if incremental and anchor is not None and anchor.checkpoint_dir is not None and not noted:
         quick = _verify_from_mark(log, anchor, extra, public_key)
         if quick is not None:
             return quick
-    report = _verify_full(log, anchor, extra, public_key)
+    report = _verify_full(log, anchor, extra, public_key, noted)
     if not report.open_findings and anchor is not None and anchor.checkpoint_dir is not None:
         _save_mark(log, anchor, extra, public_key, report)
     return report
@@ -773,6 +775,7 @@ def _verify_full(
     anchor: Anchor | None,
     extra: Sequence[Mapping[str, Any]] = (),
     public_key: Ed25519PublicKey | None = None,
+    noted: Sequence[Finding] = (),
 ) -> VerifyReport:
     from repository import acknowledge
 
@@ -813,7 +816,7 @@ def _verify_full(
         ]
     findings += timestamp_findings(checkpoints, anchor)
     if not findings and not chain.findings:  # else they name what is wrong already
-        findings += written_head_findings(log.store, anchor)
+        findings += noted
     # An unsigned acknowledgement is a finding a later valid one may acknowledge (it still
     # covers nothing); what the witness says never is.
     marked = acknowledge.mark_chain([*chain.findings, *findings, *forged], acks)
