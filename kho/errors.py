@@ -482,6 +482,24 @@ class BackupRunning(BackupError):
     http_status = 409
 
 
+class RestoreBusy(BackupError):
+    """A restore refused at once: a backup, another restore or a fixity run holds the lock. A
+    store replaced while it is copied, repaired from a copy or replaced again mixes two states
+    (and a repair could bring back an original the restore destroyed again)."""
+
+    code = "RESTORE_BUSY"
+    http_status = 409
+
+
+class FixityRunning(KhoError):
+    """A fixity run refused at once: another fixity run or a restore holds the fixity lock (two
+    runs would repair the same originals; a repair during a restore writes into the store being
+    replaced)."""
+
+    code = "FIXITY_RUNNING"
+    http_status = 409
+
+
 # --- handling incoming documents (repository/workflow.py, repository/handling.py) ----------------
 
 

@@ -2008,7 +2008,8 @@ class AccountService:
         * it holds the kiểm toán viên role (``RECOVERY_NOT_AUDITOR``) and no other kiểm toán viên
           could acknowledge (active, not idle, no password change due; else
           ``RECOVERY_NOT_NEEDED``: that auditor acknowledges);
-        * the log refuses events now (:func:`repository.audit.checked_witness`), else
+        * the log refuses events now (:func:`repository.audit.checked_witness`, or the store is
+          behind its anchored history: the log's ``before_write`` check), else
           ``AUDIT_LOG_ACCEPTS`` (409): a quản trị unlocks, the person changes the password.
 
         The account stays as it is: once the acknowledgement is written the log takes events
@@ -2074,6 +2075,10 @@ class AccountService:
             )
         try:
             checked_witness(self.store)
+            if self.audit.before_write is not None:
+                # a store put back behind its anchored history refuses too (AUDIT_HISTORY_BEHIND,
+                # repository.rollback) though its witness is consistent (review rv23, open 4)
+                self.audit.before_write()
         except AuditChainBroken:
             pass
         else:

@@ -54,6 +54,7 @@ from repository.audit import (
     read_witness,
     refuse_unsealed_writer,
 )
+from repository.rollback import note_written
 from repository.seals import SEAL_FIELD
 
 if TYPE_CHECKING:
@@ -335,6 +336,8 @@ def acknowledge(
         out=out,
         acknowledging=(event.seq, event.hash, frozenset(contradicted)),
     )
+    if anchor.checkpoint_dir is not None:  # the head noted outside the store moves to the decision
+        note_written(anchor.checkpoint_dir, event.seq, event.hash, event.at, moved=True)
     return event, cp, verify_anchored(log, anchor)
 
 

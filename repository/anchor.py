@@ -508,6 +508,7 @@ def verify_anchored(
     public_key: Ed25519PublicKey | None = None,
     *,
     incremental: bool = False,
+    written_head: bool = True,
 ) -> VerifyReport:
     """The chain's own check plus every checkpoint reachable: the store's, the folder's and
     ``extra`` (files an auditor kept). A checkpoint an outside copy holds but the store lost is
@@ -521,12 +522,15 @@ def verify_anchored(
     left to the full walk (``kho audit verify --full``, and fsck). Anything unusual falls back
     to the full walk, which names the findings. After an acknowledgement the mark carries the
     acknowledged findings the full walk listed, and the quick report lists them
-    (:data:`VERIFIED_STATE`)."""
-    if incremental and anchor is not None and anchor.checkpoint_dir is not None:
+    (:data:`VERIFIED_STATE`). ``written_head``: also compare with the head this installation's
+    processes noted outside the store (:func:`written_head_findings`); False for a log that is not
+    the installation's store (a backup copy, older than that head by nature)."""
+    noted = written_head_findings(log.store, anchor) if written_head else []
+    if incremental and anchor is not None and anchor.checkpoint_dir is not None and not noted:
         quick = _verify_from_mark(log, anchor, extra, public_key)
         if quick is not None:
             return quick
-    report = _verify_full(log, anchor, extra, public_key)
+    report = _verify_full(log, anchor, extra, public_key, noted)
     if not report.open_findings and anchor is not None and anchor.checkpoint_dir is not None:
         _save_mark(log, anchor, extra, public_key, report)
     return report
@@ -772,11 +776,33 @@ def _verify_from_mark(
     return VerifyReport(events=last + 1 - uncounted, findings=acknowledged, last_seq=last, last_hash=prev)
 
 
+def written_head_findings(store: ObjectStore, anchor: Anchor | None) -> list[Finding]:
+    """A ``truncated`` finding when the log lacks the head the processes of this installation
+    noted outside the store (:data:`repository.rollback.WRITTEN_HEAD`): the store was put back
+    to a state after the newest checkpoint (review rv23, open 1). An auditor acknowledges it as
+    any cut; the acknowledgement moves the note. One or two reads of the event at that head."""
+    from repository.rollback import behind, written_head
+
+    head = written_head(anchor.checkpoint_dir if anchor is not None else None)
+    lack = behind(store, head) if head is not None else None
+    if head is None or lack is None:
+        return []
+    return [
+        Finding(
+            head.seq,
+            "truncated",
+            f"Ghi chú ngoài kho ghi nhận sự kiện #{head.seq} đã được ghi, nhưng {lack}: kho có thể đã bị"
+            " chép đè bằng một bản cũ hơn (sau điểm mốc ký số mới nhất).",
+        )
+    ]
+
+
 def _verify_full(
     log: AuditLog,
     anchor: Anchor | None,
     extra: Sequence[Mapping[str, Any]] = (),
     public_key: Ed25519PublicKey | None = None,
+    noted: Sequence[Finding] = (),
 ) -> VerifyReport:
     from repository import acknowledge
 
@@ -818,6 +844,8 @@ def _verify_full(
             for f in offline.check_checkpoints(hashes, [cp], key)
         ]
     findings += timestamp_findings(checkpoints, anchor)
+    if not findings and not chain.findings:  # else they name what is wrong already
+        findings += noted
     # An unsigned acknowledgement is a finding a later valid one may acknowledge (it still
     # covers nothing); what the witness says never is.
     marked = acknowledge.mark_chain([*chain.findings, *findings, *forged], acks)

@@ -29,7 +29,8 @@ from repository.storage.base import ObjectStore, replace_every_version
 
 DUE_KIND = "retention:due"
 ALERT_PREFIX = "retention/alerts/"
-"""``retention/alerts/<hồ sơ>/<level>-<due>.json``: one alert sent (:mod:`retention.service`)."""
+"""``retention/alerts/<hồ sơ>/<level>-<due>.json``: one alert sent (:mod:`retention.service`);
+``….claim`` beside it while a run sends it."""
 NOTIFICATIONS_PREFIX = "notifications/"
 STAGED_PREFIX = "staging/notifications/"
 """A rewritten notification, staged before its old object (and versions) are removed."""
@@ -124,6 +125,8 @@ def _resolver(
 ) -> Callable[[DueWording], str | None]:
     sent: dict[tuple[str, str], set[str]] = {}
     for info in store.list(ALERT_PREFIX):
+        if not info.key.endswith(".json"):
+            continue  # a run's claim (``.claim``), not an alert sent
         file_id, _, name = info.key.removeprefix(ALERT_PREFIX).partition("/")
         level, _, due = name.removesuffix(".json").partition("-")
         sent.setdefault((level, due), set()).add(file_id)

@@ -273,7 +273,11 @@ class WorkIndex:
     CREATE INDEX IF NOT EXISTS notices_unseen ON notices(user, seen);
     CREATE TABLE IF NOT EXISTS flags (record_id TEXT, task_id TEXT, flag TEXT, day TEXT,
         PRIMARY KEY (record_id, task_id, flag));
+    CREATE TABLE IF NOT EXISTS flag_mails (record_id TEXT, task_id TEXT, flag TEXT, people TEXT,
+        text TEXT, PRIMARY KEY (record_id, task_id, flag));
     """
+    """``flag_mails``: the mails of the deadline job, written with its flags and notices in one
+    transaction and removed once sent: a run cut after its commit leaves them for the next."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
@@ -1184,7 +1188,6 @@ class HandlingService:
             (soon,),
         )
         counts = {"overdue": 0, "due_soon": 0, "notified": 0}
-        mails: list[tuple[set[str], str, str]] = []
         with self.index.tx() as db:
             for record_id, task_id, handler, chu_tri, assigner, deadline, label in rows:
                 if not task_number(task_id):
@@ -1212,16 +1215,34 @@ class HandlingService:
                         (user, record_id, seq, to_iso_utc(self.clock()), flag, "kho", text),
                     )
                 counts["notified"] += len(people)
-                mails.append((people, record_id, text))
-        if self.mailer is not None:
-            for people, record_id, text in mails:
-                try:
-                    record = self.repo._load(record_id)
-                except NotFound:
-                    continue
-                self._mail(people, record, text)
+                if self.mailer is not None:
+                    db.execute(
+                        "INSERT OR IGNORE INTO flag_mails VALUES (?,?,?,?,?)",
+                        (record_id, task_id, flag, json.dumps(sorted(people)), text),
+                    )
+        self._send_flag_mails()
         self.repo.audit.append("kho", "handling:flag-deadlines", details={"day": t, **counts})
         return counts
+
+    def _send_flag_mails(self) -> None:
+        """Send the deadline job's mails waiting in ``flag_mails`` (this run's, and any a run cut
+        after its commit left: the task's time limit lands wherever the run is), each removed
+        once sent. A mail server that refuses is logged by the mailer, as for every mail."""
+        if self.mailer is None:
+            return
+        waiting = self.index.read("SELECT record_id, task_id, flag, people, text FROM flag_mails")
+        for record_id, task_id, flag, people, text in waiting:
+            try:
+                record = self.repo._load(record_id)
+            except NotFound:
+                record = None
+            if record is not None:
+                self._mail(json.loads(people), record, text)
+            with self.index.tx() as db:
+                db.execute(
+                    "DELETE FROM flag_mails WHERE record_id = ? AND task_id = ? AND flag = ?",
+                    (record_id, task_id, flag),
+                )
 
     # -- rebuild ------------------------------------------------------------------------------
     def rebuild_index(self) -> int:

@@ -957,6 +957,7 @@ class Repository:
             sealer=Sealer.from_master_key(master_key),  # events sealed with a master key only
             before_write=self.history_guard.check,
             sealed_since=self._sealed_since,
+            after_write=self.history_guard.noted,
         )
         self.registers = Registers(store, floor=self._register_floor, before_write=self.history_guard.check)
         self.agency_id = agency_id

@@ -28,7 +28,10 @@ path) signs a newer checkpoint, after which the check passes again.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +51,17 @@ RESTORED_HEAD = "restored-head.state"
 """In the checkpoint folder: ``{"seq", "hash", "through", "at", "backup_id"}`` written by
 ``kho restore``: the head of the log it restored, which supersedes every checkpoint numbered up
 to ``through`` (not ``*.json``: it is not a checkpoint)."""
+
+
+WRITTEN_HEAD = "written-head.state"
+"""In the checkpoint folder: ``{"seq", "hash", "at"}``, the newest event a process of this
+installation wrote, noted after its appends (:meth:`HistoryGuard.noted`): a store put back to a
+state *after* the newest checkpoint but before that event is refused too (review rv23, open 1).
+``kho restore`` and ``kho audit acknowledge`` write it with the head they leave."""
+
+WRITTEN_SOURCE = "ghi chú ngoài kho về sự kiện mới nhất đã ghi"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,49 @@ def restored_head(folder: Path | None) -> dict[str, Any] | None:
     return None
 
 
+def written_head(folder: Path | None) -> KnownHead | None:
+    """The head last noted in the folder (:data:`WRITTEN_HEAD`), None without one (or unreadable:
+    a torn note anchors nothing, as before this note existed)."""
+    if folder is None:
+        return None
+    try:
+        note = json.loads((folder / WRITTEN_HEAD).read_text(encoding="utf-8"))
+        if isinstance(note, dict) and isinstance(note.get("hash"), str):
+            return KnownHead(int(note["seq"]), note["hash"], WRITTEN_SOURCE)
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        pass
+    return None
+
+
+def note_written(folder: Path, seq: int, digest: str, at: str, *, moved: bool = False) -> bool:
+    """Write :data:`WRITTEN_HEAD` for the event at ``seq`` written at ``at`` (a temporary file
+    renamed over it: a reader sees the old note or the new one). ``moved``: ``kho restore`` or
+    ``kho audit acknowledge`` set the log's head there on purpose, lower maybe; a process's note
+    of an event written before that (``at`` earlier: its timer, late) is then not written (False).
+    Not synced: after a power cut the note may be older, never wrong."""
+    target = folder / WRITTEN_HEAD
+    floor = "" if moved else _moved_at(target)
+    if at < floor:
+        return False
+    body = json.dumps({"seq": seq, "hash": digest, "at": at, "moved_at": at if moved else floor})
+    temp = folder / f"{WRITTEN_HEAD}.{os.getpid()}.tmp"
+    try:
+        temp.write_text(body, encoding="utf-8")
+    except FileNotFoundError:  # the folder is made by the first checkpoint; not there yet
+        folder.mkdir(parents=True, exist_ok=True)
+        temp.write_text(body, encoding="utf-8")
+    temp.replace(target)
+    return True
+
+
+def _moved_at(note: Path) -> str:
+    try:
+        said = json.loads(note.read_text(encoding="utf-8")).get("moved_at", "")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return ""
+    return said if isinstance(said, str) else ""
+
+
 def newest_checkpoint(store: ObjectStore, anchor: Anchor) -> dict[str, Any] | None:
     """The checkpoint with the highest number the anchor vouches for: the folder's (signature
     checked with a key) and, with a key, the store's."""
@@ -100,6 +157,14 @@ def known_head(store: ObjectStore, anchor: Anchor | None) -> KnownHead | None:
     """The newest head the anchor knows (module docstring), None when it knows none."""
     if anchor is None:
         return None
+    signed = _signed_head(store, anchor)
+    written = written_head(anchor.checkpoint_dir)
+    if written is not None and (signed is None or written.seq > signed.seq):
+        return written  # the log holding it holds every event before it (the hash chain)
+    return signed
+
+
+def _signed_head(store: ObjectStore, anchor: Anchor) -> KnownHead | None:
     newest = newest_checkpoint(store, anchor)
     note = restored_head(anchor.checkpoint_dir)
     if note is not None and (newest is None or int(note["through"]) >= _number(newest)):
@@ -126,13 +191,28 @@ def behind(store: ObjectStore, known: KnownHead) -> str | None:
 
 
 def refuse_if_behind(store: ObjectStore, anchor: Anchor | None) -> None:
-    """:class:`AuditHistoryBehind` when the log is behind the head the anchor knows."""
-    known = known_head(store, anchor)
+    """:class:`AuditHistoryBehind` when the log is behind the head the anchor knows: the newest
+    of the signed head and the written head checked (the log holding it holds every event before
+    it); when that is lacking, the signed head is named if it lacks too (the stronger proof), and
+    a log behind the written head alone whose end was cut is refused as a cut first."""
+    if anchor is None:
+        return
+    signed = _signed_head(store, anchor)
+    written = written_head(anchor.checkpoint_dir)
+    known = written if written is not None and (signed is None or written.seq > signed.seq) else signed
     if known is None:
         return
     lack = behind(store, known)
     if lack is None:
         return
+    if known is written:
+        lack_signed = behind(store, signed) if signed is not None else None
+        if lack_signed is not None and signed is not None:
+            known, lack = signed, lack_signed
+        else:
+            # a log whose end was cut (its witness names what is gone) is refused as a cut
+            # (AUDIT_CHAIN_BROKEN, which an auditor acknowledges), as before this note existed
+            checked_witness(store)
     raise AuditHistoryBehind(
         f"Kho lưu trữ đang ở trạng thái cũ hơn lịch sử đã được neo ngoài kho: {known.source} ghi nhận"
         f" sự kiện #{known.seq}, nhưng {lack}. Kho có thể đã bị chép đè bằng một bản cũ hoặc bị quay"
@@ -184,22 +264,42 @@ def note_restored(store: ObjectStore, anchor: Anchor | None, *, backup_id: str) 
     temp = anchor.checkpoint_dir / (RESTORED_HEAD + ".tmp")
     temp.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
     temp.replace(anchor.checkpoint_dir / RESTORED_HEAD)
+    note_written(anchor.checkpoint_dir, seq, digest, note["at"], moved=True)  # supersedes the old log's
     return note
+
+
+NOTE_EVERY = 0.5
+"""Default :attr:`HistoryGuard.note_every` (seconds): a note costs ≈ 150 µs CPU (a small file
+written and renamed), as much as 10 % of an act; a busy process notes twice a second, the head
+of the last half second by a timer."""
 
 
 class HistoryGuard:
     """:func:`refuse_if_behind` once per process that passes (module docstring); a refusal is
     checked again at the next write (the operator may have restored meanwhile)."""
 
-    def __init__(self, store: ObjectStore, anchor: Callable[[], Anchor | None]) -> None:
+    def __init__(
+        self, store: ObjectStore, anchor: Callable[[], Anchor | None], *, note_every: float = NOTE_EVERY
+    ) -> None:
         self.store = store
         self.anchor = anchor
+        self.note_every = note_every
+        """Seconds between two notes of the written head (:meth:`noted`); 0: after every append."""
         self._passed = False
         self._lock = threading.Lock()
+        self._noted_at = -float("inf")
+        self._noted_seq = -1
+        self._pending: tuple[int, str, str] | None = None
+        self._timer: threading.Timer | None = None
+        self._note_lock = threading.Lock()
         start_after_fork(self)
 
     def _start_after_fork(self) -> None:
         self._lock = threading.Lock()  # the parent's check holds for the child (same store)
+        self._note_lock = threading.Lock()
+        self._timer = None  # the parent's timer thread is not in the child; its head is noted
+        if self._pending is not None:  # by the child's next act
+            self._noted_at = -float("inf")
 
     def check(self) -> None:
         if self._passed:
@@ -208,3 +308,40 @@ class HistoryGuard:
             if not self._passed:
                 refuse_if_behind(self.store, self.anchor())
                 self._passed = True
+
+    def noted(self, seq: int, digest: str, at: str) -> None:
+        """After an append: note its head in the folder outside the store (:data:`WRITTEN_HEAD`),
+        at most once per :attr:`note_every` seconds; a head within that time is noted when it
+        ends, by a timer (one daemon thread at a time), so no act stays unnoted longer. Never
+        raises: the act is written already; a folder that cannot be written is logged."""
+        with self._note_lock:
+            if seq <= self._noted_seq or (self._pending is not None and seq <= self._pending[0]):
+                return
+            wait = self._noted_at + self.note_every - time.monotonic()
+            if wait > 0:
+                self._pending = (seq, digest, at)
+                if self._timer is None:
+                    self._timer = threading.Timer(wait, self._flush)
+                    self._timer.daemon = True
+                    self._timer.start()
+                return
+            self._note(seq, digest, at)
+
+    def _flush(self) -> None:
+        with self._note_lock:
+            self._timer = None
+            pending, self._pending = self._pending, None
+            if pending is not None and pending[0] > self._noted_seq:
+                self._note(*pending)
+
+    def _note(self, seq: int, digest: str, at: str) -> None:
+        anchor = self.anchor()
+        folder = anchor.checkpoint_dir if anchor is not None else None
+        if folder is None:
+            return
+        try:
+            note_written(folder, seq, digest, at)
+        except OSError as exc:
+            log.warning("written head not noted in %s: %s", folder, exc)
+            return
+        self._noted_at, self._noted_seq = time.monotonic(), seq

@@ -9,16 +9,18 @@ audit event through ``repo.audit``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from kho.config import Settings
-from kho.errors import BackupError, BackupRunning, KhoError, RestoreHistoryBehind
+from kho.errors import BackupError, BackupRunning, FixityRunning, KhoError, RestoreBusy, RestoreHistoryBehind
 from kho.timeutil import parse_iso
 from repository.ledger import Tombstone
 from repository.policy import Role
@@ -118,26 +120,85 @@ def run_backup(
     copied or audited as made. Interleaved, a key copy begun before a store copy ended would seem
     to cover it (restore compares their ends, rv15)."""
     stores, keys = backup_targets(settings, targets, keys_to)
-    try:
-        with runlock.held(settings.data_dir, "backup"):
-            return _backup_run(repo, settings, actor, stores, keys, now=now)
-    except runlock.Busy as busy:
-        raise backup_running(busy.holder) from None
-    except runlock.Unavailable as exc:
-        raise BackupError(
-            f"Không mở được tệp khóa sao lưu “{exc.path}” (trong thư mục dữ liệu KHO_DATA_DIR): {exc}. "
-            "Chưa sao lưu gì; hãy kiểm tra quyền ghi của thư mục đó.",
-            code="BACKUP_LOCK_UNAVAILABLE",
-        ) from exc
+    with one_run(settings, "backup", ("backup",), backup_running):
+        return _backup_run(repo, settings, actor, stores, keys, now=now)
+
+
+RUNS = {"backup": "sao lưu", "restore": "khôi phục", "fixity": "kiểm tra toàn vẹn"}
+"""The operations that take run locks (:mod:`retention.runlock`), named for people. A backup
+takes ``backup``; a fixity run ``fixity``; a restore both (it replaces what they read and write)."""
+
+
+@contextlib.contextmanager
+def one_run(
+    settings: Settings, operation: str, locks: Sequence[str], busy: Callable[[runlock.Holder], KhoError]
+) -> Iterator[None]:
+    """Hold every lock of ``locks`` (in that order, none waited for) for the ``with`` block, or
+    raise ``busy(holder)`` at once; a lock file that cannot be opened is
+    ``<OPERATION>_LOCK_UNAVAILABLE``. Nothing is done before every lock is held."""
+    with contextlib.ExitStack() as stack:
+        for name in locks:
+            try:
+                stack.enter_context(runlock.held(settings.data_dir, name, operation))
+            except runlock.Busy as refused:
+                raise busy(refused.holder) from None
+            except runlock.Unavailable as exc:
+                raise BackupError(
+                    f"Không mở được tệp khóa “{exc.path}” (trong thư mục dữ liệu KHO_DATA_DIR): {exc}."
+                    f" Chưa {RUNS[operation]} gì; hãy kiểm tra quyền ghi của thư mục đó.",
+                    code=f"{operation.upper()}_LOCK_UNAVAILABLE",
+                ) from exc
+        yield
+
+
+R = TypeVar("R")
+P = ParamSpec("P")
+Operation = Callable[Concatenate[Repository, Settings, P], R]
+
+
+def _one_run_of(
+    operation: str, locks: Sequence[str], busy: Callable[[runlock.Holder], KhoError]
+) -> Callable[[Operation[P, R]], Operation[P, R]]:
+    """The decorated operation (repository and settings first) runs under :func:`one_run`."""
+
+    def decorate(run: Operation[P, R]) -> Operation[P, R]:
+        @functools.wraps(run)
+        def held(repo: Repository, settings: Settings, *args: P.args, **kwargs: P.kwargs) -> R:
+            with one_run(settings, operation, locks, busy):
+                return run(repo, settings, *args, **kwargs)
+
+        return held
+
+    return decorate
+
+
+def _holder(holder: runlock.Holder) -> str:
+    who = f"tiến trình {holder.pid} trên máy “{holder.host}”" if holder.pid else "một tiến trình khác"
+    since = f", bắt đầu lúc {holder.started} (UTC)" if holder.started else ""
+    return f"Đang có một lần {RUNS.get(holder.operation, 'sao lưu')} khác chạy ({who}{since})"
 
 
 def backup_running(holder: runlock.Holder) -> BackupRunning:
-    who = f"tiến trình {holder.pid} trên máy “{holder.host}”" if holder.pid else "một tiến trình khác"
-    since = f", bắt đầu lúc {holder.started} (UTC)" if holder.started else ""
     return BackupRunning(
-        f"Đang có một lần sao lưu khác chạy ({who}{since}); lần sao lưu này không chạy để hai lần "
-        "không chép xen nhau. Hãy chờ lần kia xong rồi chạy lại “kho backup” nếu cần.",
-        pid=holder.pid, host=holder.host, started=holder.started,
+        f"{_holder(holder)}; lần sao lưu này không chạy để hai lần không chép xen nhau. Hãy chờ lần"
+        " kia xong rồi chạy lại “kho backup” nếu cần.",
+        pid=holder.pid, host=holder.host, started=holder.started, operation=holder.operation,
+    )
+
+
+def restore_busy(holder: runlock.Holder) -> RestoreBusy:
+    return RestoreBusy(
+        f"{_holder(holder)}; chưa khôi phục gì, để kho không bị thay trong khi đang được chép, sửa"
+        " hoặc khôi phục. Hãy chờ lần kia xong rồi chạy lại “kho restore”.",
+        pid=holder.pid, host=holder.host, started=holder.started, operation=holder.operation,
+    )
+
+
+def fixity_running(holder: runlock.Holder) -> FixityRunning:
+    return FixityRunning(
+        f"{_holder(holder)}; lần kiểm tra toàn vẹn này không chạy, để không sửa cùng tệp hai lần hay"
+        " ghi vào kho đang được khôi phục. Hãy chờ lần kia xong rồi chạy lại “kho fixity” nếu cần.",
+        pid=holder.pid, host=holder.host, started=holder.started, operation=holder.operation,
     )
 
 
@@ -276,8 +337,9 @@ def run_fixity(
     options = settings.backup_options()
     copies = [open_store(url, **options) for url in tuple(sources) or settings.backup_urls]
     period = period_days if period_days is not None else settings.fixity_period_days
-    report = audit_fixity(repo, actor=actor, period=period, run=today.toordinal(), copies=copies)
-    clear_mended_findings(repo, actor=actor)
+    with one_run(settings, "fixity", ("fixity",), fixity_running):
+        report = audit_fixity(repo, actor=actor, period=period, run=today.toordinal(), copies=copies)
+        clear_mended_findings(repo, actor=actor)
     if report.damaged:
         alert_fixity(repo, settings, actor, report)
     return report
@@ -414,6 +476,7 @@ def refuse_keys_behind(
     )
 
 
+@_one_run_of("restore", ("backup", "fixity"), restore_busy)
 def run_restore(
     repo: Repository,
     settings: Settings,
@@ -438,7 +501,10 @@ def run_restore(
     checkpoints outside the store before anything is written (:func:`backup_history_findings`);
     a copy behind them, or edited, is refused (``RESTORE_HISTORY_BEHIND``) unless
     ``accept_older_history`` gives the reason (disaster recovery where nothing newer exists),
-    which the audit event keeps with the findings."""
+    which the audit event keeps with the findings.
+
+    One at a time, and never beside a backup or a fixity run (:func:`one_run`: the backup and
+    fixity locks): refused at once with RESTORE_BUSY, nothing read or written."""
     from retention.backup import (
         apply_tombstones,
         check_copies,
@@ -581,7 +647,7 @@ def backup_history_findings(
         stage_audit(origin, manifest, staged)
         try:
             staged_log = AuditLog(staged, index=MemoryRecordIndex(), sealer=repo.audit.sealer)
-            report = verify_anchored(staged_log, repo.anchor)
+            report = verify_anchored(staged_log, repo.anchor, written_head=False)  # older by nature
         except KhoError as exc:
             return (f"[{exc.code}] {exc}",)
     return tuple(f"[{f.kind}] #{f.seq} {f.message}" for f in report.open_findings)

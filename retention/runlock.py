@@ -33,6 +33,8 @@ class Holder:
     pid: int | None
     host: str
     started: str
+    operation: str = ""
+    """What the holder runs (``backup``, ``restore``, ``fixity``), as it wrote it."""
 
 
 class Unavailable(Exception):
@@ -66,13 +68,15 @@ def _read_holder(fd: int) -> Holder:
         pid=pid if isinstance(pid, int) else None,
         host=str(data.get("host", "")),
         started=str(data.get("started", "")),
+        operation=str(data.get("operation", "")),
     )
 
 
 @contextlib.contextmanager
-def held(data_dir: Path, name: str) -> Iterator[Holder]:
+def held(data_dir: Path, name: str, operation: str = "") -> Iterator[Holder]:
     """Hold the run lock ``name`` for the ``with`` block, or raise :class:`Busy` at once
-    (:class:`Unavailable` when its file cannot be opened)."""
+    (:class:`Unavailable` when its file cannot be opened). ``operation`` (default ``name``) is
+    written for whoever is refused: a restore holds the backup lock too."""
     path = lock_path(data_dir, name)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,8 +88,11 @@ def held(data_dir: Path, name: str) -> Iterator[Holder]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise Busy(_read_holder(fd)) from None
-        me = Holder(pid=os.getpid(), host=socket.gethostname(), started=to_iso_utc(utcnow()))
-        body = json.dumps({"pid": me.pid, "host": me.host, "started": me.started}).encode()
+        started = to_iso_utc(utcnow())
+        me = Holder(pid=os.getpid(), host=socket.gethostname(), started=started, operation=operation or name)
+        body = json.dumps(
+            {"pid": me.pid, "host": me.host, "started": me.started, "operation": me.operation}
+        ).encode()
         os.ftruncate(fd, 0)
         os.pwrite(fd, body, 0)
         try:

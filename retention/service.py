@@ -15,16 +15,18 @@ Versions are created with ``put_if_absent``: two people editing the same version
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kho.digits import ascii_int
 from kho.errors import AlreadyExists, Conflict, IntegrityError, KhoError, NotFound
-from kho.timeutil import to_iso_utc, vn_date
+from kho.timeutil import parse_iso, to_iso_utc, vn_date
 from repository import formats
 from repository.due_notices import ALERT_PREFIX
 from repository.metadata import DocumentMetadata, FileMetadata
@@ -50,6 +52,11 @@ RETENTION_ACTOR = Actor(user="system", source="retention", system=True)
 
 SCHEDULE_PREFIX = "retention/schedule/"
 PLAN_PREFIX = "retention/plans/"
+
+ALERT_CLAIM_ABANDONED = timedelta(hours=1)
+"""A due alert's claim this old is taken over by the next run (:meth:`RetentionService.send_alerts`):
+the default hard time limit of a periodic task (``KHO_PERIODIC_TIME_LIMIT``), past which the run
+that claimed it has ended."""
 
 
 class FileState:
@@ -575,19 +582,25 @@ class RetentionService:
         return out
 
     def send_alerts(
-        self, notify: Callable[[str, str, str, str], None], archivists: Iterable[str]
+        self,
+        notify: Callable[[str, str, str, str], None],
+        archivists: Iterable[str],
+        *,
+        abandoned_after: timedelta = ALERT_CLAIM_ABANDONED,
     ) -> list[Alert]:
         """The beat task's step: notify the holder and the lưu trữ viên of each alert once per
-        hồ sơ, level and due date (a marker object makes a rerun send nothing twice). An alert
-        interrupted before it is sent whole (the task's time limit, a store error) gives its
-        marker back, so the next run sends it: a person told twice, never nobody told."""
+        hồ sơ, level and due date. A run claims an alert (``.claim``), sends it, then marks it
+        sent (``.json``, which a rerun skips). An alert interrupted before it is sent whole (the
+        task's time limit, a store error) gives its claim back; a claim that could not be given
+        back (the store down at that moment) is taken over by a run ``abandoned_after`` later
+        (past the task's hard time limit its run is over): a person told twice, never nobody."""
         sent = []
         people = list(archivists)
         for alert in self.all_alerts():
-            marker = f"{ALERT_PREFIX}{alert.file_id}/{alert.level.value}-{alert.due.isoformat()}.json"
-            try:
-                self.store.put_if_absent(marker, b'{"sent": true}')
-            except AlreadyExists:
+            marker = f"{ALERT_PREFIX}{alert.file_id}/{alert.level.value}-{alert.due.isoformat()}"
+            if self.store.exists(f"{marker}.json"):
+                continue  # sent (or, before rv28, claimed)
+            if not self._claim_alert(f"{marker}.claim", abandoned_after):
                 continue
             try:
                 for user in dict.fromkeys([alert.holder, *people]):
@@ -603,10 +616,37 @@ class RetentionService:
                     },
                 )
             except BaseException:
-                self.store.delete(marker)
+                self.store.delete(f"{marker}.claim")
                 raise
+            with contextlib.suppress(AlreadyExists):
+                self.store.put_if_absent(f"{marker}.json", b'{"sent": true}')
+            self.store.delete(f"{marker}.claim")
             sent.append(alert)
         return sent
+
+    def _claim_alert(self, key: str, abandoned_after: timedelta) -> bool:
+        """Claim an alert for this run; False when another run holds a claim younger than
+        ``abandoned_after`` (an older one is taken over)."""
+        claim = json.dumps({"at": self._now()}).encode()
+        try:
+            self.store.put_if_absent(key, claim)
+            return True
+        except AlreadyExists:
+            pass
+        try:
+            at = parse_iso(str(json.loads(self.store.get(key))["at"]))
+        except NotFound:
+            at = None  # given back meanwhile
+        except (ValueError, KeyError, TypeError):
+            at = datetime.min.replace(tzinfo=UTC)  # unreadable: not a live run's
+        if at is not None and self.clock() - at < abandoned_after:
+            return False
+        self.store.delete(key)
+        try:
+            self.store.put_if_absent(key, claim)
+        except AlreadyExists:
+            return False
+        return True
 
     def _submission(self, file: Record) -> dict[str, Any]:
         raw = file.extra.get("submission")

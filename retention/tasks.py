@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
@@ -42,11 +42,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def run_due_alerts(accounts: AccountService, retention: RetentionService) -> list[Alert]:
+def run_due_alerts(
+    accounts: AccountService, retention: RetentionService, settings: Settings | None = None
+) -> list[Alert]:
+    """Send the due alerts; a claim left by a run that ended unfinished is taken over once the
+    periodic hard time limit (``settings``) has passed since it."""
     archivists = [a.username for a in accounts.accounts() if a.active and a.has_role(Role.LUU_TRU)]
+    limit = {} if settings is None else {"abandoned_after": timedelta(seconds=settings.periodic_time_limit)}
     return retention.send_alerts(
         lambda user, kind, message, record_id: accounts.notify(user, kind, message, record_id=record_id),
         archivists,
+        **limit,
     )
 
 
@@ -54,7 +60,8 @@ def _due_alerts(repo: Repository, settings: Settings) -> dict[str, Any]:
     from repository.service import open_accounts
     from retention.service import RetentionService
 
-    return {"ok": True, "sent": len(run_due_alerts(open_accounts(repo, settings), RetentionService(repo)))}
+    sent = run_due_alerts(open_accounts(repo, settings), RetentionService(repo), settings)
+    return {"ok": True, "sent": len(sent)}
 
 
 def _repository(settings: Settings) -> Repository:

@@ -16,28 +16,16 @@ from pathlib import Path
 
 import audit_tamper as tamper
 import pytest
-from kho_testing import AGENCY, AGENCY_NAME, CLERK, acknowledge_cut, incoming, make_store, outside_anchor
+from kho_testing import AGENCY, CLERK, acknowledge_cut, incoming, make_store, outside_anchor
 
 from kho.errors import AuditChainBroken, AuditHistoryBehind
 from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anchored
 from repository.audit import WITNESS_KEY
-from repository.records import Repository
 from repository.storage.base import ObjectStore
 
-
-def _numbers(repo: Repository) -> list[int]:
-    return sorted(e.number for e in repo.registers.all_entries())
-
-
-def _keys(store: ObjectStore) -> set[str]:
-    return {info.key for info in store.list("")}
-
-
-def _open(store: ObjectStore, keystore: ObjectStore, anchor: Anchor | None) -> Repository:
-    """A Kho process started now on the store (nothing cached)."""
-    repo = Repository(store, keystore, agency_id=AGENCY, agency_name=AGENCY_NAME)
-    repo.anchor = anchor
-    return repo
+_numbers = tamper.register_numbers
+_keys = tamper.store_keys
+_open = tamper.fresh_process
 
 
 @pytest.fixture(params=["local", "s3"])

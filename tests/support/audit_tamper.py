@@ -16,12 +16,16 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repository import formats
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditEvent, event_key
 from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
+
+if TYPE_CHECKING:
+    from repository.anchor import Anchor
+    from repository.records import Repository
 
 
 @dataclass
@@ -256,3 +260,23 @@ def snapshot(store: ObjectStore, copy: Path) -> Callable[[], None]:
         store.put(WITNESS_KEY, witness)
 
     return put_back_objects
+
+
+def register_numbers(repo: Repository) -> list[int]:
+    """Every register number the store holds, sorted."""
+    return sorted(e.number for e in repo.registers.all_entries())
+
+
+def store_keys(store: ObjectStore) -> set[str]:
+    return {info.key for info in store.list("")}
+
+
+def fresh_process(store: ObjectStore, keystore: ObjectStore, anchor: Anchor | None) -> Repository:
+    """A Kho process started now on the store (nothing cached)."""
+    from kho_testing import AGENCY, AGENCY_NAME
+
+    from repository.records import Repository
+
+    repo = Repository(store, keystore, agency_id=AGENCY, agency_name=AGENCY_NAME)
+    repo.anchor = anchor
+    return repo

@@ -6,7 +6,11 @@ Then each bad input of the issue, refused with its code and nothing half-written
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -19,6 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from kho_people import AGENCY, UNIT_B, People, create_person
 from kho_testing import incoming, outgoing
+from kho_worker import ROOT
 
 from kho.errors import KhoError, NotFound, PermissionDenied, WorkflowConflict, WorkflowRefused
 from repository.handling import HandlingService
@@ -30,9 +35,15 @@ from web.context import Kho
 class _Capture:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.kill = 0
+        """A process SIGKILLed when the next message is received, before it is answered (a
+        worker ended by the hard time limit while it mails)."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        if self.kill:
+            os.kill(self.kill, signal.SIGKILL)
+            self.kill = 0
         return "250 OK"
 
 
@@ -694,3 +705,34 @@ def test_a_document_is_never_handed_to_an_auditor_or_an_administrator_alone(offi
         assert "xử lý văn bản" in error.message
     office.step(rid, Act.SUBMIT, "clerk", users=[both.username])
     assert both.username in kho.repo._load(rid).grant_users
+
+
+def test_a_deadline_run_cut_after_its_commit_leaves_its_mails_to_the_next_run(
+    office: Office, smtp: _Capture
+) -> None:
+    """rv28 (u13's open item): the deadline job's process is killed (the hard time limit) while it
+    mails, after its flags and notices were committed. The next run flags nothing new (once per
+    task and flag) but sends the mails that were not sent; the run after it sends nothing."""
+    h = office.handling
+    doc = register_incoming(office)
+    office.step(doc.record_id, Act.SUBMIT, "clerk", users=[office.user("leader")])
+    office.step(doc.record_id, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-05")
+    office.step(doc.record_id, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])
+    before = len(smtp.messages)
+    env = {**os.environ, "KHO_SMTP_HOST": "127.0.0.1", "KHO_SMTP_PORT": str(smtp.port)}  # type: ignore[attr-defined]
+    job = [sys.executable, "-c", "from ingest.handling_tasks import flag_deadlines; print(flag_deadlines())"]
+    run = subprocess.Popen(job, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    smtp.kill = run.pid
+    said = run.communicate(timeout=300)[0].decode(errors="replace")
+    assert run.returncode == -signal.SIGKILL, said
+    assert len(smtp.messages) == before + 1, "killed at its first mail"
+    office.clock.set(date(2026, 3, 6))
+    assert h.counts(office.actors["handler"]).overdue == 1  # committed before the kill
+    again = subprocess.run(job, env=env, cwd=ROOT, capture_output=True, timeout=300)
+    assert again.returncode == 0, again.stderr.decode(errors="replace")
+    assert "'overdue': 1" in again.stdout.decode(), again.stdout.decode()
+    overdue = {m["To"] for m in smtp.messages[before:] if "Quá hạn" in m["Subject"]}
+    assert overdue == {"binh@pth.test", "hung@ubnd.test"}, overdue
+    told = len(smtp.messages)
+    assert subprocess.run(job, env=env, cwd=ROOT, capture_output=True, timeout=300).returncode == 0
+    assert len(smtp.messages) == told, "sent once"
