@@ -10,49 +10,37 @@ reader cleared for it keeps it.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask.testing import FlaskClient
+from kho_directed import directed
 from kho_people import People
-from kho_testing import incoming, outgoing
+from kho_testing import outgoing
 
-from kho.timeutil import vn_date
 from repository.workflow import Act
 from web.context import Kho
 
 
 def test_an_answer_the_reader_may_not_see_is_not_named(kho: Kho, people: People, client: FlaskClient) -> None:
     h = kho.handling
-    clerk, leader, handler = people.actor("van_thu"), people.actor("lanh_dao"), people.actor("chuyen_vien")
-    doc = kho.repo.create_document("den", incoming(code_number="5601"), None, None, clerk)
-    h.take(doc.record_id, Act.SUBMIT, expected_seq=0, actor=clerk, users=[people.usernames["lanh_dao"]])
-    deadline = (vn_date(h.clock()) + timedelta(days=3)).isoformat()
-    h.take(
-        doc.record_id,
-        Act.DIRECT,
-        expected_seq=1,
-        actor=leader,
-        users=[people.usernames["chuyen_vien"]],
-        deadline=deadline,
-    )
+    clerk, handler = people.actor("van_thu"), people.actor("chuyen_vien")
+    doc_id = directed(kho, people, "5601", days=3)
     answer = kho.repo.create_document("di", outgoing(subject="Trả lời về phương án"), None, None, clerk)
     label = answer.so_ky_hieu
     assert label
-    h.take(doc.record_id, Act.ANSWER, expected_seq=2, actor=handler, task="1", ref=answer.record_id)
-    _, before = h.state(doc.record_id, actor=handler)
+    h.take(doc_id, Act.ANSWER, expected_seq=2, actor=handler, task="1", ref=answer.record_id)
+    _, before = h.state(doc_id, actor=handler)
     assert before.answers == ((answer.record_id, label),)
 
     current = kho.repo.get(answer.record_id, actor=clerk)
     kho.repo.update_metadata(answer.record_id, {"secrecy": 2}, expected_version=current.version, actor=clerk)
     assert not kho.repo.may_see(handler, kho.repo.get(answer.record_id, actor=clerk))
 
-    _, shown = h.state(doc.record_id, actor=handler)
+    _, shown = h.state(doc_id, actor=handler)
     assert answer.record_id not in repr(shown) and label not in repr(shown), shown
     assert len(shown.answers) == 1  # an answer is there; which one is not told
-    api = client.get(f"/api/handling/{doc.record_id}", headers=people.headers("chuyen_vien"))
+    api = client.get(f"/api/handling/{doc_id}", headers=people.headers("chuyen_vien"))
     assert api.status_code == 200
     assert answer.record_id not in api.get_data(as_text=True) and label not in api.get_data(as_text=True)
 
     # The văn thư, cleared for it, still gets it.
-    _, whole = h.state(doc.record_id, actor=clerk)
+    _, whole = h.state(doc_id, actor=clerk)
     assert whole.answers == ((answer.record_id, label),)

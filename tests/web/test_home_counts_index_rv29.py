@@ -12,36 +12,17 @@ index not answering, the store decides as before.
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
 
 import pytest
+from kho_directed import directed
 from kho_people import People
-from kho_testing import incoming
 
-from kho.timeutil import vn_date
 from repository.service import open_handling
-from repository.workflow import Act
 from web.context import Kho
 
 
 def _directed(kho: Kho, people: People, n: int) -> list[str]:
-    h = kho.handling
-    clerk, leader = people.actor("van_thu"), people.actor("lanh_dao")
-    deadline = (vn_date(h.clock()) + timedelta(days=1)).isoformat()
-    ids = []
-    for i in range(n):
-        doc = kho.repo.create_document("den", incoming(code_number=str(6100 + i)), None, None, clerk)
-        h.take(doc.record_id, Act.SUBMIT, expected_seq=0, actor=clerk, users=[people.usernames["lanh_dao"]])
-        h.take(
-            doc.record_id,
-            Act.DIRECT,
-            expected_seq=1,
-            actor=leader,
-            users=[people.usernames["chuyen_vien"]],
-            deadline=deadline,
-        )
-        ids.append(doc.record_id)
-    return ids
+    return [directed(kho, people, str(6100 + i)) for i in range(n)]
 
 
 def test_the_counts_load_no_task_document_and_still_follow_the_policy(
