@@ -399,10 +399,19 @@ def _file_key(path: Path) -> str:
 
 
 class Manifest:
-    """JSON lines ``{"key", "path", "job_id", "state", ...}``; the last line of a key wins."""
+    """JSON lines ``{"key", "path", "job_id", "state", ...}``; the last line of a key wins.
 
-    def __init__(self, path: Path) -> None:
+    It sits in the data folder (or where ``--manifest`` says), and names records: it is
+    readable by the account that wrote it only (mode 0600, its folder 0700), one file per
+    person and set of roots (:meth:`default_path`), and an item is written as ``shown`` lets
+    the importer see it (``import_paths(shown=)``: no record id of a record they may not see,
+    review rv29). It kept the record id of another unit's Mật document sent again by a văn thư
+    of phòng B, in a file any local account could read, and another person importing the same
+    folder resumed from it."""
+
+    def __init__(self, path: Path, shown: Callable[[BulkItem], BulkItem] | None = None) -> None:
         self.path = path
+        self.shown: Callable[[BulkItem], BulkItem] = shown or (lambda item: item)
         self.entries: dict[str, dict[str, Any]] = {}
         if path.exists():
             with path.open(encoding="utf-8") as fh:
@@ -414,23 +423,30 @@ class Manifest:
                     if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
                         continue  # not an entry (an edited file): its file is read again
                     self.entries[entry["key"]] = entry
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("a", encoding="utf-8")
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        if os.fstat(fd).st_mode & 0o077:  # written before rv29 with the umask's mode
+            os.fchmod(fd, 0o600)
+        self._fh = os.fdopen(fd, "a", encoding="utf-8")
 
     @staticmethod
-    def default_path(settings: Settings, roots: Iterable[Path]) -> Path:
+    def default_path(settings: Settings, roots: Iterable[Path], owner: str = "") -> Path:
         # os.fsencode: a root named in an old code page (its bytes kept by Python as lone
         # surrogates) hashes as its bytes, not a UnicodeEncodeError ending the run; a UTF-8
-        # root's name is unchanged.
-        digest = hashlib.sha256(os.fsencode("\n".join(sorted(str(r) for r in roots)))).hexdigest()[:16]
+        # root's name is unchanged. ``owner``: the account importing (one manifest each).
+        named = "\n".join(sorted(str(r) for r in roots)) + (f"\n\x00{owner}" if owner else "")
+        digest = hashlib.sha256(os.fsencode(named)).hexdigest()[:16]
         return settings.data_dir / MANIFEST_DIR / f"{digest}.jsonl"
 
-    def add(self, key: str, item: BulkItem) -> None:
+    def add(self, key: str, item: BulkItem) -> BulkItem:
+        """Write ``item`` as :attr:`shown` lets the importer see it; returns that."""
+        item = self.shown(item)
         entry = {"key": key, **item.to_dict()}
         entry.pop("skipped", None)
         self.entries[key] = entry
         self._fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
         self._fh.flush()
+        return item
 
     def close(self) -> None:
         self._fh.close()
@@ -543,18 +559,25 @@ def import_paths(
     progress: Progress | None = None,
     poll_interval: float = 0.5,
     wait_timeout: float | None = None,
+    owner: str = "",
+    shown: Callable[[BulkItem], BulkItem] | None = None,
 ) -> BulkReport:
     """Import files and folders; returns what became of each file.
 
     ``workers`` (embedded mode) defaults to the number of cores; 1 runs in this process.
     With a broker and ``wait``, jobs still unfinished after ``wait_timeout`` seconds are
-    reported as they stand (``chờ`` / ``đang xử lý``).
+    reported as they stand (``chờ`` / ``đang xử lý``). ``owner`` (the importing account) names
+    the default manifest; ``shown`` gives each item as the importer may see it, in the report
+    and in the manifest (:class:`Manifest`).
     """
     settings = settings or Settings.from_env()
     hidden: set[Path] = set()
     system: dict[Path, str] = {}
     files = collect_files(paths, hidden, system)
-    manifest = Manifest(manifest_path or Manifest.default_path(settings, [Path(p).resolve() for p in paths]))
+    manifest = Manifest(
+        manifest_path or Manifest.default_path(settings, [Path(p).resolve() for p in paths], owner),
+        shown,
+    )
     started = time.perf_counter()
     items: list[BulkItem] = []
     pending: list[tuple[Path, str, Identity]] = []
@@ -576,9 +599,11 @@ def import_paths(
             entry = manifest.entries.get(key)
             if entry is not None and entry.get("state") in final_states:
                 items.append(
-                    BulkItem(
-                        str(path), entry.get("job_id"), entry["state"], entry.get("reason_code"),
-                        entry.get("reason"), entry.get("record_id"), skipped=True,
+                    manifest.shown(
+                        BulkItem(
+                            str(path), entry.get("job_id"), entry["state"], entry.get("reason_code"),
+                            entry.get("reason"), entry.get("record_id"), skipped=True,
+                        )
                     )
                 )
             else:
@@ -632,16 +657,14 @@ def _run_embedded(
         results: Iterator[list[tuple[str, BulkItem]]] = map(_ingest_chunk, chunks)
         for batch in results:
             for key, item in batch:
-                manifest.add(key, item)
-                report(item)
+                report(manifest.add(key, item))
         return
     preload(settings)
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(workers, initializer=_init_worker, initargs=(direction,), maxtasksperchild=200) as pool:
         for batch in pool.imap_unordered(_ingest_chunk, chunks):
             for key, item in batch:
-                manifest.add(key, item)
-                report(item)
+                report(manifest.add(key, item))
 
 
 def _queue_all(
@@ -659,29 +682,26 @@ def _queue_all(
         try:
             data = read_source(path, identity, max_bytes=pipeline.repo.max_file_bytes)
         except KhoError as exc:
-            manifest.add(key, _source_item(path, exc))
-            report(_source_item(path, exc))
+            report(manifest.add(key, _source_item(path, exc)))
             continue
         status = pipeline.accept(data, path.name, direction, source=str(path))
         if status.state is JobState.WAITING:
             dispatch(status.job_id, settings=settings)
         if status.state.final:
-            manifest.add(key, _item(path, status))
-            report(_item(path, status))
+            report(manifest.add(key, _item(path, status)))
         elif wait:
             queued[status.job_id + "\x1f" + key] = (key, path)
         else:
-            report(_item(path, status))
+            report(manifest.shown(_item(path, status)))
     deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
     while queued:
         if deadline is not None and time.monotonic() > deadline:
             for token, (_, path) in queued.items():
-                report(_item(path, jobs.get(token.split("\x1f", 1)[0])))
+                report(manifest.shown(_item(path, jobs.get(token.split("\x1f", 1)[0]))))
             return
         time.sleep(poll_interval)
         for token, (key, path) in list(queued.items()):
             status = jobs.get(token.split("\x1f", 1)[0])
             if status.state.final:
                 del queued[token]
-                manifest.add(key, _item(path, status))
-                report(_item(path, status))
+                report(manifest.add(key, _item(path, status)))

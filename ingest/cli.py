@@ -248,8 +248,9 @@ def files(
         manifest_path=Path(manifest) if manifest else None,
         retry_failed=retry_failed,
         progress=progress,
+        owner=actor.user,
+        shown=functools.partial(_item_as_seen, obj, actor),
     )
-    report = replace(report, items=tuple(_item_as_seen(obj, actor, item) for item in report.items))
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

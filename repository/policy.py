@@ -276,6 +276,16 @@ def recalled_from(principal: Principal, facts: RecordFacts) -> bool:
     return facts.recalled and not sees(principal, facts) and sees(principal, replace(facts, recalled=False))
 
 
+def names_reference(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether a record the person may see may name, by id and số, ký hiệu, the record ``facts``
+    it refers to (the answer of a handled document, the document asking for an extension).
+    The reference belongs to the referring record (the Sổ theo dõi's "văn bản trả lời" column
+    names another unit's answer), so it is named unless the record referred to is above the
+    person's clearance or recalled from them: a Mật answer's number is not told to a Thường
+    reader of the incoming document (review rv29)."""
+    return facts.secrecy <= principal.clearance and not recalled_from(principal, facts)
+
+
 def decide_take_out(principal: Principal, document: RecordFacts) -> Decision:
     """Whether the person may take ``document`` out of a hồ sơ they edit: what they see, and a
     văn bản đi they lost by its recall (:func:`recalled_from`), which ND30 Điều 18 k4 asks them

@@ -105,7 +105,13 @@ def check_closing(
     it the reader may not see (``repository.policy.sees``): their findings stay, with their code
     and whether they block, but name no document (:data:`HIDDEN_LABEL`, no record id), and the
     end-date finding gives no date of theirs. A Thường chuyên viên who may close the hồ sơ got the
-    id, số and ký hiệu of its Mật documents, and the date of the newest (review rv26)."""
+    id, số and ký hiệu of its Mật documents, and the date of the newest (review rv26).
+
+    Of documents sharing a duplicate key, the first one the reader sees is the original and every
+    other is flagged ``DOCUMENT_DUPLICATE`` (the same number of flags as for a reader who sees
+    all). A visible document whose only twins are hidden is not flagged: the flag would tell the
+    reader that a document they may not see carries its số, ký hiệu, cơ quan and năm (review
+    rv29); the hidden twin carries the flag, unnamed."""
     out: list[Finding] = []
     if not documents:
         out.append(Finding("FILE_EMPTY", "Hồ sơ chưa có văn bản nào.", True))
@@ -142,7 +148,7 @@ def check_closing(
                 True,
             )
         )
-    seen: dict[str, str] = {}
+    originals = _originals(documents, hidden)
     for doc in documents:
         label, named = (HIDDEN_LABEL, None) if doc.record_id in hidden else (doc.label, doc.record_id)
         if doc.state == "destroyed":
@@ -160,17 +166,15 @@ def check_closing(
                     named,
                 )
             )
-        if doc.duplicate_key:
-            if doc.duplicate_key in seen:
-                out.append(
-                    Finding(
-                        "DOCUMENT_DUPLICATE",
-                        f"Văn bản {label} trùng với một văn bản khác trong hồ sơ.",
-                        False,
-                        named,
-                    )
+        if doc.duplicate_key and originals[doc.duplicate_key] != doc.record_id:
+            out.append(
+                Finding(
+                    "DOCUMENT_DUPLICATE",
+                    f"Văn bản {label} trùng với một văn bản khác trong hồ sơ.",
+                    False,
+                    named,
                 )
-            seen.setdefault(doc.duplicate_key, doc.record_id)
+            )
         if doc.draft:
             out.append(Finding("DOCUMENT_DRAFT", f"Văn bản {label} là bản dự thảo.", False, named))
         if not doc.fields.get("page_amount"):
@@ -183,6 +187,19 @@ def check_closing(
                 )
             )
     return ClosingReport(tuple(out))
+
+
+def _originals(documents: Sequence[DocumentFacts], hidden: Collection[str]) -> dict[str, str]:
+    """Duplicate key -> the document counted as the original: the first the reader sees, else
+    the first (destroyed documents are not compared)."""
+    out: dict[str, str] = {}
+    for doc in documents:
+        key = doc.duplicate_key
+        if not key or doc.state == "destroyed":
+            continue
+        if key not in out or (out[key] in hidden and doc.record_id not in hidden):
+            out[key] = doc.record_id
+    return out
 
 
 CATALOGUE_COLUMNS = (

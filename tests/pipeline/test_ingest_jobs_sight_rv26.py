@@ -11,6 +11,7 @@ original (no record, so no unit) is shown bare: no file name, source path or mes
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 from kho_people import AGENCY, People, make_people
 from kho_testing import incoming
 
+from ingest.bulk import MANIFEST_DIR
 from kho.config import Settings
 from repository.policy import Role
 from web.cli import main
@@ -142,4 +144,47 @@ def test_a_file_sent_again_by_another_unit_does_not_answer_its_record(
         assert code == 0, out
         (item,) = json.loads(out)["items"]
         assert item["job_id"] == got.secret_job and item["record_id"] == shown, (who, out)
+    got.kho.close()
+
+
+def test_the_manifest_keeps_no_record_the_importer_may_not_see(
+    tmp_path: Path, signed: dict[str, bytes], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk import's resume manifest holds what its importer may see, for their eyes only (rv29).
+
+    ``kho ingest PATH`` appends each finished file to a manifest in the data folder
+    (``ingest-manifests/<digest>.jsonl``) so that a re-run skips it. rv26 kept the record id of the
+    agency's Mật document out of the report to phòng B's văn thư who sent the same bytes again, but
+    the manifest was written before that filter: it held the Mật record's id, with the umask's mode
+    (readable by every local account), under a name made of the folder alone, so the next person
+    importing the same folder resumed from it. Now each item is written as the importer may see it,
+    the file is 0600 in a 0700 folder, and each account has its own manifest.
+    """
+    got = _received(tmp_path, signed, monkeypatch)
+    folder = Settings.from_env().data_dir / MANIFEST_DIR
+    before = set(folder.iterdir())
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "ban-sao.pdf").write_bytes(signed["valid-1"])
+    code, out = _as(
+        got.runner, monkeypatch, got.people.tokens["van_thu_b"], [str(again), "--workers", "1", "--json"]
+    )
+    assert code == 0, out
+    (written,) = set(folder.iterdir()) - before
+    text = written.read_text(encoding="utf-8")
+    assert got.secret_job in text  # it is the resume file of that job
+    assert got.record_id not in text, text
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0
+
+    # The agency's văn thư (cleared) importing the same folder has their own manifest: the file
+    # is found as the same job, with its record id (not skipped from phòng B's file).
+    code, out = _as(
+        got.runner, monkeypatch, got.people.tokens["van_thu"], [str(again), "--workers", "1", "--json"]
+    )
+    assert code == 0, out
+    assert got.record_id in out
+    mine = set(folder.iterdir()) - before - {written}
+    assert len(mine) == 1 and got.record_id in mine.pop().read_text(encoding="utf-8")
+    assert got.record_id not in written.read_text(encoding="utf-8")
     got.kho.close()
