@@ -838,7 +838,9 @@ class AuditLog:
                     self._put_with((), event_key(seq), data, late, None, settling)
                 else:
                     self.store.put_if_absent(event_key(seq), data)
-            except AlreadyExists:
+            except AlreadyExists as taken:
+                if taken.details.get("key", event_key(seq)) != event_key(seq):
+                    raise  # an object ``alongside`` was taken, not this number: the act's error
                 # Another process wrote this number first: chain after its object and after
                 # the objects that follow it, one read each (other writers went ahead by a few
                 # objects: the common case with two or more writers). Far behind — more than
