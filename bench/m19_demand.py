@@ -29,7 +29,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from m12_ingest_cpu import PR_SET_CHILD_SUBREAPER, ROLES, _cmdline, _role, _stat
+from m12_ingest_cpu import (
+    PR_SET_CHILD_SUBREAPER,
+    ROLES,
+    _cmdline,
+    _role,
+    all_processes,
+    bench_command,
+    descendants,
+)
 
 INTERVAL = 0.05
 
@@ -53,16 +61,7 @@ def _threads(pid: int) -> dict[int, int]:
 def run_once(tree: Path, count: int, workers: int) -> list[tuple[float, dict[str, float]]]:
     """Samples (seconds since start, demand per role over the interval before it)."""
     env = dict(os.environ, PYTHONPATH=str(tree))
-    command = [
-        sys.executable,
-        str(tree / "bench" / "bench_ingest.py"),
-        "--only",
-        "a",
-        "--count",
-        str(count),
-        "--workers",
-        str(workers),
-    ]
+    command = bench_command(tree, count, workers)
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen: dict[tuple[int, int], int] = {}
     roles: dict[int, str] = {}
@@ -71,18 +70,10 @@ def run_once(tree: Path, count: int, workers: int) -> list[tuple[float, dict[str
     start = last = time.monotonic()
     samples: list[tuple[float, dict[str, float]]] = []
     while process.poll() is None:
-        stats = {int(e): s for e in os.listdir("/proc") if e.isdigit() and (s := _stat(int(e)))}
-        ours = {me}
-        changed = True
-        while changed:
-            changed = False
-            for pid, (ppid, _) in stats.items():
-                if pid not in ours and ppid in ours:
-                    ours.add(pid)
-                    changed = True
+        stats = all_processes()
         now = time.monotonic()
         demand = dict.fromkeys(ROLES, 0.0)
-        for pid in ours - {me}:
+        for pid in descendants(stats, me):
             cmd = _cmdline(pid)
             if cmd:
                 role = _role(cmd, stats[pid][0], part_pids)
