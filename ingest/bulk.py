@@ -469,7 +469,7 @@ WORKER_MODULES = (
 )
 """What a pool worker imports to ingest a document (except what only a verification worker
 or an office/OCR file needs: pyHanko's validation stack, ``ingest.signatures.verify``, is
-imported by the verification workers alone, ~0.27 s of CPU the parent no longer spends before
+imported by the verification workers alone, ~0.24 s of CPU the parent no longer spends before
 it forks): imported once by the parent before the pool forks, they are
 shared by every worker instead of imported again in each (~0.8 s of CPU per worker, and again
 for each worker the pool replaces)."""
