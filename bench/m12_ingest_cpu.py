@@ -65,10 +65,40 @@ def _role(cmd: str, ppid: int, part_pids: set[int]) -> str:
     return "other"
 
 
+def bench_command(tree: Path, count: int, workers: int) -> list[str]:
+    """Part (a) of ``tree``'s ingest bench: ``count`` signed PDFs, ``workers`` pool workers."""
+    return [sys.executable, str(tree / "bench" / "bench_ingest.py"), "--only", "a",
+            "--count", str(count), "--workers", str(workers)]
+
+
+def all_processes() -> dict[int, tuple[int, float]]:
+    """Parent pid and CPU seconds of every process now."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            got = _stat(int(entry))
+            if got is not None:
+                stats[int(entry)] = got
+    return stats
+
+
+def descendants(stats: dict[int, tuple[int, float]], root: int) -> set[int]:
+    """Every process below ``root`` (walking parents: orphans are re-parented to ``root``
+    when it is the child subreaper)."""
+    ours = {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, (ppid, _) in stats.items():
+            if pid not in ours and ppid in ours:
+                ours.add(pid)
+                changed = True
+    return ours - {root}
+
+
 def run_once(tree: Path, count: int, workers: int) -> dict[str, object]:
     env = dict(os.environ, PYTHONPATH=str(tree))
-    command = [sys.executable, str(tree / "bench" / "bench_ingest.py"), "--only", "a",
-               "--count", str(count), "--workers", str(workers)]
+    command = bench_command(tree, count, workers)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -78,22 +108,8 @@ def run_once(tree: Path, count: int, workers: int) -> dict[str, object]:
     part_pids: set[int] = set()
     me = os.getpid()
     while process.poll() is None:
-        ours = {me}
-        stats = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                got = _stat(int(entry))
-                if got is not None:
-                    stats[int(entry)] = got
-        # descendants: walk parents (orphans are re-parented to us, the subreaper)
-        changed = True
-        while changed:
-            changed = False
-            for pid, (ppid, _) in stats.items():
-                if pid not in ours and ppid in ours:
-                    ours.add(pid)
-                    changed = True
-        for pid in ours - {me}:
+        stats = all_processes()
+        for pid in descendants(stats, me):
             ppid, seconds = stats[pid]
             # read each time: a worker just forked and not yet exec'd still shows its
             # parent's command line (the role is the last one seen)

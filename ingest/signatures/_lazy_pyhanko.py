@@ -45,16 +45,27 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-DEFERRED = ("pyhanko.sign", "pyhanko.sign.signers")
-"""Packages whose ``__init__`` runs on first attribute access (in this order: parent first)."""
+DEFERRED = ("pyhanko.sign", "pyhanko.sign.signers", "pyhanko.pdf_utils.crypt", "pyhanko_certvalidator")
+"""Packages whose ``__init__`` runs on first attribute access (in this order: parent first).
+``pyhanko.pdf_utils.crypt`` and ``pyhanko_certvalidator`` only so that their registrations
+below cost nothing else: their ``__init__`` imports the reader's encryption handlers and the
+whole path validator (~0.1-0.27 s of CPU), which a process that only loads a trust store (a
+bulk import's parent and workers) does not use; the first module that does use them (pyHanko's
+reader, its validation) runs the real ``__init__``."""
 
 REGISTRATIONS = (
     "asn1crypto.pdf",
+    "asn1crypto.tsp",
     "pyhanko.sign.ades.cades_asn1",
     "pyhanko.sign.ades.qualified_asn1",
     "pyhanko.pdf_utils.crypt._iso32004_asn1",
+    "pyhanko_certvalidator.asn1_types",
 )
-"""Modules the signing stack imports that register ASN.1 types with asn1crypto."""
+"""Modules the signing stack imports that register ASN.1 types with asn1crypto: all of them,
+so that the tables are stock pyHanko's as soon as this package is imported, whatever of
+pyHanko a process goes on to import (``asn1crypto.tsp``: the timestamp content types and
+signing-certificate attributes; ``pyhanko_certvalidator.asn1_types``: four X.509 extensions
+and the ML-DSA algorithms, which change what a trust anchor's full parse accepts)."""
 
 LAZY = ("cryptography.hazmat.primitives.serialization.pkcs12", "tzlocal")
 """Modules whose body runs at their first attribute access, as :data:`DEFERRED`."""

@@ -7,11 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import pem, x509
-from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from kho.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyhanko_certvalidator.registry import SimpleTrustManager
 
 MANIFEST_NAME = "manifest.json"
 """A trust list's description of its certificates (:mod:`.trustlist`), not a certificate."""
@@ -98,7 +101,11 @@ class TrustStore:
     @cached_property
     def trust_manager(self) -> SimpleTrustManager:
         """pyHanko's trust manager for these anchors, built once per store and process and
-        shared by every validation context (it only indexes the anchors)."""
+        shared by every validation context (it only indexes the anchors). Imported here: the
+        processes that load a store without verifying (a bulk import's parent and workers)
+        need not import pyhanko_certvalidator."""
+        from pyhanko_certvalidator.registry import SimpleTrustManager
+
         return SimpleTrustManager.build(trust_roots=list(self.anchors))
 
 

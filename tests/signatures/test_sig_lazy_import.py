@@ -10,8 +10,11 @@ a corpus document (dss-2236) reported no embedded revocation data where stock py
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -63,18 +66,94 @@ def test_asn1_types_are_registered_as_by_the_whole_signing_stack(
 ) -> None:
     full = _run("import pyhanko.sign\nimport ingest.signatures.verify")
     assert "aiohttp" in set(full["modules"])  # type: ignore[arg-type]  # the stack was there
-    lazy_tables, full_tables = lazy["tables"], full["tables"]
-    assert isinstance(lazy_tables, dict) and isinstance(full_tables, dict)
-    # asn1crypto builds a ``_reverse_map`` on first use (a cache): compared where both have it
-    different = sorted(
-        key for key in set(lazy_tables) | set(full_tables)
-        if lazy_tables.get(key) != full_tables.get(key)
-        and not (key.endswith("._reverse_map") and not (key in lazy_tables and key in full_tables))
-    )
-    assert different == []
-    assert full_tables["asn1crypto.cms.CMSAttributeType._map"]["1.2.840.113583.1.1.8"] == (
+    assert _different_tables(lazy, full) == []
+    assert full["tables"]["asn1crypto.cms.CMSAttributeType._map"]["1.2.840.113583.1.1.8"] == (  # type: ignore[index]
         "adobe_revocation_info_archival"
     )
+
+
+def _different_tables(one: dict[str, object], other: dict[str, object]) -> list[str]:
+    tables, others = one["tables"], other["tables"]
+    assert isinstance(tables, dict) and isinstance(others, dict)
+    # asn1crypto builds a ``_reverse_map`` on first use (a cache): compared where both have it
+    return sorted(
+        key for key in set(tables) | set(others)
+        if tables.get(key) != others.get(key)
+        and not (key.endswith("._reverse_map") and not (key in tables and key in others))
+    )
+
+
+_BULK_PRELOAD = "from ingest import bulk\nfrom kho.config import Settings\nbulk.preload(Settings.from_env())"
+
+
+def test_a_bulk_import_parent_loads_no_validation_stack_and_has_stock_tables(
+    lazy: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parent of a bulk import (and each worker it forks) loads the trust store but never
+    verifies: pyHanko's reader and validation and the path validator are imported by the
+    verification workers alone (~0.27 s of CPU and of serial start-up per run). Every ASN.1
+    registration is made all the same: a trust anchor's full parse depends on them."""
+    monkeypatch.setenv("KHO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KHO_TIKA_URL", "")
+    preloaded = _run(_BULK_PRELOAD)
+    modules = set(preloaded["modules"])  # type: ignore[arg-type]
+    unused = {
+        "ingest.signatures.verify", "pyhanko.pdf_utils.reader", "pyhanko.sign.validation",
+        "pyhanko_certvalidator.validate", "pyhanko_certvalidator.context",
+    }
+    assert unused & modules == set()
+    assert "ingest.signatures.trust" in modules and "ingest.signatures.combined" in modules
+    assert _different_tables(preloaded, lazy) == []
+
+
+@pytest.mark.parametrize(
+    ("extension", "oid"),
+    [("qc_statements", "1.3.6.1.5.5.7.1.3"), ("no_rev_avail", "2.5.29.56")],
+)
+def test_a_trust_anchor_with_a_malformed_extension_is_refused_by_a_bulk_import_parent(
+    extension: str, oid: str, tmp_path: Path,
+) -> None:
+    """Both extensions parse as opaque bytes in plain asn1crypto and are refused only with
+    pyHanko's registrations (``qualified_asn1``, ``pyhanko_certvalidator.asn1_types``): the
+    parent must refuse such an anchor as every verifier does, though it imports no validator."""
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    (trust / f"{extension}.pem").write_bytes(_self_signed_with(oid, bytes.fromhex("020101")))
+    code = (
+        f"{_BULK_PRELOAD}\n"
+        "from ingest.signatures.trust import TrustStore\n"
+        "from kho.errors import ConfigError\n"
+        "try:\n"
+        f"    TrustStore.from_dir({str(trust)!r})\n"
+        "except ConfigError as exc:\n"
+        "    print(exc.code)\n"
+        "else:\n"
+        "    print('accepted')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
+                          check=False, env={**os.environ, "KHO_DATA_DIR": str(tmp_path / "kho")})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["TRUST_STORE_INVALID"]
+
+
+def _self_signed_with(oid: str, value: bytes) -> bytes:
+    """A self-signed CA certificate carrying the extension ``oid`` with the DER ``value``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CA thử phần mở rộng hỏng")])
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(start).not_valid_after(start + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.UnrecognizedExtension(ObjectIdentifier(oid), value), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 @pytest.mark.parametrize(
