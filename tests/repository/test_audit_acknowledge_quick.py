@@ -98,7 +98,9 @@ def test_the_quick_check_resumes_after_an_acknowledgement_and_lists_what_it_ackn
         make_checkpoint(store, anchor)
         _CountingStore.reads = 0
         quick = verify_anchored(_repo(store, keys, anchor).audit, anchor, incremental=True)
-        assert _CountingStore.reads < 12 < objects, "the quick check walked the whole log"
+        # at most 11 reads from the mark, and one or two of the event at the head the writers
+        # noted outside the store (rv28's written head, checked by every verification)
+        assert _CountingStore.reads < 14 < objects, "the quick check walked the whole log"
         full = verify_anchored(_repo(store, keys, anchor).audit, anchor)
         assert quick.ok and not quick.open_findings
         assert _listed(quick) == _listed(full)
