@@ -28,7 +28,6 @@ path) signs a newer checkpoint, after which the check passes again.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import threading
 import time
@@ -60,8 +59,6 @@ state *after* the newest checkpoint but before that event is refused too (review
 ``kho restore`` and ``kho audit acknowledge`` write it with the head they leave."""
 
 WRITTEN_SOURCE = "ghi chú ngoài kho về sự kiện mới nhất đã ghi"
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -342,6 +339,8 @@ class HistoryGuard:
         try:
             note_written(folder, seq, digest, at)
         except OSError as exc:
-            log.warning("written head not noted in %s: %s", folder, exc)
+            import logging  # here only: a command's start-up imports no logging (test_cli_startup)
+
+            logging.getLogger(__name__).warning("written head not noted in %s: %s", folder, exc)
             return
         self._noted_at, self._noted_seq = time.monotonic(), seq

@@ -46,9 +46,14 @@ def run_due_alerts(
     accounts: AccountService, retention: RetentionService, settings: Settings | None = None
 ) -> list[Alert]:
     """Send the due alerts; a claim left by a run that ended unfinished is taken over once the
-    periodic hard time limit (``settings``) has passed since it."""
+    periodic hard time limit (``KHO_PERIODIC_TIME_LIMIT``, a process setting) has passed since it
+    (``settings`` given: a scheduled run; None: the service's default)."""
     archivists = [a.username for a in accounts.accounts() if a.active and a.has_role(Role.LUU_TRU)]
-    limit = {} if settings is None else {"abandoned_after": timedelta(seconds=settings.periodic_time_limit)}
+    limit = (
+        {}
+        if settings is None
+        else {"abandoned_after": timedelta(seconds=process_settings().periodic_time_limit)}
+    )
     return retention.send_alerts(
         lambda user, kind, message, record_id: accounts.notify(user, kind, message, record_id=record_id),
         archivists,
