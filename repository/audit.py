@@ -854,10 +854,6 @@ class AuditLog:
                     other = parse_object(self.store.get_after_conflict(key))
                 except FormatInvalid:
                     raise _unreadable_end(key_seq(key)) from None
-                # A process without the seal key started before the log's first sealed event
-                # meets another writer's sealed event here (its cached head is taken): refused,
-                # as at its first append (review rv22, open 1), no request more.
-                refuse_unsealed_writer(self.sealer, other[-1].seal)
                 seq, prev = key_seq(key) + len(other), other[-1].hash
                 stepped += 1
                 while stepped < STEPS_BEFORE_LISTING:
@@ -865,7 +861,6 @@ class AuditLog:
                         following = self._read(event_key(seq))
                     except (NotFound, FormatInvalid):
                         break  # free (or unreadable: the next put meets it and says so)
-                    refuse_unsealed_writer(self.sealer, following[-1].seal)
                     seq, prev = seq + len(following), following[-1].hash
                     stepped += 1
                 continue
@@ -910,17 +905,6 @@ class AuditLog:
             until = utcnow() + timedelta(days=self.retention_days)
             self.store.set_retention(key, Retention(mode="COMPLIANCE", until=until))
 
-    def _refuse_if_sealed_at(self, seq: int) -> None:
-        """:func:`refuse_unsealed_writer` with the event at ``seq`` (unreadable: left to the
-        write, which meets it)."""
-        try:
-            held = raw_holding(self.store, seq)
-        except (FormatInvalid, ValueError, RecursionError):
-            return
-        if held is not None:
-            raw = held[1][seq - held[0]]
-            refuse_unsealed_writer(self.sealer, raw.get("seal") if isinstance(raw, dict) else None)
-
     def _cached_head(self) -> tuple[int, str, WitnessRead]:
         """Where an act of a process that has appended before goes: its cached end, checked
         against the witness, and the witness read (:meth:`_write_witness` moves it from there).
@@ -960,11 +944,6 @@ class AuditLog:
             return seq, prev, read
         if at >= seq:
             if self._still_holds(seq - 1, prev):
-                if not self.sealer.active:
-                    # other processes wrote meanwhile: one of them may have sealed (a process
-                    # without the key started before the log's first sealed event; review rv22,
-                    # open 1). One read of the witnessed event, for a keyless process only.
-                    self._refuse_if_sealed_at(at)
                 return at + 1, digest, read
             seq, prev = self._refuse_cut(
                 witness,
