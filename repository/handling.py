@@ -63,7 +63,6 @@ from kho.errors import (
     LegalHold,
     NotFound,
     PermissionDenied,
-    StoreUnavailable,
     ValidationFailed,
     WorkflowConflict,
     WorkflowRefused,
@@ -453,7 +452,6 @@ class HandlingService:
         mailer: Mailer | None = None,
         base_url: str = "",
         clock: Callable[[], datetime] | None = None,
-        visible: Callable[[Actor, set[str]], set[str]] | None = None,
     ) -> None:
         self.repo = repo
         self.accounts = accounts
@@ -462,10 +460,6 @@ class HandlingService:
         self.mailer = mailer
         self.base_url = base_url
         self.clock = clock or repo.clock
-        self.visible = visible
-        """The documents among some ids a person may see as the search index answers it (its
-        filter is generated from the same policy, ``policy.search_scope``): one request for the
-        home page's counts instead of a store load of each (rv29). None: :meth:`_seen_by`."""
 
     # -- reading ------------------------------------------------------------------------------
     def today(self) -> date:
@@ -1070,7 +1064,7 @@ class HandlingService:
         # đang giải quyết, 1 quá hạn" over an empty list told them a document they lost sight of
         # was still open, and when it fell due (review rv26).
         named = {record_id for record_id, _ in tasks} | set(approving) | submitted | set(unseen)
-        visible = self._counted(actor, named) if named else set()
+        visible = self._seen_by(actor, named) if named else set()
         deadlines = [deadline for record_id, deadline in tasks if record_id in visible]
         open_ = len(deadlines)
         overdue = sum(1 for d in deadlines if d is not None and d < t)
@@ -1172,21 +1166,6 @@ class HandlingService:
         except UNOPENABLE:
             return False
         return names_reference(actor.as_principal, self.repo.facts(record))
-
-    def _counted(self, actor: Actor, record_ids: set[str]) -> set[str]:
-        """:meth:`_seen_by` for the counts, through :attr:`visible` when it is wired: what the
-        index lets the person find is what the policy lets them see (the index stores each
-        record's visibility as :func:`~repository.policy.index_visibility` defines it and is
-        updated in the same request as the store, as the search page's counts are). Loading
-        each document cost a LIST of its versions, a GET and a LIST of its hồ sơ on every home
-        page: on S3, 60 requests for 20 open tasks. The store decides when the index cannot
-        answer."""
-        if self.visible is None or actor.system:
-            return self._seen_by(actor, record_ids)
-        try:
-            return self.visible(actor, record_ids) & record_ids
-        except StoreUnavailable:
-            return self._seen_by(actor, record_ids)
 
     def _listed(self, actor: Actor, record_id: str) -> bool:
         try:

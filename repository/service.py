@@ -13,7 +13,7 @@ from kho.config import Settings
 from repository import passwords
 from repository.accounts import AccountService
 from repository.anchor import Anchor
-from repository.records import Actor, Repository
+from repository.records import Repository
 from repository.storage import open_store
 from repository.storage.base import ObjectStore
 
@@ -200,7 +200,6 @@ def open_handling(
     repo: Repository | None = None,
     accounts: AccountService | None = None,
     index: WorkIndex | None = None,
-    visible: Callable[[Actor, set[str]], set[str]] | None = None,
 ) -> HandlingService:
     """The handling service (:mod:`repository.handling`): its work index is a SQLite file in the
     data folder (derived; ``kho handling reindex`` rebuilds it), mail through the SMTP server in
@@ -217,7 +216,6 @@ def open_handling(
         load_holidays(settings.holidays_file),
         mailer=Mailer.from_settings(settings),
         base_url=settings.base_url,
-        visible=visible,
     )
 
 

@@ -12,7 +12,7 @@ unfinished (crash, Ctrl-C) is resumed by the next :meth:`SearchBackend.begin_reb
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 from search.documents import IndexDocument
 from search.query import Principal, Related, SearchResult
@@ -94,12 +94,6 @@ class SearchBackend(IndexWriter):
 
     @abstractmethod
     def search(self, query: Query) -> SearchResult: ...
-
-    @abstractmethod
-    def visible(self, ids: Sequence[str], principal: Principal) -> set[str]:
-        """The ids among ``ids`` that ``principal`` finds in the index (the hits' permission
-        rule, generated from the access policy), a destroyed record's row left out: one request,
-        where a store load of each would cost several (the home page's counts, rv29)."""
 
     @abstractmethod
     def related(self, doc_id: str, principal: Principal) -> Related:

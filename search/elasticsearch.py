@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
@@ -456,42 +456,18 @@ class ElasticsearchBackend(SearchBackend):
         if not buckets:
             return aggregations
         ids = [str(b["key"]) for b in buckets]
-        seen = self._found(ids, principal, {"term": {"direction": "hoso"}})
-        kept = [b for b in buckets if str(b["key"]) in seen][:FACET_SIZE]
-        return {**aggregations, "ho_so": {**aggregations["ho_so"], "buckets": kept}}
-
-    def visible(self, ids: Sequence[str], principal: Principal) -> set[str]:
-        """Read by id (``mget``, real time: a change is answered at once, not after the next
-        refresh as a search would be), then :meth:`Principal.finds`."""
-        if principal.sees_all or not ids:
-            return set(ids)
-        fields = ["do_mat", "owner_unit", "grant_units", "grant_users", "retention_state"]
         try:
-            found = self.es.mget(index=self.alias, ids=list(ids), source_includes=fields, realtime=True)
+            found = self.es.search(
+                index=self.alias, size=len(ids), source=False, docvalue_fields=["id"],
+                track_total_hits=False,
+                query={"bool": {"filter": [{"terms": {"id": ids}}, {"term": {"direction": "hoso"}},
+                                           *permission_filter(principal)]}},
+            )["hits"]["hits"]
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
-        return {
-            d["_id"] for d in found["docs"]
-            if d.get("found") and d["_source"].get("retention_state") != "destroyed"
-            and principal.finds(d["_source"])
-        }
-
-    def _found(self, ids: Sequence[str], principal: Principal, also: dict[str, Any]) -> set[str]:
-        """The ids among ``ids`` indexed, matching ``also`` and :func:`permission_filter`."""
-        out: set[str] = set()
-        for start in range(0, len(ids), 1000):  # within the default result window
-            part = list(ids[start:start + 1000])
-            try:
-                found = self.es.search(
-                    index=self.alias, size=len(part), source=False, docvalue_fields=["id"],
-                    track_total_hits=False,
-                    query={"bool": {"filter": [{"terms": {"id": part}}, also,
-                                               *permission_filter(principal)]}},
-                )["hits"]["hits"]
-            except (ApiError, TransportError) as exc:
-                raise _unavailable(exc) from exc
-            out.update(h["fields"]["id"][0] for h in found)
-        return out
+        seen = {h["fields"]["id"][0] for h in found}
+        kept = [b for b in buckets if str(b["key"]) in seen][:FACET_SIZE]
+        return {**aggregations, "ho_so": {**aggregations["ho_so"], "buckets": kept}}
 
     def related(self, doc_id: str, principal: Principal) -> Related:
         perm = permission_filter(principal)

@@ -1663,11 +1663,6 @@ class EmbeddedBackend(SearchBackend):
             hits=hits, total=total, page=query.page, page_size=query.page_size, facets=facets
         )
 
-    def visible(self, ids: Sequence[str], principal: Principal) -> set[str]:
-        db = self._live_writer()
-        with db.lock:
-            return _found(db.conn, ids, principal, "d.retention_state != 'destroyed'")
-
     def related(self, doc_id: str, principal: Principal) -> Related:
         db = self._live_writer()
         where, params = _where(principal)
@@ -1926,24 +1921,16 @@ def _files_seen(conn: sqlite3.Connection, ids: Sequence[str], principal: Princip
     """The hồ sơ among ``ids`` that ``principal`` finds in the index: indexed as a hồ sơ and
     within the hits' permission rule (:func:`_where`). A ``ho_so`` facet value is a hồ sơ id;
     one the person may not see (another unit's, not indexed) is not theirs to learn."""
-    return _found(conn, ids, principal, "d.direction='hoso'")
-
-
-def _found(conn: sqlite3.Connection, ids: Sequence[str], principal: Principal, also: str) -> set[str]:
-    """The ids among ``ids`` indexed, matching the SQL condition ``also`` and :func:`_where`."""
     if principal.sees_all:
         return set(ids)
     if not ids:
         return set()
     where, params = _where(principal)
-    out: set[str] = set()
-    for start in range(0, len(ids), 500):  # SQLite's bound on variables in one statement
-        part = list(ids[start:start + 500])
-        out.update(row[0] for row in conn.execute(
-            f"SELECT d.id FROM docs d WHERE d.id IN ({', '.join('?' * len(part))}) AND {also} AND {where}",
-            [*part, *params],
-        ))
-    return out
+    return {row[0] for row in conn.execute(
+        f"SELECT d.id FROM docs d WHERE d.id IN ({', '.join('?' * len(ids))})"
+        f" AND d.direction='hoso' AND {where}",
+        [*ids, *params],
+    )}
 
 
 def _facet_values(

@@ -63,22 +63,6 @@ class Principal:
         the repository)."""
         return cls(scope.user, tuple(scope.units), int(scope.max_secrecy))
 
-    def finds(self, source: Mapping[str, Any]) -> bool:
-        """Whether a stored document (its ``do_mat``, ``owner_unit``, ``grant_units``,
-        ``grant_users``) is one this person finds: the rule every backend's search filter
-        expresses (Elasticsearch's ``permission_filter``, the embedded ``_where``), for a document
-        read by id rather than searched."""
-        if self.sees_all:
-            return True
-        if int(source.get("do_mat") or 0) > self.max_secrecy:
-            return False
-        units = set(self.units)
-        return (
-            self.user_id in (source.get("grant_users") or ())
-            or source.get("owner_unit") in units
-            or bool(units.intersection(source.get("grant_units") or ()))
-        )
-
 
 @dataclass(frozen=True)
 class DateRange:

@@ -155,19 +155,7 @@ class Kho:
 
         if self._work_index is None:
             self._work_index = WorkIndex(self.settings.data_dir / "work-index.sqlite")
-        return open_handling(
-            self.settings, self.repo, self.accounts, self._work_index, visible=self.visible_in_index
-        )
-
-    def visible_in_index(self, who: Actor, record_ids: set[str]) -> set[str]:
-        """The records among ``record_ids`` the search index lets ``who`` find (its permission
-        filter is generated from the access policy: ``policy.search_scope``); a destroyed
-        record's row is not among them."""
-        from repository.policy import search_scope
-        from search.query import Principal
-
-        principal = Principal.from_scope(search_scope(who.as_principal))
-        return self.backend.visible(sorted(record_ids), principal)
+        return open_handling(self.settings, self.repo, self.accounts, self._work_index)
 
     @property
     def retention(self) -> RetentionService:
