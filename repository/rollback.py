@@ -331,6 +331,18 @@ class HistoryGuard:
             if pending is not None and pending[0] > self._noted_seq:
                 self._note(*pending)
 
+    def close(self) -> None:
+        """Note the pending head now and stop the timer: after this nothing is written in the
+        folder by this guard (its owner ends; the folder may be removed next — a timer firing
+        then wrote into a folder being removed)."""
+        with self._note_lock:
+            timer, self._timer = self._timer, None
+            pending, self._pending = self._pending, None
+            if timer is not None:
+                timer.cancel()  # a _flush already waiting on the lock finds nothing pending
+            if pending is not None and pending[0] > self._noted_seq:
+                self._note(*pending)
+
     def _note(self, seq: int, digest: str, at: str) -> None:
         anchor = self.anchor()
         folder = anchor.checkpoint_dir if anchor is not None else None
