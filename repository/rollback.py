@@ -154,10 +154,14 @@ def known_head(store: ObjectStore, anchor: Anchor | None) -> KnownHead | None:
     """The newest head the anchor knows (module docstring), None when it knows none."""
     if anchor is None:
         return None
-    signed = _signed_head(store, anchor)
-    written = written_head(anchor.checkpoint_dir)
+    return _newer(_signed_head(store, anchor), written_head(anchor.checkpoint_dir))
+
+
+def _newer(signed: KnownHead | None, written: KnownHead | None) -> KnownHead | None:
+    """The head to check the log against: the written head when it is past the signed one (the
+    log holding it holds every event before it: the hash chain), else the signed head."""
     if written is not None and (signed is None or written.seq > signed.seq):
-        return written  # the log holding it holds every event before it (the hash chain)
+        return written
     return signed
 
 
@@ -196,7 +200,7 @@ def refuse_if_behind(store: ObjectStore, anchor: Anchor | None) -> None:
         return
     signed = _signed_head(store, anchor)
     written = written_head(anchor.checkpoint_dir)
-    known = written if written is not None and (signed is None or written.seq > signed.seq) else signed
+    known = _newer(signed, written)
     if known is None:
         return
     lack = behind(store, known)
