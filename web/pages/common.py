@@ -52,7 +52,7 @@ from repository.records import Actor
 from repository.workflow import ACT_LABELS
 from web.app import is_upload_route
 from web.context import Kho, over_http
-from web.pages.document_view import VERDICT_LABELS
+from web.pages.document_view import NOT_CHECKED_YET, VERDICT_LABELS, verdict_label
 from web.proxies import address_block
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -594,6 +594,8 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
         Action=Action,
         Role=Role,
         VERDICT_LABELS=VERDICT_LABELS,
+        verdict_label=verdict_label,
+        NOT_CHECKED_YET=NOT_CHECKED_YET,
         DIRECTION_LABELS=DIRECTION_LABELS,
         action_label=action_label,
         agency_name=installation.settings.agency_name,

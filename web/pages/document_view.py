@@ -17,6 +17,7 @@ from ingest.text.guards import refuse_pdf_bomb
 from ingest.text.settings import TextSettings
 from kho.errors import KhoError, NotFound
 from repository.metadata import LABELS
+from repository.originals import PDF_MEDIA_TYPE
 from repository.records import KIND_FILE, Record
 from repository.vocabulary import Secrecy, Urgency
 from retention.service import FILE_STATE_LABELS as HOSO_STATE_LABELS
@@ -42,6 +43,21 @@ VERDICT_LABELS = {
     "INDETERMINATE": "Chưa xác định",
     "NO_SIGNATURE": "Không có chữ ký số",
 }
+NOT_CHECKED_YET = "Chưa kiểm tra xong"
+"""A PDF whose signatures ingest has not verified yet (its job still running or queued)."""
+
+
+def verdict_label(verdict: str | None, record: Record) -> str:
+    """The signature verdict as a person reads it. A PDF without a verdict is not checked yet
+    (registration refuses it, SIGNATURES_NOT_CHECKED), not "không áp dụng": that is for an
+    original that has no signatures to check (not a PDF)."""
+    if verdict:
+        return VERDICT_LABELS.get(verdict, verdict)
+    if any(f.media_type == PDF_MEDIA_TYPE for f in record.files):
+        return NOT_CHECKED_YET
+    return "Không áp dụng"
+
+
 DOCUMENT_STATE_LABELS = {
     "intake": "Chờ kiểm tra, vào sổ",
     "active": "Đã tiếp nhận",
