@@ -5,6 +5,11 @@
   as if the file had no signature to check, on the intake list and the review page. The page
   now says the file is not checked yet (registration refuses it until then,
   SIGNATURES_NOT_CHECKED) and to reload.
+* The văn bản đi form refused (a ký hiệu with spaces) came back with every typed value but an
+  empty file field (no browser refills one) and nothing saying so: "Vào sổ" then stopped at the
+  browser's own "chọn tệp" bubble. The page names the file to choose again. On both metadata
+  forms a refused field is now marked (aria-invalid, its message as aria-describedby) and takes
+  the keyboard focus, instead of the focus staying on top of the page.
 
 Harness: ``tests/support/kho_browser.py``."""
 
@@ -16,6 +21,7 @@ from typing import Any
 import pytest
 from kho_browser import Walk, browser, server  # noqa: F401 - fixtures
 from kho_people import People
+from kho_testing import incoming
 
 from ingest.status import JobState
 from web.context import Kho
@@ -52,4 +58,56 @@ def test_a_pdf_not_yet_verified_is_shown_as_not_checked_not_as_unsigned_in_chrom
     page.goto(f"{server}/intake/{status.record_id}")
     assert page.inner_text(".verdict") == "Hợp lệ"
     assert page.locator("#pending-check").count() == 0
+    context.close()
+
+
+def test_a_refused_outgoing_form_names_the_file_to_choose_again_and_focuses_the_bad_field(
+    server: str, browser: Any, people: People, signed: dict[str, bytes], tmp_path: Any
+) -> None:
+    context, page = _logged_in(browser, server, tmp_path, people.usernames["van_thu"])
+    page.goto(server + "/outgoing/new")
+    name = "Quyết định ban hành.pdf"
+    page.set_input_files(
+        "#f-file", files=[{"name": name, "mimeType": "application/pdf", "buffer": signed["valid-2"]}]
+    )
+    values = {
+        "type_name": "Quyết định",
+        "code_notation": "QĐ UBND",
+        "subject": "Ban hành Quy chế văn bản điện tử",
+        "signer_position": "Chủ tịch",
+        "signer_full_name": "Nguyễn Văn An",
+        "recipients": "Sở Nội vụ",
+    }
+    for field, value in values.items():
+        page.fill(f"#f-{field}", value)
+    with page.expect_navigation():
+        page.click("text=Vào sổ văn bản đi >> nth=-1")
+    assert "QĐ UBND" in page.inner_text("[role=alert]")
+    assert all(page.input_value(f"#f-{field}") == value for field, value in values.items())
+    assert page.input_value("#f-file") == ""  # what no browser keeps
+    assert page.inner_text("#e-file") == (
+        f"Hãy chọn lại tệp “{name}”: trình duyệt không giữ tệp đã chọn khi trang báo lỗi."
+    )
+    assert page.get_attribute("#f-file", "aria-describedby") == "e-file"
+    bad = page.locator("#f-code_notation")
+    assert bad.get_attribute("aria-invalid") == "true"
+    assert "không hợp lệ" in page.inner_text(f"#{bad.get_attribute('aria-describedby')}")
+    assert page.evaluate("document.activeElement.id") == "f-code_notation"
+    context.close()
+
+
+def test_a_refused_intake_review_focuses_the_bad_field_in_chromium(
+    server: str, browser: Any, kho: Kho, people: People, signed: dict[str, bytes], tmp_path: Any
+) -> None:
+    review = kho.receive.receive(signed["valid"], "cong-van.pdf", "den", people.actor("van_thu"))
+    context, page = _logged_in(browser, server, tmp_path, people.usernames["van_thu"])
+    page.goto(f"{server}/intake/{review.record.record_id}")
+    for field, value in incoming(issued_date="31/02/2026").items():
+        page.fill(f"#f-{field}", value)
+    with page.expect_navigation():
+        page.click("text=Xác nhận và vào sổ")
+    assert "31/02/2026" in page.inner_text("[role=alert]")
+    assert page.get_attribute("#f-issued_date", "aria-invalid") == "true"
+    assert "31/02/2026" in page.inner_text("#e-issued_date")
+    assert page.evaluate("document.activeElement.id") == "f-issued_date"
     context.close()

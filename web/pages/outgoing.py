@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
@@ -39,8 +40,18 @@ def _metadata(form: Any) -> dict[str, Any]:
     return values
 
 
-def _form(values: dict[str, Any], errors: list[str], field_errors: dict[str, str], status: int) -> Response:
+def _form(
+    values: dict[str, Any], errors: list[str], field_errors: dict[str, str], status: int, chosen: str = ""
+) -> Response:
+    """The form, with what was typed. ``chosen``: the file sent with a refused form, which no
+    browser puts back in a file field: the page names it, to be chosen again."""
     shown = dict(values)
+    if chosen and "file" not in field_errors:
+        name = unicodedata.normalize("NFC", chosen)
+        field_errors = {
+            **field_errors,
+            "file": f"Hãy chọn lại tệp “{name}”: trình duyệt không giữ tệp đã chọn khi trang báo lỗi.",
+        }
     if isinstance(shown.get("recipients"), list):
         shown["recipients"] = "\n".join(r["organ_name"] for r in shown["recipients"])
     return page(
@@ -84,9 +95,10 @@ def register() -> Response:
             override_reason=request.form.get("override_reason", "").strip() or None,
         )
     except ValidationFailed as exc:
-        return _form(shown, [e.message for e in exc.errors], {e.field: e.message for e in exc.errors}, 422)
+        field_errors = {e.field: e.message for e in exc.errors}
+        return _form(shown, [e.message for e in exc.errors], field_errors, 422, upload.filename)
     except KhoError as exc:
-        return _form(shown, [exc.message], {}, exc.http_status)
+        return _form(shown, [exc.message], {}, exc.http_status, upload.filename)
     if record.registration is not None:
         flash(registered_message(record), "info")
     return redirect(url_for("records.show", record_id=record.record_id))  # type: ignore[return-value]
