@@ -635,12 +635,18 @@ def check(state: Handling, step: Step, today: date) -> None:
                 "TASK_NOT_REPORTED",
                 "Chỉ duyệt hoặc yêu cầu làm lại khi người xử lý đã báo cáo hoàn thành trong hệ thống.",
             )
-        if step.act is Act.APPROVE_DONE and task.task_id == MAIN_TASK and not state.answers:
+        if step.act is Act.APPROVE_DONE and answer_needed(state, task.task_id):
             raise _refuse(
                 "ANSWER_MISSING",
                 "Chưa có văn bản trả lời: văn bản được giao xử lý chỉ hoàn thành khi đã có văn bản trả lời."
                 f" Người xử lý cần “{ACT_LABELS[Act.ANSWER]}” trước; hoặc chọn “{ACT_LABELS[Act.REDO]}”.",
             )
+
+
+def answer_needed(state: Handling, task_id: str) -> bool:
+    """The task is the direction itself (the main task) and no văn bản trả lời is attached yet:
+    its completion is not approved (ANSWER_MISSING) until the handler attaches one (pure)."""
+    return task_id == MAIN_TASK and not state.answers
 
 
 @dataclass(frozen=True)

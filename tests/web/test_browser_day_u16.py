@@ -10,6 +10,10 @@
   browser's own "chọn tệp" bubble. The page names the file to choose again. On both metadata
   forms a refused field is now marked (aria-invalid, its message as aria-describedby) and takes
   the keyboard focus, instead of the focus staying on top of the page.
+* A chuyên viên sent "Báo cáo hoàn thành" on the direction itself with no văn bản trả lời
+  attached; it was taken, and only the lãnh đạo's approval was then refused (ANSWER_MISSING),
+  leaving them "Yêu cầu làm lại". The handler's form now says so beforehand (the same rule,
+  :func:`repository.workflow.answer_needed`).
 
 Harness: ``tests/support/kho_browser.py``."""
 
@@ -21,9 +25,10 @@ from typing import Any
 import pytest
 from kho_browser import Walk, browser, server  # noqa: F401 - fixtures
 from kho_people import People
-from kho_testing import incoming
+from kho_testing import incoming, outgoing
 
 from ingest.status import JobState
+from repository.workflow import Act
 from web.context import Kho
 
 pytestmark = pytest.mark.slow
@@ -110,4 +115,40 @@ def test_a_refused_intake_review_focuses_the_bad_field_in_chromium(
     assert page.get_attribute("#f-issued_date", "aria-invalid") == "true"
     assert "31/02/2026" in page.inner_text("#e-issued_date")
     assert page.evaluate("document.activeElement.id") == "f-issued_date"
+    context.close()
+
+
+def test_the_handler_is_told_before_reporting_done_that_an_answer_is_needed_in_chromium(
+    server: str, browser: Any, kho: Kho, people: People, signed: dict[str, bytes], tmp_path: Any
+) -> None:
+    doc = kho.receive.receive_and_register(
+        signed["valid"], "cong-van.pdf", "den", incoming(), people.actor("van_thu")
+    )
+    handler = people.actor("chuyen_vien")
+    kho.handling.take(
+        doc.record_id,
+        Act.DIRECT,
+        expected_seq=len(kho.handling.steps(doc.record_id)),
+        actor=people.actor("lanh_dao"),
+        users=[handler.user],
+        deadline="2099-01-05",
+    )
+    context, page = _logged_in(browser, server, tmp_path, people.usernames["chuyen_vien"])
+    page.goto(f"{server}/handling/{doc.record_id}")
+    note = page.inner_text("#p1-answer")
+    assert (
+        "Chưa gắn văn bản trả lời" in note and "“Gắn văn bản trả lời” trước khi “Báo cáo hoàn thành”" in note
+    )
+    assert page.get_attribute("#p1-act", "aria-describedby") == "p1-answer"
+    answer = kho.repo.create_document("di", outgoing(), None, None, people.actor("van_thu"))
+    kho.handling.take(
+        doc.record_id,
+        Act.ANSWER,
+        expected_seq=len(kho.handling.steps(doc.record_id)),
+        actor=handler,
+        task="1",
+        ref=answer.record_id,
+    )
+    page.goto(f"{server}/handling/{doc.record_id}")
+    assert page.locator("#p1-act").count() == 1 and page.locator("#p1-answer").count() == 0
     context.close()

@@ -16,7 +16,14 @@ from kho.timeutil import utcnow, vn_display
 from repository.handling import COLUMN_LABELS, require_registered
 from repository.metadata import DocumentMetadata
 from repository.policy import Action, may_handle
-from repository.workflow import ACT_LABELS, STATUS_CODES, STATUS_LABELS, TASK_STATUS_LABELS, Act
+from repository.workflow import (
+    ACT_LABELS,
+    STATUS_CODES,
+    STATUS_LABELS,
+    TASK_STATUS_LABELS,
+    Act,
+    answer_needed,
+)
 from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages import handling_export
 from web.pages.common import actor, kho, login_required, page
@@ -83,6 +90,7 @@ def _handling_page(
         md=md,
         state=state,
         acts=h.allowed_acts(record, state, who),
+        needs_answer={t.task_id for t in state.tasks if answer_needed(state, t.task_id)},
         Act=Act,
         act_labels=ACT_LABELS,
         status_labels=STATUS_LABELS,
