@@ -156,6 +156,41 @@ def create_demo_accounts(kho: Any) -> dict[str, str]:
     return names
 
 
+DEMO_FILE = {
+    "file_notation": "01.VP",
+    "title": "Hồ sơ về công tác văn thư, lưu trữ năm 2026",
+    "maintenance": "20 năm",
+    "creator": "Đỗ Thị Khuê",
+    "start_date": "2026-01-05",
+}
+"""The demo's hồ sơ, listed in the demo's issued Danh mục hồ sơ (:func:`create_demo_plan`)."""
+
+
+def create_demo_plan(kho: Any, names: dict[str, str]) -> None:
+    """The Danh mục hồ sơ 2026 holding the demo hồ sơ: drafted by the văn thư, approved and
+    issued by the lãnh đạo. Without it the lưu trữ viên could not take the demo hồ sơ in once it
+    is nộp lưu (completeness: a hồ sơ not in the issued plan is refused)."""
+    retention = kho.retention
+    clerk = kho.actor_of(kho.accounts.get(names["van_thu"]), "kho demo")
+    leader = kho.actor_of(kho.accounts.get(names["lanh_dao"]), "kho demo")
+    raw = {
+        "year": 2026,
+        "headings": [{"number": "I", "title": "Văn phòng", "abbreviation": "VP"}],
+        "items": [
+            {
+                "notation": DEMO_FILE["file_notation"],
+                "title": DEMO_FILE["title"],
+                "maintenance": DEMO_FILE["maintenance"],
+                "creator": DEMO_FILE["creator"],
+                "heading": "I",
+            }
+        ],
+    }
+    plan = retention.draft_plan(raw, actor=clerk)
+    plan = retention.approve_plan(plan.year, expected_version=plan.version, actor=leader)
+    retention.issue_plan(plan.year, expected_version=plan.version, actor=leader)
+
+
 def create_demo_handling(kho: Any, names: dict[str, str], incoming: list[str]) -> int:
     """Trình the first two incoming documents to the demo leader; the leader directs the first
     to the chuyên viên with a deadline five working days from today. Returns the steps taken
@@ -227,9 +262,13 @@ def demo() -> None:
         # The shipped Vietnamese anchors, plus the demo's own test root (its signed samples).
         trustlist.initialise(trust_dir)
         trustlist.add(
-            trust_dir, pki.root.cert_der, source="ingest/testpki.py (demo test PKI)",
+            trust_dir,
+            pki.root.cert_der,
+            source="ingest/testpki.py (demo test PKI)",
             note="Chứng thư gốc thử nghiệm của dữ liệu mẫu — không dùng trong hệ thống thật",
-            by="kho demo", now=datetime.now(UTC), name="kho-test-root.crt",
+            by="kho demo",
+            now=datetime.now(UTC),
+            name="kho-test-root.crt",
         )
     pipeline = Pipeline.from_settings(
         settings, repo, trust=TrustStore.from_dir(trust_dir), backend_factory=lambda: backend
@@ -286,16 +325,8 @@ def demo() -> None:
         added += 1
     if filed:
         try:
-            file = repo.create_file(
-                {
-                    "file_notation": "01.VP",
-                    "title": "Hồ sơ về công tác văn thư, lưu trữ năm 2026",
-                    "maintenance": "20 năm",
-                    "creator": "Đỗ Thị Khuê",
-                    "start_date": "2026-01-05",
-                },
-                clerk,
-            )
+            create_demo_plan(kho, names)
+            file = repo.create_file(dict(DEMO_FILE), clerk)
             for version, doc_id in enumerate(filed[:4], start=file.version):
                 repo.add_to_file(file.record_id, doc_id, expected_version=version, actor=clerk)
         except Duplicate:
