@@ -156,6 +156,16 @@ class Walk:
                 self.minor[name] = rest
 
 
+def logged_in(browser: Any, server: str, shots: Path, username: str) -> tuple[Any, Any]:
+    """A fresh context (its own cookies, Vietnamese locale) with ``username`` logged in on the
+    home page: (context, page)."""
+    context = browser.new_context(locale="vi-VN")
+    walk = Walk(context.new_page(), server, shots, None)
+    walk.login(username)
+    walk.page.wait_for_url(server + "/")
+    return context, walk.page
+
+
 @pytest.fixture
 def trap() -> Iterator[tuple[str, dict[str, str]]]:
     """Another site (for the cross-site tests, a20 and rv12): serves ``page["html"]`` at ``http://localhost:<port>/``."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kho_browser import Walk, browser, server  # noqa: F401 - fixtures
+from kho_browser import browser, logged_in, server  # noqa: F401 - fixtures
 from kho_people import People
 from kho_testing import incoming, outgoing
 
@@ -34,22 +34,13 @@ from web.context import Kho
 pytestmark = pytest.mark.slow
 
 
-def _logged_in(browser: Any, server: str, tmp_path: Any, username: str) -> tuple[Any, Any]:
-    """A fresh context (its own cookies) with ``username`` logged in on the home page."""
-    context = browser.new_context(locale="vi-VN")
-    walk = Walk(context.new_page(), server, tmp_path, None)
-    walk.login(username)
-    walk.page.wait_for_url(server + "/")
-    return context, walk.page
-
-
 def test_a_pdf_not_yet_verified_is_shown_as_not_checked_not_as_unsigned_in_chromium(
     server: str, browser: Any, kho: Kho, people: People, signed: dict[str, bytes], tmp_path: Any
 ) -> None:
     # As with a broker: the original is stored at once, the signature step waits for a worker.
     status = kho.pipeline.accept(signed["valid"], "quyet-dinh.pdf", "den")
     assert status.state is JobState.WAITING and status.record_id is not None
-    context, page = _logged_in(browser, server, tmp_path, people.usernames["van_thu"])
+    context, page = logged_in(browser, server, tmp_path, people.usernames["van_thu"])
     page.goto(f"{server}/intake/{status.record_id}")
     verdict = page.inner_text(".verdict")
     assert verdict == "Chưa kiểm tra xong", verdict
@@ -69,7 +60,7 @@ def test_a_pdf_not_yet_verified_is_shown_as_not_checked_not_as_unsigned_in_chrom
 def test_a_refused_outgoing_form_names_the_file_to_choose_again_and_focuses_the_bad_field(
     server: str, browser: Any, people: People, signed: dict[str, bytes], tmp_path: Any
 ) -> None:
-    context, page = _logged_in(browser, server, tmp_path, people.usernames["van_thu"])
+    context, page = logged_in(browser, server, tmp_path, people.usernames["van_thu"])
     page.goto(server + "/outgoing/new")
     name = "Quyết định ban hành.pdf"
     page.set_input_files(
@@ -105,7 +96,7 @@ def test_a_refused_intake_review_focuses_the_bad_field_in_chromium(
     server: str, browser: Any, kho: Kho, people: People, signed: dict[str, bytes], tmp_path: Any
 ) -> None:
     review = kho.receive.receive(signed["valid"], "cong-van.pdf", "den", people.actor("van_thu"))
-    context, page = _logged_in(browser, server, tmp_path, people.usernames["van_thu"])
+    context, page = logged_in(browser, server, tmp_path, people.usernames["van_thu"])
     page.goto(f"{server}/intake/{review.record.record_id}")
     for field, value in incoming(issued_date="31/02/2026").items():
         page.fill(f"#f-{field}", value)
@@ -133,7 +124,7 @@ def test_the_handler_is_told_before_reporting_done_that_an_answer_is_needed_in_c
         users=[handler.user],
         deadline="2099-01-05",
     )
-    context, page = _logged_in(browser, server, tmp_path, people.usernames["chuyen_vien"])
+    context, page = logged_in(browser, server, tmp_path, people.usernames["chuyen_vien"])
     page.goto(f"{server}/handling/{doc.record_id}")
     note = page.inner_text("#p1-answer")
     assert (

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kho_browser import Walk, browser, server  # noqa: F401 - fixtures
+from kho_browser import browser, logged_in, server  # noqa: F401 - fixtures
 from kho_people import People
 from kho_testing import incoming
 
@@ -17,22 +17,13 @@ from web.context import Kho
 pytestmark = pytest.mark.slow
 
 
-def _logged_in(browser: Any, server: str, tmp_path: Any, username: str) -> tuple[Any, Any]:
-    """A fresh context (its own cookies) with ``username`` logged in on the home page."""
-    context = browser.new_context(locale="vi-VN")
-    walk = Walk(context.new_page(), server, tmp_path, None)
-    walk.login(username)
-    walk.page.wait_for_url(server + "/")
-    return context, walk.page
-
-
 def test_the_auditor_clicks_from_an_event_to_the_records_history_in_chromium(
     server: str, browser: Any, kho: Kho, people: People, signed: dict[str, bytes], tmp_path: Any
 ) -> None:
     doc = kho.receive.receive_and_register(
         signed["valid"], "cong-van.pdf", "den", incoming(), people.actor("van_thu")
     )
-    context, page = _logged_in(browser, server, tmp_path, people.usernames["kiem_toan"])
+    context, page = logged_in(browser, server, tmp_path, people.usernames["kiem_toan"])
     page.click("nav >> text=Nhật ký")
     page.select_option("#action", "record:create")
     page.click("text=Tra cứu")
@@ -52,7 +43,7 @@ def test_the_auditor_clicks_from_an_event_to_the_records_history_in_chromium(
 def test_the_van_thu_reads_the_so_di_with_its_ky_hieu_and_keeps_a_typed_reason_in_chromium(
     server: str, browser: Any, people: People, signed: dict[str, bytes], tmp_path: Any
 ) -> None:
-    context, page = _logged_in(browser, server, tmp_path, people.usernames["van_thu"])
+    context, page = logged_in(browser, server, tmp_path, people.usernames["van_thu"])
     page.click("nav >> text=Văn bản đi")
     page.wait_for_url("**/outgoing/new")
     page.set_input_files(
