@@ -28,6 +28,7 @@ from kho.head import stop_if_head
 from kho.timeutil import parse_iso, to_iso_utc, vn_date, vn_display
 from repository import formats
 from repository.accounts import AccountService
+from repository.audit import AuditEvent, EventDraft
 from repository.metadata import FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
@@ -159,6 +160,44 @@ def is_overdue(case: Mapping[str, Any], today: date) -> bool:
     """A decided case (or one whose execution was interrupted) past its deadline (pure)."""
     deadline = deadline_of(case)
     return case["state"] in ("decided", "executing") and deadline is not None and today > deadline
+
+
+APPROVED = "destruction:approved"
+"""The head's approval of one hồ sơ of a case, in the sealed audit log under the hồ sơ's id."""
+
+
+def approval_details(case: Mapping[str, Any], item: Mapping[str, Any]) -> dict[str, Any]:
+    """What an approval of ``item`` under ``case``'s decision binds: the case, the decision,
+    its deadline and the documents of the hồ sơ the danh mục names."""
+    decision = case.get("decision") or {}
+    return {
+        "case_id": case["case_id"],
+        "decision": decision.get("ref"),
+        "by": decision.get("by"),
+        "deadline": decision.get("deadline"),
+        "documents": sorted(item.get("documents") or ()),
+    }
+
+
+def unapproved(case: Mapping[str, Any], approvals: Mapping[str, Sequence[AuditEvent]]) -> list[str]:
+    """The records ``case`` would destroy that its decision did not approve (review rv34): each
+    hồ sơ of its danh mục needs a trusted approval (``approvals``: its :data:`APPROVED` events the
+    log vouches for) binding this case, decision, deadline and documents; and a run under way
+    destroys nothing outside the danh mục. A writer of the store added a hồ sơ to a decided case,
+    forged a whole decided one, or put a done case back to ``executing`` with any targets."""
+    out: list[str] = []
+    allowed: set[str] = set()
+    for item in case["items"]:
+        allowed.add(item["record_id"])
+        allowed.update(item.get("documents") or ())
+        wanted = approval_details(case, item)
+        events = approvals.get(item["record_id"], ())
+        if not any(e.action == APPROVED and e.actor == wanted["by"] and e.details == wanted for e in events):
+            out.append(item["record_id"])
+    execution = case.get("execution")
+    if isinstance(execution, dict):
+        out.extend(t for t in execution.get("targets") or () if t not in allowed and t not in out)
+    return out
 
 
 def is_proposer(case: Mapping[str, Any], user: str) -> bool:
@@ -450,8 +489,10 @@ class Destructions:
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
         decision_ref = typed_text(decision_ref, "decision_ref", "Số, ngày của quyết định", line_breaks=False)
         case = self.cases.latest(case_id)
-        if not (case["state"] == "decided" and self._lapsed(case)):  # a lapsed one is decided anew
-            self._require(case, "reviewed")
+        if not (case["state"] == "decided" and (self._lapsed(case) or self._unapproved(case))):
+            self._require(
+                case, "reviewed"
+            )  # a lapsed one, or one whose approvals were not written, is decided anew
         self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
         if case["appraisal"] is None:
             raise WorkflowError("Chưa có ý kiến thẩm định.", code="APPRAISAL_REQUIRED")
@@ -469,13 +510,32 @@ class Destructions:
             "at": self._now(),
             "deadline": deadline.isoformat(),
         }
-        return self._answer(
+        new = self._step(
             case,
             actor,
             "destruction:decide",
             {"state": "decided" if approve else "rejected", "decision": decision},
             approve=approve,
         )
+        if approve:  # after the decision: one lost between the two is decided again (above)
+            self.repo.audit.append_many(
+                [
+                    EventDraft(
+                        actor.user, APPROVED, i["record_id"], None, actor.source, approval_details(new, i)
+                    )
+                    for i in new["items"]
+                ]
+            )
+        return self.shown(new, actor)
+
+    def _unapproved(self, case: dict[str, Any]) -> list[str]:
+        """:func:`unapproved`, with each hồ sơ's approvals read from the audit log (its index by
+        record: a few reads), only those the log vouches for (sealed when a seal key is set)."""
+        approvals = {
+            i["record_id"]: self.repo.audit.record_events(i["record_id"], trusted_only=True)
+            for i in case["items"]
+        }
+        return unapproved(case, approvals)
 
     def _lapsed(self, case: dict[str, Any]) -> bool:
         """A decided case whose deadline passed before its execution started: the decision no
@@ -539,6 +599,13 @@ class Destructions:
                 f" {deadline_of(case):%d/%m/%Y}: không hủy. Cần quyết định hủy mới.",
                 code="DESTRUCTION_DECISION_LAPSED",
                 deadline=str(deadline_of(case)),
+            )
+        if stray := self._unapproved(case):
+            raise WorkflowError(
+                "Hồ sơ hủy không khớp với quyết định hủy đã phê duyệt (đã bị sửa ngoài Kho):"
+                f" {', '.join(stray)} không có trong quyết định. Không hủy; cần kiểm tra và quyết định lại.",
+                code="DESTRUCTION_NOT_APPROVED",
+                record_ids=stray,
             )
         if case["state"] == "decided":
             self._check_all(case)  # nothing destroyed unless everything may be

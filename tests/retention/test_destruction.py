@@ -85,6 +85,7 @@ def test_a_year_later_the_expired_file_is_destroyed_and_only_its_row_remains(
         "destruction:minutes",
         "destruction:appraisal",
         "destruction:decide",
+        "destruction:approved",
         "destruction:execute-start",
         "destruction:done",
     ]
