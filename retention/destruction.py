@@ -489,10 +489,8 @@ class Destructions:
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
         decision_ref = typed_text(decision_ref, "decision_ref", "Số, ngày của quyết định", line_breaks=False)
         case = self.cases.latest(case_id)
-        if not (case["state"] == "decided" and (self._lapsed(case) or self._unapproved(case))):
-            self._require(
-                case, "reviewed"
-            )  # a lapsed one, or one whose approvals were not written, is decided anew
+        if not (case["state"] == "decided" and self._lapsed(case)):  # a lapsed one is decided anew
+            self._require(case, "reviewed")
         self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
         if case["appraisal"] is None:
             raise WorkflowError("Chưa có ý kiến thẩm định.", code="APPRAISAL_REQUIRED")
@@ -517,7 +515,7 @@ class Destructions:
             {"state": "decided" if approve else "rejected", "decision": decision},
             approve=approve,
         )
-        if approve:  # after the decision: one lost between the two is decided again (above)
+        if approve:  # after the decision; one killed between the two lapses and is decided anew
             self.repo.audit.append_many(
                 [
                     EventDraft(

@@ -27,6 +27,7 @@ from kho_people import PASSWORD, People, make_people
 from kho_retention import Clock, closed_file, council_ready, kho_env, open_kho, s3_env
 
 from kho.errors import KhoError
+from repository import formats
 from retention.destruction import Destructions
 from web.context import Kho
 
@@ -48,7 +49,7 @@ def staff(sealed: Kho) -> People:
 
 def _forge(d: Destructions, case: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """What a writer of the store can do: write the case's next version as it likes."""
-    body = {k: v for k, v in {**case, **changes}.items() if k != "format"}
+    body = {k: v for k, v in {**case, **changes}.items() if k != formats.FORMAT_KEY}
     return d.cases.write(case["case_id"], body, expected=case["version"])
 
 
