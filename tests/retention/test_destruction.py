@@ -139,7 +139,6 @@ def test_not_expired_items_cannot_be_proposed(kho: Kho, people: People) -> None:
     assert not list(kho.repo.store.list("retention/destruction/"))
 
 
-
 def test_a_closed_files_retention_is_not_edited_to_make_it_expire(kho: Kho, people: People) -> None:
     """Backdating: the end date and thời hạn bảo quản of a closed hồ sơ decide when it may be
     destroyed; they are not edited in place (reopening, with its reason, is the way)."""
