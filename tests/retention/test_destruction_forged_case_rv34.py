@@ -75,7 +75,7 @@ def test_a_hồ_sơ_added_to_a_decided_case_in_the_store_is_not_destroyed(sealed
     assert d.cases.latest(case["case_id"])["state"] == "decided"
 
 
-def test_a_document_added_to_a_decided_items_list_in_the_store_is_not_destroyed(
+def test_a_decided_items_documents_edited_in_the_store_are_not_destroyed(
     sealed: Kho, staff: People
 ) -> None:
     kho, people = sealed, staff
