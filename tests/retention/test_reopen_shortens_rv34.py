@@ -32,6 +32,16 @@ def _reopened(kho: Kho, people: People, *, maintenance: str, end: str) -> Any:
     )
 
 
+def _edit_and_close(kho: Kho, people: People, file: Any, changes: dict[str, str], end: str) -> Any:
+    """Edit the reopened hồ sơ as its chuyên viên, then close it on ``end``."""
+    officer = people.actor("chuyen_vien")
+    if changes:
+        file = kho.repo.update_metadata(file.record_id, changes, expected_version=file.version, actor=officer)
+    return kho.retention.close_file(
+        file.record_id, end_date=date.fromisoformat(end), expected_version=file.version, actor=officer
+    )
+
+
 def _listed(kho: Kho, people: People) -> list[str]:
     today = kho.repo.clock().date()
     return [c.record_id for c in review_list(kho.repo, actor=people.actor("luu_tru"), today=today)]
@@ -51,17 +61,13 @@ def _listed(kho: Kho, people: People) -> list[str]:
 def test_a_reopened_file_is_not_closed_again_to_expire_sooner(
     kho: Kho, people: People, maintenance: str, end: str, changes: dict[str, str], new_end: str
 ) -> None:
-    officer = people.actor("chuyen_vien")
     file = _reopened(kho, people, maintenance=maintenance, end=end)
-    if changes:
-        file = kho.repo.update_metadata(file.record_id, changes, expected_version=file.version, actor=officer)
     with pytest.raises(KhoError) as info:
-        kho.retention.close_file(
-            file.record_id, end_date=date.fromisoformat(new_end), expected_version=file.version, actor=officer
-        )
+        _edit_and_close(kho, people, file, changes, new_end)
     assert info.value.code == "RETENTION_BELOW_EARLIER_CLOSING"
     assert maintenance in info.value.message and "kết thúc lần trước" in info.value.message
-    assert kho.repo._load(file.record_id).version == file.version  # nothing written
+    written = kho.repo._load(file.record_id)
+    assert written.version == file.version + (1 if changes else 0)  # the edit only: no closing
     assert kho.repo._load(file.record_id).state == "active"
     assert _listed(kho, people) == []
     with pytest.raises(KhoError) as proposed:
@@ -76,29 +82,17 @@ def test_a_reopened_file_closes_again_as_long_or_longer(kho: Kho, people: People
     """The guard: the same period and end date, or a longer period and a later end, close."""
     officer = people.actor("chuyen_vien")
     file = _reopened(kho, people, maintenance="05 năm", end="2024-12-31")
-    closed = kho.retention.close_file(
-        file.record_id, end_date=date(2024, 12, 31), expected_version=file.version, actor=officer
-    )
+    closed = _edit_and_close(kho, people, file, {}, "2024-12-31")
     assert closed.state == "closed"
     file = kho.retention.reopen_file(
         file.record_id, reason="Sửa thời hạn", expected_version=closed.version, actor=officer
     )
-    file = kho.repo.update_metadata(
-        file.record_id, {"maintenance": "20 năm"}, expected_version=file.version, actor=officer
-    )
-    closed = kho.retention.close_file(
-        file.record_id, end_date=date(2025, 6, 30), expected_version=file.version, actor=officer
-    )
+    closed = _edit_and_close(kho, people, file, {"maintenance": "20 năm"}, "2025-06-30")
     assert closed.state == "closed" and closed.metadata.maintenance == "20 năm"  # type: ignore[union-attr]
     # Once closed with 20 years, the earlier 05 năm is no floor any more: 20 is.
     file = kho.retention.reopen_file(
         file.record_id, reason="Bổ sung", expected_version=closed.version, actor=officer
     )
-    file = kho.repo.update_metadata(
-        file.record_id, {"maintenance": "10 năm"}, expected_version=file.version, actor=officer
-    )
     with pytest.raises(KhoError) as info:
-        kho.retention.close_file(
-            file.record_id, end_date=date(2025, 6, 30), expected_version=file.version, actor=officer
-        )
+        _edit_and_close(kho, people, file, {"maintenance": "10 năm"}, "2025-06-30")
     assert info.value.code == "RETENTION_BELOW_EARLIER_CLOSING" and "20 năm" in info.value.message
