@@ -586,7 +586,7 @@ class Destructions:
                         file_id=item["record_id"],
                     )
 
-    def _refuse_unexecutable(self, case: dict[str, Any]) -> None:
+    def _refuse_unexecutable(self, case: dict[str, Any], actor: Actor) -> None:
         """Refuse a case that may not be carried out now: not decided (nor interrupted),
         its decision lapsed, or, before it starts, an item that may not be destroyed
         (:meth:`_check_all`)."""
@@ -598,7 +598,15 @@ class Destructions:
                 code="DESTRUCTION_DECISION_LAPSED",
                 deadline=str(deadline_of(case)),
             )
-        if stray := self._unapproved(case):
+        if stray := self._unapproved(case):  # a tamper: the auditor's to see, not only the caller's
+            self._event(
+                actor,
+                "access:denied",
+                case,
+                action="destruction:execute",
+                code="DESTRUCTION_NOT_APPROVED",
+                record_ids=stray,
+            )
             raise WorkflowError(
                 "Hồ sơ hủy không khớp với quyết định hủy đã phê duyệt (đã bị sửa ngoài Kho):"
                 f" {', '.join(stray)} không có trong quyết định. Không hủy; cần kiểm tra và quyết định lại.",
@@ -617,10 +625,10 @@ class Destructions:
         # A request that could not succeed is refused before the password is judged, the same
         # answer whatever was typed: a wrong password on an undecided case was a failed login,
         # counted towards the lock (rv14), and told a right password from a wrong one.
-        self._refuse_unexecutable(case)
+        self._refuse_unexecutable(case, actor)
         self._reauthenticate(actor, password)
         case = self.cases.latest(case_id)  # as it is now, after the password
-        self._refuse_unexecutable(case)
+        self._refuse_unexecutable(case, actor)
         if case["state"] == "decided":
             execution = {
                 "by": actor.user,

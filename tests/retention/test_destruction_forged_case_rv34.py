@@ -54,6 +54,9 @@ def _forge(d: Destructions, case: dict[str, Any], **changes: Any) -> dict[str, A
 
 
 def _intact(kho: Kho, record_ids: list[str]) -> None:
+    """Nothing of ``record_ids`` destroyed, and the refusal is in the audit log for an auditor."""
+    refused = [e for e in kho.repo.audit.events() if e.details.get("code") == "DESTRUCTION_NOT_APPROVED"]
+    assert refused and refused[-1].action == "access:denied"
     for record_id in record_ids:
         assert kho.repo.keys.exists(record_id), record_id
         assert kho.repo._load(record_id).state != "destroyed"
@@ -75,9 +78,7 @@ def test_a_hồ_sơ_added_to_a_decided_case_in_the_store_is_not_destroyed(sealed
     assert d.cases.latest(case["case_id"])["state"] == "decided"
 
 
-def test_a_decided_items_documents_edited_in_the_store_are_not_destroyed(
-    sealed: Kho, staff: People
-) -> None:
+def test_a_decided_items_documents_edited_in_the_store_are_not_destroyed(sealed: Kho, staff: People) -> None:
     kho, people = sealed, staff
     file, docs = closed_file(kho, people)
     d, case = council_ready(kho, people, [file.record_id])
