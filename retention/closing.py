@@ -18,7 +18,8 @@ from datetime import date
 from typing import Any
 
 from kho.errors import KhoError
-from retention.schedule import Retention
+from retention.eligibility import RetentionFacts, expiry
+from retention.schedule import Retention, RetentionKind
 
 REQUIRED_FIELDS = {
     "so_ky_hieu": "Số, ký hiệu",
@@ -91,6 +92,31 @@ class ClosingReport:
             )
 
 
+@dataclass(frozen=True)
+class EarlierClosing:
+    """A closing a reopened hồ sơ had before: the period and end date it was closed with."""
+
+    retention: Retention
+    end_date: date
+
+
+def keeps_as_long(retention: Retention, end_date: date, earlier: EarlierClosing) -> bool:
+    """Whether closing with ``retention`` on ``end_date`` keeps the hồ sơ at least as long as
+    ``earlier`` did (the one rule of a re-closing, review rv34). Permanent keeps longest; a
+    number of years is compared by the day it ends (:func:`retention.eligibility.expiry`, so a
+    shorter period and an end date moved back are judged alike); "until the document ceases to
+    have effect" ends on a day no closing knows, so it is comparable to itself only."""
+    if retention.permanent:
+        return True
+    if earlier.retention.permanent:
+        return False
+    if RetentionKind.UNTIL_SUPERSEDED in (retention.kind, earlier.retention.kind):
+        return retention.kind is earlier.retention.kind
+    now = expiry(RetentionFacts("", retention.label, end_date))
+    before = expiry(RetentionFacts("", earlier.retention.label, earlier.end_date))
+    return now is not None and before is not None and now >= before
+
+
 def check_closing(
     documents: Sequence[DocumentFacts],
     *,
@@ -100,6 +126,7 @@ def check_closing(
     end_date: date,
     today: date,
     hidden: Collection[str] = (),
+    earlier: Sequence[EarlierClosing] = (),
 ) -> ClosingReport:
     """The findings of closing a hồ sơ of ``documents`` on ``end_date``. ``hidden``: documents of
     it the reader may not see (``repository.policy.sees``): their findings stay, with their code
@@ -111,7 +138,13 @@ def check_closing(
     other is flagged ``DOCUMENT_DUPLICATE`` (the same number of flags as for a reader who sees
     all). A visible document whose only twins are hidden is not flagged: the flag would tell the
     reader that a document they may not see carries its số, ký hiệu, cơ quan and năm (review
-    rv29); the hidden twin carries the flag, unnamed."""
+    rv29); the hidden twin carries the flag, unnamed.
+
+    ``earlier``: the closings a reopened hồ sơ had. It is closed again only with a period and
+    an end date that keep it at least as long as each did (:func:`keeps_as_long`): a chuyên
+    viên reopened a closed hồ sơ of 20 năm with any reason, cut it to 01 năm (or moved its end
+    date back to its last document's day), closed it again, and it was listed for destruction
+    at once (review rv34). Re-determining a hồ sơ's value is the Hội đồng's."""
     out: list[Finding] = []
     if not documents:
         out.append(Finding("FILE_EMPTY", "Hồ sơ chưa có văn bản nào.", True))
@@ -145,6 +178,18 @@ def check_closing(
                 "RETENTION_BELOW_PLAN",
                 f"Thời hạn bảo quản của hồ sơ ({retention.label}) ngắn hơn thời hạn trong danh mục"
                 f" ({plan_retention.label}): hãy xác định lại.",
+                True,
+            )
+        )
+    shorter = next((e for e in earlier if not keeps_as_long(retention, end_date, e)), None)
+    if shorter is not None:
+        out.append(
+            Finding(
+                "RETENTION_BELOW_EARLIER_CLOSING",
+                f"Thời hạn bảo quản {retention.label} với ngày kết thúc {end_date:%d/%m/%Y} giữ hồ sơ"
+                f" ngắn hơn khi kết thúc lần trước ({shorter.retention.label}, ngày kết thúc"
+                f" {shorter.end_date:%d/%m/%Y}): mở lại hồ sơ không rút ngắn thời hạn bảo quản;"
+                " việc xác định lại giá trị tài liệu thuộc Hội đồng xác định giá trị tài liệu.",
                 True,
             )
         )

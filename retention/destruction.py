@@ -28,6 +28,7 @@ from kho.head import stop_if_head
 from kho.timeutil import parse_iso, to_iso_utc, vn_date, vn_display
 from repository import formats
 from repository.accounts import AccountService
+from repository.audit import AuditEvent, EventDraft
 from repository.metadata import FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
@@ -159,6 +160,44 @@ def is_overdue(case: Mapping[str, Any], today: date) -> bool:
     """A decided case (or one whose execution was interrupted) past its deadline (pure)."""
     deadline = deadline_of(case)
     return case["state"] in ("decided", "executing") and deadline is not None and today > deadline
+
+
+APPROVED = "destruction:approved"
+"""The head's approval of one hồ sơ of a case, in the sealed audit log under the hồ sơ's id."""
+
+
+def approval_details(case: Mapping[str, Any], item: Mapping[str, Any]) -> dict[str, Any]:
+    """What an approval of ``item`` under ``case``'s decision binds: the case, the decision,
+    its deadline and the documents of the hồ sơ the danh mục names."""
+    decision = case.get("decision") or {}
+    return {
+        "case_id": case["case_id"],
+        "decision": decision.get("ref"),
+        "by": decision.get("by"),
+        "deadline": decision.get("deadline"),
+        "documents": sorted(item.get("documents") or ()),
+    }
+
+
+def unapproved(case: Mapping[str, Any], approvals: Mapping[str, Sequence[AuditEvent]]) -> list[str]:
+    """The records ``case`` would destroy that its decision did not approve (review rv34): each
+    hồ sơ of its danh mục needs a trusted approval (``approvals``: its :data:`APPROVED` events the
+    log vouches for) binding this case, decision, deadline and documents; and a run under way
+    destroys nothing outside the danh mục. A writer of the store added a hồ sơ to a decided case,
+    forged a whole decided one, or put a done case back to ``executing`` with any targets."""
+    out: list[str] = []
+    allowed: set[str] = set()
+    for item in case["items"]:
+        allowed.add(item["record_id"])
+        allowed.update(item.get("documents") or ())
+        wanted = approval_details(case, item)
+        events = approvals.get(item["record_id"], ())
+        if not any(e.action == APPROVED and e.actor == wanted["by"] and e.details == wanted for e in events):
+            out.append(item["record_id"])
+    execution = case.get("execution")
+    if isinstance(execution, dict):
+        out.extend(t for t in execution.get("targets") or () if t not in allowed and t not in out)
+    return out
 
 
 def is_proposer(case: Mapping[str, Any], user: str) -> bool:
@@ -469,13 +508,32 @@ class Destructions:
             "at": self._now(),
             "deadline": deadline.isoformat(),
         }
-        return self._answer(
+        new = self._step(
             case,
             actor,
             "destruction:decide",
             {"state": "decided" if approve else "rejected", "decision": decision},
             approve=approve,
         )
+        if approve:  # after the decision; one killed between the two lapses and is decided anew
+            self.repo.audit.append_many(
+                [
+                    EventDraft(
+                        actor.user, APPROVED, i["record_id"], None, actor.source, approval_details(new, i)
+                    )
+                    for i in new["items"]
+                ]
+            )
+        return self.shown(new, actor)
+
+    def _unapproved(self, case: dict[str, Any]) -> list[str]:
+        """:func:`unapproved`, with each hồ sơ's approvals read from the audit log (its index by
+        record: a few reads), only those the log vouches for (sealed when a seal key is set)."""
+        approvals = {
+            i["record_id"]: self.repo.audit.record_events(i["record_id"], trusted_only=True)
+            for i in case["items"]
+        }
+        return unapproved(case, approvals)
 
     def _lapsed(self, case: dict[str, Any]) -> bool:
         """A decided case whose deadline passed before its execution started: the decision no
@@ -528,7 +586,7 @@ class Destructions:
                         file_id=item["record_id"],
                     )
 
-    def _refuse_unexecutable(self, case: dict[str, Any]) -> None:
+    def _refuse_unexecutable(self, case: dict[str, Any], actor: Actor) -> None:
         """Refuse a case that may not be carried out now: not decided (nor interrupted),
         its decision lapsed, or, before it starts, an item that may not be destroyed
         (:meth:`_check_all`)."""
@@ -539,6 +597,21 @@ class Destructions:
                 f" {deadline_of(case):%d/%m/%Y}: không hủy. Cần quyết định hủy mới.",
                 code="DESTRUCTION_DECISION_LAPSED",
                 deadline=str(deadline_of(case)),
+            )
+        if stray := self._unapproved(case):  # a tamper: the auditor's to see, not only the caller's
+            self._event(
+                actor,
+                "access:denied",
+                case,
+                action="destruction:execute",
+                code="DESTRUCTION_NOT_APPROVED",
+                record_ids=stray,
+            )
+            raise WorkflowError(
+                "Hồ sơ hủy không khớp với quyết định hủy đã phê duyệt (đã bị sửa ngoài Kho):"
+                f" {', '.join(stray)} không có trong quyết định. Không hủy; cần kiểm tra và quyết định lại.",
+                code="DESTRUCTION_NOT_APPROVED",
+                record_ids=stray,
             )
         if case["state"] == "decided":
             self._check_all(case)  # nothing destroyed unless everything may be
@@ -552,10 +625,10 @@ class Destructions:
         # A request that could not succeed is refused before the password is judged, the same
         # answer whatever was typed: a wrong password on an undecided case was a failed login,
         # counted towards the lock (rv14), and told a right password from a wrong one.
-        self._refuse_unexecutable(case)
+        self._refuse_unexecutable(case, actor)
         self._reauthenticate(actor, password)
         case = self.cases.latest(case_id)  # as it is now, after the password
-        self._refuse_unexecutable(case)
+        self._refuse_unexecutable(case, actor)
         if case["state"] == "decided":
             execution = {
                 "by": actor.user,

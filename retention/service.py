@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kho.digits import ascii_int
-from kho.errors import AlreadyExists, Conflict, IntegrityError, KhoError, NotFound
+from kho.errors import AlreadyExists, Conflict, IntegrityError, KhoError, NotFound, ValidationFailed
 from kho.timeutil import parse_iso, to_iso_utc, vn_date
 from repository import formats
 from repository.due_notices import ALERT_PREFIX
@@ -35,6 +35,7 @@ from repository.records import KIND_FILE, Actor, Record, Repository, duplicate_k
 from repository.vocabulary import typed_text
 from retention import closing, fileplan, submission
 from retention.closing import ClosingReport, DocumentFacts
+from retention.destruction import CLOSED_STATES
 from retention.fileplan import FilePlan, PlanState
 from retention.schedule import (
     Retention,
@@ -408,10 +409,31 @@ class RetentionService:
             start_date=md.start_date,
             end_date=end_date,
             today=self.today(),
+            earlier=self._earlier_closings(file),
         )
         whole = check()
         hidden = {d.record_id for d in documents if not self.repo.may_see(actor, d)}
         return file, whole, check(hidden=hidden) if hidden else whole, pages
+
+    def _earlier_closings(self, file: Record) -> tuple[closing.EarlierClosing, ...]:
+        """The closings a reopened hồ sơ had (its earlier versions in a closed state), each
+        period with its end date, newest first; none for a hồ sơ never reopened (no read). A
+        period no longer readable is left out (it was validated when written)."""
+        if "reopened_at" not in file.extra:
+            return ()
+        out: list[closing.EarlierClosing] = []
+        for number in range(file.version - 1, 0, -1):
+            version = self.repo._load(file.record_id, number)
+            md = version.metadata
+            if version.state not in CLOSED_STATES or not isinstance(md, FileMetadata) or md.end_date is None:
+                continue
+            try:
+                earlier = closing.EarlierClosing(parse_retention(md.maintenance), md.end_date)
+            except ValidationFailed:
+                continue
+            if earlier not in out:
+                out.append(earlier)
+        return tuple(out)
 
     def _plan_retention(self, file: Record) -> Retention | None:
         """The thời hạn bảo quản the Danh mục hồ sơ gives a hồ sơ (None: not in an issued plan):
@@ -612,7 +634,9 @@ class RetentionService:
                     record_id=alert.file_id,
                     source="retention",
                     details={
-                        "level": alert.level.value, "due": alert.due.isoformat(), "holder": alert.holder,
+                        "level": alert.level.value,
+                        "due": alert.due.isoformat(),
+                        "holder": alert.holder,
                     },
                 )
             except BaseException:

@@ -85,6 +85,7 @@ def test_a_year_later_the_expired_file_is_destroyed_and_only_its_row_remains(
         "destruction:minutes",
         "destruction:appraisal",
         "destruction:decide",
+        "destruction:approved",
         "destruction:execute-start",
         "destruction:done",
     ]
@@ -136,7 +137,6 @@ def test_not_expired_items_cannot_be_proposed(kho: Kho, people: People) -> None:
         d.propose([young.record_id], "Đề nghị", actor=people.actor("luu_tru"))
     assert info.value.code == "RETENTION_NOT_EXPIRED" and "thời hạn bảo quản" in info.value.message
     assert not list(kho.repo.store.list("retention/destruction/"))
-
 
 
 def test_a_closed_files_retention_is_not_edited_to_make_it_expire(kho: Kho, people: People) -> None:
