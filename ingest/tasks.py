@@ -133,8 +133,12 @@ def _process(self: Any, job_id: str, force: bool) -> str:
 
 @app.task(name=TIMED_OUT_TASK, acks_late=True)
 def timed_out(job_id: str) -> str:
-    """End a job whose run was killed at the hard time limit (sent by :class:`IngestTask`)."""
-    return worker_pipeline().timed_out(job_id, hard=True).state.value
+    """End a job whose run was killed at the hard time limit (sent by :class:`IngestTask`).
+    Through the job records alone: it usually runs in the pool process that replaced the killed
+    one, where opening a whole pipeline (imports, verification workers, index) only to write one
+    record took past this task's own soft limit at load ~25 (m20)."""
+    jobs = _pipeline.jobs if _pipeline is not None else _job_store()
+    return end_timed_out(jobs, job_id, hard=True).state.value
 
 
 @lru_cache(maxsize=4)
