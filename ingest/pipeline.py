@@ -121,6 +121,21 @@ def time_limit_error(*, hard: bool = False) -> KhoError:
     )
 
 
+def end_timed_out(jobs: JobStore, job_id: str, *, hard: bool = False, waiting: bool = False) -> JobStatus:
+    """End in ``lỗi`` (INGEST_TIMEOUT) a job past the task time limit, through its job records
+    alone (see :meth:`Pipeline.timed_out`). Only a job still ``đang xử lý`` is written (and, with
+    ``waiting``, one still ``chờ``); one that ended meanwhile keeps its end."""
+    status = jobs.get(job_id)
+    ended = (JobState.RUNNING, JobState.WAITING) if waiting else (JobState.RUNNING,)
+    if status.state not in ended:
+        return status
+    error = time_limit_error(hard=hard)
+    logger.error("job %s: %s", job_id, error.message)
+    return jobs.put(
+        status.evolve(state=JobState.FAILED, reason_code=error.code, reason=error.message, lost_runs=0)
+    )
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff: ``base * 2**attempt`` seconds, capped, ``max_retries`` times."""
@@ -825,15 +840,7 @@ class Pipeline:
         task ``kho.ingest.timed_out`` sent by the worker's main process). Only a job still
         ``đang xử lý`` is written (and, with ``waiting``, one still ``chờ``: the soft limit
         landed in the task before its run started, u11): one that ended meanwhile keeps its end."""
-        status = self.jobs.get(job_id)
-        ended = (JobState.RUNNING, JobState.WAITING) if waiting else (JobState.RUNNING,)
-        if status.state not in ended:
-            return status
-        error = time_limit_error(hard=hard)
-        logger.error("job %s: %s", job_id, error.message)
-        return self.jobs.put(status.evolve(
-            state=JobState.FAILED, reason_code=error.code, reason=error.message, lost_runs=0,
-        ))
+        return end_timed_out(self.jobs, job_id, hard=hard, waiting=waiting)
 
     def _lost(self, status: JobStatus, lost: int, *, last_step: str | None) -> JobStatus:
         """End in ``lỗi`` a job whose runs died ``lost`` times in a row, at ``last_step`` (the

@@ -9,6 +9,7 @@ backoff (``Task.retry``); bad files end in ``lỗi`` without retries.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from functools import lru_cache
 from typing import Any
@@ -23,11 +24,13 @@ from ingest.pipeline import (
     RetryPolicy,
     SoftTimeLimit,
     TransientFailure,
+    end_timed_out,
     quiet_validation_logs,
     soft_limit_handler,
 )
-from ingest.status import JobState, JobStatus
+from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
+from repository.storage import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,24 @@ def worker_pipeline() -> Pipeline:
         quiet_validation_logs()
         _pipeline = Pipeline.from_settings(Settings.from_env())
     return _pipeline
+
+
+@signals.worker_init.connect
+def _import_the_store_before_forking(**_: Any) -> None:
+    """The worker's main process imports the configured store's backend before it forks its
+    pool processes (for S3: minio and pycryptodome's cffi libraries under it, ~0.2 s once). A
+    pool process past its soft time limit while it opens its pipeline then ends the job through
+    the store without importing anything (:func:`process`). Nothing is opened here."""
+    settings = Settings.from_env()
+    backend = "s3" if settings.store_url.startswith("s3://") else "local"
+    importlib.import_module(f"repository.storage.{backend}")
+
+
+def _job_store() -> JobStore:
+    """The job records on the configured store, opened with what the worker imported before it
+    forked (:func:`_import_the_store_before_forking`), not through a pipeline."""
+    settings = Settings.from_env()
+    return JobStore(open_store(settings.store_url, **settings.store_options()))
 
 
 @signals.worker_process_init.connect
@@ -85,10 +106,15 @@ def process(self: Any, job_id: str, force: bool = False) -> str:
     try:
         return _process(self, job_id, force)
     except (SoftTimeLimit, SoftTimeLimitExceeded):
-        # The soft limit fires once: the pipeline is opened again (the hard limit still bounds
-        # it) to end the job, even one the run never started (still "chờ": this task holds its
-        # only message, acknowledged as it returns).
-        return worker_pipeline().timed_out(job_id, waiting=True).state.value
+        # The soft limit fires once (the hard limit still bounds what follows). The job ends
+        # "lỗi", even one the run never started (still "chờ": this task holds its only message,
+        # acknowledged as it returns). Without an open pipeline the limit landed while this
+        # process opened it, perhaps inside an import, which cannot always be done again in the
+        # same process (pycryptodome's cffi: "multiple declarations", u14): opening it again
+        # raised and left the job "chờ". The job is ended through its store alone instead.
+        if _pipeline is not None:
+            return _pipeline.timed_out(job_id, waiting=True).state.value
+        return end_timed_out(_job_store(), job_id, waiting=True).state.value
 
 
 def _process(self: Any, job_id: str, force: bool) -> str:
@@ -107,8 +133,12 @@ def _process(self: Any, job_id: str, force: bool) -> str:
 
 @app.task(name=TIMED_OUT_TASK, acks_late=True)
 def timed_out(job_id: str) -> str:
-    """End a job whose run was killed at the hard time limit (sent by :class:`IngestTask`)."""
-    return worker_pipeline().timed_out(job_id, hard=True).state.value
+    """End a job whose run was killed at the hard time limit (sent by :class:`IngestTask`).
+    Through the job records alone: it usually runs in the pool process that replaced the killed
+    one, where opening a whole pipeline (imports, verification workers, index) only to write one
+    record took past this task's own soft limit at load ~25 (m20)."""
+    jobs = _pipeline.jobs if _pipeline is not None else _job_store()
+    return end_timed_out(jobs, job_id, hard=True).state.value
 
 
 @lru_cache(maxsize=4)

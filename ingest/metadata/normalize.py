@@ -165,9 +165,21 @@ def split_columns(line: str) -> list[str]:
 
 
 def is_upper_text(text: str) -> bool:
-    """Mostly upper-case letters (a heading, an agency name, a title in the signature)."""
+    """Mostly upper-case letters (a heading, an agency name, a title in the signature).
+
+    Short texts are remembered as by :func:`fold_words`: the finders ask this of the same lines
+    and parts ~50 times per document (m20)."""
+    if len(text) <= FOLD_CACHE_MAX_CHARS:
+        return _is_upper_text_remembered(text)
+    return _is_upper_text(text)
+
+
+def _is_upper_text(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     if len(letters) < 2:
         return False
     upper = sum(1 for c in letters if c.isupper())
     return upper / len(letters) >= 0.8
+
+
+_is_upper_text_remembered = lru_cache(maxsize=8192)(_is_upper_text)

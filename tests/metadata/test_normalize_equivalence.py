@@ -93,3 +93,28 @@ def test_fold_words_does_not_keep_long_texts() -> None:
     assert normalize.fold_words(long_text) == _reference_fold_words(long_text)
     assert normalize.fold_words(long_text) == _reference_fold_words(long_text)
     assert remembered.cache_info().currsize == 0
+
+
+def _reference_is_upper_text(text: str) -> bool:
+    """``is_upper_text`` as it was, computed each time."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 2 and sum(1 for c in letters if c.isupper()) / len(letters) >= 0.8
+
+
+def test_is_upper_text_is_unchanged_remembered_for_lines_and_not_for_long_texts() -> None:
+    remembered = normalize._is_upper_text_remembered
+    remembered.cache_clear()
+    # Roman numerals are upper case but not letters; Đ/ð, titles and mixed lines
+    lines = _corpus_lines() + _TRICKY + ["ⅠⅡⅢ", "ⅠⅡⅢ ab", "ĐIỀU 1", "Điều 1", "ĐĐđ", "A", "ab CD EF GH"]
+    verdicts = [normalize.is_upper_text(line) for line in lines]
+    assert verdicts == [_reference_is_upper_text(line) for line in lines]
+    assert any(verdicts) and not all(verdicts)
+    short = [line for line in dict.fromkeys(lines) if len(line) <= normalize.FOLD_CACHE_MAX_CHARS]
+    first = remembered.cache_info()
+    for line in short[-500:]:
+        assert normalize.is_upper_text(line) == _reference_is_upper_text(line), line
+    assert remembered.cache_info().hits - first.hits == 500  # nothing computed again
+    remembered.cache_clear()
+    long_text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM " * 2000
+    assert normalize.is_upper_text(long_text) is True
+    assert remembered.cache_info().currsize == 0
