@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # imported where a group is written: a read-only command neve
     from concurrent.futures import Future, ThreadPoolExecutor
 
 _T = TypeVar("_T")
+_A = TypeVar("_A")
 _MAX_THREADS = 8
 _SMALL_THREADS = 8
 """Room for a group's directory syncs and the next group's temp-file fsyncs at once (a record's
@@ -47,7 +48,9 @@ SMALL_BYTES = 64 * 1024
 """Objects up to this size go to a pool of their own: a record's guards, markers, versions and
 audit events (the audit step runs under the log's lock) never wait behind other requests'
 large originals."""
-_pools: dict[bool, ThreadPoolExecutor] = {}
+_READER = "read"
+_pools: dict[bool | str, ThreadPoolExecutor] = {}
+"""The per-process pools: small objects (True), the rest (False), reads (:data:`_READER`)."""
 _pool_pid = 0
 _pool_lock = threading.Lock()
 
@@ -217,6 +220,42 @@ def beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
         fn(*args)
         return None
     return _submit(True, fn, *args)
+
+
+_READ_THREADS = 8
+"""Reads of one answer waiting side by side (:func:`read_each`): a page's records on S3."""
+
+
+def _mark_reader_thread() -> None:
+    _in_pool.reader = True
+
+
+def read_each(fn: Callable[[_A], _T], items: Sequence[_A]) -> list[_T]:
+    """``[fn(item) for item in items]``, the calls run concurrently on a per-process pool of
+    reader threads (made again in the child of a ``fork``, as the write pools are): reads that
+    do not depend on each other (one record per item) then wait for their store round trips
+    side by side, not one after another. The results come in the order of ``items``; the
+    first failure in that order is raised (the other reads still end, and are dropped). One
+    item, a call from a reader thread (no pool waits on itself), or an interpreter shutting
+    down runs the calls here, one after another."""
+    if len(items) < 2 or getattr(_in_pool, "reader", False):
+        return [fn(item) for item in items]
+    global _pools, _pool_pid
+    with _pool_lock:
+        if _pool_pid != os.getpid():
+            _pools, _pool_pid = {}, os.getpid()
+        pool = _pools.get(_READER)
+        if pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = _pools[_READER] = ThreadPoolExecutor(
+                max_workers=_READ_THREADS, thread_name_prefix="kho-read", initializer=_mark_reader_thread
+            )
+    try:
+        futures = [pool.submit(fn, item) for item in items]
+    except RuntimeError:  # shutting down: no new work for the pool
+        return [fn(item) for item in items]
+    return [future.result() for future in futures]
 
 
 def pool_running() -> bool:
