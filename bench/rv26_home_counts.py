@@ -1,12 +1,14 @@
 """rv26: the cost of the home page's counts (``HandlingService.counts``) for a chuyên viên with N
 open tasks, on the tree this script runs from (run it from main's tree for the baseline).
 
-    python bench/rv26_home_counts.py [--tasks 20] [--calls 30] [--seen] [--s3]
+    python bench/rv26_home_counts.py [--tasks 20] [--calls 30] [--seen] [--s3] [--es] [--work]
 
 ``--s3`` (rv29): the store on the S3 gateway of the test services (``KHO_TEST_S3_*``, from
 ``scripts/services.sh env``) in a new bucket, instead of a local folder; ``--es``: the search
 index on the test Elasticsearch (``KHO_TEST_ELASTICSEARCH_URL``, a new alias, dropped at the end)
-instead of the embedded one.
+instead of the embedded one. ``--work`` (rv31): each call is what ``GET /api/work`` does in
+this tree (the counts and "Việc của tôi"; with one ``sight`` where the tree has it), not the
+counts alone.
 
 Prints wall and CPU ms per call (min / median of the rounds) and the store GETs per call. The
 counts now ask the access policy of every document they count (one load each), as Việc của tôi
@@ -35,6 +37,7 @@ def main() -> None:
     parser.add_argument("--seen", action="store_true", help="the handler opened every document")
     parser.add_argument("--s3", action="store_true", help="the store on the test S3 gateway")
     parser.add_argument("--es", action="store_true", help="the index on the test Elasticsearch")
+    parser.add_argument("--work", action="store_true", help="GET /api/work's calls, not the counts alone")
     args = parser.parse_args()
     from kho_people import make_people
     from kho_retention import kho_env, s3_env
@@ -84,6 +87,18 @@ def main() -> None:
 
     kho.repo.store.get = counted  # type: ignore[method-assign]  # (a bench's probe, not product code)
     kho.repo.store.list = listed  # type: ignore[method-assign]
+
+    def call() -> None:
+        if not args.work:
+            h.counts(handler)
+        elif hasattr(h, "sight"):  # rv31: one policy question per document for the answer
+            sight = h.sight(handler)
+            h.counts(handler, sight=sight)
+            h.my_work(handler, sight=sight)
+        else:
+            h.counts(handler)
+            h.my_work(handler)
+
     first = h.counts(handler)
     assert first.open == args.tasks
     print(f"inbox (unseen notices) {first.inbox}")
@@ -92,14 +107,16 @@ def main() -> None:
         gets[0] = lists[0] = 0
         w0, c0 = time.perf_counter(), time.process_time()
         for _ in range(args.calls):
-            h.counts(handler)
+            call()
         walls.append((time.perf_counter() - w0) * 1000 / args.calls)
         cpus.append((time.process_time() - c0) * 1000 / args.calls)
     import repository.handling
+    import repository.storage.group
 
-    assert Path(repository.handling.__file__).is_relative_to(ROOT), repository.handling.__file__
+    for module in (repository.handling, repository.storage.group):
+        assert Path(module.__file__ or "").is_relative_to(ROOT), module.__file__
     print(
-        f"tree={ROOT.name} tasks={args.tasks} seen={args.seen} s3={args.s3} es={args.es}"
+        f"tree={ROOT.name} tasks={args.tasks} seen={args.seen} s3={args.s3} es={args.es} work={args.work}"
         f" wall_ms min/median {min(walls):.2f}/{statistics.median(walls):.2f}"
         f" cpu_ms min/median {min(cpus):.2f}/{statistics.median(cpus):.2f}"
         f" gets/call {gets[0] / args.calls:.1f} lists/call {lists[0] / args.calls:.1f}"

@@ -69,14 +69,11 @@ def test_one_work_answer_loads_each_document_once_and_its_counts_hold_its_list(
     assert dict(reads) == dict.fromkeys(ids, 1), reads
 
 
-def test_the_policy_loads_of_one_answer_run_side_by_side(
-    kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each load waits at a barrier for the other one: loads made one after another never meet
-    there (the first waits alone until the barrier breaks, and the counts fail)."""
-    ids = [directed(kho, people, str(3200 + n)) for n in range(2)]
-    handler = people.actor("chuyen_vien")
-    meet = threading.Barrier(2, timeout=10)
+def _meeting(kho: Kho, monkeypatch: pytest.MonkeyPatch, ids: list[str]) -> set[str]:
+    """Make the first version read of each of ``ids`` wait at one barrier for the others: loads
+    made one after another never meet there (the first waits alone until the barrier breaks,
+    and the answer fails). Returns the ids that reached the barrier."""
+    meet = threading.Barrier(len(ids), timeout=10)
     waited: set[str] = set()
     get = kho.repo.store.get
 
@@ -87,7 +84,31 @@ def test_the_policy_loads_of_one_answer_run_side_by_side(
                 meet.wait()
         return get(key, *args, **kwargs)
 
-    monkeypatch.setattr(kho.repo.store, "get", meeting)
-    counts = kho.handling.counts(handler)
+    monkeypatch.setattr(kho.repo.store, "get", meeting)  # the test's probe on the real store
+    return waited
+
+
+def test_the_policy_loads_of_one_answer_run_side_by_side(
+    kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [directed(kho, people, str(3200 + n)) for n in range(2)]
+    waited = _meeting(kho, monkeypatch, ids)
+    counts = kho.handling.counts(people.actor("chuyen_vien"))
     assert (counts.open, counts.due_soon, counts.inbox) == (2, 2, 2)
     assert waited == set(ids)
+
+
+def test_the_hits_of_a_search_page_are_checked_side_by_side(
+    kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Repository.visible`` checks each hit of a search page (and the hồ sơ and intake lists)
+    against the store again: one load per hit, 20 round trips one after another on S3."""
+    ids = [directed(kho, people, str(3300 + n)) for n in range(2)]
+    hidden = directed(kho, people, "3399")
+    clerk = people.actor("van_thu")
+    current = kho.repo.get(hidden, actor=clerk)
+    kho.repo.update_metadata(hidden, {"secrecy": 2}, expected_version=current.version, actor=clerk)
+    waited = _meeting(kho, monkeypatch, [*ids, hidden])
+    shown = kho.repo.visible([ids[1], hidden, ids[0]], actor=people.actor("chuyen_vien"))
+    assert [record.record_id for record in shown] == [ids[1], ids[0]]  # the order given, hidden left out
+    assert waited == {*ids, hidden}
