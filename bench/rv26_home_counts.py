@@ -24,9 +24,32 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path.cwd()
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "support")]  # this tree's code, not the venv's
+
+
+def bench_kho(prefix: str, *, s3: bool, es: bool) -> tuple[Any, Any]:
+    """A new installation in a temporary folder with its people (``kho_people``): the store
+    on the test S3 gateway (``s3``, a new bucket) or in the folder, the index on the test
+    Elasticsearch (``es``, a new alias: drop it with ``kho.backend.drop_all()``) or embedded."""
+    from kho_people import make_people
+    from kho_retention import kho_env, s3_env
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.update(s3_env(tmp) if s3 else kho_env(tmp))
+    if es:
+        os.environ.update(
+            KHO_ELASTICSEARCH_URL=os.environ["KHO_TEST_ELASTICSEARCH_URL"],
+            KHO_ELASTICSEARCH_INDEX=f"kho-bench-{tmp.name.lower()}",
+            KHO_ELASTICSEARCH_REPLICAS="0",
+        )
+    from kho.config import Settings
+    from web.context import Kho
+
+    kho = Kho(Settings.from_env())
+    return kho, make_people(kho)
 
 
 def main() -> None:
@@ -39,25 +62,12 @@ def main() -> None:
     parser.add_argument("--es", action="store_true", help="the index on the test Elasticsearch")
     parser.add_argument("--work", action="store_true", help="GET /api/work's calls, not the counts alone")
     args = parser.parse_args()
-    from kho_people import make_people
-    from kho_retention import kho_env, s3_env
     from kho_testing import incoming
 
-    tmp = Path(tempfile.mkdtemp(prefix="rv26bench"))
-    os.environ.update(s3_env(tmp) if args.s3 else kho_env(tmp))
-    if args.es:
-        os.environ.update(
-            KHO_ELASTICSEARCH_URL=os.environ["KHO_TEST_ELASTICSEARCH_URL"],
-            KHO_ELASTICSEARCH_INDEX=f"kho-bench-{tmp.name.lower()}",
-            KHO_ELASTICSEARCH_REPLICAS="0",
-        )
-    from kho.config import Settings
+    kho, people = bench_kho("rv26bench", s3=args.s3, es=args.es)
     from kho.timeutil import vn_date
     from repository.workflow import Act
-    from web.context import Kho
 
-    kho = Kho(Settings.from_env())
-    people = make_people(kho)
     h = kho.handling
     clerk, leader, handler = people.actor("van_thu"), people.actor("lanh_dao"), people.actor("chuyen_vien")
     deadline = (vn_date(h.clock()) + timedelta(days=1)).isoformat()

@@ -14,10 +14,8 @@ of ``--rounds`` rounds of ``--calls``."""
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,26 +31,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--es", action="store_true", help="the index on the test Elasticsearch")
     args = parser.parse_args()
-    from kho_people import make_people
-    from kho_retention import kho_env
     from kho_testing import incoming
+    from rv26_home_counts import bench_kho
 
-    tmp = Path(tempfile.mkdtemp(prefix="rv31search"))
-    os.environ.update(kho_env(tmp))
-    if args.es:
-        os.environ.update(
-            KHO_ELASTICSEARCH_URL=os.environ["KHO_TEST_ELASTICSEARCH_URL"],
-            KHO_ELASTICSEARCH_INDEX=f"kho-bench-{tmp.name.lower()}",
-            KHO_ELASTICSEARCH_REPLICAS="0",
-        )
-    from kho.config import Settings
+    kho, people = bench_kho("rv31search", s3=False, es=args.es)
     from repository.policy import search_scope
     from search.query import FACETS, Principal, parse_query
-    from web.context import Kho
     from web.worklists import shown_hits
 
-    kho = Kho(Settings.from_env())
-    people = make_people(kho)
     searcher = people.actor("chuyen_vien_b")
 
     def add(who: str, word: str, n: int, first: int, secrecy: int = 0) -> None:
