@@ -62,6 +62,14 @@ def _mark_pool_thread() -> None:
     _in_pool.worker = True
 
 
+_READ_THREADS = 8
+"""Reads of one answer waiting side by side (:func:`read_each`): a page's records on S3."""
+
+
+def _mark_reader_thread() -> None:
+    _in_pool.reader = True
+
+
 class StartsAfterFork(Protocol):
     def _start_after_fork(self) -> None:
         """Called in the child of a ``fork`` before any other code runs there: replace every
@@ -171,21 +179,24 @@ def _small(obj: NewObject) -> bool:
     return len(obj.data) <= SMALL_BYTES
 
 
-def _executor(small: bool) -> ThreadPoolExecutor:
-    """The pool for small objects (and directory syncs) or for the rest, per process (a pool
-    inherited through ``fork`` has no threads behind it)."""
+def _executor(kind: bool | str) -> ThreadPoolExecutor:
+    """The pool for small objects and directory syncs (True), for the rest (False) or for reads
+    (:data:`_READER`), per process (a pool inherited through ``fork`` has no threads behind it)."""
     from concurrent.futures import ThreadPoolExecutor
 
     global _pools, _pool_pid
     with _pool_lock:
         if _pool_pid != os.getpid():
             _pools, _pool_pid = {}, os.getpid()
-        pool = _pools.get(small)
+        pool = _pools.get(kind)
         if pool is None:
-            pool = _pools[small] = ThreadPoolExecutor(
-                max_workers=_SMALL_THREADS if small else _MAX_THREADS,
-                thread_name_prefix="kho-group-small" if small else "kho-group",
-                initializer=_mark_pool_thread,
+            threads, name, marked = {
+                True: (_SMALL_THREADS, "kho-group-small", _mark_pool_thread),
+                False: (_MAX_THREADS, "kho-group", _mark_pool_thread),
+                _READER: (_READ_THREADS, "kho-read", _mark_reader_thread),
+            }[kind]
+            pool = _pools[kind] = ThreadPoolExecutor(
+                max_workers=threads, thread_name_prefix=name, initializer=marked
             )
         return pool
 
@@ -222,14 +233,6 @@ def beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
     return _submit(True, fn, *args)
 
 
-_READ_THREADS = 8
-"""Reads of one answer waiting side by side (:func:`read_each`): a page's records on S3."""
-
-
-def _mark_reader_thread() -> None:
-    _in_pool.reader = True
-
-
 def read_each(fn: Callable[[_A], _T], items: Sequence[_A]) -> list[_T]:
     """``[fn(item) for item in items]``, the calls run concurrently on a per-process pool of
     reader threads (made again in the child of a ``fork``, as the write pools are): reads that
@@ -240,17 +243,7 @@ def read_each(fn: Callable[[_A], _T], items: Sequence[_A]) -> list[_T]:
     down runs the calls here, one after another."""
     if len(items) < 2 or getattr(_in_pool, "reader", False):
         return [fn(item) for item in items]
-    global _pools, _pool_pid
-    with _pool_lock:
-        if _pool_pid != os.getpid():
-            _pools, _pool_pid = {}, os.getpid()
-        pool = _pools.get(_READER)
-        if pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = _pools[_READER] = ThreadPoolExecutor(
-                max_workers=_READ_THREADS, thread_name_prefix="kho-read", initializer=_mark_reader_thread
-            )
+    pool = _executor(_READER)
     try:
         futures = [pool.submit(fn, item) for item in items]
     except RuntimeError:  # shutting down: no new work for the pool
