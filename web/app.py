@@ -909,8 +909,9 @@ def create_app(
     @app.get("/api/work")
     def my_work() -> Response:
         who = actor()
-        h = kho.handling
-        return _reply({"counts": h.counts(who).__dict__, "items": [i.__dict__ for i in h.my_work(who)]})
+        h, sight = kho.handling, kho.handling.sight(who)
+        counts, items = h.counts(who, sight=sight), h.my_work(who, sight=sight)
+        return _reply({"counts": counts.__dict__, "items": [i.__dict__ for i in items]})
 
     def _date_arg(name: str, default: date) -> date:
         raw = request.args.get(name)

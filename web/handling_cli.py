@@ -83,7 +83,8 @@ def step(ctx: Context, record_id: str, act: str, expected_seq: int, as_json: boo
 def work(ctx: Context, as_json: bool) -> None:
     """Việc của tôi."""
     h = ctx.kho.handling
-    counts, items = h.counts(ctx.actor), h.my_work(ctx.actor)
+    sight = h.sight(ctx.actor)
+    counts, items = h.counts(ctx.actor, sight=sight), h.my_work(ctx.actor, sight=sight)
     if as_json:
         click.echo(
             json.dumps({"counts": counts.__dict__, "items": [i.__dict__ for i in items]}, ensure_ascii=False)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # imported where a group is written: a read-only command neve
     from concurrent.futures import Future, ThreadPoolExecutor
 
 _T = TypeVar("_T")
+_A = TypeVar("_A")
 _MAX_THREADS = 8
 _SMALL_THREADS = 8
 """Room for a group's directory syncs and the next group's temp-file fsyncs at once (a record's
@@ -47,7 +48,9 @@ SMALL_BYTES = 64 * 1024
 """Objects up to this size go to a pool of their own: a record's guards, markers, versions and
 audit events (the audit step runs under the log's lock) never wait behind other requests'
 large originals."""
-_pools: dict[bool, ThreadPoolExecutor] = {}
+_READER = "read"
+_pools: dict[bool | str, ThreadPoolExecutor] = {}
+"""The per-process pools: small objects (True), the rest (False), reads (:data:`_READER`)."""
 _pool_pid = 0
 _pool_lock = threading.Lock()
 
@@ -57,6 +60,14 @@ _in_pool = threading.local()
 
 def _mark_pool_thread() -> None:
     _in_pool.worker = True
+
+
+_READ_THREADS = 8
+"""Reads of one answer waiting side by side (:func:`read_each`): a page's records on S3."""
+
+
+def _mark_reader_thread() -> None:
+    _in_pool.reader = True
 
 
 class StartsAfterFork(Protocol):
@@ -168,21 +179,24 @@ def _small(obj: NewObject) -> bool:
     return len(obj.data) <= SMALL_BYTES
 
 
-def _executor(small: bool) -> ThreadPoolExecutor:
-    """The pool for small objects (and directory syncs) or for the rest, per process (a pool
-    inherited through ``fork`` has no threads behind it)."""
+def _executor(kind: bool | str) -> ThreadPoolExecutor:
+    """The pool for small objects and directory syncs (True), for the rest (False) or for reads
+    (:data:`_READER`), per process (a pool inherited through ``fork`` has no threads behind it)."""
     from concurrent.futures import ThreadPoolExecutor
 
     global _pools, _pool_pid
     with _pool_lock:
         if _pool_pid != os.getpid():
             _pools, _pool_pid = {}, os.getpid()
-        pool = _pools.get(small)
+        pool = _pools.get(kind)
         if pool is None:
-            pool = _pools[small] = ThreadPoolExecutor(
-                max_workers=_SMALL_THREADS if small else _MAX_THREADS,
-                thread_name_prefix="kho-group-small" if small else "kho-group",
-                initializer=_mark_pool_thread,
+            threads, name, marked = {
+                True: (_SMALL_THREADS, "kho-group-small", _mark_pool_thread),
+                False: (_MAX_THREADS, "kho-group", _mark_pool_thread),
+                _READER: (_READ_THREADS, "kho-read", _mark_reader_thread),
+            }[kind]
+            pool = _pools[kind] = ThreadPoolExecutor(
+                max_workers=threads, thread_name_prefix=name, initializer=marked
             )
         return pool
 
@@ -217,6 +231,24 @@ def beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
         fn(*args)
         return None
     return _submit(True, fn, *args)
+
+
+def read_each(fn: Callable[[_A], _T], items: Sequence[_A]) -> list[_T]:
+    """``[fn(item) for item in items]``, the calls run concurrently on a per-process pool of
+    reader threads (made again in the child of a ``fork``, as the write pools are): reads that
+    do not depend on each other (one record per item) then wait for their store round trips
+    side by side, not one after another. The results come in the order of ``items``; the
+    first failure in that order is raised (the other reads still end, and are dropped). One
+    item, a call from a reader thread (no pool waits on itself), or an interpreter shutting
+    down runs the calls here, one after another."""
+    if len(items) < 2 or getattr(_in_pool, "reader", False):
+        return [fn(item) for item in items]
+    pool = _executor(_READER)
+    try:
+        futures = [pool.submit(fn, item) for item in items]
+    except RuntimeError:  # shutting down: no new work for the pool
+        return [fn(item) for item in items]
+    return [future.result() for future in futures]
 
 
 def pool_running() -> bool:

@@ -61,12 +61,13 @@ def _names() -> dict[str, str]:
 def work() -> Response:
     who = actor()
     h = kho().handling
+    sight = h.sight(who)  # one policy question per document for the page's four parts
     return page(
         "work.html",
-        counts=h.counts(who),
-        items=h.my_work(who),
-        to_direct=h.to_direct(who),
-        notices=h.notices(who, 20),
+        counts=h.counts(who, sight=sight),
+        items=h.my_work(who, sight=sight),
+        to_direct=h.to_direct(who, sight=sight),
+        notices=h.notices(who, 20, sight=sight),
         flags=FLAG_LABELS,
         task_status=TASK_STATUS_LABELS,
         urgency=URGENCY_LABELS,
