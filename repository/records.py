@@ -972,6 +972,14 @@ class Repository:
         """The destruction ledgers at the backup destinations (set by the service when backups
         are configured): a tombstone is appended there before a key is destroyed."""
 
+    def close(self) -> None:
+        """What this process has written is noted outside the store now (the history guard's
+        pending written head, :meth:`repository.rollback.HistoryGuard.close`), not by a timer
+        that dies with the process. Every factory that opens a repository for a process that
+        writes calls it when that process (a command, a web worker, a Celery worker, a scheduled
+        run) ends; the repository stays usable (a later act is noted again)."""
+        self.history_guard.close()
+
     # -- agencies --------------------------------------------------------------------------
     def add_agency(self, organ_id: str, name: str, actor: Actor) -> None:
         self.authorize(actor, Action.AGENCY_MANAGE)
