@@ -945,7 +945,8 @@ class Repository:
     ) -> None:
         self.store = store
         self.keys = KeyRing(keystore, master_key)
-        self.history_guard = HistoryGuard(store, self._current_anchor)
+        sealer = Sealer.from_master_key(master_key)  # events sealed with a master key only
+        self.history_guard = HistoryGuard(store, self._current_anchor, sealer=sealer)
         """Refuses the first write of a process to a store behind its anchored history."""
         # The audit log's by-record index: a SQLite file when given (kept across processes,
         # derived: ``kho reindex`` rebuilds it), else in memory.
@@ -954,7 +955,7 @@ class Repository:
             retention_days=audit_retention_days,
             group_commit=audit_group_commit,
             index=SqliteRecordIndex(audit_index) if audit_index is not None else None,
-            sealer=Sealer.from_master_key(master_key),  # events sealed with a master key only
+            sealer=sealer,
             before_write=self.history_guard.check,
             sealed_since=self._sealed_since,
             after_write=self.history_guard.noted,
@@ -2571,7 +2572,7 @@ class Repository:
         (:func:`repository.anchor.signed_sealed_since`; the log asks once per process)."""
         from repository.anchor import signed_sealed_since
 
-        return signed_sealed_since(self.store, self.anchor)
+        return signed_sealed_since(self.store, self.anchor, self.audit.sealer)
 
     def _register_floor(self, prefix: str) -> int:
         """The newest number of a register that any checkpoint vouches for (the store's and,
