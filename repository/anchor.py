@@ -266,7 +266,9 @@ def _signed_newest(
     (``sealer``), a tagged name whose tag does not check is skipped unread (a store writer
     cannot make one that does), and the names whose tag checks are read on a budget of their
     own: planted names, untagged or tagged, no longer hide a newer checkpoint a writer of Kho
-    put in the store with the key (review rv23 open 6, rv28)."""
+    put in the store with the key (review rv23 open 6, rv28). A checkpoint read under a name
+    that is not its number (an older one copied or renamed over a higher name, review rv32) is
+    not the newest: skipped."""
     untagged_left = tagged_left = CHECKPOINT_TRIES
     for number, name, tag in numbered:
         if number <= above or (untagged_left <= 0 and tagged_left <= 0):
@@ -286,7 +288,8 @@ def _signed_newest(
         if (
             cp is not None
             and offline.checkpoint_problem(cp) is None
-            and int(cp["number"]) > above
+            and int(cp["number"]) == number  # a signed checkpoint under another's name: moved
+            and number > above
             and (key is None or offline.signature_valid(cp, key))
         ):
             return cp

@@ -112,3 +112,43 @@ def test_old_checkpoint_names_are_still_read_and_untagged_writers_still_name_the
     assert new["number"] == old["number"] + 1
     assert newest_store_checkpoint(store, key, sealer=repo.audit.sealer) == new
     assert newest_store_checkpoint(store, key) == new  # a reader without the key reads it too
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_an_older_checkpoint_copied_over_a_higher_name_is_not_the_newest(kind: str, tmp_path: Path) -> None:
+    """Checkpoints reordered: a writer of the store copies the genuine checkpoint 1 (signed, an
+    old name) to a name above checkpoint 2, then puts the store back to between the two. The
+    reader took the first name whose body's signature held as the newest: checkpoint 1, which
+    the put-back store holds, so a fresh process appended to the past."""
+    store = make_store(kind, tmp_path, "rv32-moved")
+    keystore = make_store(kind, tmp_path, "rv32-moved-keys")
+    signing = tmp_path / "outside" / "audit.key"
+    signing.parent.mkdir()
+    generate_key(signing)
+    anchor = Anchor(signing_key=signing)  # no checkpoint folder
+    repo = _process(store, keystore, anchor)
+    repo.create_document("den", incoming(code_number="101"), None, None, CLERK)
+    first = make_checkpoint(store, anchor, sealer=repo.audit.sealer)
+    (first_name,) = [i.key for i in store.list(CHECKPOINTS_PREFIX)]
+    first_bytes = store.get(first_name)
+    repo.create_document("den", incoming(code_number="102"), None, None, CLERK)
+    put_back = tamper.snapshot(store, tmp_path / "old-copy")
+    repo.create_document("den", incoming(code_number="103"), None, None, CLERK)
+    second = make_checkpoint(store, anchor, sealer=repo.audit.sealer)
+    (second_name,) = [i.key for i in store.list(CHECKPOINTS_PREFIX) if i.key != first_name]
+    locked = store.get(second_name)
+
+    put_back()
+    if isinstance(store, LocalStore):
+        store = LocalStore(store.root)
+    store.put(second_name, locked)  # under object lock
+    store.put(f"{CHECKPOINTS_PREFIX}{int(second['number']) + 5:012d}.json", first_bytes)  # moved up
+
+    fresh = _process(store, keystore, anchor)
+    assert tamper.register_numbers(fresh) == [1, 2]
+    before = tamper.store_keys(store)
+    with pytest.raises(AuditHistoryBehind) as refused:
+        fresh.create_document("den", incoming(code_number="104"), None, None, CLERK)
+    assert f"điểm mốc ký số số {second['number']}" in refused.value.message
+    assert tamper.store_keys(store) == before
+    assert first["number"] < second["number"]
