@@ -27,6 +27,7 @@ path) signs a newer checkpoint, after which the check passes again.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import threading
@@ -45,6 +46,8 @@ from repository.storage.base import ObjectStore
 from repository.storage.group import start_after_fork
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from repository.anchor import Anchor
 
 RESTORED_HEAD = "restored-head.state"
@@ -78,18 +81,43 @@ def _number(cp: Mapping[str, Any]) -> int:
     return int(cp["number"])
 
 
-def restored_head(folder: Path | None) -> dict[str, Any] | None:
-    """The note of the last ``kho restore`` in the folder, None without one (or unreadable)."""
+_RESTORED_FIELDS = ("seq", "hash", "through", "at", "backup_id")
+
+
+def _restored_payload(note: Mapping[str, Any]) -> bytes:
+    """What the audit signing key signs of a restore's note (:data:`RESTORED_HEAD`)."""
+    fields = {name: note.get(name) for name in _RESTORED_FIELDS}
+    return b"kho-restored-head\n" + json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
+
+
+def restored_head(folder: Path | None, key: Ed25519PublicKey | None = None) -> dict[str, Any] | None:
+    """The note of the last ``kho restore`` in the folder, None without one (or unreadable).
+    ``key``: the audit key checkpoints are checked with; with one, a note counts only when
+    ``kho restore`` signed it with that key (review rv32): the note supersedes signed
+    checkpoints, so a note planted by whoever reaches the folder (by default beside the local
+    store, in the data folder) would make a store put back behind them writable again."""
     if folder is None:
         return None
     try:
         note = json.loads((folder / RESTORED_HEAD).read_text(encoding="utf-8"))
         if isinstance(note, dict) and isinstance(note.get("hash"), str):
             int(note["seq"]), int(note["through"])
+            if key is not None and not _restored_signed(note, key):
+                return None
             return note
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         pass
     return None
+
+
+def _restored_signed(note: Mapping[str, Any], key: Ed25519PublicKey) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        key.verify(base64.b64decode(str(note.get("signature", "")), validate=True), _restored_payload(note))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
 
 
 def written_head(folder: Path | None) -> KnownHead | None:
@@ -173,9 +201,17 @@ def _newer(signed: KnownHead | None, written: KnownHead | None) -> KnownHead | N
 
 def _signed_head(store: ObjectStore, anchor: Anchor, sealer: Sealer = NO_SEAL_KEY) -> KnownHead | None:
     newest = newest_checkpoint(store, anchor, sealer)
-    note = restored_head(anchor.checkpoint_dir)
+    try:
+        key = anchor.public_key()
+    except KhoError:  # unreadable: no note can be checked, none counts
+        return _checkpoint_head(newest)
+    note = restored_head(anchor.checkpoint_dir, key)
     if note is not None and (newest is None or int(note["through"]) >= _number(newest)):
         return KnownHead(int(note["seq"]), str(note["hash"]), "lần khôi phục gần nhất (kho restore)")
+    return _checkpoint_head(newest)
+
+
+def _checkpoint_head(newest: Mapping[str, Any] | None) -> KnownHead | None:
     if newest is None:
         return None
     return KnownHead(int(newest["seq"]), str(newest["head"]), f"điểm mốc ký số số {_number(newest)}")
@@ -308,13 +344,15 @@ def note_restored(
         return None
     newest = newest_checkpoint(store, anchor, sealer)
     seq, digest = log_head(store)
-    note = {
+    note: dict[str, Any] = {
         "seq": seq,
         "hash": digest,
         "through": _number(newest) if newest is not None else 0,
         "at": to_iso_utc(utcnow()),
         "backup_id": backup_id,
     }
+    if anchor.signing_key is not None:  # readers with the key count only a signed note
+        note["signature"] = base64.b64encode(anchor.private_key().sign(_restored_payload(note))).decode()
     anchor.checkpoint_dir.mkdir(parents=True, exist_ok=True)
     temp = anchor.checkpoint_dir / (RESTORED_HEAD + ".tmp")
     temp.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
