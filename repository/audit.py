@@ -1105,7 +1105,7 @@ class AuditLog:
         seq: int,
         digest: str,
         *,
-        sealed: bool,
+        sealed: bool = False,
         restoring: bool = False,
         known: WitnessRead | None = None,
         before: Settling | None = None,
