@@ -233,52 +233,6 @@ def behind(store: ObjectStore, known: KnownHead) -> str | None:
     return None
 
 
-def _event_hash_at(store: ObjectStore, seq: int) -> str | None:
-    """The hash of the event at ``seq`` as stored and recomputed ("" when they differ or it does
-    not read), None when the log has no such event."""
-    try:
-        held = raw_holding(store, seq)
-    except (KhoError, ValueError, RecursionError):
-        return ""
-    if held is None:
-        return None
-    raw = held[1][seq - held[0]]
-    if not isinstance(raw, dict) or offline.event_hash(raw) != raw.get("hash"):
-        return ""
-    return str(raw["hash"])
-
-
-def other_history(store: ObjectStore, known: KnownHead | None, live: ObjectStore | None = None) -> str | None:
-    """A finding (``[history] #seq …``, Vietnamese) when the log of ``store`` (a copy about to be
-    restored) is of another history than this installation's, not an older copy of it:
-
-    - it holds an event at ``known``'s position (the written head) with another hash (an older
-      copy lacks the position: a backup is older than the written head by nature);
-    - its first event differs from the first event of ``live``'s log (the store it would
-      replace, when that still has one: ``--force``).
-
-    Another installation's backup, or a log rewritten (review rv32). None otherwise. One or
-    two reads of single events."""
-    if live is not None:
-        mine, theirs = _event_hash_at(live, 0), _event_hash_at(store, 0)
-        if mine and theirs is not None and theirs != mine:
-            return (
-                "[history] #0 Sự kiện đầu tiên của nhật ký trong bản sao khác với sự kiện đầu tiên của"
-                " nhật ký trong kho hiện tại: bản sao thuộc một lịch sử khác (bản sao lưu của hệ thống"
-                " khác, hoặc nhật ký đã bị sửa)."
-            )
-    if known is None or known.seq < 0:
-        return None
-    held = _event_hash_at(store, known.seq)
-    if held is None or held == known.hash:
-        return None
-    return (
-        f"[history] #{known.seq} Sự kiện #{known.seq} trong bản sao khác với sự kiện mà các tiến trình"
-        f" của hệ thống này đã ghi ({known.source}): bản sao thuộc một lịch sử khác (bản sao lưu của"
-        " hệ thống khác, hoặc nhật ký đã bị sửa)."
-    )
-
-
 def refuse_if_behind(store: ObjectStore, anchor: Anchor | None, sealer: Sealer = NO_SEAL_KEY) -> None:
     """:class:`AuditHistoryBehind` when the log is behind the head the anchor knows: the newest
     of the signed head and the written head checked (the log holding it holds every event before

@@ -632,15 +632,11 @@ def backup_history_findings(
     checked, then :func:`repository.anchor.verify_anchored` runs on them. Each open finding as
     ``[kind] #seq message``. A copy older than the newest checkpoint (its newer manifests
     removed, or chosen with ``--id``), or one whose history was edited, would bring back a past
-    in which later acts (registrations, destructions, revocations) never happened. A copy whose
-    log holds, at the position the processes of this installation noted last (the written head,
-    :func:`repository.rollback.other_history`), another event is of another history — another
-    installation's backup, with or without a signing key (review rv32). Nothing without a
-    checkpoint folder."""
+    in which later acts (registrations, destructions, revocations) never happened. Nothing
+    without a checkpoint folder."""
     from repository.anchor import verify_anchored
     from repository.audit import AuditLog
     from repository.audit_index import MemoryRecordIndex
-    from repository.rollback import other_history, written_head
     from repository.storage.local import LocalStore
     from retention.backup import stage_audit
 
@@ -652,8 +648,6 @@ def backup_history_findings(
         try:
             staged_log = AuditLog(staged, index=MemoryRecordIndex(), sealer=repo.audit.sealer)
             report = verify_anchored(staged_log, repo.anchor, written_head=False)  # older by nature
-            other = other_history(staged, written_head(repo.anchor.checkpoint_dir), repo.store)
         except KhoError as exc:
             return (f"[{exc.code}] {exc}",)
-    found = tuple(f"[{f.kind}] #{f.seq} {f.message}" for f in report.open_findings)
-    return found + ((other,) if other is not None else ())
+    return tuple(f"[{f.kind}] #{f.seq} {f.message}" for f in report.open_findings)
