@@ -22,6 +22,7 @@ def flag_deadlines(settings: Settings | None = None, today: str | None = None) -
         return service.flag_deadlines(date.fromisoformat(today) if today else None)
     finally:
         service.index.close()
+        service.repo.close()  # its last written head noted outside the store (the task may end)
 
 
 def _task_base() -> type:

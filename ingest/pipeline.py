@@ -652,7 +652,7 @@ class Pipeline:
         if self._backend is not None:
             self._backend.close()
             self._backend = None
-        self.repo.history_guard.close()  # its last head noted now, no timer left behind
+        self.repo.close()  # its last head noted now, no timer left behind
 
     def verify(self, data: bytes) -> PdfVerification:
         """The signature verification every document gets (this pipeline's trust store,

@@ -83,6 +83,18 @@ def _prestart_in_worker_process(**_: Any) -> None:
     prestart_workers()
 
 
+@signals.worker_process_shutdown.connect
+def _close_in_worker_process(**_: Any) -> None:
+    """A Celery process that ran tasks ends (a warm shutdown, a prefork child replaced after
+    ``max_tasks_per_child``): its pipeline is closed, so the head it wrote last is noted outside
+    the store now (:meth:`repository.records.Repository.close`): the note's timer dies with the
+    process."""
+    global _pipeline
+    if _pipeline is not None:
+        _pipeline.close()
+        _pipeline = None
+
+
 class IngestTask(Task):  # type: ignore[misc]
     """The ingest task's class: a run its time limit killed ends its job."""
 

@@ -18,6 +18,7 @@ itself is :func:`repository.audit_offline.check_checkpoints`, which auditors als
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -52,7 +53,7 @@ from repository.audit import (
     raw_events,
     seal_finding,
 )
-from repository.seals import SEAL_FIELD, Sealer, Verdict
+from repository.seals import CHECKPOINT_TAG_LENGTH, SEAL_FIELD, Sealer, Verdict
 from repository.storage.base import ObjectStore, Retention
 
 if TYPE_CHECKING:
@@ -64,8 +65,12 @@ if TYPE_CHECKING:
 CHECKPOINTS_PREFIX = "audit/checkpoints/"
 
 
-def checkpoint_key(number: int) -> str:
-    return f"{CHECKPOINTS_PREFIX}{number:012d}.json"
+def checkpoint_key(number: int, tag: str | None = None) -> str:
+    """The store name of checkpoint ``number``: ``<number>-<tag>.json`` when it is written with
+    the seal key (:meth:`repository.seals.Sealer.checkpoint_tag`, review rv32), else
+    ``<number>.json`` — the only name before rv32, still read as it was (a name's tag is a
+    reader's shortcut, the signature is what vouches for a checkpoint)."""
+    return f"{CHECKPOINTS_PREFIX}{number:012d}{'' if tag is None else '-' + tag}.json"
 
 
 @dataclass(frozen=True)
@@ -230,32 +235,61 @@ def latest_register_heads(store: ObjectStore, anchor: Anchor | None = None) -> d
 
 CHECKPOINT_TRIES = 16
 """Checkpoints of one place read at most, newest number first, for the newest one whose signature
-holds: a store writer's planted names must not make each process read thousands of objects."""
+holds: a store writer's planted names must not make each process read thousands of objects. With
+the seal key, names whose tag checks have a budget of their own (:func:`_signed_newest`)."""
+
+_TAG_DIGITS = frozenset("0123456789abcdef")
 
 
-def _numbered(names: Iterable[str], prefix: str) -> list[tuple[int, str]]:
-    """``(number, name)`` of the names that are ``<prefix><digits>.json``, newest number first."""
+def _numbered(names: Iterable[str], prefix: str) -> list[tuple[int, str, str | None]]:
+    """``(number, name, tag)`` of the names that are ``<prefix><digits>.json`` (tag None) or
+    ``<prefix><digits>-<tag>.json`` (:func:`checkpoint_key`), newest number first."""
     numbered = []
     for name in names:
         stem = name[len(prefix) :].removesuffix(".json") if name.startswith(prefix) else ""
-        if stem.isdigit() and len(stem) <= 12 and name.endswith(".json"):
-            numbered.append((int(stem), name))
+        digits, dash, tag = stem.partition("-")
+        tagged = len(tag) == CHECKPOINT_TAG_LENGTH and set(tag) <= _TAG_DIGITS
+        if digits.isdigit() and len(digits) <= 12 and name.endswith(".json") and (not dash or tagged):
+            numbered.append((int(digits), name, tag if dash else None))
     return sorted(numbered, reverse=True)
 
 
 def _signed_newest(
-    numbered: list[tuple[int, str]], read: Callable[[str], Any], key: Ed25519PublicKey | None, above: int
+    numbered: list[tuple[int, str, str | None]],
+    read: Callable[[str], Any],
+    key: Ed25519PublicKey | None,
+    above: int,
+    sealer: Sealer = NO_SEAL_KEY,
 ) -> dict[str, Any] | None:
-    """The first of ``numbered`` (at most :data:`CHECKPOINT_TRIES`) above ``above`` that reads, has
-    a shape Kho signs and, with a key, a signature that holds."""
-    for number, name in numbered[:CHECKPOINT_TRIES]:
-        if number <= above:
+    """The first of ``numbered`` above ``above`` that reads, has a shape Kho signs and, with a
+    key, a signature that holds; at most :data:`CHECKPOINT_TRIES` read. With the seal key
+    (``sealer``), a tagged name whose tag does not check is skipped unread (a store writer
+    cannot make one that does), and the names whose tag checks are read on a budget of their
+    own: planted names, untagged or tagged, no longer hide a newer checkpoint a writer of Kho
+    put in the store with the key (review rv23 open 6, rv28). A checkpoint read under a name
+    that is not its number (an older one copied or renamed over a higher name, review rv32) is
+    not the newest: skipped."""
+    untagged_left = tagged_left = CHECKPOINT_TRIES
+    for number, name, tag in numbered:
+        if number <= above or (untagged_left <= 0 and tagged_left <= 0):
             break
+        if tag is not None and sealer.active:
+            expected = sealer.checkpoint_tag(number)
+            if expected is None or not hmac.compare_digest(tag, expected):
+                continue  # not a name a writer with the key gave: not read
+            if tagged_left <= 0:
+                continue
+            tagged_left -= 1
+        else:
+            if untagged_left <= 0:
+                continue
+            untagged_left -= 1
         cp = read(name)
         if (
             cp is not None
             and offline.checkpoint_problem(cp) is None
-            and int(cp["number"]) > above
+            and int(cp["number"]) == number  # a signed checkpoint under another's name: moved
+            and number > above
             and (key is None or offline.signature_valid(cp, key))
         ):
             return cp
@@ -278,12 +312,13 @@ def newest_folder_checkpoint(folder: Path | None, key: Ed25519PublicKey | None) 
 
 
 def newest_store_checkpoint(
-    store: ObjectStore, key: Ed25519PublicKey, *, above: int = 0
+    store: ObjectStore, key: Ed25519PublicKey, *, above: int = 0, sealer: Sealer = NO_SEAL_KEY
 ) -> dict[str, Any] | None:
     """The store's newest checkpoint numbered above ``above`` whose signature holds, as stored (its
     signature covers the bytes as written: never an upcast copy; a newer format is refused): only
     names numbered above ``above`` are read, so none when the folder outside the store has the
-    newest already (the usual case)."""
+    newest already (the usual case). ``sealer``: the log's, whose key tells the names a writer of
+    Kho gave (:func:`_signed_newest`)."""
 
     def read(name: str) -> Any:
         try:
@@ -294,10 +329,12 @@ def newest_store_checkpoint(
         return cp
 
     names = (info.key for info in store.list(CHECKPOINTS_PREFIX))
-    return _signed_newest(_numbered(names, CHECKPOINTS_PREFIX), read, key, above)
+    return _signed_newest(_numbered(names, CHECKPOINTS_PREFIX), read, key, above, sealer)
 
 
-def signed_sealed_since(store: ObjectStore, anchor: Anchor | None) -> int | None:
+def signed_sealed_since(
+    store: ObjectStore, anchor: Anchor | None, sealer: Sealer = NO_SEAL_KEY
+) -> int | None:
     """The position from which the log is sealed, as the newest checkpoint whose signature holds
     says it (``sealed_since``, format 2): that of the folder outside the store (which a writer of
     the store cannot touch) and that of the store, the lower when both say one; None without a
@@ -306,7 +343,10 @@ def signed_sealed_since(store: ObjectStore, anchor: Anchor | None) -> int | None
     key = anchor.public_key() if anchor is not None else None
     if anchor is None or key is None:
         return None
-    newest = (newest_folder_checkpoint(anchor.checkpoint_dir, key), newest_store_checkpoint(store, key))
+    newest = (
+        newest_folder_checkpoint(anchor.checkpoint_dir, key),
+        newest_store_checkpoint(store, key, sealer=sealer),
+    )
     said = [cp["sealed_since"] for cp in newest if cp is not None and cp.get("sealed_since") is not None]
     return min(said, default=None)
 
@@ -407,7 +447,7 @@ def make_checkpoint(
     if acknowledging is not None:
         excused |= acknowledging[2]
     _refuse_if_contradicted([cp for cp in signed if cp.get("number") not in excused], hashes, public)
-    floor = signed_sealed_since(store, anchor)
+    floor = signed_sealed_since(store, anchor, sealer)
     sealed_since = _seals_to_sign(
         positions, sealer, floor, acks, acknowledging[0] if acknowledging is not None else None
     )
@@ -432,9 +472,9 @@ def make_checkpoint(
     # (its name or its body): a store writer's ``999…9.json`` would push every later number past
     # what a key can hold (review rv19); the keys the store holds are only stepped over.
     outside = folder_checkpoints(anchor.checkpoint_dir)
-    taken = {i.key for i in store.list(CHECKPOINTS_PREFIX)}
+    taken = {n for n, _, _ in _numbered((i.key for i in store.list(CHECKPOINTS_PREFIX)), CHECKPOINTS_PREFIX)}
     number = max([cp["number"] for cp in signed] + [cp["number"] for cp in outside], default=0) + 1
-    while checkpoint_key(number) in taken or (
+    while number in taken or (
         anchor.checkpoint_dir is not None and (anchor.checkpoint_dir / f"{number:012d}.json").exists()
     ):
         number += 1
@@ -446,14 +486,15 @@ def make_checkpoint(
 
             cp = timestamp.stamp(cp, anchor.tsa_url)
         data = json.dumps(cp, ensure_ascii=False, sort_keys=True, indent=1).encode()
+        name = checkpoint_key(number, sealer.checkpoint_tag(number))  # tagged with the seal key
         try:
-            store.put_if_absent(checkpoint_key(number), data)
+            store.put_if_absent(name, data)
             break
         except AlreadyExists:
             number += 1
     if anchor.retention_days and store.supports_retention:
         until = utcnow() + timedelta(days=anchor.retention_days)
-        store.set_retention(checkpoint_key(number), Retention(mode="COMPLIANCE", until=until))
+        store.set_retention(name, Retention(mode="COMPLIANCE", until=until))
     targets = list(out)
     if anchor.checkpoint_dir is not None:
         anchor.checkpoint_dir.mkdir(parents=True, exist_ok=True)

@@ -190,6 +190,24 @@ def parse_json(data: bytes) -> Any:
         raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
 
 
+WITNESS_SEALED = "sealed"
+"""In the witness: ``true`` when the event it names carries a seal (written by a process with the
+seal key). Absent: unsealed, or a witness written before this field (review rv32). A process
+without the seal key reads the witness at every act anyway (:meth:`AuditLog._cached_head`): this
+tells it that another writer has sealed the log since its first act, with no read more (rv22's
+open 1: such a process kept writing unsealed events until it restarted). An optional field of
+format 1, as ``acknowledges`` is of a checkpoint: a reader that does not know it is the code
+before it, which never asked."""
+
+
+def witness_bytes(seq: int, digest: str, *, sealed: bool) -> bytes:
+    """The stored witness naming event ``seq`` (``sealed``: that event carries a seal)."""
+    body: dict[str, Any] = {"seq": seq, "hash": digest}
+    if sealed:
+        body[WITNESS_SEALED] = True
+    return formats.dumps(formats.WITNESS.name, body)
+
+
 def read_witness(store: ObjectStore) -> dict[str, Any]:
     """The witness (``seq``, ``hash``) in the current format; :class:`NotFound` if none."""
     return formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY))
@@ -761,13 +779,16 @@ class AuditLog:
                 try:
                     settled.wait()
                     if out:
-                        self._write_witness(out[-1].seq, out[-1].hash)
+                        self._write_witness(out[-1].seq, out[-1].hash, sealed=out[-1].seal is not None)
                 except Exception as witness_error:
                     raise error from witness_error
                 raise
             if out:
                 try:
-                    self._write_witness(out[-1].seq, out[-1].hash, known=known, before=settled)
+                    last = out[-1]
+                    self._write_witness(
+                        last.seq, last.hash, sealed=last.seal is not None, known=known, before=settled
+                    )
                 except BaseException as error:
                     settled.fail(error)  # every sync ended before the error goes on
                 settled.wait()  # (when the witness did not move: it was ahead already)
@@ -854,6 +875,9 @@ class AuditLog:
                     other = parse_object(self.store.get_after_conflict(key))
                 except FormatInvalid:
                     raise _unreadable_end(key_seq(key)) from None
+                # a process without the seal key meets another writer's sealed event here
+                # (read anyway): refused, as at its first append (rv22's open 1)
+                refuse_unsealed_writer(self.sealer, other[-1].seal)
                 seq, prev = key_seq(key) + len(other), other[-1].hash
                 stepped += 1
                 while stepped < STEPS_BEFORE_LISTING:
@@ -861,6 +885,7 @@ class AuditLog:
                         following = self._read(event_key(seq))
                     except (NotFound, FormatInvalid):
                         break  # free (or unreadable: the next put meets it and says so)
+                    refuse_unsealed_writer(self.sealer, following[-1].seal)
                     seq, prev = seq + len(following), following[-1].hash
                     stepped += 1
                 continue
@@ -939,6 +964,10 @@ class AuditLog:
             raise self._witness_deleted() from None
         except (FormatInvalid, KeyError, TypeError, ValueError):
             raise _unreadable_witness() from None
+        # Another writer sealed the log since this process's first act (it has no seal key):
+        # refused before anything is written, as at a first append (rv22's open 1; the
+        # witness's own flag, read here at every act anyway: no request more).
+        refuse_unsealed_writer(self.sealer, True if witness.get(WITNESS_SEALED) is True else None)
         self._witnessed = at
         if at == seq - 1 and digest == prev:
             return seq, prev, read
@@ -1076,11 +1105,13 @@ class AuditLog:
         seq: int,
         digest: str,
         *,
+        sealed: bool = False,
         restoring: bool = False,
         known: WitnessRead | None = None,
         before: Settling | None = None,
     ) -> None:
-        """Move the witness up to event ``seq`` (never down).
+        """Move the witness up to event ``seq`` (never down); ``sealed``: that event carries a
+        seal (:data:`WITNESS_SEALED`).
 
         A witness this process has seen (read or written) that is gone now was deleted: writing
         a new one would cover the cut. :class:`AuditChainBroken` then, the witness left missing
@@ -1149,7 +1180,7 @@ class AuditLog:
                 self._witnessed = current.seq
                 self._witness_seen = True
                 return
-            data = formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest})
+            data = witness_bytes(seq, digest, sealed=sealed)
             # Conditional where the store can (also not when the very version a replace was
             # refused on is read again: a server that does not honour the condition after all;
             # then read just before, as elsewhere).
@@ -1190,7 +1221,7 @@ class AuditLog:
             newer = self._newest_from(seq + 1)
             if newer is None:
                 return
-            seq, digest = newer
+            seq, digest, sealed = newer.seq, newer.hash, newer.seal is not None
 
     def _witness_rewritten(self, known: WitnessRead, current: WitnessRead, seq: int) -> AuditChainBroken:
         """The refusal when, during an act, the witness was written again without moving past
@@ -1225,9 +1256,7 @@ class AuditLog:
             self.store.put_if_absent(event_key(seq), event.to_json())
             self._protect(event_key(seq))
             self._remember(event_key(seq), [event])
-            self.store.put(
-                WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": event.seq, "hash": event.hash})
-            )
+            self.store.put(WITNESS_KEY, witness_bytes(event.seq, event.hash, sealed=event.seal is not None))
             self._next = (event.seq + 1, event.hash, event.at)
             self._next_home = event_key(seq)
             self._witnessed = event.seq
@@ -1237,13 +1266,17 @@ class AuditLog:
     def restore_witness(self, seq: int, digest: str) -> None:
         """Write the witness of a log that has none at event ``seq`` (``kho fsck --repair``,
         which decides when that is safe: the writer of the log's first act died before its
-        witness write). Moves it on past any event written meanwhile, as an append does."""
+        witness write). Moves it on past any event written meanwhile, as an append does. Says
+        whether that event is sealed as the stored event does (one read; a rare repair)."""
+        held = raw_holding(self.store, seq)
+        raw = held[1][seq - held[0]] if held is not None else None
+        sealed = isinstance(raw, dict) and raw.get(SEAL_FIELD) is not None
         with self._lock:
-            self._write_witness(seq, digest, restoring=True)
+            self._write_witness(seq, digest, sealed=sealed, restoring=True)
 
-    def _newest_from(self, seq: int) -> tuple[int, str] | None:
-        """The sequence number and hash of the newest event of the objects that follow each
-        other from event ``seq`` on; None when no object starts at ``seq``."""
+    def _newest_from(self, seq: int) -> AuditEvent | None:
+        """The newest event of the objects that follow each other from event ``seq`` on; None
+        when no object starts at ``seq``."""
         newest: AuditEvent | None = None
         while True:
             try:
@@ -1251,7 +1284,7 @@ class AuditLog:
             except (NotFound, FormatInvalid):  # an unreadable object: ``verify`` names it
                 break
             newest, seq = events[-1], seq + len(events)
-        return None if newest is None else (newest.seq, newest.hash)
+        return newest
 
     def _find_head(self, end: WitnessedEnd | None) -> tuple[int, str]:
         """The next free sequence number and the hash of the newest event, from the log's end

@@ -945,7 +945,8 @@ class Repository:
     ) -> None:
         self.store = store
         self.keys = KeyRing(keystore, master_key)
-        self.history_guard = HistoryGuard(store, self._current_anchor)
+        sealer = Sealer.from_master_key(master_key)  # events sealed with a master key only
+        self.history_guard = HistoryGuard(store, self._current_anchor, sealer=sealer)
         """Refuses the first write of a process to a store behind its anchored history."""
         # The audit log's by-record index: a SQLite file when given (kept across processes,
         # derived: ``kho reindex`` rebuilds it), else in memory.
@@ -954,7 +955,7 @@ class Repository:
             retention_days=audit_retention_days,
             group_commit=audit_group_commit,
             index=SqliteRecordIndex(audit_index) if audit_index is not None else None,
-            sealer=Sealer.from_master_key(master_key),  # events sealed with a master key only
+            sealer=sealer,
             before_write=self.history_guard.check,
             sealed_since=self._sealed_since,
             after_write=self.history_guard.noted,
@@ -971,6 +972,14 @@ class Repository:
         self.ledger: DestructionLedger | None = None
         """The destruction ledgers at the backup destinations (set by the service when backups
         are configured): a tombstone is appended there before a key is destroyed."""
+
+    def close(self) -> None:
+        """What this process has written is noted outside the store now (the history guard's
+        pending written head, :meth:`repository.rollback.HistoryGuard.close`), not by a timer
+        that dies with the process. Every factory that opens a repository for a process that
+        writes calls it when that process (a command, a web worker, a Celery worker, a scheduled
+        run) ends; the repository stays usable (a later act is noted again)."""
+        self.history_guard.close()
 
     # -- agencies --------------------------------------------------------------------------
     def add_agency(self, organ_id: str, name: str, actor: Actor) -> None:
@@ -2563,7 +2572,7 @@ class Repository:
         (:func:`repository.anchor.signed_sealed_since`; the log asks once per process)."""
         from repository.anchor import signed_sealed_since
 
-        return signed_sealed_since(self.store, self.anchor)
+        return signed_sealed_since(self.store, self.anchor, self.audit.sealer)
 
     def _register_floor(self, prefix: str) -> int:
         """The newest number of a register that any checkpoint vouches for (the store's and,

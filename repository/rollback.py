@@ -27,6 +27,7 @@ path) signs a newer checkpoint, after which the check passes again.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import threading
@@ -39,11 +40,14 @@ from typing import TYPE_CHECKING, Any
 from kho.errors import AuditChainBroken, AuditHistoryBehind, KhoError
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
-from repository.audit import EVENTS_PREFIX, checked_witness, key_seq, listed_seq, raw_holding
+from repository.audit import EVENTS_PREFIX, NO_SEAL_KEY, checked_witness, key_seq, listed_seq, raw_holding
+from repository.seals import Sealer
 from repository.storage.base import ObjectStore
 from repository.storage.group import start_after_fork
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from repository.anchor import Anchor
 
 RESTORED_HEAD = "restored-head.state"
@@ -77,18 +81,43 @@ def _number(cp: Mapping[str, Any]) -> int:
     return int(cp["number"])
 
 
-def restored_head(folder: Path | None) -> dict[str, Any] | None:
-    """The note of the last ``kho restore`` in the folder, None without one (or unreadable)."""
+_RESTORED_FIELDS = ("seq", "hash", "through", "at", "backup_id")
+
+
+def _restored_payload(note: Mapping[str, Any]) -> bytes:
+    """What the audit signing key signs of a restore's note (:data:`RESTORED_HEAD`)."""
+    fields = {name: note.get(name) for name in _RESTORED_FIELDS}
+    return b"kho-restored-head\n" + json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
+
+
+def restored_head(folder: Path | None, key: Ed25519PublicKey | None = None) -> dict[str, Any] | None:
+    """The note of the last ``kho restore`` in the folder, None without one (or unreadable).
+    ``key``: the audit key checkpoints are checked with; with one, a note counts only when
+    ``kho restore`` signed it with that key (review rv32): the note supersedes signed
+    checkpoints, so a note planted by whoever reaches the folder (by default beside the local
+    store, in the data folder) would make a store put back behind them writable again."""
     if folder is None:
         return None
     try:
         note = json.loads((folder / RESTORED_HEAD).read_text(encoding="utf-8"))
         if isinstance(note, dict) and isinstance(note.get("hash"), str):
             int(note["seq"]), int(note["through"])
+            if key is not None and not _restored_signed(note, key):
+                return None
             return note
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         pass
     return None
+
+
+def _restored_signed(note: Mapping[str, Any], key: Ed25519PublicKey) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        key.verify(base64.b64decode(str(note.get("signature", "")), validate=True), _restored_payload(note))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
 
 
 def written_head(folder: Path | None) -> KnownHead | None:
@@ -134,9 +163,12 @@ def _moved_at(note: Path) -> str:
     return said if isinstance(said, str) else ""
 
 
-def newest_checkpoint(store: ObjectStore, anchor: Anchor) -> dict[str, Any] | None:
+def newest_checkpoint(
+    store: ObjectStore, anchor: Anchor, sealer: Sealer = NO_SEAL_KEY
+) -> dict[str, Any] | None:
     """The checkpoint with the highest number the anchor vouches for: the folder's (signature
-    checked with a key) and, with a key, the store's."""
+    checked with a key) and, with a key, the store's (``sealer``: the log's, whose key tells
+    the store names a writer of Kho gave, :func:`repository.anchor.newest_store_checkpoint`)."""
     from repository.anchor import newest_folder_checkpoint, newest_store_checkpoint
 
     try:
@@ -146,15 +178,17 @@ def newest_checkpoint(store: ObjectStore, anchor: Anchor) -> dict[str, Any] | No
     folder = newest_folder_checkpoint(anchor.checkpoint_dir, key)
     if key is None:
         return folder
-    stored = newest_store_checkpoint(store, key, above=_number(folder) if folder is not None else 0)
+    stored = newest_store_checkpoint(
+        store, key, above=_number(folder) if folder is not None else 0, sealer=sealer
+    )
     return stored or folder
 
 
-def known_head(store: ObjectStore, anchor: Anchor | None) -> KnownHead | None:
+def known_head(store: ObjectStore, anchor: Anchor | None, sealer: Sealer = NO_SEAL_KEY) -> KnownHead | None:
     """The newest head the anchor knows (module docstring), None when it knows none."""
     if anchor is None:
         return None
-    return _newer(_signed_head(store, anchor), written_head(anchor.checkpoint_dir))
+    return _newer(_signed_head(store, anchor, sealer), written_head(anchor.checkpoint_dir))
 
 
 def _newer(signed: KnownHead | None, written: KnownHead | None) -> KnownHead | None:
@@ -165,11 +199,19 @@ def _newer(signed: KnownHead | None, written: KnownHead | None) -> KnownHead | N
     return signed
 
 
-def _signed_head(store: ObjectStore, anchor: Anchor) -> KnownHead | None:
-    newest = newest_checkpoint(store, anchor)
-    note = restored_head(anchor.checkpoint_dir)
+def _signed_head(store: ObjectStore, anchor: Anchor, sealer: Sealer = NO_SEAL_KEY) -> KnownHead | None:
+    newest = newest_checkpoint(store, anchor, sealer)
+    try:
+        key = anchor.public_key()
+    except KhoError:  # unreadable: no note can be checked, none counts
+        return _checkpoint_head(newest)
+    note = restored_head(anchor.checkpoint_dir, key)
     if note is not None and (newest is None or int(note["through"]) >= _number(newest)):
         return KnownHead(int(note["seq"]), str(note["hash"]), "lần khôi phục gần nhất (kho restore)")
+    return _checkpoint_head(newest)
+
+
+def _checkpoint_head(newest: Mapping[str, Any] | None) -> KnownHead | None:
     if newest is None:
         return None
     return KnownHead(int(newest["seq"]), str(newest["head"]), f"điểm mốc ký số số {_number(newest)}")
@@ -191,14 +233,14 @@ def behind(store: ObjectStore, known: KnownHead) -> str | None:
     return None
 
 
-def refuse_if_behind(store: ObjectStore, anchor: Anchor | None) -> None:
+def refuse_if_behind(store: ObjectStore, anchor: Anchor | None, sealer: Sealer = NO_SEAL_KEY) -> None:
     """:class:`AuditHistoryBehind` when the log is behind the head the anchor knows: the newest
     of the signed head and the written head checked (the log holding it holds every event before
     it); when that is lacking, the signed head is named if it lacks too (the stronger proof), and
     a log behind the written head alone whose end was cut is refused as a cut first."""
     if anchor is None:
         return
-    signed = _signed_head(store, anchor)
+    signed = _signed_head(store, anchor, sealer)
     written = written_head(anchor.checkpoint_dir)
     known = _newer(signed, written)
     if known is None:
@@ -245,22 +287,26 @@ def log_head(store: ObjectStore) -> tuple[int, str]:
     return seq, str(items[seq - first]["hash"])
 
 
-def note_restored(store: ObjectStore, anchor: Anchor | None, *, backup_id: str) -> dict[str, Any] | None:
+def note_restored(
+    store: ObjectStore, anchor: Anchor | None, *, backup_id: str, sealer: Sealer = NO_SEAL_KEY
+) -> dict[str, Any] | None:
     """After ``kho restore`` replaced the store: write the head of the restored log to the folder
     outside the store (:data:`RESTORED_HEAD`), superseding the checkpoints known now, so that
     processes started after the restore write to the restored log (the restore is the
     operator's decision, audited by its ``backup:restore`` event). None without a folder."""
     if anchor is None or anchor.checkpoint_dir is None:
         return None
-    newest = newest_checkpoint(store, anchor)
+    newest = newest_checkpoint(store, anchor, sealer)
     seq, digest = log_head(store)
-    note = {
+    note: dict[str, Any] = {
         "seq": seq,
         "hash": digest,
         "through": _number(newest) if newest is not None else 0,
         "at": to_iso_utc(utcnow()),
         "backup_id": backup_id,
     }
+    if anchor.signing_key is not None:  # readers with the key count only a signed note
+        note["signature"] = base64.b64encode(anchor.private_key().sign(_restored_payload(note))).decode()
     anchor.checkpoint_dir.mkdir(parents=True, exist_ok=True)
     temp = anchor.checkpoint_dir / (RESTORED_HEAD + ".tmp")
     temp.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
@@ -280,10 +326,17 @@ class HistoryGuard:
     checked again at the next write (the operator may have restored meanwhile)."""
 
     def __init__(
-        self, store: ObjectStore, anchor: Callable[[], Anchor | None], *, note_every: float = NOTE_EVERY
+        self,
+        store: ObjectStore,
+        anchor: Callable[[], Anchor | None],
+        *,
+        note_every: float = NOTE_EVERY,
+        sealer: Sealer = NO_SEAL_KEY,
     ) -> None:
         self.store = store
         self.anchor = anchor
+        self.sealer = sealer
+        """The log's: its key tells the checkpoint names a writer of Kho gave in the store."""
         self.note_every = note_every
         """Seconds between two notes of the written head (:meth:`noted`); 0: after every append."""
         self._passed = False
@@ -307,7 +360,7 @@ class HistoryGuard:
             return
         with self._lock:
             if not self._passed:
-                refuse_if_behind(self.store, self.anchor())
+                refuse_if_behind(self.store, self.anchor(), self.sealer)
                 self._passed = True
 
     def noted(self, seq: int, digest: str, at: str) -> None:

@@ -107,6 +107,11 @@ def derive_key(master_key: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(master_key)
 
 
+CHECKPOINT_NAME_KIND = "checkpoint-name"
+CHECKPOINT_TAG_LENGTH = 32
+"""Hex digits of a checkpoint name's tag (128 bits)."""
+
+
 def _message(kind: str, key: str, body: Mapping[str, Any]) -> bytes:
     fields = {name: value for name, value in body.items() if name != SEAL_FIELD}
     canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -143,6 +148,14 @@ class Sealer:
     def _mac(self, kind: str, key: str, body: Mapping[str, Any]) -> str:
         assert self.key is not None
         return hmac.new(self.key, _message(kind, key, body), hashlib.sha256).hexdigest()
+
+    def checkpoint_tag(self, number: int) -> str | None:
+        """The tag in the store name of checkpoint ``number`` (:func:`repository.anchor.checkpoint_key`),
+        None without a key: a reader with the key tells a name a writer of Kho gave from one a
+        writer of the store planted without reading it (review rv32; a kind no seal uses)."""
+        if self.key is None:
+            return None
+        return self._mac(CHECKPOINT_NAME_KIND, f"{number:012d}", {})[:CHECKPOINT_TAG_LENGTH]
 
     def seal(self, kind: str, key: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """``body`` (stamped with its format version) with its seal, when a key is configured

@@ -596,7 +596,7 @@ def run_restore(
         # The restored log may be behind the checkpoints outside the store (an older copy
         # accepted with its reason): its head is noted there, or every process started from now
         # on would refuse to write to it (``AUDIT_HISTORY_BEHIND``, :mod:`repository.rollback`).
-        note_restored(repo.store, repo.anchor, backup_id=done.backup_id)
+        note_restored(repo.store, repo.anchor, backup_id=done.backup_id, sealer=repo.audit.sealer)
         step = "keys"
         keys = restore(keys_origin, repo.keys.store, backup_id=keys_manifest["backup_id"], label="keys",
                        force=force, sealer=sealer, manifest=keys_manifest, held=keys_held)

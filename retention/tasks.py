@@ -175,8 +175,17 @@ def scheduled_timed_out(job: str) -> dict[str, Any]:
     if job not in _TIMEOUT_OUTCOME:
         raise ValueError(job)
     settings = Settings.from_env()
+    return _failure_recorded(job, settings, timeout_error(job, hard=True))
+
+
+def _failure_recorded(job: str, settings: Settings, error: KhoError) -> dict[str, Any]:
+    """:func:`_record_failure` in an installation opened for it, closed after (its event's head
+    noted outside the store before the task ends: :meth:`Repository.close`)."""
     repo = _repository(settings)
-    return _record_failure(job, repo, settings, timeout_error(job, hard=True))
+    try:
+        return _record_failure(job, repo, settings, error)
+    finally:
+        repo.close()
 
 
 def _scheduled(job: str, step: Callable[[Repository, Settings], dict[str, Any]]) -> dict[str, Any]:
@@ -188,8 +197,11 @@ def _scheduled(job: str, step: Callable[[Repository, Settings], dict[str, Any]])
         repo = _repository(settings)
     except (SoftTimeLimit, SoftTimeLimitExceeded):
         settings = Settings.from_env()
-        return _record_failure(job, _repository(settings), settings, timeout_error(job, hard=False))
-    return _guarded(job, repo, settings, lambda: step(repo, settings))
+        return _failure_recorded(job, settings, timeout_error(job, hard=False))
+    try:
+        return _guarded(job, repo, settings, lambda: step(repo, settings))
+    finally:
+        repo.close()  # the run's last written head noted outside the store now, not by a timer
 
 
 def _backup(repo: Repository, settings: Settings) -> dict[str, Any]:

@@ -57,6 +57,9 @@ class Context:
                 from web.context import Kho
 
                 self._kho = Kho(self.settings)
+            command = click.get_current_context(silent=True)
+            if command is not None:  # closed when the command ends, also on its error exit
+                command.find_root().call_on_close(self.close)
         return self._kho
 
     @property
@@ -101,6 +104,13 @@ class Context:
         from web.worklists import shown_hits
 
         return shown_hits(self.repo, self.actor, result)
+
+    def close(self) -> None:
+        """At the command's end (also on its error exit; registered when :attr:`kho` opens the
+        installation): close it, so its last written head is noted outside the store before the
+        process ends (:meth:`web.context.Kho.close`; a timer would die with the process)."""
+        if self._kho is not None:
+            self._kho.close()
 
     def refusal(self, error: KhoError) -> KhoError:
         """``error`` as the web answers it (:meth:`web.context.Kho.refusal`), if this command
@@ -1262,15 +1272,21 @@ def restore_command(
 WSGI_APP = "web.app:create_app()"
 """What gunicorn loads (the web container of docker-compose.yml runs the same)."""
 
+GUNICORN_CONFIG = "python:web.serving"
+"""gunicorn's configuration for Kho's web processes: its ``worker_exit`` hook closes each
+worker's installation (:mod:`web.serving`; the web container passes the same)."""
+
 
 def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
-    """The gunicorn command ``kho serve --production`` replaces itself with."""
+    """The gunicorn command ``kho serve --production`` replaces itself with (its workers close
+    their installation as they end: :mod:`web.serving`)."""
     return [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--timeout", "120",
         "--access-logfile", "-",
+        "--config", GUNICORN_CONFIG,
         WSGI_APP,
     ]  # fmt: skip
 
@@ -1298,8 +1314,13 @@ def serve_command(host: str, port: int, production: bool, workers: int) -> None:
         os.execv(argv[0], argv)
         return  # not reached: gunicorn replaced this process
     from web.app import create_app
+    from web.serving import close_app
 
-    create_app().run(host=host, port=port)
+    app = create_app()
+    try:
+        app.run(host=host, port=port)
+    finally:
+        close_app(app)  # stopped (Ctrl-C): its last written head noted outside the store
 
 
 @main.command("reindex")

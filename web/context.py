@@ -310,6 +310,10 @@ class Kho:
         return self.actor_of(self.accounts.resolve_token(secret), source)
 
     def close(self) -> None:
+        """Close what this installation's process opened, and note its last written head
+        outside the store (:meth:`Repository.close`): called when the command, the web worker
+        or the test that opened it ends."""
+        self.repo.close()
         if self._work_index is not None:
             self._work_index.close()
             self._work_index = None

@@ -249,6 +249,7 @@ def demo() -> None:
 
     settings = Settings.from_env()
     kho = Kho(settings)
+    click.get_current_context().call_on_close(kho.close)  # its last written head noted at the end
     repo, backend = kho.repo, kho.backend
     if next(repo.record_ids(), None) is not None:
         report = reindex_all(repo, backend)
