@@ -3674,8 +3674,8 @@ class AccountService:
                 target.username, digest, actor.username, source, reason="signed-out-everywhere"
             )
             raise Conflict(
-                "Tài khoản vừa được đăng xuất khỏi mọi trình duyệt: phiên này không được cấp. Hãy đăng"
-                " nhập lại.",
+                "Tài khoản vừa được đăng xuất khỏi mọi trình duyệt (hoặc quản trị vừa cho quên mọi trình"
+                " duyệt của tài khoản): phiên này không được cấp. Hãy đăng nhập lại.",
                 code="SIGNED_OUT_MEANWHILE",
                 username=target.username,
             )
