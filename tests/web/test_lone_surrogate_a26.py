@@ -22,6 +22,9 @@ LONE = [
     b'{"username": "a", "password": "x", "\\ud800": 1}',
     b'{"username": "a", "password": "x", "more": [[{"k": ["\\ud834"]}]]}',
     b'{"username": "a\xed\xa0\x80", "password": "x"}',
+    b'{"username": "a\\uDBFF", "password": "x"}',
+    # UTF-16 JSON, which the parser also takes: a lone unit D800 needs no escape
+    '{"username": "a'.encode("utf-16-le") + b"\x00\xd8" + '", "password": "x"}'.encode("utf-16-le"),
 ]
 
 
