@@ -29,4 +29,7 @@ def per_parse(body: bytes, n: int) -> float:
 
 for name, body, n in (("login", LOGIN, 2000), ("1MB", BIG, 5)):
     runs = [per_parse(body, n) for _ in range(rounds)]
-    print(f"{tree} {name} ({len(body)} B): CPU us/parse min {min(runs):.1f} median {statistics.median(runs):.1f}")
+    print(
+        f"{tree} {name} ({len(body)} B): CPU us/parse min {min(runs):.1f}"
+        f" median {statistics.median(runs):.1f}"
+    )
