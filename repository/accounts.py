@@ -2530,7 +2530,9 @@ class AccountService:
         now = self.clock()
 
         def fail(current: Account) -> dict[str, Any]:
-            if current.status is not Status.ACTIVE:
+            # Locked meanwhile (a wrong password sent beside this one): not counted, refused below
+            # as the right password in flight is (:meth:`authenticate`), review a26.
+            if current.status is not Status.ACTIVE or self._new_browsers_locked(current, device, now, source):
                 return {}
             place = new_browser_place(current, source)
             last, until = getattr(current, place.failed_at), getattr(current, place.lock_until)
@@ -2582,6 +2584,8 @@ class AccountService:
         before, after = self._update(username, username, fail, failed, refused=refused)
         if before.status is not Status.ACTIVE:
             self._refuse_locked(before, source, device=device)
+        if self._new_browsers_locked(before, device, now, source):  # the answer of the right password
+            self._refuse_locked(before, source, device=device, untrusted=True)
         place = new_browser_place(before, source)
         if getattr(after, place.lock_until) != getattr(before, place.lock_until):
             until = vn_display(getattr(after, place.lock_until) or now)
@@ -3670,8 +3674,8 @@ class AccountService:
                 target.username, digest, actor.username, source, reason="signed-out-everywhere"
             )
             raise Conflict(
-                "Tài khoản vừa được đăng xuất khỏi mọi trình duyệt: phiên này không được cấp. Hãy đăng"
-                " nhập lại.",
+                "Tài khoản vừa được đăng xuất khỏi mọi trình duyệt (hoặc quản trị vừa cho quên mọi trình"
+                " duyệt của tài khoản): phiên này không được cấp. Hãy đăng nhập lại.",
                 code="SIGNED_OUT_MEANWHILE",
                 username=target.username,
             )

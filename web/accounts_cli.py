@@ -33,12 +33,24 @@ def _echo_json(data: Any) -> None:
 
 
 def _read_secret(prompt: str, from_stdin: bool, *, confirm: bool = False) -> str:
-    if from_stdin:
-        line = sys.stdin.readline()
-        if not line:
-            raise KhoError("Không đọc được mật khẩu từ đầu vào chuẩn.", code="PASSWORD_MISSING")
-        return line.rstrip("\n")
-    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+    """A password typed or piped in: UTF-8 text, or refused (``PASSWORD_NOT_TEXT``) before anything
+    checks it. Bytes that are not UTF-8 raised ``UnicodeDecodeError``, or (stdin read with
+    ``surrogateescape``) reached the hasher as half UTF-16 pairs: a traceback either way (review a26)."""
+    try:
+        if from_stdin:
+            line = sys.stdin.readline()
+            if not line:
+                raise KhoError("Không đọc được mật khẩu từ đầu vào chuẩn.", code="PASSWORD_MISSING")
+            secret = line.rstrip("\n")
+        else:
+            secret = str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+        secret.encode("utf-8")
+    except UnicodeError:
+        raise KhoError(
+            "Mật khẩu đọc được không phải văn bản UTF-8; hãy nhập lại bằng bảng mã UTF-8.",
+            code="PASSWORD_NOT_TEXT",
+        ) from None
+    return secret
 
 
 # -- login ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ is refused (4xx), not half-read."""
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import os
@@ -112,6 +113,117 @@ def test_every_code_a_route_can_answer_is_listed_in_the_spec() -> None:
     missing = {code: where for code, where in raised.items() if code not in codes}
     assert missing == {}
     assert all(re.fullmatch(listed["pattern"], code) for code in codes)
+
+
+CODE_WORD = re.compile(r"[A-Z][A-Z0-9_]+")
+
+
+def _code_positions(trees: list[ast.Module]) -> dict[str, set[int]]:
+    """For each callable name, the positions at which it takes a parameter named ``code``: a
+    function's (``self`` / ``cls`` not counted), a class's ``__init__``, a dataclass's fields."""
+    positions: dict[str, set[int]] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names = [a.arg for a in node.args.posonlyargs + node.args.args]
+                if names and names[0] in ("self", "cls"):
+                    names = names[1:]
+                owner = node.name
+            elif isinstance(node, ast.ClassDef):
+                names = [
+                    b.target.id
+                    for b in node.body
+                    if isinstance(b, ast.AnnAssign) and isinstance(b.target, ast.Name)
+                ]
+                init = [b for b in node.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"]
+                if init:
+                    names = [a.arg for a in init[0].args.posonlyargs + init[0].args.args][1:]
+                owner = node.name
+            else:
+                continue
+            if "code" in names:
+                positions.setdefault(owner, set()).add(names.index("code"))
+    return positions
+
+
+def _texts(node: ast.AST | None) -> list[str]:
+    """The strings an expression may give: a constant, either branch of ``a if c else b``, the
+    operands of ``a or b``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _texts(node.body) + _texts(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [text for value in node.values for text in _texts(value)]
+    return []
+
+
+def _codes_given() -> dict[str, str]:
+    """Every code the code base gives, read from its syntax: a string given to a parameter named
+    ``code`` by keyword *or by position* (``_denied(message, "SELF_CHANGE")``,
+    ``FieldError("roles", "ROLES_REQUIRED", …)``), such a parameter's default, and a class's
+    ``code = "…"``; with the first file that gives it."""
+    files = [
+        p
+        for k in ("kho", "repository", "web", "retention", "ingest", "search")
+        for p in sorted((ROOT / k).rglob("*.py"))
+    ]
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in files]
+    positions = _code_positions(trees)
+    found: dict[str, str] = {}
+    for path, tree in zip(files, trees, strict=True):
+        given: list[str] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+                given += [
+                    t
+                    for i in positions.get(name or "", ())
+                    if i < len(node.args)
+                    for t in _texts(node.args[i])
+                ]
+                given += [t for k in node.keywords if k.arg == "code" for t in _texts(k.value)]
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                arguments = node.args.posonlyargs + node.args.args
+                defaults = dict(
+                    zip(
+                        arguments[len(arguments) - len(node.args.defaults) :], node.args.defaults, strict=True
+                    )
+                )
+                defaults |= {
+                    a: d
+                    for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
+                    if d is not None
+                }
+                given += [t for a, d in defaults.items() if a.arg == "code" for t in _texts(d)]
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Name) and t.id == "code" for t in targets):
+                    given += _texts(node.value)
+        for code in given:
+            if CODE_WORD.fullmatch(code):
+                found.setdefault(code, str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_code_given_by_position_is_listed_too() -> None:
+    """a25 open 4: the regex above sees ``code="…"`` only; the policy's ``_denied(message,
+    "SELF_CHANGE")``, the workflow's ``_refuse("TASK_NOT_FOUND", …)`` and every ``FieldError``
+    give theirs by position, and 38 answer codes (``NOT_A_FILE``, ``INTERNAL_ERROR``,
+    ``RECOVERY_NOT_AUDITOR``, ``TASK_*``, …) and 60 field codes were in no list of the spec.
+    Every code given is now in ``x-codes`` (``error.code``) or ``x-field-codes`` (a field's code
+    inside ``VALIDATION_FAILED``)."""
+    error = build()["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
+    listed = set(error["code"]["x-codes"]) | set(error["details"]["x-field-codes"])
+    given = _codes_given()
+    assert {"SELF_CHANGE", "NOT_A_FILE", "TASK_NOT_FOUND", "ROLES_REQUIRED", "PERMISSION_DENIED"} <= set(
+        given
+    )
+    assert set(_codes_raised()) <= set(given)
+    missing = {code: where for code, where in given.items() if code not in listed}
+    assert missing == {}
+    assert all(re.fullmatch(error["code"]["pattern"], code) for code in listed)
 
 
 def test_a_method_a_path_does_not_offer_is_405_naming_the_ones_it_does(
