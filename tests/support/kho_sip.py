@@ -5,6 +5,7 @@ it, and the refusal an import of it must give."""
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import subprocess
 import time
@@ -44,6 +45,31 @@ def zipped(root: Path, out: Path, *, before: Iterable[tuple[str, bytes]] = (),
                 zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
         for name, data in after:
             zf.writestr(name, data)
+    return out
+
+
+def streamed(root: Path, out: Path, *, compression: int) -> Path:
+    """The package folder as a zip written to a pipe (no seeking back): every entry has a data
+    descriptor after its data, as zipfile (and ``zip -``) writes it there."""
+
+    class Pipe(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: bytes) -> int:  # type: ignore[override]
+            self.data += b
+            return len(b)
+
+    pipe = Pipe()
+    with zipfile.ZipFile(pipe, "w", compression) as zf:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                with zf.open(f"{root.name}/{path.relative_to(root).as_posix()}", "w") as entry:
+                    entry.write(path.read_bytes())
+    out.write_bytes(bytes(pipe.data))
     return out
 
 
