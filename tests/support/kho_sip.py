@@ -23,10 +23,10 @@ from retention.sip import Transfers
 from web.context import Kho
 
 
-def good_package(kho: Kho, people: People, tmp_path: Path, *, docs: int) -> Path:
+def good_package(kho: Kho, people: People, tmp_path: Path, *, docs: int, notation: str = "01.VP") -> Path:
     """A good package folder of a closed permanent hồ sơ of ``docs`` documents (it passes every
-    check)."""
-    file, _ = closed_file(kho, people, notation="01.VP", maintenance="Vĩnh viễn", docs=docs)
+    check); ``notation`` names the hồ sơ (one per package of an installation)."""
+    file, _ = closed_file(kho, people, notation=notation, maintenance="Vĩnh viễn", docs=docs)
     return Transfers(kho.repo).build(file.record_id, tmp_path / "b", actor=people.actor("luu_tru")).root
 
 
