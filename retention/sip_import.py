@@ -952,16 +952,29 @@ def import_package(
     from retention.sip_replay import PackageImports
 
     repo.authorize(actor, Action.TRANSFER)
+    imports = PackageImports(repo.store)
+    completed = False
     try:
         report = check_package(archive, checks=checks or PackageChecks.offline(repo.clock))
-        accepted = PackageImports(repo.store).accept(
-            report.object_id,
-            dict(report.digests),
-            package=archive.name,
-            by=actor.user,
-            at=repo.clock(),
-            resend=resend,
-        )
+        try:
+            accepted = imports.accept(
+                report.object_id,
+                dict(report.digests),
+                package=archive.name,
+                by=actor.user,
+                at=repo.clock(),
+                resend=resend,
+            )
+        except SipError as exc:
+            # The same package recorded by an import killed before its audit event: this one
+            # finishes it (the event is written now, naming that import), never a second record.
+            unfinished = imports.unaudited(report.object_id, exc)
+            if unfinished is None:
+                raise
+            if _checked_event(repo, unfinished["import_id"]):  # killed after its event: done
+                imports.mark_audited(unfinished)
+                raise
+            accepted, completed = unfinished, True
     except SipError as exc:
         named = {"file": exc.details["file"]} if exc.code == "SIP_SIGNATURE_INVALID" else {}
         if exc.code in REPLAY_CODES:
@@ -992,10 +1005,21 @@ def import_package(
         actor.user,
         "transfer:import-checked",
         source=actor.source,
-        details={"package": archive.name, **result},
+        details={"package": archive.name, **result, **({"completes_import": True} if completed else {})},
     )
+    imports.mark_audited(accepted)
     documents = [{"file": d.file, **signature_fields(d.verification)} for d in report.documents]
     return {**result, "changes": accepted["changes"], "documents": documents}
+
+
+def _checked_event(repo: Repository, import_id: str) -> bool:
+    """Whether the audit log holds the ``transfer:import-checked`` event of ``import_id``: read
+    only for a recorded import without its audit mark (an import killed after its record),
+    so the whole log is read once per such crash, never on an ordinary import."""
+    return any(
+        event.action == "transfer:import-checked" and event.details.get("import_id") == import_id
+        for event in repo.audit.events()
+    )
 
 
 REPLAY_CODES = frozenset({"SIP_REPLAYED", "SIP_RESENT", "SIP_OVERLAP"})

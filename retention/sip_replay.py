@@ -32,6 +32,7 @@ What an import of a package seen before gets (:func:`judge`, pure):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -50,6 +51,7 @@ from retention.sip import SipError
 IMPORTS = "retention/sip-imports/"
 CONTENTS = "retention/sip-contents/"
 DOCUMENTS = "retention/sip-documents/"
+AUDITED = "retention/sip-audited/"
 CHANGES_LISTED = 50
 """How many changed files a refusal or an answer names (with their total)."""
 
@@ -227,6 +229,33 @@ class PackageImports:
             owners[digest] = formats.loads(formats.SIP_CONTENT.name, raw)
         return owners
 
+    def mark_audited(self, accepted: Mapping[str, Any]) -> None:
+        """Note that the accepted import ``accepted`` has its ``transfer:import-checked`` event
+        (written after the event: a process killed between the two leaves the mark missing)."""
+        claim = {key: accepted[key] for key in ("object_id", "import_id", "by", "at")}
+        with contextlib.suppress(AlreadyExists):
+            self.store.put_if_absent(
+                f"{AUDITED}{accepted['import_id']}", formats.dumps(formats.SIP_CONTENT.name, claim)
+            )
+
+    def unaudited(self, object_id: str, refusal: SipError) -> dict[str, Any] | None:
+        """The import a ``SIP_REPLAYED`` ``refusal`` of the package ``object_id`` names, when it
+        is this very package's latest version, recorded by an import killed before its audit
+        event (its record expects an audit mark, and there is none); else None. Packages
+        recorded before rv33 expect no mark: a replay of one stays refused."""
+        if refusal.code != "SIP_REPLAYED":
+            return None
+        earlier = self.latest(object_id)
+        if earlier is None or earlier.get("import_id") != refusal.details.get("earlier_import"):
+            return None
+        if not earlier.get("audit_marker"):
+            return None
+        try:
+            self.store.get(f"{AUDITED}{earlier['import_id']}")
+        except NotFound:
+            return earlier
+        return None
+
     def accept(
         self,
         object_id: str,
@@ -257,6 +286,7 @@ class PackageImports:
             "documents": digest,
             "replaces": earlier["import_id"] if earlier else None,
             "changes": difference.as_dict() if difference else None,
+            "audit_marker": True,
         }
         if digest is not None:
             claim = {"object_id": object_id, "import_id": body["import_id"], "by": by, "at": body["at"]}
