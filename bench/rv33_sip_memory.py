@@ -28,6 +28,9 @@ print(json.dumps({"pdfs": len(report.documents), "bytes": report.bytes}))
 
 def scan_pdf(mib: int) -> bytes:
     """A one-page PDF whose page draws an image of ``mib`` MiB of random bytes."""
+    sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "tests" / "support")]
+    from pdf_objects import pdf_from_objects
+
     image = os.urandom(mib * 1024**2)
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -41,16 +44,7 @@ def scan_pdf(mib: int) -> bytes:
         + b"\nendstream",
         b"<< /Length 34 >>\nstream\nq 595 0 0 842 0 0 cm /Im0 Do Q\nendstream",
     ]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_from_objects(objects)
 
 
 def build(out: Path, mib: int) -> Path:

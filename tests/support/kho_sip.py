@@ -48,21 +48,24 @@ def zipped(root: Path, out: Path, *, before: Iterable[tuple[str, bytes]] = (),
     return out
 
 
+class Pipe(io.RawIOBase):
+    """A stream that cannot seek back (a pipe), keeping what is written to it in ``data``:
+    zipfile writes a data descriptor after each entry there."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        self.data += b
+        return len(b)
+
+
 def streamed(root: Path, out: Path, *, compression: int) -> Path:
     """The package folder as a zip written to a pipe (no seeking back): every entry has a data
     descriptor after its data, as zipfile (and ``zip -``) writes it there."""
-
-    class Pipe(io.RawIOBase):
-        def __init__(self) -> None:
-            self.data = bytearray()
-
-        def writable(self) -> bool:
-            return True
-
-        def write(self, b: bytes) -> int:  # type: ignore[override]
-            self.data += b
-            return len(b)
-
     pipe = Pipe()
     with zipfile.ZipFile(pipe, "w", compression) as zf:
         for path in sorted(root.rglob("*")):
