@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
 import time
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
@@ -812,6 +813,28 @@ PDF_MAGIC_WITHIN = 1024
 verifier): the name's extension is the sender's to choose."""
 
 
+_HIDDEN_PDF = re.compile(rb"%PDF-\d\.\d")
+"""A PDF header with its version, as a reader that searches past the first 1,024 bytes finds it."""
+
+
+def _refuse_hidden_pdf(fh: BinaryIO, name: str, tail: bytes) -> None:
+    """Refuse (``SIP_HIDDEN_PDF``) a file that is not a PDF by its first 1,024 bytes but holds a
+    PDF header after them (a polyglot: the verifier and Kho take it for another file, some PDF
+    readers search further and open the PDF, whose signature no one checked). Read from the
+    current position to the end, in chunks, after the ``tail`` of the bytes read before."""
+    chunk = 1 << 20
+    while data := fh.read(chunk):
+        if _HIDDEN_PDF.search(tail + data):
+            raise SipError(
+                f"Tệp “{name[:200]}” trong gói tin chứa một tệp PDF nằm sau nội dung khác: Kho không kiểm tra"
+                " được chữ ký số của tệp PDF ẩn đó nên không nhận gói tin này. Đề nghị cơ quan gửi tệp PDF"
+                " thành tệp riêng.",
+                code="SIP_HIDDEN_PDF",
+                file=name[:200],
+            )
+        tail = data[-7:]
+
+
 def check_signatures(
     root: Path,
     verify: Callable[[bytes], PdfVerification],
@@ -830,7 +853,9 @@ def check_signatures(
     documents = []
     for path in package_files(root):
         with path.open("rb") as fh:
-            if PDF_MAGIC not in fh.read(PDF_MAGIC_WITHIN):
+            head = fh.read(PDF_MAGIC_WITHIN)
+            if PDF_MAGIC not in head:
+                _refuse_hidden_pdf(fh, path.relative_to(root).as_posix(), head[-7:])
                 continue
             size = os.fstat(fh.fileno()).st_size
         name = path.relative_to(root).as_posix()
@@ -927,16 +952,29 @@ def import_package(
     from retention.sip_replay import PackageImports
 
     repo.authorize(actor, Action.TRANSFER)
+    imports = PackageImports(repo.store)
+    completed = False
     try:
         report = check_package(archive, checks=checks or PackageChecks.offline(repo.clock))
-        accepted = PackageImports(repo.store).accept(
-            report.object_id,
-            dict(report.digests),
-            package=archive.name,
-            by=actor.user,
-            at=repo.clock(),
-            resend=resend,
-        )
+        try:
+            accepted = imports.accept(
+                report.object_id,
+                dict(report.digests),
+                package=archive.name,
+                by=actor.user,
+                at=repo.clock(),
+                resend=resend,
+            )
+        except SipError as exc:
+            # The same package recorded by an import killed before its audit event: this one
+            # finishes it (the event is written now, naming that import), never a second record.
+            unfinished = imports.unaudited(report.object_id, exc)
+            if unfinished is None:
+                raise
+            if _checked_event(repo, unfinished["import_id"]):  # killed after its event: done
+                imports.mark_audited(unfinished)
+                raise
+            accepted, completed = unfinished, True
     except SipError as exc:
         named = {"file": exc.details["file"]} if exc.code == "SIP_SIGNATURE_INVALID" else {}
         if exc.code in REPLAY_CODES:
@@ -967,11 +1005,22 @@ def import_package(
         actor.user,
         "transfer:import-checked",
         source=actor.source,
-        details={"package": archive.name, **result},
+        details={"package": archive.name, **result, **({"completes_import": True} if completed else {})},
     )
+    imports.mark_audited(accepted)
     documents = [{"file": d.file, **signature_fields(d.verification)} for d in report.documents]
     return {**result, "changes": accepted["changes"], "documents": documents}
 
 
-REPLAY_CODES = frozenset({"SIP_REPLAYED", "SIP_RESENT"})
+def _checked_event(repo: Repository, import_id: str) -> bool:
+    """Whether the audit log holds the ``transfer:import-checked`` event of ``import_id``: read
+    only for a recorded import without its audit mark (an import killed after its record),
+    so the whole log is read once per such crash, never on an ordinary import."""
+    return any(
+        event.action == "transfer:import-checked" and event.details.get("import_id") == import_id
+        for event in repo.audit.events()
+    )
+
+
+REPLAY_CODES = frozenset({"SIP_REPLAYED", "SIP_RESENT", "SIP_OVERLAP"})
 """Refusals of a package accepted before (:mod:`retention.sip_replay`)."""

@@ -19,11 +19,20 @@ What an import of a package seen before gets (:func:`judge`, pure):
   says it is a re-send (``resend``); then it is the package's next version, which names the
   version it replaces and the changes, and the earlier version stays readable. The archivist
   decides, knowingly: a corrected re-send is ordinary (ND30: the archive returns a package with
-  its faults, the unit sends it again), a silent change of a package already received is not.
+  its faults, the unit sends it again), a silent change of a package already received is not;
+* some of its documents brought before by another package (another OBJID), beside new ones
+  (rv33): ``SIP_OVERLAP``, naming each such file of this package (50, and their total) and the
+  import that brought it. Nothing of this package is stored and nothing of the earlier one is
+  changed: a văn bản is handed over once, in one hồ sơ; the unit removes from the package what
+  it handed over before (or the two packages are one hồ sơ, sent as one re-send of its OBJID).
+  Each document is claimed alone for this, ``retention/sip-documents/<sha256>`` (kind
+  ``sip-content``, the same body as the set's claim), with ``put_if_absent``: of two concurrent
+  packages sharing a document, one is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -41,6 +50,8 @@ from retention.sip import SipError
 
 IMPORTS = "retention/sip-imports/"
 CONTENTS = "retention/sip-contents/"
+DOCUMENTS = "retention/sip-documents/"
+AUDITED = "retention/sip-audited/"
 CHANGES_LISTED = 50
 """How many changed files a refusal or an answer names (with their total)."""
 
@@ -76,14 +87,20 @@ def changes(before: Mapping[str, str], now: Mapping[str, str]) -> Changes:
     )
 
 
+def documents(files: Mapping[str, str]) -> dict[str, str]:
+    """The documents a package brings (path → SHA-256 of the files under
+    ``representations/*/data/``)."""
+    return {
+        path: digest
+        for path, digest in files.items()
+        if (parts := PurePosixPath(path).parts)[:1] == ("representations",) and parts[2:3] == ("data",)
+    }
+
+
 def documents_digest(files: Mapping[str, str]) -> str | None:
     """One digest of the documents a package brings (the files under ``representations/*/data/``,
     by content, whatever they are named); None for a package without documents."""
-    digests = sorted(
-        digest
-        for path, digest in files.items()
-        if (parts := PurePosixPath(path).parts)[:1] == ("representations",) and parts[2:3] == ("data",)
-    )
+    digests = sorted(documents(files).values())
     if not digests:
         return None
     return hashlib.sha256("\n".join(digests).encode("ascii")).hexdigest()
@@ -145,6 +162,30 @@ def judge(
     return difference
 
 
+def overlap(object_id: str, files: Mapping[str, str], owners: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse (``SIP_OVERLAP``) a package ``object_id`` some of whose documents were brought
+    by another package: ``owners`` maps a document's SHA-256 to the claim of the package that
+    brought it first (pure)."""
+    shared = sorted(
+        ((path, owners[digest]) for path, digest in documents(files).items() if digest in owners),
+        key=lambda item: item[0],
+    )
+    shared = [(path, owner) for path, owner in shared if owner.get("object_id") != object_id]
+    if not shared:
+        return
+    first = shared[0][1]
+    listed = [{"file": path, **_named(owner)} for path, owner in shared[:CHANGES_LISTED]]
+    raise SipError(
+        f"{len(shared)} tài liệu của gói tin này đã được nhận trong gói tin khác, đầu tiên là"
+        f" “{shared[0][0][:120]}”: {_said(first)}. Kho không nhận một tài liệu hai lần: đề nghị đơn vị"
+        " bỏ các tài liệu đã nộp khỏi gói tin rồi gửi lại; gói tin đã nhận trước không thay đổi.",
+        code="SIP_OVERLAP",
+        **_named(first),
+        overlap=listed,
+        overlap_total=len(shared),
+    )
+
+
 class PackageImports:
     """The accepted packages of one installation, in its store."""
 
@@ -176,6 +217,45 @@ class PackageImports:
             return None
         return formats.loads(formats.SIP_CONTENT.name, raw)
 
+    def _document_owners(self, files: Mapping[str, str], *, taken: bool = False) -> dict[str, dict[str, Any]]:
+        """The claim of each of ``files``' documents already brought by a package, by digest."""
+        owners = {}
+        for digest in sorted(set(documents(files).values())):
+            key = f"{DOCUMENTS}{digest}"
+            try:
+                raw = self.store.get_after_conflict(key) if taken else self.store.get(key)
+            except NotFound:
+                continue
+            owners[digest] = formats.loads(formats.SIP_CONTENT.name, raw)
+        return owners
+
+    def mark_audited(self, accepted: Mapping[str, Any]) -> None:
+        """Note that the accepted import ``accepted`` has its ``transfer:import-checked`` event
+        (written after the event: a process killed between the two leaves the mark missing)."""
+        claim = {key: accepted[key] for key in ("object_id", "import_id", "by", "at")}
+        with contextlib.suppress(AlreadyExists):
+            self.store.put_if_absent(
+                f"{AUDITED}{accepted['import_id']}", formats.dumps(formats.SIP_CONTENT.name, claim)
+            )
+
+    def unaudited(self, object_id: str, refusal: SipError) -> dict[str, Any] | None:
+        """The import a ``SIP_REPLAYED`` ``refusal`` of the package ``object_id`` names, when it
+        is this very package's latest version, recorded by an import killed before its audit
+        event (its record expects an audit mark, and there is none); else None. Packages
+        recorded before rv33 expect no mark: a replay of one stays refused."""
+        if refusal.code != "SIP_REPLAYED":
+            return None
+        earlier = self.latest(object_id)
+        if earlier is None or earlier.get("import_id") != refusal.details.get("earlier_import"):
+            return None
+        if not earlier.get("audit_marker"):
+            return None
+        try:
+            self.store.get(f"{AUDITED}{earlier['import_id']}")
+        except NotFound:
+            return earlier
+        return None
+
     def accept(
         self,
         object_id: str,
@@ -193,6 +273,7 @@ class PackageImports:
         earlier = self.latest(object_id)
         digest = documents_digest(files)
         difference = judge(object_id, files, earlier, self.owner(digest), resend=resend)
+        overlap(object_id, files, self._document_owners(files))
         version = (earlier or {}).get("version", 0) + 1
         body: dict[str, Any] = {
             "import_id": uuid.uuid4().hex[:16],
@@ -205,6 +286,7 @@ class PackageImports:
             "documents": digest,
             "replaces": earlier["import_id"] if earlier else None,
             "changes": difference.as_dict() if difference else None,
+            "audit_marker": True,
         }
         if digest is not None:
             claim = {"object_id": object_id, "import_id": body["import_id"], "by": by, "at": body["at"]}
@@ -214,6 +296,13 @@ class PackageImports:
                 )
             except AlreadyExists:
                 judge(object_id, files, self.latest(object_id), self.owner(digest, taken=True), resend=resend)
+            for document in sorted(set(documents(files).values())):
+                try:
+                    self.store.put_if_absent(
+                        f"{DOCUMENTS}{document}", formats.dumps(formats.SIP_CONTENT.name, claim)
+                    )
+                except AlreadyExists:
+                    overlap(object_id, files, self._document_owners(files, taken=True))
         raw = json.dumps(formats.stamp(formats.SIP_IMPORT.name, body), ensure_ascii=False, sort_keys=True)
         try:
             self.store.put_if_absent(f"{self._folder(object_id)}v{version:06d}", raw.encode("utf-8"))

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 from kho_people import People
-from kho_sip import good_package, listed_beside_readme, refused, replace_listed, zipped
+from kho_sip import good_package, listed_beside_readme, refused, replace_listed, streamed, zipped
 
 from web.context import Kho
 
@@ -52,31 +52,6 @@ def test_names_that_differ_only_by_a_dotless_i_are_one_file_and_refused(
     assert error.code == "SIP_DUPLICATE_NAME"
 
 
-def _streamed(root: Path, out: Path, *, compression: int) -> Path:
-    """The package folder as a zip written to a pipe (no seeking back): every entry has a data
-    descriptor after its data, as zipfile (and ``zip -``) writes it there."""
-
-    class Pipe(io.RawIOBase):
-        def __init__(self) -> None:
-            self.data = bytearray()
-
-        def writable(self) -> bool:
-            return True
-
-        def write(self, b: bytes) -> int:  # type: ignore[override]
-            self.data += b
-            return len(b)
-
-    pipe = Pipe()
-    with zipfile.ZipFile(pipe, "w", compression) as zf:
-        for path in sorted(root.rglob("*")):
-            if path.is_file():
-                with zf.open(f"{root.name}/{path.relative_to(root).as_posix()}", "w") as entry:
-                    entry.write(path.read_bytes())
-    out.write_bytes(bytes(pipe.data))
-    return out
-
-
 def _descriptor_of(archive: Path, ending: str) -> int:
     """The offset of the CRC-32 in the data descriptor of the entry whose name ends in ``ending``."""
     raw = archive.read_bytes()
@@ -92,8 +67,8 @@ def _descriptor_of(archive: Path, ending: str) -> int:
 def test_a_streamed_package_is_accepted(kho: Kho, people: People, tmp_path: Path) -> None:
     """The guard: a zip written to a pipe has data descriptors that agree."""
     root = good_package(kho, people, tmp_path, docs=1)
-    deflated = _streamed(root, tmp_path / "deflated.zip", compression=zipfile.ZIP_DEFLATED)
-    stored = _streamed(root, tmp_path / "stored.zip", compression=zipfile.ZIP_STORED)
+    deflated = streamed(root, tmp_path / "deflated.zip", compression=zipfile.ZIP_DEFLATED)
+    stored = streamed(root, tmp_path / "stored.zip", compression=zipfile.ZIP_STORED)
     assert kho.import_package(deflated, actor=people.actor("luu_tru"))["files"] > 0
     # The same package stored: it passes every check of the zip, and is then the replay it is.
     assert refused(kho, people, stored).code == "SIP_REPLAYED"
@@ -103,7 +78,7 @@ def test_a_data_descriptor_that_disagrees_with_the_central_directory_is_refused(
     kho: Kho, people: People, tmp_path: Path
 ) -> None:
     root = good_package(kho, people, tmp_path, docs=1)
-    archive = _streamed(root, tmp_path / "streamed.zip", compression=zipfile.ZIP_DEFLATED)
+    archive = streamed(root, tmp_path / "streamed.zip", compression=zipfile.ZIP_DEFLATED)
     raw = bytearray(archive.read_bytes())
     at = _descriptor_of(archive, "001_cv0.pdf")
     raw[at + 4 : at + 8] = struct.pack("<L", struct.unpack_from("<L", raw, at + 4)[0] - 1)  # its size
@@ -124,7 +99,7 @@ def test_a_stored_entry_with_a_descriptor_whose_data_holds_a_signature_is_refuse
     with zipfile.ZipFile(inner, "w") as zf:  # a stream reader ends the entry here and reads on
         zf.writestr("003_an.pdf", b"%PDF-1.7 not checked by Kho")
     listed_beside_readme(root, "documentation/Phụ lục.bin", b"appendix" + inner.getvalue())
-    archive = _streamed(root, tmp_path / "stored.zip", compression=zipfile.ZIP_STORED)
+    archive = streamed(root, tmp_path / "stored.zip", compression=zipfile.ZIP_STORED)
 
     error = refused(kho, people, archive)
 

@@ -5,6 +5,7 @@ it, and the refusal an import of it must give."""
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import subprocess
 import time
@@ -22,10 +23,10 @@ from retention.sip import Transfers
 from web.context import Kho
 
 
-def good_package(kho: Kho, people: People, tmp_path: Path, *, docs: int) -> Path:
+def good_package(kho: Kho, people: People, tmp_path: Path, *, docs: int, notation: str = "01.VP") -> Path:
     """A good package folder of a closed permanent hồ sơ of ``docs`` documents (it passes every
-    check)."""
-    file, _ = closed_file(kho, people, notation="01.VP", maintenance="Vĩnh viễn", docs=docs)
+    check); ``notation`` names the hồ sơ (one per package of an installation)."""
+    file, _ = closed_file(kho, people, notation=notation, maintenance="Vĩnh viễn", docs=docs)
     return Transfers(kho.repo).build(file.record_id, tmp_path / "b", actor=people.actor("luu_tru")).root
 
 
@@ -44,6 +45,34 @@ def zipped(root: Path, out: Path, *, before: Iterable[tuple[str, bytes]] = (),
                 zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
         for name, data in after:
             zf.writestr(name, data)
+    return out
+
+
+class Pipe(io.RawIOBase):
+    """A stream that cannot seek back (a pipe), keeping what is written to it in ``data``:
+    zipfile writes a data descriptor after each entry there."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        self.data += b
+        return len(b)
+
+
+def streamed(root: Path, out: Path, *, compression: int) -> Path:
+    """The package folder as a zip written to a pipe (no seeking back): every entry has a data
+    descriptor after its data, as zipfile (and ``zip -``) writes it there."""
+    pipe = Pipe()
+    with zipfile.ZipFile(pipe, "w", compression) as zf:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                with zf.open(f"{root.name}/{path.relative_to(root).as_posix()}", "w") as entry:
+                    entry.write(path.read_bytes())
+    out.write_bytes(bytes(pipe.data))
     return out
 
 

@@ -967,6 +967,11 @@ def test_each_manifest_field_of_an_imported_package_alone_is_refused_with_a_code
     # A refusal stores nothing; an accepted package is recorded, once (rv27: retention.sip_replay).
     added = stored_keys(site.kho, tops) - before
     assert before <= stored_keys(site.kho, tops)
-    records = ("retention/sip-imports/", "retention/sip-contents/")
+    records = (  # rv33: each document's claim and the audit mark of an accepted import
+        "retention/sip-imports/",
+        "retention/sip-contents/",
+        "retention/sip-documents/",
+        "retention/sip-audited/",
+    )
     assert {k for k in added if not k.startswith(records)} == set()
     assert len([k for k in added if k.startswith("retention/sip-imports/")]) == len(accepted)
