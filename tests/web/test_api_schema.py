@@ -273,6 +273,7 @@ def _real_path_parameters(path: str, existing: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the two callers' runs of 600 s each (pyproject's limit per test) in one
 def test_generated_requests_get_documented_answers(
     kho: Kho, people: People, signed: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
