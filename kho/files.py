@@ -8,13 +8,13 @@ of thousands of digits is refused with :class:`KhoError` (the cause chained), ne
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import unicodedata
 from pathlib import Path
 from typing import Any
 
+from kho import jsontext
 from kho.errors import KhoError
 
 
@@ -102,7 +102,7 @@ def read_json_file(path: Path | str, *, code: str, label: str) -> Any:
             f"Tệp {label} “{str(path)[:200]}” không phải văn bản UTF-8.", code=code, path=str(path)[:200]
         ) from exc
     try:
-        return json.loads(text)
+        return jsontext.loads(text)
     except (ValueError, RecursionError) as exc:
         raise KhoError(
             f"Tệp {label} “{str(path)[:200]}” không phải JSON hợp lệ.", code=code, path=str(path)[:200]

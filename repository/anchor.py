@@ -27,6 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kho import jsontext
 from kho.errors import (
     AUDIT_SEAL_KEY_MISSING_MESSAGE,
     AlreadyExists,
@@ -788,7 +789,7 @@ def _verify_from_mark(
         if first is None:  # not an event key: the full walk names it
             return None
         try:
-            items = raw_events(json.loads(log.store.get(info.key)))
+            items = raw_events(jsontext.loads(log.store.get(info.key)))
         except (KhoError, ValueError):
             return None
         pending = [(first + n, raw) for n, raw in enumerate(items)]

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from kho import logs
+from kho import jsontext, logs
 from kho.errors import (
     AUDIT_SEAL_KEY_MISSING_MESSAGE,
     AlreadyExists,
@@ -185,7 +185,7 @@ def parse_json(data: bytes) -> Any:
     """Stored JSON parsed; :class:`FormatInvalid` for bytes that are not JSON or nest too deep to
     parse (a store writer's ``[[[…]]]`` must be an unreadable event, not a RecursionError)."""
     try:
-        return json.loads(data)
+        return jsontext.loads(data)
     except (ValueError, RecursionError) as exc:
         raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
 

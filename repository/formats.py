@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from kho import jsontext
 from kho.errors import FormatInvalid, FormatUnsupported
 
 FORMAT_KEY = "format_version"
@@ -466,7 +467,7 @@ def parse(kind: str, raw: bytes | str) -> Any:
     JSON): for a reader that needs the stored format (:func:`version_of`) as well as
     :func:`upcast`'s data, from one parse."""
     try:
-        return json.loads(raw)
+        return jsontext.loads(raw)
     except (ValueError, RecursionError) as exc:  # nested too deep to parse: not a stored object
         raise FormatInvalid(
             f"{_kind(kind).label.capitalize()} không phải là JSON hợp lệ.", kind=kind

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from kho import jsontext
 from kho.config import Settings
 from kho.errors import BodyTooLarge, IdentifierInvalid, KhoError
 from kho.timeutil import parse_iso
@@ -113,7 +114,7 @@ def _json(raw: str | bytes, message: str, code: str) -> Any:
     parser's stack (``RecursionError``, which no JSON error covers: ``[[[…]]]`` gave a 500 on
     every JSON route, ``/api/login`` included)."""
     try:
-        data = json.loads(raw)
+        data = jsontext.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise ApiError(message, code=code) from exc
     if _may_hold_surrogates(raw) and _has_lone_surrogate(data):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from kho import startup
+from kho import jsontext, startup
 from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
@@ -174,7 +174,7 @@ def _meta_pairs(pairs: tuple[str, ...], json_file: str | None) -> dict[str, Any]
     data: dict[str, Any] = {}
     if json_file:
         try:
-            data = json.loads(Path(json_file).read_text(encoding="utf-8"))
+            data = jsontext.loads(Path(json_file).read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError) as exc:  # (not UTF-8, too deep, 5,000 digits)
             raise KhoError(
                 f"Không đọc được tệp dữ liệu đặc tả “{json_file}”: {exc}.",

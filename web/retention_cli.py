@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from kho import jsontext
 from kho.errors import KhoError
 from kho.timeutil import utcnow, vn_display
 from repository.records import Record
@@ -67,7 +68,7 @@ def plan() -> None:
 def plan_draft(ctx: Context, plan_file: str, expected_version: int | None, as_json: bool) -> None:
     """Lập/sửa dự thảo từ tệp JSON {year, headings[], items[]}."""
     try:
-        raw = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+        raw = jsontext.loads(Path(plan_file).read_text(encoding="utf-8"))
     except (ValueError, RecursionError) as exc:  # (UnicodeDecodeError is a ValueError)
         raise KhoError("Tệp danh mục không phải JSON hợp lệ.", code="BODY_INVALID") from exc
     if not isinstance(raw, dict):

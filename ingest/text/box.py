@@ -41,6 +41,7 @@ from ingest.workerpool import (
     _recv_request,
 )
 from kho import errors as kho_errors
+from kho import jsontext
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +249,7 @@ def decode_reply(kind: str, blob: bytes) -> tuple[str, Any]:
     if head_size > len(blob) - 4:
         raise BadReply("reply head longer than the reply")
     try:
-        head = json.loads(blob[4 : 4 + head_size].decode("utf-8"))
+        head = jsontext.loads(blob[4 : 4 + head_size].decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BadReply(f"reply head not JSON: {type(exc).__name__}") from exc
     raw = blob[4 + head_size :]

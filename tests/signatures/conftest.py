@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from signature_corpus import CorpusVerdicts
 
 from ingest.signatures import TrustStore
 from ingest.testpki import TestPKI
@@ -15,6 +16,11 @@ from ingest.testpki import TestPKI
 @pytest.fixture(scope="session")
 def corpus_trust(corpus_pdf_dir: Path) -> TrustStore:
     return TrustStore.from_dir(corpus_pdf_dir / "trust")
+
+
+@pytest.fixture(scope="session")
+def corpus_verdicts(corpus_pdf_dir: Path, corpus_trust: TrustStore) -> CorpusVerdicts:
+    return CorpusVerdicts(corpus_pdf_dir, corpus_trust)
 
 
 @pytest.fixture(scope="session")

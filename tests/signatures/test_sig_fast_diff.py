@@ -4,15 +4,15 @@ difference analysis, and the same verification results, on every corpus file."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from pdf_equality import fast_path_map, stock_path_map
 from pyhanko.pdf_utils.reader import PdfFileReader, RawPdfPath
+from signature_corpus import CorpusVerdicts
 
-from ingest.signatures import TrustStore, verify_pdf
+from ingest.signatures import TrustStore
 from ingest.signatures._reader import CachingPdfReader, _PathMapResolver
 from ingest.signatures.evaluation import comparable, read_manifest
 from ingest.signatures.verify import _verify_pdf
@@ -60,28 +60,26 @@ def test_usages_are_empty_until_the_map_is_loaded(corpus_pdf_dir: Path) -> None:
 
 @pytest.mark.parametrize("name", [BIG, "vn-quangngai__05.signed_20250517_044750.pdf"])
 def test_multi_signature_results_equal_stock_pyhanko(
-    corpus_pdf_dir: Path, corpus_trust: TrustStore, name: str
+    corpus_pdf_dir: Path, corpus_trust: TrustStore, corpus_verdicts: CorpusVerdicts, name: str
 ) -> None:
     data = (corpus_pdf_dir / name).read_bytes()
-    moment = datetime.now(UTC)
-    fast = verify_pdf(data, corpus_trust, now=moment)
-    stock = _verify_pdf(data, corpus_trust, False, moment, PdfFileReader)
+    fast = corpus_verdicts[name]  # verify_pdf at corpus_verdicts.moment, shared with test_sig_corpus
+    stock = _verify_pdf(data, corpus_trust, False, corpus_verdicts.moment, PdfFileReader)
     assert comparable(fast) == comparable(stock)
     levels = [s.modification_level for s in fast.signatures]
     assert len(levels) >= 5 and None not in levels[:-1]
 
 
 def test_every_corpus_result_equals_stock_pyhanko(
-    corpus_pdf_dir: Path, corpus_trust: TrustStore
+    corpus_pdf_dir: Path, corpus_trust: TrustStore, corpus_verdicts: CorpusVerdicts
 ) -> None:
     different = []
     for name in _corpus_files(corpus_pdf_dir):
         if name == BIG:
             continue  # compared above
         data = (corpus_pdf_dir / name).read_bytes()
-        moment = datetime.now(UTC)
-        fast = verify_pdf(data, corpus_trust, now=moment)
-        stock = _verify_pdf(data, corpus_trust, False, moment, PdfFileReader)
+        fast = corpus_verdicts[name]  # verify_pdf at corpus_verdicts.moment
+        stock = _verify_pdf(data, corpus_trust, False, corpus_verdicts.moment, PdfFileReader)
         if comparable(fast) != comparable(stock):
             different.append(name)
     assert different == []
