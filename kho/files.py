@@ -16,6 +16,7 @@ from typing import Any
 
 from kho import jsontext
 from kho.errors import KhoError
+from kho.sentences import clause, sentence
 
 
 def is_utf8(text: str) -> bool:
@@ -87,7 +88,11 @@ def printable(name: str | os.PathLike[str]) -> str:
 def file_error(path: Path | str, exc: OSError, *, code: str = "FILE_UNREADABLE") -> KhoError:
     """The refusal of a file the system could not open, read or write (``exc`` says why)."""
     reason = exc.strerror or type(exc).__name__
-    return KhoError(f"Không dùng được tệp “{str(path)[:200]}”: {reason}.", code=code, path=str(path)[:200])
+    return KhoError(
+        sentence(f"Không dùng được tệp “{str(path)[:200]}”: {clause(reason)}"),
+        code=code,
+        path=str(path)[:200],
+    )
 
 
 def read_json_file(path: Path | str, *, code: str, label: str) -> Any:

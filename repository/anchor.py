@@ -37,6 +37,7 @@ from kho.errors import (
     AuditSealKeyMissing,
     KhoError,
 )
+from kho.sentences import clause, sentences
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
 from repository import formats
@@ -533,8 +534,11 @@ def _refuse_if_contradicted(
     findings = offline.check_checkpoints(hashes, signed, key)
     if findings:
         raise AuditChainBroken(
-            "Không ký điểm mốc mới: chuỗi nhật ký kiểm toán không còn khớp với điểm mốc đã ký trước"
-            f" ({findings[0].message}). Cần kiểm toán viên kiểm tra (kho audit verify, kho fsck)."
+            sentences(
+                "Không ký điểm mốc mới: chuỗi nhật ký kiểm toán không còn khớp với điểm mốc đã ký"
+                f" trước ({clause(findings[0].message)})",
+                "Cần kiểm toán viên kiểm tra (kho audit verify, kho fsck)",
+            )
         )
 
 

@@ -54,6 +54,7 @@ from kho.errors import (
     KhoError,
     NotFound,
 )
+from kho.sentences import clause, sentences
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import HOLD_EVENT_ACTIONS, MemoryRecordIndex, RecordIndex
@@ -245,7 +246,7 @@ events."""
 
 def _cut(message: str) -> AuditChainBroken:
     return AuditChainBroken(
-        message + " Không ghi thêm sự kiện; cần kiểm toán viên kiểm tra (kho audit verify, kho fsck)."
+        sentences(message, "Không ghi thêm sự kiện; cần kiểm toán viên kiểm tra (kho audit verify, kho fsck)")
     )
 
 
@@ -1866,8 +1867,9 @@ class AuditLog:
                 Finding(
                     expected_seq,
                     "truncated",
-                    f"Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được ({exc.message}): phần"
-                    " cuối nhật ký có thể đã bị cắt và bản ghi chứng bị thay.",
+                    "Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được"
+                    f" ({clause(exc.message)}): phần cuối nhật ký có thể đã bị cắt và bản ghi chứng"
+                    " bị thay.",
                 )
             )
         else:

@@ -56,6 +56,7 @@ from kho.errors import (
 )
 from kho.head import is_head, stop_if_head
 from kho.process import CLAIM_RUNNING, claim_age, claim_state, process_alive, this_host, writer_gone
+from kho.sentences import sentences
 from kho.textkey import canonical_text, text_key
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
@@ -3647,7 +3648,7 @@ class Repository:
             # Refused on the document itself, never as an unknown id: that answer would name the
             # id of a document the hồ sơ does not show them (the refusal stays the hồ sơ's).
             behind = decision.behind if decision.behind is not None else decision
-            decision = Decision(False, behind.code, f"{why} {behind.message}")
+            decision = Decision(False, behind.code, sentences(why, behind.message))
         self._enforce(actor, Action.RECORD_GRANT, document, decision)
 
     def remove_from_file(

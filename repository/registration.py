@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from kho.errors import FieldError, ValidationFailed
+from kho.sentences import clause, sentences
 from kho.textkey import canonical_text, describe, foreign_letters, same_text, text_key
 from repository.metadata import DocumentMetadata
 from repository.registers import series_for
@@ -185,13 +186,14 @@ def signature_gate(
         return GateDecision(True)
     if override_reason and override_reason.strip():
         return GateDecision(True, override=True)
-    detail = f" ({reason_detail})" if reason_detail else ""
+    detail = f" ({clause(reason_detail)})" if reason_detail else ""
     return GateDecision(
         False,
         code="SIGNATURE_FAILED",
-        message=(
-            f"Chữ ký số của văn bản KHÔNG HỢP LỆ{detail}. Hãy trả lại văn bản, hoặc nếu vẫn vào sổ"
-            " thì phải ghi rõ lý do (được ghi vào nhật ký kiểm toán)."
+        message=sentences(
+            f"Chữ ký số của văn bản KHÔNG HỢP LỆ{detail}",
+            "Hãy trả lại văn bản, hoặc nếu vẫn vào sổ thì phải ghi rõ lý do (được ghi vào nhật ký"
+            " kiểm toán)",
         ),
     )
 
@@ -807,9 +809,8 @@ def mismatch_message(found: Sequence[Mismatch]) -> str:
         else:
             says = f"văn bản ghi “{m.found}”"
         parts.append(f"{m.label}: nhập “{m.typed}”, nhưng {says}")
-    return nfc(
-        "Thông tin văn bản đến không khớp với chính tệp văn bản: "
-        + "; ".join(parts)
-        + ". Hãy sửa cho đúng với văn bản, trả lại văn bản, hoặc nếu vẫn vào sổ thì phải ghi rõ lý do"
-        " (được ghi vào nhật ký kiểm toán)."
+    return sentences(
+        "Thông tin văn bản đến không khớp với chính tệp văn bản: " + "; ".join(clause(p) for p in parts),
+        "Hãy sửa cho đúng với văn bản, trả lại văn bản, hoặc nếu vẫn vào sổ thì phải ghi rõ lý do"
+        " (được ghi vào nhật ký kiểm toán)",
     )

@@ -478,6 +478,7 @@ def load_holidays(path: Path | None = None) -> WorkCalendar:
     with Kho; ``KHO_HOLIDAYS_FILE`` points to the agency's own)."""
     from kho.errors import ConfigError, KhoError
     from kho.files import read_json_object
+    from kho.sentences import clause, sentence
 
     source = path or DEFAULT_HOLIDAYS
     refusal = (
@@ -491,8 +492,8 @@ def load_holidays(path: Path | None = None) -> WorkCalendar:
             raise ValueError("holidays is not a list of dates")
         return WorkCalendar(frozenset(date.fromisoformat(d) for d in days))
     except (KhoError, ValueError) as exc:  # (not readable, not JSON, a date like 2026-02-30)
-        detail = f" ({exc.message})" if isinstance(exc, KhoError) else ""
-        raise ConfigError(f"{refusal}{detail}.", variable="KHO_HOLIDAYS_FILE") from exc
+        detail = f" ({clause(exc.message)})" if isinstance(exc, KhoError) else ""
+        raise ConfigError(sentence(refusal + detail), variable="KHO_HOLIDAYS_FILE") from exc
 
 
 def timeliness(task: Task, today: date, calendar: WorkCalendar) -> str:

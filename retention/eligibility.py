@@ -20,6 +20,7 @@ from datetime import date
 from enum import StrEnum
 
 from kho.errors import KhoError
+from kho.sentences import sentences
 from repository.metadata import MAINTENANCE_PERMANENT, MAINTENANCE_UNTIL_SUPERSEDED
 
 
@@ -151,6 +152,6 @@ def check_destroyable(facts: RetentionFacts, today: date) -> Eligibility:
     if not verdict.eligible:
         message = _REFUSALS[verdict.code]
         if verdict.expires_on is not None:
-            message += f" Hết hạn từ ngày {verdict.expires_on:%d/%m/%Y}."
+            message = sentences(message, f"Hết hạn từ ngày {verdict.expires_on:%d/%m/%Y}")
         raise NotDestroyable(message, code=verdict.code, record_id=facts.record_id)
     return verdict

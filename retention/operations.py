@@ -21,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from kho.config import Settings
 from kho.errors import BackupError, BackupRunning, FixityRunning, KhoError, RestoreBusy, RestoreHistoryBehind
+from kho.sentences import sentences
 from kho.timeutil import parse_iso
 from repository.ledger import Tombstone
 from repository.policy import Role
@@ -380,12 +381,12 @@ def alert_fixity(repo: Repository, settings: Settings, actor: Actor, report: Fix
     original changed in the store is also what an insider's edit looks like). Audited as
     ``fixity:alert`` with who was told; who could be told is returned."""
     unrepaired = report.unrepaired
-    message = (
+    message = sentences(
         f"Kiểm tra toàn vẹn tệp gốc: {len(report.damaged)} tệp hỏng hoặc không kiểm tra được,"
-        f" đã sửa từ bản sao lưu {len(report.repaired)}, CHƯA SỬA ĐƯỢC {len(unrepaired)}."
-        + (f" Chưa sửa: {', '.join(unrepaired[:10])}" + (" …" if len(unrepaired) > 10 else "") + "."
-           if unrepaired else "")
-        + " Xem nhật ký (fixity:check) và chạy “kho fsck”."
+        f" đã sửa từ bản sao lưu {len(report.repaired)}, CHƯA SỬA ĐƯỢC {len(unrepaired)}",
+        f"Chưa sửa: {', '.join(unrepaired[:10])}" + (" …" if len(unrepaired) > 10 else "")
+        if unrepaired else None,
+        "Xem nhật ký (fixity:check) và chạy “kho fsck”",
     )
     notified, failed = notify_operators(repo, settings, "fixity", message)
     repo.audit.append(

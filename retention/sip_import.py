@@ -49,6 +49,7 @@ from defusedxml import ElementTree as SafeET
 from kho.files import FILE, FOLDER, LINK, kind
 from kho.process import CLOCK_SKEW_SECONDS
 from kho.scratch import working_folder
+from kho.sentences import sentences
 from kho.zips import (
     DAMAGED_ENTRY_ERRORS,
     READABLE_METHODS,
@@ -471,10 +472,10 @@ class _Faults:
         message = first.message
         if len(self.found) > 1:
             more = f", {MAX_FAULTS_LISTED} mục đầu" if len(self.found) > MAX_FAULTS_LISTED else ""
-            message += (
-                f" Gói tin có tất cả {len(self.found)} mục không hợp lệ{more}: "
-                + "; ".join(f"“{e['file'][:80]}” [{e['code']}]" for e in listed)
-                + "."
+            message = sentences(
+                message,
+                f"Gói tin có tất cả {len(self.found)} mục không hợp lệ{more}: "
+                + "; ".join(f"“{e['file'][:80]}” [{e['code']}]" for e in listed),
             )
         details = {k: v for k, v in first.details.items() if k not in ("bad_entries", "bad_total")}
         raise SipError(message, code=first.code, **details, bad_entries=listed, bad_total=len(self.found))

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from kho.errors import KhoError
+from kho.sentences import clause, sentences
 from repository.accounts import RECORD_REFERENCE
 from repository.vocabulary import TextKind, typed_text
 
@@ -285,9 +286,11 @@ def check_accept(state: str, *, submitted_by: str, by: str, checks: Sequence[Che
     failed = [c for c in checks if not c.passed]
     if failed:
         raise SubmissionError(
-            "Hồ sơ chưa đạt yêu cầu nộp lưu: "
-            + "; ".join(f"{c.label}: {c.detail}" for c in failed)
-            + ". Hãy trả lại hồ sơ kèm lý do.",
+            sentences(
+                "Hồ sơ chưa đạt yêu cầu nộp lưu: "
+                + "; ".join(f"{c.label}: {clause(c.detail)}" for c in failed),
+                "Hãy trả lại hồ sơ kèm lý do",
+            ),
             code="SUBMISSION_CHECKS_FAILED",
             failed=[c.name.value for c in failed],
         )
