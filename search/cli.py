@@ -101,7 +101,32 @@ def search_command(click_ctx: click.Context, text: tuple[str, ...], sort: str, p
         for h in hit.highlights:
             if h.field == "text":
                 click.echo("      " + h.marked("«", "»", html=False))
-    for facet in result.facets:
-        if facet.values:
-            shown = ", ".join(f"{v.value} ({v.count})" for v in facet.values[:8])
-            click.echo(f"  [{facet.name}] {shown}")
+    shown = [f for f in result.facets if f.values]
+    if not shown:
+        return
+    from search.labels import facet_line
+
+    units, hoso = _facet_names(click_ctx.obj, result)
+    for facet in shown:
+        counts = [(v.value, v.count) for v in facet.values[:FACET_VALUES_SHOWN]]
+        click.echo("  " + facet_line(facet.name, counts, units, hoso))
+
+
+FACET_VALUES_SHOWN = 8
+"""Values of each facet printed (the most frequent first)."""
+
+
+def _facet_names(obj: Any, result: SearchResult) -> tuple[dict[str, str], dict[str, str]]:
+    """Names of the units and hồ sơ counted in the facets, from ``kho``'s ``facet_names`` (the
+    unit list; the hồ sơ the person may see, read through the access policy); a context
+    without one (search alone, no store) leaves the ids as they are."""
+    names = getattr(obj, "facet_names", None)
+    if names is None:
+        return {}, {}
+    wanted = {
+        f.name: [v.value for v in f.values[:FACET_VALUES_SHOWN]]
+        for f in result.facets if f.name in ("unit", "ho_so") and f.values
+    }
+    if not wanted:
+        return {}, {}
+    return names(wanted.get("unit", []), wanted.get("ho_so", []))

@@ -688,13 +688,15 @@ def create_app(
             page_size=_count_arg("page_size", 20, "SEARCH_PAGE_INVALID") or 0,
             facets=FACETS,
         )
-        from web.pages.search import checked, value_label
+        from search.labels import value_label
+        from web.pages.search import checked
+        from web.worklists import unit_names
 
         result = checked(kho.backend.search(query), who)
         service.audit_search(who, text, result.total, filters)
 
         data = result_to_dict(result)
-        names = {u.unit_id: u.name for u in kho.accounts.units()}
+        names = unit_names(kho)
         for facet in data["facets"]:  # each value as people read it (unit names, not ids)
             for value in facet["values"]:
                 value["label"] = value_label(facet["name"], value["value"], names)

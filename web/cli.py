@@ -105,6 +105,16 @@ class Context:
 
         return shown_hits(self.repo, self.actor, result)
 
+    def facet_names(self, units: list[str], hoso: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """The names ``kho search`` prints for the unit and hồ sơ ids its facets count: the unit
+        list (one read), and the hồ sơ the logged-in person may see, each read and decided by
+        the policy as the search page does (:func:`web.worklists.hoso_names`); an id they may
+        not see keeps no name."""
+        from web.worklists import hoso_names, unit_names
+
+        return (unit_names(self.kho) if units else {},
+                hoso_names(self.repo, self.actor, hoso) if hoso else {})
+
     def close(self) -> None:
         """At the command's end (also on its error exit; registered when :attr:`kho` opens the
         installation): close it, so its last written head is noted outside the store before the

@@ -9,7 +9,7 @@ is never shown because the index says so without the repository's own check.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from repository.policy import search_scope
@@ -48,6 +48,25 @@ def indexed_ids(
         if not result.has_next or not result.hits:
             return
         page += 1
+
+
+def unit_names(kho: Kho) -> dict[str, str]:
+    """Unit id -> name (people choose and read names, not ids): the unit list is not secret,
+    every signed-in person's pages name units."""
+    return {u.unit_id: u.name for u in kho.accounts.units()}
+
+
+def hoso_names(repo: Repository, who: Actor, ids: Iterable[str]) -> dict[str, str]:
+    """Hồ sơ id -> "số ký hiệu — tiêu đề" for the hồ sơ ``who`` may see (the policy decides, as
+    for every read; one read of each, not audited as a view: only its name is shown). An id they
+    may not see, or that is gone, keeps no name and is shown as it is. Used by the search page,
+    its exports and ``kho search``."""
+    out: dict[str, str] = {}
+    for record in repo.visible(dict.fromkeys(ids), actor=who):
+        md = record.metadata
+        if md is not None and getattr(md, "file_notation", None):
+            out[record.record_id] = f"{md.file_notation} — {md.title}"
+    return out
 
 
 def shown_hits(repo: Repository, who: Actor, result: Any) -> Any:

@@ -50,9 +50,10 @@ from repository.accounts import Account
 from repository.policy import Action, Role, can
 from repository.records import Actor
 from repository.workflow import ACT_LABELS
+from search.labels import DIRECTION_LABELS, VERDICT_LABELS
 from web.app import is_upload_route
 from web.context import Kho, over_http
-from web.pages.document_view import NOT_CHECKED_YET, VERDICT_LABELS, verdict_label
+from web.pages.document_view import NOT_CHECKED_YET, verdict_label
 from web.proxies import address_block
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -189,7 +190,6 @@ def action_label(code: str) -> str:
     return f"{label} ({code})" if label else f"Hành động khác ({code})"
 
 
-DIRECTION_LABELS = {"den": "Văn bản đến", "di": "Văn bản đi", "hoso": "Hồ sơ"}
 
 
 def kho() -> Kho:

@@ -21,6 +21,7 @@ from repository.originals import PDF_MEDIA_TYPE
 from repository.records import KIND_FILE, Record
 from repository.vocabulary import Secrecy, Urgency
 from retention.service import FILE_STATE_LABELS as HOSO_STATE_LABELS
+from search.labels import VERDICT_LABELS
 
 PAGE_SCALE = 1.5
 """Rendered page size: 1.5 × 72 dpi = 108 dpi, legible on a screen and a few hundred kB."""
@@ -37,12 +38,6 @@ EXTRA_LABELS = {
 }
 
 
-VERDICT_LABELS = {
-    "TOTAL-PASSED": "Hợp lệ",
-    "TOTAL-FAILED": "Không hợp lệ",
-    "INDETERMINATE": "Chưa xác định",
-    "NO_SIGNATURE": "Không có chữ ký số",
-}
 NOT_CHECKED_YET = "Chưa kiểm tra xong"
 """A PDF whose signatures ingest has not verified yet (its job still running or queued)."""
 

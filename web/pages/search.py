@@ -12,12 +12,12 @@ from kho.timeutil import to_vn
 from repository.policy import Action, search_scope
 from repository.saved_searches import SavedSearches
 from repository.vocabulary import Secrecy, Urgency
+from search.labels import FACET_LABELS, VERDICT_LABELS, value_label
 from search.query import MAX_PAGE_SIZE, QueryInvalid
+from web import worklists
 from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages import search_export
 from web.pages.common import (
-    DIRECTION_LABELS,
-    VERDICT_LABELS,
     actor,
     current_account,
     kho,
@@ -27,65 +27,18 @@ from web.pages.common import (
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
-FACET_LABELS = {
-    "direction": "Loại bản ghi",
-    "loai_van_ban": "Loại văn bản",
-    "co_quan_ban_hanh": "Cơ quan ban hành",
-    "do_khan": "Độ khẩn",
-    "do_mat": "Độ mật",
-    "signature_verdict": "Chữ ký số",
-    "retention_state": "Trạng thái lưu trữ",
-    "nguoi_ky": "Người ký",
-    "ho_so": "Hồ sơ",
-    "unit": "Đơn vị",
-    "year": "Năm",
-    "ngay_ban_hanh_from": "Ngày văn bản từ",
-    "ngay_ban_hanh_to": "Ngày văn bản đến",
-    "ngay_den_from": "Ngày đến từ",
-    "ngay_den_to": "Ngày đến đến",
-}
-RETENTION_LABELS = {"active": "Đang hiện hành", "archived": "Đã nộp lưu", "destroyed": "Đã hủy"}
 NOT_FILTERS = ("q", "page", "year", "cols", "format", "name", "page_size", "sort", "csrf_token")
 
 
 def unit_names() -> dict[str, str]:
     """Unit id -> name, for the unit filter (people choose and read names, not ids)."""
-    return {u.unit_id: u.name for u in kho().accounts.units()}
+    return worklists.unit_names(kho())
 
 
 def hoso_names(who: Any, ids: Any) -> dict[str, str]:
-    """Hồ sơ id -> "số ký hiệu — tiêu đề" for the hồ sơ ``who`` may see (the policy decides, as
-    for every read; one read of each, not audited as a view: only its name is shown). An id they
-    may not see, or that is gone, keeps no name and is shown as it is."""
-    out: dict[str, str] = {}
-    for record in kho().repo.visible(dict.fromkeys(ids), actor=who):
-        md = record.metadata
-        if md is not None and getattr(md, "file_notation", None):
-            out[record.record_id] = f"{md.file_notation} — {md.title}"
-    return out
-
-
-def value_label(
-    facet: str, value: str, units: dict[str, str] | None = None, hoso: dict[str, str] | None = None
-) -> str:
-    """A facet value as people read it (codes never shown raw)."""
-    if facet == "unit" and units is not None:
-        return units.get(value, value)
-    if facet == "ho_so" and hoso is not None:
-        return hoso.get(value, value)
-    if facet == "direction":
-        return DIRECTION_LABELS.get(value, value)
-    if facet == "do_khan" and value.isdigit() and int(value) in Urgency._value2member_map_:
-        return Urgency(int(value)).label
-    if facet == "do_mat" and value.isdigit() and int(value) in Secrecy._value2member_map_:
-        return Secrecy(int(value)).label
-    if facet == "signature_verdict":
-        return VERDICT_LABELS.get(value, value)
-    if facet == "retention_state":
-        return RETENTION_LABELS.get(value, value)
-    if facet.endswith(("_from", "_to")) and len(value) == 10 and value[4] == "-":
-        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
-    return value
+    """Hồ sơ id -> "số ký hiệu — tiêu đề" for the hồ sơ ``who`` may see
+    (:func:`web.worklists.hoso_names`)."""
+    return worklists.hoso_names(kho().repo, who, ids)
 
 
 def request_filters(args: Any) -> dict[str, Any]:
