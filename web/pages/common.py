@@ -196,6 +196,16 @@ def kho() -> Kho:
     return current_app.extensions["kho"]
 
 
+def display_names() -> dict[str, str]:
+    """Account username -> full name and unit id -> unit name: who did what is shown by the
+    person's name (the handling pages, the nộp lưu inbox and review), the id only where no
+    account or unit has it (``names.get(x, x)`` in a template)."""
+    accounts = kho().accounts
+    out = {a.username: a.full_name for a in accounts.accounts()}
+    out.update({u.unit_id: u.name for u in accounts.units()})
+    return out
+
+
 # -- CSRF: a per-session secret, sent back in every POST form ------------------------------------
 def csrf_token() -> str:
     if "csrf" not in session:

@@ -26,7 +26,7 @@ from repository.workflow import (
 )
 from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages import handling_export
-from web.pages.common import actor, kho, login_required, page
+from web.pages.common import actor, display_names, kho, login_required, page
 
 bp = Blueprint("handling", __name__)
 
@@ -49,13 +49,6 @@ def _people_and_units() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return people, units
 
 
-def _names() -> dict[str, str]:
-    accounts = kho().accounts
-    out = {a.username: a.full_name for a in accounts.accounts()}
-    out.update({u.unit_id: u.name for u in accounts.units()})
-    return out
-
-
 @bp.get("/work")
 @login_required
 def work() -> Response:
@@ -71,7 +64,7 @@ def work() -> Response:
         flags=FLAG_LABELS,
         task_status=TASK_STATUS_LABELS,
         urgency=URGENCY_LABELS,
-        names=_names(),
+        names=display_names(),
     )
 
 
@@ -99,7 +92,7 @@ def _handling_page(
         status_codes=STATUS_CODES,
         people=people,
         units=units,
-        names=_names(),
+        names=display_names(),
         urgency=URGENCY_LABELS,
         errors=errors or [],
         values=values or {},
@@ -194,7 +187,7 @@ def reports() -> Response:
         except PermissionDenied as exc:
             return page("error.html", 403, status=403, message=exc.message)
     if report is not None and fmt in ("pdf", "xlsx"):
-        names = _names()
+        names = display_names()
         sheet = handling_export.build(report, kho().settings.agency_name, names.get(unit, unit))
         kho().repo.audit_export(
             who,
@@ -222,7 +215,7 @@ def reports() -> Response:
         units=units,
         columns=COLUMN_LABELS,
         flags=FLAG_LABELS,
-        names=_names(),
+        names=display_names(),
         can_report=True,
         Action=Action,
     )

@@ -16,7 +16,7 @@ from repository.records import Record
 from retention.fileplan import PLAN_COLUMNS, footer_lines, plan_rows
 from retention.service import FILE_STATE_LABELS, FileState, RetentionService
 from web.heads import FileHeaders, attachment, file_response, file_route
-from web.pages.common import actor, kho, login_required, page
+from web.pages.common import actor, display_names, kho, login_required, page
 from web.pages.retention_export import (
     catalogue_sheet,
     handover_sheet,
@@ -260,7 +260,9 @@ def file_export(file_id: str, fmt: str) -> Response:
 @login_required
 def archive() -> Response:
     s, who = service(), actor()
-    return page("archive.html", inbox=s.inbox(actor=who), archived=s.archived(actor=who))
+    return page(
+        "archive.html", inbox=s.inbox(actor=who), archived=s.archived(actor=who), names=display_names()
+    )
 
 
 @bp.get("/archive/<rid:file_id>")
@@ -280,6 +282,7 @@ def archive_review(file_id: str) -> Response:
         columns=CATALOGUE_COLUMNS,
         rows=[r.cells() for r in catalogue(docs)],
         submitted=review.file.state == FileState.SUBMITTED,
+        names=display_names(),
     )
 
 
