@@ -31,6 +31,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from kho.config import Settings
 from web.app import create_app
 from web.context import Kho
+from web.pages.common import LOGIN_FAILURES_PREFIX
 
 BUDGET = 4
 """Wrong passwords per (address, name) in the window."""
@@ -48,6 +49,7 @@ class Pair:
 
     urls: list[str]
     people: People
+    store: Any
     checked: list[str] = field(default_factory=list)
     now: list[float] = field(default_factory=lambda: [time.time()])
 
@@ -105,7 +107,7 @@ def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pair]:
         kho = Kho(Settings.from_env())
         people = make_people(kho)
         apps: list[Flask] = [create_app(kho.settings, kho=kho), create_app(kho.settings)]
-        made = Pair(urls=[], people=people)
+        made = Pair(urls=[], people=people, store=kho.repo.store)
         lock = threading.Lock()
         servers: list[tuple[BaseWSGIServer, threading.Thread]] = []
         try:
@@ -183,5 +185,19 @@ def test_sequential_wrong_passwords_get_exactly_the_budgets(pair: Pair) -> None:
     others = [pair.login(f"khong-co-{i}.ubnd", "sai-mat-khau", i % 2) for i in range(more)]
     assert [status for status, _ in others] == [401] * (PER_ADDRESS - BUDGET) + [429] * 2
     assert len(pair.checked) == PER_ADDRESS
+    assert len(_stored(pair)) == PER_ADDRESS  # the failures; no refused try's claim is left
     pair.now[0] += WINDOW + 1  # a new window: the budgets again, the right password accepted
     assert pair.login(name, PASSWORD, 0) == (200, "")
+    assert len(_stored(pair)) == PER_ADDRESS - BUDGET  # its claim and its name's failures went
+
+
+def _stored(pair: Pair) -> list[str]:
+    """The limiter's keys; on S3 also every version and delete marker under them, none of which
+    may outlive its key (a claim's one version removed, nothing left in the bucket's history)."""
+    keys = [info.key for info in pair.store.list(LOGIN_FAILURES_PREFIX)]
+    if hasattr(pair.store, "_client"):
+        listed = pair.store._client.list_objects(
+            pair.store.bucket, prefix=LOGIN_FAILURES_PREFIX, recursive=True, include_version=True
+        )
+        assert sorted(obj.object_name for obj in listed) == sorted(keys)
+    return keys

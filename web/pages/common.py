@@ -49,6 +49,7 @@ from kho.timeutil import parse_iso, vn_date, vn_display
 from repository.accounts import Account
 from repository.policy import Action, Role, can
 from repository.records import Actor
+from repository.storage.base import ObjectInfo
 from repository.workflow import ACT_LABELS
 from web.app import is_upload_route
 from web.context import Kho, over_http
@@ -388,17 +389,17 @@ class LoginLimiter:
         address, prefix = self._prefixes(ip, username)
         now = self.clock()
         own = f"{prefix}{int(now * 1000):015d}-{os.urandom(8).hex()}"
-        self.store.put_new(own, b"")
+        claim = self.store.put_new(own, b"")
         try:
             by_address = [info.key for info in self.store.list(address)]
         except BaseException:
-            self._delete([own])
+            self._discard(claim)
             raise
         recent_by_address = {k for k in by_address if self._when(k) > now - self.window} | {own}
         keys = [k for k in by_address if k.startswith(prefix) and k != own]
         recent = {k for k in keys if self._when(k) > now - self.window} | {own}
         if len(recent) > self.attempts or len(recent_by_address) > self.per_address:
-            self._delete([own])
+            self._discard(claim)
             raise LoginRateLimited(
                 "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút.", username=username
             )
@@ -409,12 +410,14 @@ class LoginLimiter:
             self._sweep(now)
             raise
         except successes:
-            self._delete([own, *keys])
+            self._discard(claim)
+            self._delete(keys)
             raise
         except BaseException:
-            self._delete([own])
+            self._discard(claim)
             raise
-        self._delete([own, *keys])
+        self._discard(claim)
+        self._delete(keys)
         return result
 
     def _sweep(self, now: float) -> None:
@@ -450,6 +453,12 @@ class LoginLimiter:
         for key in keys:
             with contextlib.suppress(KhoError):
                 self.store.delete(key)
+
+    def _discard(self, claim: ObjectInfo) -> None:
+        """This attempt's own claim (one request on S3: :meth:`ObjectStore.discard_new`); best
+        effort, as :meth:`_delete`: a claim left in place counts until it leaves the window."""
+        with contextlib.suppress(KhoError):
+            self.store.discard_new(claim)
 
 
 def limiter() -> LoginLimiter:
