@@ -163,6 +163,14 @@ class ObjectStore(abc.ABC):
         """Remove ``key`` (all versions). Refused with ``RetentionLocked`` under retention or
         legal hold. Deleting a missing key is not an error."""
 
+    def discard_new(self, made: ObjectInfo) -> None:
+        """Remove what one :meth:`put_new` of this caller made (``made``, its answer), on a key
+        no other writer can produce (a login attempt's claim, ``web.pages.common.LoginLimiter``).
+        Where the backend keeps versions, only that version goes: one request, with nothing to
+        list first (:meth:`delete` lists every version of the key). This default is
+        :meth:`delete`."""
+        self.delete(made.key)
+
     # Retention / legal hold: optional capabilities.
     supports_retention: bool = False
 

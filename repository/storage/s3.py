@@ -786,6 +786,23 @@ class S3Store(ObjectStore):
         response = self._call(lambda: self._put_raw(self.bucket, key, data), key)
         return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
 
+    def discard_new(self, made: ObjectInfo) -> None:
+        """One DELETE of the version ``made`` names: :meth:`put_new` leaves no claim in the
+        companion bucket (one PUT, or one ``If-None-Match: *`` PUT), so nothing is left there
+        either. Without a version id (an unversioned bucket), :meth:`delete`. A version under
+        retention or legal hold is refused by the server (``RetentionLocked``), as by
+        :meth:`delete`."""
+        check_key(made.key)
+        version_id = made.version_id
+        if version_id is None or made.key in POINTERS:
+            self.delete(made.key)
+            return
+        self._call(
+            lambda: self._client.remove_object(self.bucket, made.key, version_id=version_id),
+            made.key,
+            locked=True,
+        )
+
     def _claim_body(self) -> bytes:
         return json.dumps(
             {"writer": uuid.uuid4().hex, "pid": os.getpid(), "host": this_host(), "at": time.time()}

@@ -49,6 +49,7 @@ from kho.timeutil import parse_iso, vn_date, vn_display
 from repository.accounts import Account
 from repository.policy import Action, Role, can
 from repository.records import Actor
+from repository.storage.base import ObjectInfo
 from repository.workflow import ACT_LABELS
 from search.labels import DIRECTION_LABELS, VERDICT_LABELS
 from web.app import is_upload_route
@@ -294,8 +295,8 @@ def form_refusal() -> str | None:
 # -- login rate limit: failures per (IP, username) and per IP in a sliding window, in the store --
 LOGIN_FAILURES_PREFIX = "login-failures/"
 """``login-failures/<sha256 of address>/<sha256 of address and name>/<ms since epoch>-<random>``:
-one empty object per failed attempt (see :class:`LoginLimiter`), so that one LIST of the
-address's folder counts both budgets."""
+one empty object per failed attempt, and per attempt in flight (its claim, see
+:class:`LoginLimiter`), so that one LIST of the address's folder counts both budgets."""
 
 T = TypeVar("T")
 
@@ -310,16 +311,40 @@ class LoginLimiter:
 
     The failures live in the store, as other state all the web processes of one Kho share: the
     gunicorn workers and containers of a deployment each counted their own before, so N workers
-    gave N times the guesses, and a restart forgot them. One empty object per failure, created
-    if absent (no read-modify-write to race); an attempt lists its prefix (one LIST); a failure
-    writes one object and deletes those out of the window; a success deletes what the list
-    found. The address and name are hashed into the key: nothing a person types becomes a path.
-    :meth:`guarded` is the one sequence the login page, the API and the audit form use.
+    gave N times the guesses, and a restart forgot them. The address and name are hashed into
+    the key: nothing a person types becomes a path. :meth:`guarded` is the one sequence the
+    login page, the API and the audit form use.
 
     An address also has a budget over every name (``per_address`` failures in the window): a
     spray of names from one address, each tried fewer times than ``attempts``, was never slowed.
     Both are counted from one LIST: a failure is kept under its address, then its name. A success
-    clears its own name's failures only (one good account does not reset a spray's count)."""
+    clears its own name's failures only (one good account does not reset a spray's count).
+
+    **Claim first, then count** (a29). An attempt first writes its own claim, one empty object
+    under a key no other attempt can make (``<ms>-<random>``, :meth:`ObjectStore.put_new`: one
+    PUT, no create-if-absent guard to race), then LISTs its address's folder and counts every
+    claim in the window, those of attempts still in flight and its own included. Only within
+    both budgets is the password checked; otherwise the claim is deleted and the attempt
+    refused. A wrong password leaves its claim: it is the failure (no second write). A right
+    password deletes its claim and its name's earlier ones. Before, an attempt counted, then
+    checked, then recorded: N parallel wrong passwords all counted before any was recorded, and
+    23-24 of 24 were checked against a budget of 4 (bench/NOTES-a29.md).
+
+    Why it holds whatever the interleaving, across every process on the store: the stores list
+    what a returned write made (read-after-write LIST: the local folder links the file before
+    ``put_new`` returns; Ceph's gateway updates the bucket index before the PUT is answered,
+    measured by ``bench/a29_limiter.py``), so of any ``b + 1`` attempts in one window, the one
+    whose claim returned last LISTs after every claim of the others returned and sees all
+    ``b + 1``: at most ``b`` pass. A claim is never inferred absent: an attempt counts its own
+    whether its LIST shows it or not.
+
+    It fails closed: under contention, attempts in flight count against each other, so some
+    may be refused that one at a time would have been allowed (24 at once for a fresh name may
+    all be refused), and a process killed while checking a password leaves its claim, counted
+    as a failure until it leaves the window. One at a time the budgets are exact. A success
+    deletes the claims of its name that its LIST found, attempts still in flight included (as
+    it reset the count before): with the right password there is nothing left to guess.
+    A login's cost does not grow with the logins in the window: a success leaves nothing."""
 
     SWEEP_KEYS = 5_000
     """Keys a sweep looks at, at most (five LIST pages); the next sweep goes on from there."""
@@ -366,29 +391,42 @@ class LoginLimiter:
         failures: tuple[type[BaseException], ...] = (LoginFailed, AccountLocked),
         successes: tuple[type[BaseException], ...] = (),
     ) -> T:
-        """``attempt()`` unless (``ip``, ``username``) is past its failures: an exception of
-        ``failures`` counts one more, a return or an exception of ``successes`` (the right
-        password, e.g. a change still required) clears them; anything else changes nothing."""
+        """``attempt()`` unless (``ip``, ``username``) is past its failures, counted with the
+        attempts in flight (the class's "claim first, then count"): an exception of ``failures``
+        keeps this attempt's claim as one more failure, a return or an exception of
+        ``successes`` (the right password, e.g. a change still required) clears the name's
+        claims; anything else (the store down, a refusal that checked nothing) drops the claim."""
         address, prefix = self._prefixes(ip, username)
         now = self.clock()
-        by_address = [info.key for info in self.store.list(address)]
-        recent_by_address = [k for k in by_address if self._when(k) > now - self.window]
-        keys = [k for k in by_address if k.startswith(prefix)]
-        recent = [k for k in keys if self._when(k) > now - self.window]
-        if len(recent) >= self.attempts or len(recent_by_address) >= self.per_address:
+        own = f"{prefix}{int(now * 1000):015d}-{os.urandom(8).hex()}"
+        claim = self.store.put_new(own, b"")
+        try:
+            by_address = [info.key for info in self.store.list(address)]
+        except BaseException:
+            self._discard(claim)
+            raise
+        recent_by_address = {k for k in by_address if self._when(k) > now - self.window} | {own}
+        keys = [k for k in by_address if k.startswith(prefix) and k != own]
+        recent = {k for k in keys if self._when(k) > now - self.window} | {own}
+        if len(recent) > self.attempts or len(recent_by_address) > self.per_address:
+            self._discard(claim)
             raise LoginRateLimited(
                 "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút.", username=username
             )
         try:
             result = attempt()
         except failures:
-            self.store.put_if_absent(f"{prefix}{int(now * 1000):015d}-{os.urandom(4).hex()}", b"")
-            self._delete([k for k in keys if k not in recent])
+            self._delete([k for k in keys if k not in recent])  # the claim stays: the failure
             self._sweep(now)
             raise
         except successes:
+            self._discard(claim)
             self._delete(keys)
             raise
+        except BaseException:
+            self._discard(claim)
+            raise
+        self._discard(claim)
         self._delete(keys)
         return result
 
@@ -425,6 +463,12 @@ class LoginLimiter:
         for key in keys:
             with contextlib.suppress(KhoError):
                 self.store.delete(key)
+
+    def _discard(self, claim: ObjectInfo) -> None:
+        """This attempt's own claim (one request on S3: :meth:`ObjectStore.discard_new`); best
+        effort, as :meth:`_delete`: a claim left in place counts until it leaves the window."""
+        with contextlib.suppress(KhoError):
+            self.store.discard_new(claim)
 
 
 def limiter() -> LoginLimiter:
