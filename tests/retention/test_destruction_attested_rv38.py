@@ -226,6 +226,9 @@ def test_a_case_without_recorded_steps_is_refused_and_may_be_rejected(sealed: Kh
     rejected = d.decide(old_id, "QĐ không duyệt", approve=False, actor=people.actor("lanh_dao"))
     assert rejected["state"] == "rejected"
     _intact(kho, [*docs, file.record_id])
+    again, fresh = council_ready(kho, people, [file.record_id])  # proposed again, steps recorded
+    _approve(again, fresh["case_id"], people)()
+    assert _execute(again, fresh["case_id"], people)()["state"] == "done"
 
 
 def test_the_honest_path_records_every_step_and_destroys(sealed: Kho, staff: People) -> None:
