@@ -450,6 +450,22 @@ class WorkIndex:
             )
 
 
+def stored_steps(repo: Repository, record_id: str) -> list[Step]:
+    """A document's handling steps as stored, in order (:meth:`HandlingService.steps`; also read
+    by the destruction's check of documents still under handling)."""
+    out = []
+    for info in repo.store.list(f"{STEP_PREFIX}{record_id}/"):
+        plain = repo.keys.open(record_id, repo.store.get(info.key), info.key)
+        out.append(
+            Step.from_dict(
+                formats.unstamped(
+                    formats.WORKFLOW_STEP.name, formats.loads(formats.WORKFLOW_STEP.name, plain)
+                )
+            )
+        )
+    return sorted(out, key=lambda s: s.seq)
+
+
 def require_registered(record: Record) -> None:
     """Handling (trình, chỉ đạo, giao xử lý) acts on a registered document only: a step, and the
     handling page, of a document still at intake (no metadata, no number) or of a hồ sơ are
@@ -487,17 +503,7 @@ class HandlingService:
         return vn_date(self.clock())
 
     def steps(self, record_id: str) -> list[Step]:
-        out = []
-        for info in self.repo.store.list(f"{STEP_PREFIX}{record_id}/"):
-            plain = self.repo.keys.open(record_id, self.repo.store.get(info.key), info.key)
-            out.append(
-                Step.from_dict(
-                    formats.unstamped(
-                        formats.WORKFLOW_STEP.name, formats.loads(formats.WORKFLOW_STEP.name, plain)
-                    )
-                )
-            )
-        return sorted(out, key=lambda s: s.seq)
+        return stored_steps(self.repo, record_id)
 
     def state(self, record_id: str, *, actor: Actor) -> tuple[Record, Handling]:
         """The document (the person must see it) and its handling; opening it marks the

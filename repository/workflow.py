@@ -293,6 +293,19 @@ class Handling:
         return "\n".join(lines)
 
 
+UNFINISHED_STATUSES = frozenset({"submitted", "assigned", "in_progress"})
+"""Statuses of a handling that began and is not finished: trình, chỉ đạo, giao xử lý given, not
+yet "để biết, lưu" nor every task approved done. A document never submitted (``new``) is not
+under handling."""
+
+
+def under_handling(state: Handling) -> bool:
+    """Whether the document's handling (xử lý, giải quyết) is still under way (pure): such a
+    document is not destroyed, nor its hồ sơ proposed for destruction (NĐ 30/2020 Điều 29;
+    Phụ lục VI III.5)."""
+    return state.status in UNFINISHED_STATUSES
+
+
 STATUS_LABELS = {
     "new": "Chưa trình",
     "submitted": "Chờ chỉ đạo",

@@ -17,6 +17,7 @@ end state.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,10 +30,12 @@ from kho.timeutil import parse_iso, to_iso_utc, vn_date, vn_display
 from repository import formats
 from repository.accounts import AccountService
 from repository.audit import AuditEvent, EventDraft
+from repository.handling import stored_steps
 from repository.metadata import FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
 from repository.vocabulary import TextKind, nfc, typed_text
+from repository.workflow import derive, under_handling
 from retention import dossier_docs
 from retention.eligibility import RetentionFacts, assess, check_destroyable
 from retention.workflow import Versions
@@ -200,6 +203,155 @@ def unapproved(case: Mapping[str, Any], approvals: Mapping[str, Sequence[AuditEv
     return out
 
 
+ATTESTED = "destruction:attested"
+"""A council step of a case as it was stored (the proposal, the council formed with its members,
+each member's review with its vote, the minutes, the appraisal), in the sealed audit log under
+the id of each hồ sơ of the danh mục (review rv38). :func:`unattested` compares the stored case
+with them before the head approves and when execution starts or resumes."""
+
+STEP_LABELS = {
+    "proposed": "Đề nghị hủy",
+    "council": "Quyết định thành lập hội đồng",
+    "review": "Ý kiến của thành viên hội đồng",
+    "minutes": "Biên bản họp hội đồng",
+    "appraisal": "Văn bản thẩm định",
+}
+PROBLEM_LABELS = {
+    "missing": "chưa có",
+    "unrecorded": "không có trong nhật ký kiểm tra",
+    "differs": "khác với nhật ký kiểm tra",
+    "not_member": "của người không thuộc hội đồng",
+}
+
+
+@dataclass(frozen=True)
+class StepProblem:
+    """A council step of a case that the sealed log does not vouch for (:func:`unattested`)."""
+
+    record_id: str
+    """The hồ sơ of the danh mục whose log lacks the step."""
+    step: str
+    """A key of :data:`STEP_LABELS`."""
+    problem: str
+    """A key of :data:`PROBLEM_LABELS`: the case lacks the step (``missing``), the log does
+    (``unrecorded``), the two differ (``differs``), or a review by one not on the council."""
+    member: str | None = None
+    """The member, for a review."""
+
+    def text(self) -> str:
+        who = f" {self.member}" if self.member else ""
+        return f"{STEP_LABELS[self.step]}{who} ({self.record_id}): {PROBLEM_LABELS[self.problem]}"
+
+
+def _digest(text: Any) -> str | None:
+    """The SHA-256 of a stored text (NFC, UTF-8): the log binds the text without holding it."""
+    return hashlib.sha256(nfc(text).encode()).hexdigest() if isinstance(text, str) else None
+
+
+def _part(case: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    value = case.get(name)
+    return value if isinstance(value, dict) else None
+
+
+def council_members(case: Mapping[str, Any]) -> list[str]:
+    """The members of ``case``'s council as stored (none when it has no council, or one not
+    well formed: a case edited in the store)."""
+    members = (_part(case, "council") or {}).get("members")
+    return [m for m in members if isinstance(m, str)] if isinstance(members, list) else []
+
+
+def step_details(
+    case: Mapping[str, Any], item: Mapping[str, Any], step: str, member: str | None = None
+) -> dict[str, Any] | None:
+    """What the log records of ``step`` of ``case`` for the hồ sơ ``item`` (pure): the step as
+    the case stores it (its texts by their digest) with the hồ sơ's documents; None when the
+    case holds no such step."""
+    base = {"case_id": case["case_id"], "step": step, "documents": sorted(item.get("documents") or ())}
+    if step == "proposed":
+        return {
+            **base,
+            "by": case.get("proposed_by"),
+            "at": case.get("created_at"),
+            "explanation": _digest(case.get("explanation")),
+        }
+    if step == "council":
+        council = _part(case, "council")
+        if council is None:
+            return None
+        members = council.get("members")
+        return {
+            **base,
+            "by": council.get("by"),
+            "at": council.get("at"),
+            "members": list(members) if isinstance(members, list) else members,
+            "decision_ref": council.get("decision_ref"),
+        }
+    if step == "review":
+        review = (_part(case, "reviews") or {}).get(member)
+        if not isinstance(review, dict):
+            return None
+        return {
+            **base,
+            "by": member,
+            "at": review.get("at"),
+            "opinion": review.get("opinion"),
+            "note": _digest(review.get("note")),
+        }
+    part = _part(case, step)  # minutes, appraisal
+    if part is None:
+        return None
+    return {**base, "by": part.get("by"), "at": part.get("at"), "text": _digest(part.get("text"))}
+
+
+def _required(case: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """The council steps a case needs before its approval: proposal, council, every member's
+    review, minutes, appraisal."""
+    return [
+        ("proposed", None),
+        ("council", None),
+        *(("review", m) for m in council_members(case)),
+        ("minutes", None),
+        ("appraisal", None),
+    ]
+
+
+def unattested(
+    case: Mapping[str, Any], events: Mapping[str, Sequence[AuditEvent]]
+) -> tuple[StepProblem, ...]:
+    """The council steps of ``case`` the sealed log does not vouch for (pure; review rv38).
+    ``events``: each hồ sơ's trusted events. Every required step (:func:`_required`) must be in
+    the case, and its latest :data:`ATTESTED` event for the case (for a review: the member's
+    latest) must be by its author and equal to it as stored. A review by someone not on the
+    council is a problem too. A writer of the store marked a case reviewed, turned a vote,
+    rewrote the minutes, added a hồ sơ to a reviewed case or left a member silent: each shows
+    here. Empty: the case is as its council made it."""
+    out: list[StepProblem] = []
+    members = set(council_members(case))
+    for item in case["items"]:
+        record_id = item["record_id"]
+        latest: dict[tuple[str, str | None], AuditEvent] = {}
+        for event in events.get(record_id, ()):
+            if event.action != ATTESTED or event.details.get("case_id") != case["case_id"]:
+                continue
+            step = event.details.get("step")
+            key = (step, event.details.get("by") if step == "review" else None)
+            latest[key] = event  # in log order: the last one stands
+        for step, member in _required(case):
+            wanted = step_details(case, item, step, member)
+            if wanted is None:
+                out.append(StepProblem(record_id, step, "missing", member))
+                continue
+            event = latest.get((step, member))
+            if event is None:
+                out.append(StepProblem(record_id, step, "unrecorded", member))
+            elif event.details != wanted or event.actor != wanted["by"]:
+                out.append(StepProblem(record_id, step, "differs", member))
+        for voter in _part(case, "reviews") or {}:
+            if voter not in members:
+                out.append(StepProblem(record_id, "review", "not_member", str(voter)))
+    return tuple(out)
+
+
 def is_proposer(case: Mapping[str, Any], user: str) -> bool:
     """Whether ``user`` proposed ``case``: the one rule that keeps them from the head's steps on
     it (:meth:`Destructions._refuse_proposer`); the case page offers them neither step."""
@@ -208,7 +360,7 @@ def is_proposer(case: Mapping[str, Any], user: str) -> bool:
 
 def _seated(case: Mapping[str, Any], actor: Actor) -> bool:
     """Whether ``actor`` sits on ``case``'s council."""
-    return actor.user in ((case.get("council") or {}).get("members") or [])
+    return actor.user in council_members(case)
 
 
 class Destructions:
@@ -302,19 +454,90 @@ class Destructions:
         return shown if shown != case else case
 
     def _step(
-        self, case: dict[str, Any], actor: Actor, action: str, changes: dict[str, Any], **details: Any
+        self,
+        case: dict[str, Any],
+        actor: Actor,
+        action: str,
+        changes: dict[str, Any],
+        *,
+        attest: tuple[str, str | None] | None = None,
+        **details: Any,
     ) -> dict[str, Any]:
+        """Write the case's next version, then its event; a council step (``attest``: the step
+        and, for a review, the member) also writes, in the same append, one :data:`ATTESTED`
+        event per hồ sơ recording the step as stored (:func:`step_details`)."""
         body = {**case, **changes}
         body.pop(formats.FORMAT_KEY, None)
         new = self.cases.write(case["case_id"], body, expected=case["version"])
-        self._event(actor, action, new, **details)
+        if attest is None:
+            self._event(actor, action, new, **details)
+        else:
+            self._attest(
+                new,
+                actor,
+                attest,
+                EventDraft(
+                    actor.user, action, None, None, actor.source, {"case_id": new["case_id"], **details}
+                ),
+            )
         return new
 
+    def _attest(
+        self, case: dict[str, Any], actor: Actor, attest: tuple[str, str | None], event: EventDraft
+    ) -> None:
+        """``event`` and the step ``attest`` of ``case`` per hồ sơ, in one append to the log."""
+        step, member = attest
+        drafts = [event] + [
+            EventDraft(
+                actor.user, ATTESTED, i["record_id"], None, actor.source, step_details(case, i, step, member)
+            )
+            for i in case["items"]
+        ]
+        self.repo.audit.append_many(drafts)
+
     def _answer(
-        self, case: dict[str, Any], actor: Actor, action: str, changes: dict[str, Any], **details: Any
+        self,
+        case: dict[str, Any],
+        actor: Actor,
+        action: str,
+        changes: dict[str, Any],
+        *,
+        attest: tuple[str, str | None] | None = None,
+        **details: Any,
     ) -> dict[str, Any]:
         """:meth:`_step`, answered as ``actor`` may see the case (:meth:`shown`)."""
-        return self.shown(self._step(case, actor, action, changes, **details), actor)
+        return self.shown(self._step(case, actor, action, changes, attest=attest, **details), actor)
+
+    def _refuse_unattested(self, case: dict[str, Any], actor: Actor, step: str) -> None:
+        """Refuse ``step`` (the head's approval, an execution started or resumed) of a case whose
+        council steps the sealed log does not vouch for (:func:`unattested`): the refusal audited
+        for the auditor, nothing written or destroyed. A case whose steps were recorded before
+        the log held them is refused too (a writer could forge one): it is rejected and proposed
+        again."""
+        events = {
+            i["record_id"]: self.repo.audit.record_events(i["record_id"], trusted_only=True)
+            for i in case["items"]
+        }
+        problems = unattested(case, events)
+        if not problems:
+            return
+        self._event(
+            actor,
+            "access:denied",
+            case,
+            action=step,
+            code="DESTRUCTION_STEPS_UNRECORDED",
+            problems=[p.text() for p in problems],
+        )
+        shown = "; ".join(p.text() for p in problems[:5])
+        more = f" và {len(problems) - 5} bước khác" if len(problems) > 5 else ""
+        raise WorkflowError(
+            "Các bước của Hội đồng xác định giá trị tài liệu trong hồ sơ hủy không khớp với nhật ký"
+            f" kiểm tra (thiếu bước hoặc đã bị sửa ngoài Kho): {shown}{more}. Không phê duyệt, không"
+            " hủy; hãy từ chối hồ sơ hủy này và lập đề nghị hủy mới.",
+            code="DESTRUCTION_STEPS_UNRECORDED",
+            problems=[p.text() for p in problems],
+        )
 
     @staticmethod
     def _require(case: dict[str, Any], *states: str) -> None:
@@ -369,6 +592,7 @@ class Destructions:
                     record_id=record_id,
                 )
             verdict = check_destroyable(facts_of(self.repo, record), self._today())
+            self._refuse_under_handling(record)
             md = record.metadata
             assert isinstance(md, FileMetadata)
             items.append(
@@ -397,8 +621,37 @@ class Destructions:
             "execution": None,
         }
         case = self.cases.write(case_id, body, expected=0)
-        self._event(actor, "destruction:propose", case, items=[i["record_id"] for i in items])
+        self._attest(
+            case,
+            actor,
+            ("proposed", None),
+            EventDraft(
+                actor.user,
+                "destruction:propose",
+                None,
+                None,
+                actor.source,
+                {"case_id": case_id, "items": [i["record_id"] for i in items]},
+            ),
+        )
         return self.shown(case, actor)
+
+    def _refuse_under_handling(self, file: Record) -> None:
+        """Refuse a hồ sơ holding a document whose handling (xử lý, giải quyết) is not finished
+        (:func:`repository.workflow.under_handling`; NĐ 30/2020 Điều 29, Phụ lục VI III.5): it
+        is neither proposed nor destroyed until the handling ends (done, or "để biết, lưu")."""
+        for document_id in file.documents:
+            if not self.repo.keys.exists(document_id):
+                continue  # destroyed: no handling left
+            if under_handling(derive(document_id, stored_steps(self.repo, document_id))):
+                raise WorkflowError(
+                    f"Văn bản “{document_id}” của hồ sơ “{file.record_id}” đang trong quá trình xử lý,"
+                    " giải quyết: chưa được đề nghị hủy hay hủy. Hãy kết thúc việc xử lý văn bản"
+                    " trước (hoàn thành, hoặc để biết, lưu).",
+                    code="DOCUMENT_UNDER_HANDLING",
+                    record_id=document_id,
+                    file_id=file.record_id,
+                )
 
     def establish_council(
         self, case_id: str, members: Sequence[str], decision_ref: str, *, actor: Actor
@@ -427,14 +680,19 @@ class Destructions:
             "at": self._now(),
         }
         return self._answer(
-            case, actor, "destruction:council", {"state": "council", "council": council}, members=people
+            case,
+            actor,
+            "destruction:council",
+            {"state": "council", "council": council},
+            attest=("council", None),
+            members=people,
         )
 
     def review(self, case_id: str, opinion: str, note: str = "", *, actor: Actor) -> dict[str, Any]:
         """A council member's opinion: ``agree`` or ``disagree`` (with a note)."""
         case = self.cases.latest(case_id)
         self._require(case, "council")
-        if actor.user not in case["council"]["members"]:
+        if actor.user not in council_members(case):
             self._event(
                 actor, "access:denied", case, action="destruction:review", code="COUNCIL_MEMBER_REQUIRED"
             )
@@ -448,17 +706,24 @@ class Destructions:
             **case["reviews"],
             actor.user: {"opinion": opinion, "note": typed_text(note, "note", "Ý kiến"), "at": self._now()},
         }
-        return self._answer(case, actor, "destruction:review", {"reviews": reviews}, opinion=opinion)
+        return self._answer(
+            case,
+            actor,
+            "destruction:review",
+            {"reviews": reviews},
+            attest=("review", actor.user),
+            opinion=opinion,
+        )
 
     def record_minutes(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
         """Biên bản họp hội đồng, by a member, once every member has given an opinion."""
         case = self.cases.latest(case_id)
         self._require(case, "council")
-        if actor.user not in case["council"]["members"]:
+        if actor.user not in council_members(case):
             raise PermissionDenied(
                 "Chỉ thành viên hội đồng mới được ghi biên bản họp.", code="COUNCIL_MEMBER_REQUIRED"
             )
-        missing = [m for m in case["council"]["members"] if m not in case["reviews"]]
+        missing = [m for m in council_members(case) if m not in (case.get("reviews") or {})]
         if missing or not text.strip():
             raise WorkflowError(
                 "Biên bản họp chỉ được ghi khi mọi thành viên đã cho ý kiến.",
@@ -467,7 +732,13 @@ class Destructions:
             )
         text = typed_text(text, "text", "Biên bản họp", kind=TextKind.DOCUMENT)
         minutes = {"text": text, "by": actor.user, "at": self._now()}
-        return self._answer(case, actor, "destruction:minutes", {"state": "reviewed", "minutes": minutes})
+        return self._answer(
+            case,
+            actor,
+            "destruction:minutes",
+            {"state": "reviewed", "minutes": minutes},
+            attest=("minutes", None),
+        )
 
     def attach_appraisal(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
         """Ý kiến thẩm định of the competent archive authority."""
@@ -479,7 +750,9 @@ class Destructions:
             raise WorkflowError("Cần nội dung văn bản thẩm định.", code="APPRAISAL_REQUIRED")
         text = typed_text(text, "text", "Văn bản thẩm định", kind=TextKind.DOCUMENT)
         appraisal = {"text": text, "by": actor.user, "at": self._now()}
-        return self._answer(case, actor, "destruction:appraisal", {"appraisal": appraisal})
+        return self._answer(
+            case, actor, "destruction:appraisal", {"appraisal": appraisal}, attest=("appraisal", None)
+        )
 
     def decide(
         self, case_id: str, decision_ref: str, *, approve: bool, deadline: date | None = None, actor: Actor
@@ -492,11 +765,15 @@ class Destructions:
         if not (case["state"] == "decided" and self._lapsed(case)):  # a lapsed one is decided anew
             self._require(case, "reviewed")
         self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
-        if case["appraisal"] is None:
+        if case.get("appraisal") is None:
             raise WorkflowError("Chưa có ý kiến thẩm định.", code="APPRAISAL_REQUIRED")
+        if approve:  # every council step as its author took it, before anything else is read
+            self._refuse_unattested(case, actor, "destruction:decide")
         self._refuse_proposer(case, actor, "destruction:decide", "quyết định hủy")
-        agree = sum(1 for r in case["reviews"].values() if r["opinion"] == "agree")
-        if approve and agree * 2 <= len(case["council"]["members"]):
+        members = council_members(case)
+        reviews = case.get("reviews") or {}
+        agree = sum(1 for m, r in reviews.items() if m in members and r["opinion"] == "agree")
+        if approve and agree * 2 <= len(members):
             raise WorkflowError("Hội đồng chưa có đa số thành viên đồng ý hủy.", code="COUNCIL_NOT_AGREED")
         if not decision_ref.strip():
             raise WorkflowError("Cần số, ngày của quyết định.", code="DECISION_REQUIRED")
@@ -574,6 +851,17 @@ class Destructions:
                 continue
             check_destroyable(facts_of(self.repo, record), today)
             self.repo.refuse_if_held(record, "destroy")
+            added = [d for d in record.documents if d not in item["documents"]]
+            if added:  # the approval binds the documents: one added since was never appraised
+                raise WorkflowError(
+                    f"Hồ sơ “{item['record_id']}” có văn bản được thêm vào sau khi lập đề nghị hủy"
+                    f" ({', '.join(added)}), chưa được hội đồng xem xét và thẩm định: không hủy. Hãy"
+                    " rút văn bản đó khỏi hồ sơ, hoặc lập đề nghị hủy mới.",
+                    code="DESTRUCTION_DOCUMENT_ADDED",
+                    record_id=item["record_id"],
+                    document_ids=added,
+                )
+            self._refuse_under_handling(record)
             for document_id in item["documents"]:
                 self.repo.refuse_if_held(self.repo._load(document_id), "destroy")
                 if not self.repo.files_of(document_id):
@@ -613,6 +901,7 @@ class Destructions:
                 code="DESTRUCTION_NOT_APPROVED",
                 record_ids=stray,
             )
+        self._refuse_unattested(case, actor, "destruction:execute")
         if case["state"] == "decided":
             self._check_all(case)  # nothing destroyed unless everything may be
 

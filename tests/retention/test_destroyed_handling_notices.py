@@ -26,6 +26,11 @@ def test_a_destroyed_documents_notices_and_work_items_are_no_longer_listed(kho: 
     listed = {n.record_id: n.text for n in handling.notices(head)}
     assert NOTE in listed[docs[0]] and subject in listed[docs[0]]
     assert {row[0] for row in handling.to_direct(head)} >= {docs[0], kept_docs[0]}
+    # A document under handling is not destroyed (DOCUMENT_UNDER_HANDLING): the leader ends it,
+    # "để biết, lưu"; its notice (the note, the trích yếu) is still listed until the destruction.
+    handling.take(docs[0], Act.FILE_ONLY, expected_seq=1, actor=head, note="Để biết")
+    listed = {n.record_id: n.text for n in handling.notices(head)}
+    assert NOTE in listed[docs[0]] and subject in listed[docs[0]]
 
     d, case = council_ready(kho, people, [file.record_id])
     case = d.decide(case["case_id"], "QĐ 09", approve=True, actor=head)

@@ -78,12 +78,19 @@ def test_a_year_later_the_expired_file_is_destroyed_and_only_its_row_remains(
     actions = [e.action for e in repo.audit.events() if e.action.startswith("destruction:")]
     assert actions == [
         "destruction:propose",
+        "destruction:attested",  # each council step, per hồ sơ, in the sealed log (rv38)
         "destruction:council",
+        "destruction:attested",
         "destruction:review",
+        "destruction:attested",
         "destruction:review",
+        "destruction:attested",
         "destruction:review",
+        "destruction:attested",
         "destruction:minutes",
+        "destruction:attested",
         "destruction:appraisal",
+        "destruction:attested",
         "destruction:decide",
         "destruction:approved",
         "destruction:execute-start",

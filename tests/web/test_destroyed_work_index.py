@@ -30,6 +30,11 @@ def test_a_document_destroyed_through_the_api_leaves_nothing_in_the_work_index(
     kho.handling.take(docs[0], Act.SUBMIT, expected_seq=0, actor=clerk, users=[head.user], note=NOTE)
     held = _work_index_bytes(kho)
     assert NOTE.encode() in held and subject.encode() in held
+    # A document under handling is not destroyed (DOCUMENT_UNDER_HANDLING): the leader ends it,
+    # "để biết, lưu"; its rows stay in the index until the destruction.
+    kho.handling.take(docs[0], Act.FILE_ONLY, expected_seq=1, actor=head, note="Để biết")
+    held = _work_index_bytes(kho)
+    assert NOTE.encode() in held and subject.encode() in held
 
     h = people.headers
     case = client.post(

@@ -153,6 +153,7 @@ ACTION_LABELS = {
     "destruction:council": "Hội đồng xác định giá trị tài liệu",
     "destruction:decide": "Quyết định hủy tài liệu",
     "destruction:approved": "Hồ sơ được phê duyệt hủy",
+    "destruction:attested": "Ghi nhận bước của hội đồng xác định giá trị tài liệu",
     "destruction:keep": "Giữ lại tài liệu (không hủy)",
     "destruction:minutes": "Biên bản hủy tài liệu",
     "destruction:export": "Xuất hồ sơ hủy tài liệu",
