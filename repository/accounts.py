@@ -3866,12 +3866,6 @@ class AccountService:
         if account is None or account.status is Status.DELETED:
             raise invalid
         now = self.clock()
-        if token.expired(now):
-            expires = token.expires_at or now
-            raise TokenExpired(
-                f"Mã truy cập (token) đã hết hạn lúc {vn_display(expires)}. Hãy tạo mã truy cập mới.",
-                expires_at=to_iso_utc(expires),
-            )
         run = account.failures_since if account.lock_reason is LockReason.FAILED_LOGINS else None
         account = self._expire_lock(account, now, None)
         if account.status is Status.ACTIVE and run is not None and token.created_at > run:
@@ -3892,6 +3886,12 @@ class AccountService:
                 "Bạn phải đăng nhập và đổi mật khẩu trước khi dùng mã truy cập.",
                 account=account,
                 username=account.username,
+            )
+        if token.expired(now):  # (after the account's own checks: a 90-day idle lock still falls)
+            expires = token.expires_at or now
+            raise TokenExpired(
+                f"Mã truy cập (token) đã hết hạn lúc {vn_display(expires)}. Hãy tạo mã truy cập mới.",
+                expires_at=to_iso_utc(expires),
             )
         self._check_idle(token, now)
         return account, token

@@ -14,6 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from kho_testing import BACKENDS, agency_accounts, make_store, new_repository, person_with_password
 
+from kho.errors import TokenInvalid
 from repository.accounts import Status, token_digest, token_revoked_key
 from repository.fsck import fsck
 
@@ -37,7 +38,9 @@ def test_a_deleted_lock_version_and_a_deleted_revocation_are_reported(backend: s
     svc.store.delete(lock_version)
     svc.store.delete(revocation)
     assert svc.authenticate(who, GOOD).status is Status.ACTIVE  # the read path cannot tell
-    assert svc.resolve_token(secret).username == who
+    # The token stays revoked (review a28): its own object, rewritten sealed, says so.
+    with pytest.raises(TokenInvalid):
+        svc.resolve_token(secret)
     issues = fsck(repo, repair=True, grace_seconds=0).issues
     found = {i.subject: i for i in issues if i.kind == "object-missing"}
     assert set(found) == {lock_version, revocation}  # before: no finding
