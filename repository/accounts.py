@@ -2,7 +2,7 @@
 
 Store layout (every object is JSON stamped with its format version, :mod:`repository.formats`,
 one kind per line below, and is written with create-if-absent; nothing here is ever
-rewritten)::
+rewritten but a token's object, once, when it is revoked: :meth:`AccountService._mark_revoked`)::
 
     units/<unit_id>/v<000001>                   versions of a unit                      unit
     catalog/unit-codes/<code>                   one unit per account-name code          unit-code

@@ -1,8 +1,9 @@
 """Review z3: an account's newest version or a token's revocation deleted from the store.
 
 No seal tells an older genuine version from the newest: deleting the version that locked an
-account unlocks it (the next login even writes that number again, with its own events), and
-deleting a revocation makes the token work again. Kho never deletes or rewrites these objects,
+account unlocks it (the next login even writes that number again, with its own events); deleting a
+revocation made the token work again until review a28 (the token's own sealed object now says it
+is revoked). Kho never deletes or rewrites these objects,
 and the log names each one with the events written with it, so ``kho fsck`` now reports
 ``object-missing`` (before: nothing). The read path still uses them: see NOTES-z3."""
 
