@@ -291,3 +291,28 @@ def test_a_revocation_survives_the_deletion_of_any_one_file(
         answer = client.get("/api/me", headers=_bearer(secret))
         assert answer.status_code == 401, (kind, answer.get_json())
         assert _code(answer) == "TOKEN_INVALID", (kind, answer.get_json())
+
+
+def test_every_command_a_read_token_may_run_exists_and_only_reads_by_name() -> None:
+    """:data:`web.cli.READING_COMMANDS` names real commands (a typo would refuse a read token a
+    command meant for it, never let it write: any command not listed counts as a write)."""
+    import click
+
+    from web.cli import LAZY_COMMANDS, READING_COMMANDS, load_lazy_command
+
+    found: set[str] = set()
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+        else:
+            found.add(" ".join(path))
+
+    for name in LAZY_COMMANDS:
+        loaded = load_lazy_command(name)
+        if loaded is not None:
+            walk(loaded, [name])
+    walk(main, [])
+    assert found >= READING_COMMANDS, READING_COMMANDS - found
+    assert not {c for c in READING_COMMANDS if c.split()[-1] in {"create", "update", "token", "lock"}}
