@@ -274,6 +274,21 @@ class TokenInvalid(KhoError):
     http_status = 401
 
 
+class TokenExpired(TokenInvalid):
+    """A personal access token past its ``expires_at`` (review a28): the person makes a new one."""
+
+    code = "TOKEN_EXPIRED"
+    http_status = 401
+
+
+class TokenReadOnly(PermissionDenied):
+    """A ``read`` token used for a request that writes (review a28,
+    :func:`repository.policy.token_permits`)."""
+
+    code = "TOKEN_READ_ONLY"
+    http_status = 403
+
+
 class LoginRateLimited(KhoError):
     """Too many failed logins or password changes for one name from one address in the window
     (the pages' and the API's one limiter, ``web.pages.common.LoginLimiter``)."""

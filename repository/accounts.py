@@ -2,7 +2,7 @@
 
 Store layout (every object is JSON stamped with its format version, :mod:`repository.formats`,
 one kind per line below, and is written with create-if-absent; nothing here is ever
-rewritten)::
+rewritten but a token's object, once, when it is revoked: :meth:`AccountService._mark_revoked`)::
 
     units/<unit_id>/v<000001>                   versions of a unit                      unit
     catalog/unit-codes/<code>                   one unit per account-name code          unit-code
@@ -90,6 +90,7 @@ from kho.errors import (
     PasswordResetExpired,
     PermissionDenied,
     SessionExpired,
+    TokenExpired,
     TokenInvalid,
     UnitNotFound,
     UnitTampered,
@@ -107,6 +108,7 @@ from repository.policy import (
     Principal,
     RightsChange,
     Role,
+    TokenScope,
     acts_on_accounts,
     grants_clearance,
     leaves_an_admin,
@@ -616,9 +618,63 @@ read time, so that no title sits in a notification object, nor in any backup of 
 RECORD_HIDDEN = "(bạn không có quyền xem tên hồ sơ này)"
 
 
+TOKEN_DAYS_DEFAULT = 90
+"""How many days a personal access token lives when its issuer says nothing (review a28)."""
+TOKEN_DAYS_MAX = formats.TOKEN_LEGACY_DAYS
+"""The longest lifetime a token may be given, in days (and that of a token of a format before
+expiry: :func:`repository.formats._token_v3_to_v4`)."""
+
+
+@dataclass(frozen=True)
+class TokenTerms:
+    """How long a token lives and what it may do, as checked (:func:`token_terms`)."""
+
+    days: int
+    scope: TokenScope
+
+
+def token_terms(days: object = None, scope: object = None) -> TokenTerms:
+    """The terms of a new token from what its issuer typed (API body, CLI option): ``days`` a
+    whole number from 1 to :data:`TOKEN_DAYS_MAX` (absent: :data:`TOKEN_DAYS_DEFAULT`), ``scope``
+    ``read`` or ``read-write`` (absent: ``read-write``). :class:`ValidationFailed` with
+    ``TOKEN_LIFETIME_INVALID`` / ``TOKEN_SCOPE_INVALID`` (422) otherwise. Pure."""
+    errors: list[FieldError] = []
+    lifetime = TOKEN_DAYS_DEFAULT
+    if days is not None and days != "":
+        text = days.strip() if isinstance(days, str) else days
+        if isinstance(text, str) and text.isascii() and text.isdigit():
+            text = int(text)
+        if isinstance(text, bool) or not isinstance(text, int) or not 1 <= text <= TOKEN_DAYS_MAX:
+            message = (
+                f"Thời hạn của mã truy cập phải là số ngày nguyên từ 1 đến {TOKEN_DAYS_MAX}"
+                f" (mặc định {TOKEN_DAYS_DEFAULT}); nhận được “{str(days)[:40]}”."
+            )
+            errors.append(FieldError("days", "TOKEN_LIFETIME_INVALID", message))
+        else:
+            lifetime = text
+    chosen = TokenScope.READ_WRITE
+    if scope is not None and scope != "":
+        try:
+            chosen = TokenScope(scope.strip().lower() if isinstance(scope, str) else scope)
+        except (ValueError, TypeError):
+            message = (
+                "Phạm vi của mã truy cập phải là “read” (chỉ đọc) hoặc “read-write” (đọc và ghi);"
+                f" nhận được “{str(scope)[:40]}”."
+            )
+            errors.append(FieldError("scope", "TOKEN_SCOPE_INVALID", message))
+    if errors:
+        raise ValidationFailed(errors)
+    return TokenTerms(lifetime, chosen)
+
+
 @dataclass(frozen=True)
 class Token:
-    """An API token as stored: never its secret, only the SHA-256 of it."""
+    """An API token as stored: never its secret, only the SHA-256 of it.
+
+    A revocation (format 4, review a28) rewrites the token's object, sealed, with
+    ``revoked_at``/``revoked_by``, and also writes ``tokens/<sha256>.revoked.json`` as before:
+    either one refuses the token, so a writer of the store who deletes one file (the revocation,
+    or the token, which then is unknown) cannot bring it back."""
 
     digest: str
     username: str
@@ -626,6 +682,16 @@ class Token:
     created_at: datetime
     created_by: str
     revoked: bool = False
+    expires_at: datetime | None = None
+    """None only for a :class:`Token` built in memory before its terms: a stored one has one
+    (those of a format before expiry read as :data:`TOKEN_DAYS_MAX` days after issue)."""
+    scope: TokenScope = TokenScope.READ_WRITE
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the token has reached its ``expires_at``."""
+        return self.expires_at is not None and now >= self.expires_at
 
     def to_dict(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -634,20 +700,33 @@ class Token:
             "name": self.name,
             "created_at": _iso(self.created_at),
             "created_by": self.created_by,
-            "revoked": False,  # revocation is its own object, written once
+            "revoked": self.revoked_at is not None,
+            "expires_at": _iso(self.expires_at),
+            "scope": str(self.scope),
+            "revoked_at": _iso(self.revoked_at),
+            "revoked_by": self.revoked_by,
         }
         return formats.stamp(formats.TOKEN.name, fields)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, revoked: bool = False) -> Token:
         data = formats.upcast(formats.TOKEN.name, data)
+        revoked_at = parse_iso(data["revoked_at"]) if data.get("revoked_at") else None
+        try:
+            scope = TokenScope(data.get("scope"))
+        except ValueError:
+            scope = TokenScope.READ  # (only a hand in the store writes another: the least power)
         return cls(
             digest=data["digest"],
             username=data["username"],
             name=data["name"],
             created_at=parse_iso(data["created_at"]),
             created_by=data.get("created_by", ""),
-            revoked=revoked or bool(data.get("revoked", False)),
+            revoked=revoked or revoked_at is not None or bool(data.get("revoked", False)),
+            expires_at=parse_iso(data["expires_at"]) if data.get("expires_at") else None,
+            scope=scope,
+            revoked_at=revoked_at,
+            revoked_by=data.get("revoked_by"),
         )
 
 
@@ -3026,7 +3105,30 @@ class AccountService:
                     ),
                 )
             except AlreadyExists:
-                continue
+                pass
+            self._mark_revoked(token.digest, now, actor)
+
+    def _mark_revoked(self, digest: str, at: datetime, actor: str) -> None:
+        """Rewrite the token's own object, sealed, with ``revoked_at``/``revoked_by`` (format 4,
+        review a28), after its revocation object is written: the revocation is then stated in
+        the very object every request reads, so deleting ``tokens/<sha256>.revoked.json``
+        revives nothing, and deleting the token's object leaves an unknown token. Nothing when
+        it is gone, already says so, or carries a seal that does not check (refused anyway).
+        The store keeps the replaced version (:meth:`ObjectStore.put`)."""
+        key = token_key(digest)
+        try:
+            stored = formats.parse(formats.TOKEN.name, self.store.get(key))
+            written_in = formats.version_of(formats.TOKEN.name, stored)
+        except (NotFound, FormatInvalid):
+            return
+        if self.sealer.verdict(formats.TOKEN.name, key, stored, written_in) is Verdict.BROKEN:
+            return
+        data = formats.upcast(formats.TOKEN.name, stored)
+        if data.get("revoked_at"):
+            return
+        data.update(revoked=True, revoked_at=_iso(at), revoked_by=actor)
+        sealed = self.sealer.seal(formats.TOKEN.name, key, formats.stamp(formats.TOKEN.name, data))
+        self.store.put(key, json.dumps(sealed, ensure_ascii=False, sort_keys=True).encode())
 
     def _revoke_audited(self, username: str, digest: str, actor: str, source: str | None, **why: Any) -> None:
         """Revoke one token as its own audited act (``account:token-revoke``); nothing when it is
@@ -3042,7 +3144,8 @@ class AccountService:
                 now,
             )
         except AlreadyExists:
-            return
+            pass  # revoked already (its object is marked below if a crash left it unmarked)
+        self._mark_revoked(digest, now, actor)
 
     def _revoke_late(self, username: str, actor: str, source: str | None, *, keep: str | None = None) -> None:
         """After a password change or reset is written: revoke the tokens issued since its list
@@ -3586,12 +3689,25 @@ class AccountService:
         ]
 
     # -- API tokens ------------------------------------------------------------------------
-    def issue_token(self, username: str, name: str, actor: Account, source: str | None = None) -> str:
+    def issue_token(
+        self,
+        username: str,
+        name: str,
+        actor: Account,
+        source: str | None = None,
+        *,
+        days: object = None,
+        scope: object = None,
+    ) -> str:
         """A new API token for the person themself; the secret is returned once and never stored.
 
         Nobody issues a token for someone else, a quản trị included: whoever held it would act
         as that person (a quản trị would read content the policy keeps from them). A quản trị
-        lists and revokes tokens instead."""
+        lists and revokes tokens instead.
+
+        ``days`` and ``scope`` as typed (:func:`token_terms`: 1 to 365 days, default 90;
+        ``read`` or ``read-write``, the default): checked before anything else."""
+        terms = token_terms(days, scope)
         target = self._target(username, actor, None, action="account:token-issue", source=source)
         action, about = "account:token-issue", target.username
         if actor.username != target.username:
@@ -3633,12 +3749,27 @@ class AccountService:
 
         secret = secrets.token_urlsafe(32)
         digest = token_digest(secret)
-        token = Token(digest, target.username, nfc(name).strip() or "token", self.clock(), actor.username)
+        now = self.clock()
+        token = Token(
+            digest,
+            target.username,
+            nfc(name).strip() or "token",
+            now,
+            actor.username,
+            expires_at=now + timedelta(days=terms.days),
+            scope=terms.scope,
+        )
         issued = _draft(
             actor.username,
             "account:token-issue",
             source,
-            {"username": target.username, "name": token.name, "token": digest[:12]},
+            {
+                "username": target.username,
+                "name": token.name,
+                "token": digest[:12],
+                "days": terms.days,
+                "scope": str(terms.scope),
+            },
         )
         self._write_audited(
             token_key(digest),
@@ -3703,12 +3834,18 @@ class AccountService:
         return Token.from_dict(data, revoked=self.store.exists(token_revoked_key(digest)))
 
     def resolve_token(self, secret: str) -> Account:
-        """The account a token stands for: :class:`TokenInvalid` (401) if the token is unknown,
-        revoked or its account deleted; :class:`AccountLocked` (403) if the account is locked
-        (or idle for 90 days, which locks it: using a token is not a login, so a token-only user
-        must still log in at least every 90 days); :class:`PasswordChangeRequired` (403) while
-        the initial password has not been changed. An expired password does not stop a token by
-        itself (the 90-day login rule bounds it).
+        """The account a token stands for (:meth:`token_holder` without the token)."""
+        return self.token_holder(secret)[0]
+
+    def token_holder(self, secret: str) -> tuple[Account, Token]:
+        """The account a token stands for, and the token (its scope: the caller asks
+        :func:`repository.policy.token_permits` before acting): :class:`TokenInvalid` (401) if
+        the token is unknown, revoked or its account deleted; :class:`AccountLocked` (403) if the
+        account is locked (or idle for 90 days, which locks it: using a token is not a login, so
+        a token-only user must still log in at least every 90 days);
+        :class:`PasswordChangeRequired` (403) while the initial password has not been changed.
+        An expired password does not stop a token by itself (the 90-day login rule bounds it).
+        :class:`TokenExpired` (401, ``TOKEN_EXPIRED``) once its ``expires_at`` is reached (review a28).
 
         Locks (NOTES-a18): a lock for wrong passwords whose time is over ends here
         (:meth:`_expire_lock`); while it lasts, a token opened before the guessing began still
@@ -3722,6 +3859,8 @@ class AccountService:
         except NotFound:
             raise invalid from None
         if token.revoked:
+            if token.revoked_at is None:  # only its revocation object says so: say it in the token
+                self._mark_revoked_as_recorded(token.digest)
             raise invalid
         account = self._read(token.username)
         if account is None or account.status is Status.DELETED:
@@ -3748,8 +3887,25 @@ class AccountService:
                 account=account,
                 username=account.username,
             )
+        if token.expired(now):  # (after the account's own checks: a 90-day idle lock still falls)
+            expires = token.expires_at or now
+            raise TokenExpired(
+                f"Mã truy cập (token) đã hết hạn lúc {vn_display(expires)}. Hãy tạo mã truy cập mới.",
+                expires_at=to_iso_utc(expires),
+            )
         self._check_idle(token, now)
-        return account
+        return account, token
+
+    def _mark_revoked_as_recorded(self, digest: str) -> None:
+        """:meth:`_mark_revoked` with the time and actor of the token's revocation object: a
+        revocation whose writer died before it marked the token (best effort: the revocation
+        object refuses the token meanwhile)."""
+        try:
+            data = formats.loads(formats.TOKEN_REVOCATION.name, self.store.get(token_revoked_key(digest)))
+            at, actor = parse_iso(str(data["at"])), str(data.get("actor") or "")
+            self._mark_revoked(digest, at, actor)
+        except (KhoError, KeyError, ValueError) as exc:
+            logs.warn(__name__, "token %s: revocation not copied into it (%s)", digest[:12], exc)
 
     def idle_timeout(self, token: Token) -> timedelta:
         return self.session_idle if token.name == WEB_SESSION else self.token_idle
@@ -3808,6 +3964,7 @@ class AccountService:
             )
         except AlreadyExists:
             pass  # a concurrent request ended it first
+        self._mark_revoked(token.digest, now, token.username)
         raise SessionExpired(
             f"Phiên làm việc đã hết hạn vì không thao tác trong {minutes} phút. Vui lòng đăng nhập lại.",
             minutes=minutes,
@@ -3852,8 +4009,14 @@ class AccountService:
         out = []
         for info in self.store.list(f"token-index/{name}/"):
             digest = info.key.rsplit("/", 1)[1].removesuffix(".json")
-            if digest not in skip:
+            if digest in skip:
+                continue
+            try:
                 out.append(self._token(digest))
+            except NotFound:
+                # Its object deleted by a hand in the store: an unknown token, refused by
+                # :meth:`resolve_token` (``kho fsck``: ``object-missing``); nothing to list or end.
+                logs.warn(__name__, "token %s of %s: its object is missing; skipped", digest[:12], name)
         return out
 
 

@@ -22,10 +22,12 @@ import copy
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from typing import Any
 
 from kho import jsontext
 from kho.errors import FormatInvalid, FormatUnsupported
+from kho.timeutil import parse_iso, to_iso_utc
 
 FORMAT_KEY = "format_version"
 
@@ -350,11 +352,35 @@ Version 9 may carry ``known_networks``, ``network_failures``, ``network_failed_a
 its own budget of wrong passwords, so an outsider elsewhere cannot lock it; absent means none, as
 in version 8). A Kho that reads version 8 would count such wrong passwords towards the lock of
 every new browser again and drop a lock in force; it refuses version 9 instead."""
-TOKEN = _account_kind("token", "mã truy cập (token)", _same, _same)
+TOKEN_LEGACY_DAYS = 365
+"""How long a token written before version 4 (which carries no ``expires_at``) lives after its
+``created_at``: the longest lifetime a version-4 token may be given (review a28)."""
+
+
+def _token_v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 carries ``expires_at``, ``scope`` and, once revoked, ``revoked_at`` and
+    ``revoked_by`` (the token object is rewritten, sealed, when it is revoked: review a28). A
+    token of an older format did everything its account may and never expired: it reads as
+    ``read-write``, expiring :data:`TOKEN_LEGACY_DAYS` after it was issued."""
+    out = dict(data)
+    out.setdefault("scope", "read-write")
+    if "expires_at" not in out:
+        out["expires_at"] = to_iso_utc(parse_iso(out["created_at"]) + timedelta(days=TOKEN_LEGACY_DAYS))
+    out.setdefault("revoked_at", None)
+    out.setdefault("revoked_by", None)
+    return out
+
+
+TOKEN = _account_kind("token", "mã truy cập (token)", _same, _same, _token_v3_to_v4)
 """Version 2 carries ``audit`` (the ``account:token-issue`` event), as :data:`UNIT`.
 
 Version 3 carries ``seal``, as an account's version 5 (:mod:`repository.seals`); with a seal key
-configured, a token without a seal that checks is refused, whatever its format."""
+configured, a token without a seal that checks is refused, whatever its format.
+
+Version 4 (review a28) carries ``expires_at`` and ``scope`` (``read`` or ``read-write``), and a
+revoked token's object is rewritten (sealed) with ``revoked_at`` and ``revoked_by``: a revocation
+that deleting one file cannot undo (:func:`_token_v3_to_v4` for older ones). A Kho that reads
+version 3 would ignore the expiry, the scope and the revocation; it refuses version 4 instead."""
 TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy cập", _same)
 """Version 2 of a revocation by ``AccountService.revoke_token`` carries ``audit`` (its
 ``account:token-revoke`` event), as :data:`UNIT`; the revocations of a password change or reset

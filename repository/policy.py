@@ -1282,3 +1282,33 @@ def index_visibility(facts: RecordFacts) -> tuple[tuple[str, ...], tuple[str, ..
     units = tuple(sorted({facts.unit, *facts.grant_units}))
     users = tuple(sorted({*facts.grant_users, *([facts.created_by] if facts.created_by else [])}))
     return units, users
+
+
+# --- personal access tokens (review a28) ---------------------------------------------------------
+
+
+class TokenScope(StrEnum):
+    """What a token may do for its account: only read, or everything the account may."""
+
+    READ = "read"
+    READ_WRITE = "read-write"
+
+    @property
+    def label(self) -> str:
+        return _SCOPE_LABELS[self]
+
+
+_SCOPE_LABELS = {TokenScope.READ: "chỉ đọc", TokenScope.READ_WRITE: "đọc và ghi"}
+
+READ_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"})
+"""The HTTP methods that only read: the only ones a :attr:`TokenScope.READ` token may use."""
+
+
+def token_permits(scope: TokenScope | str, method: str) -> bool:
+    """Whether a token of ``scope`` may make a request of ``method`` (HTTP; the CLI gives ``GET``
+    for a command that only reads, ``POST`` for any other): a ``read`` token reads and nothing
+    else; a ``read-write`` token does whatever its account may (the rest of this policy decides).
+    An unknown scope permits nothing but reading (fail closed)."""
+    if method.upper() in READ_METHODS:
+        return True
+    return scope == TokenScope.READ_WRITE

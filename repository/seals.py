@@ -40,8 +40,10 @@ nothing is checked, as before. The upgrade window (``KHO_ALLOW_UNSEALED``) plays
 event's place in the log tells a legacy event from a late one.
 
 What a seal cannot tell: an older, genuinely sealed version brought back by deleting the ones
-after it (a rollback), or a deleted revocation. Those need state outside the store (the anchored
-audit log: ``kho audit verify`` with checkpoints, ``kho fsck``).
+after it (a rollback), or a deleted revocation (a token's revocation is also stated in the
+token's own sealed object since review a28, so deleting one file no longer revives it; putting
+back the object as issued *and* deleting the revocation still does). Those need state outside
+the store (the anchored audit log: ``kho audit verify`` with checkpoints, ``kho fsck``).
 """
 
 from __future__ import annotations

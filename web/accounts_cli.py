@@ -390,12 +390,18 @@ def account_clearance(ctx: Context, username: str, level: int, operator: bool, r
 @account.command("token")
 @click.argument("username")
 @click.option("--name", default="api", show_default=True, help="Tên gợi nhớ của mã truy cập.")
+@click.option("--days", default=None, help="Số ngày mã còn hiệu lực, từ 1 đến 365 (mặc định 90).")
+@click.option(
+    "--scope", default=None, help="Phạm vi: “read” (chỉ đọc) hoặc “read-write” (đọc và ghi, mặc định)."
+)
 @pass_ctx
 @handles_errors
-def account_token(ctx: Context, username: str, name: str) -> None:
+def account_token(ctx: Context, username: str, name: str, days: str | None, scope: str | None) -> None:
     """Cấp mã truy cập cá nhân cho API (in ra một lần duy nhất)."""
     accounts = ctx.kho.accounts
-    click.echo(accounts.issue_token(username, name, accounts.get(ctx.actor.user), "cli"))
+    click.echo(
+        accounts.issue_token(username, name, accounts.get(ctx.actor.user), "cli", days=days, scope=scope)
+    )
 
 
 # -- units ------------------------------------------------------------------------------------

@@ -302,6 +302,8 @@ def _token_dict(token: Any) -> dict[str, Any]:
         "created_at": token.created_at,
         "created_by": token.created_by,
         "revoked": token.revoked,
+        "expires_at": token.expires_at,
+        "scope": str(token.scope),
     }
 
 
@@ -333,7 +335,7 @@ def create_app(
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticated("Cần đăng nhập: gửi mã truy cập trong tiêu đề Authorization: Bearer.")
-        g.actor = kho.actor_from_token(secret.strip(), request.remote_addr)
+        g.actor = kho.actor_from_token(secret.strip(), request.remote_addr, request.method)
         g.token = secret.strip()
         return g.actor
 
@@ -868,7 +870,12 @@ def create_app(
         who = actor()
         data = _body()
         token = accounts.issue_token(
-            _username(username), _text(data, "name") or "api", account_of(who), request.remote_addr
+            _username(username),
+            _text(data, "name") or "api",
+            account_of(who),
+            request.remote_addr,
+            days=data.get("days"),
+            scope=data.get("scope"),
         )
         return _reply({"token": token}, 201)
 

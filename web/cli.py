@@ -78,7 +78,7 @@ class Context:
         if self._actor is None:
             from web.session import saved_token
 
-            self._actor = self.kho.actor_from_token(saved_token(self.settings), "cli")
+            self._actor = self.kho.actor_from_token(saved_token(self.settings), "cli", command_method())
         return self._actor
 
     def search_identity(self) -> tuple[Any, Callable[[str, int, dict[str, Any]], None]]:
@@ -132,6 +132,47 @@ class Context:
         the store's files, so no account stands between them and it."""
         click.echo("(Thao tác vận hành trực tiếp trên kho lưu trữ.)", err=True)
         return operator_actor()
+
+
+READING_COMMANDS = frozenset(
+    {
+        "whoami",
+        "search",
+        "record show",
+        "record history",
+        "record download",
+        "register list",
+        "agency list",
+        "account list",
+        "unit list",
+        "intake list",
+        "intake show",
+        "handling show",
+        "handling work",
+        "plan show",
+        "plan export",
+        "submission list",
+        "retention alerts",
+        "trust list",
+        "archive destruction list",
+        "audit log",
+        "audit export",
+        "audit verify",
+        "audit handling-report",
+    }
+)
+"""The commands that act with the logged-in account's token and only read (as an HTTP ``GET``
+does): the only ones a ``read`` token may run (review a28). Any other command counts as a
+write, so one added later is refused to a read token until it is listed here (fail closed)."""
+
+
+def command_method() -> str:
+    """The HTTP method the running command stands for, for the access policy's one rule on a
+    token's scope (:func:`repository.policy.token_permits`): ``GET`` for one of
+    :data:`READING_COMMANDS`, ``POST`` for any other."""
+    command = click.get_current_context(silent=True)
+    path = " ".join(command.command_path.split()[1:]) if command is not None else ""
+    return "GET" if path in READING_COMMANDS else "POST"
 
 
 @functools.cache

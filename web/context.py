@@ -25,10 +25,11 @@ from kho.errors import (
     MasterKeyWrong,
     RecordUnreadable,
     StoreUnavailable,
+    TokenReadOnly,
     ValidationFailed,
 )
 from repository.accounts import Account, AccountService, Notification
-from repository.policy import Principal
+from repository.policy import Principal, token_permits
 from repository.records import Actor, Record, Repository
 from repository.vocabulary import nfc
 
@@ -305,9 +306,21 @@ class Kho:
     def actor_of(self, account: Account, source: str | None) -> Actor:
         return Actor(user=account.username, source=source, principal=principal_of(account, self.accounts))
 
-    def actor_from_token(self, secret: str, source: str | None) -> Actor:
-        """Raises ``TOKEN_INVALID`` (401) or ``ACCOUNT_LOCKED`` (403)."""
-        return self.actor_of(self.accounts.resolve_token(secret), source)
+    def actor_from_token(self, secret: str, source: str | None, method: str) -> Actor:
+        """Who acts with ``secret`` for a request of ``method`` (HTTP; the CLI says ``GET`` for a
+        command that only reads, ``POST`` otherwise). Raises ``TOKEN_INVALID`` /
+        ``TOKEN_EXPIRED`` (401), ``ACCOUNT_LOCKED`` (403), or ``TOKEN_READ_ONLY`` (403) when the
+        token's scope does not permit ``method`` (:func:`repository.policy.token_permits`, the one
+        rule, applied here: every door that takes a token comes through this method)."""
+        account, token = self.accounts.token_holder(secret)
+        if not token_permits(token.scope, method):
+            raise TokenReadOnly(
+                "Mã truy cập này chỉ được dùng để đọc (phạm vi “read”): không dùng được để tạo, sửa"
+                " hay xóa. Hãy dùng mã truy cập có phạm vi “read-write”.",
+                scope=str(token.scope),
+                method=method.upper(),
+            )
+        return self.actor_of(account, source)
 
     def close(self) -> None:
         """Close what this installation's process opened, and note its last written head

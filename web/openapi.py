@@ -35,10 +35,11 @@ STATUS_TEXT = {
     400: "Yêu cầu sai cú pháp: câu tìm kiếm không hợp lệ (SEARCH_…), nội dung multipart hỏng.",
     401: (
         "Chưa đăng nhập, hoặc mã truy cập không hợp lệ / đã bị thu hồi / hết hạn vì không dùng"
-        " (AUTH_REQUIRED, TOKEN_INVALID, SESSION_EXPIRED)."
+        " (AUTH_REQUIRED, TOKEN_INVALID, SESSION_EXPIRED), hoặc đã quá thời hạn (TOKEN_EXPIRED)."
     ),
     403: (
-        "Bị từ chối: vai trò, phạm vi đơn vị, độ mật, tài khoản bị khóa hoặc phải đổi mật khẩu. Với"
+        "Bị từ chối: vai trò, phạm vi đơn vị, độ mật, tài khoản bị khóa hoặc phải đổi mật khẩu, mã"
+        " truy cập chỉ đọc dùng để ghi (TOKEN_READ_ONLY). Với"
         " một văn bản/hồ sơ: chỉ người được biết đến nó (đơn vị giữ, được chia sẻ, người tạo, lãnh"
         " đạo cấp trên, quản trị, kiểm toán viên) mới nhận 403 và lý do."
     ),
@@ -175,6 +176,7 @@ DOCUMENT_NOT_REGISTERED FILE_END_BEFORE_DOCUMENTS FILE_END_DATE_INVALID INGEST_F
 PAGE_COUNT_UNKNOWN RETENTION_BELOW_PLAN SUBMISSION_NOT_RECEIVED
 PASSWORD_NOT_TEXT DESTRUCTION_NOT_APPROVED RETENTION_BELOW_EARLIER_CLOSING
 DESTRUCTION_STEPS_UNRECORDED DESTRUCTION_DOCUMENT_ADDED DOCUMENT_UNDER_HANDLING
+TOKEN_EXPIRED TOKEN_READ_ONLY TOKEN_LIFETIME_INVALID TOKEN_SCOPE_INVALID
 """.split()  # noqa: SIM905 (a word list, one code per word)
 )
 """Every stable code an answer's ``error.code`` may carry, listed in the spec (the ``Error``
@@ -407,7 +409,7 @@ SCHEMAS: dict[str, Schema] = {
         "type": "object",
         "description": "A personal access token as listed: named by the SHA-256 of its secret, "
         "which is shown once when it is issued and never stored.",
-        "required": ["digest", "name", "created_at", "created_by", "revoked"],
+        "required": ["digest", "name", "created_at", "created_by", "revoked", "expires_at", "scope"],
         "additionalProperties": False,
         "properties": {
             "digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
@@ -415,6 +417,16 @@ SCHEMAS: dict[str, Schema] = {
             "created_at": {"type": "string"},
             "created_by": {"type": "string"},
             "revoked": {"type": "boolean"},
+            "expires_at": {
+                "type": "string",
+                "description": "Hết hiệu lực lúc này (TOKEN_EXPIRED); mã cấp trước khi có thời hạn: 365 ngày"
+                " sau khi cấp.",
+            },
+            "scope": {
+                "type": "string",
+                "enum": ["read", "read-write"],
+                "description": "read: chỉ GET/HEAD/OPTIONS (mọi yêu cầu khác: TOKEN_READ_ONLY, 403).",
+            },
         },
     },
     "SearchResult": {
@@ -1458,10 +1470,24 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 "Cấp mã truy cập cá nhân; bí mật chỉ hiện một lần",
                 "accounts",
                 _object(["token"], token=STRING),
-                (404,),
+                (404, 422),
                 ok_status=201,
                 parameters=USER,
-                body=_json_body(_object([], name=OPTIONAL_STRING)),
+                body=_json_body(
+                    _object(
+                        [],
+                        name=OPTIONAL_STRING,
+                        days={
+                            "type": ["integer", "string", "null"],
+                            "description": "Số ngày hiệu lực, 1–365 (mặc định 90; TOKEN_LIFETIME_INVALID).",
+                        },
+                        scope={
+                            "type": ["string", "null"],
+                            "enum": ["read", "read-write", None],
+                            "description": "Phạm vi (mặc định read-write; TOKEN_SCOPE_INVALID).",
+                        },
+                    )
+                ),
             ),
         },
         "/api/accounts/{username}/tokens/{digest}": {

@@ -310,7 +310,25 @@ def test_an_account_version_carrying_lock_instants_is_refused_by_a_kho_that_read
 SEALED_FIXTURES = [
     *sorted(FIXTURES.glob("v5/account/*.json")),
     *sorted(FIXTURES.glob("v3/token/*.json")),
+    *sorted(FIXTURES.glob("v4/token/*.json")),
 ]
+
+
+def test_a_token_of_format_3_reads_read_write_for_365_days_and_format_4_keeps_its_terms() -> None:
+    """Token format 4 (review a28) carries ``expires_at``, ``scope`` and, once revoked,
+    ``revoked_at``/``revoked_by`` (``generate_token_v4.py``); a token of format 3 had no expiry
+    and every right: it reads ``read-write``, expiring 365 days after it was issued."""
+    from datetime import timedelta
+
+    from repository.policy import TokenScope
+
+    (v3,) = [Token.from_dict(json.loads(p.read_text())) for p in FIXTURES.glob("v3/token/*.json")]
+    assert v3.scope is TokenScope.READ_WRITE and not v3.revoked
+    assert v3.expires_at == v3.created_at + timedelta(days=365)
+    (v4,) = [Token.from_dict(json.loads(p.read_text())) for p in FIXTURES.glob("v4/token/*.json")]
+    assert v4.scope is TokenScope.READ and v4.revoked and v4.revoked_by == "vienqt.ubnd"
+    assert v4.expires_at == v4.created_at + timedelta(days=30)
+    assert Token.from_dict(v4.to_dict()) == v4
 
 
 def _fixture_key(path: Path) -> str:

@@ -1,8 +1,9 @@
 """Review z3: an account's newest version or a token's revocation deleted from the store.
 
 No seal tells an older genuine version from the newest: deleting the version that locked an
-account unlocks it (the next login even writes that number again, with its own events), and
-deleting a revocation makes the token work again. Kho never deletes or rewrites these objects,
+account unlocks it (the next login even writes that number again, with its own events); deleting a
+revocation made the token work again until review a28 (the token's own sealed object now says it
+is revoked). Kho never deletes or rewrites these objects,
 and the log names each one with the events written with it, so ``kho fsck`` now reports
 ``object-missing`` (before: nothing). The read path still uses them: see NOTES-z3."""
 
@@ -14,6 +15,7 @@ import pytest
 from argon2 import PasswordHasher
 from kho_testing import BACKENDS, agency_accounts, make_store, new_repository, person_with_password
 
+from kho.errors import TokenInvalid
 from repository.accounts import Status, token_digest, token_revoked_key
 from repository.fsck import fsck
 
@@ -37,7 +39,9 @@ def test_a_deleted_lock_version_and_a_deleted_revocation_are_reported(backend: s
     svc.store.delete(lock_version)
     svc.store.delete(revocation)
     assert svc.authenticate(who, GOOD).status is Status.ACTIVE  # the read path cannot tell
-    assert svc.resolve_token(secret).username == who
+    # The token stays revoked (review a28): its own object, rewritten sealed, says so.
+    with pytest.raises(TokenInvalid):
+        svc.resolve_token(secret)
     issues = fsck(repo, repair=True, grace_seconds=0).issues
     found = {i.subject: i for i in issues if i.kind == "object-missing"}
     assert set(found) == {lock_version, revocation}  # before: no finding

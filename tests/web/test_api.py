@@ -695,7 +695,7 @@ def test_a_quan_tri_lists_and_revokes_personal_access_tokens(client: FlaskClient
     assert secret not in listed.get_data(as_text=True)
     tokens = listed.json["items"]
     assert [t["name"] for t in tokens] == ["test", "tích hợp"]  # oldest first
-    assert set(tokens[0]) == {"digest", "name", "created_at", "created_by", "revoked"}
+    assert set(tokens[0]) == {"digest", "name", "created_at", "created_by", "revoked", "expires_at", "scope"}
     assert not any(t["revoked"] for t in tokens)
     mine = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/me", headers=mine).status_code == 200

@@ -517,7 +517,7 @@ def current_actor() -> Actor | None:
     if not token or g.get("kho_store_down"):
         return None
     try:
-        g.actor = kho().actor_from_token(str(token), request.remote_addr)
+        g.actor = kho().actor_from_token(str(token), request.remote_addr, request.method)
     except StoreUnavailable:
         # The store unreachable (the S3 gateway down, the data folder unreadable) says nothing
         # about the session: it is kept, the page answers 503 with the code, and the same
