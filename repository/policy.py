@@ -1304,11 +1304,13 @@ READ_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"})
 """The HTTP methods that only read: the only ones a :attr:`TokenScope.READ` token may use."""
 
 
-def token_permits(scope: TokenScope | str, method: str) -> bool:
+def token_permits(scope: TokenScope | str, method: str, *, ends_itself: bool = False) -> bool:
     """Whether a token of ``scope`` may make a request of ``method`` (HTTP; the CLI gives ``GET``
     for a command that only reads, ``POST`` for any other): a ``read`` token reads and nothing
     else; a ``read-write`` token does whatever its account may (the rest of this policy decides).
-    An unknown scope permits nothing but reading (fail closed)."""
-    if method.upper() in READ_METHODS:
+    An unknown scope permits nothing but reading (fail closed). Any token may end itself
+    (``ends_itself``: a logout revoking the very token sent, ``POST /api/logout`` or ``kho
+    logout``): that takes power away, and a leaked read token must not need another to end it."""
+    if ends_itself or method.upper() in READ_METHODS:
         return True
     return scope == TokenScope.READ_WRITE

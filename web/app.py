@@ -335,7 +335,9 @@ def create_app(
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticated("Cần đăng nhập: gửi mã truy cập trong tiêu đề Authorization: Bearer.")
-        g.actor = kho.actor_from_token(secret.strip(), request.remote_addr, request.method)
+        g.actor = kho.actor_from_token(
+            secret.strip(), request.remote_addr, request.method, ends_itself=request.endpoint == "logout"
+        )
         g.token = secret.strip()
         return g.actor
 

@@ -306,14 +306,16 @@ class Kho:
     def actor_of(self, account: Account, source: str | None) -> Actor:
         return Actor(user=account.username, source=source, principal=principal_of(account, self.accounts))
 
-    def actor_from_token(self, secret: str, source: str | None, method: str) -> Actor:
+    def actor_from_token(
+        self, secret: str, source: str | None, method: str, *, ends_itself: bool = False
+    ) -> Actor:
         """Who acts with ``secret`` for a request of ``method`` (HTTP; the CLI says ``GET`` for a
         command that only reads, ``POST`` otherwise). Raises ``TOKEN_INVALID`` /
         ``TOKEN_EXPIRED`` (401), ``ACCOUNT_LOCKED`` (403), or ``TOKEN_READ_ONLY`` (403) when the
         token's scope does not permit ``method`` (:func:`repository.policy.token_permits`, the one
         rule, applied here: every door that takes a token comes through this method)."""
         account, token = self.accounts.token_holder(secret)
-        if not token_permits(token.scope, method):
+        if not token_permits(token.scope, method, ends_itself=ends_itself):
             raise TokenReadOnly(
                 "Mã truy cập này chỉ được dùng để đọc (phạm vi “read”): không dùng được để tạo, sửa"
                 " hay xóa. Hãy dùng mã truy cập có phạm vi “read-write”.",
