@@ -562,7 +562,7 @@ def run_restore(
     keys_origin = open_store(keys_from, **key_options)
     keys_manifest = read_manifest(keys_origin, keys_id, "keys", sealer=sealer)
     refuse_keys_behind(origin, manifest, keys_manifest)
-    identity = judge_identity(repo, manifest, other_reason)
+    identity = judge_identity(repo, manifest, keys_manifest, other_reason)
     history = backup_history_findings(repo, origin, manifest)
     if history and override is None:
         raise RestoreHistoryBehind(
@@ -664,24 +664,33 @@ def run_restore(
     return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed, history)
 
 
-def judge_identity(repo: Repository, manifest: Mapping[str, Any], reason: str | None) -> RestoreIdentity:
-    """Whether the backup of ``manifest`` may replace ``repo``'s store, by the installation it
-    names, the store's own and whether the store holds more than set-up
-    (:func:`repository.installation.restore_identity`; reads the store's ``installation.json``
-    and the first page of its listing, writes nothing)."""
+def judge_identity(
+    repo: Repository, manifest: Mapping[str, Any], keys_manifest: Mapping[str, Any], reason: str | None
+) -> RestoreIdentity:
+    """Whether the backups of ``manifest`` (the store) and ``keys_manifest`` (its key store) may
+    replace ``repo``'s stores, by the installation each names, the store's own and whether the
+    store holds more than set-up (:func:`repository.installation.restore_identity`, the same rule
+    for both: another installation's key copy would replace the keys of the records this store
+    keeps). Reads the store's ``installation.json`` and the first page of its listing, writes
+    nothing; the store copy's verdict is returned."""
     invalid: InstallationInvalid | None = None
     try:
         own = read_installation(repo.store)
     except InstallationInvalid as exc:
         own, invalid = None, exc
-    return restore_identity(
-        backup=manifest_installation(manifest),
-        target=own.installation_id if own is not None else None,
-        in_use=beyond_setup(info.key for info in repo.store.list("")),
-        reason=reason,
-        target_invalid=invalid,
-        backup_id=str(manifest.get("backup_id", "")),
-    )
+    in_use = beyond_setup(info.key for info in repo.store.list(""))
+    verdicts = [
+        restore_identity(
+            backup=manifest_installation(copy),
+            target=own.installation_id if own is not None else None,
+            in_use=in_use,
+            reason=reason,
+            target_invalid=invalid,
+            backup_id=str(copy.get("backup_id", "")),
+        )
+        for copy in (manifest, keys_manifest)
+    ]
+    return verdicts[0]
 
 
 def backup_history_findings(

@@ -150,6 +150,23 @@ def test_another_installations_backup_is_refused_over_a_store_in_use(
     assert ours.records() == mine
 
 
+def test_another_installations_key_copy_is_refused_with_the_stores_own_copy(
+    agencies: tuple[Place, Place, set[str], set[str]],
+) -> None:
+    """The store's own copy with the key copy of another installation would replace the keys of
+    every record the store keeps (their contents unreadable): the same rule judges the key copy."""
+    other, ours, _, mine = agencies
+    other.backup()  # its key copy newer than our store copy (else RESTORE_KEYS_BEHIND comes first)
+    before = ours.hashes()
+
+    refused = ours.kho("restore", "--from", ours.usb, "--keys-from", other.keys, "--force")
+
+    printed = _printed(refused)
+    assert refused.exit_code == 2 and "RESTORE_OTHER_INSTALLATION" in printed, printed
+    assert "-keys" in printed, printed  # names the key copy
+    assert ours.hashes() == before and ours.records() == mine
+
+
 def test_a_store_in_use_without_an_id_is_another_installation_than_any_backup_naming_one(
     tmp_path: Path,
 ) -> None:
