@@ -302,23 +302,29 @@ def test_the_flag_takes_it_on_record_and_a_clone_gets_a_new_identity(
     assert named.details == {"installation": renewed, "previous": theirs_id, "why": "as-new-installation"}
 
 
+def _made_before_identities(destination: LocalStore, label: str) -> None:
+    """The manifest of ``label`` in ``destination`` as a Kho before rv39 wrote it: format 3, no
+    installation, sealed with the master key (so its seal still checks)."""
+    [backup_id] = backups(destination, label)
+    key = manifest_key(backup_id)
+    body = json.loads(destination.get(key))
+    assert body[formats.FORMAT_KEY] == 4 and "installation" in body
+    old = {k: v for k, v in body.items() if k not in ("installation", "seal")}
+    old[formats.FORMAT_KEY] = 3
+    sealed = Sealer.from_master_key(MASTER).seal(formats.BACKUP_MANIFEST.name, key, old)
+    destination.put(key, json.dumps(sealed, ensure_ascii=False, sort_keys=True).encode())
+
+
 def test_an_old_manifest_is_restored_as_before(tmp_path: Path) -> None:
-    """A manifest of format 3 (before identities) names no installation: restored as before,
-    over a store in use (the gap an old backup leaves; its seal still checks)."""
+    """Manifests of format 3 (before identities) name no installation: restored as before, over
+    a store in use (the gap an old backup leaves; their seals still check)."""
     other, ours = _place(tmp_path, "other"), _place(tmp_path, "ours")
     theirs = _in_use(other, "11")
     other.backup()
     _in_use(ours, "21")
     ours.backup()
-    destination = LocalStore(tmp_path / "other" / "usb")
-    [backup_id] = backups(destination, "store")
-    key = manifest_key(backup_id)
-    body = json.loads(destination.get(key))
-    assert body["installation"] == other.identity() and body[formats.FORMAT_KEY] == 4
-    old = {k: v for k, v in body.items() if k not in ("installation", "seal")}
-    old[formats.FORMAT_KEY] = 3
-    sealed = Sealer.from_master_key(MASTER).seal(formats.BACKUP_MANIFEST.name, key, old)
-    destination.put(key, json.dumps(sealed, ensure_ascii=False, sort_keys=True).encode())
+    _made_before_identities(LocalStore(tmp_path / "other" / "usb"), "store")
+    _made_before_identities(LocalStore(tmp_path / "other" / "keys-backup"), "keys")
 
     done = ours.restore(other)
 
