@@ -39,6 +39,8 @@ from repository.installation import (
 )
 from repository.seals import Sealer
 from repository.service import open_repository
+from repository.storage import open_store
+from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 from retention.backup import backups, manifest_key, store_hashes
 from web.cli import main
@@ -69,11 +71,17 @@ class Place:
     def restore(self, other: Place, *extra: str) -> Result:
         return self.kho("restore", "--from", other.usb, "--keys-from", other.keys, "--force", *extra)
 
+    def stores(self) -> tuple[ObjectStore, ObjectStore]:
+        settings = Settings.from_env(self.env)
+        return (open_store(settings.store_url, **settings.store_options()),
+                open_store(settings.keystore_url, **settings.keystore_options()))
+
     def hashes(self) -> tuple[dict[str, str], dict[str, str]]:
-        return store_hashes(LocalStore(self.data / "store")), store_hashes(LocalStore(self.data / "keys"))
+        store, keys = self.stores()
+        return store_hashes(store), store_hashes(keys)
 
     def identity(self) -> str | None:
-        found = read_installation(LocalStore(self.data / "store"))
+        found = read_installation(self.stores()[0])
         return found.installation_id if found is not None else None
 
     def records(self) -> set[str]:
@@ -103,6 +111,33 @@ def _place(tmp_path: Path, name: str, *, s3: dict[str, Any] | None = None) -> Pl
         )
         usb = f"s3://{new_bucket(f'rv39{name[:4]}', s3)}"
     return Place(env, usb, f"file://{root / 'keys-backup'}")
+
+
+def test_an_installation_on_s3_gets_its_identity_and_refuses_another_ones_backup(tmp_path: Path) -> None:
+    """The records store itself on the S3 gateway: the first backup gives it its identity there
+    (create-if-absent on S3), and another installation's backup is refused over it."""
+    from kho_testing import s3_options_or_skip, s3_store_env
+
+    other = _place(tmp_path, "other")
+    ours = _place(tmp_path, "ours")
+    ours.env.update(s3_store_env(s3_options_or_skip(), "rv39s"), KHO_S3_SECURE="false")
+    _in_use(other, "11")
+    other.backup()
+    mine = _in_use(ours, "21")
+    assert ours.identity() is None
+    ours.backup()
+    own = ours.identity()
+    assert own is not None and own != other.identity()
+    assert [e.details["why"] for e in ours.events("installation:identity")] == ["backup"]
+    before = ours.hashes()
+
+    refused = ours.restore(other)
+
+    assert refused.exit_code == 2 and "RESTORE_OTHER_INSTALLATION" in _printed(refused), _printed(refused)
+    assert ours.hashes() == before and ours.records() == mine
+    done = ours.restore(ours)
+    assert done.exit_code == 0, _printed(done)
+    assert ours.identity() == own and ours.records() == mine
 
 
 def _in_use(place: Place, *numbers: str) -> set[str]:
