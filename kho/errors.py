@@ -488,6 +488,25 @@ class RestoreHistoryBehind(BackupError):
     http_status = 409
 
 
+class RestoreOtherInstallation(BackupError):
+    """A restore refused before anything is written: the backup names another installation than
+    the target store's, and the target holds more than set-up (records, registers, catalogue
+    rows, "đã hủy" rows, holds …). Agencies set up from one image share a master key, so a seal
+    alone cannot tell their backups apart (review rv39). Given only with an explicit, audited
+    override and its reason (``--from-another-installation``)."""
+
+    code = "RESTORE_OTHER_INSTALLATION"
+    http_status = 409
+
+
+class InstallationInvalid(KhoError):
+    """The store's ``installation.json`` is blank or malformed: not read as "no identity yet"
+    (which would let any backup in), refused until a person looks at it."""
+
+    code = "INSTALLATION_INVALID"
+    http_status = 500
+
+
 class BackupRunning(BackupError):
     """Another backup run of this installation (``kho backup`` or the scheduled task) holds the
     backup lock: two runs at once would interleave their store and key copies, so that a key copy

@@ -171,11 +171,32 @@ def _manifest_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "lock_until": data.get("lock_until")}
 
 
+def _manifest_v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 names the installation the backup was made of (``installation``); a manifest
+    of version 3 or before was written before installations had an identity: None
+    ("pre-identity", restored as before)."""
+    return {**data, "installation": None}
+
+
 BACKUP_MANIFEST = define(
-    Kind("backup-manifest", "bản kê của một bản sao lưu", (_manifest_v1_to_v2, _same), unversioned=1)
+    Kind(
+        "backup-manifest",
+        "bản kê của một bản sao lưu",
+        (_manifest_v1_to_v2, _same, _manifest_v3_to_v4),
+        unversioned=1,
+    )
 )
 """Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start.
-Version 3 is the first a Kho with ``KHO_MASTER_KEY`` writes sealed (:mod:`repository.seals`)."""
+Version 3 is the first a Kho with ``KHO_MASTER_KEY`` writes sealed (:mod:`repository.seals`).
+Version 4 (review rv39) carries ``installation``: the id of the installation whose store (or key
+store) it copies (:mod:`repository.installation`), None when that store had none. A version-4
+manifest without the field is read as naming a blank id, another installation's, never as
+pre-identity (:func:`repository.installation.restore_identity`)."""
+INSTALLATION = define(Kind("installation", "mã định danh của cài đặt (installation.json)", unversioned=1))
+"""``installation.json`` at the root of a records store (:mod:`repository.installation`): the
+random id (UUID4) of the installation the store belongs to, named by every backup manifest it
+makes (format 4) so that a restore tells its own backups from another installation's (review
+rv39). Stamped from the start (version 1)."""
 DESTRUCTION_TOMBSTONE = define(
     Kind("destruction-tombstone", "mục của sổ tiêu hủy (ngoài kho)", unversioned=1)
 )

@@ -69,6 +69,7 @@ from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
 from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
 from repository.handling import WITHHELD_ACTION, WITHHELD_PREFIX, withheld_key
 from repository.ingest_jobs import JOBS_PREFIX, plaintext_left, scrub_audited
+from repository.installation import INSTALLATION_KEY, parse_installation
 from repository.records import (
     ARCHIVE_STATES,
     CREATION_EVENTS,
@@ -376,6 +377,9 @@ def _load_object(repo: Repository, key: str) -> str | None:
     if key == WITNESS_KEY:
         formats.loads(formats.WITNESS.name, store.get(key))
         return formats.WITNESS.label
+    if key == INSTALLATION_KEY:
+        parse_installation(store.get(key))  # a blank or malformed id: INSTALLATION_INVALID
+        return formats.INSTALLATION.label
     if key.startswith(JOBS_PREFIX) and key.endswith(".json"):
         from ingest.status import JobStatus
 
@@ -412,6 +416,7 @@ def _label_of(key: str) -> str:
         ("registers/", formats.REGISTER_ENTRY),
         (EVENTS_PREFIX, formats.AUDIT_EVENT),
         (WITNESS_KEY, formats.WITNESS),
+        (INSTALLATION_KEY, formats.INSTALLATION),
         (CHECKPOINTS_PREFIX, formats.AUDIT_CHECKPOINT),
         ("catalog/destroyed/", formats.DESTROYED),
         (JOBS_PREFIX, formats.JOB),

@@ -84,6 +84,25 @@ def typed_text(
     return out
 
 
+_SHOWS_NOTHING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+"""Letters and symbols drawn as nothing (Hangul fillers, the blank Braille pattern); the
+format characters (category Cf: U+00AD soft hyphen, U+200B zero-width space, U+200C/D
+joiners, U+2060 word joiner, U+FEFF byte order mark, the direction marks …) are told by their
+category."""
+
+
+def blank(text: str | None) -> bool:
+    """Whether ``text`` shows nothing to a reader (pure): None, empty, or only white space and
+    characters drawn as nothing (:data:`_SHOWS_NOTHING`, format characters such as U+200B,
+    U+2060, U+FEFF, U+00AD). A reason that is required is refused when it is blank: ``str.strip``
+    keeps a zero-width space, so " \u200b" passed for a reason before."""
+    if text is None:
+        return True
+    return all(
+        c.isspace() or c in _SHOWS_NOTHING or unicodedata.category(c) == "Cf" for c in text
+    )
+
+
 def has_hidden_characters(text: str, *, line_breaks: bool = False) -> bool:
     """Whether ``text`` holds a character that no Vietnamese text needs and that makes it read
     differently from what it is: a control character, or a bidirectional override (U+202E turns

@@ -31,6 +31,7 @@ from kho.errors import AlreadyExists, BackupError, KhoError, NotFound
 from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.audit import WITNESS_KEY
+from repository.installation import INSTALLATION_KEY, parse_installation
 from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore, Retention
 
@@ -129,9 +130,16 @@ def backup(
     lock_days: int = 0,
     settle_seconds: float = 10.0,
     sealer: Sealer | None = None,
+    installation: str | None = None,
 ) -> BackupReport:
     """Copy every object of ``source`` into ``destination``; write and verify the manifest,
     sealed with ``sealer`` when it has a key (:func:`manifest_seal_problem`).
+
+    The manifest names the installation the copy is of (``installation``; by default the id in
+    the ``installation.json`` the copy holds, None when it holds none): a restore tells its own
+    backups from another installation's by it (:mod:`repository.installation`). An invalid
+    ``installation.json`` stops the backup (``INSTALLATION_INVALID``) before the manifest is
+    written.
 
     ``lock_days``: where the destination has object lock, every blob written and the manifest
     are put under COMPLIANCE retention for that many days: the copy is write-once, not even its
@@ -149,6 +157,8 @@ def backup(
     """sha256 → the effective lock-until of its blob, once made at least ``until``."""
     copied = 0
     extended = 0
+    identity: dict[str, bytes] = {}
+    """The bytes of the ``installation.json`` copied, if any."""
 
     def copy(key: str) -> bytes | None:
         nonlocal copied, extended
@@ -171,6 +181,8 @@ def backup(
         if destination.stat(blob_key(digest)).size != len(data):
             raise BackupError(f"Bản sao của “{key}” ở nơi sao lưu sai kích thước.", key=key)
         found[key] = {"key": key, "size": len(data), "sha256": digest}
+        if key == INSTALLATION_KEY:
+            identity[key] = data
         cut.note(key, data)
         return data
 
@@ -180,6 +192,8 @@ def backup(
     if cut.markers:  # a records store (not the key store): settle it into a consistent cut
         _settle(source, found, copy, cut, wait_s=settle_seconds)
     entries = list(found.values())
+    if installation is None and INSTALLATION_KEY in identity:
+        installation = parse_installation(identity[INSTALLATION_KEY]).installation_id
     if locking:
         entries = [{**e, "lock_until": to_iso_utc(locks[e["sha256"]])} for e in entries]
     total = sum(e["size"] for e in entries)
@@ -194,6 +208,7 @@ def backup(
             "label": label,
             "created_at": to_iso_utc(utcnow()),
             "lock_until": to_iso_utc(until) if locking else None,
+            "installation": installation,
             "objects": entries,
         },
     )

@@ -20,9 +20,26 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from kho.config import Settings
-from kho.errors import BackupError, BackupRunning, FixityRunning, KhoError, RestoreBusy, RestoreHistoryBehind
+from kho.errors import (
+    BackupError,
+    BackupRunning,
+    FixityRunning,
+    InstallationInvalid,
+    KhoError,
+    RestoreBusy,
+    RestoreHistoryBehind,
+)
 from kho.sentences import sentences
 from kho.timeutil import parse_iso
+from repository.installation import (
+    RestoreIdentity,
+    beyond_setup,
+    ensure_installation,
+    manifest_installation,
+    read_installation,
+    renew_installation,
+    restore_identity,
+)
 from repository.ledger import Tombstone
 from repository.policy import Role
 from repository.records import DESTROYED_PREFIX, Actor, Repository
@@ -31,7 +48,7 @@ from repository.seals import Sealer
 from repository.service import outside_ledger
 from repository.storage import open_store
 from repository.storage.base import ObjectStore
-from repository.vocabulary import typed_text
+from repository.vocabulary import blank, typed_text
 from retention import runlock
 from retention.backup import RestoreReport, ShredReport, backup, describe, shred_destroyed_keys
 from retention.capacity import Capacity, measure
@@ -208,6 +225,9 @@ def _backup_run(
 ) -> BackupRun:
     from repository.anchor import make_checkpoint
 
+    # The store's identity first (given now, audited, to a store made before identities; an
+    # invalid one stops the run, nothing copied): every manifest names it (review rv39).
+    identity = ensure_installation(repo.store, repo.audit, actor, why="backup").installation_id
     if repo.anchor is not None and repo.anchor.signing_key is not None:
         try:
             # each copy carries a signed head of the chain (refused over a forged event: on record)
@@ -225,7 +245,8 @@ def _backup_run(
     for label, source, url, options in plan:
         lock_days = settings.backup_lock_days if label == "store" else 0
         destination = open_store(url, **options)
-        report = backup(source, destination, label=label, lock_days=lock_days, sealer=sealer)
+        report = backup(source, destination, label=label, lock_days=lock_days, sealer=sealer,
+                        installation=identity)
         details = {**describe(report), "destination": url, "label": label, "lock_days": lock_days}
         # Every destination carries the destruction ledger, with a tombstone of every destroyed
         # record (one made while the destination was away is added now).
@@ -491,6 +512,8 @@ def run_restore(
     force: bool = False,
     without_ledger: bool = False,
     accept_older_history: str | None = None,
+    from_another_installation: str | None = None,
+    as_new_installation: bool = False,
     warn: Callable[[str], None] = lambda message: None,
 ) -> RestoreRun:
     """Restore the store and the key store from their copies, destroy again every record a
@@ -503,6 +526,11 @@ def run_restore(
     a copy behind them, or edited, is refused (``RESTORE_HISTORY_BEHIND``) unless
     ``accept_older_history`` gives the reason (disaster recovery where nothing newer exists),
     which the audit event keeps with the findings.
+
+    A backup of another installation than the target's, over a target in use, is refused
+    (``RESTORE_OTHER_INSTALLATION``, :func:`repository.installation.restore_identity`) unless
+    ``from_another_installation`` gives the reason, which the audit event keeps with both ids;
+    ``as_new_installation`` gives the restored store a fresh id (a clone is a new installation).
 
     One at a time, and never beside a backup or a fixity run (:func:`one_run`: the backup and
     fixity locks): refused at once with RESTORE_BUSY, nothing read or written."""
@@ -518,10 +546,15 @@ def run_restore(
     key_options = settings.key_backup_options()
     override = None
     if accept_older_history is not None:
-        override = typed_text(accept_older_history, "accept_older_history", "Lý do").strip()
-        if not override:
+        override = typed_text(accept_older_history, "accept_older_history", "Lý do")
+        if blank(override):
             raise BackupError("Cần nêu lý do khôi phục bản sao lưu không khớp điểm mốc.",
                               code="RESTORE_REASON_REQUIRED")
+    other_reason = (
+        typed_text(from_another_installation, "from_another_installation", "Lý do")
+        if from_another_installation is not None
+        else None
+    )
     # Both copies are found before anything is written: a key backup that is missing or named
     # wrongly must not leave a store restored (or, with --force, replaced) without its keys.
     sealer = manifest_sealer(settings)
@@ -530,6 +563,7 @@ def run_restore(
     keys_origin = open_store(keys_from, **key_options)
     keys_manifest = read_manifest(keys_origin, keys_id, "keys", sealer=sealer)
     refuse_keys_behind(origin, manifest, keys_manifest)
+    identity = judge_identity(repo, manifest, keys_manifest, other_reason)
     history = backup_history_findings(repo, origin, manifest)
     if history and override is None:
         raise RestoreHistoryBehind(
@@ -578,6 +612,7 @@ def run_restore(
                    sealer=sealer, manifest=manifest)
     redestroyed: tuple[str, ...] = ()
     reapplied: tuple[str, ...] = ()
+    renewed: str | None = None
 
     def audited(indexed: int | None, **failed: str) -> None:
         repo.audit.append(
@@ -589,7 +624,8 @@ def run_restore(
                      "ledger_problems": list(ledger.problems), "redestroyed_from_ledger": list(redestroyed),
                      "without_ledger": bool(without_ledger and not ledger.reached),
                      "history_findings": list(history),
-                     "history_override": override if history else None, **failed},
+                     "history_override": override if history else None,
+                     "installation": {**identity.details(), "renewed": renewed}, **failed},
         )
 
     step = "history-anchor"
@@ -609,6 +645,11 @@ def run_restore(
         # events written after the restore (fsck's step 9b names it, review rv19).
         step = "audit-index"
         repo.audit.rebuild_index()
+        if as_new_installation:
+            step = "installation"
+            renewed = renew_installation(
+                repo.store, repo.audit, actor, previous=identity.backup
+            ).installation_id
         step = "destructions"
         redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
         reapplied = reapply_destructions(repo, rows, actor=actor)
@@ -622,6 +663,35 @@ def run_restore(
         raise
     audited(indexed)
     return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed, history)
+
+
+def judge_identity(
+    repo: Repository, manifest: Mapping[str, Any], keys_manifest: Mapping[str, Any], reason: str | None
+) -> RestoreIdentity:
+    """Whether the backups of ``manifest`` (the store) and ``keys_manifest`` (its key store) may
+    replace ``repo``'s stores, by the installation each names, the store's own and whether the
+    store holds more than set-up (:func:`repository.installation.restore_identity`, the same rule
+    for both: another installation's key copy would replace the keys of the records this store
+    keeps). Reads the store's ``installation.json`` and the first page of its listing, writes
+    nothing; the store copy's verdict is returned."""
+    invalid: InstallationInvalid | None = None
+    try:
+        own = read_installation(repo.store)
+    except InstallationInvalid as exc:
+        own, invalid = None, exc
+    in_use = beyond_setup(info.key for info in repo.store.list(""))
+    verdicts = [
+        restore_identity(
+            backup=manifest_installation(copy),
+            target=own.installation_id if own is not None else None,
+            in_use=in_use,
+            reason=reason,
+            target_invalid=invalid,
+            backup_id=str(copy.get("backup_id", "")),
+        )
+        for copy in (manifest, keys_manifest)
+    ]
+    return verdicts[0]
 
 
 def backup_history_findings(

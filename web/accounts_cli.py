@@ -143,11 +143,15 @@ def account_init(
     ctx: Context, unit_id: str | None, agency_name: str | None, code: str, admin_name: str, as_json: bool
 ) -> None:
     """Lần khởi tạo đầu tiên: đơn vị gốc và tài khoản quản trị đầu tiên (truy cập trực tiếp kho)."""
-    ctx.operator_access()
+    actor = ctx.operator_access()
     settings = ctx.settings
     unit, admin, initial = ctx.kho.accounts.bootstrap(
         unit_id or settings.agency_id, agency_name or settings.agency_name, code, admin_name
     )
+    from repository.installation import ensure_installation
+
+    # The installation's identity, named by every backup it makes (review rv39).
+    ensure_installation(ctx.repo.store, ctx.repo.audit, actor, why="init")
     if as_json:
         _echo_json({"unit": unit.to_dict(), "account": admin.public_dict(), "initial_password": initial})
         return

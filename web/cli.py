@@ -1276,11 +1276,21 @@ def status_command(ctx: Context, as_json: bool) -> None:
     help="Vẫn khôi phục dù nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho (bản sao cũ"
     " hơn hoặc đã bị sửa), khi chắc chắn không còn bản nào mới hơn; lý do được ghi vào nhật ký.",
 )
+@click.option(
+    "--from-another-installation", metavar="LÝ_DO",
+    help="Vẫn khôi phục bản sao lưu của một cài đặt khác (cơ quan khác) đè lên kho đang được dùng,"
+    " thay hồ sơ và nhật ký của kho này; lý do và mã định danh của hai cài đặt được ghi vào nhật ký.",
+)
+@click.option(
+    "--as-new-installation", is_flag=True,
+    help="Cho kho được khôi phục một mã định danh cài đặt mới (bản nhân bản là một cài đặt khác).",
+)
 @pass_ctx
 @handles_errors
 def restore_command(
     ctx: Context, source: str, keys_from: str, backup_id: str | None, keys_id: str | None, force: bool,
-    without_ledger: bool, accept_older_history: str | None,
+    without_ledger: bool, accept_older_history: str | None, from_another_installation: str | None,
+    as_new_installation: bool,
 ) -> None:
     """Khôi phục kho và kho khóa từ bản sao lưu (giống từng byte), hủy lại mọi bản ghi có trong sổ
     tiêu hủy, rồi dựng lại chỉ mục."""
@@ -1292,6 +1302,7 @@ def restore_command(
         ctx.repo, ctx.settings, actor, source=source, keys_from=keys_from,
         reindex=lambda: reindex_all(ctx.repo, ctx.backend).total, backup_id=backup_id, keys_id=keys_id,
         force=force, without_ledger=without_ledger, accept_older_history=accept_older_history,
+        from_another_installation=from_another_installation, as_new_installation=as_new_installation,
         warn=lambda message: click.echo(message, err=True),
     )
     if not done.ledger.reached:

@@ -36,6 +36,7 @@ from repository.accounts import (
 )
 from repository.audit import AuditEvent, parse_object, read_witness
 from repository.fsck import check_formats, fsck
+from repository.installation import manifest_installation, parse_installation
 from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
 from repository.registration import PdfIdentity
@@ -96,6 +97,7 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "audit-checkpoint": _read_checkpoint,
     "audit-acknowledgement": lambda d: formats.upcast(formats.AUDIT_ACKNOWLEDGEMENT.name, d)["findings"],
     "backup-manifest": lambda d: formats.upcast(formats.BACKUP_MANIFEST.name, d)["objects"][0]["sha256"],
+    "installation": lambda d: parse_installation(json.dumps(d).encode()).installation_id,
     "destruction-tombstone": lambda d: formats.upcast(formats.DESTRUCTION_TOMBSTONE.name, d)["record_id"],
     "destroyed": lambda d: Record.from_dict(formats.upcast(formats.DESTROYED.name, d)["record"]),
     "record": Record.from_dict,
@@ -110,7 +112,10 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "derived-destruction-dossier": lambda d: formats.load_derived(
         json.dumps(d).encode(), "destruction-dossier.json"
     )["thuyet_minh"],
-    "signature-agencies": lambda d: PdfIdentity.read({"signature_agencies": d}, {}).agencies[0].cn,
+    # PdfIdentity.read keeps a newer format as ``unreadable`` (it does not raise): the format's
+    # refusal is checked on the upcast (sampled by the future-version test since rv39's fixture).
+    "signature-agencies": lambda d: formats.upcast(formats.SIGNATURE_AGENCIES.name, d)
+    and PdfIdentity.read({"signature_agencies": d}, {}).agencies[0].cn,
     "witness": lambda d: formats.upcast(formats.WITNESS.name, d)["seq"],
     "catalog-marker": lambda d: formats.upcast(formats.CATALOG_MARKER.name, d)["kind"],
     "agency": lambda d: formats.upcast(formats.AGENCY.name, d)["organ_id"],
@@ -707,3 +712,34 @@ def test_the_sealed_event_fixtures_verify_as_one_log(tmp_path: Path) -> None:
     report = log.verify()
     assert report.ok and report.events == 3, report.findings
     assert all(log.trusted(e) for e in events)
+
+
+def test_a_backup_manifest_names_its_installation_from_format_4_rv39() -> None:
+    """Format 4 names the installation the backup is of; every older manifest reads as
+    pre-identity (None: restored as before), a format-4 one without the field as a blank id
+    (another installation's), never as pre-identity."""
+    newest = json.loads((FIXTURES / "v4" / "backup-manifest" / "manifest.json").read_text())
+    read = formats.upcast(formats.BACKUP_MANIFEST.name, newest)
+    assert manifest_installation(read) == "6f1c2b9e-3d4a-4b5c-8e7f-0a1b2c3d4e5f"
+    for path in sorted(FIXTURES.glob("v[0-3]/backup-manifest/*.json")):
+        old = formats.upcast(formats.BACKUP_MANIFEST.name, json.loads(path.read_text()))
+        assert manifest_installation(old) is None, path
+    stripped = {k: v for k, v in newest.items() if k != "installation"}
+    assert manifest_installation(formats.upcast(formats.BACKUP_MANIFEST.name, stripped)) == ""
+    with pytest.raises(FormatUnsupported):
+        formats.upcast(formats.BACKUP_MANIFEST.name, {**newest, formats.FORMAT_KEY: 5})
+
+
+@pytest.mark.parametrize(
+    "found",
+    ["", "   ", "\u200b", "not-a-uuid", "6F1C2B9E-3D4A-4B5C-8E7F-0A1B2C3D4E5F", None, 7,
+     " 6f1c2b9e-3d4a-4b5c-8e7f-0a1b2c3d4e5f"],
+)
+def test_a_blank_or_malformed_installation_id_is_refused_not_read_as_none_rv39(found: object) -> None:
+    data = json.loads((FIXTURES / "v0" / "installation" / "installation.json").read_text())
+    with pytest.raises(KhoError) as info:
+        parse_installation(json.dumps({**data, "installation": found}).encode())
+    assert info.value.code == "INSTALLATION_INVALID"
+    with pytest.raises(KhoError) as info:
+        parse_installation(b"{not json")
+    assert info.value.code == "INSTALLATION_INVALID"
