@@ -185,3 +185,45 @@ def test_d_after_take_in_the_archivist_reads_it_from_the_archived_list(
     # The submitter and another unit's văn thư: an absent id, as before the take-in.
     for who in ("chuyen_vien_b", "van_thu"):
         _same_as_absent(_browser(app, people, who), "/archive/{}", rid, status=403)
+
+
+def test_the_cli_reviews_by_the_same_rule_before_and_after_trả_lại(
+    kho: Kho, people: People, submitted: Record
+) -> None:
+    """``kho submission list|review|return`` as the agency's lưu trữ viên: the submitted hồ sơ of
+    phòng B is theirs to review and return (its title in the answer to the return); returned,
+    its review answers as a fresh id does (message and exit status, the id aside)."""
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    runner = CliRunner()
+    login = runner.invoke(
+        main, ["login", people.usernames["luu_tru"], "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert login.exit_code == 0, login.output
+    rid = submitted.record_id
+    listed = runner.invoke(main, ["submission", "list"])
+    assert listed.exit_code == 0 and rid in listed.output and TITLE in listed.output
+    review = runner.invoke(main, ["submission", "review", rid])
+    assert review.exit_code == 0, review.output
+    back = runner.invoke(
+        main,
+        [
+            "submission",
+            "return",
+            rid,
+            "--reason",
+            "Thiếu chữ ký số",
+            "--expected-version",
+            str(submitted.version),
+            "--json",
+        ],
+    )
+    assert back.exit_code == 0, back.output
+    assert TITLE in back.output, "the answer to the return shows what was returned"
+    fresh = new_record_id()
+    answers = [runner.invoke(main, ["submission", "review", named]) for named in (fresh, rid)]
+    assert answers[1].exit_code == answers[0].exit_code != 0
+    assert answers[1].output.replace(rid, "<id>") == answers[0].output.replace(fresh, "<id>")
+    assert runner.invoke(main, ["submission", "list"]).output.count(rid) == 0
