@@ -597,40 +597,62 @@ def may_destroy(
 _FILE_KIND = "hoso"
 """A hồ sơ's ``kind`` (``repository.records.KIND_FILE``)."""
 
+RECEIVED_STATES: frozenset[str] = frozenset({"submitted", "archived"})
+"""The states of a hồ sơ that is the archive's (``retention.service.FileState``): submitted for
+nộp lưu and waiting (``submitted``), or taken in (``archived``). A hồ sơ never submitted, or
+returned (trả lại: ``closed`` again, then perhaps reopened), is its unit's, not the archive's."""
+
+_NOT_RECEIVED = "Hồ sơ không ở Lưu trữ cơ quan: hồ sơ chưa được nộp lưu hoặc đã được trả lại cho đơn vị."
+
 
 def receives_submission(
     principal: Principal, file: RecordFacts, documents: Iterable[RecordFacts] = ()
 ) -> Decision:
-    """Whether the person, as Lưu trữ cơ quan, sees a hồ sơ submitted for nộp lưu or archived,
-    with the documents it holds: in the inbox and the archived list, its review, acceptance
-    and return (:attr:`Action.SUBMISSION_REVIEW`). ND30 Điều 30 k3 and Điều 31 k3 c: the units
-    and people of an agency submit their hồ sơ to the agency's Lưu trữ cơ quan, which “kiểm
-    tra, nhận hồ sơ”: so a lưu trữ viên receives the hồ sơ of the unit where they hold the role
-    and of every unit below it (:attr:`Principal.archive_units`), not those of a sibling or a
-    unit above. Secrecy first: neither the hồ sơ nor any document in it may be above their
-    clearance (nothing secret is listed to someone not cleared for it). This is the sight the
-    archive's work needs; it gives no other act on the records (:func:`sees` is unchanged)."""
+    """Whether the person, as Lưu trữ cơ quan, reads a hồ sơ submitted for nộp lưu or archived,
+    with the documents it holds: the one rule of every archive route (the inbox and the archived
+    list, the review with its checks and its mục lục of documents, acceptance and return; the
+    pages, the API and the CLI). ND30 Điều 30 k3 and Điều 31 k3 c: the units and people of an
+    agency submit their hồ sơ to the agency's Lưu trữ cơ quan, which “kiểm tra, nhận hồ sơ”:
+    so a lưu trữ viên receives the hồ sơ of the unit where they hold the role and of every unit
+    below it (:attr:`Principal.archive_units`), not those of a sibling or a unit above, and only
+    while the hồ sơ is the archive's (:data:`RECEIVED_STATES`): once returned it is its unit's
+    again (review rv40). Secrecy first: neither the hồ sơ nor any document in it may be above
+    their clearance (nothing secret is listed to someone not cleared for it). This is the sight
+    the archive's work needs; it gives no other act on the records (:func:`sees` is unchanged,
+    and the record pages of a phòng's hồ sơ and documents stay refused to them).
+
+    Who may not know of the hồ sơ otherwise (:func:`knows_of`) and does not receive it gets the
+    answer of an absent id, whatever the reason behind it (kept for the audit log)."""
     decision = decide(principal, Action.SUBMISSION_REVIEW)
-    received = file.kind == _FILE_KIND
-    if (file.unit not in principal.archive_units or not received) and not knows_of(principal, file):
+    is_file = file.kind == _FILE_KIND
+    ours = file.unit in principal.archive_units
+    received = is_file and file.state in RECEIVED_STATES
+    if not (ours and received) and not knows_of(principal, file):
         # Not theirs to receive, nor to know of: refused as an id that names nothing. The archive
         # receives hồ sơ (review rv8): a phòng's document named as one was told "… không phải là
-        # hồ sơ", which an absent id is not. (Whether the hồ sơ was submitted is the retention
-        # service's check: :meth:`retention.service.RetentionService.review`.)
-        if file.unit not in principal.archive_units:
-            why = "Hồ sơ này không thuộc đơn vị nộp lưu vào Lưu trữ cơ quan nơi bạn làm lưu trữ viên."
-            behind = decision if not decision else _denied(why, "SUBMISSION_OTHER_UNIT")
+        # hồ sơ", and its hồ sơ never submitted, or returned, was reviewed whole (rv8, rv40).
+        if not decision:
+            behind = decision
+        elif not ours:
+            behind = _denied(
+                "Hồ sơ này không thuộc đơn vị nộp lưu vào Lưu trữ cơ quan nơi bạn làm lưu trữ viên.",
+                "SUBMISSION_OTHER_UNIT",
+            )
+        elif not is_file:
+            behind = _denied("Văn bản này không phải là hồ sơ nộp lưu.", "NOT_A_FILE")
         else:
-            why = "Văn bản này không phải là hồ sơ nộp lưu."
-            behind = decision if not decision else _denied(why, "NOT_A_FILE")
+            behind = _denied(_NOT_RECEIVED, "SUBMISSION_NOT_RECEIVED")
         return unknown(file.record_id, behind)
     if not decision:
         return decision
-    if file.unit not in principal.archive_units:
+    if not ours:
         return _denied(
             "Hồ sơ này không thuộc đơn vị nộp lưu vào Lưu trữ cơ quan nơi bạn làm lưu trữ viên.",
             "SUBMISSION_OTHER_UNIT",
         )
+    if is_file and not received:
+        # Known to them otherwise (a hồ sơ of their own unit): told why, not shown by this route.
+        return _denied(_NOT_RECEIVED, "SUBMISSION_NOT_RECEIVED")
     if file.secrecy > principal.clearance or any(d.secrecy > principal.clearance for d in documents):
         return _denied(
             "Hồ sơ có tài liệu mang độ mật vượt quá mức được phép xem của tài khoản.", "SECRECY_DENIED"

@@ -30,7 +30,7 @@ from kho.timeutil import parse_iso, to_iso_utc, vn_date
 from repository import formats
 from repository.due_notices import ALERT_PREFIX
 from repository.metadata import DocumentMetadata, FileMetadata
-from repository.policy import Action, Decision, Role, knows_of, unknown
+from repository.policy import Action, Role
 from repository.records import KIND_FILE, Actor, Record, Repository, duplicate_key
 from repository.vocabulary import typed_text
 from retention import closing, fileplan, submission
@@ -103,10 +103,13 @@ def page_count(data: bytes) -> int | None:
 
 @dataclass(frozen=True)
 class Review:
-    """What the lưu trữ viên sees of a submitted hồ sơ."""
+    """What the lưu trữ viên sees of a submitted (or archived) hồ sơ: its checks and the
+    catalogue facts of its documents (the review page's mục lục), read under the one rule of
+    the archive (:func:`~repository.policy.receives_submission`)."""
 
     file: Record
     checks: tuple[CheckResult, ...]
+    documents: tuple[DocumentFacts, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -681,20 +684,36 @@ class RetentionService:
     def submission_of(self, file: Record) -> dict[str, Any]:
         return self._submission(file)
 
-    def shown_to(self, file: Record, actor: Actor) -> Record:
+    def shown_to(self, file: Record, actor: Actor, *, acted_on: Record | None = None) -> Record:
         """``file`` in the answer to a retention act or list (API and CLI): whole to the lưu trữ
         viên who receives it (:meth:`Repository.receives_submission`: the sight the archive's
         work needs, which :func:`~repository.policy.sees` does not give for the hồ sơ of a phòng
-        below theirs), otherwise as :meth:`Repository.shown_to` shows it."""
-        if not self.repo.may_see(actor, file) and self.repo.receives_submission(actor, file):
+        below theirs), otherwise as :meth:`Repository.shown_to` shows it. ``acted_on``: the
+        version the act was decided on (:meth:`version_acted_on`): the answer to a return shows
+        the archivist what they read to return it, though the hồ sơ is no longer the archive's."""
+        if not self.repo.may_see(actor, file) and self._receives(file, actor, acted_on):
             return file
         return self.repo.shown_to(file, actor)
 
-    def sees(self, file: Record, actor: Actor) -> bool:
+    def sees(self, file: Record, actor: Actor, *, acted_on: Record | None = None) -> bool:
         """Whether ``actor`` sees ``file`` in a retention answer (:meth:`shown_to` shows it
         whole): a reader of it, or the lưu trữ viên who receives it. Its nộp lưu (who submitted
         it, each step) is shown to them only."""
-        return self.repo.may_see(actor, file) or bool(self.repo.receives_submission(actor, file))
+        return self.repo.may_see(actor, file) or self._receives(file, actor, acted_on)
+
+    def _receives(self, file: Record, actor: Actor, acted_on: Record | None) -> bool:
+        if self.repo.receives_submission(actor, file):
+            return True
+        return (
+            acted_on is not None
+            and acted_on.record_id == file.record_id
+            and bool(self.repo.receives_submission(actor, acted_on))
+        )
+
+    def version_acted_on(self, file: Record, version: int) -> Record:
+        """The version ``version`` of ``file`` that an act just succeeded on (its
+        ``expected_version``), for :meth:`shown_to`'s ``acted_on``."""
+        return self.repo._load(file.record_id, version)
 
     def _step(self, file: Record, state: str, by: str, **more: Any) -> dict[str, Any]:
         current = self._submission(file)
@@ -749,26 +768,15 @@ class RetentionService:
             doc.record_id, label, doc.extra.get("signature_verdict"), ok, stored.media_type
         )
 
-    def _refuse_never_submitted(self, actor: Actor, file: Record) -> None:
-        """A hồ sơ never submitted for nộp lưu is not the archive's: to a lưu trữ viên who may
-        not know of it otherwise (:func:`~repository.policy.knows_of`: the hồ sơ of a phòng
-        below theirs), its review and return answer as an id that names nothing, audited with
-        ``SUBMISSION_NOT_RECEIVED`` (review rv8: the agency's lưu trữ viên reviewed a phòng's
-        open hồ sơ by its id and got it whole, its title and the checks of its documents). A hồ
-        sơ submitted once (returned, reopened) stays theirs to be told about, as before."""
-        if actor.system or self._submission(file).get("state"):
-            return
-        if knows_of(actor.as_principal, self.repo.facts(file)):
-            return
-        behind = Decision(False, "SUBMISSION_NOT_RECEIVED", "Hồ sơ chưa được nộp lưu vào Lưu trữ cơ quan.")
-        self.repo._enforce(actor, Action.SUBMISSION_REVIEW, file, unknown(file.record_id, behind))
-
     def review(self, file_id: str, *, actor: Actor) -> Review:
-        """The four checks of a submitted hồ sơ (the lưu trữ viên; audited as a view)."""
+        """The four checks of a submitted hồ sơ, with the catalogue facts of its documents (the
+        lưu trữ viên; audited as a view). Who reads it is decided by the archive's one rule
+        (:meth:`Repository.authorize_submission`): the hồ sơ of a phòng below the lưu trữ viên's
+        unit, which :func:`~repository.policy.sees` does not give them, included (review rv40:
+        the review page read it by the ordinary rule and answered 404)."""
         self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
         file = self.repo._load(file_id)
         self.repo.authorize_submission(actor, file)
-        self._refuse_never_submitted(actor, file)
         if file.kind != KIND_FILE:
             raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
         md = file.metadata
@@ -780,8 +788,9 @@ class RetentionService:
             )
         except NotFound:
             notations = []
+        documents = self._documents(file)
         checks = submission.run_checks(
-            [self._evidence(d) for d in self._documents(file)],
+            [self._evidence(d) for d in documents],
             file_notation=md.file_notation,
             plan_notations=notations,
         )
@@ -792,7 +801,7 @@ class RetentionService:
             source=actor.source,
             details={c.name.value: c.passed for c in checks},
         )
-        return Review(file, checks)
+        return Review(file, checks, tuple(self.facts_of(d) for d in documents))
 
     def accept(self, file_id: str, *, expected_version: int, actor: Actor) -> Record:
         """The lưu trữ viên accepts: the hồ sơ passes to archival management (lưu trữ cơ quan)."""
@@ -833,7 +842,6 @@ class RetentionService:
         self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
         file = self.repo._load(file_id)
         self.repo.authorize_submission(actor, file)
-        self._refuse_never_submitted(actor, file)
         sub = self._submission(file)
         text = submission.check_return(
             sub.get("state", "") if file.state == FileState.SUBMITTED else "", reason

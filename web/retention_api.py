@@ -40,12 +40,14 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
     }
 
 
-def file_summary(service: RetentionService, file: Record, who: Actor) -> dict[str, Any]:
+def file_summary(
+    service: RetentionService, file: Record, who: Actor, *, acted_on: Record | None = None
+) -> dict[str, Any]:
     """A hồ sơ in an answer, as ``who`` may see it (:meth:`RetentionService.shown_to`)."""
     return {
-        **service.shown_to(file, who).to_dict(),
+        **service.shown_to(file, who, acted_on=acted_on).to_dict(),
         "state_label": FILE_STATE_LABELS.get(file.state, file.state),
-        "submission": service.submission_of(file) if service.sees(file, who) else None,
+        "submission": service.submission_of(file) if service.sees(file, who, acted_on=acted_on) else None,
     }
 
 
@@ -257,10 +259,13 @@ def register_retention_api(app: Flask, kho: Kho, actor: Callable[[], Actor]) -> 
     @app.post("/api/submissions/<file_id>/return")
     def submission_return(file_id: str) -> Response:
         data = _body()
+        expected = _int(data, "expected_version")
         file = service().return_file(
             _record_id(file_id),
             reason=_text(data, "reason", required=True) or "",
-            expected_version=_int(data, "expected_version"),
+            expected_version=expected,
             actor=actor(),
         )
-        return _reply(file_summary(service(), file, actor()))
+        # Returned, the hồ sơ is its phòng's again: the answer shows what the archivist returned.
+        before = service().version_acted_on(file, expected)
+        return _reply(file_summary(service(), file, actor(), acted_on=before))

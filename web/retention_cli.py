@@ -45,10 +45,10 @@ def _write(data: bytes, output: str) -> None:
     click.echo(f"Đã ghi {output} ({len(data)} byte).")
 
 
-def _file_state(ctx: Context, record: Record, as_json: bool) -> None:
+def _file_state(ctx: Context, record: Record, as_json: bool, *, acted_on: Record | None = None) -> None:
     """A hồ sơ after a retention act, as the person may see it (the stored record carried the
-    ids of documents above their clearance)."""
-    _show_record(ctx.kho.retention.shown_to(record, ctx.actor), as_json)
+    ids of documents above their clearance); ``acted_on``: :meth:`RetentionService.shown_to`."""
+    _show_record(ctx.kho.retention.shown_to(record, ctx.actor, acted_on=acted_on), as_json)
     if not as_json:
         click.echo(f"  Trạng thái: {FILE_STATE_LABELS.get(record.state, record.state)}")
 
@@ -289,7 +289,8 @@ def submission_return(ctx: Context, file_id: str, reason: str, expected_version:
     record = ctx.kho.retention.return_file(
         file_id, reason=reason, expected_version=expected_version, actor=ctx.actor
     )
-    _file_state(ctx, record, as_json)
+    before = ctx.kho.retention.version_acted_on(record, expected_version)
+    _file_state(ctx, record, as_json, acted_on=before)
 
 
 # -- kho retention -----------------------------------------------------------------------------
