@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_buckets import new_bucket
+from kho_buckets import bucket_name, drop_bucket, new_bucket
 from kho_people import PASSWORD as PASSWORD
 from kho_people import People
 from kho_testing import incoming, pdf_bytes, s3_options_or_skip
@@ -90,18 +91,31 @@ def kho_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def s3_env(tmp_path: Path, *, object_lock: bool = False) -> dict[str, str]:
+def s3_env(tmp_path: Path, *, object_lock: bool = False, kept: bool = False) -> dict[str, str]:
+    """The settings of an installation on fresh buckets of the test gateway, removed when the
+    test ends; ``kept``: by no test's end, for a fixture of a wider scope, which removes them
+    itself (:func:`drop_env_buckets`, kho_buckets' rule)."""
     gateway = s3_options_or_skip()
+    name = bucket_name if kept else (lambda tag: new_bucket(tag, gateway))
     return kho_env(
         tmp_path,
-        KHO_STORE_URL=f"s3://{new_bucket('ret', gateway)}",
-        KHO_KEYSTORE_URL=f"s3://{new_bucket('retk', gateway)}",
+        KHO_STORE_URL=f"s3://{name('ret')}",
+        KHO_KEYSTORE_URL=f"s3://{name('retk')}",
         KHO_S3_ENDPOINT=gateway["endpoint"],
         KHO_S3_ACCESS_KEY=gateway["access_key"],
         KHO_S3_SECRET_KEY=gateway["secret_key"],
         KHO_S3_SECURE="false",
         KHO_S3_OBJECT_LOCK="true" if object_lock else "false",
     )
+
+
+def drop_env_buckets(env: dict[str, str]) -> None:
+    """Remove the buckets of ``s3_env(..., kept=True)`` (a problem is a warning, as at a test's
+    end)."""
+    gateway = s3_options_or_skip()
+    for key in ("KHO_STORE_URL", "KHO_KEYSTORE_URL"):
+        for problem in drop_bucket(env[key].removeprefix("s3://"), gateway):
+            warnings.warn(problem, stacklevel=2)
 
 
 def env_of(kho: Kho, tmp_path: Path) -> dict[str, str]:
