@@ -64,7 +64,8 @@ def _later(svc: AccountService, after: timedelta) -> AccountService:
 
 def _files(svc: AccountService, who: str, digest: str) -> dict[str, bytes]:
     """Every file that names the token: what a writer of the store may keep."""
-    keys = [i.key for prefix in ("tokens/", f"token-index/{who}/") for i in svc.store.list(prefix) if digest in i.key]
+    prefixes = ("tokens/", f"token-index/{who}/")
+    keys = [i.key for prefix in prefixes for i in svc.store.list(prefix) if digest in i.key]
     keys += [i.key for i in svc.store.list(token_seen_prefix(digest))]
     return {key: svc.store.get(key) for key in keys}
 
