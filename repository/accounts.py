@@ -3462,7 +3462,8 @@ class AccountService:
                 username,
                 actor.username,
                 lock,
-                ends=ending,
+                # (no ``ends``: ``sessions_valid_from`` is this lock's sealed statement, and while
+                # the lock lasts its tokens are refused as locked, which says why)
                 events=lambda _, a: [
                     _draft(
                         actor.username,
