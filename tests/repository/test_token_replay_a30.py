@@ -32,6 +32,7 @@ from repository.accounts import (
     token_revoked_key,
     token_seen_prefix,
 )
+from repository.fsck import fsck
 from repository.records import Repository
 from repository.service import open_accounts
 
@@ -212,3 +213,22 @@ def test_concurrent_issue_and_revocations_on_one_account_lose_nothing(backend: s
             svc.resolve_token(s)
     (new,) = issued
     assert svc.resolve_token(new).username == who
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_remaining_replay_a_rolled_back_account_is_found_by_fsck(backend: str, tmp_path: Path) -> None:
+    """The limit (NOTES-a30): a writer who also deletes the account version that ended the token
+    (a rollback of the account, which a seal cannot tell from the newest) revives it at request
+    time; ``kho fsck`` reports that version as ``object-missing`` (the log names it)."""
+    repo, svc, who = _agency(backend, tmp_path)
+    secret = svc.issue_token(who, "a30", svc.authenticate(who, GOOD))
+    digest = token_digest(secret)
+    saved = _files(svc, who, digest)
+    svc.revoke_token(who, digest, svc.get(who))
+    ending_version = [i.key for i in svc.store.list(f"accounts/{who}/")][-1]
+    assert token_ended_in(svc.get(who), digest)
+    _replay(svc, saved, digest)
+    svc.store.delete(ending_version)
+    assert svc.resolve_token(secret).username == who  # the limit: not closed at request time
+    found = {i.subject for i in fsck(repo, grace_seconds=0).issues if i.kind == "object-missing"}
+    assert ending_version in found
