@@ -64,7 +64,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -416,6 +416,15 @@ class Account:
     network_lock_until: datetime | None = None
     """Until when a login from a new browser on a known network is refused (as
     :attr:`untrusted_lock_until` elsewhere)."""
+    ended_tokens: tuple[tuple[str, datetime], ...] = ()
+    """The tokens of this account that were ended (revoked by their owner or a quản trị, logout,
+    idle end, password change or reset, lock, sign-out everywhere), each as the first
+    :data:`ENDED_DIGEST_CHARS` hex characters of its digest with its ``expires_at``, sorted
+    (review a30). Every request with a token reads this version anyway: a token named here is
+    refused, whatever its own object and its revocation object say, so a writer of the store who
+    puts back a token's object as issued and deletes its revocation revives nothing. An entry
+    is dropped once its token has expired (refused as expired then: its ``expires_at`` is sealed
+    in every copy of its object). Rule: :func:`ended_tokens_with`, :func:`token_ended_in`."""
 
     @property
     def units(self) -> frozenset[str]:
@@ -499,6 +508,8 @@ class Account:
             fields["known_networks"] = list(self.known_networks)
         if self.network_failures:
             fields["network_failures"] = self.network_failures
+        if self.ended_tokens:
+            fields["ended_tokens"] = {digest: _iso(until) for digest, until in self.ended_tokens}
         return formats.stamp(formats.ACCOUNT.name, fields)
 
     def public_dict(self) -> dict[str, Any]:
@@ -507,6 +518,7 @@ class Account:
         del data["password_hash"]
         data.pop("device_key", None)
         data.pop("known_networks", None)  # where the person works from: not for every reader
+        data.pop("ended_tokens", None)  # (its tokens are listed with ``revoked``)
         if "reset" in data:
             data["reset"] = self.reset.public_dict() if self.reset is not None else None
         return data
@@ -539,6 +551,9 @@ class Account:
             untrusted_failures=int(data.get("untrusted_failures", 0)),
             known_networks=tuple(str(n) for n in data.get("known_networks", ())),
             network_failures=int(data.get("network_failures", 0)),
+            ended_tokens=tuple(
+                sorted((str(d), parse_iso(str(u))) for d, u in dict(data.get("ended_tokens") or {}).items())
+            ),
         )
 
     def __repr__(self) -> str:  # never print the hash in logs or tracebacks
@@ -759,6 +774,38 @@ def token_key(digest: str) -> str:
 
 def token_revoked_key(digest: str) -> str:
     return f"tokens/{digest}.revoked.json"
+
+
+ENDED_DIGEST_CHARS = 16
+"""How many hex characters of an ended token's digest :attr:`Account.ended_tokens` keeps (64
+bits: a collision would only refuse another token of the same account; a writer of the store
+cannot choose the digest of a token Kho issued)."""
+
+
+def token_end_of(token: Token) -> datetime:
+    """Until when an ended ``token`` must stay named in its account: its ``expires_at`` (one
+    built in memory without terms: :data:`TOKEN_DAYS_MAX` days after its issue)."""
+    return token.expires_at or token.created_at + timedelta(days=TOKEN_DAYS_MAX)
+
+
+def ended_tokens_with(
+    ended: Iterable[tuple[str, datetime]], adding: Iterable[tuple[str, datetime]], now: datetime
+) -> tuple[tuple[str, datetime], ...]:
+    """THE rule of :attr:`Account.ended_tokens`: ``ended`` and the tokens ``adding`` (digest,
+    expires_at), each digest cut to :data:`ENDED_DIGEST_CHARS`, less those expired at ``now``
+    (refused as expired anyway), sorted. Pure."""
+    kept: dict[str, datetime] = {}
+    for digest, until in (*ended, *adding):
+        short = digest[:ENDED_DIGEST_CHARS]
+        if until > now:
+            kept[short] = max(until, kept.get(short, until))
+    return tuple(sorted(kept.items()))
+
+
+def token_ended_in(account: Account, digest: str) -> bool:
+    """Whether ``account``'s version names the token of ``digest`` as ended. Pure."""
+    short = digest[:ENDED_DIGEST_CHARS]
+    return any(d == short for d, _ in account.ended_tokens)
 
 
 WEB_SESSION = "web-session"
@@ -1789,10 +1836,15 @@ class AccountService:
         *,
         also: Callable[[], object] | None = None,
         refused: list[AuditChainBroken] | None = None,
+        ends: Sequence[Token] = (),
     ) -> tuple[Account, Account]:
         """Apply ``change`` (current → fields) to the newest version with its audit ``events``
         (before, after → events) in one act, retrying on a race; ``also`` and ``refused``: see
         :meth:`_write_audited`. An empty change writes nothing and records nothing.
+
+        ``ends``: the tokens the act ends (read after ``change``, which may fill the list): the
+        new version names them in :attr:`Account.ended_tokens` (review a30), so the act's ending
+        is stated, sealed, in the version every request with a token reads.
 
         Returns ``(before, after)``."""
         for attempt in range(LOGIN_RETRIES):
@@ -1800,6 +1852,12 @@ class AccountService:
             changes = change(current)
             if not changes:
                 return current, current
+            if ends:
+                changes["ended_tokens"] = ended_tokens_with(
+                    changes.get("ended_tokens", current.ended_tokens),
+                    [(t.digest, token_end_of(t)) for t in ends],
+                    self.clock(),
+                )
             try:
                 return current, self._save(current, actor, events, also=also, refused=refused, **changes)
             except Conflict:
@@ -2371,7 +2429,12 @@ class AccountService:
 
         try:
             before, after = self._update(
-                account.username, "system", end, ended, also=lambda: self._revoke(ending, "system", now)
+                account.username,
+                "system",
+                end,
+                ended,
+                ends=ending,
+                also=lambda: self._revoke(ending, "system", now),
             )
         except AuditChainBroken:
             return account
@@ -2843,7 +2906,7 @@ class AccountService:
         # once the log takes events again (:meth:`_write_audited`).
         refused: list[AuditChainBroken] = []
         before, after = self._update(
-            username, username, fail, failed, also=lambda: self._revoke(ending, "system", now),
+            username, username, fail, failed, ends=ending, also=lambda: self._revoke(ending, "system", now),
             refused=refused,
         )
         if before.status is not Status.ACTIVE:  # locked (or deleted) meanwhile: no further count
@@ -2936,7 +2999,7 @@ class AccountService:
             account.username,
             change,
             lambda _, a: [_draft(a.username, "account:password", source, {"tokens_revoked": len(ending)})],
-            also=lambda: self._revoke(ending, account.username, now),
+            ends=ending, also=lambda: self._revoke(ending, account.username, now),
         )
         if self._new_browsers_locked(seen, device, now, source):  # nothing written: locked meanwhile
             self._refuse_locked(seen, source, device=device, untrusted=True)
@@ -2992,7 +3055,7 @@ class AccountService:
                     {"username": a.username, "reset": True, "tokens_revoked": len(ending)},
                 )
             ],
-            also=lambda: self._revoke(ending, actor.username, now),
+            ends=ending, also=lambda: self._revoke(ending, actor.username, now),
         )
         self._revoke_late(target.username, actor.username, source)
         return after, first
@@ -3134,17 +3197,52 @@ class AccountService:
         """Revoke one token as its own audited act (``account:token-revoke``); nothing when it is
         revoked already."""
         now = self.clock()
-        details = {"username": username, "token": digest[:12], **why}
         try:
-            self._write_audited(
-                token_revoked_key(digest),
-                formats.TOKEN_REVOCATION,
-                {"digest": digest, "at": _iso(now), "actor": actor},
-                [_draft(actor, "account:token-revoke", source, details)],
-                now,
+            until = token_end_of(self._token(digest))
+        except NotFound:
+            until = now + timedelta(days=TOKEN_DAYS_MAX)  # (its object deleted: refused anyway)
+        details = {"username": username, "token": digest[:12], **why}
+        self._end_token(username, digest, until, actor, source, now, details)
+
+    def _end_token(
+        self,
+        username: str,
+        digest: str,
+        until: datetime,
+        actor: str,
+        source: str | None,
+        now: datetime,
+        details: dict[str, Any],
+    ) -> None:
+        """End one token as its own audited act (``account:token-revoke``): the account's next
+        version names it in :attr:`Account.ended_tokens` (review a30: the positive, sealed
+        statement every request reads) and carries the event; its revocation object is written
+        with it (``also``) and its own object marked after (:meth:`_mark_revoked`), as before.
+        No new version (and no event) when the account names it already."""
+        revocation = _dump(formats.TOKEN_REVOCATION, {"digest": digest, "at": _iso(now), "actor": actor})
+
+        def write_revocation() -> None:
+            try:
+                self.store.put_if_absent(token_revoked_key(digest), revocation)
+            except AlreadyExists:
+                pass  # revoked already (or by a concurrent end of the same token)
+
+        def end(current: Account) -> dict[str, Any]:
+            if current.status is Status.DELETED or token_ended_in(current, digest):
+                return {}
+            return {"ended_tokens": ended_tokens_with(current.ended_tokens, [(digest, until)], now)}
+
+        try:
+            self._update(
+                username,
+                actor,
+                end,
+                lambda _, a: [_draft(actor, "account:token-revoke", source, details)],
+                also=write_revocation,
             )
-        except AlreadyExists:
-            pass  # revoked already (its object is marked below if a crash left it unmarked)
+        except AccountNotFound:
+            pass  # no account any more: its tokens are refused with it
+        write_revocation()
         self._mark_revoked(digest, now, actor)
 
     def _revoke_late(self, username: str, actor: str, source: str | None, *, keep: str | None = None) -> None:
@@ -3364,7 +3462,9 @@ class AccountService:
                 username,
                 actor.username,
                 lock,
-                lambda _, a: [
+                # (no ``ends``: ``sessions_valid_from`` is this lock's sealed statement, and while
+                # the lock lasts its tokens are refused as locked, which says why)
+                events=lambda _, a: [
                     _draft(
                         actor.username,
                         "account:lock",
@@ -3458,7 +3558,7 @@ class AccountService:
                     | ({"sessions_ended": len(stale)} if stale else {}),
                 )
             ],
-            also=lambda: self._revoke(stale, actor.username, now),
+            ends=stale, also=lambda: self._revoke(stale, actor.username, now),
         )
         if before.version == after.version:  # unlocked (or deleted) meanwhile by someone else
             return after
@@ -3497,7 +3597,7 @@ class AccountService:
             current.username,
             lambda _: {"device_key": _new_device_key(), "known_networks": ()},
             lambda _, a: [_draft(a.username, action, source, {"tokens_revoked": len(ending)})],
-            also=lambda: self._revoke(ending, current.username, now),
+            ends=ending, also=lambda: self._revoke(ending, current.username, now),
         )
         # A login checked before this write may have written its token after the list above was
         # taken and looked at the account before this write (so it saw the old device key):
@@ -3615,7 +3715,7 @@ class AccountService:
                 else {}
             ),
             lambda _, a: [_draft(OPERATOR, action, source, recovered)],
-            also=lambda: self._revoke(ending, OPERATOR, now),
+            ends=ending, also=lambda: self._revoke(ending, OPERATOR, now),
         )
         if before.version == after.version:  # changed meanwhile (unlocked, deleted, locked by hand)
             raise Conflict(
@@ -3865,6 +3965,10 @@ class AccountService:
         account = self._read(token.username)
         if account is None or account.status is Status.DELETED:
             raise invalid
+        if token_ended_in(account, token.digest):  # (its own objects may have been put back)
+            if not token.revoked:
+                logs.warn(__name__, "token %s: ended in its account, not in its objects", token.digest[:12])
+            raise invalid
         now = self.clock()
         run = account.failures_since if account.lock_reason is LockReason.FAILED_LOGINS else None
         account = self._expire_lock(account, now, None)
@@ -3954,17 +4058,7 @@ class AccountService:
     def _end_idle(self, token: Token, now: datetime, idle: timedelta) -> NoReturn:
         minutes = max(1, int(idle.total_seconds()) // 60)
         details = {"username": token.username, "token": token.digest[:12], "reason": "idle"}
-        try:
-            self._write_audited(
-                token_revoked_key(token.digest),
-                formats.TOKEN_REVOCATION,
-                {"digest": token.digest, "at": _iso(now), "actor": token.username},
-                [_draft(token.username, "account:token-revoke", None, details)],
-                now,
-            )
-        except AlreadyExists:
-            pass  # a concurrent request ended it first
-        self._mark_revoked(token.digest, now, token.username)
+        self._end_token(token.username, token.digest, token_end_of(token), token.username, None, now, details)
         raise SessionExpired(
             f"Phiên làm việc đã hết hạn vì không thao tác trong {minutes} phút. Vui lòng đăng nhập lại.",
             minutes=minutes,

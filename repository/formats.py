@@ -327,7 +327,7 @@ ACCOUNT = define(
         "phiên bản tài khoản",
         (
             legacy_stamp("format", 1, "phiên bản tài khoản"),
-            *(_same,) * 8,
+            *(_same,) * 9,
         ),
     )
 )
@@ -372,7 +372,15 @@ Version 9 may carry ``known_networks``, ``network_failures``, ``network_failed_a
 ``network_lock_until`` (review a22: a new browser on a network the account logged in from has
 its own budget of wrong passwords, so an outsider elsewhere cannot lock it; absent means none, as
 in version 8). A Kho that reads version 8 would count such wrong passwords towards the lock of
-every new browser again and drop a lock in force; it refuses version 9 instead."""
+every new browser again and drop a lock in force; it refuses version 9 instead.
+
+Version 10 may carry ``ended_tokens`` (review a30): the tokens the account's acts ended (revoke,
+logout, idle end, password change or reset, lock, sign-out everywhere), ``{first 16 hex of the
+digest: expires_at}``, absent means none, as in version 9 (whose tokens are judged by their own
+objects and revocation objects, as before). Every request with a token reads the account, so a
+token named there stays refused when a writer of the store puts back its object as issued and
+deletes its revocation. A Kho that reads version 9 would ignore the list and, writing the next
+version, drop it (reviving such tokens); it refuses version 10 instead."""
 TOKEN_LEGACY_DAYS = 365
 """How long a token written before version 4 (which carries no ``expires_at``) lives after its
 ``created_at``: the longest lifetime a version-4 token may be given (review a28)."""

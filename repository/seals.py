@@ -40,10 +40,12 @@ nothing is checked, as before. The upgrade window (``KHO_ALLOW_UNSEALED``) plays
 event's place in the log tells a legacy event from a late one.
 
 What a seal cannot tell: an older, genuinely sealed version brought back by deleting the ones
-after it (a rollback), or a deleted revocation (a token's revocation is also stated in the
-token's own sealed object since review a28, so deleting one file no longer revives it; putting
-back the object as issued *and* deleting the revocation still does). Those need state outside
-the store (the anchored audit log: ``kho audit verify`` with checkpoints, ``kho fsck``).
+after it (a rollback), or a deleted revocation. A token's end is stated, sealed, in its
+account's version since review a30 (``ended_tokens``, which every request with a token reads), so
+putting back a token's files as issued and deleting its revocation revives nothing; a rollback of
+the account itself still does, until ``kho fsck`` finds the deleted version (the log names it).
+Those need state outside the store (the anchored audit log: ``kho audit verify`` with
+checkpoints, ``kho fsck``).
 """
 
 from __future__ import annotations

@@ -316,6 +316,7 @@ SEALED_FIXTURES = [
     *sorted(FIXTURES.glob("v5/account/*.json")),
     *sorted(FIXTURES.glob("v3/token/*.json")),
     *sorted(FIXTURES.glob("v4/token/*.json")),
+    *sorted(FIXTURES.glob("v10/account/*.json")),
 ]
 
 
@@ -645,12 +646,39 @@ def test_an_account_version_carrying_known_networks_is_refused_by_a_kho_that_rea
     until = datetime(2026, 3, 4, 1, 0, tzinfo=UTC)
     networks = ("10.0.0.1", "2001:db8:1:2::/64")
     stored = replace(old, known_networks=networks, network_failures=5, network_lock_until=until).to_dict()
-    assert stored[formats.FORMAT_KEY] == formats.ACCOUNT.current == 9
+    assert stored[formats.FORMAT_KEY] == formats.ACCOUNT.current >= 9  # (was == 9: format 10 is a30's)
     again = Account.from_dict(stored)
     assert (again.known_networks, again.network_failures, again.network_lock_until) == (networks, 5, until)
     assert "known_networks" not in again.public_dict()
     previous = formats.Kind("account", "phiên bản tài khoản", formats.ACCOUNT.upcasters[:8])
     monkeypatch.setitem(formats.KINDS, "account", previous)  # the reader of the release before a22
+    with pytest.raises(FormatUnsupported) as info:
+        Account.from_dict(stored)
+    assert info.value.code == "FORMAT_UNSUPPORTED"
+
+
+def test_an_account_version_naming_ended_tokens_is_refused_by_a_kho_that_reads_accounts_of_format_9(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Format 10 may carry ``ended_tokens`` (review a30: the tokens the account's acts ended,
+    sealed in the version every token request reads). A Kho of format 9 would ignore them and,
+    writing the next version, drop them (reviving a token whose files a writer of the store put
+    back): it refuses format 10. What format 9 and before wrote reads with none."""
+    from repository.accounts import token_ended_in
+
+    v6_path = FIXTURES / "v6" / "account" / "accounts_niemlt.vpub_v000004.json"
+    v6 = Account.from_dict(json.loads(v6_path.read_text()))
+    assert v6.ended_tokens == ()
+    (path,) = FIXTURES.glob("v10/account/*.json")
+    stored = json.loads(path.read_text())
+    assert stored[formats.FORMAT_KEY] == 10
+    v10 = Account.from_dict(stored)
+    ((short, until),) = v10.ended_tokens
+    assert len(short) == 16 and token_ended_in(v10, short + "0" * 48) and not token_ended_in(v10, "0" * 64)
+    assert until.tzinfo is not None and "ended_tokens" not in v10.public_dict()
+    assert Account.from_dict(v10.to_dict()) == v10
+    previous = formats.Kind("account", "phiên bản tài khoản", formats.ACCOUNT.upcasters[:9])
+    monkeypatch.setitem(formats.KINDS, "account", previous)  # the reader of the release before a30
     with pytest.raises(FormatUnsupported) as info:
         Account.from_dict(stored)
     assert info.value.code == "FORMAT_UNSUPPORTED"
