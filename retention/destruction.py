@@ -34,7 +34,7 @@ from repository.handling import stored_steps
 from repository.metadata import FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
-from repository.vocabulary import TextKind, nfc, typed_text
+from repository.vocabulary import TextKind, blank, nfc, typed_text
 from repository.workflow import derive, under_handling
 from retention import dossier_docs
 from retention.eligibility import RetentionFacts, assess, check_destroyable
@@ -576,7 +576,7 @@ class Destructions:
         now (:class:`~retention.eligibility.NotDestroyable` otherwise, nothing written)."""
         self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE)
         explanation = typed_text(explanation, "explanation", "Bản thuyết minh", kind=TextKind.DOCUMENT)
-        if not explanation:
+        if blank(explanation):
             raise WorkflowError("Cần có bản thuyết minh tài liệu đề nghị hủy.", code="EXPLANATION_REQUIRED")
         ids = list(dict.fromkeys(record_ids))
         if not ids:
@@ -666,7 +666,7 @@ class Destructions:
         self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
         self._refuse_proposer(case, actor, "destruction:council", "thành lập hội đồng")
         people = list(dict.fromkeys(m.strip().lower() for m in members if m.strip()))
-        if len(people) < 3 or not decision_ref.strip():
+        if len(people) < 3 or blank(decision_ref):
             raise WorkflowError(
                 "Hội đồng cần quyết định thành lập và ít nhất 3 thành viên.", code="COUNCIL_INVALID"
             )
@@ -724,7 +724,7 @@ class Destructions:
                 "Chỉ thành viên hội đồng mới được ghi biên bản họp.", code="COUNCIL_MEMBER_REQUIRED"
             )
         missing = [m for m in council_members(case) if m not in (case.get("reviews") or {})]
-        if missing or not text.strip():
+        if missing or blank(text):
             raise WorkflowError(
                 "Biên bản họp chỉ được ghi khi mọi thành viên đã cho ý kiến.",
                 code="REVIEWS_INCOMPLETE",
@@ -746,7 +746,7 @@ class Destructions:
         case = self._whole(case_id, actor)
         self._require(case, "reviewed")
         self._authorize_items(case, actor, Action.DESTRUCTION_PROPOSE)
-        if not text.strip():
+        if blank(text):
             raise WorkflowError("Cần nội dung văn bản thẩm định.", code="APPRAISAL_REQUIRED")
         text = typed_text(text, "text", "Văn bản thẩm định", kind=TextKind.DOCUMENT)
         appraisal = {"text": text, "by": actor.user, "at": self._now()}
@@ -775,7 +775,7 @@ class Destructions:
         agree = sum(1 for m, r in reviews.items() if m in members and r["opinion"] == "agree")
         if approve and agree * 2 <= len(members):
             raise WorkflowError("Hội đồng chưa có đa số thành viên đồng ý hủy.", code="COUNCIL_NOT_AGREED")
-        if not decision_ref.strip():
+        if blank(decision_ref):
             raise WorkflowError("Cần số, ngày của quyết định.", code="DECISION_REQUIRED")
         deadline = decision_deadline(self._today(), deadline)
         decision = {
