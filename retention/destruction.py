@@ -35,7 +35,7 @@ from repository.metadata import FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
 from repository.vocabulary import TextKind, blank, nfc, typed_text
-from repository.workflow import derive, under_handling
+from repository.workflow import derive, steps_missing, under_handling
 from retention import dossier_docs
 from retention.eligibility import RetentionFacts, assess, check_destroyable
 from retention.workflow import Versions
@@ -639,11 +639,28 @@ class Destructions:
     def _refuse_under_handling(self, file: Record) -> None:
         """Refuse a hồ sơ holding a document whose handling (xử lý, giải quyết) is not finished
         (:func:`repository.workflow.under_handling`; NĐ 30/2020 Điều 29, Phụ lục VI III.5): it
-        is neither proposed nor destroyed until the handling ends (done, or "để biết, lưu")."""
+        is neither proposed nor destroyed until the handling ends (done, or "để biết, lưu"). A
+        step the sealed log names and the store lacks (deleted by a hand in the store: the
+        handling would read earlier than it is) refuses too, ``HANDLING_STEPS_MISSING``
+        (:func:`repository.workflow.steps_missing`, review rv41)."""
         for document_id in file.documents:
             if not self.repo.keys.exists(document_id):
                 continue  # destroyed: no handling left
-            if under_handling(derive(document_id, stored_steps(self.repo, document_id))):
+            steps = stored_steps(self.repo, document_id)
+            logged = self.repo.audit.record_events(document_id, trusted_only=True)
+            missing = steps_missing((step.seq for step in steps), logged)
+            if missing:
+                raise WorkflowError(
+                    f"Nhật ký kiểm tra ghi bước xử lý số {', '.join(map(str, missing))} của văn bản"
+                    f" “{document_id}” (hồ sơ “{file.record_id}”) nhưng kho lưu trữ không còn bước đó:"
+                    " không biết việc xử lý văn bản đã kết thúc hay chưa, nên chưa được đề nghị hủy hay"
+                    " hủy. Hãy báo quản trị hệ thống kiểm tra kho (kho fsck).",
+                    code="HANDLING_STEPS_MISSING",
+                    record_id=document_id,
+                    file_id=file.record_id,
+                    seqs=list(missing),
+                )
+            if under_handling(derive(document_id, steps)):
                 raise WorkflowError(
                     f"Văn bản “{document_id}” của hồ sơ “{file.record_id}” đang trong quá trình xử lý,"
                     " giải quyết: chưa được đề nghị hủy hay hủy. Hãy kết thúc việc xử lý văn bản"
