@@ -24,6 +24,7 @@ click's runner; nothing of the product is mocked."""
 from __future__ import annotations
 
 import base64
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -249,5 +250,38 @@ def test_a_council_step_of_invisible_text_only_is_refused_and_not_attested(tmp_p
             e.details for e in kho.repo.audit.events() if e.action == "destruction:attested"
         ]
         assert texts and all(t.get("decision_ref") != "\u200b" for t in texts)
+    finally:
+        kho.close()
+
+
+def test_a_handling_step_deleted_from_the_store_does_not_free_a_hồ_sơ_for_destruction(
+    tmp_path: Path,
+) -> None:
+    """A document submitted to the leader (under handling, so its hồ sơ may not be proposed,
+    rv38) whose step a writer of the store deletes read as never submitted ("new"), and its hồ
+    sơ was proposed. The sealed log still names the step (``handling:submit`` with its seq):
+    a step the log names and the store lacks now refuses the proposal and the execution."""
+    from repository.handling import step_key
+    from repository.workflow import Act
+
+    kho = open_kho({**kho_env(tmp_path), "KHO_MASTER_KEY": MASTER}, Clock())
+    try:
+        people = make_people(kho)
+        file, docs = closed_file(kho, people)
+        kho.handling.take(
+            docs[1], Act.SUBMIT, expected_seq=0, actor=people.actor("van_thu"),
+            users=[people.usernames["lanh_dao"]], note="Kính trình",
+        )
+        kho.repo.store.delete(step_key(docs[1], 1))  # the writer of the store
+        d = Destructions(kho.repo, kho.accounts, kho.backend)
+        with pytest.raises(KhoError) as info:
+            d.propose([file.record_id], "Hết hạn", actor=people.actor("luu_tru"))
+        assert info.value.code == "HANDLING_STEPS_MISSING", (info.value.code, info.value.message)
+        assert info.value.http_status == 409
+        assert docs[1] in info.value.message and "Nhật ký kiểm tra" in info.value.message
+        assert info.value.message == unicodedata.normalize("NFC", info.value.message)
+        assert not list(d.cases.all())
+        for record_id in (*docs, file.record_id):
+            assert kho.repo.keys.exists(record_id)
     finally:
         kho.close()
