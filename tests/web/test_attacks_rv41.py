@@ -285,3 +285,32 @@ def test_a_handling_step_deleted_from_the_store_does_not_free_a_hồ_sơ_for_des
             assert kho.repo.keys.exists(record_id)
     finally:
         kho.close()
+
+
+def test_a_handling_step_deleted_after_the_decision_stops_the_execution(tmp_path: Path) -> None:
+    """The same deletion after the head's approval: the execution's check (rv38, before anything
+    is shredded) reads the log too. Before: the document read "new" and the hồ sơ was destroyed."""
+    from kho_people import PASSWORD
+    from kho_retention import council_ready
+
+    from repository.handling import step_key
+    from repository.workflow import Act
+
+    kho = open_kho({**kho_env(tmp_path), "KHO_MASTER_KEY": MASTER}, Clock())
+    try:
+        people = make_people(kho)
+        file, docs = closed_file(kho, people)
+        d, case = council_ready(kho, people, [file.record_id])
+        d.decide(case["case_id"], "QĐ 09", approve=True, actor=people.actor("lanh_dao"))
+        kho.handling.take(
+            docs[0], Act.SUBMIT, expected_seq=0, actor=people.actor("van_thu"),
+            users=[people.usernames["lanh_dao"]], note="Kính trình",
+        )
+        kho.repo.store.delete(step_key(docs[0], 1))
+        _refused(lambda: d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru")),
+                 "HANDLING_STEPS_MISSING")
+        assert d.cases.latest(case["case_id"])["state"] == "decided"
+        for record_id in (*docs, file.record_id):
+            assert kho.repo.keys.exists(record_id)
+    finally:
+        kho.close()
