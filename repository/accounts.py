@@ -658,7 +658,10 @@ def token_terms(days: object = None, scope: object = None) -> TokenTerms:
     if days is not None and days != "":
         text = days.strip() if isinstance(days, str) else days
         if isinstance(text, str) and text.isascii() and text.isdigit():
-            text = int(text)
+            # Python's int() refuses a text of over 4,300 digits (ValueError: a 500 before rv41):
+            # anything of more than 9 digits after its leading zeros is past the limit anyway.
+            digits = text.lstrip("0") or "0"
+            text = int(digits) if len(digits) <= 9 else TOKEN_DAYS_MAX + 1
         if isinstance(text, bool) or not isinstance(text, int) or not 1 <= text <= TOKEN_DAYS_MAX:
             message = (
                 f"Thời hạn của mã truy cập phải là số ngày nguyên từ 1 đến {TOKEN_DAYS_MAX}"

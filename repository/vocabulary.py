@@ -92,14 +92,19 @@ category."""
 
 
 def blank(text: str | None) -> bool:
-    """Whether ``text`` shows nothing to a reader (pure): None, empty, or only white space and
-    characters drawn as nothing (:data:`_SHOWS_NOTHING`, format characters such as U+200B,
-    U+2060, U+FEFF, U+00AD). A reason that is required is refused when it is blank: ``str.strip``
-    keeps a zero-width space, so " \u200b" passed for a reason before."""
+    """Whether ``text`` shows nothing to a reader (pure): None, empty, or no character that is
+    drawn on its own. Drawn on its own: a letter, digit, punctuation mark or symbol (Unicode
+    categories L, N, P, S) that is not one of :data:`_SHOWS_NOTHING`. Everything else shows
+    nothing by itself: white space, format characters (U+00AD, U+200B, U+2060, U+FEFF, the
+    direction marks …), and marks that only sit on a letter (category M: U+034F combining
+    grapheme joiner, the variation selectors U+FE00–U+FE0F, a lone U+0301 acute, U+17B4), as
+    well as private-use and unassigned code points. A reason that is required is refused when
+    it is blank: ``str.strip`` keeps a zero-width space, so " \u200b" passed for a reason
+    before, and a list of invisible characters let "\u034f" pass (review rv41)."""
     if text is None:
         return True
-    return all(
-        c.isspace() or c in _SHOWS_NOTHING or unicodedata.category(c) == "Cf" for c in text
+    return not any(
+        unicodedata.category(c)[0] in "LNPS" and c not in _SHOWS_NOTHING for c in text
     )
 
 

@@ -306,6 +306,25 @@ def under_handling(state: Handling) -> bool:
     return state.status in UNFINISHED_STATUSES
 
 
+def steps_missing(stored: Iterable[int], events: Iterable[Any]) -> tuple[int, ...]:
+    """The handling steps (their seq) that the sealed log names and the store no longer holds
+    (pure): ``stored`` the seqs of the document's step objects, ``events`` its trusted audit
+    events; a step's event (``handling:<act>``, ``details.seq``) is appended only after its
+    object is committed, and Kho never deletes a step, so a seq the log names and the store
+    lacks was deleted by a hand in the store. Without it the document's handling reads
+    earlier than it is (a ``submit`` deleted reads "never submitted": not under handling), so a
+    reader that decides on the handling refuses instead (review rv41)."""
+    step_actions = {f"handling:{act.value}" for act in Act}
+    logged = {
+        seq
+        for event in events
+        if getattr(event, "action", None) in step_actions
+        and isinstance(seq := (getattr(event, "details", None) or {}).get("seq"), int)
+        and not isinstance(seq, bool)
+    }
+    return tuple(sorted(logged - set(stored)))
+
+
 STATUS_LABELS = {
     "new": "Chưa trình",
     "submitted": "Chờ chỉ đạo",

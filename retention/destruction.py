@@ -34,8 +34,8 @@ from repository.handling import stored_steps
 from repository.metadata import FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
-from repository.vocabulary import TextKind, nfc, typed_text
-from repository.workflow import derive, under_handling
+from repository.vocabulary import TextKind, blank, nfc, typed_text
+from repository.workflow import derive, steps_missing, under_handling
 from retention import dossier_docs
 from retention.eligibility import RetentionFacts, assess, check_destroyable
 from retention.workflow import Versions
@@ -576,7 +576,7 @@ class Destructions:
         now (:class:`~retention.eligibility.NotDestroyable` otherwise, nothing written)."""
         self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE)
         explanation = typed_text(explanation, "explanation", "Bản thuyết minh", kind=TextKind.DOCUMENT)
-        if not explanation:
+        if blank(explanation):
             raise WorkflowError("Cần có bản thuyết minh tài liệu đề nghị hủy.", code="EXPLANATION_REQUIRED")
         ids = list(dict.fromkeys(record_ids))
         if not ids:
@@ -639,11 +639,28 @@ class Destructions:
     def _refuse_under_handling(self, file: Record) -> None:
         """Refuse a hồ sơ holding a document whose handling (xử lý, giải quyết) is not finished
         (:func:`repository.workflow.under_handling`; NĐ 30/2020 Điều 29, Phụ lục VI III.5): it
-        is neither proposed nor destroyed until the handling ends (done, or "để biết, lưu")."""
+        is neither proposed nor destroyed until the handling ends (done, or "để biết, lưu"). A
+        step the sealed log names and the store lacks (deleted by a hand in the store: the
+        handling would read earlier than it is) refuses too, ``HANDLING_STEPS_MISSING``
+        (:func:`repository.workflow.steps_missing`, review rv41)."""
         for document_id in file.documents:
             if not self.repo.keys.exists(document_id):
                 continue  # destroyed: no handling left
-            if under_handling(derive(document_id, stored_steps(self.repo, document_id))):
+            steps = stored_steps(self.repo, document_id)
+            logged = self.repo.audit.record_events(document_id, trusted_only=True)
+            missing = steps_missing((step.seq for step in steps), logged)
+            if missing:
+                raise WorkflowError(
+                    f"Nhật ký kiểm tra ghi bước xử lý số {', '.join(map(str, missing))} của văn bản"
+                    f" “{document_id}” (hồ sơ “{file.record_id}”) nhưng kho lưu trữ không còn bước đó:"
+                    " không biết việc xử lý văn bản đã kết thúc hay chưa, nên chưa được đề nghị hủy hay"
+                    " hủy. Hãy báo quản trị hệ thống kiểm tra kho (kho fsck).",
+                    code="HANDLING_STEPS_MISSING",
+                    record_id=document_id,
+                    file_id=file.record_id,
+                    seqs=list(missing),
+                )
+            if under_handling(derive(document_id, steps)):
                 raise WorkflowError(
                     f"Văn bản “{document_id}” của hồ sơ “{file.record_id}” đang trong quá trình xử lý,"
                     " giải quyết: chưa được đề nghị hủy hay hủy. Hãy kết thúc việc xử lý văn bản"
@@ -666,7 +683,7 @@ class Destructions:
         self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
         self._refuse_proposer(case, actor, "destruction:council", "thành lập hội đồng")
         people = list(dict.fromkeys(m.strip().lower() for m in members if m.strip()))
-        if len(people) < 3 or not decision_ref.strip():
+        if len(people) < 3 or blank(decision_ref):
             raise WorkflowError(
                 "Hội đồng cần quyết định thành lập và ít nhất 3 thành viên.", code="COUNCIL_INVALID"
             )
@@ -724,7 +741,7 @@ class Destructions:
                 "Chỉ thành viên hội đồng mới được ghi biên bản họp.", code="COUNCIL_MEMBER_REQUIRED"
             )
         missing = [m for m in council_members(case) if m not in (case.get("reviews") or {})]
-        if missing or not text.strip():
+        if missing or blank(text):
             raise WorkflowError(
                 "Biên bản họp chỉ được ghi khi mọi thành viên đã cho ý kiến.",
                 code="REVIEWS_INCOMPLETE",
@@ -746,7 +763,7 @@ class Destructions:
         case = self._whole(case_id, actor)
         self._require(case, "reviewed")
         self._authorize_items(case, actor, Action.DESTRUCTION_PROPOSE)
-        if not text.strip():
+        if blank(text):
             raise WorkflowError("Cần nội dung văn bản thẩm định.", code="APPRAISAL_REQUIRED")
         text = typed_text(text, "text", "Văn bản thẩm định", kind=TextKind.DOCUMENT)
         appraisal = {"text": text, "by": actor.user, "at": self._now()}
@@ -775,7 +792,7 @@ class Destructions:
         agree = sum(1 for m, r in reviews.items() if m in members and r["opinion"] == "agree")
         if approve and agree * 2 <= len(members):
             raise WorkflowError("Hội đồng chưa có đa số thành viên đồng ý hủy.", code="COUNCIL_NOT_AGREED")
-        if not decision_ref.strip():
+        if blank(decision_ref):
             raise WorkflowError("Cần số, ngày của quyết định.", code="DECISION_REQUIRED")
         deadline = decision_deadline(self._today(), deadline)
         decision = {
