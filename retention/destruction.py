@@ -741,11 +741,17 @@ class Destructions:
                 "Chỉ thành viên hội đồng mới được ghi biên bản họp.", code="COUNCIL_MEMBER_REQUIRED"
             )
         missing = [m for m in council_members(case) if m not in (case.get("reviews") or {})]
-        if missing or blank(text):
+        if missing:
             raise WorkflowError(
                 "Biên bản họp chỉ được ghi khi mọi thành viên đã cho ý kiến.",
                 code="REVIEWS_INCOMPLETE",
                 missing=missing,
+            )
+        if blank(text):  # every opinion is in: what is missing is the minutes themselves (rv42)
+            raise WorkflowError(
+                "Chưa có nội dung biên bản họp hội đồng: hãy ghi biên bản trước khi lưu.",
+                code="REVIEWS_INCOMPLETE",  # no code names the minutes; the message does
+                missing=[],
             )
         text = typed_text(text, "text", "Biên bản họp", kind=TextKind.DOCUMENT)
         minutes = {"text": text, "by": actor.user, "at": self._now()}
