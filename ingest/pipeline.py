@@ -38,7 +38,7 @@ from kho.timeutil import to_iso_utc, utcnow
 from repository.formats import dump_derived, load_derived
 from repository.policy import Action
 from repository.records import EXTRACTED_METADATA, Actor, Record, Repository
-from repository.vocabulary import nfc, typed_text
+from repository.vocabulary import blank, nfc, typed_text
 
 if TYPE_CHECKING:
     from ingest.metadata import ExtractedMetadata
@@ -938,9 +938,9 @@ def return_document(
     repo.authorize(actor, Action.RECORD_RETURN, current)
     if current.extra.get("returned"):
         return current
-    if reason is not None and reason.strip():
+    if not blank(reason):
         reason = typed_text(reason, "reason", "Lý do trả lại")
-    if reason is None or not reason.strip():
+    if reason is None or blank(reason):
         try:
             verification = load_derived(repo.get_derived(record_id, SIGNATURES_DERIVED), SIGNATURES_DERIVED)
         except NotFound as exc:

@@ -122,7 +122,7 @@ from repository.policy import (
 )
 from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore
-from repository.vocabulary import Secrecy, has_hidden_characters, is_organ_id, nfc
+from repository.vocabulary import Secrecy, blank, has_hidden_characters, is_organ_id, nfc
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -1343,7 +1343,7 @@ class AccountService:
             errors.append(
                 FieldError("unit_id", "UNIT_ID_INVALID", f"Mã định danh đơn vị “{unit_id}” sai định dạng.")
             )
-        if not nfc(name).strip():
+        if blank(nfc(name)):
             errors.append(FieldError("name", "UNIT_NAME_REQUIRED", "Tên đơn vị không được để trống."))
         errors += name_errors(name, "name", "UNIT_NAME_INVALID", "Tên đơn vị")
         folded = passwords.unit_code_of(code) if code.strip() else ""
@@ -1412,7 +1412,7 @@ class AccountService:
         new_name = nfc(name).strip() if name is not None else current.name
         new_parent = parent_id if parent_id is not None else current.parent_id
         errors: list[FieldError] = []
-        if not new_name:
+        if blank(new_name):
             errors.append(FieldError("name", "UNIT_NAME_REQUIRED", "Tên đơn vị không được để trống."))
         if name is not None and new_name != current.name:  # a kept name is not judged again
             errors += name_errors(name, "name", "UNIT_NAME_INVALID", "Tên đơn vị")
@@ -3357,7 +3357,7 @@ class AccountService:
         action = "account:clearance"
         level = self._clearance(clearance)
         why = " ".join(nfc(reason).split())
-        if not why:
+        if blank(why):
             raise ValidationFailed(
                 [
                     FieldError(
@@ -3637,7 +3637,7 @@ class AccountService:
         ``account:unlock`` by ``operator`` with the reason; refusals as ``access:denied``."""
         action = "account:unlock"
         why = " ".join(nfc(reason).split())
-        if not why:
+        if blank(why):
             raise ValidationFailed(
                 [FieldError("reason", "RECOVERY_REASON_REQUIRED", "Phải ghi lý do khôi phục tài khoản.")]
             )

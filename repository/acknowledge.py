@@ -56,6 +56,7 @@ from repository.audit import (
 )
 from repository.rollback import note_written
 from repository.seals import SEAL_FIELD
+from repository.vocabulary import blank
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -228,7 +229,7 @@ def historical(acks: Sequence[Acknowledgement], seen: set[Named]) -> list[Findin
 # -- the act ----------------------------------------------------------------------------------------
 def clean_reason(reason: str) -> str:
     text = unicodedata.normalize("NFC", reason or "").strip()
-    if not text:
+    if blank(text):
         raise AcknowledgeReasonInvalid(
             "Phải ghi lý do chấp nhận (--reason): vì sao các phát hiện này không phải là tấn công."
         )

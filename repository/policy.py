@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from repository.vocabulary import blank
+
 
 class Role(StrEnum):
     VAN_THU = "van_thu"
@@ -514,7 +516,7 @@ def decide_correction(
             " sửa các trường khác trong một lần sửa khác.",
             "SECRECY_LOWER_ONLY",
         )
-    if not (reason or "").strip():
+    if blank(reason):
         return _denied(
             "Hạ độ mật, giải mật phải ghi căn cứ (số, ký hiệu văn bản quyết định hoặc lý do).",
             "SECRECY_REASON_REQUIRED",

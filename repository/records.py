@@ -127,6 +127,7 @@ from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Outcome, Settling, read_each, write_group, written
 from repository.vocabulary import (
     Direction,
+    blank,
     document_identifier,
     format_number,
     is_organ_id,
@@ -2624,7 +2625,7 @@ class Repository:
         refused (:class:`Conflict`) if a hồ sơ of it is submitted or archived, or being handed
         over, checked under the claim (:meth:`_refuse_if_handed_over`)."""
         self.authorize(actor, Action.OPERATE)
-        if not decision.strip():
+        if blank(decision):
             raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
         record = self._load(record_id)
         try:

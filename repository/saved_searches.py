@@ -18,7 +18,7 @@ from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action
 from repository.records import Actor, Repository
-from repository.vocabulary import typed_text
+from repository.vocabulary import blank, typed_text
 
 SAVED_SEARCH = formats.SAVED_SEARCH
 MAX_PER_PERSON = 100
@@ -111,7 +111,7 @@ class SavedSearches:
     ) -> SavedSearch:
         self.repo.authorize(actor, Action.SEARCH)
         name = typed_text(name or "", "name", "Tên câu tìm kiếm", line_breaks=False)
-        if not name:
+        if blank(name):
             raise _invalid("SAVED_SEARCH_NAME_REQUIRED", "Hãy đặt tên cho câu tìm kiếm.")
         if len(name) > MAX_NAME:
             raise _invalid("SAVED_SEARCH_NAME_INVALID", f"Tên câu tìm kiếm tối đa {MAX_NAME} ký tự.")

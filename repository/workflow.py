@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kho.errors import WorkflowRefused
+from repository.vocabulary import blank
 
 MAIN_TASK = "1"
 """The task a leader's direction creates (chủ trì, phối hợp, thời hạn)."""
@@ -618,7 +619,7 @@ def check(state: Handling, step: Step, today: date) -> None:
                 )
             if not step.units and not step.users:
                 raise _refuse("TARGET_REQUIRED", "Nhiệm vụ phải có đơn vị hoặc người được giao.")
-            if not step.content.strip():
+            if blank(step.content):
                 raise _refuse("TASK_CONTENT_REQUIRED", "Hãy ghi nội dung nhiệm vụ.")
             if not step.deadline:
                 raise _refuse("DEADLINE_REQUIRED", "Nhiệm vụ phải có thời hạn.")

@@ -18,7 +18,7 @@ from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action, hold_placer_units
 from repository.records import Actor, Repository, holds_open_in
-from repository.vocabulary import typed_text
+from repository.vocabulary import blank, typed_text
 from retention.workflow import Versions
 
 
@@ -36,7 +36,7 @@ class Holds:
     ) -> dict[str, Any]:
         """Hold every record in ``record_ids`` (a record, a hồ sơ, or the ids of a query result,
         ``query`` kept for the record). Every target is authorised before any is held."""
-        if not reason.strip():
+        if blank(reason):
             raise HoldError("Cần nêu lý do phong tỏa.", code="HOLD_REASON_REQUIRED")
         ids = list(dict.fromkeys(record_ids))
         if not ids:
@@ -70,7 +70,7 @@ class Holds:
         return order
 
     def release(self, order_id: str, reason: str, *, actor: Actor) -> dict[str, Any]:
-        if not reason.strip():
+        if blank(reason):
             raise HoldError("Cần nêu lý do gỡ phong tỏa.", code="HOLD_REASON_REQUIRED")
         try:
             order = self.orders.latest(order_id)

@@ -22,7 +22,7 @@ from repository import formats
 from repository.audit import AuditEvent
 from repository.policy import Action, RecordFacts, Role, can, roles_for
 from repository.records import RECALL_KEY, Actor, Repository
-from repository.vocabulary import Direction, nfc, typed_text
+from repository.vocabulary import Direction, blank, nfc, typed_text
 from retention.workflow import Versions
 
 RECALL_DESTRUCTION = "hủy theo lệnh thu hồi"
@@ -68,7 +68,7 @@ class Recalls:
         direction: str,
         recall_id: str | None = None,
     ) -> tuple[Any, dict[str, Any]]:
-        if not order_ref.strip() or not reason.strip():
+        if blank(order_ref) or blank(reason):
             raise RecallError(
                 "Cần số, ngày của văn bản thu hồi và lý do thu hồi.", code="RECALL_REF_REQUIRED"
             )
@@ -161,7 +161,7 @@ class Recalls:
         ``recorded``, the state of one under way)."""
         record = self.repo._load(record_id)
         self.repo.authorize(actor, Action.RECORD_RECALL, record)
-        if not order_ref.strip() or not reason.strip():
+        if blank(order_ref) or blank(reason):
             raise RecallError(
                 "Cần số, ngày của văn bản thu hồi và lý do thu hồi.", code="RECALL_REF_REQUIRED"
             )
@@ -246,7 +246,7 @@ class Recalls:
                 **self._named(open_),
             )
         why = typed_text(reason, "reason", "Lý do rút lại lệnh thu hồi")
-        if not why:
+        if blank(why):
             raise RecallError("Cần ghi lý do rút lại lệnh thu hồi.", code="RECALL_REF_REQUIRED")
         if self._running(open_):
             raise Conflict(
@@ -523,7 +523,7 @@ class Recalls:
         self.repo.refuse_if_in_archive(record, RECALL_DESTRUCTION)  # nothing written
         earlier, open_, last = self._recalls_of(record_id)
         if open_ is not None:
-            if not order_ref.strip() or not reason.strip():
+            if blank(order_ref) or blank(reason):
                 raise RecallError(
                     "Cần số, ngày của văn bản thu hồi và lý do thu hồi.", code="RECALL_REF_REQUIRED"
                 )

@@ -32,7 +32,7 @@ from repository.due_notices import ALERT_PREFIX
 from repository.metadata import DocumentMetadata, FileMetadata
 from repository.policy import Action, Role
 from repository.records import KIND_FILE, Actor, Record, Repository, duplicate_key
-from repository.vocabulary import typed_text
+from repository.vocabulary import blank, typed_text
 from retention import closing, fileplan, submission
 from retention.closing import ClosingReport, DocumentFacts
 from retention.destruction import CLOSED_STATES
@@ -181,7 +181,7 @@ class RetentionService:
         parsed = parse_entries(entries)
         # Kept whole: typed_text's NOTE limit is the one rule (r34: it was cut at 500 silently).
         text = " ".join(typed_text(note or "", "note", "Căn cứ, lý do sửa bảng").split())
-        if not text:
+        if blank(text):
             raise KhoError("Cần ghi căn cứ/lý do sửa bảng thời hạn bảo quản.", code="REASON_REQUIRED")
         new = Schedule(current.version + 1, parsed, current.source, actor.user, self._now(), text)
         self._write(
@@ -499,7 +499,7 @@ class RetentionService:
         """Mở lại a closed hồ sơ (not one submitted or archived) with a reason: audited."""
         file = self.repo.get(file_id, actor=actor)
         text = " ".join(typed_text(reason or "", "reason", "Lý do mở lại hồ sơ").split())
-        if not text:
+        if blank(text):
             raise KhoError("Cần ghi lý do mở lại hồ sơ.", code="REASON_REQUIRED")
         if file.state != FileState.CLOSED:
             raise KhoError(
@@ -870,7 +870,7 @@ class RetentionService:
         if item is None:
             raise SubmissionError("Chỉ giữ lại được hồ sơ đã kết thúc, chưa nộp lưu.", code="FILE_NOT_CLOSED")
         text = " ".join(typed_text(reason or "", "reason", "Lý do giữ lại hồ sơ").split())
-        if not text:
+        if blank(text):
             raise KhoError("Cần ghi lý do giữ lại hồ sơ.", code="REASON_REQUIRED")
         submission.check_keep(item.end_date, until, self.today())
         return self.repo.transition_file(

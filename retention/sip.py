@@ -38,7 +38,7 @@ from repository import formats
 from repository.metadata import MAINTENANCE_PERMANENT, DocumentMetadata, FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
-from repository.vocabulary import typed_text
+from repository.vocabulary import blank, typed_text
 from retention.destruction import closed_on
 from retention.workflow import Versions
 
@@ -708,7 +708,7 @@ class Transfers:
         is refused before anything is read or written, as a receipt cannot be recorded twice."""
         self.repo.authorize(actor, Action.TRANSFER)
         reference = typed_text(reference, "reference", "Số, ngày của biên bản giao nhận", line_breaks=False)
-        if not reference:
+        if blank(reference):
             raise SipError("Cần số, ngày của biên bản giao nhận.", code="RECEIPT_REQUIRED")
         current = self.transfers.latest(transfer_id)
         if not self.repo.may_see_listed(actor, str(current["file_id"])):

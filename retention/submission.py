@@ -24,7 +24,7 @@ from enum import StrEnum
 from kho.errors import KhoError
 from kho.sentences import clause, sentences
 from repository.accounts import RECORD_REFERENCE
-from repository.vocabulary import TextKind, typed_text
+from repository.vocabulary import TextKind, blank, typed_text
 
 ALERT_DAYS = 30
 KEEP_MAX_YEARS = 2
@@ -302,7 +302,7 @@ def check_return(state: str, reason: str) -> str:
             "Hồ sơ không ở trạng thái chờ tiếp nhận nộp lưu.", code="SUBMISSION_STATE_INVALID"
         )
     text = " ".join(typed_text(reason, "reason", "Lý do trả lại hồ sơ", kind=TextKind.DOCUMENT).split())
-    if not text:
+    if blank(text):
         raise SubmissionError("Cần ghi lý do trả lại hồ sơ.", code="REASON_REQUIRED")
     if len(text) > 1000:
         raise SubmissionError("Lý do trả lại quá dài (tối đa 1000 ký tự).", code="REASON_TOO_LONG")
