@@ -1,0 +1,161 @@
+"""Required reasons and texts made only of invisible characters (rv42).
+
+``str.strip`` keeps U+200B, U+2060, U+FEFF and the soft hyphen, so a reason typed as a
+zero-width space passed every check that used it and was recorded as the reason. Each
+required text is now checked with :func:`repository.vocabulary.blank`: refused with the
+site's own code and message, nothing written. Through the real API (Flask test client) or
+the service the existing tests of each site use, on the local store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from kho_people import People
+from kho_retention import closed_file
+
+from kho.errors import KhoError
+from repository.acknowledge import AcknowledgeReasonInvalid, clean_reason
+from retention.destruction import Destructions
+from retention.recall import Recalls
+from retention.service import FileState
+from web.context import Kho
+
+INVISIBLE = ["\u200b", "\u2060\ufeff", " \u00ad\u200b "]
+"""Texts that show nothing: zero-width space, word joiner + BOM, soft hyphen between spaces."""
+
+
+def _refused(answer: Any, code: str) -> None:
+    assert 400 <= answer.status_code < 500, answer.get_data(as_text=True)
+    error = answer.json["error"]
+    assert error["code"] == code, error
+    assert not error["message"].isascii(), "a Vietnamese message"
+
+
+@pytest.mark.parametrize("reason", INVISIBLE)
+def test_a_hold_with_an_invisible_reason_is_refused_and_none_is_placed(
+    client: FlaskClient, kho: Kho, people: People, reason: str
+) -> None:
+    file, _docs = closed_file(kho, people)
+    h = people.headers
+    placed = client.post(
+        "/api/retention/holds", json={"record_ids": [file.record_id], "reason": reason}, headers=h("lanh_dao")
+    )
+    _refused(placed, "HOLD_REASON_REQUIRED")
+    assert client.get("/api/retention/holds", headers=h("lanh_dao")).json["total"] == 0
+    assert kho.repo.holds_on(file.record_id) == []
+
+
+def test_a_hold_is_not_lifted_with_an_invisible_reason_and_is_with_a_real_one(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    file, _docs = closed_file(kho, people)
+    h = people.headers
+    order = client.post(
+        "/api/retention/holds",
+        json={"record_ids": [file.record_id], "reason": "Thanh tra tỉnh yêu cầu"},
+        headers=h("lanh_dao"),
+    )
+    assert order.status_code == 201
+    release = f"/api/retention/holds/{order.json['order_id']}/release"
+    for reason in INVISIBLE:
+        _refused(client.post(release, json={"reason": reason}, headers=h("lanh_dao")), "HOLD_REASON_REQUIRED")
+    assert len(kho.repo.holds_on(file.record_id)) == 1, "still held"
+    lifted = client.post(release, json={"reason": "Đã kết thúc thanh tra"}, headers=h("lanh_dao"))
+    assert lifted.status_code == 200 and lifted.json["state"] == "released"
+    assert lifted.json["release_reason"] == "Đã kết thúc thanh tra"
+
+
+def test_reopening_a_file_needs_a_reason_that_shows(client: FlaskClient, kho: Kho, people: People) -> None:
+    file, _docs = closed_file(kho, people)
+    h = people.headers
+    path = f"/api/files/{file.record_id}/reopen"
+    for reason in INVISIBLE:
+        answer = client.post(
+            path, json={"reason": reason, "expected_version": file.version}, headers=h("chuyen_vien")
+        )
+        _refused(answer, "REASON_REQUIRED")
+    kept = kho.repo._load(file.record_id)
+    assert kept.state == FileState.CLOSED and kept.version == file.version, "nothing written"
+    reopened = client.post(
+        path, json={"reason": "Bổ sung văn bản", "expected_version": file.version}, headers=h("chuyen_vien")
+    )
+    assert reopened.status_code == 200, reopened.get_data(as_text=True)
+    assert kho.repo._load(file.record_id).state == FileState.OPEN
+
+
+def test_a_submission_is_not_returned_with_an_invisible_reason(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    file, _docs = closed_file(kho, people, maintenance="Vĩnh viễn")
+    file = kho.retention.submit(file.record_id, expected_version=file.version, actor=people.actor("chuyen_vien"))
+    for reason in INVISIBLE:
+        answer = client.post(
+            f"/api/submissions/{file.record_id}/return",
+            json={"reason": reason, "expected_version": file.version},
+            headers=people.headers("luu_tru"),
+        )
+        _refused(answer, "REASON_REQUIRED")
+    kept = kho.repo._load(file.record_id)
+    assert kept.state == FileState.SUBMITTED and kept.version == file.version
+
+
+def test_a_recall_with_an_invisible_order_or_reason_is_refused_and_the_document_kept(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    _file, docs = closed_file(kho, people, end="")
+    path = f"/api/records/{docs[0]}/recall"
+    version = kho.repo._load(docs[0]).version
+    for text in INVISIBLE:
+        for body in ({"order_ref": text, "reason": "Ban hành nhầm"}, {"order_ref": "CV 20/BNV-VP", "reason": text}):
+            _refused(client.post(path, json=body, headers=people.headers("van_thu")), "RECALL_REF_REQUIRED")
+    doc = kho.repo._load(docs[0])
+    assert doc.state != "destroyed" and doc.version == version
+    assert Recalls(kho.repo, kho.backend)._recalls_of(docs[0])[2] is None, "no recall written"
+
+
+def test_the_schedule_is_not_edited_with_an_invisible_note(kho: Kho, people: People) -> None:
+    service = kho.retention
+    current = service.schedule()
+    entries = [e.to_dict() for e in current.entries]
+    for note in INVISIBLE:
+        with pytest.raises(KhoError) as info:
+            service.edit_schedule(
+                entries, expected_version=current.version, note=note, actor=people.actor("quan_tri")
+            )
+        assert info.value.code == "REASON_REQUIRED"
+    assert service.schedule().version == current.version
+
+
+def test_an_audit_acknowledgement_needs_a_reason_that_shows() -> None:
+    for reason in INVISIBLE:
+        with pytest.raises(AcknowledgeReasonInvalid):
+            clean_reason(reason)
+    assert clean_reason("  Sao lưu khôi phục theo kế hoạch ") == "Sao lưu khôi phục theo kế hoạch"
+
+
+def test_empty_minutes_say_the_minutes_are_missing_not_the_opinions(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    file, _docs = closed_file(kho, people)
+    d = Destructions(kho.repo, kho.accounts, kho.backend)
+    case = d.propose([file.record_id], "Hồ sơ hết thời hạn bảo quản.", actor=people.actor("luu_tru"))
+    members = [people.usernames[w] for w in ("lanh_dao", "luu_tru", "chuyen_vien")]
+    d.establish_council(case["case_id"], members, "Quyết định số 05/QĐ-UBND", actor=people.actor("lanh_dao"))
+    for who in ("lanh_dao", "luu_tru", "chuyen_vien"):
+        d.review(case["case_id"], "agree", "Đồng ý hủy", actor=people.actor(who))
+    before = d.cases.latest(case["case_id"])
+    path = f"/api/retention/destructions/{case['case_id']}/minutes"
+    for text in ["", *INVISIBLE]:
+        answer = client.post(path, json={"text": text}, headers=people.headers("luu_tru"))
+        if text == "":
+            assert answer.json["error"]["code"] == "FIELD_REQUIRED"
+            continue
+        _refused(answer, "REVIEWS_INCOMPLETE")
+        message = answer.json["error"]["message"]
+        assert "biên bản" in message.lower() and "ý kiến" not in message, message
+    after = d.cases.latest(case["case_id"])
+    assert after == before, "nothing written"
+    ok = client.post(path, json={"text": "Biên bản họp: 3/3 đồng ý."}, headers=people.headers("luu_tru"))
+    assert ok.status_code == 200, ok.get_data(as_text=True)
