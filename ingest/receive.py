@@ -34,6 +34,7 @@ from repository.metadata import parse_document
 from repository.policy import Action, Role
 from repository.records import SYSTEM, Actor, Record, Repository
 from repository.registration import split_code
+from repository.vocabulary import blank
 
 RECEIVER = Actor(user="kho-receive", source="receive", system=True)
 """Names the person who received a document on its intake record (Kho's own write)."""
@@ -209,7 +210,7 @@ class ReceiveService:
                 override_reason=override_reason,
                 duplicate_reason=duplicate_reason,
             )
-        if not (duplicate_reason and duplicate_reason.strip()):
+        if blank(duplicate_reason):
             raise Duplicate(
                 "Tệp này đã được tiếp nhận và vào sổ trước đây. Nếu đây là văn bản gửi lại, hãy ghi lý"
                 " do để vào sổ lần nữa.",

@@ -831,8 +831,8 @@ def _reasons(
         }
     if gate.mismatches:
         out["metadata_mismatch"] = [m.to_dict() for m in gate.mismatches]
-    if duplicate_reason and duplicate_reason.strip():
-        out["duplicate_reason"] = nfc(duplicate_reason.strip())
+    if not blank(duplicate_reason):
+        out["duplicate_reason"] = nfc((duplicate_reason or "").strip())
     return out
 
 
@@ -2056,7 +2056,7 @@ class Repository:
         """The (số, ký hiệu, cơ quan, năm) guard to take and the message of :class:`Duplicate`;
         none for a numbered document or one registered again with a reason."""
         dup = duplicate_key(md, year) if not numbered else None
-        if dup is None or (duplicate_reason and duplicate_reason.strip()):
+        if dup is None or not blank(duplicate_reason):
             return None
         message = (
             f"Văn bản số {md.so_ky_hieu} của {md.organ_name} năm {year} đã được đăng ký (trùng số, ký"

@@ -20,7 +20,7 @@ from kho.sentences import clause, sentences
 from kho.textkey import canonical_text, describe, foreign_letters, same_text, text_key
 from repository.metadata import DocumentMetadata
 from repository.registers import series_for
-from repository.vocabulary import Direction, nfc, typed_text
+from repository.vocabulary import Direction, blank, nfc, typed_text
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def signature_gate(
         )
     if verdict != FAILED:
         return GateDecision(True)
-    if override_reason and override_reason.strip():
+    if not blank(override_reason):
         return GateDecision(True, override=True)
     detail = f" ({clause(reason_detail)})" if reason_detail else ""
     return GateDecision(
@@ -250,7 +250,7 @@ def signer_gate(
         return GateDecision(True)
     if any(_same_person(named, s) for s in signers):
         return GateDecision(True)
-    if override_reason and override_reason.strip():
+    if not blank(override_reason):
         return GateDecision(True, override=True, code="SIGNER_MISMATCH")
     found = (
         "chữ ký số cá nhân trong tệp là của " + ", ".join(f"“{s}”" for s in signers)
@@ -790,7 +790,7 @@ def metadata_gate(md: DocumentMetadata, pdf: PdfIdentity, override_reason: str |
     found = metadata_mismatches(md, pdf)
     if not found:
         return GateDecision(True)
-    if override_reason and override_reason.strip():
+    if not blank(override_reason):
         return GateDecision(True, override=True, code="METADATA_MISMATCH", mismatches=found)
     return GateDecision(False, code="METADATA_MISMATCH", message=mismatch_message(found), mismatches=found)
 

@@ -89,7 +89,8 @@ def test_a_submission_is_not_returned_with_an_invisible_reason(
     client: FlaskClient, kho: Kho, people: People
 ) -> None:
     file, _docs = closed_file(kho, people, maintenance="Vĩnh viễn")
-    file = kho.retention.submit(file.record_id, expected_version=file.version, actor=people.actor("chuyen_vien"))
+    officer = people.actor("chuyen_vien")
+    file = kho.retention.submit(file.record_id, expected_version=file.version, actor=officer)
     for reason in INVISIBLE:
         answer = client.post(
             f"/api/submissions/{file.record_id}/return",
@@ -108,7 +109,11 @@ def test_a_recall_with_an_invisible_order_or_reason_is_refused_and_the_document_
     path = f"/api/records/{docs[0]}/recall"
     version = kho.repo._load(docs[0]).version
     for text in INVISIBLE:
-        for body in ({"order_ref": text, "reason": "Ban hành nhầm"}, {"order_ref": "CV 20/BNV-VP", "reason": text}):
+        bodies = (
+            {"order_ref": text, "reason": "Ban hành nhầm"},
+            {"order_ref": "CV 20/BNV-VP", "reason": text},
+        )
+        for body in bodies:
             _refused(client.post(path, json=body, headers=people.headers("van_thu")), "RECALL_REF_REQUIRED")
     doc = kho.repo._load(docs[0])
     assert doc.state != "destroyed" and doc.version == version
@@ -159,3 +164,42 @@ def test_empty_minutes_say_the_minutes_are_missing_not_the_opinions(
     assert after == before, "nothing written"
     ok = client.post(path, json={"text": "Biên bản họp: 3/3 đồng ý."}, headers=people.headers("luu_tru"))
     assert ok.status_code == 200, ok.get_data(as_text=True)
+
+
+def test_an_invisible_override_reason_does_not_let_a_mismatch_in(kho: Kho, people: People) -> None:
+    """The override of a gate (signature, signer, metadata) is taken only with its reason: a
+    zero-width reason let a document whose số and date differ from its PDF into the register."""
+    from kho_testing import incoming_signed
+
+    from ingest.testpki import TestPKI, Variant, make_variant
+
+    seed = 71  # prints "72/QĐ-UBND" dated 05/03/2026 (as test_metadata_gate_r30)
+    forged = {"code_number": "9", "issued_date": "2026-02-01"}
+    clerk = people.actor("van_thu")
+    pipeline = kho.receive.pipeline
+    signed = make_variant(Variant.VALID, pki=TestPKI.build(), seed=seed, pages=1)
+    job = pipeline.accept(signed, "qd.pdf", "den")
+    status = pipeline.run(job.job_id, force=True)
+    assert status.record_id is not None
+    record = kho.repo.get(status.record_id, actor=clerk)
+    for reason in INVISIBLE:
+        with pytest.raises(KhoError) as info:
+            kho.receive.confirm(
+                record.record_id,
+                incoming_signed(seed, **forged),
+                expected_version=record.version,
+                actor=clerk,
+                override_reason=reason,
+            )
+        assert info.value.code == "METADATA_MISMATCH"
+    assert kho.repo.get(record.record_id, actor=clerk).version == record.version, "nothing written"
+    year = kho.repo.clock().year
+    assert list(kho.repo.registers.entries(kho.repo.agency_id, year, "den")) == []
+    done = kho.receive.confirm(
+        record.record_id,
+        incoming_signed(seed, **forged),
+        expected_version=record.version,
+        actor=clerk,
+        override_reason="Đã gọi điện xác minh với nơi gửi",
+    )
+    assert done.registration is not None
