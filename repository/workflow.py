@@ -631,7 +631,7 @@ def check(state: Handling, step: Step, today: date) -> None:
                     "STATUS_CODE_UNKNOWN",
                     f"Mã trạng thái “{step.code}” không thuộc QCVN 102 (01–06, 13, 15, 16).",
                 )
-            if not step.organ.strip():
+            if blank(step.organ):
                 raise _refuse("TARGET_REQUIRED", "Hãy ghi cơ quan nhận.")
         case Act.FILE_ONLY | Act.PROGRESS | Act.ANSWER:
             if step.act is Act.ANSWER and not step.ref:

@@ -203,3 +203,42 @@ def test_an_invisible_override_reason_does_not_let_a_mismatch_in(kho: Kho, peopl
         override_reason="Đã gọi điện xác minh với nơi gửi",
     )
     assert done.registration is not None
+
+
+@pytest.mark.parametrize("text", INVISIBLE)
+def test_a_handling_step_needs_task_content_and_organ_that_show(text: str) -> None:
+    """The handling rules (pure, as tests/repository/test_workflow.py calls them): a new task's
+    nội dung and an outgoing status's cơ quan nhận made of invisible characters are refused."""
+    from datetime import date
+
+    from kho.errors import WorkflowRefused
+    from repository.workflow import MAIN_TASK, Act, Step, check, derive
+
+    def step(seq: int, act: Act, actor: str = "ld", **kw: Any) -> Step:
+        return Step("r1", seq, act, actor, "", "2026-03-02T02:00:00.000000Z", "2026-03-02", **kw)
+
+    directed = derive(
+        "r1",
+        [
+            step(1, Act.SUBMIT, "vt", users=("ld",)),
+            step(2, Act.DIRECT, task=MAIN_TASK, units=("pth",), deadline="2026-03-10", note="PTH chủ trì"),
+            step(3, Act.ASSIGN, "tp", task=MAIN_TASK, users=("cv",)),
+        ],
+    )
+    today = date(2026, 3, 3)
+    cases = [
+        (
+            step(4, Act.ADD_TASK, task="2", units=("vp",), content=text, deadline="2026-03-11"),
+            "TASK_CONTENT_REQUIRED",
+        ),
+        (step(4, Act.OUTGOING_STATUS, "vt", organ=text, code="01"), "TARGET_REQUIRED"),
+    ]
+    for new, code in cases:
+        with pytest.raises(WorkflowRefused) as info:
+            check(directed, new, today)
+        assert info.value.code == code and not info.value.message.isascii()
+    check(
+        directed,
+        step(4, Act.ADD_TASK, task="2", units=("vp",), content="Tổng hợp báo cáo", deadline="2026-03-11"),
+        today,
+    )
