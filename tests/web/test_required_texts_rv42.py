@@ -242,3 +242,35 @@ def test_a_handling_step_needs_task_content_and_organ_that_show(text: str) -> No
         step(4, Act.ADD_TASK, task="2", units=("vp",), content="Tổng hợp báo cáo", deadline="2026-03-11"),
         today,
     )
+
+
+def test_a_saved_search_and_a_unit_need_names_that_show(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    from kho_people import UNIT_B
+
+    clerk, admin = people.headers("van_thu"), people.headers("quan_tri")
+    before = kho.accounts.get_unit(UNIT_B)
+    for name in INVISIBLE:
+        made = client.post("/api/saved-searches", json={"name": name, "query": "trien khai"}, headers=clerk)
+        _refused(made, "SAVED_SEARCH_NAME_REQUIRED")
+        renamed = client.patch(f"/api/units/{UNIT_B}", json={"name": name}, headers=admin)
+        assert renamed.status_code == 422 and "UNIT_NAME_REQUIRED" in renamed.get_data(as_text=True)
+    assert client.get("/api/saved-searches", headers=clerk).json["items"] == []
+    assert kho.accounts.get_unit(UNIT_B) == before, "nothing written"
+    made = client.post("/api/saved-searches", json={"name": "Công văn Bộ Nội vụ"}, headers=clerk)
+    assert made.status_code == 201 and made.json["name"] == "Công văn Bộ Nội vụ"
+
+
+@pytest.mark.parametrize("reason", INVISIBLE)
+def test_the_operator_clearance_needs_a_reason_that_shows(kho: Kho, people: People, reason: str) -> None:
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    name = people.usernames["quan_tri"]
+    before = kho.accounts.get(name).clearance
+    done = CliRunner().invoke(main, ["account", "clearance", name, "3", "--operator", "--reason", reason])
+    assert done.exit_code == 2, done.output
+    assert "Lỗi [CLEARANCE_REASON_REQUIRED]" in done.output and "Traceback" not in done.output
+    assert kho.accounts.get(name).clearance == before
