@@ -274,3 +274,24 @@ def test_the_operator_clearance_needs_a_reason_that_shows(kho: Kho, people: Peop
     assert done.exit_code == 2, done.output
     assert "Lỗi [CLEARANCE_REASON_REQUIRED]" in done.output and "Traceback" not in done.output
     assert kho.accounts.get(name).clearance == before
+
+
+def test_lowering_secrecy_needs_a_reason_that_shows(client: FlaskClient, kho: Kho, people: People) -> None:
+    from kho_testing import incoming, pdf_bytes
+
+    secret = kho.repo.create_document(
+        "den",
+        incoming(code_number="742", issued_date="2026-03-02", secrecy=1),
+        pdf_bytes("rv42 742"),
+        "mat.pdf",
+        people.actor("van_thu"),
+    )
+    for note in INVISIBLE:
+        answer = client.patch(
+            f"/api/records/{secret.record_id}",
+            json={"expected_version": secret.version, "changes": {"secrecy": 0}, "note": note},
+            headers=people.headers("lanh_dao"),
+        )
+        _refused(answer, "SECRECY_REASON_REQUIRED")
+    stored = kho.repo._load(secret.record_id)
+    assert stored.version == secret.version and stored.metadata.secrecy == 1  # type: ignore[union-attr]
