@@ -295,3 +295,17 @@ def test_lowering_secrecy_needs_a_reason_that_shows(client: FlaskClient, kho: Kh
         _refused(answer, "SECRECY_REASON_REQUIRED")
     stored = kho.repo._load(secret.record_id)
     assert stored.version == secret.version and stored.metadata.secrecy == 1  # type: ignore[union-attr]
+
+
+def test_a_new_unit_needs_a_name_that_shows(kho: Kho, people: People) -> None:
+    from kho.errors import ValidationFailed
+
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    agency = "000.00.18.H40"
+    for name in INVISIBLE:
+        with pytest.raises(ValidationFailed) as info:
+            kho.accounts.create_unit("000.02.18.H40", name, "ptc", agency, admin)
+        assert "UNIT_NAME_REQUIRED" in [e.code for e in info.value.errors]
+    assert "000.02.18.H40" not in {u.unit_id for u in kho.accounts.units()}
+    made = kho.accounts.create_unit("000.02.18.H40", "Phòng Tài chính", "ptc", agency, admin)
+    assert made.name == "Phòng Tài chính"
