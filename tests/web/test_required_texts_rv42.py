@@ -309,3 +309,16 @@ def test_a_new_unit_needs_a_name_that_shows(kho: Kho, people: People) -> None:
     assert "000.02.18.H40" not in {u.unit_id for u in kho.accounts.units()}
     made = kho.accounts.create_unit("000.02.18.H40", "Phòng Tài chính", "ptc", agency, admin)
     assert made.name == "Phòng Tài chính"
+
+
+def test_keeping_a_due_file_needs_a_reason_that_shows(client: FlaskClient, kho: Kho, people: People) -> None:
+    file, _docs = closed_file(kho, people)
+    for reason in INVISIBLE:
+        answer = client.post(
+            f"/api/files/{file.record_id}/keep",
+            json={"until": "2017-06-30", "reason": reason, "expected_version": file.version},
+            headers=people.headers("lanh_dao"),
+        )
+        _refused(answer, "REASON_REQUIRED")
+    kept = kho.repo._load(file.record_id)
+    assert kept.version == file.version and "kept_until" not in kept.extra
