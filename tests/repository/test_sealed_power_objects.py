@@ -12,23 +12,20 @@ tests also check that ``KHO_MASTER_KEY`` reaches the account service."""
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 from pathlib import Path
 
 import pytest
-from kho_sealing import CHEAP, GOOD, MASTER, VP, seed_agency
+from kho_sealing import GOOD, MASTER, VP, sealed_agency
 from kho_sealing import newest_version as _newest
-from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, make_store
+from kho_testing import AGENCY, BACKENDS
 
-from kho.config import Settings
 from kho.errors import AccountDowngraded, LoginFailed, TokenInvalid
 from repository import formats
 from repository.accounts import AccountService, account_key, token_digest, token_key
 from repository.fsck import fsck
 from repository.records import Repository
-from repository.service import open_accounts
 
 SEAL_FIELD = "seal"  # repository.seals.SEAL_FIELD (not imported: the test runs on the code before it)
 
@@ -38,17 +35,7 @@ def _agency(
 ) -> tuple[Repository, AccountService, str]:
     """An agency opened as the application opens it, with ``master`` as ``KHO_MASTER_KEY``: its
     quản trị (returned service acts for them) and a chuyên viên with a password (returned)."""
-    env = {"KHO_DATA_DIR": str(tmp_path / "data"), "KHO_AGENCY_ID": AGENCY}
-    if master is not None:
-        env["KHO_MASTER_KEY"] = base64.b64encode(master).decode()
-    if allow_unsealed:  # the upgrade window (review r22): versions before seals are read
-        env["KHO_ALLOW_UNSEALED"] = "true"
-    settings = Settings.from_env(env)
-    store, keys = make_store(backend, tmp_path, "z3"), make_store("local", tmp_path, "keys")
-    repo = Repository(store, keys, agency_id=AGENCY, agency_name=AGENCY_NAME, master_key=settings.master_key)
-    svc = open_accounts(repo, settings)
-    svc._hasher = CHEAP
-    return repo, svc, seed_agency(svc)
+    return sealed_agency(backend, tmp_path, master, allow_unsealed=allow_unsealed)
 
 
 def _events_naming(repo: Repository, key: str) -> list[str]:

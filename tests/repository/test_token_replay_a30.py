@@ -11,17 +11,15 @@ in the account already). Now every way a token ends names it, sealed, in the acc
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from kho_sealing import CHEAP, GOOD, MASTER, seed_agency
-from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, make_store
+from kho_sealing import CHEAP, GOOD, MASTER, sealed_agency
+from kho_testing import BACKENDS
 
-from kho.config import Settings
 from kho.errors import KhoError, SessionExpired, TokenInvalid
 from repository.accounts import (
     AccountService,
@@ -34,23 +32,12 @@ from repository.accounts import (
 )
 from repository.fsck import fsck
 from repository.records import Repository
-from repository.service import open_accounts
 
 ADMIN = "vienqt.ubnd"
 
 
 def _agency(backend: str, tmp_path: Path) -> tuple[Repository, AccountService, str]:
-    env = {
-        "KHO_DATA_DIR": str(tmp_path / "data"),
-        "KHO_AGENCY_ID": AGENCY,
-        "KHO_MASTER_KEY": base64.b64encode(MASTER).decode(),
-    }
-    settings = Settings.from_env(env)
-    store, keys = make_store(backend, tmp_path, "a30"), make_store("local", tmp_path, "keys")
-    repo = Repository(store, keys, agency_id=AGENCY, agency_name=AGENCY_NAME, master_key=settings.master_key)
-    svc = open_accounts(repo, settings)
-    svc._hasher = CHEAP
-    return repo, svc, seed_agency(svc)
+    return sealed_agency(backend, tmp_path, name="a30")
 
 
 def _later(svc: AccountService, after: timedelta) -> AccountService:

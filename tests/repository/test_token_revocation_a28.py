@@ -10,36 +10,23 @@ object leaves an unknown token. The services are opened as the application opens
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from kho_sealing import CHEAP, GOOD, MASTER, seed_agency
-from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, make_store
+from kho_sealing import CHEAP, GOOD, MASTER, sealed_agency
+from kho_testing import BACKENDS
 
-from kho.config import Settings
 from kho.errors import KhoError, TokenInvalid
 from repository import formats
 from repository.accounts import AccountService, token_digest, token_key, token_revoked_key
 from repository.fsck import fsck
 from repository.records import Repository
-from repository.service import open_accounts
 
 
 def _agency(backend: str, tmp_path: Path) -> tuple[Repository, AccountService, str]:
-    env = {
-        "KHO_DATA_DIR": str(tmp_path / "data"),
-        "KHO_AGENCY_ID": AGENCY,
-        "KHO_MASTER_KEY": base64.b64encode(MASTER).decode(),
-    }
-    settings = Settings.from_env(env)
-    store, keys = make_store(backend, tmp_path, "a28"), make_store("local", tmp_path, "keys")
-    repo = Repository(store, keys, agency_id=AGENCY, agency_name=AGENCY_NAME, master_key=settings.master_key)
-    svc = open_accounts(repo, settings)
-    svc._hasher = CHEAP
-    return repo, svc, seed_agency(svc)
+    return sealed_agency(backend, tmp_path, name="a28")
 
 
 def _refused(svc: AccountService, secret: str) -> str:
