@@ -6,9 +6,11 @@ the field names are part of that stored format, so rename nothing without a migr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
+
+from repository.formats import as_dict
 
 SCHEMA_VERSION = 2
 """1: the first stored shape. 2: adds ``document_findings`` and ``appended_bytes`` (a version 1
@@ -119,7 +121,10 @@ class SignatureReport:
     chain: tuple[str, ...]  # subjects from the signer to the anchor, when a path was built
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # as_dict, not dataclasses.asdict: the same values without deep-copying every string
+        # (asdict's copies were ~0.15 ms of a 2-signature document, in the verification worker
+        # and again in the bulk worker)
+        data = as_dict(self)
         data["type"] = self.type.value
         data["signer_kind"] = self.signer_kind.value
         data["verdict"] = self.verdict.to_dict()
@@ -186,7 +191,7 @@ class PdfVerification:
             "schema_version": self.schema_version,
             "verdict": self.verdict.to_dict(),
             "signatures": [s.to_dict() for s in self.signatures],
-            "nd30": asdict(self.nd30),
+            "nd30": as_dict(self.nd30),
             "summary": self.summary,
             "return_reason": self.return_reason,
             "sha256": self.sha256,

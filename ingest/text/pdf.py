@@ -65,12 +65,13 @@ def open_pdf(data: bytes) -> pdfium.PdfDocument:
         ) from exc
 
 
-_WHITESPACE_RE = re.compile(r"\s+")
 _GARBAGE_RE = re.compile("[\ufffd\ue000-\uf8ff\x00-\x1f]")
 
 
 def _usable(text: str, min_chars: int) -> bool:
-    visible = _WHITESPACE_RE.sub("", text)
+    # str.split() cuts at exactly the characters \s matches (str.isspace, tested), ~3 times
+    # faster than the pattern's substitution on a page of Vietnamese text
+    visible = "".join(text.split())
     if len(visible) < min_chars:
         return False
     bad = len(_GARBAGE_RE.findall(visible))
