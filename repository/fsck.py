@@ -82,6 +82,7 @@ from repository.records import (
     Repository,
     claim_body,
     content_key,
+    destroyed_key,
     hold_key,
     holds_open_in,
     restore_creation_event,
@@ -105,7 +106,9 @@ FSCK = Actor(user="system:fsck", source="kho fsck", system=True)
 @dataclass(frozen=True)
 class Issue:
     kind: str
-    """``temp-file`` | ``uncommitted`` | ``rolled-forward`` | ``stale-claim`` | ``catalog-missing``
+    """``temp-file`` | ``uncommitted`` | ``key-orphan`` (a key no marker, folder, register
+    entry, "đã hủy" row or event names: a creation that stopped before its commit point) |
+    ``rolled-forward`` | ``stale-claim`` | ``catalog-missing``
     | ``unaudited`` (repairable) | ``register-gap`` | ``register-truncated`` (a checkpoint signed
     a higher number) | ``register-mismatch`` (entry and record disagree) | ``key-missing`` |
     ``key-corrupt`` | ``key-not-destroyed`` | ``master-key`` (wrong ``KHO_MASTER_KEY``) |
@@ -633,6 +636,38 @@ def fsck(
                 f"Dữ liệu dẫn xuất “{info.key}” của bản ghi đã hủy {record_id} còn sót: xóa.",
                 repairable=True,
             )
+
+    # 3c. Keys no record names (m24): a creation writes its marker, key and original as one
+    # step with none of them first, so one that stopped there may leave its key alone in the
+    # key store, which neither the catalog nor the records' folders point at. Such a key is
+    # removed past the in-flight grace period, as an uncommitted record is; never the key of a
+    # record that committed (a marker, a folder, a register entry or a first version) or was
+    # destroyed (its "đã hủy" row is written before its key is removed: a destroyed record's
+    # key left behind is step 5's ``key-not-destroyed``), nor one whose record has a history
+    # (committed: its key is what a restored copy of the record needs).
+    known = catalog | folders | registered | destroyed
+    for record_id in sorted(set(repo.keys.record_ids()) - known):
+        if _age_seconds(record_id) < grace_seconds:
+            continue  # may still be in flight
+        if (
+            store.exists(f"catalog/records/{record_id}")
+            or store.exists(destroyed_key(record_id))
+            or next(iter(store.list(f"records/{record_id}/")), None) is not None
+        ):
+            continue  # written since the listings above
+        if repo.audit.record_events(record_id):
+            # Committed (a creation event follows the commit point), not a creation that
+            # stopped: never touched, and not reported here (a backup cut holds the events and
+            # the key of a record made while the content store was being copied).
+            continue
+        if mend:
+            repo.keys.destroy(record_id)
+        add(
+            "key-orphan",
+            f"keys/{record_id}",
+            f"Khóa của bản ghi {record_id} dở dang (chưa được xác nhận ghi, không còn gì khác): dọn bỏ.",
+            repairable=True,
+        )
 
     # 4. Duplicate guards that point at nothing (a live record's guard is never stale).
     live = set(committed)

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, KeyUnwrapFailed, NotFound
@@ -172,6 +173,11 @@ class KeyRing:
 
     def exists(self, record_id: str) -> bool:
         return self.store.exists(self._key_name(record_id))
+
+    def record_ids(self) -> Iterator[str]:
+        """The record ids that have a key in the key store (``kho fsck``: a key no record names)."""
+        for info in self.store.list("keys/"):
+            yield info.key.rsplit("/", 1)[1]
 
     def _remember(self, record_id: str, key: bytes) -> None:
         with self._lock:

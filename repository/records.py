@@ -2,7 +2,7 @@
 
 Store layout::
 
-    catalog/records/<id>               marker written first: the record may exist
+    catalog/records/<id>               marker, written with the key and the original: the record may exist
     keys/<id>                          (key store) the record's data key
     records/<id>/content/<sha256>      the original, sealed; never rewritten
     records/<id>/v<000001>             versions of the metadata, sealed; never rewritten
@@ -1063,10 +1063,16 @@ class Repository:
         """Write the objects of a record in flight (marker, key, original) in one step, then take
         its duplicate guards (key, message) in a second one.
 
-        The first step makes its objects durable at once and visible in this order (the marker
-        first also where a group is sent concurrently: ``lead``), as writing them one after
-        another would leave them at any failure. The guards are stamped only once the original
-        is stored (as one after another): a guard is then held only for the moment between it
+        The first step makes its objects durable at once, none of them first (m24, issue 14: the
+        marker no longer goes ahead of the others, one request round less a creation on S3, one
+        directory sync less on its way on the local folder): a crash or a failure may leave any
+        subset of the three, each of which ``kho fsck`` finds (a marker or a ``records/<id>/``
+        folder: step 3; a key alone: step 3c) and cleans past the in-flight grace period. The
+        commit point stays after all three are durable: the next step links nothing before
+        their syncs succeeded, and a failure of any of them raises here. The guards are stamped
+        only once the original is stored (as one after another): a guard, and so a guard that
+        ``claim_is_stale`` judges, always has its record's marker, key and original behind it
+        (taken only after all three are durable); it is then held only for the moment between it
         and the commit, and ``claim_is_stale`` cannot hand it to another writer while a slow
         original is still on its way. Every guard taken goes into ``claims`` as soon as it is
         known to be taken, also when the step is interrupted (the caller gives them back if the
@@ -1083,7 +1089,7 @@ class Repository:
             with Settling() as own:  # every sync ended before this returns or raises
                 self._write_in_flight(objects, guards, record_id, claims, settling=own)
             return
-        for outcome in write_group(objects, lead=True, durable_lead=True, settling=settling):
+        for outcome in write_group(objects, settling=settling):
             if isinstance(outcome, BaseException):
                 settling.fail(outcome)  # what was linked is durable before the failure is reported
         if not guards:
@@ -1847,9 +1853,9 @@ class Repository:
 
         record_id = new_record_id()
         register_name = register_prefix(self.agency_id, year, series) if series else None
-        # Everything before the commit point in one step (``_write_in_flight``): the marker,
-        # the key, the original and the duplicate guards are durable together, then visible in
-        # that order. The original precedes the guards: they are held only for the moment
+        # Everything before the commit point in two steps (``_write_in_flight``): the marker,
+        # the key and the original are durable together (none of them first), then the
+        # duplicate guards. The original precedes the guards: they are held only for the moment
         # between them and the commit, so a writer that dies leaves a guard that is stale
         # within seconds.
         in_flight = [
@@ -2293,8 +2299,8 @@ class Repository:
         if (holder := self._sha256_holder(info.sha256)) is not None:
             self._restore_creation_event(holder, actor)
             raise Duplicate(what, existing_record_id=holder["record_id"])
-        # Marker, key, original and guard in one step, visible in that order: the original goes
-        # in before the guard, so the guard is held only until the commit.
+        # Marker, key and original in one step (none of them first), then the guard: the
+        # original goes in before the guard, so the guard is held only until the commit.
         key = content_key(record_id, info.sha256)
         in_flight = [self._marker_object(record_id, direction.value, None), self.keys.new_object(record_id)]
         in_flight.append(

@@ -68,7 +68,9 @@ def _stores(tmp_path: Path) -> tuple[LocalStore, LocalStore, Recorder]:
     return store, keys, rec
 
 
-STEPS = ("marker", "key+original", "guards", "entry", "version+event", "witness")
+# m24: the marker is one step with the key and the original (it was a step of its own, made
+# durable before them): kho fsck finds any subset of the three a power loss keeps.
+STEPS = ("marker+key+original", "guards", "entry", "version+event", "witness")
 
 
 def _step(path: str) -> int:
@@ -76,15 +78,15 @@ def _step(path: str) -> int:
     if rel.startswith("catalog/records/"):
         return 0
     if rel.startswith("keys/") or "/content/" in rel or rel.endswith("/content"):
-        return 1
+        return 0
     if rel.startswith("claims/"):
-        return 2
+        return 1
     if rel.startswith("registers/"):
-        return 3
+        return 2
     if rel.startswith("audit/events/") or rel.startswith("records/"):
-        return 4  # the first version (and the record's folder, made with the original: see below)
+        return 3  # the first version (and the record's folder, made with the original: see below)
     if rel == "audit/witness.json":
-        return 5
+        return 4
     raise AssertionError(f"an object no step names: {rel}")
 
 
@@ -102,7 +104,7 @@ def _second_record(
     # The record's folder records/<id>/ is made with its original (content/ inside it).
     for path in steps:
         if path.endswith("/content"):
-            steps[str(Path(path).parent)] = 1
+            steps[str(Path(path).parent)] = 0
     return before, new, steps
 
 

@@ -319,9 +319,11 @@ def test_a_slow_original_keeps_its_guards_from_a_second_writer(
 
 
 @pytest.mark.s3
-def test_a_failed_marker_on_s3_leaves_no_key_behind(tmp_path: Path) -> None:
-    """The marker goes first also where a group is sent concurrently: a record whose marker was
-    refused leaves nothing fsck cannot find (F2)."""
+def test_a_failed_marker_on_s3_leaves_nothing_fsck_cannot_find(tmp_path: Path) -> None:
+    """A record whose marker was refused leaves nothing fsck cannot find (F2). m24: the marker
+    is sent with the key and the original (no longer first), so their key and original may be
+    there: fsck finds them (``key-orphan``, ``uncommitted``) and removes them; nothing that
+    depends on them (guard, register entry, version, event) was written."""
     store, keystore = make_store("s3", tmp_path, "ms"), make_store("s3", tmp_path, "mk")
     real_put_new = type(store).put_new
 
@@ -337,9 +339,15 @@ def test_a_failed_marker_on_s3_leaves_no_key_behind(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable):
         repo.create_document("den", incoming(code_number="31"), pdf_bytes("m"), "m.pdf", CLERK)
     del store.put_new
-    assert [i.key for i in keystore.list("keys/")] == []
-    for prefix in ("records/", "claims/", "registers/", "catalog/"):
+    for prefix in ("claims/", "registers/", "catalog/", "audit/events/"):
         assert [i.key for i in store.list(prefix)] == [], prefix
+    found = fsck(repo, grace_seconds=0)
+    kinds = sorted(i.kind for i in found.issues)
+    assert kinds == ["key-orphan", "uncommitted"], found.issues  # the document's; the note's key
+    assert all(i.repairable for i in found.issues)
+    fsck(repo, repair=True, grace_seconds=0)
+    assert [i.key for i in keystore.list("keys/")] == []
+    assert [i.key for i in store.list("records/")] == []
     assert fsck(repo, grace_seconds=0).clean
 
 
