@@ -108,10 +108,6 @@ class ObjectStore(abc.ABC):
     def sync_directories(self, directories: set[str]) -> None:  # noqa: B027 - local folder only
         """Make the entries of ``directories`` (:meth:`Staged.unsynced_directories`) durable."""
 
-    def stages_durably(self, key: str) -> bool:
-        """Whether :meth:`stage` does the durable write itself (worth a thread of its own)."""
-        return False
-
     @abc.abstractmethod
     def get(self, key: str, version_id: str | None = None) -> bytes:
         """The bytes of ``key`` (or of one earlier version of it)."""

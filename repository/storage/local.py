@@ -259,12 +259,9 @@ class LocalStore(ObjectStore):
         through them)."""
         return self._own("put_if_absent") and self._own("put_new")
 
-    def stages_durably(self, key: str) -> bool:
-        return self.fsync and self._unwrapped()
-
     def stage(self, key: str, data: bytes, *, fresh: bool = False) -> Staged:
-        """A temp file written and fsync'd (in the caller's thread: a group's fsyncs run at the
-        same time and share journal commits); :meth:`_LocalStaged.publish` links it."""
+        """A temp file written and fsync'd (in the caller's thread); :meth:`_LocalStaged.publish`
+        links it."""
         if not self._unwrapped():
             return super().stage(key, data, fresh=fresh)
         path = self._path(key)

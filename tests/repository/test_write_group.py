@@ -126,10 +126,11 @@ def test_every_object_is_durable_before_visible_and_before_the_commit_point(
     for at, src, dst in links:
         if at < commit:
             assert trace.fsync_at(src) < commit, dst  # all it refers to is durable before it
-    # The fsyncs before the commit point overlapped: they ran on more than one thread.
-    pre_commit = {trace.fsync_at(src) for at, src, _ in links if at < commit}
-    threads = {trace.events[i][2] for i in pre_commit}
-    assert len(threads) >= 2
+    # Issue 14 (m28): every fsync ran in the writer's own thread. A thread per fsync of a
+    # small file cost more CPU than the overlap saved; the order above is what keeps the
+    # promise, not the threads.
+    fsyncs = {event[2] for event in trace.events if event[0] == "fsync"}
+    assert fsyncs == {threading.get_ident()}
     assert repo.audit.verify().ok
 
 
@@ -445,8 +446,9 @@ def test_small_objects_do_not_wait_behind_large_writes(
     other = threading.Thread(target=write_group, args=(large,))
     other.start()
     try:
-        for _ in range(8):
-            assert busy.acquire(timeout=10)  # every large-write thread is taken
+        # a large write is stuck (m28: the writer's own thread stages it; on main every one
+        # of the 8 large-write pool threads was)
+        assert busy.acquire(timeout=10)
         done: list[list[Any]] = []
         small = threading.Thread(
             target=lambda: done.append(write_group([NewObject(store, f"small/{i}", b"s") for i in range(3)]))
