@@ -226,9 +226,8 @@ class LocalStore(ObjectStore):
 
     def _link_new(self, tmp: Path, key: str, path: Path, size: int) -> ObjectInfo:
         """Make a durable temp file visible at ``key`` unless the key is taken (the temp file
-        goes either way). The caller syncs the directory (:meth:`_ensure_parent`'s)."""
+        goes either way). The caller has made the directory (:meth:`_parent_of`) and syncs it."""
         try:
-            self._ensure_parent(path)
             try:
                 os.link(tmp, path)
             except FileExistsError as exc:
@@ -764,10 +763,8 @@ class _LocalStaged(Staged):
         self._unsynced: frozenset[str] = frozenset()
 
     def publish(self) -> ObjectInfo:
-        """The link; its directory is synced by the group, once for all its objects there."""
-        if self._path.exists():
-            self.discard()
-            raise AlreadyExists(f"Đối tượng {self.key} đã tồn tại.", key=self.key)
+        """The link; its directory is synced by the group, once for all its objects there. A
+        key taken already is found by the link itself (``EEXIST``: no ``stat`` before it)."""
         try:
             directories = self._local._parent_of(self._tmp, self.key, self._path)
             info = self._local._link_new(self._tmp, self.key, self._path, self._size)
