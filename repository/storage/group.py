@@ -1,17 +1,18 @@
 """Writing objects that do not depend on each other in one step.
 
 The store's promise is: each object is durable before it is visible, and everything a commit
-point refers to is durable before the commit point. Neither needs independent objects to be
-visible one after another. :func:`write_group` makes every object of a group durable first
-(``ObjectStore.stage``: on the local folder a temp file written and fsync'd, in the calling
-thread: a thread per fsync cost more CPU than it saved, issue 14), then makes them visible one
-by one in the order given (``Staged.publish``: a link), stopping at the first failure: a failure
-at object *k* leaves exactly objects *0..k-1* visible, as writing them in sequence would. A link
-is durable once its directory is fsync'd: the group syncs each distinct directory its links went
-into once, after the last link and before it returns (with ``durable_lead``, the first object's
-before any other is linked), so a group that depends on an earlier one finds it durable. Within
-a group, a power loss may keep any subset of the links (after a durable lead): callers group
-only objects that do not depend on each other.
+point refers to is durable before the commit point. Neither needs the durable writes of
+independent objects to run one after another. :func:`write_group` makes every object of a group
+durable first (``ObjectStore.stage``: on the local folder a temp file written and fsync'd; in
+threads, so the fsyncs overlap and share journal commits, only while the store's fsyncs are
+slow (``ObjectStore.overlaps_syncs``): a fast one costs less than the hand-off, issue 14), then
+makes them visible one by one in the order given (``Staged.publish``: a link), stopping at the
+first failure: a failure at object *k* leaves exactly objects *0..k-1* visible, as writing them
+in sequence would. A link is durable once its directory is fsync'd: the group syncs each
+distinct directory its links went into once, after the last link and before it returns (with
+``durable_lead``, the first object's before any other is linked), so a group that depends on an
+earlier one finds it durable. Within a group, a power loss may keep any subset of the links
+(after a durable lead): callers group only objects that do not depend on each other.
 
 A backend whose create is one request that makes the object durable and visible at once (S3)
 has nothing to stage: its group is sent concurrently, and every object is attempted (a failure
@@ -42,7 +43,8 @@ _T = TypeVar("_T")
 _A = TypeVar("_A")
 _MAX_THREADS = 8
 _SMALL_THREADS = 8
-"""Room for the small objects of groups sent concurrently (S3) and for :func:`beside` syncs."""
+"""Room for a group's directory syncs and the next group's temp-file fsyncs at once (a record's
+first step leaves up to four directories syncing while its guards are staged)."""
 SMALL_BYTES = 64 * 1024
 """Objects up to this size go to a pool of their own: a record's guards, markers, versions and
 audit events (the audit step runs under the log's lock) never wait behind other requests'
@@ -311,13 +313,13 @@ def write_group(
     :data:`SETTLE_SECONDS`) for what it has already sent, reports it, gives up every staged
     object not made visible, and raises the interruption.
 
-    ``after``: the :class:`Settling` of the group this one depends on: this group links
-    nothing before its directory syncs have all succeeded; if one failed, its error is raised
-    and nothing of this group is made visible. ``settling``: on the local folder, the outcomes
-    of the directory syncs of this group's links are left in it instead of being applied here
-    (the syncs themselves have run: the outcomes returned are those of the links); the caller
-    hands it to the dependent group as ``after``, or calls :meth:`Settling.wait`, before it
-    treats the group as durable."""
+    ``after``: the :class:`Settling` of the group this one depends on. Its directory syncs run
+    while this group stages (temp files written and fsync'd: nothing visible), and this group
+    links nothing before they have all succeeded; if one failed, its error is raised and
+    nothing of this group is made visible. ``settling``: on the local folder, the directory
+    syncs of this group's links are left running in it instead of being waited for here (the
+    outcomes are then those of the links); the caller hands it to the dependent group as
+    ``after``, or calls :meth:`Settling.wait`, before it treats the group as durable."""
     if not objects:
         if after is not None:
             after.wait()
@@ -338,21 +340,41 @@ def write_group(
 
 
 def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
-    """Stage every object in the calling thread, one after another (issue 14, m28): on the
-    local folder a staged object is a temp file written and fsync'd, and on a disk whose fsync
-    of such a file takes ~0.2 ms, handing each one to a pool thread and waiting for its future
-    cost more CPU than the overlap saved (measured: 6.6 ms of CPU per stored record pooled,
-    4.5 ms here). Every object is still durable before it is visible: nothing is linked before
-    this returns. Other backends stage nothing (their create is the publish)."""
+    def stage(obj: NewObject) -> Staged | BaseException:
+        try:
+            return obj.store.stage(obj.key, obj.data, fresh=obj.fresh)
+        except Exception as exc:
+            return exc
+
+    # Decided once per object: a store's answer may change meanwhile (another thread's syncs).
+    costly = [obj.store.overlaps_syncs() for obj in objects]
     out: list[Staged | BaseException] = []
+    if sum(costly) < 2:
+        try:
+            for obj in objects:
+                out.append(stage(obj))
+        except BaseException:
+            _discard(out)
+            raise
+        return out
+    futures: list[Future[Staged | BaseException | None] | None] = []
+    sent = _Sent()
     try:
-        for obj in objects:
-            try:
-                out.append(obj.store.stage(obj.key, obj.data, fresh=obj.fresh))
-            except Exception as exc:
-                out.append(exc)
+        for i, (obj, costly_one) in enumerate(zip(objects, costly, strict=True)):
+            futures.append(_submit(_small(obj), sent.run, i, stage, obj) if costly_one else None)
+        for obj, future in zip(objects, futures, strict=True):
+            item = future.result() if future is not None else stage(obj)
+            assert item is not None  # None only for a task started after an interrupt
+            out.append(item)
     except BaseException:
-        _discard(out)  # interrupted: every temp file staged so far is given up
+        # Interrupted: nothing more starts; what runs is waited for, then every staged temp
+        # file is given up (each task reports itself: see _Sent).
+        for future in futures:
+            if future is not None:
+                future.cancel()
+        finished = sent.abandon(SETTLE_SECONDS)
+        _discard(out)
+        _discard(item for _, item in finished)
         raise
     return out
 
@@ -465,11 +487,14 @@ def _start_sync(
     out: list[Outcome],
     start: int,
     upto: int,
+    *,
+    inline_one: bool = True,
 ) -> _Syncs:
-    """Make the links of objects ``start..upto-1`` durable: each distinct directory of each
-    store synced once, in the calling thread, one after another (as :func:`_stage_all`: a
-    directory's fsync here costs less than a thread hand-off). The outcomes are applied by
-    :meth:`_Syncs.finish` (at once by :func:`_sync`, or when a :class:`Settling` is waited for)."""
+    """Start making the links of objects ``start..upto-1`` durable: each distinct directory of
+    each store synced once, all at the same time (threads: the syncs share journal commits)
+    where a store's syncs are slow (``ObjectStore.overlaps_syncs``); otherwise in the calling
+    thread, one after another, done on return (a thread hand-off costs more than a fast sync).
+    ``inline_one``: a single directory is synced in the calling thread, done on return."""
     from concurrent.futures import Future
 
     jobs: dict[tuple[int, str], ObjectStore] = {}
@@ -479,10 +504,13 @@ def _start_sync(
             for directory in item.unsynced_directories():
                 jobs[(id(objects[i].store), directory)] = objects[i].store
     results: list[Future[Exception | None]] = []
-    for (_, directory), store in jobs.items():
-        done: Future[Exception | None] = Future()
-        done.set_result(_sync_one(store, directory))
-        results.append(done)
+    if (len(jobs) == 1 and inline_one) or not any(store.overlaps_syncs() for store in jobs.values()):
+        for (_, directory), store in jobs.items():
+            done: Future[Exception | None] = Future()
+            done.set_result(_sync_one(store, directory))
+            results.append(done)
+    else:
+        results = [_submit(True, _sync_one, store, directory) for (_, directory), store in jobs.items()]
     return _Syncs(objects, staged, out, start, upto, jobs, results)
 
 
@@ -499,8 +527,8 @@ def _sync(
 
 
 class Settling:
-    """Directory syncs of a group's links whose outcomes are not applied yet
-    (``write_group(..., settling=)``): the group is durable once :meth:`wait` returns.
+    """Directory syncs of a group's links, still running (``write_group(..., settling=)``): the
+    group is durable once :meth:`wait` returns.
 
     Its owner opens it with ``with``: leaving the block waits for every sync, also when the
     block raises (then the block's error goes on, chained to a sync error: :meth:`fail`), so
@@ -575,7 +603,7 @@ def _publish_in_order(
     if settling is None:
         _sync(objects, staged, out, synced, published)  # durable before the group returns
     else:
-        settling._add(_start_sync(objects, staged, out, synced, published))
+        settling._add(_start_sync(objects, staged, out, synced, published, inline_one=False))
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -275,47 +276,45 @@ def test_no_step_links_a_name_before_the_syncs_of_the_step_before_it_ended(tmp_p
         assert not later, f"{path} ({STEPS[steps[path]]}) was not durable yet when {later} appeared"
 
 
-class _Threads(Recorder):
-    """Records every sync's start and end with its thread (nothing else: no listing)."""
+class _HeldContent(Recorder):
+    """Holds the sync of a record's content/ directory (the original's step) until a temp file
+    is fsync'd meanwhile (or 10 s), noting what was visible then."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.events: list[tuple[str, str, int]] = []
-        self._lock = threading.Lock()
-
-    def _note(self, what: str, path: Path) -> None:
-        with self._lock:
-            self.events.append((what, str(path), threading.get_ident()))
+        self.holding = threading.Event()
+        self.overlapped = threading.Event()
+        self.seen_then: Seen = frozenset()
 
     def file(self, fd: int, path: Path) -> None:
-        self._note("file", path)
-        os.fsync(fd)
-        self._note("file-end", path)
+        if self.holding.is_set() and not self.overlapped.is_set():
+            self.seen_then = self.visible()
+            self.overlapped.set()
+        super().file(fd, path)
 
     def directory(self, path: Path) -> None:
-        self._note("directory", path)
-        Durability.directory(self, path)
-        self._note("directory-end", path)
+        if path.name == "content" and not self.overlapped.is_set():
+            self.holding.set()
+            self.overlapped.wait(10)
+            self.holding.clear()
+        super().directory(path)
 
 
-def test_a_records_syncs_run_in_the_writers_thread_one_after_another(tmp_path: Path) -> None:
-    """m28 (issue 14): every file and directory sync of a record runs in the writer's thread,
-    each ending before the next begins; so the original's directories are synced before the
-    guards' temp files are written (main overlapped them in pool threads: 16 thread hand-offs
-    a record, more CPU than the ~0.2 ms syncs they overlapped on this machine). Links still
-    wait for the step before (``test_no_step_links_a_name_before_the_syncs_of_the_step_before_it_ended``)."""
-    rec = _Threads()
+def test_the_guards_are_staged_while_the_originals_directories_sync_and_linked_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0)  # slow syncs: overlapped (m28)
+    rec = _HeldContent()
     store = LocalStore(tmp_path / "s", durability=rec)
     keys = LocalStore(tmp_path / "k", durability=rec)
+    rec.roots = [store.root, keys.root]
     repo = new_repository(store, keys)
-    repo.create_document("den", incoming(code_number="1"), pdf_bytes("zero"), "a.pdf", CLERK)
-    rec.events.clear()
     repo.create_document("den", incoming(code_number="2"), pdf_bytes("one", size=200_000), "b.pdf", CLERK)
-    assert {who for _, _, who in rec.events} == {threading.get_ident()}
-    starts, ends = rec.events[0::2], rec.events[1::2]  # never two at once:
-    assert [(what + "-end", p) for what, p, _ in starts] == [(what, p) for what, p, _ in ends]
-    assert any(what == "directory" and p.endswith("/content") for what, p, _ in starts)
-    assert len([what for what, _, _ in starts if what == "file"]) == 9  # 8 objects and the key
+    # The next step's temp file (a guard) was written and fsync'd during the held sync...
+    assert rec.overlapped.is_set(), "the guards waited for the original's directory syncs to stage"
+    # ...but nothing of it was visible yet.
+    assert not [p for p, _ in rec.seen_then if "/claims/" in p]
+    assert [p for p, _ in rec.visible() if "/claims/sha256/" in p]
 
 
 @pytest.mark.parametrize("pool", [True, False], ids=["pool running", "no pool"])
@@ -396,10 +395,13 @@ class _HeldEvents(Recorder):
             self.sync_ended_first = True
 
 
-def test_the_witness_is_replaced_after_the_events_directories_synced(tmp_path: Path) -> None:
-    # The witness is renamed into place only after the events' directory syncs ended (a
-    # witness never names an event that a power loss can take away). Main staged it while those
-    # syncs ran in pool threads; since m28 (issue 14) they run first, in the writer's thread.
+def test_the_witness_is_staged_while_the_events_directories_sync_and_replaced_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0)  # slow syncs: overlapped (m28)
+    # One fsync round less per act: the witness's temp file is written and fsync'd (and its
+    # old version archived) while the events' directory syncs run, and renamed into place only
+    # after they ended (a witness never names an event that a power loss can take away).
     rec = _HeldEvents()
     store = LocalStore(tmp_path / "s", durability=rec)
     keys = LocalStore(tmp_path / "k", durability=rec)
@@ -411,21 +413,21 @@ def test_the_witness_is_replaced_after_the_events_directories_synced(tmp_path: P
     rec.before = rec.visible()
     repo.create_document("den", incoming(code_number="2"), pdf_bytes("two", size=200_000), "b.pdf", CLERK)
     assert rec.staged.is_set()
-    # m28: the events' directory sync ends before the witness is staged (in the writer's thread)
-    assert rec.sync_ended_first
+    assert not rec.sync_ended_first, "the witness was staged only after its events' directory synced"
     assert (witness, old) in rec.seen_then, "the witness was replaced before its events were durable"
     assert os.stat(witness).st_ino != old
     assert repo.audit.verify().ok
 
 
 @pytest.mark.parametrize("pool", [True, False], ids=["pool running", "no pool"])
-def test_an_event_alone_is_synced_before_the_witness_is_staged(
+def test_an_event_alone_stages_the_witness_while_it_syncs_where_the_pool_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool: bool
 ) -> None:
-    # An act with one event (an update, an audited read in a server): the event's directory is
-    # synced in the writer's thread before the witness is staged and renamed, also where this
-    # process runs the write pool already (main overlapped them there; m28, issue 14: the
-    # thread hand-off cost more CPU than the sync), and no pool is started for it.
+    # An act with one event (an update, an audited read in a server): where this process runs
+    # the write pool already, the event's directory sync runs while the witness is staged (one
+    # round less), the witness renamed after it. Elsewhere (a command whose one write is this
+    # event) it is synced in the write itself and no pool is started for it.
+    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0)  # slow syncs: overlapped (m28)
     if pool:
         group._executor(True)
     else:  # as in a process that has written no group yet
@@ -441,8 +443,72 @@ def test_an_event_alone_is_synced_before_the_witness_is_staged(
     rec.before = rec.visible()
     log.append("u", "content:read", details={"n": 2})
     assert rec.staged.is_set()
-    assert rec.sync_ended_first  # m28: in the writer's thread, also where the pool runs
+    assert rec.sync_ended_first is not pool
     assert (witness, old) in rec.seen_then, "the witness was replaced before its event was durable"
     assert os.stat(witness).st_ino != old
     assert log.verify().ok
     assert (group._pools != {}) is pool  # no pool started for one event
+
+
+class _Threads(Recorder):
+    """Records every sync's start and end with its thread (nothing else: no listing)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
+
+    def _note(self, what: str, path: Path) -> None:
+        with self._lock:
+            self.events.append((what, str(path), threading.get_ident()))
+
+    def file(self, fd: int, path: Path) -> None:
+        self._note("file", path)
+        os.fsync(fd)
+        self._note("file-end", path)
+
+    def directory(self, path: Path) -> None:
+        self._note("directory", path)
+        Durability.directory(self, path)
+        self._note("directory-end", path)
+
+
+def test_where_syncs_are_fast_a_records_syncs_run_in_the_writers_thread_one_after_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """m28 (issue 14): where the store's fsyncs are fast (``overlap_sync_seconds``: the usual
+    case on the test machine's disk, ~0.16 ms) every file and directory sync of a record runs
+    in the writer's thread, each ending before the next begins: main overlapped them in pool
+    threads, 16 thread hand-offs a record, more CPU than the syncs they overlapped. Links still
+    wait for the step before (``test_no_step_links_a_name_before_the_syncs_of_the_step_before_it_ended``)."""
+    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", float("inf"))
+    rec = _Threads()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    keys = LocalStore(tmp_path / "k", durability=rec)
+    repo = new_repository(store, keys)
+    repo.create_document("den", incoming(code_number="1"), pdf_bytes("zero"), "a.pdf", CLERK)
+    rec.events.clear()
+    repo.create_document("den", incoming(code_number="2"), pdf_bytes("one", size=200_000), "b.pdf", CLERK)
+    assert {who for _, _, who in rec.events} == {threading.get_ident()}
+    starts, ends = rec.events[0::2], rec.events[1::2]  # never two at once:
+    assert [(what + "-end", p) for what, p, _ in starts] == [(what, p) for what, p, _ in ends]
+    assert any(what == "directory" and p.endswith("/content") for what, p, _ in starts)
+    assert len([what for what, _, _ in starts if what == "file"]) == 9  # 8 objects and the key
+
+
+def test_a_store_overlaps_its_syncs_only_while_they_are_slow(tmp_path: Path) -> None:
+    """The moving average of the store's syncs decides (``overlap_sync_seconds``): measured,
+    not assumed; a store without fsync or whose creates a subclass replaces never overlaps."""
+    store = LocalStore(tmp_path / "s")
+    store.overlap_sync_seconds = 0.001
+    store._sync_seconds = 0.0
+    assert not store.overlaps_syncs()
+    for _ in range(30):
+        store._timed(time.perf_counter() - 0.005)  # syncs of 5 ms
+    assert store.overlaps_syncs()
+    for _ in range(30):
+        store._timed(time.perf_counter() - 0.0001)  # then of 0.1 ms
+    assert not store.overlaps_syncs()
+    unsynced = LocalStore(tmp_path / "n", fsync=False)
+    unsynced.overlap_sync_seconds = -1.0
+    assert not unsynced.overlaps_syncs()
