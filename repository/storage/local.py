@@ -90,6 +90,8 @@ class LocalStore(ObjectStore):
         self.fsync = fsync
         self._sync_seconds = 0.0
         """Moving average of this store's fsyncs (:meth:`overlaps_syncs`); 0 until one ran."""
+        self._overlapping = False
+        """The mode :meth:`overlaps_syncs` last answered (its hysteresis)."""
         self.durability = durability if durability is not None else Durability() if fsync else NoDurability()
         """Every fsync of this store, of a file or of a directory, goes through it."""
         try:
@@ -222,7 +224,16 @@ class LocalStore(ObjectStore):
     never)."""
 
     def overlaps_syncs(self) -> bool:
-        return self.fsync and self._sync_seconds > self.overlap_sync_seconds and self._unwrapped()
+        """Above ``overlap_sync_seconds`` it starts overlapping; it stops only once the average
+        is under half of that (an average hovering at the threshold otherwise flips the mode
+        group by group, and a group run inline while fsyncs are slow costs its wall time)."""
+        if not self.fsync or not self._unwrapped():
+            return False
+        if self._sync_seconds > self.overlap_sync_seconds:
+            self._overlapping = True
+        elif self._sync_seconds < self.overlap_sync_seconds / 2:
+            self._overlapping = False
+        return self._overlapping
 
     def sync_directories(self, directories: set[str]) -> None:
         try:

@@ -506,8 +506,12 @@ def test_a_store_overlaps_its_syncs_only_while_they_are_slow(tmp_path: Path) -> 
     for _ in range(30):
         store._timed(time.perf_counter() - 0.005)  # syncs of 5 ms
     assert store.overlaps_syncs()
+    store._sync_seconds = 0.0008  # between half the threshold and it: the mode is kept
+    assert store.overlaps_syncs()
     for _ in range(30):
         store._timed(time.perf_counter() - 0.0001)  # then of 0.1 ms
+    assert not store.overlaps_syncs()
+    store._sync_seconds = 0.0008  # kept again, the other way
     assert not store.overlaps_syncs()
     unsynced = LocalStore(tmp_path / "n", fsync=False)
     unsynced.overlap_sync_seconds = -1.0
