@@ -108,8 +108,10 @@ class ObjectStore(abc.ABC):
     def sync_directories(self, directories: set[str]) -> None:  # noqa: B027 - local folder only
         """Make the entries of ``directories`` (:meth:`Staged.unsynced_directories`) durable."""
 
-    def stages_durably(self, key: str) -> bool:
-        """Whether :meth:`stage` does the durable write itself (worth a thread of its own)."""
+    def overlaps_syncs(self) -> bool:
+        """Whether :meth:`stage` does a durable write slow enough to be worth a thread of its
+        own (and the group's directory syncs too): the local folder while its recent fsyncs
+        take longer than a thread hand-off costs (``LocalStore.overlap_sync_seconds``)."""
         return False
 
     @abc.abstractmethod

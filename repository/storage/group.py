@@ -3,15 +3,16 @@
 The store's promise is: each object is durable before it is visible, and everything a commit
 point refers to is durable before the commit point. Neither needs the durable writes of
 independent objects to run one after another. :func:`write_group` makes every object of a group
-durable at the same time (``ObjectStore.stage``: on the local folder a temp file written and
-fsync'd, in threads, so the fsyncs share journal commits), then makes them visible one by one in
-the order given (``Staged.publish``: a link), stopping at the first failure: a failure at object
-*k* leaves exactly objects *0..k-1* visible, as writing them in sequence would. A link is
-durable once its directory is fsync'd: the group syncs each distinct directory its links went
-into once, after the last link and before it returns (with ``durable_lead``, the first object's
-before any other is linked), so a group that depends on an earlier one finds it durable. Within
-a group, a power loss may keep any subset of the links (after a durable lead): callers group
-only objects that do not depend on each other.
+durable first (``ObjectStore.stage``: on the local folder a temp file written and fsync'd; in
+threads, so the fsyncs overlap and share journal commits, only while the store's fsyncs are
+slow (``ObjectStore.overlaps_syncs``): a fast one costs less than the hand-off, issue 14), then
+makes them visible one by one in the order given (``Staged.publish``: a link), stopping at the
+first failure: a failure at object *k* leaves exactly objects *0..k-1* visible, as writing them
+in sequence would. A link is durable once its directory is fsync'd: the group syncs each
+distinct directory its links went into once, after the last link and before it returns (with
+``durable_lead``, the first object's before any other is linked), so a group that depends on an
+earlier one finds it durable. Within a group, a power loss may keep any subset of the links
+(after a durable lead): callers group only objects that do not depend on each other.
 
 A backend whose create is one request that makes the object durable and visible at once (S3)
 has nothing to stage: its group is sent concurrently, and every object is attempted (a failure
@@ -345,9 +346,10 @@ def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
         except Exception as exc:
             return exc
 
-    costly = [obj for obj in objects if obj.store.stages_durably(obj.key)]
+    # Decided once per object: a store's answer may change meanwhile (another thread's syncs).
+    costly = [obj.store.overlaps_syncs() for obj in objects]
     out: list[Staged | BaseException] = []
-    if len(costly) < 2:
+    if sum(costly) < 2:
         try:
             for obj in objects:
                 out.append(stage(obj))
@@ -358,8 +360,7 @@ def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
     futures: list[Future[Staged | BaseException | None] | None] = []
     sent = _Sent()
     try:
-        for i, obj in enumerate(objects):
-            costly_one = obj.store.stages_durably(obj.key)
+        for i, (obj, costly_one) in enumerate(zip(objects, costly, strict=True)):
             futures.append(_submit(_small(obj), sent.run, i, stage, obj) if costly_one else None)
         for obj, future in zip(objects, futures, strict=True):
             item = future.result() if future is not None else stage(obj)
@@ -490,7 +491,9 @@ def _start_sync(
     inline_one: bool = True,
 ) -> _Syncs:
     """Start making the links of objects ``start..upto-1`` durable: each distinct directory of
-    each store synced once, all at the same time (threads: the syncs share journal commits).
+    each store synced once, all at the same time (threads: the syncs share journal commits)
+    where a store's syncs are slow (``ObjectStore.overlaps_syncs``); otherwise in the calling
+    thread, one after another, done on return (a thread hand-off costs more than a fast sync).
     ``inline_one``: a single directory is synced in the calling thread, done on return."""
     from concurrent.futures import Future
 
@@ -501,11 +504,11 @@ def _start_sync(
             for directory in item.unsynced_directories():
                 jobs[(id(objects[i].store), directory)] = objects[i].store
     results: list[Future[Exception | None]] = []
-    if len(jobs) == 1 and inline_one:
-        ((_, directory), store), = jobs.items()
-        done: Future[Exception | None] = Future()
-        done.set_result(_sync_one(store, directory))
-        results.append(done)
+    if (len(jobs) == 1 and inline_one) or not any(store.overlaps_syncs() for store in jobs.values()):
+        for (_, directory), store in jobs.items():
+            done: Future[Exception | None] = Future()
+            done.set_result(_sync_one(store, directory))
+            results.append(done)
     else:
         results = [_submit(True, _sync_one, store, directory) for (_, directory), store in jobs.items()]
     return _Syncs(objects, staged, out, start, upto, jobs, results)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -301,7 +302,10 @@ class _HeldContent(Recorder):
         super().directory(path)
 
 
-def test_the_guards_are_staged_while_the_originals_directories_sync_and_linked_after(tmp_path: Path) -> None:
+def test_the_guards_are_staged_while_the_originals_directories_sync_and_linked_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0)  # slow syncs: overlapped (m28)
     rec = _HeldContent()
     store = LocalStore(tmp_path / "s", durability=rec)
     keys = LocalStore(tmp_path / "k", durability=rec)
@@ -393,7 +397,10 @@ class _HeldEvents(Recorder):
             self.sync_ended_first = True
 
 
-def test_the_witness_is_staged_while_the_events_directories_sync_and_replaced_after(tmp_path: Path) -> None:
+def test_the_witness_is_staged_while_the_events_directories_sync_and_replaced_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0)  # slow syncs: overlapped (m28)
     # One fsync round less per act: the witness's temp file is written and fsync'd (and its
     # old version archived) while the events' directory syncs run, and renamed into place only
     # after they ended (a witness never names an event that a power loss can take away).
@@ -422,6 +429,7 @@ def test_an_event_alone_stages_the_witness_while_it_syncs_where_the_pool_runs(
     # the write pool already, the event's directory sync runs while the witness is staged (one
     # round less), the witness renamed after it. Elsewhere (a command whose one write is this
     # event) it is synced in the write itself and no pool is started for it.
+    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0)  # slow syncs: overlapped (m28)
     if pool:
         group._executor(True)
     else:  # as in a process that has written no group yet
@@ -442,3 +450,71 @@ def test_an_event_alone_stages_the_witness_while_it_syncs_where_the_pool_runs(
     assert os.stat(witness).st_ino != old
     assert log.verify().ok
     assert (group._pools != {}) is pool  # no pool started for one event
+
+
+class _Threads(Recorder):
+    """Records every sync's start and end with its thread (nothing else: no listing)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
+
+    def _note(self, what: str, path: Path) -> None:
+        with self._lock:
+            self.events.append((what, str(path), threading.get_ident()))
+
+    def file(self, fd: int, path: Path) -> None:
+        self._note("file", path)
+        os.fsync(fd)
+        self._note("file-end", path)
+
+    def directory(self, path: Path) -> None:
+        self._note("directory", path)
+        Durability.directory(self, path)
+        self._note("directory-end", path)
+
+
+def test_where_syncs_are_fast_a_records_syncs_run_in_the_writers_thread_one_after_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """m28 (issue 14): where the store's fsyncs are fast (``overlap_sync_seconds``: the usual
+    case on the test machine's disk, ~0.16 ms) every file and directory sync of a record runs
+    in the writer's thread, each ending before the next begins: main overlapped them in pool
+    threads, 16 thread hand-offs a record, more CPU than the syncs they overlapped. Links still
+    wait for the step before (``test_no_step_links_a_name_before_the_syncs_of_the_step_before_it_ended``)."""
+    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", float("inf"))
+    rec = _Threads()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    keys = LocalStore(tmp_path / "k", durability=rec)
+    repo = new_repository(store, keys)
+    repo.create_document("den", incoming(code_number="1"), pdf_bytes("zero"), "a.pdf", CLERK)
+    rec.events.clear()
+    repo.create_document("den", incoming(code_number="2"), pdf_bytes("one", size=200_000), "b.pdf", CLERK)
+    assert {who for _, _, who in rec.events} == {threading.get_ident()}
+    starts, ends = rec.events[0::2], rec.events[1::2]  # never two at once:
+    assert [(what + "-end", p) for what, p, _ in starts] == [(what, p) for what, p, _ in ends]
+    assert any(what == "directory" and p.endswith("/content") for what, p, _ in starts)
+    assert len([what for what, _, _ in starts if what == "file"]) == 9  # 8 objects and the key
+
+
+def test_a_store_overlaps_its_syncs_only_while_they_are_slow(tmp_path: Path) -> None:
+    """The moving average of the store's syncs decides (``overlap_sync_seconds``): measured,
+    not assumed; a store without fsync or whose creates a subclass replaces never overlaps."""
+    store = LocalStore(tmp_path / "s")
+    store.overlap_sync_seconds = 0.001
+    store._sync_seconds = 0.0
+    assert not store.overlaps_syncs()
+    for _ in range(30):
+        store._timed(time.perf_counter() - 0.005)  # syncs of 5 ms
+    assert store.overlaps_syncs()
+    store._sync_seconds = 0.0008  # between half the threshold and it: the mode is kept
+    assert store.overlaps_syncs()
+    for _ in range(30):
+        store._timed(time.perf_counter() - 0.0001)  # then of 0.1 ms
+    assert not store.overlaps_syncs()
+    store._sync_seconds = 0.0008  # kept again, the other way
+    assert not store.overlaps_syncs()
+    unsynced = LocalStore(tmp_path / "n", fsync=False)
+    unsynced.overlap_sync_seconds = -1.0
+    assert not unsynced.overlaps_syncs()
