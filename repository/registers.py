@@ -239,6 +239,12 @@ def entry_key_in(prefix: str, number: int) -> str:
     return f"{prefix}{number:08d}.json"
 
 
+REGISTER_STEPS_BEFORE_LISTING = 1
+"""Numbers an allocation tries one after the other after a collision before it lists the
+register instead: the first step is what two writers in one series need (the other took one
+number); a writer further behind pays one failed create more, then lists (one request)."""
+
+
 @dataclass(frozen=True)
 class RegisterEntry:
     organ_id: str
@@ -344,6 +350,7 @@ class Registers:
             if earlier is not None:
                 earlier.wait()  # the entry before is durable before the next one is visible: no gap
             number = self._next.get(prefix) or max(self._newest(prefix), self._floor(prefix)) + 1
+            stepped = 0  # numbers found taken in this allocation
             while True:
                 entry = make_entry(number)
                 key = entry_key(organ_id, year, series, number)
@@ -352,8 +359,18 @@ class Registers:
                 objects = [NewObject(self.store, key, entry.to_json())]
                 (outcome,) = write_group(objects, after=after, settling=mine)
                 if isinstance(outcome, AlreadyExists):
-                    # Others went ahead: jump past the newest entry, not one at a time.
-                    number = max(number + 1, self._newest(prefix, after=key) + 1)
+                    # Others went ahead. Try the next number first (read forward, as the audit
+                    # log does): with another writer or two it is usually free, and the failed
+                    # create already told us this one is taken, so a listing of the register
+                    # (one request more on S3, the whole folder on the local store) buys
+                    # nothing. Still behind after REGISTER_STEPS_BEFORE_LISTING numbers: jump
+                    # past the newest entry, not one at a time. Numbers only grow from one
+                    # that was taken, so none is skipped: gap-free and unique as before.
+                    stepped += 1
+                    if stepped > REGISTER_STEPS_BEFORE_LISTING:
+                        number = max(number + 1, self._newest(prefix, after=key) + 1)
+                    else:
+                        number += 1
                     continue
                 if isinstance(outcome, BaseException):
                     raise outcome  # not linked
