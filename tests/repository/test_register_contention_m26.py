@@ -5,6 +5,7 @@ that meets another writer's fresh claim learns it is taken from one read of the 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,12 @@ import pytest
 from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, CLERK, make_store, outgoing
 
 from kho.errors import AlreadyExists, NotFound
+from repository import formats
+from repository.audit import WITNESS_KEY, AuditLog
 from repository.records import Repository
 from repository.registers import ADMINISTRATIVE
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectInfo, ObjectStore
+from repository.storage.local import LocalStore
 
 
 def _count_register_listings(store: ObjectStore) -> list[int]:
@@ -89,3 +93,39 @@ def test_a_fresh_claim_of_a_live_writer_is_taken_in_one_read(tmp_path: Path) -> 
     assert sent == Counter({"PUT claims": 1, "GET claims": 1})
     with pytest.raises(NotFound):
         store.get(key)  # nothing written over the other writer's number
+
+
+class _CountingEventReads(LocalStore):
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.reads = 0
+        self.listings = 0
+
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        self.reads += key.startswith("audit/events/")
+        return super().get(key, version_id)
+
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        self.listings += prefix.startswith("audit/")
+        return super().list(prefix, start_after)
+
+
+def test_an_append_one_event_behind_writes_after_it_without_reading_on(tmp_path: Path) -> None:
+    """Two writers of one log: the one whose cached end is one event behind collides with the
+    other's event, reads it (its hash chains the next) and writes right after it. Main read the
+    number after it first (nothing there, one read more on every such collision)."""
+    store = _CountingEventReads(tmp_path / "s")
+    behind, ahead = AuditLog(store), AuditLog(store)
+    first = behind.append("a", "x:first")
+    assert first is not None
+    ahead.append("b", "x:other")
+    # the witness as the other writer's move had not landed yet: the collision finds it
+    store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": first.seq, "hash": first.hash}))
+    store.reads = store.listings = 0
+
+    event = behind.append("a", "x:late")
+
+    assert (store.reads, store.listings) == (1, 0)
+    assert event is not None and event.seq == 2
+    assert event.prev == next(e for e in AuditLog(store).events() if e.seq == 1).hash
+    assert AuditLog(store).verify().ok
