@@ -239,6 +239,13 @@ def entry_key_in(prefix: str, number: int) -> str:
     return f"{prefix}{number:08d}.json"
 
 
+REGISTER_STEPS_BEFORE_LISTING = 1
+"""Numbers an allocation tries one after the other after a collision before it lists the
+register instead: the one step two writers in one series need (the other took one number). A
+writer further behind pays one failed create more, then lists (one request); its next
+allocation in that register lists at its first collision (``Registers._taken``)."""
+
+
 @dataclass(frozen=True)
 class RegisterEntry:
     organ_id: str
@@ -275,6 +282,10 @@ class Registers:
         """The newest number of a register (by prefix) that signed audit checkpoints vouch for;
         default: the newest checkpoint in the store."""
         self._next: dict[str, int] = {}
+        self._taken: dict[str, int] = {}
+        """Per register, how many numbers the last allocation here found taken by others: more
+        than one, and the next allocation lists the register at its first collision (others
+        are several numbers ahead: reading forward would cost a failed create each)."""
         self._unsettled: dict[str, Settling] = {}
         """Per register, the directory sync of the last entry written here, when its writer left
         it running (``allocate(..., settling=)``): the next entry waits for it."""
@@ -291,6 +302,7 @@ class Registers:
         self._lock = threading.Lock()
         self._unsettled = {}
         self._next = {}
+        self._taken = {}
 
     def _newest(self, prefix: str, after: str | None = None) -> int:
         newest = 0
@@ -344,6 +356,9 @@ class Registers:
             if earlier is not None:
                 earlier.wait()  # the entry before is durable before the next one is visible: no gap
             number = self._next.get(prefix) or max(self._newest(prefix), self._floor(prefix)) + 1
+            first, stepped = number, 0  # (collisions in this allocation)
+            # read forward only while others are found one number ahead (two writers)
+            forward = REGISTER_STEPS_BEFORE_LISTING if self._taken.get(prefix, 0) <= 1 else 0
             while True:
                 entry = make_entry(number)
                 key = entry_key(organ_id, year, series, number)
@@ -352,12 +367,25 @@ class Registers:
                 objects = [NewObject(self.store, key, entry.to_json())]
                 (outcome,) = write_group(objects, after=after, settling=mine)
                 if isinstance(outcome, AlreadyExists):
-                    # Others went ahead: jump past the newest entry, not one at a time.
-                    number = max(number + 1, self._newest(prefix, after=key) + 1)
+                    # Others went ahead. Try the next number first (read forward, as the audit
+                    # log does): with one other writer it is usually free, and the failed
+                    # create already told us this one is taken, so a listing of the register
+                    # (one request more on S3, the whole folder on the local store) buys
+                    # nothing. Still behind after REGISTER_STEPS_BEFORE_LISTING numbers, or
+                    # when the last allocation here found others several numbers ahead (more
+                    # writers: each number read forward would cost a failed create), jump past
+                    # the newest entry listed, not one at a time. Numbers only grow from one
+                    # that was taken, so none is skipped: gap-free and unique as before.
+                    stepped += 1
+                    if stepped > forward:
+                        number = max(number + 1, self._newest(prefix, after=key) + 1)
+                    else:
+                        number += 1
                     continue
                 if isinstance(outcome, BaseException):
                     raise outcome  # not linked
                 self._next[prefix] = number + 1
+                self._taken[prefix] = number - first
                 if settling is not None and mine is not None:
                     settling.include(mine)  # the caller waits for it before what depends on the entry
                     self._unsettled[prefix] = mine  # and so does the next entry here

@@ -58,6 +58,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -834,27 +835,34 @@ class S3Store(ObjectStore):
             self._fail(exc, key)
 
     def _stale_claim_etag(self, key: str) -> str | None:
+        """The ETag of the claim on ``key`` when a dead writer left it without data (the caller
+        takes it over with ``If-Match``), else None: taken (or the claim withdrawn meanwhile:
+        the caller retries).
+
+        The claim is read first, body and all, in one GET: a claim younger than the client's
+        read timeout (and than ``claim_timeout_s``) whose writer is not known to be dead is
+        taken whether or not its data has landed yet, so that one request answers — the common
+        case, another writer's create just done or under way. Earlier the data was asked first
+        (HEAD), then, while another writer's PUT was still under way, the claim (HEAD) and its
+        body (GET): three requests where one tells the same. Only a claim that may be stale
+        costs the look at the data."""
+        try:
+            raw, etag, modified = self._claim_read(key)
+        except NotFound:
+            return None  # withdrawn meanwhile: let the caller retry
+        age = (datetime.now(UTC) - modified).total_seconds()
+        if age < self.claim_timeout_s and (age >= self._read_timeout_s or not self._writer_gone_in(raw)):
+            # (older than a request may take: its writer may have lost the answer of a data PUT
+            # the server is still storing, then exited; only claim_timeout_s frees it)
+            return None
         try:
             self._client.stat_object(self.bucket, key)
             return None  # the data is there
         except S3Error as exc:
             if exc.code not in _NOT_FOUND_CODES:
                 raise
-        try:
-            claim = self._client.stat_object(self.claims_bucket, _CLAIMS_PREFIX + key)
-        except S3Error as exc:
-            if exc.code in _NOT_FOUND_CODES:
-                return None  # withdrawn meanwhile: let the caller retry
-            raise
-        assert claim.last_modified is not None and claim.etag is not None
-        etag = claim.etag.strip('"')
-        age = (datetime.now(UTC) - claim.last_modified).total_seconds()
         if age >= self.claim_timeout_s:
             return etag
-        if age >= self._read_timeout_s or not self._claim_writer_gone(key):
-            # (older than a request may take: its writer may have lost the answer of a data PUT
-            # the server is still storing, then exited; only claim_timeout_s frees it)
-            return None
         # Its writer was killed: nothing more can come from it once the PUT it had sent has
         # landed, which the server does within DEAD_WRITER_SETTLE_S of the claim.
         time.sleep(max(0.0, DEAD_WRITER_SETTLE_S - age))
@@ -868,19 +876,30 @@ class S3Store(ObjectStore):
             raise
         return etag if again.etag is not None and again.etag.strip('"') == etag else None
 
-    def _claim_writer_gone(self, key: str) -> bool:
-        """Does the claim on ``key`` name a writer process of this machine that is gone?"""
+    def _claim_read(self, key: str) -> tuple[bytes, str, datetime]:
+        """The claim on ``key``: its body, ETag (unquoted) and time of writing (the server's
+        clock), one GET; :class:`NotFound` if absent. S3 errors other than absence are raised
+        as they are (the caller runs under :meth:`_call`)."""
         try:
             response = self._client.get_object(self.claims_bucket, _CLAIMS_PREFIX + key)
-            try:
-                raw = response.read()
-            finally:
-                response.close()
-                response.release_conn()
         except S3Error as exc:
             if exc.code in _NOT_FOUND_CODES:
-                return False
+                raise NotFound(f"Không có yêu cầu giữ chỗ cho {key}.", key=key) from exc
             raise
+        try:
+            raw = response.read()
+            etag = (response.headers.get("ETag") or "").strip('"')
+            stamp = response.headers.get("Last-Modified")
+            # (none: taken for just written, so never taken over on a guess)
+            modified = parsedate_to_datetime(stamp) if stamp else datetime.now(UTC)
+        finally:
+            response.close()
+            response.release_conn()
+        return raw, etag, modified
+
+    @staticmethod
+    def _writer_gone_in(raw: bytes) -> bool:
+        """Does the claim body ``raw`` name a writer process of this machine that is gone?"""
         try:
             body = json.loads(raw)
         except ValueError:
