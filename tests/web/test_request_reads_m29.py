@@ -105,3 +105,19 @@ def test_a_locked_account_ends_the_next_page_request(
     ended = web.get("/")
     assert ended.status_code == 302 and "/login" in ended.headers["Location"]
     assert ended.headers.get("X-Kho-Error") == "ACCOUNT_LOCKED"
+
+
+def test_an_api_call_about_the_caller_reads_the_account_once(
+    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GET /api/me`` (the caller's account) reads it once: the token's checks read it, the
+    view used to read it again (as every API view that acts as the caller's account)."""
+    kho, people, web = site
+    reads = Reads(kho.repo.store, monkeypatch)
+    for who in ("van_thu", "quan_tri"):
+        reads.clear()
+        answer = web.get("/api/me", headers=people.headers(who))
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json()["account"]["username"] == people.usernames[who]
+        name = people.usernames[who]
+        assert reads.account_reads(name) == (1, 1), (who, reads.account_reads(name))
