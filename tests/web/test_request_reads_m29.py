@@ -26,6 +26,10 @@ from repository.accounts import LockReason
 from web.app import create_app
 from web.context import Kho
 
+LINKS_LISTED_BY_THE_RECORD_PAGE = 5
+"""GET /records/<id> of a document in no hồ sơ: get, history, its hồ sơ, the facts, the audit
+events (6 before m29: may_see asked again)."""
+
 
 @pytest.fixture(params=["local", "s3"])
 def site(
@@ -121,3 +125,18 @@ def test_an_api_call_about_the_caller_reads_the_account_once(
         assert answer.get_json()["account"]["username"] == people.usernames[who]
         name = people.usernames[who]
         assert reads.account_reads(name) == (1, 1), (who, reads.account_reads(name))
+
+
+def test_the_record_page_asks_its_access_once_for_the_hoso_form(
+    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record page's "add to a hồ sơ" form asked whether the person may see the document
+    (one listing of its hồ sơ links, and a read of each hồ sơ) after the page had read the
+    same facts for its history: it uses those. The document's links are listed once fewer."""
+    kho, people, web = site
+    doc = kho.repo.create_document("den", incoming(code_number="2902"), None, None, people.actor("van_thu"))
+    assert login(web, people, "van_thu").status_code == 302
+    reads = Reads(kho.repo.store, monkeypatch)
+    assert web.get(f"/records/{doc.record_id}").status_code == 200
+    links = reads.lists[f"links/{doc.record_id}/"]
+    assert links == LINKS_LISTED_BY_THE_RECORD_PAGE
