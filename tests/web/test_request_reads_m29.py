@@ -27,8 +27,8 @@ from web.app import create_app
 from web.context import Kho
 
 LINKS_LISTED_BY_THE_RECORD_PAGE = 5
-"""GET /records/<id> of a document in no hồ sơ: get, history, its hồ sơ, the facts, the audit
-events (6 before m29: may_see asked again)."""
+"""Listings of ``links/<id>/`` (the hồ sơ a document sits in) by ``GET /records/<id>`` of a document
+in no hồ sơ: each access question of the page lists them (6 before m29: may_see asked again)."""
 
 
 @pytest.fixture(params=["local", "s3"])
