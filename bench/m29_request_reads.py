@@ -58,7 +58,7 @@ def _counting(self: urllib3.PoolManager, method: str, url: str, *args: Any, **kw
 urllib3.PoolManager.urlopen = _counting  # type: ignore[method-assign]
 
 from kho_people import make_people  # noqa: E402
-from kho_retention import s3_env  # noqa: E402
+from kho_retention import drop_env_buckets, s3_env  # noqa: E402
 from kho_testing import incoming  # noqa: E402
 from kho_web import login  # noqa: E402
 
@@ -67,7 +67,9 @@ from web.app import create_app  # noqa: E402
 from web.context import Kho  # noqa: E402
 
 tmp = Path(tempfile.mkdtemp(prefix="m29bench"))
-os.environ.update(s3_env(tmp, kept=True), KHO_COOKIE_SECURE="false", KHO_SESSION_SECRET=os.urandom(16).hex())
+buckets = s3_env(tmp, kept=True)
+print("buckets:", buckets["KHO_STORE_URL"], buckets["KHO_KEYSTORE_URL"], flush=True)
+os.environ.update(buckets, KHO_COOKIE_SECURE="false", KHO_SESSION_SECRET=os.urandom(16).hex())
 kho = Kho(Settings.from_env())
 people = make_people(kho)
 app = create_app(kho.settings, kho=kho)
@@ -107,3 +109,4 @@ for label, send in kinds.items():
     for kind, key, who in READS:
         print(f"    {kind:6} {key:70} {who}")
 kho.close()
+drop_env_buckets(buckets)  # (kept=True: no test's end removes them)
