@@ -335,14 +335,17 @@ def create_app(
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticated("Cần đăng nhập: gửi mã truy cập trong tiêu đề Authorization: Bearer.")
-        g.actor = kho.actor_from_token(
+        g.actor, g.account = kho.holder_from_token(
             secret.strip(), request.remote_addr, request.method, ends_itself=request.endpoint == "logout"
         )
         g.token = secret.strip()
         return g.actor
 
     def account_of(who: Actor) -> Any:
-        return accounts.get(who.user)
+        """The caller's account as this request's token checks read it (m29: not read a second
+        time, as the pages' ``current_account``); read for anyone else."""
+        read = g.get("account")
+        return read if read is not None and read.username == who.user else accounts.get(who.user)
 
     def authenticate_writes() -> None:
         """Name the caller of every API write before its view reads any input: about 27 views

@@ -314,6 +314,14 @@ class Kho:
         ``TOKEN_EXPIRED`` (401), ``ACCOUNT_LOCKED`` (403), or ``TOKEN_READ_ONLY`` (403) when the
         token's scope does not permit ``method`` (:func:`repository.policy.token_permits`, the one
         rule, applied here: every door that takes a token comes through this method)."""
+        return self.holder_from_token(secret, source, method, ends_itself=ends_itself)[0]
+
+    def holder_from_token(
+        self, secret: str, source: str | None, method: str, *, ends_itself: bool = False
+    ) -> tuple[Actor, Account]:
+        """:meth:`actor_from_token` with the account its checks read (the newest version, after
+        any lock they wrote), for a caller that needs both in one request: the page session
+        read the account a second time (one LIST and one GET more on S3 per page, m29)."""
         account, token = self.accounts.token_holder(secret)
         if not token_permits(token.scope, method, ends_itself=ends_itself):
             raise TokenReadOnly(
@@ -322,7 +330,7 @@ class Kho:
                 scope=str(token.scope),
                 method=method.upper(),
             )
-        return self.actor_of(account, source)
+        return self.actor_of(account, source), account
 
     def close(self) -> None:
         """Close what this installation's process opened, and note its last written head

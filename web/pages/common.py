@@ -517,7 +517,8 @@ def current_actor() -> Actor | None:
     if not token or g.get("kho_store_down"):
         return None
     try:
-        g.actor = kho().actor_from_token(str(token), request.remote_addr, request.method)
+        # The account its checks read is the page's (current_account): not read again (m29).
+        g.actor, g.account = kho().holder_from_token(str(token), request.remote_addr, request.method)
     except StoreUnavailable:
         # The store unreachable (the S3 gateway down, the data folder unreadable) says nothing
         # about the session: it is kept, the page answers 503 with the code, and the same
@@ -540,7 +541,6 @@ def current_actor() -> Actor | None:
     except KhoError:
         session.clear()  # anything else (the store unreachable is above): log out, as before
         return None
-    g.account = kho().accounts.get(g.actor.user)
     return g.actor
 
 

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from kho.errors import KhoError, NotFound, PermissionDenied
 from kho.timeutil import to_vn
 from repository.formats import load_derived
-from repository.policy import Action, Principal, RecordFacts, Role, can, may_declassify
+from repository.policy import Action, Principal, RecordFacts, Role, can, may_declassify, sees
 from repository.records import Actor, Record, Repository, StoredFile
 from repository.vocabulary import Secrecy, without_hidden_characters
 from retention.recall import Recalls
@@ -86,7 +86,9 @@ def _show(record_id: str, service: Repository) -> Response:
     if events is not None:
         events = events[-HISTORY_SHOWN:][::-1]  # the newest first; the rest in the audit query
     editable_files = []
-    if service.may_see(who, record):
+    # The facts read above answer it (as may_see asks them): not the hồ sơ links again (m29).
+    seen = service.may_see(who, record) if facts is None else who.system or sees(principal, facts)
+    if seen:
         # The newest hồ sơ the person may find (a choice list, not a catalogue: /files has all).
         candidates = indexed_ids(
             kho(), who, direction=("hoso",), state=("active",), limit=FILE_CHOICES

@@ -1,0 +1,142 @@
+"""One logged-in page request reads the person's account once (m29, issue #14).
+
+The page session's checks (:meth:`AccountService.token_holder`: lock, idle lock, sign-out
+everywhere) read the account; the page then read it a second time for ``current_account``: one
+LIST and one GET more on every page, the same object within one request. Counted on the store
+object the installation uses, on a local folder and on the real S3 gateway. That the next
+request still sees a lock, a revocation or a sign-out everywhere is the business of
+test_session_idle, test_token_replay_a30, test_existence_oracle and the lock tests (unchanged)."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from kho_people import People, make_people
+from kho_retention import s3_env
+from kho_testing import incoming
+from kho_web import login
+
+from kho.config import Settings
+from repository.accounts import LockReason
+from web.app import create_app
+from web.context import Kho
+
+LINKS_LISTED_BY_THE_RECORD_PAGE = 5
+"""Listings of ``links/<id>/`` (the hồ sơ a document sits in) by ``GET /records/<id>`` of a document
+in no hồ sơ: each access question of the page lists them (6 before m29: may_see asked again)."""
+
+
+@pytest.fixture(params=["local", "s3"])
+def site(
+    request: pytest.FixtureRequest, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Kho, People, FlaskClient]]:
+    if request.param == "s3":
+        for key, value in s3_env(tmp_path / "s3").items():
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
+    installation = Kho(Settings.from_env())
+    try:
+        people = make_people(installation)
+        web = create_app(installation.settings, kho=installation).test_client()
+        yield installation, people, web
+    finally:
+        installation.close()
+
+
+class Reads:
+    """The prefixes listed and the keys read through ``store`` while counting."""
+
+    def __init__(self, store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.lists: collections.Counter[str] = collections.Counter()
+        self.gets: collections.Counter[str] = collections.Counter()
+        listing, getting = store.list, store.get
+
+        def counted_list(prefix: str, *a: Any, **k: Any) -> Any:
+            self.lists[prefix] += 1
+            return listing(prefix, *a, **k)
+
+        def counted_get(key: str, *a: Any, **k: Any) -> Any:
+            self.gets[key] += 1
+            return getting(key, *a, **k)
+
+        monkeypatch.setattr(store, "list", counted_list)
+        monkeypatch.setattr(store, "get", counted_get)
+
+    def clear(self) -> None:
+        self.lists.clear()
+        self.gets.clear()
+
+    def account_reads(self, username: str) -> tuple[int, int]:
+        """(LISTs, GETs) of the account's versions."""
+        prefix = f"accounts/{username}/"
+        return (
+            sum(n for p, n in self.lists.items() if p.startswith(prefix)),
+            sum(n for k, n in self.gets.items() if k.startswith(prefix)),
+        )
+
+
+def test_a_logged_in_page_reads_the_account_once(
+    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kho, people, web = site
+    assert kho.accounts.store is kho.repo.store  # one store: every read below is counted
+    doc = kho.repo.create_document("den", incoming(code_number="2901"), None, None, people.actor("van_thu"))
+    assert login(web, people, "van_thu").status_code == 302
+    reads = Reads(kho.repo.store, monkeypatch)
+    name = people.usernames["van_thu"]
+    for path in ("/", "/search?q=c%C3%B4ng+v%C4%83n", f"/records/{doc.record_id}"):
+        reads.clear()
+        answer = web.get(path)
+        assert answer.status_code == 200, path
+        assert reads.account_reads(name) == (1, 1), (path, reads.account_reads(name))
+
+
+def test_a_locked_account_ends_the_next_page_request(
+    site: tuple[Kho, People, FlaskClient],
+) -> None:
+    """The account read once per request is still read on every request: a lock written
+    between two pages ends the session on the second (nothing is kept across requests)."""
+    kho, people, web = site
+    assert login(web, people, "chuyen_vien").status_code == 302
+    assert web.get("/").status_code == 200
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    kho.accounts.lock(people.usernames["chuyen_vien"], LockReason.ADMIN, admin, "test")
+    ended = web.get("/")
+    assert ended.status_code == 302 and "/login" in ended.headers["Location"]
+    assert ended.headers.get("X-Kho-Error") == "ACCOUNT_LOCKED"
+
+
+def test_an_api_call_about_the_caller_reads_the_account_once(
+    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GET /api/me`` (the caller's account) reads it once: the token's checks read it, the
+    view used to read it again (as every API view that acts as the caller's account)."""
+    kho, people, web = site
+    reads = Reads(kho.repo.store, monkeypatch)
+    for who in ("van_thu", "quan_tri"):
+        reads.clear()
+        answer = web.get("/api/me", headers=people.headers(who))
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json()["account"]["username"] == people.usernames[who]
+        name = people.usernames[who]
+        assert reads.account_reads(name) == (1, 1), (who, reads.account_reads(name))
+
+
+def test_the_record_page_asks_its_access_once_for_the_hoso_form(
+    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record page's "add to a hồ sơ" form asked whether the person may see the document
+    (one listing of its hồ sơ links, and a read of each hồ sơ) after the page had read the
+    same facts for its history: it uses those. The document's links are listed once fewer."""
+    kho, people, web = site
+    doc = kho.repo.create_document("den", incoming(code_number="2902"), None, None, people.actor("van_thu"))
+    assert login(web, people, "van_thu").status_code == 302
+    reads = Reads(kho.repo.store, monkeypatch)
+    assert web.get(f"/records/{doc.record_id}").status_code == 200
+    links = reads.lists[f"links/{doc.record_id}/"]
+    assert links == LINKS_LISTED_BY_THE_RECORD_PAGE
