@@ -91,6 +91,24 @@ class BackupReport:
     was asked for); every blob it refers to is locked at least as long."""
     locks_extended: int = 0
     """Blobs of earlier backups whose lock was extended to this backup's."""
+    records: RecordsHeld = field(default_factory=lambda: RecordsHeld(frozenset()))
+    """The records this copy holds anything of (empty for a store that is not a records store):
+    given to the key store's backup taken after it (``backup(..., records=)``)."""
+    keys_left_out: int = 0
+    """Keys of young records no records copy holds anything of, left out of a key-store backup."""
+
+
+@dataclass(frozen=True)
+class RecordsHeld:
+    """The ids of the records a records store's copy holds anything of, once settled: a catalog
+    marker, an object of its folder, a register entry, a duplicate guard, a creation event, a
+    "đã hủy" row (records in flight left out whole by :func:`_settle` are not in it)."""
+
+    record_ids: frozenset[str]
+
+    def __or__(self, other: RecordsHeld) -> RecordsHeld:
+        """Held by either copy (a key is needed by a restore of any of them)."""
+        return RecordsHeld(self.record_ids | other.record_ids)
 
 
 @dataclass(frozen=True)
@@ -131,6 +149,8 @@ def backup(
     settle_seconds: float = 10.0,
     sealer: Sealer | None = None,
     installation: str | None = None,
+    records: RecordsHeld | None = None,
+    grace_s: float = 300.0,
 ) -> BackupReport:
     """Copy every object of ``source`` into ``destination``; write and verify the manifest,
     sealed with ``sealer`` when it has a key (:func:`manifest_seal_problem`).
@@ -146,7 +166,12 @@ def backup(
     owner's credential can delete or overwrite it before then.
 
     A records store written to while it is copied is settled into a consistent cut
-    (:func:`_settle`), so the copy restores to a state fsck and audit verify call clean."""
+    (:func:`_settle`), so the copy restores to a state fsck and audit verify call clean.
+
+    ``records``: for a key store backed up after its records store, what that records copy
+    holds (:attr:`BackupReport.records`): the key of a young record it holds nothing of (written
+    after it, or in flight and left out whole) is left out too (:func:`key_left_out`), so the two
+    copies restore to a store without a key no record names. None: every key is copied."""
     started = time.monotonic()
     locking = lock_days > 0 and destination.supports_retention
     # Whole seconds, rounded up: S3 keeps a retain-until date to the second.
@@ -187,10 +212,15 @@ def backup(
         return data
 
     cut = _Cut()
+    left_out = 0
     for key in _keys_in_order(source):
+        if records is not None and key_left_out(key, records.record_ids, now=time.time(), grace_s=grace_s):
+            left_out += 1
+            continue
         copy(key)
+    in_flight: set[str] = set()
     if cut.markers:  # a records store (not the key store): settle it into a consistent cut
-        _settle(source, found, copy, cut, wait_s=settle_seconds)
+        in_flight = _settle(source, found, copy, cut, wait_s=settle_seconds, grace_s=grace_s)
     entries = list(found.values())
     if installation is None and INSTALLATION_KEY in identity:
         installation = parse_installation(identity[INSTALLATION_KEY]).installation_id
@@ -228,6 +258,9 @@ def backup(
         manifest_sha256=hashlib.sha256(manifest).hexdigest(),
         lock_until=to_iso_utc(until) if locking else None,
         locks_extended=extended,
+        # a record left out whole is not held, unless an event in the copy names it
+        records=RecordsHeld(frozenset(cut.held() - (in_flight - cut.audited()))),
+        keys_left_out=left_out,
     )
 
 
@@ -301,6 +334,15 @@ class _Cut:
         duplicate guard taken for it."""
         return self.markers | self.folders | {holder for holder in self.claims.values() if holder}
 
+    def held(self) -> set[str]:
+        """Every record the copy holds anything of: touched, committed, destroyed, or named by
+        a creation event."""
+        return self.touched() | self.committed | self.destroyed | self.audited()
+
+    def audited(self) -> set[str]:
+        """Records a creation event in the copy names."""
+        return {rid for rid in self.events.values() if rid}
+
     def register_gaps(self) -> list[tuple[str, str]]:
         """Each register entry missing below the newest number of a series the copy holds: its
         key and the record of the next entry the copy holds (on a store where two writers'
@@ -333,7 +375,7 @@ def _settle(
     *,
     wait_s: float,
     grace_s: float = 300.0,
-) -> None:
+) -> set[str]:
     """Make a copy taken under concurrent writes a consistent cut of a records store.
 
     A walk in key order passes each prefix once, so a record written meanwhile can be caught
@@ -349,7 +391,7 @@ def _settle(
     had not started yet: which of its objects a listing reached depends only on timing. Older
     leftovers of a crash stay in the copy as they are in the store (fsck names them the same
     way). The witness was copied first, so the chain in the copy never claims more than it
-    holds.
+    holds. Returns the records left out.
     """
     from repository.audit import EVENTS_PREFIX, event_key
     from repository.records import version_key
@@ -418,6 +460,21 @@ def _settle(
             or (key.startswith("claims/") and cut.claims.get(key) in in_flight)
         ):
             del found[key]
+    return in_flight
+
+
+def key_left_out(key: str, held: frozenset[str], *, now: float, grace_s: float) -> bool:
+    """Whether a key-store backup taken after a records copy leaves out ``key`` (pure): only a
+    ``keys/<record id>`` whose record the records copy holds nothing of (``held``) and whose id
+    is younger than ``grace_s`` at ``now`` (its record was written after the copy, or was in
+    flight and left out whole). An old key is a crash leftover, copied as it is (fsck names it);
+    any other object of the key store is copied."""
+    from repository.records import is_record_id
+
+    prefix, _, record_id = key.partition("/")
+    if prefix != "keys" or not is_record_id(record_id):
+        return False
+    return record_id not in held and _young(record_id, now, grace_s)
 
 
 def _young(record_id: str, now: float, grace_s: float) -> bool:
@@ -791,6 +848,7 @@ def describe(report: BackupReport) -> dict[str, Any]:
 __all__ = [
     "BackupError",
     "BackupReport",
+    "RecordsHeld",
     "RestoreReport",
     "ShredReport",
     "VerifyReport",
@@ -800,6 +858,7 @@ __all__ = [
     "describe",
     "destruction_rows",
     "due_for_shredding",
+    "key_left_out",
     "manifest_hashes",
     "read_blob",
     "read_manifest",

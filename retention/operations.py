@@ -50,7 +50,7 @@ from repository.storage import open_store
 from repository.storage.base import ObjectStore
 from repository.vocabulary import blank, typed_text
 from retention import runlock
-from retention.backup import RestoreReport, ShredReport, backup, describe, shred_destroyed_keys
+from retention.backup import RecordsHeld, RestoreReport, ShredReport, backup, describe, shred_destroyed_keys
 from retention.capacity import Capacity, measure
 from retention.fixity import FixityReport, audit_fixity, clear_mended_findings
 
@@ -242,12 +242,19 @@ def _backup_run(
     plan = [("store", repo.store, url, settings.backup_options()) for url in stores]
     plan.append(("keys", repo.keys.store, keys, settings.key_backup_options()))
     rows = [repo.store.get(info.key) for info in repo.store.list(DESTROYED_PREFIX)]
+    held: RecordsHeld | None = None
+    """What the records copies made so far hold: the key copy, made after them, leaves out the
+    keys of young records none of them holds anything of (any of them may be restored)."""
     for label, source, url, options in plan:
         lock_days = settings.backup_lock_days if label == "store" else 0
         destination = open_store(url, **options)
         report = backup(source, destination, label=label, lock_days=lock_days, sealer=sealer,
-                        installation=identity)
+                        installation=identity, records=held if label == "keys" else None)
+        if label == "store":
+            held = report.records if held is None else held | report.records
         details = {**describe(report), "destination": url, "label": label, "lock_days": lock_days}
+        if label == "keys":  # keys of young records no records copy holds anything of
+            details["keys_left_out"] = report.keys_left_out
         # Every destination carries the destruction ledger, with a tombstone of every destroyed
         # record (one made while the destination was away is added now).
         details["tombstones_added"] = sync_ledger(repo, settings, destination, rows, now=now)

@@ -272,7 +272,7 @@ def test_backup_taken_while_records_are_written_restores_consistent(tmp_path: Pa
             time.sleep(0.05)
         copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
         made = backup(repo.store, copy, label="store")  # the store first, then its keys
-        backup(repo.keys.store, key_copy, label="keys")
+        backup(repo.keys.store, key_copy, label="keys", records=made.records)
         time.sleep(0.3)  # and the writer goes on after the copy
     finally:
         stop.touch()
@@ -285,27 +285,13 @@ def test_backup_taken_while_records_are_written_restores_consistent(tmp_path: Pa
     fresh = new_repository(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
     restore(copy, fresh.store)
     restore(key_copy, fresh.keys.store)
-    _repair_keys_of_records_left_out(fresh)  # nothing may pass as "still in flight"
-    report = fsck(fresh, deep=True, grace_seconds=0)
+    report = fsck(fresh, deep=True, grace_seconds=0)  # nothing may pass as "still in flight"
     assert report.clean, report.issues
     assert fresh.audit.verify().ok
     numbers = [n for n in (r.registration.number for r in fresh.register("den", 2026, actor=OPERATOR)
                            if r.registration)]
     assert numbers == list(range(1, len(numbers) + 1)) and 1 < len(numbers) < entries
     assert made.objects == len(read_manifest(copy)["objects"])
-
-
-def _repair_keys_of_records_left_out(fresh: Repository) -> None:
-    """m24: the key store, copied after the content store (or while a record the content copy
-    leaves out was in flight), holds keys of records the copy has nothing else of. ``fsck``
-    names each (``key-orphan``, since m24; before, it did not look at the key store) and
-    ``--repair`` removes them; nothing else may be found."""
-    found = fsck(fresh, deep=True, grace_seconds=0)
-    assert all(i.kind == "key-orphan" and i.repairable for i in found.issues), found.issues
-    held = {i.key.rsplit("/", 1)[1] for i in fresh.store.list("catalog/records/")}
-    held |= {i.key.split("/")[1] for i in fresh.store.list("records/")}
-    assert not {i.subject.split("/")[1] for i in found.issues} & held
-    fsck(fresh, repair=True, grace_seconds=0)
 
 
 def _list_with_a_pause(
@@ -391,9 +377,9 @@ def test_a_record_in_flight_when_a_listing_passes_catalog_and_claims_is_left_out
     copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
     try:
         listings[0] = 1
-        backup(store, copy, label="store")
+        held = backup(store, copy, label="store").records
         listings[0] = 0
-        backup(repo.keys.store, key_copy, label="keys")
+        backup(repo.keys.store, key_copy, label="keys", records=held)
     finally:
         release.set()
         if writer.is_alive():
@@ -404,7 +390,6 @@ def test_a_record_in_flight_when_a_listing_passes_catalog_and_claims_is_left_out
     fresh = new_repository(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
     restore(copy, fresh.store)
     restore(key_copy, fresh.keys.store)
-    _repair_keys_of_records_left_out(fresh)
     report = fsck(fresh, deep=True, grace_seconds=0)
     assert report.clean, [(i.kind, i.subject) for i in report.issues]
     assert fresh.audit.verify().ok
