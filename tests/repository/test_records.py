@@ -251,6 +251,9 @@ def test_repository_opens_on_s3_from_the_configuration(backend: str, tmp_path: P
             "KHO_S3_ACCESS_KEY": options["access_key"],
             "KHO_S3_SECRET_KEY": options["secret_key"],
             "KHO_AGENCY_ID": AGENCY,
+            # The head note kept outside the store goes here, not into the working directory's
+            # ./kho-data (a second run then met a fresh bucket "behind" the first run's head).
+            "KHO_DATA_DIR": str(tmp_path / "data"),
         }
     repo = open_repository(Settings.from_env(env))
     record = repo.create_document("den", incoming(), pdf_bytes("cfg"), "cfg.pdf", CLERK)
