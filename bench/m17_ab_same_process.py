@@ -24,17 +24,18 @@ from __future__ import annotations
 
 import argparse
 import gc
-import io
 import logging
 import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.ab_worker import alternate_batches, verification_worker
+
 FOLDER = Path.home() / ".cache" / "kho-bench" / "signed-1000x3"
-NOW = datetime(2026, 12, 5, tzinfo=UTC)
 
 
 def _headroom_before() -> int:
@@ -59,31 +60,10 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--documents", type=int, default=0)
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     logging.disable(logging.CRITICAL)
-    from ingest.signatures import _fastpath, _pool, _reader, rules
-    from ingest.signatures.combined import combined_reply
-    from ingest.signatures.trust import TrustStore
-    from ingest.text.settings import TextSettings
+    from ingest.signatures import _reader, rules
 
-    assert _fastpath.activate()
-    _pool._warm_up()
-    trust = TrustStore.from_dir(FOLDER / "trust")
-    _ = trust.trust_manager
-    settings = TextSettings.from_env()
-    paths = sorted(FOLDER.glob("signed-*.pdf"))
-    needed = 8 + (2 * args.documents or 4 * args.batch * args.rounds)
-    if len(paths) < needed:
-        raise SystemExit(f"{needed} documents needed in {FOLDER}, {len(paths)} found")
-    documents = iter(p.read_bytes() for p in paths)
-
-    def one(data: bytes) -> None:
-        cleanup: list[Callable[[], None]] = []
-        reply = combined_reply(data, trust, False, NOW, rules.SAFE_CRYPTO, settings, cleanup)
-        assert reply[0] == "ok", reply
-        _pool._send(io.BytesIO(), reply)
-        _pool._housekeeping(cleanup)
-
+    one, documents = verification_worker(FOLDER, 2 * args.documents or 4 * args.batch * args.rounds)
     headroom, value_problems = _reader._headroom, rules._value_problems
 
     def use(current: bool) -> None:
@@ -96,30 +76,9 @@ def main() -> int:
             _reader._headroom = _headroom_before
             rules._value_problems = value_problems.__wrapped__  # type: ignore[attr-defined]
 
-    def batch(current: bool) -> float:
-        use(current)
-        docs = [next(documents) for _ in range(args.batch)]
-        start = time.process_time()
-        for data in docs:
-            one(data)
-        return (time.process_time() - start) / len(docs) * 1000
-
-    for _ in range(8):
-        one(next(documents))
     if args.documents:
         return _by_document(args.documents, documents, one, headroom, value_problems)
-    differences: list[float] = []
-    a_lower = 0
-    for number in range(1, args.rounds + 1):
-        a1, b1, b2, a2 = batch(True), batch(False), batch(False), batch(True)
-        a, b = (a1 + a2) / 2, (b1 + b2) / 2
-        differences.append(b - a)
-        a_lower += a < b
-        print(f"round {number}: A {a:.2f}  B {b:.2f}  B-A {b - a:+.2f} ms/doc")
-    print(
-        f"B-A mean {statistics.mean(differences):+.2f} ms/doc, median "
-        f"{statistics.median(differences):+.2f}; A lower in {a_lower} of {args.rounds} rounds"
-    )
+    alternate_batches(one, documents, use, args.rounds, args.batch)
     return 0
 
 

@@ -16,63 +16,19 @@ checked equal first.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
-import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.ab_worker import former_clean_text, former_usable
+from bench.ab_worker import former_verification_to_dict as former_to_dict
+
 FOLDER = Path.home() / ".cache" / "kho-bench" / "signed-400x3"
 REPEAT = 10
-_CONTROL = {c: None for c in range(32) if c not in (9, 10, 12)} | {0x7F: None}
-_WHITESPACE_RE = re.compile(r"\s+")
-
-
-def former_clean_text(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL)
-    return unicodedata.normalize("NFC", text)
-
-
-def former_usable(text: str, min_chars: int) -> bool:
-    from ingest.text.pdf import _GARBAGE_MAX, _GARBAGE_RE
-
-    visible = _WHITESPACE_RE.sub("", text)
-    if len(visible) < min_chars:
-        return False
-    bad = len(_GARBAGE_RE.findall(visible))
-    return bad <= _GARBAGE_MAX * len(visible)
-
-
-def former_to_dict(v: Any) -> dict[str, Any]:
-    def report(s: Any) -> dict[str, Any]:
-        data = asdict(s)
-        data["type"] = s.type.value
-        data["signer_kind"] = s.signer_kind.value
-        data["verdict"] = s.verdict.to_dict()
-        data["findings"] = list(s.findings)
-        data["chain"] = list(s.chain)
-        return data
-
-    return {
-        "schema_version": v.schema_version,
-        "verdict": v.verdict.to_dict(),
-        "signatures": [report(s) for s in v.signatures],
-        "nd30": asdict(v.nd30),
-        "summary": v.summary,
-        "return_reason": v.return_reason,
-        "sha256": v.sha256,
-        "validated_at": v.validated_at,
-        "trust_store": v.trust_store,
-        "offline": v.offline,
-        "document_findings": list(v.document_findings),
-        "appended_bytes": v.appended_bytes,
-    }
 
 
 def main() -> int:
