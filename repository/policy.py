@@ -183,6 +183,9 @@ class RecordFacts:
     state: str = "active"
     recalled: bool = False
     """A văn bản đi under a recall order (thu hồi): see :func:`sees`."""
+    received_from: frozenset[str] = frozenset()
+    """For a document: the units of the hồ sơ holding it that are at the Lưu trữ cơ quan now
+    (submitted for nộp lưu or taken in, :data:`RECEIVED_STATES`): see :func:`archive_reads`."""
 
 
 @dataclass(frozen=True)
@@ -377,7 +380,8 @@ def knows_of(principal: Principal, facts: RecordFacts) -> bool:
     403 where an absent id gets 404 told an outsider that the document exists."""
     if principal.has(Role.QUAN_TRI) or principal.has(Role.KIEM_TOAN):
         return True
-    return sees(principal, replace(facts, secrecy=0, recalled=False))
+    unmarked = replace(facts, secrecy=0, recalled=False)
+    return sees(principal, unmarked) or archive_reads(principal, unmarked)
 
 
 def unknown(record_id: str, behind: Decision) -> Decision:
@@ -419,6 +423,7 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
     if action in _STEP_ACTIONS:
         return decide_step(principal, action, facts, WorkFacts())
     auditing = action is Action.RECORD_HISTORY and Role.KIEM_TOAN in held
+    archived = action in ARCHIVE_GIVES and archive_reads(principal, facts)
     if action is Action.RECORD_HISTORY:
         if auditing and facts.secrecy <= principal.clearance:
             return ALLOW
@@ -430,7 +435,7 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
             return ALLOW
         return _denied(_GRANTERS_ONLY)
     if facts.secrecy > principal.clearance:
-        if not auditing and not sees(principal, replace(facts, secrecy=0)):
+        if not auditing and not _reads_at_any_level(principal, facts):
             # No sight of it whatever its level: refused as any record they may not see, so the
             # refusal tells an outsider neither that it is secret nor how secret (review a14).
             return _denied(_NO_SIGHT)
@@ -439,6 +444,8 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
             " của tài khoản.",
             "SECRECY_DENIED",
         )
+    if archived:
+        return ALLOW
     if not sees(principal, facts):
         if recalled_from(principal, facts):
             return _denied(
@@ -620,8 +627,9 @@ def receives_submission(
     while the hồ sơ is the archive's (:data:`RECEIVED_STATES`): once returned it is its unit's
     again (review rv40). Secrecy first: neither the hồ sơ nor any document in it may be above
     their clearance (nothing secret is listed to someone not cleared for it). This is the sight
-    the archive's work needs; it gives no other act on the records (:func:`sees` is unchanged,
-    and the record pages of a phòng's hồ sơ and documents stay refused to them).
+    the archive's work needs; it gives no other act on the records (:func:`sees` is unchanged).
+    The documents of such a hồ sơ are read on their own pages by :func:`archive_reads`, the same
+    rule (review u21); the hồ sơ's own record page stays refused (its page is the review).
 
     Who may not know of the hồ sơ otherwise (:func:`knows_of`) and does not receive it gets the
     answer of an absent id, whatever the reason behind it (kept for the audit log)."""
@@ -660,6 +668,39 @@ def receives_submission(
             "Hồ sơ có tài liệu mang độ mật vượt quá mức được phép xem của tài khoản.", "SECRECY_DENIED"
         )
     return ALLOW
+
+
+ARCHIVE_GIVES: frozenset[Action] = frozenset({Action.RECORD_VIEW, Action.RECORD_READ})
+"""What the Lưu trữ cơ quan gets on the documents of a hồ sơ it receives (:func:`archive_reads`):
+their metadata and their original (the record page, download, print), nothing else: not their
+history, not any act on them, and not their place in search (:func:`sees` is unchanged)."""
+
+
+def archive_reads(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether the person, as Lưu trữ cơ quan, reads a *document* (:data:`ARCHIVE_GIVES`) because
+    a hồ sơ holding it is submitted to their archive or taken in by it
+    (:attr:`RecordFacts.received_from` within :attr:`Principal.archive_units`, the rule of
+    :func:`receives_submission`). ND30 Điều 31 k3 c and Luật Lưu trữ 2024: the archive checks
+    the hồ sơ, its mục lục *and the documents against it* before receiving them, so the lưu trữ
+    viên opens them; the sight ends when the hồ sơ is returned (trả lại: it is its unit's again).
+
+    Secrecy first still holds (:func:`decide` refuses above the clearance before this). A
+    document recalled (thu hồi) is read only if the hồ sơ at the archive is of the document's own
+    unit (the issuer, who keeps it): a recipient's hồ sơ lost sight of it, and so does its
+    archive (:func:`sees`). Search keeps :func:`sees`: the archive reaches these documents from
+    the review page of the hồ sơ, not by finding them (review u21)."""
+    if facts.kind == _FILE_KIND:
+        return False
+    received = facts.received_from & principal.archive_units
+    if facts.recalled:
+        return facts.unit in received
+    return bool(received)
+
+
+def _reads_at_any_level(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether the person would see or read the record but for its secrecy level."""
+    unmarked = replace(facts, secrecy=0)
+    return sees(principal, unmarked) or archive_reads(principal, unmarked)
 
 
 _GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền."

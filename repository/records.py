@@ -75,6 +75,7 @@ from repository.originals import DEFAULT_MAX_BYTES, PDF_MEDIA_TYPE, OriginalInfo
 from repository.policy import (
     ALLOW,
     MAX_SECRECY,
+    RECEIVED_STATES,
     UNKNOWN_RECORD,
     Action,
     Decision,
@@ -1639,11 +1640,15 @@ class Repository:
 
     def facts(self, record: Record, *, holders: Iterable[Record] | None = None) -> RecordFacts:
         """What the access policy knows of a record: its own grants and those of every hồ sơ
-        it sits in (``holders``, when the caller has them already)."""
+        it sits in (``holders``, when the caller has them already), and which of those hồ sơ
+        are at the Lưu trữ cơ quan (:attr:`~repository.policy.RecordFacts.received_from`)."""
         users, units = set(record.grant_users), set(record.grant_units)
+        received: set[str] = set()
         for holder in self.holders_of(record, readable_only=True) if holders is None else holders:
             users.update(holder.grant_users)
             units.update(holder.grant_units)
+            if holder.state in RECEIVED_STATES:
+                received.add(holder.unit or self.agency_id)
         return RecordFacts(
             record_id=record.record_id,
             kind=record.kind,
@@ -1654,6 +1659,7 @@ class Repository:
             grant_units=frozenset(units),
             state=record.state,
             recalled=bool(record.extra.get(RECALL_KEY)) if record.kind == "di" else False,
+            received_from=frozenset(received),
         )
 
     def authorize(self, actor: Actor, action: Action, record: Record | None = None) -> None:

@@ -750,8 +750,7 @@ class Destructions:
         if blank(text):  # every opinion is in: what is missing is the minutes themselves (rv42)
             raise WorkflowError(
                 "Chưa có nội dung biên bản họp hội đồng: hãy ghi biên bản trước khi lưu.",
-                code="REVIEWS_INCOMPLETE",  # no code names the minutes; the message does
-                missing=[],
+                code="MINUTES_REQUIRED",  # its own code: a client tells it from missing opinions (u21)
             )
         text = typed_text(text, "text", "Biên bản họp", kind=TextKind.DOCUMENT)
         minutes = {"text": text, "by": actor.user, "at": self._now()}

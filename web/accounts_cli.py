@@ -96,7 +96,7 @@ def logout(ctx: Context) -> None:
 @handles_errors
 def whoami(ctx: Context, as_json: bool) -> None:
     """Tài khoản đang đăng nhập, vai trò và thông báo."""
-    account = ctx.kho.accounts.get(ctx.actor.user)
+    account = ctx.account
     notes = ctx.kho.notifications(ctx.actor)
     if as_json:
         _echo_json({"account": account.public_dict(), "notifications": [n.to_dict() for n in notes]})
@@ -183,7 +183,7 @@ def account_create(
     """Tạo tài khoản (hai người): người tạo nhận nửa đầu mật khẩu ban đầu; một quản trị khác hoặc
     lãnh đạo đơn vị xác nhận (kho account confirm-reset) và nhận nửa sau."""
     accounts = ctx.kho.accounts
-    actor_account = accounts.get(ctx.actor.user)
+    actor_account = ctx.account
     created, first = accounts.create_account(full_name, unit, roles, clearance, email, actor_account, "cli")
     if as_json:
         _echo_json({"account": created.public_dict(), "first_half": first})
@@ -231,7 +231,7 @@ def account_list(ctx: Context, as_json: bool) -> None:
 def account_lock(ctx: Context, username: str, reason: str) -> None:
     """Khóa tài khoản (quản trị; lãnh đạo đơn vị khi người đó nghỉ việc)."""
     accounts = ctx.kho.accounts
-    accounts.lock(username, reason, accounts.get(ctx.actor.user), "cli")
+    accounts.lock(username, reason, ctx.account, "cli")
     click.echo(f"Đã khóa tài khoản {username}.")
 
 
@@ -242,7 +242,7 @@ def account_lock(ctx: Context, username: str, reason: str) -> None:
 def account_unlock(ctx: Context, username: str) -> None:
     """Mở khóa tài khoản (quản trị)."""
     accounts = ctx.kho.accounts
-    accounts.unlock(username, accounts.get(ctx.actor.user), "cli")
+    accounts.unlock(username, ctx.account, "cli")
     click.echo(f"Đã mở khóa tài khoản {username}.")
 
 
@@ -254,7 +254,7 @@ def account_forget_devices(ctx: Context, username: str) -> None:
     """Bỏ tin cậy mọi trình duyệt đã đăng nhập tài khoản (quản trị): nhập sai mật khẩu từ bất kỳ
     trình duyệt nào chỉ còn khóa đăng nhập từ trình duyệt mới cho đến lần đăng nhập đúng kế tiếp."""
     accounts = ctx.kho.accounts
-    accounts.forget_devices(username, accounts.get(ctx.actor.user), "cli")
+    accounts.forget_devices(username, ctx.account, "cli")
     click.echo(f"Đã bỏ tin cậy mọi trình duyệt của tài khoản {username}.")
 
 
@@ -310,7 +310,7 @@ def account_seal(ctx: Context, as_json: bool) -> None:
 def account_reset_password(ctx: Context, username: str) -> None:
     """Cấp lại mật khẩu (quản trị): nhận nửa đầu mật khẩu dùng một lần; người thứ hai xác nhận."""
     accounts = ctx.kho.accounts
-    actor_account = accounts.get(ctx.actor.user)
+    actor_account = ctx.account
     account, first = accounts.reset_password(username, actor_account, "cli")
     click.echo(f"Đã cấp lại mật khẩu cho {account.username}. Nửa đầu mật khẩu dùng một lần: {first}")
     click.echo(
@@ -339,7 +339,7 @@ def account_confirm_reset(ctx: Context, username: str, operator: bool, as_json: 
         ctx.operator_access()
         account, second = accounts.confirm_by_operator(username, "cli")
     else:
-        account, second = accounts.confirm_reset(username, accounts.get(ctx.actor.user), "cli")
+        account, second = accounts.confirm_reset(username, ctx.account, "cli")
     if as_json:
         _echo_json({"account": account.public_dict(), "second_half": second})
         return
@@ -363,7 +363,7 @@ def account_roles(ctx: Context, username: str, pairs: tuple[str, ...]) -> None:
             raise KhoError(f"“{pair}” không đúng dạng ĐƠN_VỊ:VAI_TRÒ.", code="ROLE_INVALID")
         memberships.append((unit, role))
     accounts = ctx.kho.accounts
-    accounts.set_roles(username, memberships, accounts.get(ctx.actor.user), "cli")
+    accounts.set_roles(username, memberships, ctx.account, "cli")
     click.echo(f"Đã cập nhật vai trò của {username}.")
 
 
@@ -387,7 +387,7 @@ def account_clearance(ctx: Context, username: str, level: int, operator: bool, r
         ctx.operator_access()
         account = accounts.clear_by_operator(username, level, reason, "cli")
     else:
-        account = accounts.set_clearance(username, level, accounts.get(ctx.actor.user), "cli")
+        account = accounts.set_clearance(username, level, ctx.account, "cli")
     click.echo(f"Mức được tiếp cận thông tin mật của {account.username}: {Secrecy(account.clearance).label}.")
 
 
@@ -404,7 +404,7 @@ def account_token(ctx: Context, username: str, name: str, days: str | None, scop
     """Cấp mã truy cập cá nhân cho API (in ra một lần duy nhất)."""
     accounts = ctx.kho.accounts
     click.echo(
-        accounts.issue_token(username, name, accounts.get(ctx.actor.user), "cli", days=days, scope=scope)
+        accounts.issue_token(username, name, ctx.account, "cli", days=days, scope=scope)
     )
 
 
@@ -424,7 +424,7 @@ def unit() -> None:
 def unit_create(ctx: Context, unit_id: str, name: str, code: str, parent: str | None) -> None:
     accounts = ctx.kho.accounts
     parent_id = parent or ctx.settings.agency_id
-    created = accounts.create_unit(unit_id, name, code, parent_id, accounts.get(ctx.actor.user))
+    created = accounts.create_unit(unit_id, name, code, parent_id, ctx.account)
     click.echo(f"Đã tạo đơn vị {created.unit_id} — {created.name}.")
 
 

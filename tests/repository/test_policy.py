@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from repository.policy import (
@@ -421,3 +423,60 @@ def test_a_refusal_tells_only_who_may_know_of_the_record_why() -> None:
 
 
 CONTENT_ROLES_ORDER = (Role.VAN_THU, Role.LANH_DAO, Role.CHUYEN_VIEN, Role.LUU_TRU)
+
+
+# --- the archive reads the documents of a hồ sơ it receives (review u21) --------------------------
+
+ARCHIVIST = Principal(
+    "luu_tru.x",
+    roles=frozenset({(AGENCY, Role.LUU_TRU)}),
+    archive_units=frozenset({AGENCY, UNIT_B}),
+)
+OTHER_ARCHIVIST = replace(ARCHIVIST, archive_units=frozenset({AGENCY}))
+AT_ARCHIVE = RecordFacts(
+    record_id="r4", kind="den", unit=UNIT_B, created_by="b.x", received_from=frozenset({UNIT_B})
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "who", "action", "allowed", "code"),
+    [
+        # The documents of a hồ sơ at their archive: metadata and original, nothing else.
+        (AT_ARCHIVE, ARCHIVIST, Action.RECORD_VIEW, True, ""),
+        (AT_ARCHIVE, ARCHIVIST, Action.RECORD_READ, True, ""),
+        (AT_ARCHIVE, ARCHIVIST, Action.RECORD_HISTORY, False, "PERMISSION_DENIED"),
+        (AT_ARCHIVE, ARCHIVIST, Action.RECORD_UPDATE, False, "PERMISSION_DENIED"),
+        (AT_ARCHIVE, ARCHIVIST, Action.HOLD_PLACE, False, "PERMISSION_DENIED"),
+        # Returned (no hồ sơ holding it at the archive): an absent id's answer.
+        (replace(AT_ARCHIVE, received_from=frozenset()), ARCHIVIST, Action.RECORD_READ, False, "NOT_FOUND"),
+        # Another archive's phòng, or a chuyên viên of the agency: nothing.
+        (AT_ARCHIVE, OTHER_ARCHIVIST, Action.RECORD_READ, False, "NOT_FOUND"),
+        (AT_ARCHIVE, person(Role.CHUYEN_VIEN), Action.RECORD_READ, False, "NOT_FOUND"),
+        # Secrecy first: told it is above their clearance (they know of it from the mục lục).
+        (replace(AT_ARCHIVE, secrecy=1), ARCHIVIST, Action.RECORD_READ, False, "SECRECY_DENIED"),
+        # A hồ sơ is read on the review page (receives_submission), not by this rule.
+        (replace(AT_ARCHIVE, kind="hoso", record_id="f1"), ARCHIVIST, Action.RECORD_VIEW, False, "NOT_FOUND"),
+        # Recalled: the issuer's hồ sơ keeps it for its archive; a recipient's archive is refused.
+        (replace(AT_ARCHIVE, kind="di", recalled=True), ARCHIVIST, Action.RECORD_READ, True, ""),
+        (
+            replace(AT_ARCHIVE, kind="di", recalled=True, unit=AGENCY + "x"),
+            ARCHIVIST,
+            Action.RECORD_READ,
+            False,
+            "PERMISSION_DENIED",
+        ),
+    ],
+)
+def test_the_archive_reads_the_documents_of_a_hồ_sơ_it_receives(
+    facts: RecordFacts, who: Principal, action: Action, allowed: bool, code: str
+) -> None:
+    decision = decide(who, action, facts)
+    assert decision.allowed is allowed and decision.code == code, decision
+
+
+def test_the_archive_s_reading_leaves_search_and_sight_unchanged() -> None:
+    """Search reproduces :func:`sees`, which the archive's reading does not widen."""
+    assert not sees(ARCHIVIST, AT_ARCHIVE)
+    scope = search_scope(ARCHIVIST)
+    units, users = index_visibility(AT_ARCHIVE)
+    assert not (scope.units & set(units)) and scope.user not in users

@@ -238,7 +238,7 @@ def test_a_council_step_of_invisible_text_only_is_refused_and_not_attested(tmp_p
         d.establish_council(case_id, members, "QĐ số 05/QĐ-UBND", actor=head)
         for who in ("lanh_dao", "luu_tru", "chuyen_vien"):
             d.review(case_id, "agree", "Đồng ý hủy", actor=people.actor(who))
-        _refused(lambda: d.record_minutes(case_id, "\u034f\ufe0f", actor=archivist), "REVIEWS_INCOMPLETE")
+        _refused(lambda: d.record_minutes(case_id, "\u034f\ufe0f", actor=archivist), "MINUTES_REQUIRED")
         assert d.cases.latest(case_id)["state"] == "council"
         d.record_minutes(case_id, "Biên bản họp: 3/3 đồng ý.", actor=archivist)
         _refused(lambda: d.attach_appraisal(case_id, "\u2060", actor=archivist), "APPRAISAL_REQUIRED")

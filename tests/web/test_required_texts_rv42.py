@@ -157,7 +157,7 @@ def test_empty_minutes_say_the_minutes_are_missing_not_the_opinions(
         if text == "":
             assert answer.json["error"]["code"] == "FIELD_REQUIRED"
             continue
-        _refused(answer, "REVIEWS_INCOMPLETE")
+        _refused(answer, "MINUTES_REQUIRED")
         message = answer.json["error"]["message"]
         assert "biên bản" in message.lower() and "ý kiến" not in message, message
     after = d.cases.latest(case["case_id"])

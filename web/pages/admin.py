@@ -159,11 +159,11 @@ def create() -> Response:
         return _page(409, [refusal])
     try:
         account, initial = kho().accounts.create_account(
-            form.get("full_name", "").strip(),
+            form.get("full_name", ""),  # the service refuses and normalises it
             form.get("unit", ""),
             form.getlist("roles"),
             form.get("clearance", 0, type=int) or 0,
-            form.get("email", "").strip() or None,
+            form.get("email") or None,
             current_account(),
             request.remote_addr,
         )

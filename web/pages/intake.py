@@ -167,8 +167,9 @@ def confirm(record_id: str) -> Response:
             values,
             expected_version=request.form.get("expected_version", 0, type=int) or 0,
             actor=actor(),
-            override_reason=request.form.get("override_reason", "").strip() or None,
-            duplicate_reason=request.form.get("duplicate_reason", "").strip() or None,
+            # As typed: the service decides a blank reason (repository.vocabulary.blank) and trims it.
+            override_reason=request.form.get("override_reason"),
+            duplicate_reason=request.form.get("duplicate_reason"),
         )
     except ValidationFailed as exc:
         shown = {**values, **typed_reasons(request.form)}
@@ -193,7 +194,7 @@ def confirm(record_id: str) -> Response:
 @bp.post("/<rid:record_id>/return")
 @login_required
 def give_back(record_id: str) -> Response:
-    reason = request.form.get("reason", "").strip() or None
-    kho().receive.return_document(record_id, actor(), reason)
+    # As typed: return_document decides a blank reason (the verification's own, or refused).
+    kho().receive.return_document(record_id, actor(), request.form.get("reason"))
     flash("Đã trả lại văn bản.", "info")
     return redirect(url_for("intake.index"))  # type: ignore[return-value]

@@ -92,7 +92,7 @@ def register() -> Response:
             "di",
             values,
             who,
-            override_reason=request.form.get("override_reason", "").strip() or None,
+            override_reason=request.form.get("override_reason"),  # the service decides a blank one
         )
     except ValidationFailed as exc:
         field_errors = {e.field: e.message for e in exc.errors}

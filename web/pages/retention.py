@@ -281,7 +281,7 @@ def archive_review(file_id: str) -> Response:
         md=review.file.metadata,
         submission=s.submission_of(review.file),
         columns=CATALOGUE_COLUMNS,
-        rows=[r.cells() for r in catalogue(list(review.documents))],
+        rows=catalogue(list(review.documents)),
         submitted=review.file.state == FileState.SUBMITTED,
         names=display_names(),
     )
