@@ -529,6 +529,10 @@ class S3Store(ObjectStore):
         """``"conditional"`` (``If-None-Match: *``) or ``"claims"`` (companion bucket)."""
         return "conditional" if self._create_conditionally() else "claims"
 
+    def taken_before_written(self) -> bool:
+        """In the claims mode, a key is taken by its claim, before (or without) its data."""
+        return self.create_mode == "claims"
+
     def _create_conditionally(self) -> bool:
         """Whether objects are created ``If-None-Match: *`` in the data bucket (else claimed in
         the companion bucket). Every write of the data bucket asks this first, so here, once,
