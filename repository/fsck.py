@@ -34,6 +34,7 @@ from kho.process import (
     CLAIM_FINISHED,
     CLAIM_RUNNING,
     CLAIM_UNKNOWN,
+    CLOCK_SKEW_SECONDS,
     claim_age,
     claim_state,
     process_alive,
@@ -85,6 +86,7 @@ from repository.records import (
     destroyed_key,
     hold_key,
     holds_open_in,
+    is_record_id,
     restore_creation_event,
     take_over_guard,
     version_key,
@@ -171,6 +173,21 @@ def _age_seconds(record_id: str) -> float:
     except ValueError:
         return float("inf")
     return utcnow().timestamp() - millis / 1000
+
+
+def _in_flight(record_id: str, grace_seconds: float) -> bool:
+    """Whether the creation of ``record_id`` may still be under way, so that nothing of it (its
+    original, its guards, its key: a key removed is its record shredded for ever) is touched.
+    Its age is told by the clock of the host that minted the id (:func:`_age_seconds`), which
+    may lag this one by up to :data:`~kho.process.CLOCK_SKEW_SECONDS` (the skew a live writer
+    of the store may have): a writer ten minutes behind mints ids that look ten minutes old
+    while its key and original are landing (review rv43: a repair destroyed such a writer's key
+    and original, and the writer then committed a record nobody can read). So a creation is
+    past the grace only when it is past it by every clock a live writer may have.
+    ``grace_seconds`` 0: the caller knows no creation is under way (a store no process
+    writes), and no margin is added."""
+    margin = CLOCK_SKEW_SECONDS if grace_seconds > 0 else 0.0
+    return _age_seconds(record_id) < grace_seconds + margin
 
 
 def _age_text(seconds: float | None) -> str:
@@ -596,7 +613,7 @@ def fsck(
                     repairable=True,
                 )
             continue
-        if _age_seconds(record_id) < grace_seconds:
+        if _in_flight(record_id, grace_seconds):
             continue  # may still be in flight
         held = [info.key for info in store.list(f"records/{record_id}/")]
         if held and all(f"records/{record_id}/derived/" in key for key in held):
@@ -647,7 +664,9 @@ def fsck(
     # (committed: its key is what a restored copy of the record needs).
     known = catalog | folders | registered | destroyed
     for record_id in sorted(set(repo.keys.record_ids()) - known):
-        if _age_seconds(record_id) < grace_seconds:
+        if not is_record_id(record_id):
+            continue  # not a key Kho makes (an operator's file): never removed (review rv43)
+        if _in_flight(record_id, grace_seconds):
             continue  # may still be in flight
         if (
             store.exists(f"catalog/records/{record_id}")
@@ -712,7 +731,7 @@ def fsck(
                 take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
             add("submission-claim", info.key, message, repairable=clearable, details=details)
             continue
-        if rid in live or store.exists(version_key(rid, 1)) or _age_seconds(rid) < grace_seconds:
+        if rid in live or store.exists(version_key(rid, 1)) or _in_flight(rid, grace_seconds):
             continue
         if mend:
             # (a re-run may be taking the same guard over: only one of them removes it, and

@@ -175,9 +175,13 @@ class KeyRing:
         return self.store.exists(self._key_name(record_id))
 
     def record_ids(self) -> Iterator[str]:
-        """The record ids that have a key in the key store (``kho fsck``: a key no record names)."""
+        """The record ids that have a key in the key store (``kho fsck``: a key no record names):
+        the names of the objects right under ``keys/`` (an object nested deeper, which Kho never
+        writes, names no record: review rv43)."""
         for info in self.store.list("keys/"):
-            yield info.key.rsplit("/", 1)[1]
+            name = info.key.removeprefix("keys/")
+            if name and "/" not in name:
+                yield name
 
     def _remember(self, record_id: str, key: bytes) -> None:
         with self._lock:

@@ -16,7 +16,15 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from kho.errors import AlreadyExists, FieldError, KhoError, RegisterSeriesAmbiguous, RegisterSeriesUnknown
+from kho.errors import (
+    AlreadyExists,
+    Conflict,
+    FieldError,
+    KhoError,
+    NotFound,
+    RegisterSeriesAmbiguous,
+    RegisterSeriesUnknown,
+)
 from repository import formats
 from repository.metadata import DocumentMetadata
 from repository.storage.base import ObjectStore
@@ -367,6 +375,7 @@ class Registers:
                 objects = [NewObject(self.store, key, entry.to_json())]
                 (outcome,) = write_group(objects, after=after, settling=mine)
                 if isinstance(outcome, AlreadyExists):
+                    self._entry_landed(key, number)
                     # Others went ahead. Try the next number first (read forward, as the audit
                     # log does): with one other writer it is usually free, and the failed
                     # create already told us this one is taken, so a listing of the register
@@ -390,6 +399,28 @@ class Registers:
                     settling.include(mine)  # the caller waits for it before what depends on the entry
                     self._unsettled[prefix] = mine  # and so does the next entry here
                 return entry
+
+    def _entry_landed(self, key: str, number: int) -> None:
+        """Before moving past ``number``, found taken: on a store that takes a key before its
+        data lands (S3 claims, :meth:`~repository.storage.base.ObjectStore.taken_before_written`)
+        its entry must be there, or come within a moment (a live writer's PUT under way). A
+        claim with no entry behind it is a writer killed between the two, on a machine whose
+        processes cannot be asked: moving on would leave the number a gap for ever (review rv43;
+        NĐ 30: số is continuous within a year). Refused instead (``CLAIM_PENDING``, nothing
+        written); once the claim is stale (``claim_timeout_s``) the number is taken over and
+        used. One read per collision, on such stores only."""
+        if not self.store.taken_before_written():
+            return
+        try:
+            self.store.get_after_conflict(key)
+        except NotFound as exc:
+            raise Conflict(
+                f"Số {number:02d} của sổ đang được một lượt ghi khác giữ nhưng chưa ghi xong (có thể lượt"
+                " ghi đó đã dừng ở máy khác); để số không bị bỏ trống, chưa cấp số mới. Hãy thử lại"
+                " sau ít phút.",
+                code="CLAIM_PENDING",
+                key=key,
+            ) from exc
 
     def lowest_next(self, prefix: str) -> int | None:
         """A number no entry allocated from now on in the register at ``prefix`` is below: the

@@ -118,6 +118,12 @@ class ObjectStore(abc.ABC):
     def get(self, key: str, version_id: str | None = None) -> bytes:
         """The bytes of ``key`` (or of one earlier version of it)."""
 
+    def taken_before_written(self) -> bool:
+        """Whether ``put_if_absent`` may report a key taken whose data has not landed (and may
+        never land: its writer died between its claim and its data). False here: a create is
+        atomic. S3 servers without conditional PUT claim the key first (:class:`S3Store`)."""
+        return False
+
     def get_after_conflict(self, key: str, timeout_s: float = 10.0) -> bytes:
         """Read a key that ``put_if_absent`` just reported as taken.
 

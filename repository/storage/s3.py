@@ -529,6 +529,10 @@ class S3Store(ObjectStore):
         """``"conditional"`` (``If-None-Match: *``) or ``"claims"`` (companion bucket)."""
         return "conditional" if self._create_conditionally() else "claims"
 
+    def taken_before_written(self) -> bool:
+        """In the claims mode, a key is taken by its claim, before (or without) its data."""
+        return self.create_mode == "claims"
+
     def _create_conditionally(self) -> bool:
         """Whether objects are created ``If-None-Match: *`` in the data bucket (else claimed in
         the companion bucket). Every write of the data bucket asks this first, so here, once,
@@ -847,10 +851,9 @@ class S3Store(ObjectStore):
         body (GET): three requests where one tells the same. Only a claim that may be stale
         costs the look at the data."""
         try:
-            raw, etag, modified = self._claim_read(key)
+            raw, etag, age = self._claim_read(key)
         except NotFound:
             return None  # withdrawn meanwhile: let the caller retry
-        age = (datetime.now(UTC) - modified).total_seconds()
         if age < self.claim_timeout_s and (age >= self._read_timeout_s or not self._writer_gone_in(raw)):
             # (older than a request may take: its writer may have lost the answer of a data PUT
             # the server is still storing, then exited; only claim_timeout_s frees it)
@@ -876,10 +879,17 @@ class S3Store(ObjectStore):
             raise
         return etag if again.etag is not None and again.etag.strip('"') == etag else None
 
-    def _claim_read(self, key: str) -> tuple[bytes, str, datetime]:
-        """The claim on ``key``: its body, ETag (unquoted) and time of writing (the server's
-        clock), one GET; :class:`NotFound` if absent. S3 errors other than absence are raised
-        as they are (the caller runs under :meth:`_call`)."""
+    def _claim_read(self, key: str) -> tuple[bytes, str, float]:
+        """The claim on ``key``: its body, ETag (unquoted) and age in seconds, one GET;
+        :class:`NotFound` if absent. S3 errors other than absence are raised as they are (the
+        caller runs under :meth:`_call`).
+
+        The age is told by the server's clock alone: its ``Date`` on this answer minus the
+        claim's ``Last-Modified`` (review rv43: this host's clock minus ``Last-Modified`` made a
+        live writer's fresh claim look stale on a host whose clock runs ahead of the server's
+        by more than ``claim_timeout_s``, and that host wrote over the number the writer was
+        writing). Without ``Date``, this host's clock; without ``Last-Modified``, age 0: taken
+        for just written, so never taken over on a guess."""
         try:
             response = self._client.get_object(self.claims_bucket, _CLAIMS_PREFIX + key)
         except S3Error as exc:
@@ -890,12 +900,14 @@ class S3Store(ObjectStore):
             raw = response.read()
             etag = (response.headers.get("ETag") or "").strip('"')
             stamp = response.headers.get("Last-Modified")
-            # (none: taken for just written, so never taken over on a guess)
-            modified = parsedate_to_datetime(stamp) if stamp else datetime.now(UTC)
+            said = response.headers.get("Date")
         finally:
             response.close()
             response.release_conn()
-        return raw, etag, modified
+        if not stamp:
+            return raw, etag, 0.0
+        server_now = parsedate_to_datetime(said) if said else datetime.now(UTC)
+        return raw, etag, (server_now - parsedate_to_datetime(stamp)).total_seconds()
 
     @staticmethod
     def _writer_gone_in(raw: bytes) -> bool:
