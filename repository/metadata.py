@@ -180,8 +180,12 @@ def _jsonable(value: Any) -> Any:
         return {as_dict(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, date | Direction | Urgency | Secrecy):
-        return _to_jsonable(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Direction):
+        return value.value
+    if isinstance(value, Urgency | Secrecy):
+        return int(value)
     return _to_jsonable(as_dict(value))
 
 
