@@ -29,6 +29,8 @@ def main() -> None:
         root = tempfile.mkdtemp(prefix="kho-cpu-split-")
         try:
             repo = b._open(f"file://{root}/store", {"group_commit": True})
+            if r == 0:
+                print(f"repository code: {os.path.dirname(sys.modules['repository'].__file__)}")
             repo.create_document("den", b._metadata(0, "den"), b"%PDF-1.7\nwarm", "warm.pdf", b.CLERK)
             u0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter()
