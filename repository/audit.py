@@ -140,7 +140,17 @@ def parse_object(data: bytes) -> list[AuditEvent]:
 
 def batch_bytes(events: Sequence[AuditEvent]) -> bytes:
     """The stored form of several consecutive events (format ``audit-batch``)."""
-    body = formats.stamp(formats.AUDIT_BATCH.name, {"events": [e.stored() for e in events]})
+    return encode_stored([e.stored() for e in events])
+
+
+def encode_stored(stored: Sequence[Mapping[str, Any]]) -> bytes:
+    """The bytes of one stored object holding the events whose stored forms
+    (:meth:`AuditEvent.stored`) are ``stored``: the event itself when it is one
+    (:meth:`AuditEvent.to_json`), else their batch (:func:`batch_bytes`)."""
+    if len(stored) == 1:
+        body: Mapping[str, Any] = stored[0]
+    else:
+        body = formats.stamp(formats.AUDIT_BATCH.name, {"events": list(stored)})
     return json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
 
 
@@ -428,7 +438,20 @@ def build_events(
     """The events of ``drafts`` chained from ``seq`` after ``prev``, in the current format, each
     sealed when ``sealer`` has a key (the seal over the body, then the hash over the body and the
     seal)."""
-    out = []
+    return built_events(seq, prev, moment, drafts, sealer)[0]
+
+
+def built_events(
+    seq: int, prev: str, moment: str, drafts: Sequence[EventDraft], sealer: Sealer = NO_SEAL_KEY
+) -> tuple[list[AuditEvent], bytes]:
+    """:func:`build_events` and the bytes of the one object that stores them
+    (:func:`encode_stored`), made from the bodies just hashed (issue 14, m32): an event's
+    stored form is its body and its hash, so it is not rebuilt from the event
+    (:meth:`AuditEvent.stored`, a copy of every field and of ``details``) before it is written.
+    The same bytes as ``encode_stored([e.stored() for e in events])``
+    (``tests/repository/test_audit_encode_m32.py``)."""
+    out: list[AuditEvent] = []
+    stored: list[dict[str, Any]] = []
     for draft in drafts:
         body: dict[str, Any] = {
             "seq": seq,
@@ -445,10 +468,13 @@ def build_events(
         seal = sealer.seal_event(body)
         if seal is not None:
             body[SEAL_FIELD] = seal
-        event = AuditEvent(**body, hash=_body_hash(body))
+        digest = _body_hash(body)
+        event = AuditEvent(**body, hash=digest)
+        body["hash"] = digest  # now the event's stored form (the hash left out above)
         out.append(event)
-        seq, prev = seq + 1, event.hash
-    return out
+        stored.append(body)
+        seq, prev = seq + 1, digest
+    return out, encode_stored(stored)
 
 
 def event_check(sealer: Sealer, event: AuditEvent, *, after_sealed: bool) -> Verdict:
@@ -846,8 +872,7 @@ class AuditLog:
         whose one write is an event and the witness starts no thread for it, and syncs it here."""
         stepped = 0
         while True:
-            events = build_events(seq, prev, moment, drafts, self.sealer)
-            data = events[0].to_json() if len(events) == 1 else batch_bytes(events)
+            events, data = built_events(seq, prev, moment, drafts, self.sealer)
             try:
                 if alongside or after is not None:
                     # written once, also if the event collides (``after`` is waited for once)

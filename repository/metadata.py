@@ -132,7 +132,7 @@ class DocumentMetadata:
         return f"{self.code_number}/{self.code_notation}"
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(as_dict(self))
+        return _jsonable(self)
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,37 @@ class FileMetadata:
         return f"{self.organ_id}.{self.file_catalog}.{self.file_notation}"
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(as_dict(self))
+        return _jsonable(self)
+
+
+_JSON_ATOMS = frozenset({str, int, float, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _jsonable(value: Any) -> Any:
+    """``_to_jsonable(as_dict(value))`` in one pass (issue 14, m32: a record's metadata is
+    encoded for every version sealed): the same values of the same types, without the deep copy
+    of each date and enum that :func:`_to_jsonable` turns into a string or a number at once.
+    ``tests/repository/test_as_dict.py`` holds the two equal."""
+    kind = type(value)
+    if kind in _JSON_ATOMS:
+        return value
+    names = _FIELDS.get(kind)
+    if names is None and hasattr(kind, "__dataclass_fields__"):
+        names = _FIELDS[kind] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _jsonable(getattr(value, name)) for name in names}
+    if isinstance(value, dict):
+        return {as_dict(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Direction):
+        return value.value
+    if isinstance(value, Urgency | Secrecy):
+        return int(value)
+    return _to_jsonable(as_dict(value))
 
 
 def _to_jsonable(value: Any) -> Any:

@@ -1848,11 +1848,12 @@ class Repository:
             metadata, direction, known_organ=self.is_known_organ, numbered_by_register=numbered
         )
         md = self._default_unit(md, actor)
-        self._authorize_new(actor, Action.RECORD_UPDATE, self._draft(direction.value, md))
+        drafted = self._draft(direction.value, md)
+        self._authorize_new(actor, Action.RECORD_UPDATE, drafted)
         info = None
         if content is not None or filename is not None:
             info = check_original(content or b"", filename or "", max_bytes=self.max_file_bytes)
-        gate = self._gate(actor, extra or {}, override_reason, self._draft(direction.value, md), md)
+        gate = self._gate(actor, extra or {}, override_reason, drafted, md)
         now = self.clock()
         plan = self._plan(md, now, register, advisory_body)
         md, year, series = plan.metadata, plan.year, plan.series
@@ -1917,8 +1918,9 @@ class Repository:
                 else:
                     # The entry is the commit point; the first version it carries and the audit
                     # events of the act depend on it, not on each other: one step after it.
-                    entry, record = self._allocate(base, year, series, now, after=settling, settling=settling)
-                    sealed_first = base64.b64decode(entry.sealed_version)
+                    _, record, sealed_first = self._allocate(
+                        base, year, series, now, after=settling, settling=settling
+                    )
                     first_key = version_key(record_id, 1)
                     first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
             except BaseException:
@@ -2145,8 +2147,8 @@ class Repository:
 
     def _register(self, base: Record, year: int, series: str, now: datetime) -> Record:
         """Allocate the number and commit ``base`` (a new version carrying it) in one step."""
-        entry, record = self._allocate(base, year, series, now)
-        return self._materialise(entry, record)
+        entry, record, sealed = self._allocate(base, year, series, now)
+        return self._materialise(entry, record, sealed)
 
     def _allocate(
         self,
@@ -2157,13 +2159,14 @@ class Repository:
         *,
         after: Settling | None = None,
         settling: Settling | None = None,
-    ) -> tuple[RegisterEntry, Record]:
-        """Allocate the number and write its entry (the commit point): the entry and the
-        version it carries, not yet written apart. ``after``, ``settling``: as
-        :meth:`Registers.allocate`'s."""
+    ) -> tuple[RegisterEntry, Record, bytes]:
+        """Allocate the number and write its entry (the commit point): the entry, the version it
+        carries (not yet written apart) and that version's sealed bytes (the entry carries them
+        in base64: not decoded again). ``after``, ``settling``: as :meth:`Registers.allocate`'s."""
         md = base.metadata
         assert isinstance(md, DocumentMetadata)
-        made: dict[int, Record] = {}
+        made: dict[int, tuple[Record, bytes]] = {}
+        registered_at = to_iso_utc(now)  # (once, however many numbers are tried)
 
         def make_entry(number: int) -> RegisterEntry:
             numbered_md = (
@@ -2174,27 +2177,39 @@ class Repository:
                 year=year,
                 series=series,
                 number=number,
-                registered_at=to_iso_utc(now),
+                registered_at=registered_at,
             )
             record = replace(base, metadata=numbered_md, registration=registration, state="active")
-            made[number] = record
-            sealed = base64.b64encode(self._seal_version(record)).decode()
+            sealed = self._seal_version(record)
+            made[number] = (record, sealed)
             return RegisterEntry(
-                self.agency_id, year, series, number, base.record_id, sealed, version=base.version
+                self.agency_id,
+                year,
+                series,
+                number,
+                base.record_id,
+                base64.b64encode(sealed).decode(),
+                version=base.version,
             )
 
         entry = self.registers.allocate(
             self.agency_id, year, series, make_entry, after=after, settling=settling
         )
-        return entry, made[entry.number]
+        record, sealed = made[entry.number]
+        return entry, record, sealed
 
-    def _materialise(self, entry: RegisterEntry, record: Record | None = None) -> Record:
+    def _materialise(
+        self, entry: RegisterEntry, record: Record | None = None, sealed: bytes | None = None
+    ) -> Record:
         """Write the version a register entry carries (idempotent; redone after a crash).
+        ``record``, ``sealed``: that version and its sealed bytes when the caller made them
+        (:meth:`_allocate`), else read from the entry.
 
         If another writer took that version number meanwhile, the registration is written as
         the next version on top of theirs, so neither write is lost.
         """
-        sealed = base64.b64decode(entry.sealed_version)
+        if sealed is None:
+            sealed = base64.b64decode(entry.sealed_version)
         if record is None:
             record = self._open_version(entry.record_id, entry.version, sealed)
         # A first version comes only from its entry (the writer, or a roll-forward after a
