@@ -90,8 +90,10 @@ def main() -> int:
     lex_current = (time.process_time() - began) / len(datas) * 1000
     print(f"{len(datas)} documents, {len(calls)} lexical scans, same states: {same}")
     for name, values in times.items():
-        print(f"check_pdf_streams with {name}: min {min(values):.3f} / median "
-              f"{statistics.median(values):.3f} ms/doc")
+        print(
+            f"check_pdf_streams with {name}: min {min(values):.3f} / median "
+            f"{statistics.median(values):.3f} ms/doc"
+        )
     print(f"_lexical_state alone: former {lex_former:.3f}, current {lex_current:.3f} ms/doc")
     return 0 if same else 1
 

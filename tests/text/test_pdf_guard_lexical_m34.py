@@ -84,8 +84,28 @@ def test_a_string_full_of_escapes_is_read_in_a_few_pattern_calls(monkeypatch: py
     assert calls[0] <= 12, f"{calls[0]} pattern calls for {escapes} escapes"
 
 
-_PIECES = [b"(", b")", b"\\", b"%", b"\r", b"\n", b"\r\n", b"a", b" ", b"\\(", b"\\)", b"\\\\",
-           b"\\\r", b"<<", b">>", b"/Filter", b"\x00", b"\xff", b"\\053", b"stream"]
+_PIECES = [
+    b"(",
+    b")",
+    b"\\",
+    b"%",
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"a",
+    b" ",
+    b"\\(",
+    b"\\)",
+    b"\\\\",
+    b"\\\r",
+    b"<<",
+    b">>",
+    b"/Filter",
+    b"\x00",
+    b"\xff",
+    b"\\053",
+    b"stream",
+]
 
 
 @settings(max_examples=3000, deadline=None)
