@@ -564,13 +564,22 @@ class _Objects:
         return [_unescaped_names(value) for value in found]
 
 
-_LEXEME = re.compile(rb"[()\\%]")
+_OPENER = re.compile(rb"[(%]")
+"""Outside strings and comments, what changes the state: a string or a comment opening (a
+``)`` or a backslash there changes nothing)."""
+_STRING_BODY = re.compile(rb"[^()\\]*(?:\\[\s\S][^()\\]*)*")
+"""Inside a literal string, the bytes up to its next parenthesis that is not escaped: each
+backslash takes the byte after it (the escapes of a UTF-16 string are one match, not one
+search each)."""
 _LINE_END = re.compile(rb"[\r\n]")
 
 
 def _lexical_state(data: bytes, start: int, end: int, depth: int, comment: bool) -> tuple[int, bool]:
     """How deep in literal strings, and whether in a comment, ``end`` is, reading from ``start``
-    in that state (``depth``, ``comment``): the caller carries it from one keyword to the next."""
+    in that state (``depth``, ``comment``): the caller carries it from one keyword to the next.
+    Inside a string a backslash escapes the next byte (whatever it is) and ``%`` is text;
+    outside, ``(`` opens a string, ``%`` a comment to the line's end, and ``)`` or ``\\`` do
+    nothing."""
     at = start
     while at < end:
         if comment:  # to the end of its line
@@ -578,20 +587,24 @@ def _lexical_state(data: bytes, start: int, end: int, depth: int, comment: bool)
             if line is None:
                 return depth, True
             at, comment = line.end(), False
-            continue
-        m = _LEXEME.search(data, at, end)
-        if m is None:
-            break
-        at = m.end()
-        token = m.group()
-        if token == b"\\":
-            at += 1 if depth else 0
-        elif token == b"(":
-            depth += 1
-        elif token == b")":
-            depth = max(0, depth - 1)
-        elif depth == 0:
-            comment = True
+        elif depth:
+            at = _STRING_BODY.match(data, at, end).end()  # type: ignore[union-attr]  # matches ""
+            if at >= end:
+                break
+            token = data[at]
+            if token == 0x5C:  # a backslash before ``end``: the byte it escapes lies beyond
+                break
+            at += 1
+            depth += 1 if token == 0x28 else -1
+        else:
+            m = _OPENER.search(data, at, end)
+            if m is None:
+                break
+            at = m.end()
+            if m.group() == b"(":
+                depth = 1
+            else:
+                comment = True
     return depth, comment
 
 
