@@ -23,7 +23,7 @@ from kho.errors import StoreUnavailable
 from repository.records import Repository
 from repository.storage import group
 from repository.storage.durability import Durability
-from repository.storage.group import NewObject, Settling, write_group
+from repository.storage.group import NewObject, Settling, write_group, written
 from repository.storage.local import LocalStore
 
 Seen = frozenset[tuple[str, int]]
@@ -173,13 +173,21 @@ def test_a_group_syncs_each_directory_once_and_its_lead_first(tmp_path: Path) ->
     expected = [str(store.root / "objects/d"), str(keys.root / "objects/d")]
     assert sorted(rec.directory_calls()) == sorted(expected)  # one sync per directory, not per file
     rec.calls.clear()
-    lead = [NewObject(store, "m/0", b"m")] + [NewObject(store, f"d/{i}", b"y") for i in range(4, 6)]
-    write_group(lead, lead=True, durable_lead=True)
+    # A group that depends on an earlier one (the product's path, records.py: the key and the
+    # original, then the marker and the rest with ``lead=True, after=``): the earlier group's
+    # directory is synced before any link of the later one is made (m33: ``durable_lead``,
+    # which had no product caller left since m24, is gone).
+    with Settling() as first:
+        write_group([NewObject(store, "m/0", b"m")], settling=first)
+        later = [NewObject(store, f"d/{i}", b"y") for i in range(4, 6)]
+        with Settling() as second:
+            outcomes = write_group(later, lead=True, after=first, settling=second)
+    assert all(written(o) for o in outcomes)
     calls = [(p, seen) for kind, p, seen in rec.calls if kind == "directory"]
     m_dir = str(store.root / "objects/m")
     assert [p for p, _ in calls].count(str(store.root / "objects/d")) == 1
     (at_m,) = [seen for p, seen in calls if p == m_dir]
-    assert not any(p.endswith("/d/4") or p.endswith("/d/5") for p, _ in at_m)  # lead durable first
+    assert not any(p.endswith("/d/4") or p.endswith("/d/5") for p, _ in at_m)  # earlier group durable first
 
 
 class _FailOnce(Recorder):
