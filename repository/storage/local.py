@@ -106,6 +106,12 @@ class LocalStore(ObjectStore):
             ) from exc
         self._dirs_made: set[Path] = {self.root / sub for sub in ("objects", "versions", "meta", "tmp")}
         """Directories known durable: their entry and every ancestor's synced (:meth:`_settle`)."""
+        self._temp_versions: dict[Path, str] = {}
+        """The version id of each temp file :meth:`_write_temp` made, from its ``fstat`` before
+        its close, until its writer takes it (:meth:`_written_temp`)."""
+        self._fstat_agrees: bool | None = None
+        """Whether a linked file's version id from its temp file's ``fstat`` was found equal to
+        a ``stat`` of the linked name (None: not compared yet; :meth:`_linked_version`)."""
 
     # -- helpers ---------------------------------------------------------------------------
     def _path(self, key: str) -> Path:
@@ -130,12 +136,32 @@ class LocalStore(ObjectStore):
                 began = time.perf_counter()
                 self.durability.file(fd, Path(name))
                 self._timed(began)
+            self._temp_versions[name] = _version(os.fstat(fd))  # the link keeps inode and mtime
         except BaseException:
             os.close(fd)
             os.unlink(name)
             raise
         os.close(fd)
         return name
+
+    def _written_temp(self, data: bytes, *, sync: bool = True) -> tuple[Path, str | None]:
+        """:meth:`_write_temp` (through the method, which a test may replace) and the temp file's
+        version id (None where a replacement made the file)."""
+        tmp = self._write_temp(data) if sync else self._write_temp(data, sync=False)  # (as before)
+        return tmp, self._temp_versions.pop(tmp, None)
+
+    def _linked_version(self, version: str | None, path: Path) -> str:
+        """The version id of ``path``, just linked or renamed from a temp file whose version id
+        was ``version``: that one, without a ``stat`` of ``path`` (a link or rename changes
+        neither the inode nor the modification time), once one ``stat`` of this store found
+        them equal; otherwise (a file system whose times move on close, a file replaced in
+        between: never trusted again) the ``stat``'s, as before."""
+        if version is not None and self._fstat_agrees:
+            return version
+        found = self._version_of(path)
+        if version is not None and self._fstat_agrees is None:
+            self._fstat_agrees = found == version
+        return found
 
     def _new_temp(self) -> tuple[int, Path]:
         """A new file in ``tmp/``, created exclusively (``O_EXCL``, not through a symlink),
@@ -255,16 +281,16 @@ class LocalStore(ObjectStore):
         if path.exists():
             raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
         try:
-            tmp = self._write_temp(data)
+            tmp, version = self._written_temp(data)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
         directories = self._parent_of(tmp, key, path)
-        info = self._link_new(tmp, key, path, len(data))
+        info = self._link_new(tmp, key, path, len(data), version)
         self.sync_directories({str(d) for d in directories})
         self._settle(path.parent)
         return info
 
-    def _link_new(self, tmp: Path, key: str, path: Path, size: int) -> ObjectInfo:
+    def _link_new(self, tmp: Path, key: str, path: Path, size: int, version: str | None) -> ObjectInfo:
         """Make a durable temp file visible at ``key`` unless the key is taken (the temp file
         goes either way). The caller has made the directory (:meth:`_parent_of`) and syncs it."""
         try:
@@ -285,7 +311,7 @@ class LocalStore(ObjectStore):
             raise self._os_error(exc, key) from exc
         finally:
             tmp.unlink(missing_ok=True)
-        return ObjectInfo(key=key, size=size, version_id=self._version_of(path))
+        return ObjectInfo(key=key, size=size, version_id=self._linked_version(version, path))
 
     def _own(self, name: str) -> bool:
         """Neither this class nor this instance replaces the store's own method ``name`` (a
@@ -305,15 +331,14 @@ class LocalStore(ObjectStore):
             return super().stage(key, data, fresh=fresh)
         path = self._path(key)
         try:
-            tmp = self._write_temp(data)
+            tmp, version = self._written_temp(data)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
-        return _LocalStaged(self, key, path, tmp, len(data))
+        return _LocalStaged(self, key, path, tmp, len(data), version)
 
     @staticmethod
     def _version_of(path: Path) -> str:
-        st = path.stat()
-        return f"{st.st_ino:x}-{st.st_mtime_ns:x}"
+        return _version(path.stat())
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
         path = self._path(key)
@@ -519,7 +544,7 @@ class LocalStore(ObjectStore):
             else:
                 archiving = self._archive_copy(key, path, tag)
             try:
-                tmp = self._write_temp(data)
+                tmp, version = self._written_temp(data)
             except BaseException as exc:
                 if archiving is not None:
                     try:
@@ -529,7 +554,7 @@ class LocalStore(ObjectStore):
                 raise
         except OSError as exc:
             raise self._os_error(exc, key) from exc
-        return _LocalPreparedPut(self, key, path, tmp, directories, archiving, len(data), tag)
+        return _LocalPreparedPut(self, key, path, tmp, directories, archiving, len(data), tag, version)
 
     def _archive_copy(self, key: str, path: Path, tag: str) -> _Syncs | None:
         """:meth:`_archive_current` for :meth:`put_if_match`: :class:`Conflict` unless ``key``
@@ -552,14 +577,14 @@ class LocalStore(ObjectStore):
         if data is None or st is None or key in POINTERS:
             return None  # a pointer keeps no older version (as in S3's unversioned companion bucket)
         vdir = self.root / "versions" / key
-        archive = vdir / self._archive_name(f"{st.st_ino:x}-{st.st_mtime_ns:x}")
+        archive = vdir / self._archive_name(_version(st))
         archived = self._prepare_directory(vdir)
         try:
             kept: bytes | None = archive.read_bytes()
         except FileNotFoundError:
             kept = None
         if kept != data:
-            copy = self._write_temp(data, sync=False)  # its fsync runs beside the caller, below
+            copy, _ = self._written_temp(data, sync=False)  # its fsync runs beside the caller, below
             try:
                 os.replace(copy, archive)
             finally:
@@ -623,7 +648,7 @@ class LocalStore(ObjectStore):
         path = self._meta_path(key)
         try:
             directories = self._prepare_directory(path.parent)
-            tmp = self._write_temp(json.dumps(meta).encode())
+            tmp, _ = self._written_temp(json.dumps(meta).encode())
             os.replace(tmp, path)
             self._sync_and_settle(directories, path.parent)
         except OSError as exc:
@@ -709,6 +734,11 @@ class _Syncs:
             raise first
 
 
+def _version(st: os.stat_result) -> str:
+    """A version id (:attr:`ObjectInfo.version_id`): inode and modification time."""
+    return f"{st.st_ino:x}-{st.st_mtime_ns:x}"
+
+
 def _tag(st: os.stat_result) -> str:
     """A version as :meth:`LocalStore.put_if_match` compares it: inode, modification time,
     change time."""
@@ -752,9 +782,11 @@ class _LocalPreparedPut(PreparedPut):
         archiving: Future[None] | _Syncs | None,
         size: int,
         tag: str | None,
+        version: str | None,
     ) -> None:
         super().__init__(store, key, b"", tag)
         self._local, self._path, self._tmp, self._size = store, path, tmp, size
+        self._version = version
         self._directories, self._archiving = directories, archiving
         self._settled = False  # the temp file is gone (renamed or given up)
 
@@ -780,7 +812,8 @@ class _LocalPreparedPut(PreparedPut):
             local._settle(self._path.parent)
         except OSError as exc:
             raise local._os_error(exc, self.key) from exc
-        return ObjectInfo(key=self.key, size=self._size, version_id=local._version_of(self._path))
+        version_id = local._linked_version(self._version, self._path)
+        return ObjectInfo(key=self.key, size=self._size, version_id=version_id)
 
     def discard(self) -> None:
         if self._settled:
@@ -796,9 +829,12 @@ class _LocalPreparedPut(PreparedPut):
 class _LocalStaged(Staged):
     ordered = True
 
-    def __init__(self, store: LocalStore, key: str, path: Path, tmp: Path, size: int) -> None:
+    def __init__(
+        self, store: LocalStore, key: str, path: Path, tmp: Path, size: int, version: str | None
+    ) -> None:
         super().__init__(store, key, b"", fresh=False)
         self._local, self._path, self._tmp, self._size = store, path, tmp, size
+        self._version = version
         self._settled = False  # the temp file is gone (published or discarded): its name may be reused
         self._unsynced: frozenset[str] = frozenset()
 
@@ -807,7 +843,7 @@ class _LocalStaged(Staged):
         key taken already is found by the link itself (``EEXIST``: no ``stat`` before it)."""
         try:
             directories = self._local._parent_of(self._tmp, self.key, self._path)
-            info = self._local._link_new(self._tmp, self.key, self._path, self._size)
+            info = self._local._link_new(self._tmp, self.key, self._path, self._size, self._version)
         finally:
             self._settled = True  # the temp file is gone either way
         if self._local.fsync:

@@ -284,3 +284,41 @@ def test_a_records_objects_are_linked_without_a_stat_before(
     assert written(taken[0]) and isinstance(again[0], AlreadyExists)
     assert store.get("claims/x") == b"1"
     assert not list((store.root / "tmp").iterdir())
+
+
+def test_a_records_links_are_not_stated_for_their_version_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """m33 (issue 14): the version id of an object just linked (or renamed) from a temp file is
+    the temp file's inode and modification time, read by its ``fstat`` before its close; main
+    ``stat``-ed each linked name again for it (8 a stored record). The ids are the same values a
+    ``stat`` gives: each one still reads its version back."""
+    store = LocalStore(tmp_path / "s")
+    repo = new_repository(store, LocalStore(tmp_path / "k"))
+    repo.create_document("den", incoming(code_number="1"), pdf_bytes("w"), "w.pdf", CLERK)
+    before = {str(p) for p in (store.root / "objects").rglob("*")}
+    real_stat = os.stat
+    stated: list[str] = []
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        stated.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting)
+    repo.create_document("den", incoming(code_number="2"), pdf_bytes("a", 200_000), "a.pdf", CLERK)
+    monkeypatch.undo()
+    made = {str(p) for p in (store.root / "objects").rglob("*") if p.is_file()} - before
+    assert len(made) >= 7, made  # marker, original, guards, register entry, version, audit batch
+    assert [p for p in stated if p in made] == []
+    # ... and every way of writing gives the id a stat of the name gives, which reads it back
+    infos = [store.put_if_absent("v/a", b"a"), store.put("v/b", b"b1"), store.put("v/b", b"b2")]
+    infos += [o for o in write_group([NewObject(store, "v/c", b"c"), NewObject(store, "v/d", b"d")])
+              if isinstance(o, ObjectInfo)]
+    tag = store.get_tagged("v/b")[1]
+    infos.append(store.put_if_match("v/b", b"b3", tag))
+    assert len(infos) == 6
+    latest = {info.key: info for info in infos}
+    assert {k: i.version_id for k, i in latest.items()} == {k: store.stat(k).version_id for k in latest}
+    read_back = [store.get(i.key, version_id=i.version_id) for i in infos]
+    assert read_back == [b"a", b"b1", b"b2", b"c", b"d", b"b3"]
+    assert not list((store.root / "tmp").iterdir())
