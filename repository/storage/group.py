@@ -5,7 +5,8 @@ point refers to is durable before the commit point. Neither needs the durable wr
 independent objects to run one after another. :func:`write_group` makes every object of a group
 durable first (``ObjectStore.stage``: on the local folder a temp file written and fsync'd; in
 threads, so the fsyncs overlap and share journal commits, only while the store's fsyncs are
-slow (``ObjectStore.overlaps_syncs``): a fast one costs less than the hand-off, issue 14), then
+slow or a core is idle to run them beside the writer (``ObjectStore.overlaps_syncs``,
+``storage.overlap``): otherwise a fast one costs less than the hand-off, issue 14), then
 makes them visible one by one in the order given (``Staged.publish``: a link), stopping at the
 first failure: a failure at object *k* leaves exactly objects *0..k-1* visible, as writing them
 in sequence would. A link is durable once its directory is fsync'd: the group syncs each

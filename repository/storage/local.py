@@ -23,7 +23,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +42,7 @@ from kho.timeutil import parse_iso, utcnow
 from repository.storage.base import ABSENT, POINTERS, ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
+from repository.storage.overlap import PROCESS_IDLE_CORES, OverlapMode, OverlapPolicy, decide
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -61,16 +62,14 @@ def check_key(key: str) -> None:
         raise ValueError(f"invalid object key: {key!r}")
 
 
-OVERLAP_SYNC_SECONDS = 0.0005
-"""A store whose fsyncs take longer than this (a moving average) stages a group's objects and
-syncs its directories in threads, overlapped (``storage.group``); faster ones run in the writer's
-thread. Measured on the 2-core test machine (issue 14, m28): a thread hand-off and its future
-cost ~0.13 ms of CPU per object, a quiet disk's fsync of a small file ~0.16 ms (inline: 4.5 ms of
-CPU a stored record instead of 6.6); under other writers' load an fsync took ~2 ms, where 20
-syncs one after another doubled a record's wall time and overlapping them pays."""
+DEFAULT_OVERLAP = OverlapPolicy()
+"""The overlap thresholds of a store opened without them (:mod:`.overlap`; the configured ones
+come from ``KHO_OVERLAP_SYNC_MS`` and ``KHO_OVERLAP_IDLE_CORES`` through ``open_store``). A test
+pins the mode by replacing it (:data:`.overlap.ALWAYS`, :data:`.overlap.NEVER`) before it
+opens its stores."""
 
 SYNC_AVERAGE_WEIGHT = 0.2
-"""The weight of the latest sync in the moving average of :data:`OVERLAP_SYNC_SECONDS`."""
+"""The weight of the latest sync in the moving average of the store's fsyncs (:meth:`LocalStore._timed`)."""
 
 TEMP_NAME_DRAWS = 100
 """Names a write draws for its temp file before giving up (64 random bits each: a second draw
@@ -82,7 +81,13 @@ class LocalStore(ObjectStore):
     supports_retention = True
 
     def __init__(
-        self, root: str | os.PathLike[str], *, fsync: bool = True, durability: Durability | None = None
+        self,
+        root: str | os.PathLike[str],
+        *,
+        fsync: bool = True,
+        durability: Durability | None = None,
+        overlap: OverlapPolicy | None = None,
+        idle_cores: Callable[[], float | None] | None = None,
     ) -> None:
         self.root = Path(root)
         self._objects_dir, self._tmp_dir = self.root / "objects", self.root / "tmp"
@@ -90,7 +95,11 @@ class LocalStore(ObjectStore):
         self.fsync = fsync
         self._sync_seconds = 0.0
         """Moving average of this store's fsyncs (:meth:`overlaps_syncs`); 0 until one ran."""
-        self._overlapping = False
+        self.overlap = overlap if overlap is not None else DEFAULT_OVERLAP
+        """When a group's syncs go to threads (:meth:`overlaps_syncs`)."""
+        self._idle_cores = idle_cores if idle_cores is not None else PROCESS_IDLE_CORES
+        """The cores idle besides the writer's (:class:`.overlap.IdleCores`; a test gives its own)."""
+        self._mode = OverlapMode()
         """The mode :meth:`overlaps_syncs` last answered (its hysteresis)."""
         self.durability = durability if durability is not None else Durability() if fsync else NoDurability()
         """Every fsync of this store, of a file or of a directory, goes through it."""
@@ -245,21 +254,15 @@ class LocalStore(ObjectStore):
         loses a sample, no more)."""
         self._sync_seconds += (time.perf_counter() - began - self._sync_seconds) * SYNC_AVERAGE_WEIGHT
 
-    overlap_sync_seconds = OVERLAP_SYNC_SECONDS
-    """:data:`OVERLAP_SYNC_SECONDS` of this store (a test pins it: -1 overlaps always, ``inf``
-    never)."""
-
     def overlaps_syncs(self) -> bool:
-        """Above ``overlap_sync_seconds`` it starts overlapping; it stops only once the average
-        is under half of that (an average hovering at the threshold otherwise flips the mode
-        group by group, and a group run inline while fsyncs are slow costs its wall time)."""
+        """While this store's fsyncs are slow or a core is idle besides the writer's
+        (:func:`.overlap.decide`, with :attr:`overlap`'s thresholds and their hysteresis)."""
         if not self.fsync or not self._unwrapped():
             return False
-        if self._sync_seconds > self.overlap_sync_seconds:
-            self._overlapping = True
-        elif self._sync_seconds < self.overlap_sync_seconds / 2:
-            self._overlapping = False
-        return self._overlapping
+        policy = self.overlap
+        idle = self._idle_cores() if policy.idle_cores > 0 else None
+        self._mode = mode = decide(policy, self._sync_seconds, idle, self._mode)
+        return mode.overlaps
 
     def sync_directories(self, directories: set[str]) -> None:
         try:

@@ -16,10 +16,12 @@ from kho.errors import AlreadyExists
 from repository import formats
 from repository.audit import STEPS_BEFORE_LISTING, WITNESS_KEY, AuditLog, EventDraft, read_witness
 from repository.records import Repository
+from repository.storage import local
 from repository.storage.base import ObjectInfo
 from repository.storage.durability import Durability
 from repository.storage.group import NewObject, write_group, written
 from repository.storage.local import LocalStore
+from repository.storage.overlap import NEVER
 
 
 class Counting(LocalStore):
@@ -217,14 +219,15 @@ def test_a_record_on_the_local_folder_hands_no_write_to_a_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """m28 (issue 14): on the local folder whose fsyncs are fast (the moving average under
-    ``overlap_sync_seconds``, pinned here: the load of the machine must not decide the test) a
+    the threshold, pinned here with no idle core looked at either (``overlap.NEVER``): the load
+    of the machine must not decide the test) a
     record's temp files and directories are fsync'd in the writer's own thread. Main handed
     each one to a pool thread and waited for its future: 16 hand-offs a stored record, more CPU
     than the ~0.2 ms fsyncs they overlapped. The syncs themselves are the same: every file and
     directory a record writes is still synced."""
     from repository.storage import group
 
-    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", float("inf"))
+    monkeypatch.setattr(local, "DEFAULT_OVERLAP", NEVER)
 
     handed: list[str] = []
     real_submit = group._submit
