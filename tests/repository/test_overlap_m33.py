@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import CLERK, incoming, new_repository, pdf_bytes
+from kho_testing import CLERK, incoming, new_repository, pdf_bytes, s3_options_or_skip, s3_store_env
 
 from kho.config import Settings
 from kho.errors import ConfigError
@@ -26,6 +26,7 @@ from repository.storage.overlap import (
     OverlapPolicy,
     decide,
 )
+from repository.storage.s3 import S3Store
 
 POLICY = OverlapPolicy(sync_seconds=0.0005, idle_cores=0.5)
 FAST, SLOW = 0.0002, 0.002  # fsync averages, seconds
@@ -186,3 +187,14 @@ def test_a_bad_threshold_is_refused_by_name(tmp_path: Path, name: str, value: st
     assert refusal.value.details["variable"] == name
     assert name in refusal.value.message
     assert unicodedata.is_normalized("NFC", refusal.value.message)
+
+
+@pytest.mark.s3
+def test_an_s3_store_opened_with_the_settings_takes_none_of_the_local_thresholds(tmp_path: Path) -> None:
+    """The thresholds travel in ``Settings.store_options`` with ``fsync``: an S3 store (the real
+    gateway) is opened with the same options and ignores them, as it ignores ``fsync``."""
+    settings = Settings.from_env({**_base(tmp_path), **s3_store_env(s3_options_or_skip(), "m33-overlap")})
+    store = open_store(settings.store_url, **settings.store_options())
+    assert isinstance(store, S3Store)
+    store.put_if_absent("x/1", b"1")
+    assert store.get("x/1") == b"1"
