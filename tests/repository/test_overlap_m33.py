@@ -24,7 +24,9 @@ from repository.storage.overlap import (
     IdleCores,
     OverlapMode,
     OverlapPolicy,
+    cpu_times,
     decide,
+    read_cpu_times,
 )
 from repository.storage.s3 import S3Store
 
@@ -98,6 +100,17 @@ def test_the_idle_cores_are_measured_from_the_cpu_counters_rarely_and_averaged()
     assert idle() == pytest.approx(0.5, abs=0.05)
     c.advance(IDLE_SAMPLE_SECONDS, idle_share=1.0)  # all idle: at most the cores besides the writer's
     assert idle() == pytest.approx(0.75, abs=0.05)
+
+
+def test_a_core_waiting_for_a_disk_is_not_idle() -> None:
+    """``iowait`` is the writers' own fsync waits: counted idle, two writers on two cores looked
+    like half a core idle and overlapped at half the inline rate (bench, m33)."""
+    #               user nice system idle iowait irq softirq steal guest guest_nice
+    head = b"cpu  1000 0 500 2000 1500 0 100 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n"
+    assert cpu_times(head) == (2000, 5100)
+    assert cpu_times(b"intr 1 2 3\n") is None and cpu_times(b"cpu  x y z\n") is None
+    real = read_cpu_times()  # this machine's, read for real: Linux
+    assert real is not None and 0 <= real[0] <= real[1]
 
 
 def test_a_process_allowed_one_core_has_none_idle_and_no_counters_mean_unknown() -> None:
