@@ -49,6 +49,16 @@ VARIABLES: dict[str, tuple[str, str]] = {
         " (`true`) until `kho account seal` has sealed them; then remove it (default: refused).",
     ),
     "KHO_FSYNC": ("true", "fsync every write of the local store."),
+    "KHO_OVERLAP_SYNC_MS": (
+        "0.5",
+        "Local store: a record's fsyncs run on a thread pool, overlapped, while they average more"
+        " than this many milliseconds (back in the writer's thread under half of it); 0–1000.",
+    ),
+    "KHO_OVERLAP_IDLE_CORES": (
+        "0.5",
+        "Local store: …and while at least this many CPU cores are idle besides the writer's"
+        " (measured; back under half of it); 0 = do not look at idle cores; 0–1024.",
+    ),
     "KHO_AUDIT_GROUP_COMMIT": (
         "true",
         "write the audit events of one act as one object (an audit batch): fewer writes per record;"
@@ -432,13 +442,18 @@ def _lock_hours(value: str) -> int:
 
 
 def _seconds(name: str, value: str, low: float, high: float) -> float:
+    return _number(name, value, low, high, "giây")
+
+
+def _number(name: str, value: str, low: float, high: float, unit: str) -> float:
+    """A decimal number of ``unit`` (named in the refusal) from ``low`` to ``high``."""
     try:
         number = float(value) if _plain_number(value) else math.nan
     except ValueError:
         number = math.nan
     if not low <= number <= high:  # NaN is refused too
         raise ConfigError(
-            f"Biến cấu hình {name}=“{value}” không hợp lệ: cần số giây từ {low:g} đến {high:g}.",
+            f"Biến cấu hình {name}=“{value}” không hợp lệ: cần số {unit} từ {low:g} đến {high:g}.",
             variable=name,
         )
     return number
@@ -740,6 +755,10 @@ class Settings:
     tsa_url: str = ""
     trusted_proxies: tuple[str, ...] = ()
     """Networks of the reverse proxies whose ``X-Forwarded-For`` is read (:mod:`web.proxies`)."""
+    overlap_sync_seconds: float = 0.0005
+    """``KHO_OVERLAP_SYNC_MS`` in seconds (:class:`repository.storage.overlap.OverlapPolicy`)."""
+    overlap_idle_cores: float = 0.5
+    """``KHO_OVERLAP_IDLE_CORES`` (:class:`repository.storage.overlap.OverlapPolicy`)."""
     allow_unsealed: bool = False
     """Upgrade window only (``KHO_ALLOW_UNSEALED``): with a master key, account and unit versions of
     a format before seals are read (:mod:`repository.seals`, ``Verdict.LEGACY``) instead of refused,
@@ -848,6 +867,12 @@ class Settings:
             s3_object_lock=_bool("KHO_S3_OBJECT_LOCK", get("KHO_S3_OBJECT_LOCK")),
             master_key=master_key,
             fsync=_bool("KHO_FSYNC", get("KHO_FSYNC")),
+            overlap_sync_seconds=_number(
+                "KHO_OVERLAP_SYNC_MS", get("KHO_OVERLAP_SYNC_MS"), 0, 1000, "mili giây"
+            ) / 1000,
+            overlap_idle_cores=_number(
+                "KHO_OVERLAP_IDLE_CORES", get("KHO_OVERLAP_IDLE_CORES"), 0, 1024, "lõi CPU"
+            ),
             allow_unsealed=_bool("KHO_ALLOW_UNSEALED", get("KHO_ALLOW_UNSEALED")),
             agency_id=agency_id,
             agency_name=get("KHO_AGENCY_NAME"),
@@ -944,6 +969,8 @@ class Settings:
             "region": self.s3_region or None,
             "object_lock": self.s3_object_lock,
             "fsync": self.fsync,
+            "overlap_sync_seconds": self.overlap_sync_seconds,
+            "overlap_idle_cores": self.overlap_idle_cores,
         }
 
     def keystore_options(self) -> dict[str, object]:

@@ -14,7 +14,12 @@ S3 servers that need claims.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from repository.storage.base import ObjectInfo, ObjectStore, Retention
+
+if TYPE_CHECKING:
+    from repository.storage.overlap import OverlapPolicy
 
 __all__ = ["ObjectInfo", "ObjectStore", "Retention", "open_store"]
 
@@ -28,7 +33,7 @@ def open_store(url: str, **options: object) -> ObjectStore:
     if url.startswith("s3://"):
         from repository.storage.s3 import S3Store
 
-        s3_options = {k: v for k, v in options.items() if k != "fsync" and v not in (None, "")}
+        s3_options = {k: v for k, v in options.items() if k not in _LOCAL_ONLY and v not in (None, "")}
         return S3Store.from_url(url, **s3_options)  # type: ignore[arg-type]
     from repository.storage.local import LocalStore
 
@@ -44,4 +49,18 @@ def open_store(url: str, **options: object) -> ObjectStore:
             " hoặc s3://tên-bucket.",
             url=url,
         )
-    return LocalStore(path, fsync=bool(options.get("fsync", True)))
+    return LocalStore(path, fsync=bool(options.get("fsync", True)), overlap=_overlap(options))
+
+
+_LOCAL_ONLY = frozenset({"fsync", "overlap_sync_seconds", "overlap_idle_cores"})
+"""The options of a local folder only (``Settings.store_options``): an S3 store takes none."""
+
+
+def _overlap(options: dict[str, object]) -> OverlapPolicy | None:
+    """The overlap thresholds among ``options`` (None: the store's default)."""
+    from repository.storage.overlap import OverlapPolicy
+
+    sync, idle = options.get("overlap_sync_seconds"), options.get("overlap_idle_cores")
+    if not isinstance(sync, float | int) or not isinstance(idle, float | int):
+        return None
+    return OverlapPolicy(sync_seconds=float(sync), idle_cores=float(idle))

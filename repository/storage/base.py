@@ -111,7 +111,8 @@ class ObjectStore(abc.ABC):
     def overlaps_syncs(self) -> bool:
         """Whether :meth:`stage` does a durable write slow enough to be worth a thread of its
         own (and the group's directory syncs too): the local folder while its recent fsyncs
-        take longer than a thread hand-off costs (``LocalStore.overlap_sync_seconds``)."""
+        take longer than a thread hand-off costs, or while a core is idle to run the threads
+        beside the writer (``storage.overlap``)."""
         return False
 
     @abc.abstractmethod

@@ -5,14 +5,16 @@ point refers to is durable before the commit point. Neither needs the durable wr
 independent objects to run one after another. :func:`write_group` makes every object of a group
 durable first (``ObjectStore.stage``: on the local folder a temp file written and fsync'd; in
 threads, so the fsyncs overlap and share journal commits, only while the store's fsyncs are
-slow (``ObjectStore.overlaps_syncs``): a fast one costs less than the hand-off, issue 14), then
+slow or a core is idle to run them beside the writer (``ObjectStore.overlaps_syncs``,
+``storage.overlap``): otherwise a fast one costs less than the hand-off, issue 14), then
 makes them visible one by one in the order given (``Staged.publish``: a link), stopping at the
 first failure: a failure at object *k* leaves exactly objects *0..k-1* visible, as writing them
 in sequence would. A link is durable once its directory is fsync'd: the group syncs each
-distinct directory its links went into once, after the last link and before it returns (with
-``durable_lead``, the first object's before any other is linked), so a group that depends on an
-earlier one finds it durable. Within a group, a power loss may keep any subset of the links
-(after a durable lead): callers group only objects that do not depend on each other.
+distinct directory its links went into once, after the last link and before it returns (or
+hands the syncs to a :class:`Settling` that the dependent group waits for before its first
+link), so a group that depends on an earlier one finds it durable. Within a group, a power loss
+may keep any subset of the links: callers group only objects that do not depend on each other
+(an object the others depend on goes in a group of its own, before them).
 
 A backend whose create is one request that makes the object durable and visible at once (S3)
 has nothing to stage: its group is sent concurrently, and every object is attempted (a failure
@@ -293,7 +295,6 @@ def write_group(
     objects: Sequence[NewObject],
     *,
     lead: bool = False,
-    durable_lead: bool = False,
     report: Report | None = None,
     after: Settling | None = None,
     settling: Settling | None = None,
@@ -304,10 +305,7 @@ def write_group(
 
     ``lead``: the first object is made visible before any other is sent, also where the group
     is sent concurrently; a failure of it holds back the rest (a record's catalog marker: what
-    ``kho fsck`` finds a record in flight by). ``durable_lead``: ``lead``, and the first
-    object is durable (on the local folder: its directory synced) before any other is made
-    visible, so a power loss never keeps the others without it (the marker, again: a key and an
-    original no marker names are never found). ``report(i, outcome)`` is called in the calling
+    ``kho fsck`` finds a record in flight by). ``report(i, outcome)`` is called in the calling
     thread as soon as an object's outcome is known, also when the group is interrupted (a
     ``KeyboardInterrupt``, ``SystemExit``): then the group waits (at most
     :data:`SETTLE_SECONDS`) for what it has already sent, reports it, gives up every staged
@@ -330,8 +328,8 @@ def write_group(
         if after is not None:
             after.wait()  # the group this one depends on is durable before any link of this one
         if all(not isinstance(s, BaseException) and s.ordered for s in staged):
-            return _publish_in_order(objects, staged, tell, durable_lead, settling)
-        return _publish_concurrently(objects, staged, tell, lead or durable_lead)
+            return _publish_in_order(objects, staged, tell, settling)
+        return _publish_concurrently(objects, staged, tell, lead)
     finally:
         # Published or not, a staged object's temp is no longer needed (a no-op once linked).
         for item in staged:
@@ -581,29 +579,25 @@ def _publish_in_order(
     objects: Sequence[NewObject],
     staged: Sequence[Staged | BaseException],
     tell: Report,
-    durable_lead: bool,
     settling: Settling | None,
 ) -> list[Outcome]:
     out: list[Outcome] = [NOT_WRITTEN] * len(objects)
-    synced = published = 0
+    published = 0
     try:
         for i, (obj, item) in enumerate(zip(objects, staged, strict=True)):
             out[i] = item if isinstance(item, BaseException) else _outcome(obj, item)
             published = i + 1
-            if i == 0 and durable_lead and len(objects) > 1:
-                _sync(objects, staged, out, 0, 1)  # durable before anything after it is visible
-                synced = 1
             tell(i, out[i])
             if isinstance(out[i], BaseException):
                 break  # the rest is held back (write_group discards their temp files)
     except BaseException:
         # Interrupted: what was linked is made durable before the interruption goes on.
-        _sync(objects, staged, out, synced, published)
+        _sync(objects, staged, out, 0, published)
         raise
     if settling is None:
-        _sync(objects, staged, out, synced, published)  # durable before the group returns
+        _sync(objects, staged, out, 0, published)  # durable before the group returns
     else:
-        settling._add(_start_sync(objects, staged, out, synced, published, inline_one=False))
+        settling._add(_start_sync(objects, staged, out, 0, published, inline_one=False))
     return out
 
 

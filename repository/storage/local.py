@@ -23,7 +23,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +42,7 @@ from kho.timeutil import parse_iso, utcnow
 from repository.storage.base import ABSENT, POINTERS, ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
+from repository.storage.overlap import PROCESS_IDLE_CORES, OverlapMode, OverlapPolicy, decide
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -61,16 +62,14 @@ def check_key(key: str) -> None:
         raise ValueError(f"invalid object key: {key!r}")
 
 
-OVERLAP_SYNC_SECONDS = 0.0005
-"""A store whose fsyncs take longer than this (a moving average) stages a group's objects and
-syncs its directories in threads, overlapped (``storage.group``); faster ones run in the writer's
-thread. Measured on the 2-core test machine (issue 14, m28): a thread hand-off and its future
-cost ~0.13 ms of CPU per object, a quiet disk's fsync of a small file ~0.16 ms (inline: 4.5 ms of
-CPU a stored record instead of 6.6); under other writers' load an fsync took ~2 ms, where 20
-syncs one after another doubled a record's wall time and overlapping them pays."""
+DEFAULT_OVERLAP = OverlapPolicy()
+"""The overlap thresholds of a store opened without them (:mod:`.overlap`; the configured ones
+come from ``KHO_OVERLAP_SYNC_MS`` and ``KHO_OVERLAP_IDLE_CORES`` through ``open_store``). A test
+pins the mode by replacing it (:data:`.overlap.ALWAYS`, :data:`.overlap.NEVER`) before it
+opens its stores."""
 
 SYNC_AVERAGE_WEIGHT = 0.2
-"""The weight of the latest sync in the moving average of :data:`OVERLAP_SYNC_SECONDS`."""
+"""The weight of the latest sync in the moving average of the store's fsyncs (:meth:`LocalStore._timed`)."""
 
 TEMP_NAME_DRAWS = 100
 """Names a write draws for its temp file before giving up (64 random bits each: a second draw
@@ -82,7 +81,13 @@ class LocalStore(ObjectStore):
     supports_retention = True
 
     def __init__(
-        self, root: str | os.PathLike[str], *, fsync: bool = True, durability: Durability | None = None
+        self,
+        root: str | os.PathLike[str],
+        *,
+        fsync: bool = True,
+        durability: Durability | None = None,
+        overlap: OverlapPolicy | None = None,
+        idle_cores: Callable[[], float | None] | None = None,
     ) -> None:
         self.root = Path(root)
         self._objects_dir, self._tmp_dir = self.root / "objects", self.root / "tmp"
@@ -90,7 +95,11 @@ class LocalStore(ObjectStore):
         self.fsync = fsync
         self._sync_seconds = 0.0
         """Moving average of this store's fsyncs (:meth:`overlaps_syncs`); 0 until one ran."""
-        self._overlapping = False
+        self.overlap = overlap if overlap is not None else DEFAULT_OVERLAP
+        """When a group's syncs go to threads (:meth:`overlaps_syncs`)."""
+        self._idle_cores = idle_cores if idle_cores is not None else PROCESS_IDLE_CORES
+        """The cores idle besides the writer's (:class:`.overlap.IdleCores`; a test gives its own)."""
+        self._mode = OverlapMode()
         """The mode :meth:`overlaps_syncs` last answered (its hysteresis)."""
         self.durability = durability if durability is not None else Durability() if fsync else NoDurability()
         """Every fsync of this store, of a file or of a directory, goes through it."""
@@ -106,6 +115,12 @@ class LocalStore(ObjectStore):
             ) from exc
         self._dirs_made: set[Path] = {self.root / sub for sub in ("objects", "versions", "meta", "tmp")}
         """Directories known durable: their entry and every ancestor's synced (:meth:`_settle`)."""
+        self._temp_versions: dict[Path, str] = {}
+        """The version id of each temp file :meth:`_write_temp` made, from its ``fstat`` before
+        its close, until its writer takes it (:meth:`_written_temp`)."""
+        self._fstat_agrees: bool | None = None
+        """Whether a linked file's version id from its temp file's ``fstat`` was found equal to
+        a ``stat`` of the linked name (None: not compared yet; :meth:`_linked_version`)."""
 
     # -- helpers ---------------------------------------------------------------------------
     def _path(self, key: str) -> Path:
@@ -130,12 +145,32 @@ class LocalStore(ObjectStore):
                 began = time.perf_counter()
                 self.durability.file(fd, Path(name))
                 self._timed(began)
+            self._temp_versions[name] = _version(os.fstat(fd))  # the link keeps inode and mtime
         except BaseException:
             os.close(fd)
             os.unlink(name)
             raise
         os.close(fd)
         return name
+
+    def _written_temp(self, data: bytes, *, sync: bool = True) -> tuple[Path, str | None]:
+        """:meth:`_write_temp` (through the method, which a test may replace) and the temp file's
+        version id (None where a replacement made the file)."""
+        tmp = self._write_temp(data) if sync else self._write_temp(data, sync=False)  # (as before)
+        return tmp, self._temp_versions.pop(tmp, None)
+
+    def _linked_version(self, version: str | None, path: Path) -> str:
+        """The version id of ``path``, just linked or renamed from a temp file whose version id
+        was ``version``: that one, without a ``stat`` of ``path`` (a link or rename changes
+        neither the inode nor the modification time), once one ``stat`` of this store found
+        them equal; otherwise (a file system whose times move on close, a file replaced in
+        between: never trusted again) the ``stat``'s, as before."""
+        if version is not None and self._fstat_agrees:
+            return version
+        found = self._version_of(path)
+        if version is not None and self._fstat_agrees is None:
+            self._fstat_agrees = found == version
+        return found
 
     def _new_temp(self) -> tuple[int, Path]:
         """A new file in ``tmp/``, created exclusively (``O_EXCL``, not through a symlink),
@@ -219,21 +254,15 @@ class LocalStore(ObjectStore):
         loses a sample, no more)."""
         self._sync_seconds += (time.perf_counter() - began - self._sync_seconds) * SYNC_AVERAGE_WEIGHT
 
-    overlap_sync_seconds = OVERLAP_SYNC_SECONDS
-    """:data:`OVERLAP_SYNC_SECONDS` of this store (a test pins it: -1 overlaps always, ``inf``
-    never)."""
-
     def overlaps_syncs(self) -> bool:
-        """Above ``overlap_sync_seconds`` it starts overlapping; it stops only once the average
-        is under half of that (an average hovering at the threshold otherwise flips the mode
-        group by group, and a group run inline while fsyncs are slow costs its wall time)."""
+        """While this store's fsyncs are slow or a core is idle besides the writer's
+        (:func:`.overlap.decide`, with :attr:`overlap`'s thresholds and their hysteresis)."""
         if not self.fsync or not self._unwrapped():
             return False
-        if self._sync_seconds > self.overlap_sync_seconds:
-            self._overlapping = True
-        elif self._sync_seconds < self.overlap_sync_seconds / 2:
-            self._overlapping = False
-        return self._overlapping
+        policy = self.overlap
+        idle = self._idle_cores() if policy.idle_cores > 0 else None
+        self._mode = mode = decide(policy, self._sync_seconds, idle, self._mode)
+        return mode.overlaps
 
     def sync_directories(self, directories: set[str]) -> None:
         try:
@@ -255,16 +284,16 @@ class LocalStore(ObjectStore):
         if path.exists():
             raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
         try:
-            tmp = self._write_temp(data)
+            tmp, version = self._written_temp(data)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
         directories = self._parent_of(tmp, key, path)
-        info = self._link_new(tmp, key, path, len(data))
+        info = self._link_new(tmp, key, path, len(data), version)
         self.sync_directories({str(d) for d in directories})
         self._settle(path.parent)
         return info
 
-    def _link_new(self, tmp: Path, key: str, path: Path, size: int) -> ObjectInfo:
+    def _link_new(self, tmp: Path, key: str, path: Path, size: int, version: str | None) -> ObjectInfo:
         """Make a durable temp file visible at ``key`` unless the key is taken (the temp file
         goes either way). The caller has made the directory (:meth:`_parent_of`) and syncs it."""
         try:
@@ -285,7 +314,7 @@ class LocalStore(ObjectStore):
             raise self._os_error(exc, key) from exc
         finally:
             tmp.unlink(missing_ok=True)
-        return ObjectInfo(key=key, size=size, version_id=self._version_of(path))
+        return ObjectInfo(key=key, size=size, version_id=self._linked_version(version, path))
 
     def _own(self, name: str) -> bool:
         """Neither this class nor this instance replaces the store's own method ``name`` (a
@@ -305,15 +334,14 @@ class LocalStore(ObjectStore):
             return super().stage(key, data, fresh=fresh)
         path = self._path(key)
         try:
-            tmp = self._write_temp(data)
+            tmp, version = self._written_temp(data)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
-        return _LocalStaged(self, key, path, tmp, len(data))
+        return _LocalStaged(self, key, path, tmp, len(data), version)
 
     @staticmethod
     def _version_of(path: Path) -> str:
-        st = path.stat()
-        return f"{st.st_ino:x}-{st.st_mtime_ns:x}"
+        return _version(path.stat())
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
         path = self._path(key)
@@ -519,7 +547,7 @@ class LocalStore(ObjectStore):
             else:
                 archiving = self._archive_copy(key, path, tag)
             try:
-                tmp = self._write_temp(data)
+                tmp, version = self._written_temp(data)
             except BaseException as exc:
                 if archiving is not None:
                     try:
@@ -529,7 +557,7 @@ class LocalStore(ObjectStore):
                 raise
         except OSError as exc:
             raise self._os_error(exc, key) from exc
-        return _LocalPreparedPut(self, key, path, tmp, directories, archiving, len(data), tag)
+        return _LocalPreparedPut(self, key, path, tmp, directories, archiving, len(data), tag, version)
 
     def _archive_copy(self, key: str, path: Path, tag: str) -> _Syncs | None:
         """:meth:`_archive_current` for :meth:`put_if_match`: :class:`Conflict` unless ``key``
@@ -552,14 +580,14 @@ class LocalStore(ObjectStore):
         if data is None or st is None or key in POINTERS:
             return None  # a pointer keeps no older version (as in S3's unversioned companion bucket)
         vdir = self.root / "versions" / key
-        archive = vdir / self._archive_name(f"{st.st_ino:x}-{st.st_mtime_ns:x}")
+        archive = vdir / self._archive_name(_version(st))
         archived = self._prepare_directory(vdir)
         try:
             kept: bytes | None = archive.read_bytes()
         except FileNotFoundError:
             kept = None
         if kept != data:
-            copy = self._write_temp(data, sync=False)  # its fsync runs beside the caller, below
+            copy, _ = self._written_temp(data, sync=False)  # its fsync runs beside the caller, below
             try:
                 os.replace(copy, archive)
             finally:
@@ -623,7 +651,7 @@ class LocalStore(ObjectStore):
         path = self._meta_path(key)
         try:
             directories = self._prepare_directory(path.parent)
-            tmp = self._write_temp(json.dumps(meta).encode())
+            tmp, _ = self._written_temp(json.dumps(meta).encode())
             os.replace(tmp, path)
             self._sync_and_settle(directories, path.parent)
         except OSError as exc:
@@ -709,6 +737,11 @@ class _Syncs:
             raise first
 
 
+def _version(st: os.stat_result) -> str:
+    """A version id (:attr:`ObjectInfo.version_id`): inode and modification time."""
+    return f"{st.st_ino:x}-{st.st_mtime_ns:x}"
+
+
 def _tag(st: os.stat_result) -> str:
     """A version as :meth:`LocalStore.put_if_match` compares it: inode, modification time,
     change time."""
@@ -752,9 +785,11 @@ class _LocalPreparedPut(PreparedPut):
         archiving: Future[None] | _Syncs | None,
         size: int,
         tag: str | None,
+        version: str | None,
     ) -> None:
         super().__init__(store, key, b"", tag)
         self._local, self._path, self._tmp, self._size = store, path, tmp, size
+        self._version = version
         self._directories, self._archiving = directories, archiving
         self._settled = False  # the temp file is gone (renamed or given up)
 
@@ -780,7 +815,8 @@ class _LocalPreparedPut(PreparedPut):
             local._settle(self._path.parent)
         except OSError as exc:
             raise local._os_error(exc, self.key) from exc
-        return ObjectInfo(key=self.key, size=self._size, version_id=local._version_of(self._path))
+        version_id = local._linked_version(self._version, self._path)
+        return ObjectInfo(key=self.key, size=self._size, version_id=version_id)
 
     def discard(self) -> None:
         if self._settled:
@@ -796,9 +832,12 @@ class _LocalPreparedPut(PreparedPut):
 class _LocalStaged(Staged):
     ordered = True
 
-    def __init__(self, store: LocalStore, key: str, path: Path, tmp: Path, size: int) -> None:
+    def __init__(
+        self, store: LocalStore, key: str, path: Path, tmp: Path, size: int, version: str | None
+    ) -> None:
         super().__init__(store, key, b"", fresh=False)
         self._local, self._path, self._tmp, self._size = store, path, tmp, size
+        self._version = version
         self._settled = False  # the temp file is gone (published or discarded): its name may be reused
         self._unsynced: frozenset[str] = frozenset()
 
@@ -807,7 +846,7 @@ class _LocalStaged(Staged):
         key taken already is found by the link itself (``EEXIST``: no ``stat`` before it)."""
         try:
             directories = self._local._parent_of(self._tmp, self.key, self._path)
-            info = self._local._link_new(self._tmp, self.key, self._path, self._size)
+            info = self._local._link_new(self._tmp, self.key, self._path, self._size, self._version)
         finally:
             self._settled = True  # the temp file is gone either way
         if self._local.fsync:

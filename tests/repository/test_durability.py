@@ -21,10 +21,11 @@ from kho_testing import CLERK, incoming, new_repository, pdf_bytes
 
 from kho.errors import StoreUnavailable
 from repository.records import Repository
-from repository.storage import group
+from repository.storage import group, local
 from repository.storage.durability import Durability
-from repository.storage.group import NewObject, Settling, write_group
+from repository.storage.group import NewObject, Settling, write_group, written
 from repository.storage.local import LocalStore
+from repository.storage.overlap import ALWAYS, NEVER, OverlapPolicy
 
 Seen = frozenset[tuple[str, int]]
 
@@ -173,13 +174,21 @@ def test_a_group_syncs_each_directory_once_and_its_lead_first(tmp_path: Path) ->
     expected = [str(store.root / "objects/d"), str(keys.root / "objects/d")]
     assert sorted(rec.directory_calls()) == sorted(expected)  # one sync per directory, not per file
     rec.calls.clear()
-    lead = [NewObject(store, "m/0", b"m")] + [NewObject(store, f"d/{i}", b"y") for i in range(4, 6)]
-    write_group(lead, lead=True, durable_lead=True)
+    # A group that depends on an earlier one (the product's path, records.py: the key and the
+    # original, then the marker and the rest with ``lead=True, after=``): the earlier group's
+    # directory is synced before any link of the later one is made (m33: ``durable_lead``,
+    # which had no product caller left since m24, is gone).
+    with Settling() as first:
+        write_group([NewObject(store, "m/0", b"m")], settling=first)
+        later = [NewObject(store, f"d/{i}", b"y") for i in range(4, 6)]
+        with Settling() as second:
+            outcomes = write_group(later, lead=True, after=first, settling=second)
+    assert all(written(o) for o in outcomes)
     calls = [(p, seen) for kind, p, seen in rec.calls if kind == "directory"]
     m_dir = str(store.root / "objects/m")
     assert [p for p, _ in calls].count(str(store.root / "objects/d")) == 1
     (at_m,) = [seen for p, seen in calls if p == m_dir]
-    assert not any(p.endswith("/d/4") or p.endswith("/d/5") for p, _ in at_m)  # lead durable first
+    assert not any(p.endswith("/d/4") or p.endswith("/d/5") for p, _ in at_m)  # earlier group durable first
 
 
 class _FailOnce(Recorder):
@@ -305,7 +314,7 @@ class _HeldContent(Recorder):
 def test_the_guards_are_staged_while_the_originals_directories_sync_and_linked_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0)  # slow syncs: overlapped (m28)
+    monkeypatch.setattr(local, "DEFAULT_OVERLAP", ALWAYS)  # slow syncs: overlapped (m28)
     rec = _HeldContent()
     store = LocalStore(tmp_path / "s", durability=rec)
     keys = LocalStore(tmp_path / "k", durability=rec)
@@ -400,7 +409,7 @@ class _HeldEvents(Recorder):
 def test_the_witness_is_staged_while_the_events_directories_sync_and_replaced_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0)  # slow syncs: overlapped (m28)
+    monkeypatch.setattr(local, "DEFAULT_OVERLAP", ALWAYS)  # slow syncs: overlapped (m28)
     # One fsync round less per act: the witness's temp file is written and fsync'd (and its
     # old version archived) while the events' directory syncs run, and renamed into place only
     # after they ended (a witness never names an event that a power loss can take away).
@@ -429,7 +438,7 @@ def test_an_event_alone_stages_the_witness_while_it_syncs_where_the_pool_runs(
     # the write pool already, the event's directory sync runs while the witness is staged (one
     # round less), the witness renamed after it. Elsewhere (a command whose one write is this
     # event) it is synced in the write itself and no pool is started for it.
-    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0)  # slow syncs: overlapped (m28)
+    monkeypatch.setattr(local, "DEFAULT_OVERLAP", ALWAYS)  # slow syncs: overlapped (m28)
     if pool:
         group._executor(True)
     else:  # as in a process that has written no group yet
@@ -478,12 +487,12 @@ class _Threads(Recorder):
 def test_where_syncs_are_fast_a_records_syncs_run_in_the_writers_thread_one_after_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """m28 (issue 14): where the store's fsyncs are fast (``overlap_sync_seconds``: the usual
+    """m28 (issue 14): where the store's fsyncs are fast (``OverlapPolicy.sync_seconds``: the usual
     case on the test machine's disk, ~0.16 ms) every file and directory sync of a record runs
     in the writer's thread, each ending before the next begins: main overlapped them in pool
     threads, 16 thread hand-offs a record, more CPU than the syncs they overlapped. Links still
     wait for the step before (``test_no_step_links_a_name_before_the_syncs_of_the_step_before_it_ended``)."""
-    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", float("inf"))
+    monkeypatch.setattr(local, "DEFAULT_OVERLAP", NEVER)
     rec = _Threads()
     store = LocalStore(tmp_path / "s", durability=rec)
     keys = LocalStore(tmp_path / "k", durability=rec)
@@ -499,10 +508,10 @@ def test_where_syncs_are_fast_a_records_syncs_run_in_the_writers_thread_one_afte
 
 
 def test_a_store_overlaps_its_syncs_only_while_they_are_slow(tmp_path: Path) -> None:
-    """The moving average of the store's syncs decides (``overlap_sync_seconds``): measured,
-    not assumed; a store without fsync or whose creates a subclass replaces never overlaps."""
-    store = LocalStore(tmp_path / "s")
-    store.overlap_sync_seconds = 0.001
+    """The moving average of the store's syncs decides (``OverlapPolicy.sync_seconds``, with no
+    idle core looked at here: ``test_overlap_m33``): measured, not assumed; a store without
+    fsync or whose creates a subclass replaces never overlaps."""
+    store = LocalStore(tmp_path / "s", overlap=OverlapPolicy(sync_seconds=0.001, idle_cores=0.0))
     store._sync_seconds = 0.0
     assert not store.overlaps_syncs()
     for _ in range(30):
@@ -515,6 +524,5 @@ def test_a_store_overlaps_its_syncs_only_while_they_are_slow(tmp_path: Path) -> 
     assert not store.overlaps_syncs()
     store._sync_seconds = 0.0008  # kept again, the other way
     assert not store.overlaps_syncs()
-    unsynced = LocalStore(tmp_path / "n", fsync=False)
-    unsynced.overlap_sync_seconds = -1.0
+    unsynced = LocalStore(tmp_path / "n", fsync=False, overlap=ALWAYS)
     assert not unsynced.overlaps_syncs()

@@ -111,7 +111,7 @@ def _kill_between(
                 # Every create of the local folder (a group's publish and a single write alike)
                 # ends in this link; patching it keeps the group path (staged in threads).
                 LocalStore._link_new = _hook(  # type: ignore[method-assign]
-                    LocalStore._link_new, lambda s, tmp, k, path, size: k, held, write_end
+                    LocalStore._link_new, lambda s, tmp, k, *rest: k, held, write_end
                 )
             _create(new_repository(store, keys), content)
             code = 2  # finished: the parent never let it get there

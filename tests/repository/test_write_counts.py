@@ -16,10 +16,12 @@ from kho.errors import AlreadyExists
 from repository import formats
 from repository.audit import STEPS_BEFORE_LISTING, WITNESS_KEY, AuditLog, EventDraft, read_witness
 from repository.records import Repository
+from repository.storage import local
 from repository.storage.base import ObjectInfo
 from repository.storage.durability import Durability
 from repository.storage.group import NewObject, write_group, written
 from repository.storage.local import LocalStore
+from repository.storage.overlap import NEVER
 
 
 class Counting(LocalStore):
@@ -217,14 +219,15 @@ def test_a_record_on_the_local_folder_hands_no_write_to_a_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """m28 (issue 14): on the local folder whose fsyncs are fast (the moving average under
-    ``overlap_sync_seconds``, pinned here: the load of the machine must not decide the test) a
+    the threshold, pinned here with no idle core looked at either (``overlap.NEVER``): the load
+    of the machine must not decide the test) a
     record's temp files and directories are fsync'd in the writer's own thread. Main handed
     each one to a pool thread and waited for its future: 16 hand-offs a stored record, more CPU
     than the ~0.2 ms fsyncs they overlapped. The syncs themselves are the same: every file and
     directory a record writes is still synced."""
     from repository.storage import group
 
-    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", float("inf"))
+    monkeypatch.setattr(local, "DEFAULT_OVERLAP", NEVER)
 
     handed: list[str] = []
     real_submit = group._submit
@@ -283,4 +286,42 @@ def test_a_records_objects_are_linked_without_a_stat_before(
     again = write_group([NewObject(store, "claims/x", b"2")])
     assert written(taken[0]) and isinstance(again[0], AlreadyExists)
     assert store.get("claims/x") == b"1"
+    assert not list((store.root / "tmp").iterdir())
+
+
+def test_a_records_links_are_not_stated_for_their_version_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """m33 (issue 14): the version id of an object just linked (or renamed) from a temp file is
+    the temp file's inode and modification time, read by its ``fstat`` before its close; main
+    ``stat``-ed each linked name again for it (8 a stored record). The ids are the same values a
+    ``stat`` gives: each one still reads its version back."""
+    store = LocalStore(tmp_path / "s")
+    repo = new_repository(store, LocalStore(tmp_path / "k"))
+    repo.create_document("den", incoming(code_number="1"), pdf_bytes("w"), "w.pdf", CLERK)
+    before = {str(p) for p in (store.root / "objects").rglob("*")}
+    real_stat = os.stat
+    stated: list[str] = []
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        stated.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting)
+    repo.create_document("den", incoming(code_number="2"), pdf_bytes("a", 200_000), "a.pdf", CLERK)
+    monkeypatch.undo()
+    made = {str(p) for p in (store.root / "objects").rglob("*") if p.is_file()} - before
+    assert len(made) >= 7, made  # marker, original, guards, register entry, version, audit batch
+    assert [p for p in stated if p in made] == []
+    # ... and every way of writing gives the id a stat of the name gives, which reads it back
+    infos = [store.put_if_absent("v/a", b"a"), store.put("v/b", b"b1"), store.put("v/b", b"b2")]
+    infos += [o for o in write_group([NewObject(store, "v/c", b"c"), NewObject(store, "v/d", b"d")])
+              if isinstance(o, ObjectInfo)]
+    tag = store.get_tagged("v/b")[1]
+    infos.append(store.put_if_match("v/b", b"b3", tag))
+    assert len(infos) == 6
+    latest = {info.key: info for info in infos}
+    assert {k: i.version_id for k, i in latest.items()} == {k: store.stat(k).version_id for k in latest}
+    read_back = [store.get(i.key, version_id=i.version_id) for i in infos]
+    assert read_back == [b"a", b"b1", b"b2", b"c", b"d", b"b3"]
     assert not list((store.root / "tmp").iterdir())

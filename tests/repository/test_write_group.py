@@ -27,10 +27,12 @@ from kho.errors import AlreadyExists, Duplicate, StoreFull, StoreUnavailable
 from repository.fsck import fsck
 from repository.records import Repository
 from repository.storage import group as group_module
+from repository.storage import local
 from repository.storage.base import ObjectInfo, Staged
 from repository.storage.durability import Durability
 from repository.storage.group import SMALL_BYTES, NewObject, write_group, written
 from repository.storage.local import LocalStore, _LocalStaged
+from repository.storage.overlap import ALWAYS, NEVER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,8 +106,8 @@ def test_every_object_is_durable_before_visible_and_before_the_commit_point(
     tmp_path: Path, trace: Trace, monkeypatch: pytest.MonkeyPatch, overlap: bool
 ) -> None:
     # m28 (issue 14): the fsyncs overlap in threads only where the store's syncs are slow
-    # (LocalStore.overlap_sync_seconds: -1 always, inf never); the order is the same either way.
-    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0 if overlap else float("inf"))
+    # (pinned: storage.overlap.ALWAYS, NEVER); the order is the same either way.
+    monkeypatch.setattr(local, "DEFAULT_OVERLAP", ALWAYS if overlap else NEVER)
     repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
     repo.create_document("den", incoming(code_number="7"), pdf_bytes("warm"), "w.pdf", CLERK)
     trace.events.clear()
@@ -444,7 +446,7 @@ def test_small_objects_do_not_wait_behind_large_writes(
 ) -> None:
     """Guards, versions and audit events (the audit step runs under the log's lock) are written
     while every thread writing large originals is busy."""
-    monkeypatch.setattr(LocalStore, "overlap_sync_seconds", -1.0)  # slow syncs: staged in threads
+    monkeypatch.setattr(local, "DEFAULT_OVERLAP", ALWAYS)  # slow syncs: staged in threads
     store = LocalStore(tmp_path / "store")
     real_write_temp = LocalStore._write_temp
     release, busy = threading.Event(), threading.Semaphore(0)
