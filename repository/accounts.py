@@ -811,6 +811,21 @@ def token_ended_in(account: Account, digest: str) -> bool:
     return any(d == short for d, _ in account.ended_tokens)
 
 
+def token_ended(account: Account | None, token: Token) -> bool:
+    """THE rule of whether ``token`` is ended (revoked) as far as its own files and its account
+    say: its object or revocation object says so (:attr:`Token.revoked`), or ``account`` (its
+    holder's newest version, None when unread) names it in :attr:`Account.ended_tokens`. The
+    request path (:meth:`AccountService.token_holder`) refuses what it says, and the listing
+    (:meth:`AccountService.tokens_of`) shows it as revoked (review s18: a replayed token listed
+    as live although refused). Pure."""
+    return token.revoked or (account is not None and token_ended_in(account, token.digest))
+
+
+ENDED_RECORDED = "account:token-end-record"
+"""The audit action of naming, in its account, tokens ended before the account named the tokens
+it ends (a Kho before a30; review s18): :meth:`AccountService.record_ended`."""
+
+
 WEB_SESSION = "web-session"
 """The name of the token a page login issues (its idle timeout is the pages')."""
 
@@ -3964,13 +3979,13 @@ class AccountService:
         if token.revoked:
             if token.revoked_at is None:  # only its revocation object says so: say it in the token
                 self._mark_revoked_as_recorded(token.digest)
+            self._record_ended_when_presented(token)
             raise invalid
         account = self._read(token.username)
         if account is None or account.status is Status.DELETED:
             raise invalid
-        if token_ended_in(account, token.digest):  # (its own objects may have been put back)
-            if not token.revoked:
-                logs.warn(__name__, "token %s: ended in its account, not in its objects", token.digest[:12])
+        if token_ended(account, token):  # (its own objects may have been put back)
+            logs.warn(__name__, "token %s: ended in its account, not in its objects", token.digest[:12])
             raise invalid
         now = self.clock()
         run = account.failures_since if account.lock_reason is LockReason.FAILED_LOGINS else None
@@ -4002,6 +4017,61 @@ class AccountService:
             )
         self._check_idle(token, now)
         return account, token
+
+    def _record_ended_when_presented(self, token: Token) -> None:
+        """A revoked token presented whose account does not name it (revoked by a Kho before a30,
+        review s18): name it now (:meth:`record_ended`), so that from here on the account refuses
+        it even when its revocation object is deleted and its object put back as issued. Best
+        effort: the token is refused anyway; ``kho account record-ended-tokens`` names the ones
+        nobody presents. One account read per refused revoked token, one write the first time."""
+        try:
+            account = self._read(token.username)
+            if account is None or account.status is Status.DELETED or token_ended_in(account, token.digest):
+                return
+            self.record_ended(token.username, [token], "system", None, found_by="request")
+        except KhoError as exc:
+            logs.warn(__name__, "token %s: not named in its account (%s)", token.digest[:12], exc.code)
+
+    def record_ended(
+        self, username: str, tokens: Sequence[Token], actor: str, source: str | None, *, found_by: str
+    ) -> list[str]:
+        """Name ``tokens`` (ended already: revoked by their files, or named by the audit log) in
+        ``username``'s account (:attr:`Account.ended_tokens`), those not named yet, in one audited
+        write (``account:token-end-record``, ``details.tokens``: the 12-hex prefixes written,
+        ``found_by``: ``request``, ``upgrade`` or ``audit-log``). Idempotent: nothing written (no
+        event) when the account names them all or is deleted; a concurrent end or write of the
+        same account is retried on (:meth:`_update`), never lost. Returns the digests named."""
+        named: list[str] = []
+
+        def add(current: Account) -> dict[str, Any]:
+            named.clear()
+            if current.status is Status.DELETED:
+                return {}
+            now = self.clock()
+            fresh = [
+                (t.digest, token_end_of(t))
+                for t in tokens
+                if not token_ended_in(current, t.digest) and token_end_of(t) > now
+            ]
+            if not fresh:
+                return {}
+            named.extend(sorted({d for d, _ in fresh}))
+            return {"ended_tokens": ended_tokens_with(current.ended_tokens, fresh, now)}
+
+        def events(_: Account, after: Account) -> list[EventDraft]:
+            details = {
+                "username": after.username,
+                "tokens": [d[:12] for d in named],
+                "found_by": found_by,
+                "reason": "ended-before-upgrade",
+            }
+            return [_draft(actor, ENDED_RECORDED, source, details)]
+
+        try:
+            self._update(username, actor, add, events)
+        except AccountNotFound:
+            return []
+        return list(named)
 
     def _mark_revoked_as_recorded(self, digest: str) -> None:
         """:meth:`_mark_revoked` with the time and actor of the token's revocation object: a
@@ -4104,12 +4174,19 @@ class AccountService:
             return []
         skip = frozenset(besides)
         out = []
+        account: Account | None = None
+        read = False
         for info in self.store.list(f"token-index/{name}/"):
             digest = info.key.rsplit("/", 1)[1].removesuffix(".json")
             if digest in skip:
                 continue
             try:
-                out.append(self._token(digest))
+                token = self._token(digest)
+                if not token.revoked and not read:  # read once, for the first live-looking token
+                    account, read = self._read(name), True
+                # One rule with the request path (:func:`token_ended`): a token whose files were
+                # put back lists as revoked, as the account refuses it (review s18).
+                out.append(replace(token, revoked=True) if token_ended(account, token) else token)
             except NotFound:
                 # Its object deleted by a hand in the store: an unknown token, refused by
                 # :meth:`resolve_token` (``kho fsck``: ``object-missing``); nothing to list or end.
