@@ -8,6 +8,7 @@
     kho account lock USER --reason left|admin      kho account unlock USER
     kho account forget-devices USER        (quản trị: no browser of USER is trusted any more)
     kho account recover USER --reason "…"                               (operator: last quản trị locked out)
+    kho account accept-rollback USER --reason "…"       (operator: an ACCOUNT_ROLLED_BACK no backup restores)
     kho account clearance USER LEVEL [--operator --reason "Quyết định số …"]   (quản trị; operator: the first)
     kho account seal                   (operator, upgrade: seal what the audit log vouches for)
     kho account record-ended-tokens    (operator, upgrade: name tokens ended before a30 in their accounts)
@@ -272,6 +273,24 @@ def account_recover(ctx: Context, username: str, reason: str) -> None:
         f"Đã mở khóa tài khoản {account.username}. Mọi mã truy cập của tài khoản đã bị thu hồi; người"
         " dùng phải đổi mật khẩu khi đăng nhập. Hãy giao vai trò quản trị cho một người thứ hai để"
         " không phải khôi phục lần nữa."
+    )
+
+
+@account.command("accept-rollback")
+@click.argument("username")
+@click.option("--reason", required=True, help="Lý do chấp nhận phiên bản cũ (ghi vào nhật ký).")
+@pass_ctx
+@handles_errors
+def account_accept_rollback(ctx: Context, username: str, reason: str) -> None:
+    """Chấp nhận phiên bản cũ của một tài khoản bị từ chối vì các phiên bản mới hơn đã bị xóa khỏi
+    kho lưu trữ (ACCOUNT_ROLLED_BACK), khi không bản sao lưu nào còn giữ chúng (người vận hành,
+    trên máy chủ)."""
+    ctx.operator_access()
+    account = ctx.kho.accounts.accept_rollback(username, reason, "cli")
+    click.echo(
+        f"Đã chấp nhận phiên bản cũ của tài khoản {account.username} (ghi thành phiên bản"
+        f" {account.version}). Mọi phiên và mã truy cập của tài khoản đã bị chấm dứt; người dùng phải"
+        " đổi mật khẩu khi đăng nhập. Hãy để quản trị kiểm tra lại vai trò và trạng thái khóa của tài khoản."
     )
 
 

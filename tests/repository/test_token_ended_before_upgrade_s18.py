@@ -21,10 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kho_sealing import GOOD, sealed_agency
+from kho_sealing import CHEAP, GOOD, MASTER, sealed_agency
 from kho_testing import BACKENDS
 
-from kho.errors import TokenInvalid
+from kho.errors import KhoError, LoginFailed, TokenInvalid
 from repository import formats
 from repository.accounts import (
     ENDED_RECORDED,
@@ -36,6 +36,7 @@ from repository.accounts import (
     token_revoked_key,
     token_seen_prefix,
 )
+from repository.audit import AuditLog
 from repository.ended_tokens import record_ended_tokens
 from repository.fsck import fsck
 from repository.records import Repository
@@ -240,3 +241,100 @@ def test_two_requests_naming_one_token_at_once_write_one_entry_and_lose_no_accou
     for secret in (old, other):
         with pytest.raises(TokenInvalid):
             svc.resolve_token(secret)
+
+
+# -- the account rollback (a30 "the remaining replay") ---------------------------------------------
+
+
+def _other_host(svc: AccountService) -> AccountService:
+    """A second service on the same store with its own audit log object and an empty index (as
+    another host's process): what it knows of the log it reads from the store."""
+    other = AccountService(
+        svc.store, AuditLog(svc.store, sealer=svc.audit.sealer), svc.clock, master_key=MASTER
+    )
+    other._hasher = CHEAP
+    return other
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_account_whose_newest_versions_are_deleted_is_refused_to_tokens_and_logins(
+    backend: str, tmp_path: Path
+) -> None:
+    """The writer keeps a token's files, the token is ended (named in the account version), then
+    the writer deletes that account version and puts the token's files back. Before: the older
+    version (genuine, sealed) was read as the newest and the token worked again. Now the audit log
+    names a later version than the store holds: ``ACCOUNT_ROLLED_BACK`` for every token and login
+    of the account, here and in a process that knows the log only from the store."""
+    _, svc, who = _agency(backend, tmp_path)
+    secret, digest, saved = _issued(svc, who)
+    live, _, _ = _issued(svc, who)
+    svc.revoke_token(who, digest, svc.get(who))
+    ending = [i.key for i in svc.store.list(f"accounts/{who}/")][-1]
+    svc.store.delete(ending)
+    _replay(svc, saved, digest)
+    for service in (svc, _other_host(svc)):
+        for token in (secret, live):
+            with pytest.raises(KhoError) as refused:  # before: the replayed token worked again
+                service.resolve_token(token)
+            assert refused.value.code == "ACCOUNT_ROLLED_BACK" and refused.value.http_status == 403
+            assert "nhật ký kiểm toán" in refused.value.message
+        with pytest.raises(LoginFailed) as failed:  # (answered as a wrong password, review r18)
+            service.authenticate(who, GOOD)
+        assert failed.value.__cause__.code == "ACCOUNT_ROLLED_BACK"
+    assert ending not in {i.key for i in svc.store.list(f"accounts/{who}/")}  # nothing written over it
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_account_version_put_back_after_a_rollback_works_again(backend: str, tmp_path: Path) -> None:
+    """The operator's way out: the deleted version restored (from a backup) — the account answers
+    again, with what that version says (the token it ended stays refused, the live one works)."""
+    _, svc, who = _agency(backend, tmp_path)
+    secret, digest, saved = _issued(svc, who)
+    live, _, _ = _issued(svc, who)
+    svc.revoke_token(who, digest, svc.get(who))
+    ending = [i.key for i in svc.store.list(f"accounts/{who}/")][-1]
+    kept = svc.store.get(ending)
+    svc.store.delete(ending)
+    _replay(svc, saved, digest)
+    with pytest.raises(KhoError):
+        svc.resolve_token(live)
+    svc.store.put(ending, kept)
+    assert svc.resolve_token(live).username == who
+    with pytest.raises(TokenInvalid):
+        svc.resolve_token(secret)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_operator_accepts_a_rollback_no_backup_can_undo_ending_every_token(
+    backend: str, tmp_path: Path
+) -> None:
+    """The deleted version is lost for good: ``kho account accept-rollback`` writes on from the
+    stored version, numbered after the one the log names, ending every token issued before and
+    asking for a new password; audited. Refused (a code) for an account that is not rolled back
+    and without a reason; a second accept is refused the same way."""
+    _, svc, who = _agency(backend, tmp_path)
+    secret, digest, saved = _issued(svc, who)
+    live, _, _ = _issued(svc, who)
+    with pytest.raises(KhoError) as refused:
+        svc.accept_rollback(who, "thử")
+    assert refused.value.code == "ACCOUNT_NOT_ROLLED_BACK"
+    svc.revoke_token(who, digest, svc.get(who))
+    keys = [i.key for i in svc.store.list(f"accounts/{who}/")]
+    svc.store.delete(keys[-1])
+    _replay(svc, saved, digest)
+    with pytest.raises(KhoError) as blank:
+        svc.accept_rollback(who, "  ")
+    assert blank.value.code == "ROLLBACK_REASON_REQUIRED"
+    after = svc.accept_rollback(who, "Phiên bản mới nhất mất cùng ổ đĩa hỏng; không có bản sao lưu")
+    number = int(keys[-1].rsplit("/v", 1)[1])
+    assert after.version == number + 1 and after.must_change_password
+    assert [i.key for i in svc.store.list(f"accounts/{who}/")][-1].endswith(f"v{number + 1:06d}")
+    for token in (secret, live):  # every token issued before ends, the replayed one too
+        with pytest.raises(TokenInvalid):
+            svc.resolve_token(token)
+    (event,) = [e for e in svc.audit.events() if e.action == "account:rollback-accept"]
+    assert event.actor == "operator" and event.details["named_version"] == number
+    assert event.details["stored_version"] == number - 1
+    with pytest.raises(KhoError) as again:
+        svc.accept_rollback(who, "lần nữa")
+    assert again.value.code == "ACCOUNT_NOT_ROLLED_BACK"

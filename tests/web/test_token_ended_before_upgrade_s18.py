@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import unicodedata
 from typing import Any
 
 import pytest
@@ -133,3 +134,53 @@ def test_the_token_list_shows_a_replayed_token_revoked(client: FlaskClient, kho:
     _replay(kho, saved, secret)
     assert _code(client.get("/api/me", headers=_bearer(secret))) == "TOKEN_INVALID"
     assert _listed(client, people, "chuyen_vien")[token_digest(secret)] is True
+
+
+def test_an_account_rolled_back_in_the_store_is_refused_to_its_tokens(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    """a30 "the remaining replay": the account version that ended the token deleted, the token's
+    files put back. Before: 200 (the older sealed version read as the newest). Now 403
+    ``ACCOUNT_ROLLED_BACK`` for every token of the account, in Vietnamese; nothing is written."""
+    name = people.usernames["chuyen_vien"]
+    secret = _issue(client, people, "chuyen_vien")
+    other = _issue(client, people, "chuyen_vien")
+    saved = _saved(kho, secret)
+    gone = client.delete(
+        f"/api/accounts/{name}/tokens/{token_digest(secret)}", headers=people.headers("chuyen_vien")
+    )
+    assert gone.status_code == 200, gone.get_json()
+    versions = [i.key for i in kho.repo.store.list(f"accounts/{name}/")]
+    kho.repo.store.delete(versions[-1])
+    _replay(kho, saved, secret)
+    for token in (secret, other):
+        answer = client.get("/api/me", headers=_bearer(token))
+        assert answer.status_code == 403, answer.get_json()
+        assert _code(answer) == "ACCOUNT_ROLLED_BACK"
+        message = answer.get_json()["error"]["message"]
+        assert "nhật ký kiểm toán" in message and unicodedata.is_normalized("NFC", message)
+    assert [i.key for i in kho.repo.store.list(f"accounts/{name}/")] == versions[:-1]
+    # Another account is not touched.
+    assert client.get("/api/me", headers=people.headers("quan_tri")).status_code == 200
+
+
+def test_the_operator_command_accepts_a_rollback_and_every_token_ends(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    """``kho account accept-rollback USER --reason …`` (no backup holds the lost version): the
+    account answers again, every token issued before stays refused (``TOKEN_INVALID``), and the
+    person must change the password. Without a reason: refused with its code, nothing written."""
+    name = people.usernames["chuyen_vien"]
+    secret = _issue(client, people, "chuyen_vien")
+    kho.repo.store.delete([i.key for i in kho.repo.store.list(f"accounts/{name}/")][-1])
+    assert _code(client.get("/api/me", headers=_bearer(secret))) == "ACCOUNT_ROLLED_BACK"
+    no_reason = CliRunner().invoke(main, ["account", "accept-rollback", name, "--reason", " "])
+    assert no_reason.exit_code != 0 and "ROLLBACK_REASON_REQUIRED" in no_reason.output, no_reason.output
+    ran = CliRunner().invoke(
+        main, ["account", "accept-rollback", name, "--reason", "Ổ đĩa hỏng, không có bản sao"]
+    )
+    assert ran.exit_code == 0, ran.output
+    assert "phải đổi mật khẩu" in ran.output
+    answer = client.get("/api/me", headers=_bearer(secret))
+    assert answer.status_code == 401 and _code(answer) == "TOKEN_INVALID", answer.get_json()
+    assert kho.accounts.get(name).must_change_password
