@@ -811,6 +811,21 @@ def token_ended_in(account: Account, digest: str) -> bool:
     return any(d == short for d, _ in account.ended_tokens)
 
 
+def token_ended(account: Account | None, token: Token) -> bool:
+    """THE rule of whether ``token`` is ended (revoked) as far as its own files and its account
+    say: its object or revocation object says so (:attr:`Token.revoked`), or ``account`` (its
+    holder's newest version, None when unread) names it in :attr:`Account.ended_tokens`. The
+    request path (:meth:`AccountService.token_holder`) refuses what it says, and the listing
+    (:meth:`AccountService.tokens_of`) shows it as revoked (review s18: a replayed token listed
+    as live although refused). Pure."""
+    return token.revoked or (account is not None and token_ended_in(account, token.digest))
+
+
+ENDED_RECORDED = "account:token-end-record"
+"""The audit action of naming, in its account, tokens ended before the account named the tokens
+it ends (a Kho before a30; review s18): :meth:`AccountService.record_ended`."""
+
+
 WEB_SESSION = "web-session"
 """The name of the token a page login issues (its idle timeout is the pages')."""
 
@@ -1561,23 +1576,63 @@ class AccountService:
         return frozenset(out)
 
     # -- accounts: reading and writing -----------------------------------------------------
-    def _read(self, username: str) -> Account | None:
+    def _read(self, username: str, *, fresh: bool = False) -> Account | None:
         """The newest version of an account (None: no such account). Refused
         (:class:`AccountDowngraded`) when it was written in an older stored format than the version
         before it (:func:`formats.downgrades`): every login, token and change reads the account
         here, and none may build on a version slipped in by a hand in the store. One LIST and
         one GET more, only for an account whose newest version is not of the current format
         (untouched since an upgrade). Two downgraded versions in a row pass here; ``kho fsck``
-        finds every one."""
+        finds every one.
+
+        ``fresh``: the audit log's index is caught up first (one GET of the witness), so that the
+        rollback check of :meth:`_checked` also knows the versions other hosts wrote: the token
+        and login paths, which decide with what they read."""
         name = username.strip().lower()
         if not passwords.is_username(name):
             return None
+        named = self._named_version(name, fresh=fresh)  # (before the listing: see _rolled_back)
         found = self._latest(f"accounts/{name}/v")
         if found is None:
             return None
-        return self._checked(name, *found)
+        return self._checked(name, *found, named=named)
 
-    def _checked(self, name: str, number: int, raw: bytes) -> Account:
+    def _named_version(self, name: str, *, fresh: bool) -> int | None:
+        """The highest version of account ``name`` an event of the audit log names, from its
+        by-record index (:meth:`AuditLog.newest_named`; a local file: no store read, one witness
+        GET when ``fresh``); None when none is or the index cannot answer."""
+        return self.audit.newest_named(f"accounts/{name}", catch_up=fresh)
+
+    @staticmethod
+    def _rolled_back(name: str, number: int, named: int | None) -> AccountDowngraded | None:
+        """The refusal of account ``name`` whose newest stored version is ``number`` when an event
+        of the audit log names a later version ``named`` of it (review s18): that version was
+        written and is gone from the store — its newest version(s) deleted, which brings back its
+        ended tokens, a lock lifted, an old password, and which no seal can tell (a30 "the
+        remaining replay"). The log is the freshness source outside the store writer's reach (its
+        chain anchored by signed checkpoints). ``named`` must be read *before* the store is
+        listed: Kho stores a version before its events, so whatever the log named then is stored
+        by the time of the listing, and a version written by another request between the two
+        reads cannot be taken for a deletion. None: no check (the index could not answer; ``kho
+        fsck`` still reports the deleted version)."""
+        if named is None or named <= number:
+            return None
+        logs.warn(
+            __name__, "account %s: newest stored version %d, the audit log names version %d; refused",
+            name, number, named,
+        )
+        return AccountDowngraded(
+            f"Tài khoản “{name}” trong kho lưu trữ cũ hơn phiên bản mà nhật ký kiểm toán đã ghi nhận"
+            f" (phiên bản {number}, nhật ký ghi đến phiên bản {named}): phiên bản mới hơn đã bị xóa"
+            " khỏi kho lưu trữ. Tài khoản tạm không dùng được. Hãy báo người vận hành hệ thống chạy"
+            " “kho fsck” và khôi phục phiên bản bị xóa từ bản sao lưu.",
+            code="ACCOUNT_ROLLED_BACK",
+            username=name,
+            version=number,
+            named_version=named,
+        )
+
+    def _checked(self, name: str, number: int, raw: bytes, *, named: int | None = None) -> Account:
         """Version ``number`` of account ``name`` (its bytes ``raw``: the newest), refused
         (:class:`AccountDowngraded`) when Kho may not act on it: the one rule of :meth:`_read` and
         of the listings (:meth:`accounts`), so that a forged version neither logs in nor counts
@@ -1644,6 +1699,8 @@ class AccountService:
                     username=name,
                     version=number,
                 )
+        if (rolled_back := self._rolled_back(name, number, named)) is not None:
+            raise rolled_back
         return account
 
     def _downgraded_from(self, key_of: Callable[[int], str], number: int, written_in: int, raw: bytes) -> int:
@@ -1726,6 +1783,8 @@ class AccountService:
             if found is None:
                 continue
             try:
+                # (No rollback check here: the log's word would be read after the listing, so a
+                # version written meanwhile would hide a genuine account; see _rolled_back.)
                 out.append(self._checked(found[0].split("/")[1], int(found[0].rsplit("/v", 1)[1]), found[1]))
             except AccountDowngraded:
                 continue  # logged by _checked; fsck names it: it neither logs in nor counts
@@ -2538,13 +2597,14 @@ class AccountService:
         True where it answers :class:`LoginFailed` (the unrecorded logins); otherwise, while the
         log refuses, the answer would tell the refused account from every other (review r19)."""
         try:
-            return self._read(username)
+            return self._read(username, fresh=True)
         except AccountDowngraded as refused:
             self._burn_login(password)
             reasons = {
                 "ACCOUNT_UNAUDITED": "unaudited",
                 "ACCOUNT_SEAL_INVALID": "seal",
                 "ACCOUNT_UNSEALED": "unsealed",
+                "ACCOUNT_ROLLED_BACK": "rolled-back",
             }
             reason = reasons.get(refused.code, "downgraded")
             self._audit_refused_login(
@@ -3734,6 +3794,53 @@ class AccountService:
         )
         return after
 
+    def accept_rollback(self, username: str, reason: str, source: str | None = "cli") -> Account:
+        """Operator (``kho account accept-rollback``, on the server's shell; never reachable from
+        the web or the API): take the newest stored version of an account refused as
+        ``ACCOUNT_ROLLED_BACK`` (its later versions are gone from the store and no backup holds
+        them) as its state again, review s18. What the lost versions said is not known — ended
+        tokens, a lock, a password change — so the version written (numbered after the highest the
+        audit log names, never reusing a lost number) ends every session and token issued before
+        it (``sessions_valid_from``) and requires a new password at the next login. Audited as
+        ``account:rollback-accept`` by ``operator`` with the reason and both version numbers.
+        Refused with ``ACCOUNT_NOT_ROLLED_BACK`` for an account that is not."""
+        why = " ".join(nfc(reason).split())
+        if blank(why):
+            raise ValidationFailed(
+                [FieldError("reason", "ROLLBACK_REASON_REQUIRED", "Phải ghi lý do chấp nhận phiên bản cũ.")]
+            )
+        name = username.strip().lower()
+        named = self._named_version(name, fresh=True) if passwords.is_username(name) else None
+        found = self._latest(f"accounts/{name}/v") if passwords.is_username(name) else None
+        if found is None:
+            raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
+        number, raw = found
+        try:
+            self._checked(name, number, raw, named=named)
+        except AccountDowngraded as refused:
+            if refused.code != "ACCOUNT_ROLLED_BACK":
+                raise
+            named = int(refused.details["named_version"])
+        else:
+            raise Conflict(
+                f"Tài khoản “{name}” không bị khôi phục về phiên bản cũ: không có gì để chấp nhận.",
+                code="ACCOUNT_NOT_ROLLED_BACK",
+                username=name,
+            )
+        # Every other check of :meth:`_checked` passed (the rollback is its last): the version
+        # is genuine; it is written on as if it were the newest version the log names.
+        parsed = formats.parse(formats.ACCOUNT.name, raw)
+        stored = Account.from_dict(formats.upcast(formats.ACCOUNT.name, parsed))
+        now = self.clock()
+        details = {"username": name, "reason": why, "stored_version": number, "named_version": named}
+        return self._save(
+            replace(stored, version=named),
+            OPERATOR,
+            lambda _, a: [_draft(OPERATOR, "account:rollback-accept", source, details)],
+            sessions_valid_from=max(now, stored.sessions_valid_from or now),
+            must_change_password=True,
+        )
+
     def delete(self, username: str, actor: Account, source: str | None = None) -> Account:
         """Thu hồi: the account stops working (its tokens too); its versions stay for the audit
         trail and its name is never given to anyone else."""
@@ -3964,13 +4071,13 @@ class AccountService:
         if token.revoked:
             if token.revoked_at is None:  # only its revocation object says so: say it in the token
                 self._mark_revoked_as_recorded(token.digest)
+            self._record_ended_when_presented(token)
             raise invalid
-        account = self._read(token.username)
+        account = self._read(token.username, fresh=True)
         if account is None or account.status is Status.DELETED:
             raise invalid
-        if token_ended_in(account, token.digest):  # (its own objects may have been put back)
-            if not token.revoked:
-                logs.warn(__name__, "token %s: ended in its account, not in its objects", token.digest[:12])
+        if token_ended(account, token):  # (its own objects may have been put back)
+            logs.warn(__name__, "token %s: ended in its account, not in its objects", token.digest[:12])
             raise invalid
         now = self.clock()
         run = account.failures_since if account.lock_reason is LockReason.FAILED_LOGINS else None
@@ -4002,6 +4109,61 @@ class AccountService:
             )
         self._check_idle(token, now)
         return account, token
+
+    def _record_ended_when_presented(self, token: Token) -> None:
+        """A revoked token presented whose account does not name it (revoked by a Kho before a30,
+        review s18): name it now (:meth:`record_ended`), so that from here on the account refuses
+        it even when its revocation object is deleted and its object put back as issued. Best
+        effort: the token is refused anyway; ``kho account record-ended-tokens`` names the ones
+        nobody presents. One account read per refused revoked token, one write the first time."""
+        try:
+            account = self._read(token.username)
+            if account is None or account.status is Status.DELETED or token_ended_in(account, token.digest):
+                return
+            self.record_ended(token.username, [token], "system", None, found_by="request")
+        except KhoError as exc:
+            logs.warn(__name__, "token %s: not named in its account (%s)", token.digest[:12], exc.code)
+
+    def record_ended(
+        self, username: str, tokens: Sequence[Token], actor: str, source: str | None, *, found_by: str
+    ) -> list[str]:
+        """Name ``tokens`` (ended already: revoked by their files, or named by the audit log) in
+        ``username``'s account (:attr:`Account.ended_tokens`), those not named yet, in one audited
+        write (``account:token-end-record``, ``details.tokens``: the 12-hex prefixes written,
+        ``found_by``: ``request``, ``upgrade`` or ``audit-log``). Idempotent: nothing written (no
+        event) when the account names them all or is deleted; a concurrent end or write of the
+        same account is retried on (:meth:`_update`), never lost. Returns the digests named."""
+        named: list[str] = []
+
+        def add(current: Account) -> dict[str, Any]:
+            named.clear()
+            if current.status is Status.DELETED:
+                return {}
+            now = self.clock()
+            fresh = [
+                (t.digest, token_end_of(t))
+                for t in tokens
+                if not token_ended_in(current, t.digest) and token_end_of(t) > now
+            ]
+            if not fresh:
+                return {}
+            named.extend(sorted({d for d, _ in fresh}))
+            return {"ended_tokens": ended_tokens_with(current.ended_tokens, fresh, now)}
+
+        def events(_: Account, after: Account) -> list[EventDraft]:
+            details = {
+                "username": after.username,
+                "tokens": [d[:12] for d in named],
+                "found_by": found_by,
+                "reason": "ended-before-upgrade",
+            }
+            return [_draft(actor, ENDED_RECORDED, source, details)]
+
+        try:
+            self._update(username, actor, add, events)
+        except AccountNotFound:
+            return []
+        return list(named)
 
     def _mark_revoked_as_recorded(self, digest: str) -> None:
         """:meth:`_mark_revoked` with the time and actor of the token's revocation object: a
@@ -4104,12 +4266,19 @@ class AccountService:
             return []
         skip = frozenset(besides)
         out = []
+        account: Account | None = None
+        read = False
         for info in self.store.list(f"token-index/{name}/"):
             digest = info.key.rsplit("/", 1)[1].removesuffix(".json")
             if digest in skip:
                 continue
             try:
-                out.append(self._token(digest))
+                token = self._token(digest)
+                if not token.revoked and not read:  # read once, for the first live-looking token
+                    account, read = self._read(name), True
+                # One rule with the request path (:func:`token_ended`): a token whose files were
+                # put back lists as revoked, as the account refuses it (review s18).
+                out.append(replace(token, revoked=True) if token_ended(account, token) else token)
             except NotFound:
                 # Its object deleted by a hand in the store: an unknown token, refused by
                 # :meth:`resolve_token` (``kho fsck``: ``object-missing``); nothing to list or end.

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -92,6 +93,18 @@ def event_key(seq: int) -> str:
 MAX_BATCH = 64
 """Events per batch object at most (longer acts take several objects); readers look this far
 back for the object holding an event whose number is not a key."""
+
+
+_NAMED_VERSION = re.compile(r"(accounts/[^/]+)/v(\d{6})")
+
+
+def object_named(event: AuditEvent) -> tuple[str, int] | None:
+    """``("accounts/<name>", n)`` when ``event`` names version ``n`` of an account
+    (``details.object``, :meth:`repository.accounts.AccountService._write_audited`): the
+    by-record index keeps the highest per account (review s18). Pure."""
+    obj = (event.details or {}).get("object") if isinstance(event.details, dict) else None
+    found = _NAMED_VERSION.fullmatch(obj) if isinstance(obj, str) else None
+    return (found.group(1), int(found.group(2))) if found else None
 
 
 def key_seq(key: str) -> int:
@@ -844,7 +857,9 @@ class AuditLog:
                 holds = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True)
                          if e.record_id and e.action in HOLD_EVENT_ACTIONS]
                 last = (events[-1].seq, events[-1].hash)
-                self.record_index.add(entries, events[0].seq, events[-1].seq + 1, versions, holds, last)
+                named = [pair for e in events if (pair := object_named(e)) is not None]
+                end = events[-1].seq + 1
+                self.record_index.add(entries, events[0].seq, end, versions, holds, last, named)
         except (sqlite3.Error, OSError) as exc:
             _warn("audit index not updated on append: %s", exc)
 
@@ -1470,12 +1485,15 @@ class AuditLog:
         entries: list[tuple[str, int, int]],
         versions: list[tuple[str, int]],
         holds: list[tuple[str, int, int]],
+        named: list[tuple[str, int]],
     ) -> None:
         """The index entries (record, seq, home) of one stored object's events, the record
-        versions they name (:meth:`RecordIndex.expect_versions`) and the entries of its hold
-        events (:data:`HOLD_EVENT_ACTIONS`)."""
+        versions they name (:meth:`RecordIndex.expect_versions`), the entries of its hold
+        events (:data:`HOLD_EVENT_ACTIONS`) and the account versions they name (:func:`object_named`)."""
         home = key_seq(key)
         for event in events:
+            if (pair := object_named(event)) is not None:
+                named.append(pair)
             if event.record_id:
                 entries.append((event.record_id, event.seq, home))
                 if event.version:
@@ -1508,6 +1526,7 @@ class AuditLog:
             pairs: list[tuple[str, int, int]] = []
             versions: list[tuple[str, int]] = []
             holds: list[tuple[str, int, int]] = []
+            named: list[tuple[str, int]] = []
             last: tuple[int, str] | None = None
             seq = start
             while seq <= newest or self.store.exists(event_key(seq)):
@@ -1516,16 +1535,17 @@ class AuditLog:
                 except (NotFound, FormatInvalid):
                     seq += 1  # removed or unreadable: ``verify`` names it
                     continue
-                self._note(event_key(seq), events, pairs, versions, holds)
+                self._note(event_key(seq), events, pairs, versions, holds, named)
                 last = (events[-1].seq, events[-1].hash)
                 seq += len(events)
             if seq > start:
-                index.add(pairs, start, seq, versions, holds, last)
+                index.add(pairs, start, seq, versions, holds, last, named)
 
     def _catch_up_by_listing(self, start: int) -> None:
         pairs: list[tuple[str, int, int]] = []
         versions: list[tuple[str, int]] = []
         holds: list[tuple[str, int, int]] = []
+        named: list[tuple[str, int]] = []
         first = end = start
         last: tuple[int, str] | None = None
         low = start - MAX_BATCH
@@ -1539,14 +1559,14 @@ class AuditLog:
                 continue  # unreadable: ``verify`` names it
             if not events:
                 continue
-            self._note(info.key, events, pairs, versions, holds)
+            self._note(info.key, events, pairs, versions, holds, named)
             end = events[-1].seq + 1
             last = (events[-1].seq, events[-1].hash)
             if end - first >= INDEX_CHUNK:
-                self.record_index.add(pairs, first, end, versions, holds, last)
-                pairs, versions, holds, first = [], [], [], end
+                self.record_index.add(pairs, first, end, versions, holds, last, named)
+                pairs, versions, holds, named, first = [], [], [], [], end
         if end > first:
-            self.record_index.add(pairs, first, end, versions, holds, last)
+            self.record_index.add(pairs, first, end, versions, holds, last, named)
 
     def rebuild_index(self) -> int:
         """Empty the by-record index and rebuild it from the log by one scan (``kho reindex``);
@@ -1557,6 +1577,25 @@ class AuditLog:
             self._anchor_checked = True
         self._catch_up()
         return self.reads - before
+
+    def newest_named(self, obj: str, *, catch_up: bool) -> int | None:
+        """The highest version number of ``obj`` (``accounts/<name>``) an event of the log names
+        (:func:`object_named`), from the by-record index; ``catch_up``: after catching it up with
+        the log (one GET of the witness when it is up to date: events this installation's
+        processes append are indexed as they are written). None when no event names one, or the
+        index cannot answer (logged): the check it serves is then not made, as the index is
+        derived data (``kho fsck`` still reports a deleted version as ``object-missing``). A
+        chain that does not verify does not stop the answer: the index keeps what it had."""
+        if catch_up:
+            try:
+                self._catch_up()
+            except (KhoError, sqlite3.Error, OSError) as exc:
+                _warn("audit index not caught up for %s: %s", obj, exc)
+        try:
+            return self.record_index.newest_named(obj)
+        except (sqlite3.Error, OSError) as exc:
+            _warn("audit index unusable for %s: %s", obj, exc)
+            return None
 
     def known_secrecy(self, record_ids: Iterable[str]) -> dict[str, int]:
         """The secrecy levels the index's secrecy map holds as settled for ``record_ids``, after

@@ -34,6 +34,14 @@ the index kept the entries of events that are no longer in the log, skipped the 
 new events took (their holds unseen), and its secrecy map kept what the lost versions said. An
 index of schema 4 is emptied and rebuilt by one scan, so every index has a head.
 
+**Newest object versions named** (schema 6, review s18): for each account, the highest version
+number an event names (``details.object`` ``accounts/<name>/v<n>``; Kho writes a version before
+its events, :meth:`repository.audit.AuditLog.append_many` ``before``). The account service
+refuses an account whose newest stored version is below it (``ACCOUNT_ROLLED_BACK``): its newest
+version(s) were deleted from the store (a rollback of its ended tokens, lock or password, which
+no seal can tell). The file lives beside the derived data, outside the store, and is rebuilt from
+the log like the rest. An index of schema 5 is emptied and rebuilt by one scan.
+
 **Secrecy map** (schema 3): for each record, the secrecy level of one stored version of it, so
 that the whole log can be shown to a kiểm toán viên below the highest clearance without loading
 every record it names (``Repository.audit_events``). A record version never changes once
@@ -60,7 +68,7 @@ from typing import Protocol, TypeVar
 
 from repository.storage.group import start_after_fork
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 HOLD_EVENT_ACTIONS: frozenset[str] = frozenset({"hold:place", "recall:place", "hold:release"})
 """Events that place a hold or a recall freeze on their record, or release a hold
@@ -98,13 +106,18 @@ class RecordIndex(Protocol):
         versions: Iterable[tuple[str, int]] = (),
         holds: Iterable[tuple[str, int, int]] = (),
         last: tuple[int, str] | None = None,
+        named: Iterable[tuple[str, int]] = (),
     ) -> None:
         """Index ``(record id, seq, home)`` entries read or written for the events ``first`` ≤
         seq < ``end`` (all of them, with or without a record); moves :meth:`next_seq` to ``end``
         when the run joins it. ``versions``: the ``(record id, version)`` those events name
         (:meth:`expect_versions`). ``holds``: the entries among them of hold events
         (:data:`HOLD_EVENT_ACTIONS`). ``last``: the position and hash of the run's last event
-        read, kept as :meth:`head` when it is the event before ``end``."""
+        read, kept as :meth:`head` when it is the event before ``end``. ``named``: the
+        ``(object, version number)`` of the account versions those events name (the module)."""
+
+    def newest_named(self, obj: str) -> int | None:
+        """The highest version number of ``obj`` (``accounts/<name>``) an indexed event names."""
 
     def head(self) -> tuple[int, str] | None:
         """The position and hash of the event before :meth:`next_seq`, as indexed (None: not
@@ -145,9 +158,13 @@ class MemoryRecordIndex:
         self._next = 0
         self._anchor: str | None = None
         self._head: tuple[int, str] | None = None
+        self._named: dict[str, int] = {}
 
     def next_seq(self) -> int:
         return self._next
+
+    def newest_named(self, obj: str) -> int | None:
+        return self._named.get(obj)
 
     def head(self) -> tuple[int, str] | None:
         return self._head
@@ -160,7 +177,10 @@ class MemoryRecordIndex:
         versions: Iterable[tuple[str, int]] = (),
         holds: Iterable[tuple[str, int, int]] = (),
         last: tuple[int, str] | None = None,
+        named: Iterable[tuple[str, int]] = (),
     ) -> None:
+        for obj, number in named:
+            self._named[obj] = max(number, self._named.get(obj, number))
         for record_id, seq, home in entries:
             self._seqs.setdefault(record_id, {})[seq] = home
         for record_id, seq, home in holds:
@@ -192,6 +212,7 @@ class MemoryRecordIndex:
 
     def reset(self, anchor: str | None) -> None:
         self._seqs, self._holds, self._next, self._anchor, self._head = {}, {}, 0, anchor, None
+        self._named = {}
 
 
 _EVENTS_TABLE = """CREATE TABLE IF NOT EXISTS events(record_id TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -200,12 +221,17 @@ _HOLDS_TABLE = """CREATE TABLE IF NOT EXISTS holds(record_id TEXT NOT NULL, seq 
   home INTEGER NOT NULL, PRIMARY KEY(record_id, seq)) WITHOUT ROWID"""
 _SECRECY_TABLE = """CREATE TABLE IF NOT EXISTS secrecy(record_id TEXT PRIMARY KEY,
   version INTEGER NOT NULL, secrecy INTEGER NOT NULL, pending INTEGER NOT NULL) WITHOUT ROWID"""
+_NAMED_TABLE = """CREATE TABLE IF NOT EXISTS named(object TEXT PRIMARY KEY, newest INTEGER NOT NULL)
+  WITHOUT ROWID"""
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 {_EVENTS_TABLE};
 {_HOLDS_TABLE};
 {_SECRECY_TABLE};
+{_NAMED_TABLE};
 """
+_NAME = """INSERT INTO named(object, newest) VALUES(?, ?)
+  ON CONFLICT(object) DO UPDATE SET newest = max(newest, excluded.newest)"""
 # A version written or announced: the row's secrecy is not used until that version is noted.
 _EXPECT = """INSERT INTO secrecy(record_id, version, secrecy, pending) VALUES(?, 0, 0, ?)
   ON CONFLICT(record_id) DO UPDATE SET pending = max(pending, excluded.pending)
@@ -256,10 +282,12 @@ class SqliteRecordIndex:
                         conn.execute("DROP TABLE IF EXISTS events")
                         conn.execute("DROP TABLE IF EXISTS holds")
                         conn.execute("DROP TABLE IF EXISTS secrecy")
+                        conn.execute("DROP TABLE IF EXISTS named")
                         conn.execute("DELETE FROM meta")
                         conn.execute(_EVENTS_TABLE)
                         conn.execute(_HOLDS_TABLE)
                         conn.execute(_SECRECY_TABLE)
+                        conn.execute(_NAMED_TABLE)
                         conn.execute("INSERT INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
             self._conn = conn
         return self._conn
@@ -280,15 +308,18 @@ class SqliteRecordIndex:
         versions: Iterable[tuple[str, int]] = (),
         holds: Iterable[tuple[str, int, int]] = (),
         last: tuple[int, str] | None = None,
+        named: Iterable[tuple[str, int]] = (),
     ) -> None:
-        rows, named, held = _storable(entries), _storable(versions), _storable(holds)
+        rows, versioned, held = _storable(entries), _storable(versions), _storable(holds)
+        objects = _storable(named)
         with self._lock:
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
             try:
+                db.executemany(_NAME, objects)
                 db.executemany("INSERT OR IGNORE INTO events(record_id, seq, home) VALUES(?, ?, ?)", rows)
                 db.executemany("INSERT OR IGNORE INTO holds(record_id, seq, home) VALUES(?, ?, ?)", held)
-                db.executemany(_EXPECT, named)
+                db.executemany(_EXPECT, versioned)
                 current = int(self._meta("next_seq") or 0)
                 if first <= current < end:
                     db.execute("INSERT OR REPLACE INTO meta VALUES('next_seq', ?)", (str(end),))
@@ -366,6 +397,11 @@ class SqliteRecordIndex:
         with self._lock:
             return self._meta("anchor")
 
+    def newest_named(self, obj: str) -> int | None:
+        with self._lock:
+            row = self._db().execute("SELECT newest FROM named WHERE object=?", (obj,)).fetchone()
+        return int(row[0]) if row else None
+
     def head(self) -> tuple[int, str] | None:
         with self._lock:
             value = self._meta("head")
@@ -403,6 +439,7 @@ class SqliteRecordIndex:
                 db.execute("DELETE FROM events")
                 db.execute("DELETE FROM holds")
                 db.execute("DELETE FROM secrecy")
+                db.execute("DELETE FROM named")
                 db.execute("DELETE FROM meta WHERE key != 'schema'")
                 if anchor is not None:
                     db.execute("INSERT INTO meta VALUES('anchor', ?)", (anchor,))

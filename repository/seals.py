@@ -42,10 +42,11 @@ event's place in the log tells a legacy event from a late one.
 What a seal cannot tell: an older, genuinely sealed version brought back by deleting the ones
 after it (a rollback), or a deleted revocation. A token's end is stated, sealed, in its
 account's version since review a30 (``ended_tokens``, which every request with a token reads), so
-putting back a token's files as issued and deleting its revocation revives nothing; a rollback of
-the account itself still does, until ``kho fsck`` finds the deleted version (the log names it).
-Those need state outside the store (the anchored audit log: ``kho audit verify`` with
-checkpoints, ``kho fsck``).
+putting back a token's files as issued and deleting its revocation revives nothing. A rollback of
+the account itself is refused since review s18 (``ACCOUNT_ROLLED_BACK``): the audit log, anchored
+outside the store, names every account version written (``details.object``), and its by-record
+index (a local file) keeps the highest per account, which every account read compares with the
+newest stored version. Units are not checked so (a unit rollback is found by ``kho fsck``).
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@
     kho account lock USER --reason left|admin      kho account unlock USER
     kho account forget-devices USER        (quản trị: no browser of USER is trusted any more)
     kho account recover USER --reason "…"                               (operator: last quản trị locked out)
+    kho account accept-rollback USER --reason "…"       (operator: an ACCOUNT_ROLLED_BACK no backup restores)
     kho account clearance USER LEVEL [--operator --reason "Quyết định số …"]   (quản trị; operator: the first)
     kho account seal                   (operator, upgrade: seal what the audit log vouches for)
+    kho account record-ended-tokens    (operator, upgrade: name tokens ended before a30 in their accounts)
     kho intake list | show ID | confirm ID --expected-version N [tên=giá trị...] | return ID
 """
 
@@ -274,6 +276,24 @@ def account_recover(ctx: Context, username: str, reason: str) -> None:
     )
 
 
+@account.command("accept-rollback")
+@click.argument("username")
+@click.option("--reason", required=True, help="Lý do chấp nhận phiên bản cũ (ghi vào nhật ký).")
+@pass_ctx
+@handles_errors
+def account_accept_rollback(ctx: Context, username: str, reason: str) -> None:
+    """Chấp nhận phiên bản cũ của một tài khoản bị từ chối vì các phiên bản mới hơn đã bị xóa khỏi
+    kho lưu trữ (ACCOUNT_ROLLED_BACK), khi không bản sao lưu nào còn giữ chúng (người vận hành,
+    trên máy chủ)."""
+    ctx.operator_access()
+    account = ctx.kho.accounts.accept_rollback(username, reason, "cli")
+    click.echo(
+        f"Đã chấp nhận phiên bản cũ của tài khoản {account.username} (ghi thành phiên bản"
+        f" {account.version}). Mọi phiên và mã truy cập của tài khoản đã bị chấm dứt; người dùng phải"
+        " đổi mật khẩu khi đăng nhập. Hãy để quản trị kiểm tra lại vai trò và trạng thái khóa của tài khoản."
+    )
+
+
 @account.command("seal")
 @json_option
 @pass_ctx
@@ -301,6 +321,42 @@ def account_seal(ctx: Context, as_json: bool) -> None:
         )
     if refused:
         sys.exit(1)
+
+
+@account.command("record-ended-tokens")
+@json_option
+@pass_ctx
+@handles_errors
+def account_record_ended_tokens(ctx: Context, as_json: bool) -> None:
+    """Nâng cấp: ghi vào tài khoản mọi mã truy cập đã bị thu hồi trước bản a30 (theo tệp của mã
+    và theo nhật ký kiểm toán), để khôi phục tệp của mã không làm nó dùng lại được (người vận
+    hành, trên máy chủ; chạy lại không ghi gì thêm)."""
+    from repository.accounts import OPERATOR
+    from repository.ended_tokens import record_ended_tokens
+
+    ctx.operator_access()
+    report = record_ended_tokens(ctx.repo, ctx.kho.accounts, OPERATOR, "cli")
+    if as_json:
+        _echo_json(
+            {
+                "recorded": [r.__dict__ for r in report.recorded],
+                "unmatched": [u.__dict__ for u in report.unmatched],
+                "skipped": list(report.skipped),
+            }
+        )
+        return
+    for item in report.recorded:
+        names = ", ".join(item.tokens)
+        click.echo(f"  - {item.username}: đã ghi {len(item.tokens)} mã ({item.found_by}): {names}")
+    for miss in report.unmatched:
+        click.echo(
+            f"  - {miss.username}: nhật ký (sự kiện {miss.seq}) nêu mã {miss.token} đã thu hồi nhưng không"
+            " còn tệp nào của mã này trong kho lưu trữ"
+        )
+    for key in report.skipped:
+        click.echo(f"  - {key}: không đọc được, bỏ qua")
+    total = sum(len(r.tokens) for r in report.recorded)
+    click.echo(f"Đã ghi {total} mã truy cập đã thu hồi vào {len(report.recorded)} lần ghi tài khoản.")
 
 
 @account.command("reset-password")

@@ -5,7 +5,8 @@ account unlocks it (the next login even writes that number again, with its own e
 revocation made the token work again until review a28 (the token's own sealed object now says it
 is revoked, and since review a30 its account version too). Kho never deletes or rewrites these objects,
 and the log names each one with the events written with it, so ``kho fsck`` now reports
-``object-missing`` (before: nothing). The read path still uses them: see NOTES-z3."""
+``object-missing`` (before: nothing). Since review s18 the read path refuses an account whose
+newest stored version is older than the one the audit log names (``ACCOUNT_ROLLED_BACK``)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ import pytest
 from argon2 import PasswordHasher
 from kho_testing import BACKENDS, agency_accounts, make_store, new_repository, person_with_password
 
-from kho.errors import TokenInvalid
-from repository.accounts import Status, token_digest, token_revoked_key
+from kho.errors import LoginFailed, TokenInvalid
+from repository.accounts import token_digest, token_revoked_key
 from repository.fsck import fsck
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -38,7 +39,13 @@ def test_a_deleted_lock_version_and_a_deleted_revocation_are_reported(backend: s
     lock_version = [i.key for i in svc.store.list(f"accounts/{who}/")][-1]
     svc.store.delete(lock_version)
     svc.store.delete(revocation)
-    assert svc.authenticate(who, GOOD).status is Status.ACTIVE  # the read path cannot tell
+    # Before s18 the read path could not tell (the login passed, unlocked, and wrote that number
+    # again); now the audit log names a later version than the store holds: refused, answered as
+    # a wrong password is (review r18), and nothing written.
+    with pytest.raises(LoginFailed) as refused:
+        svc.authenticate(who, GOOD)
+    assert refused.value.__cause__.code == "ACCOUNT_ROLLED_BACK"
+    assert lock_version not in {i.key for i in svc.store.list(f"accounts/{who}/")}
     # The token stays revoked (review a28): its own object, rewritten sealed, says so.
     with pytest.raises(TokenInvalid):
         svc.resolve_token(secret)
@@ -48,5 +55,5 @@ def test_a_deleted_lock_version_and_a_deleted_revocation_are_reported(backend: s
     # account version that names the token as ended, the one deleting which would matter; the
     # revocation object is a marker like a password change's, which the log never named.)
     assert set(found) == {lock_version}  # before z3: no finding
-    assert "account:lock" in found[lock_version].message  # the login wrote that number again
+    assert "account:lock" in found[lock_version].message
     assert not any(i.repairable for i in found.values())

@@ -204,9 +204,11 @@ def test_concurrent_issue_and_revocations_on_one_account_lose_nothing(backend: s
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_remaining_replay_a_rolled_back_account_is_found_by_fsck(backend: str, tmp_path: Path) -> None:
-    """The limit (NOTES-a30): a writer who also deletes the account version that ended the token
-    (a rollback of the account, which a seal cannot tell from the newest) revives it at request
-    time; ``kho fsck`` reports that version as ``object-missing`` (the log names it)."""
+    """A writer who also deletes the account version that ended the token (a rollback of the
+    account, which a seal cannot tell from the newest): the limit of a30, it revived the token at
+    request time. Since s18 the request refuses the account (``ACCOUNT_ROLLED_BACK``: the audit
+    log names a later version than the store holds); ``kho fsck`` reports that version as
+    ``object-missing`` (the log names it), as before."""
     repo, svc, who = _agency(backend, tmp_path)
     secret = svc.issue_token(who, "a30", svc.authenticate(who, GOOD))
     digest = token_digest(secret)
@@ -216,6 +218,8 @@ def test_the_remaining_replay_a_rolled_back_account_is_found_by_fsck(backend: st
     assert token_ended_in(svc.get(who), digest)
     _replay(svc, saved, digest)
     svc.store.delete(ending_version)
-    assert svc.resolve_token(secret).username == who  # the limit: not closed at request time
+    with pytest.raises(KhoError) as refused:  # (a30: the token worked again)
+        svc.resolve_token(secret)
+    assert refused.value.code == "ACCOUNT_ROLLED_BACK" and refused.value.http_status == 403
     found = {i.subject for i in fsck(repo, grace_seconds=0).issues if i.kind == "object-missing"}
     assert ending_version in found

@@ -140,3 +140,23 @@ def test_the_record_page_asks_its_access_once_for_the_hoso_form(
     assert web.get(f"/records/{doc.record_id}").status_code == 200
     links = reads.lists[f"links/{doc.record_id}/"]
     assert links == LINKS_LISTED_BY_THE_RECORD_PAGE
+
+
+def test_a_token_request_reads_the_audit_log_at_most_once(
+    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rollback check (review s18: an account whose newest stored version is older than the
+    one the audit log names is refused) asks the log's by-record index, a local file, after
+    catching it up: one GET of the witness, no listing of the log, no event read when the index
+    is up to date — the whole cost per request with a token. Everything else read is as before
+    (the account once: the tests above)."""
+    kho, people, web = site
+    reads = Reads(kho.repo.store, monkeypatch)
+    for who in ("van_thu", "quan_tri", "van_thu"):
+        reads.clear()
+        answer = web.get("/api/me", headers=people.headers(who))
+        assert answer.status_code == 200, answer.get_json()
+        audit_gets = {k: n for k, n in reads.gets.items() if k.startswith("audit/")}
+        audit_lists = {p: n for p, n in reads.lists.items() if p.startswith("audit/")}
+        assert audit_gets == {"audit/witness.json": 1} and not audit_lists, (audit_gets, audit_lists)
+        assert reads.account_reads(people.usernames[who]) == (1, 1)

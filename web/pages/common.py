@@ -95,6 +95,8 @@ ACTION_LABELS = {
     "account:create": "Tạo tài khoản",
     "account:token-issue": "Cấp mã truy cập",
     "account:token-revoke": "Thu hồi mã truy cập",
+    "account:token-end-record": "Ghi mã truy cập đã thu hồi vào tài khoản (nâng cấp)",
+    "account:rollback-accept": "Chấp nhận phiên bản cũ của tài khoản (người vận hành)",
     "audit:read": "Đọc nhật ký",
     "audit:verify": "Kiểm tra nhật ký",
     "audit:acknowledge": "Chấp nhận phát hiện của nhật ký",
