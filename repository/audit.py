@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kho import jsontext, logs
 from kho.errors import (
@@ -64,10 +64,14 @@ from repository.storage.group import (
     NewObject,
     Settling,
     pool_running,
+    read_beside,
     start_after_fork,
     write_group,
     written,
 )
+
+if TYPE_CHECKING:  # the witness read started ahead of an act's writes (m31)
+    from concurrent.futures import Future
 
 
 def _warn(message: str, *args: object) -> None:
@@ -617,6 +621,12 @@ class AuditLog:
         self._cuts_found = 0
         """Appends refused because the witness went missing (a witness check made before one of
         them is not used after it)."""
+        self._witness_writes = 0
+        """Witness writes this log made (a witness read started before one of them is not used
+        after it: :meth:`reading_ahead`)."""
+        self._ahead = threading.local()
+        """Per thread: the witness read started by :meth:`reading_ahead` (the cached end and the
+        count of witness writes when it started, and its future), until the act uses it."""
         # Events never change once written (each is hash-chained; ``verify`` reads the store, not
         # this): queries keep the ones they parsed, so a page's history does not re-read the log.
         self._parsed: dict[str, list[AuditEvent]] = {}
@@ -686,6 +696,47 @@ class AuditLog:
             drafts, self._batch.drafts = self._batch.drafts, None
             if drafts:
                 self.append_many(drafts)
+
+    @contextmanager
+    def reading_ahead(self) -> Iterator[Callable[[], None]]:
+        """Within the block, the caller may start (by calling what it yields) the witness read of
+        its next :meth:`append_many` in this thread while it writes what comes before the act's
+        events (a registered record's register entry: issue 14, m31), so that the read's round
+        trip hides behind those writes instead of adding one to the act.
+
+        Only the read moves; everything :meth:`_cached_head` checks of it is still checked under
+        the log's lock before the act's first event object is written, and the witness is moved
+        by a replace conditional on the version that read found (its tag), which any change of
+        the witness since (a cut, a lowered, put-back or deleted witness, an acknowledgement,
+        another writer's move) defeats: found then, as a change during an act is found today.
+        The read is used only by the act it was started for: not after a witness write of this
+        log or a change of its cached end meanwhile (another thread's act, a refusal, a fork),
+        and never after the block (a read left from an act that failed before its events is
+        dropped). Started only where a read is a round trip (:attr:`ObjectStore.reads_are_round_trips`:
+        S3) and where this process has appended before (its first act checks the log as a new
+        process does, in place)."""
+
+        def start() -> None:
+            if self.store.reads_are_round_trips and self._next is not None:
+                cached, writes = self._next, self._witness_writes  # read before the request starts
+                future = read_beside(read_witness_tagged, self.store)
+                if future is not None:
+                    self._ahead.read = (cached, writes, future)
+
+        try:
+            yield start
+        finally:
+            self._ahead.read = None
+
+    def _read_ahead(self) -> Future[WitnessRead] | None:
+        """The witness read :meth:`reading_ahead` started for this act, if nothing this log did
+        since can have made it stale; else None (read it now). Under the log's lock."""
+        ahead: tuple[tuple[int, str, str], int, Future[WitnessRead]] | None
+        ahead = getattr(self._ahead, "read", None)
+        self._ahead.read = None
+        if ahead is None or ahead[0] is not self._next or ahead[1] != self._witness_writes:
+            return None
+        return ahead[2]
 
     def append_many(
         self,
@@ -962,8 +1013,10 @@ class AuditLog:
           before anything is written (:meth:`_witness_deleted`)."""
         assert self._next is not None
         seq, prev, _ = self._next
+        ahead = self._read_ahead()
         try:
-            read = read_witness_tagged(self.store)
+            # the same request, started ahead of the act's earlier writes (reading_ahead), or now
+            read = ahead.result() if ahead is not None else read_witness_tagged(self.store)
             witness = read.witness
             at, digest = read.seq, str(witness["hash"])
         except NotFound:
@@ -1217,6 +1270,7 @@ class AuditLog:
                 continue  # replaced or deleted since that read: read it again
             self._witnessed = seq
             self._witness_seen = True
+            self._witness_writes += 1
             if tag is not None and not restoring:
                 # A conditional replace cannot have replaced a higher witness: another writer's
                 # events past ``seq`` are its own to witness (its replace, made against an
@@ -1263,6 +1317,7 @@ class AuditLog:
             self._protect(event_key(seq))
             self._remember(event_key(seq), [event])
             self.store.put(WITNESS_KEY, witness_bytes(event.seq, event.hash, sealed=event.seal is not None))
+            self._witness_writes += 1
             self._next = (event.seq + 1, event.hash, event.at)
             self._next_home = event_key(seq)
             self._witnessed = event.seq
