@@ -233,6 +233,19 @@ class WitnessRead:
         return self.tag == before.tag or self.seq > before.seq
 
 
+@dataclass(frozen=True)
+class OwnEnd:
+    """The end of the log a process knew before an act (its cached end: the last event it
+    wrote or found, with its hash, time and the key of the object holding it). Before the
+    witness is moved over events the act did not chain directly after it, this event must still
+    hold (:meth:`AuditLog._check_own_end`; m35)."""
+
+    seq: int
+    digest: str
+    moment: str
+    home: str | None
+
+
 def read_witness_tagged(store: ObjectStore) -> WitnessRead:
     """:func:`read_witness` with the tag of the version read (the same one request);
     :class:`NotFound` if none, :class:`FormatInvalid` (or ``KeyError``, ``TypeError``,
@@ -786,8 +799,12 @@ class AuditLog:
         end = self._checked_witness() if checked else None
         with self._lock:
             known: WitnessRead | None = None  # the witness as read before this act's write
+            own: OwnEnd | None = None  # the cached end before this act (checked before the witness)
             if self._next is not None:
+                cached = self._next
                 seq, prev, known = self._cached_head()
+                if self._next is cached:  # not dropped for an acknowledgement found after a cut
+                    own = OwnEnd(cached[0] - 1, cached[1], cached[2], self._next_home)
             else:  # checked again if another thread's append found the log cut meanwhile
                 fresh = checked and cuts == self._cuts_found
                 end = end if fresh else self._checked_witness()
@@ -801,11 +818,13 @@ class AuditLog:
             # archived); the witness is renamed into place only once they all succeeded
             # (``_write_witness(before=)``): it never names an event that is not durable.
             settled = Settling()
+            stepped = False  # an object of this act went after objects another writer put first
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0
                     if not first:
                         settled.wait()  # an object is chained after the one before it: durable first
+                    planned = seq
                     written = self._write_object(
                         seq,
                         prev,
@@ -816,6 +835,7 @@ class AuditLog:
                         after if first else None,
                         settled if first else None,
                     )
+                    stepped = stepped or written[0].seq != planned
                     key = event_key(written[0].seq)
                     self._remember(key, written)
                     out.extend(written)
@@ -839,7 +859,14 @@ class AuditLog:
                 try:
                     last = out[-1]
                     self._write_witness(
-                        last.seq, last.hash, sealed=last.seal is not None, known=known, before=settled
+                        last.seq,
+                        last.hash,
+                        sealed=last.seal is not None,
+                        known=known,
+                        before=settled,
+                        own=own,
+                        first=out[0].seq,
+                        stepped=stepped,
                     )
                 except BaseException as error:
                     settled.fail(error)  # every sync ended before the error goes on
@@ -1031,7 +1058,7 @@ class AuditLog:
         if at == seq - 1 and digest == prev:
             return seq, prev, read
         if at >= seq:
-            if self._still_holds(seq - 1, prev):
+            if self._still_holds(seq - 1, prev, self._next_home):
                 return at + 1, digest, read
             seq, prev = self._refuse_cut(
                 witness,
@@ -1043,11 +1070,10 @@ class AuditLog:
         seq, prev = self._witness_went_down(witness)
         return seq, prev, read
 
-    def _still_holds(self, seq: int, digest: str) -> bool:
+    def _still_holds(self, seq: int, digest: str, home: str | None) -> bool:
         """Whether event ``seq``, the last this process knew, is still in the log with hash
-        ``digest`` (stored and recomputed): one read of the object that held it
-        (:attr:`_next_home`), asked of the store, never of the parse cache."""
-        home = self._next_home
+        ``digest`` (stored and recomputed): one read of the object that held it (``home``,
+        :attr:`_next_home` when it was cached), asked of the store, never of the parse cache."""
         if home is None or key_seq(home) > seq:
             return self._holds(seq, digest)
         try:
@@ -1168,9 +1194,22 @@ class AuditLog:
         restoring: bool = False,
         known: WitnessRead | None = None,
         before: Settling | None = None,
+        own: OwnEnd | None = None,
+        first: int | None = None,
+        stepped: bool = False,
     ) -> None:
         """Move the witness up to event ``seq`` (never down); ``sealed``: that event carries a
         seal (:data:`WITNESS_SEALED`).
+
+        ``own``: the end of the log this process knew before the act (its cached end), whose
+        events run from ``first`` to ``seq``; ``stepped``: the act went after objects another
+        writer put first (a collision). The witness is never moved (nor left past the act as
+        found) over events the act did not chain directly after ``own`` unless ``own`` still
+        holds (:meth:`_check_own_end`, one read): checked before the first replace when the act
+        stepped, and again after every refused conditional replace. Else this process's last act
+        may have been cut and the log refilled with forged, correctly chained events past it
+        while the act ran (review w1 item 3, in the act's own window: m35), which the act then
+        chained after: refused (``AUDIT_CHAIN_BROKEN``), the witness left where it is.
 
         A witness this process has seen (read or written) that is gone now was deleted: writing
         a new one would cover the cut. :class:`AuditChainBroken` then, the witness left missing
@@ -1218,6 +1257,7 @@ class AuditLog:
         conditional = self.store.replaces_conditionally
         ahead = known if conditional else None  # the read before the act serves the first replace
         refused: str | None = None  # the tag of a conditional replace refused
+        check_own = stepped  # own must be checked before the witness moves (or is left past it)
         while True:
             if seq <= self._witnessed:
                 return
@@ -1235,6 +1275,9 @@ class AuditLog:
                     raise _unreadable_witness() from None
                 if conditional and known is not None and current is not None and not current.above(known):
                     raise self._witness_rewritten(known, current, seq)
+            if check_own and own is not None:
+                self._check_own_end(own, seq if first is None else first, seq, current)
+            check_own = False
             if current is not None and current.seq >= seq:
                 self._witnessed = current.seq
                 self._witness_seen = True
@@ -1267,6 +1310,7 @@ class AuditLog:
                 if tag is None:
                     raise
                 refused = tag
+                check_own = True  # moved meanwhile: by another writer, or over a refill of ours
                 continue  # replaced or deleted since that read: read it again
             self._witnessed = seq
             self._witness_seen = True
@@ -1282,6 +1326,39 @@ class AuditLog:
             if newer is None:
                 return
             seq, digest, sealed = newer.seq, newer.hash, newer.seal is not None
+
+    def _check_own_end(self, own: OwnEnd, first: int, seq: int, current: WitnessRead | None) -> None:
+        """Before the witness is moved to event ``seq`` (or left past it) over events this act
+        (events ``first``–``seq``) did not chain directly after ``own``, the end this process knew
+        before the act: ``own`` must still be in the log with its hash (one read of its object,
+        as :meth:`_cached_head` checks it before an act), or an auditor's acknowledgement must
+        lie between it and the act (as :meth:`_refuse_cut` allows). Else :class:`AuditChainBroken`
+        (the message family of :meth:`_cached_head`'s), the witness left where it is, once: the
+        next append checks the log as a new process does. A legitimate other writer's events
+        leave ``own`` where it was, so they pass with that one read."""
+        if self._still_holds(own.seq, own.digest, own.home):
+            return
+        if self._acknowledged_since(first - 1, own.moment):
+            return
+        self._next = None
+        self._cuts_found += 1
+        at = current.seq if current is not None else -1
+        _warn(
+            "audit log cut under a running act: event #%d (%s) gone, act at #%d-#%d chained after"
+            " other events, witness at #%d, no acknowledgement since %s; witness not moved",
+            own.seq,
+            own.digest,
+            first,
+            seq,
+            at,
+            own.moment,
+        )
+        raise _cut(
+            f"Sự kiện #{own.seq} mà tiến trình này đã ghi hoặc đã thấy không còn trong nhật ký kiểm"
+            f" toán (bản ghi chứng (witness) ở #{at} khi hệ thống ghi sự kiện #{seq}) và không có"
+            " quyết định chấp nhận nào của kiểm toán viên sau đó: phần cuối nhật ký có thể đã bị cắt"
+            " và ghi lại trong khi hệ thống ghi."
+        )
 
     def _witness_rewritten(self, known: WitnessRead, current: WitnessRead, seq: int) -> AuditChainBroken:
         """The refusal when, during an act, the witness was written again without moving past
