@@ -1201,15 +1201,19 @@ class AuditLog:
         """Move the witness up to event ``seq`` (never down); ``sealed``: that event carries a
         seal (:data:`WITNESS_SEALED`).
 
-        ``own``: the end of the log this process knew before the act (its cached end), whose
-        events run from ``first`` to ``seq``; ``stepped``: the act went after objects another
-        writer put first (a collision). The witness is never moved (nor left past the act as
-        found) over events the act did not chain directly after ``own`` unless ``own`` still
-        holds (:meth:`_check_own_end`, one read): checked before the first replace when the act
-        stepped, and again after every refused conditional replace. Else this process's last act
-        may have been cut and the log refilled with forged, correctly chained events past it
-        while the act ran (review w1 item 3, in the act's own window: m35), which the act then
-        chained after: refused (``AUDIT_CHAIN_BROKEN``), the witness left where it is.
+        ``own``: the end of the log this process knew before the act (its cached end), checked
+        by :meth:`_cached_head`; the act's events run from ``first`` to ``seq``. ``stepped``: the
+        act went after objects another writer put first (a collision in :meth:`_write_object`),
+        so it is not chained directly after ``own`` (nor after the witnessed event
+        :meth:`_cached_head` checked): before the witness is moved (or left past the act as
+        found), ``own`` must still hold (:meth:`_check_own_end`, one read, once: after the act's
+        events are written, so a later replacement of anything below them breaks the chain at
+        the act's first event, which ``verify`` finds). Else this process's last act may have been
+        cut and the log refilled past it with forged, correctly chained events while the act ran
+        (review w1 item 3 in the act's own window, with the witness moved or left alone; m35),
+        and the act chained after them: refused (``AUDIT_CHAIN_BROKEN``), the witness left where
+        it is. An act that did not step is chained after ``own`` (or the checked witnessed event)
+        itself: a refill below it breaks the chain there, and a refused replace needs no check.
 
         A witness this process has seen (read or written) that is gone now was deleted: writing
         a new one would cover the cut. :class:`AuditChainBroken` then, the witness left missing
@@ -1257,7 +1261,7 @@ class AuditLog:
         conditional = self.store.replaces_conditionally
         ahead = known if conditional else None  # the read before the act serves the first replace
         refused: str | None = None  # the tag of a conditional replace refused
-        check_own = stepped  # own must be checked before the witness moves (or is left past it)
+        check_own = stepped  # own is checked once, before the witness moves (or is left past it)
         while True:
             if seq <= self._witnessed:
                 return
@@ -1310,7 +1314,6 @@ class AuditLog:
                 if tag is None:
                     raise
                 refused = tag
-                check_own = True  # moved meanwhile: by another writer, or over a refill of ours
                 continue  # replaced or deleted since that read: read it again
             self._witnessed = seq
             self._witness_seen = True
