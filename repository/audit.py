@@ -818,13 +818,12 @@ class AuditLog:
             # archived); the witness is renamed into place only once they all succeeded
             # (``_write_witness(before=)``): it never names an event that is not durable.
             settled = Settling()
-            stepped = False  # an object of this act went after objects another writer put first
+            unchained: list[int] = []  # where this act met an object not chained after its plan
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0
                     if not first:
                         settled.wait()  # an object is chained after the one before it: durable first
-                    planned = seq
                     written = self._write_object(
                         seq,
                         prev,
@@ -834,8 +833,8 @@ class AuditLog:
                         late,
                         after if first else None,
                         settled if first else None,
+                        unchained,
                     )
-                    stepped = stepped or written[0].seq != planned
                     key = event_key(written[0].seq)
                     self._remember(key, written)
                     out.extend(written)
@@ -866,7 +865,7 @@ class AuditLog:
                         before=settled,
                         own=own,
                         first=out[0].seq,
-                        stepped=stepped,
+                        unchained=bool(unchained),
                     )
                 except BaseException as error:
                     settled.fail(error)  # every sync ended before the error goes on
@@ -916,12 +915,16 @@ class AuditLog:
         late: list[BaseException] | None = None,
         after: Settling | None = None,
         settling: Settling | None = None,
+        unchained: list[int] | None = None,
     ) -> list[AuditEvent]:
         """Write the events of ``drafts`` as one object at ``seq`` (or after the objects another
         writer put there first). ``settling``: the directory syncs of its step (with
         ``alongside``, after ``after``) are left running in it; the caller waits for them. An
         event written alone is left syncing only where the write pool runs already: a process
-        whose one write is an event and the witness starts no thread for it, and syncs it here."""
+        whose one write is an event and the witness starts no thread for it, and syncs it here.
+        ``unchained``: given ``seq`` when the object another writer put there is not chained
+        after ``prev`` (the event the write was planned after: the log below ``seq`` changed
+        since it was found; m35, :meth:`_write_witness`'s ``own``)."""
         stepped = 0
         while True:
             events = build_events(seq, prev, moment, drafts, self.sealer)
@@ -957,6 +960,8 @@ class AuditLog:
                 # a process without the seal key meets another writer's sealed event here
                 # (read anyway): refused, as at its first append (rv22's open 1)
                 refuse_unsealed_writer(self.sealer, other[-1].seal)
+                if unchained is not None and stepped == 0 and other[0].prev != prev:
+                    unchained.append(seq)  # (a legitimate writer's object is chained after it)
                 seq, prev = key_seq(key) + len(other), other[-1].hash
                 stepped += 1
                 # After the first collision the number after the object met is tried at once:
@@ -1196,24 +1201,27 @@ class AuditLog:
         before: Settling | None = None,
         own: OwnEnd | None = None,
         first: int | None = None,
-        stepped: bool = False,
+        unchained: bool = False,
     ) -> None:
         """Move the witness up to event ``seq`` (never down); ``sealed``: that event carries a
         seal (:data:`WITNESS_SEALED`).
 
         ``own``: the end of the log this process knew before the act (its cached end), checked
-        by :meth:`_cached_head`; the act's events run from ``first`` to ``seq``. ``stepped``: the
-        act went after objects another writer put first (a collision in :meth:`_write_object`),
-        so it is not chained directly after ``own`` (nor after the witnessed event
-        :meth:`_cached_head` checked): before the witness is moved (or left past the act as
-        found), ``own`` must still hold (:meth:`_check_own_end`, one read, once: after the act's
-        events are written, so a later replacement of anything below them breaks the chain at
-        the act's first event, which ``verify`` finds). Else this process's last act may have been
-        cut and the log refilled past it with forged, correctly chained events while the act ran
-        (review w1 item 3 in the act's own window, with the witness moved or left alone; m35),
-        and the act chained after them: refused (``AUDIT_CHAIN_BROKEN``), the witness left where
-        it is. An act that did not step is chained after ``own`` (or the checked witnessed event)
-        itself: a refill below it breaks the chain there, and a refused replace needs no check.
+        by :meth:`_cached_head`; the act's events run from ``first`` to ``seq``. ``unchained``:
+        the act collided in :meth:`_write_object` with an object at the number it was planned at
+        that is not chained after the event it was planned after (``own``, or the witnessed event
+        :meth:`_cached_head` checked ``own`` for): the log below changed during the act. Then,
+        before the witness is moved (or left past the act as found), ``own`` must still hold
+        (:meth:`_check_own_end`, one read, once: after the act's events are written, so a later
+        replacement of anything below them breaks the chain at the act's first event, which
+        ``verify`` finds). Else this process's last act may have been cut and the log refilled
+        past it with forged, correctly chained events while the act ran (review w1 item 3 in the
+        act's own window, with the witness moved or left alone; m35), and the act chained after
+        them: refused (``AUDIT_CHAIN_BROKEN``), the witness left where it is. No read otherwise:
+        an act that did not collide is chained after its plan itself, and the object a
+        legitimate other writer put at the planned number is chained after the planned event
+        (the chain is one line); a refill below either breaks the chain where ``verify`` finds
+        it. So a refused replace alone needs no check, and two writers read nothing more.
 
         A witness this process has seen (read or written) that is gone now was deleted: writing
         a new one would cover the cut. :class:`AuditChainBroken` then, the witness left missing
@@ -1261,7 +1269,7 @@ class AuditLog:
         conditional = self.store.replaces_conditionally
         ahead = known if conditional else None  # the read before the act serves the first replace
         refused: str | None = None  # the tag of a conditional replace refused
-        check_own = stepped  # own is checked once, before the witness moves (or is left past it)
+        check_own = unchained  # own is checked once, before the witness moves (or is left past it)
         while True:
             if seq <= self._witnessed:
                 return

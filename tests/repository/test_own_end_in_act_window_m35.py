@@ -200,9 +200,19 @@ def test_another_writers_appends_not_yet_witnessed_are_stepped_over_and_witnesse
 ) -> None:
     """Another writer's act (#4–#5) written but not yet witnessed (it died before its witness
     write, or has not got there) while the number is written: the act collides, goes after it
-    (#6–#7) and moves the witness over it (its own #3 still holds): no refusal."""
+    (#6–#7) and moves the witness over it: no refusal. The object it collided with is chained
+    after its own #3, so its own last act's object (#2) is not read again: two writers pay
+    nothing for the check."""
     store, repo = _repository(backend, tmp_path, f"m35dw{window[0]}")
     events = _two_numbers(repo, store)
+    reads: list[str] = []
+    real_get = store.get
+
+    def get(key: str, version_id: str | None = None) -> bytes:
+        reads.append(key)
+        return real_get(key, version_id) if version_id is not None else real_get(key)
+
+    store.get = get  # type: ignore[method-assign]
 
     def other_without_witness() -> None:
         drafts = [EventDraft("other", "record:create", record_id="o"),
@@ -211,6 +221,7 @@ def test_another_writers_appends_not_yet_witnessed_are_stepped_over_and_witnesse
 
     _at(store, other_without_witness, window)
     _number(repo)
+    assert event_key(2) not in reads, reads
     after = _events(store)
     assert [e.seq for e in after] == list(range(8))
     witness = read_witness(store)
