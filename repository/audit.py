@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kho import jsontext, logs
 from kho.errors import (
@@ -65,10 +65,14 @@ from repository.storage.group import (
     NewObject,
     Settling,
     pool_running,
+    read_beside,
     start_after_fork,
     write_group,
     written,
 )
+
+if TYPE_CHECKING:  # the witness read started ahead of an act's writes (m31)
+    from concurrent.futures import Future
 
 
 def _warn(message: str, *args: object) -> None:
@@ -250,6 +254,19 @@ class WitnessRead:
         """Whether this read finds the witness as ``before`` found it, or moved past it (not
         rewritten at or below its number)."""
         return self.tag == before.tag or self.seq > before.seq
+
+
+@dataclass(frozen=True)
+class OwnEnd:
+    """The end of the log a process knew before an act (its cached end: the last event it
+    wrote or found, with its hash, time and the key of the object holding it). Before the
+    witness is moved over events the act did not chain directly after it, this event must still
+    hold (:meth:`AuditLog._check_own_end`; m35)."""
+
+    seq: int
+    digest: str
+    moment: str
+    home: str | None
 
 
 def read_witness_tagged(store: ObjectStore) -> WitnessRead:
@@ -656,6 +673,12 @@ class AuditLog:
         self._cuts_found = 0
         """Appends refused because the witness went missing (a witness check made before one of
         them is not used after it)."""
+        self._witness_writes = 0
+        """Witness writes this log made (a witness read started before one of them is not used
+        after it: :meth:`reading_ahead`)."""
+        self._ahead = threading.local()
+        """Per thread: the witness read started by :meth:`reading_ahead` (the cached end and the
+        count of witness writes when it started, and its future), until the act uses it."""
         # Events never change once written (each is hash-chained; ``verify`` reads the store, not
         # this): queries keep the ones they parsed, so a page's history does not re-read the log.
         self._parsed: dict[str, list[AuditEvent]] = {}
@@ -726,6 +749,47 @@ class AuditLog:
             if drafts:
                 self.append_many(drafts)
 
+    @contextmanager
+    def reading_ahead(self) -> Iterator[Callable[[], None]]:
+        """Within the block, the caller may start (by calling what it yields) the witness read of
+        its next :meth:`append_many` in this thread while it writes what comes before the act's
+        events (a registered record's register entry: issue 14, m31), so that the read's round
+        trip hides behind those writes instead of adding one to the act.
+
+        Only the read moves; everything :meth:`_cached_head` checks of it is still checked under
+        the log's lock before the act's first event object is written, and the witness is moved
+        by a replace conditional on the version that read found (its tag), which any change of
+        the witness since (a cut, a lowered, put-back or deleted witness, an acknowledgement,
+        another writer's move) defeats: found then, as a change during an act is found today.
+        The read is used only by the act it was started for: not after a witness write of this
+        log or a change of its cached end meanwhile (another thread's act, a refusal, a fork),
+        and never after the block (a read left from an act that failed before its events is
+        dropped). Started only where a read is a round trip (:attr:`ObjectStore.reads_are_round_trips`:
+        S3) and where this process has appended before (its first act checks the log as a new
+        process does, in place)."""
+
+        def start() -> None:
+            if self.store.reads_are_round_trips and self._next is not None:
+                cached, writes = self._next, self._witness_writes  # read before the request starts
+                future = read_beside(read_witness_tagged, self.store)
+                if future is not None:
+                    self._ahead.read = (cached, writes, future)
+
+        try:
+            yield start
+        finally:
+            self._ahead.read = None
+
+    def _read_ahead(self) -> Future[WitnessRead] | None:
+        """The witness read :meth:`reading_ahead` started for this act, if nothing this log did
+        since can have made it stale; else None (read it now). Under the log's lock."""
+        ahead: tuple[tuple[int, str, str], int, Future[WitnessRead]] | None
+        ahead = getattr(self._ahead, "read", None)
+        self._ahead.read = None
+        if ahead is None or ahead[0] is not self._next or ahead[1] != self._witness_writes:
+            return None
+        return ahead[2]
+
     def append_many(
         self,
         drafts: Sequence[EventDraft],
@@ -774,8 +838,12 @@ class AuditLog:
         end = self._checked_witness() if checked else None
         with self._lock:
             known: WitnessRead | None = None  # the witness as read before this act's write
+            own: OwnEnd | None = None  # the cached end before this act (checked before the witness)
             if self._next is not None:
+                cached = self._next
                 seq, prev, known = self._cached_head()
+                if self._next is cached:  # not dropped for an acknowledgement found after a cut
+                    own = OwnEnd(cached[0] - 1, cached[1], cached[2], self._next_home)
             else:  # checked again if another thread's append found the log cut meanwhile
                 fresh = checked and cuts == self._cuts_found
                 end = end if fresh else self._checked_witness()
@@ -789,6 +857,7 @@ class AuditLog:
             # archived); the witness is renamed into place only once they all succeeded
             # (``_write_witness(before=)``): it never names an event that is not durable.
             settled = Settling()
+            unchained: list[int] = []  # where this act met an object not chained after its plan
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0
@@ -803,6 +872,7 @@ class AuditLog:
                         late,
                         after if first else None,
                         settled if first else None,
+                        unchained,
                     )
                     key = event_key(written[0].seq)
                     self._remember(key, written)
@@ -827,7 +897,14 @@ class AuditLog:
                 try:
                     last = out[-1]
                     self._write_witness(
-                        last.seq, last.hash, sealed=last.seal is not None, known=known, before=settled
+                        last.seq,
+                        last.hash,
+                        sealed=last.seal is not None,
+                        known=known,
+                        before=settled,
+                        own=own,
+                        first=out[0].seq,
+                        unchained=bool(unchained),
                     )
                 except BaseException as error:
                     settled.fail(error)  # every sync ended before the error goes on
@@ -879,12 +956,16 @@ class AuditLog:
         late: list[BaseException] | None = None,
         after: Settling | None = None,
         settling: Settling | None = None,
+        unchained: list[int] | None = None,
     ) -> list[AuditEvent]:
         """Write the events of ``drafts`` as one object at ``seq`` (or after the objects another
         writer put there first). ``settling``: the directory syncs of its step (with
         ``alongside``, after ``after``) are left running in it; the caller waits for them. An
         event written alone is left syncing only where the write pool runs already: a process
-        whose one write is an event and the witness starts no thread for it, and syncs it here."""
+        whose one write is an event and the witness starts no thread for it, and syncs it here.
+        ``unchained``: given ``seq`` when the object another writer put there is not chained
+        after ``prev`` (the event the write was planned after: the log below ``seq`` changed
+        since it was found; m35, :meth:`_write_witness`'s ``own``)."""
         stepped = 0
         while True:
             events, data = built_events(seq, prev, moment, drafts, self.sealer)
@@ -919,6 +1000,8 @@ class AuditLog:
                 # a process without the seal key meets another writer's sealed event here
                 # (read anyway): refused, as at its first append (rv22's open 1)
                 refuse_unsealed_writer(self.sealer, other[-1].seal)
+                if unchained is not None and stepped == 0 and other[0].prev != prev:
+                    unchained.append(seq)  # (a legitimate writer's object is chained after it)
                 seq, prev = key_seq(key) + len(other), other[-1].hash
                 stepped += 1
                 # After the first collision the number after the object met is tried at once:
@@ -1002,8 +1085,10 @@ class AuditLog:
           before anything is written (:meth:`_witness_deleted`)."""
         assert self._next is not None
         seq, prev, _ = self._next
+        ahead = self._read_ahead()
         try:
-            read = read_witness_tagged(self.store)
+            # the same request, started ahead of the act's earlier writes (reading_ahead), or now
+            read = ahead.result() if ahead is not None else read_witness_tagged(self.store)
             witness = read.witness
             at, digest = read.seq, str(witness["hash"])
         except NotFound:
@@ -1018,7 +1103,7 @@ class AuditLog:
         if at == seq - 1 and digest == prev:
             return seq, prev, read
         if at >= seq:
-            if self._still_holds(seq - 1, prev):
+            if self._still_holds(seq - 1, prev, self._next_home):
                 return at + 1, digest, read
             seq, prev = self._refuse_cut(
                 witness,
@@ -1030,11 +1115,10 @@ class AuditLog:
         seq, prev = self._witness_went_down(witness)
         return seq, prev, read
 
-    def _still_holds(self, seq: int, digest: str) -> bool:
+    def _still_holds(self, seq: int, digest: str, home: str | None) -> bool:
         """Whether event ``seq``, the last this process knew, is still in the log with hash
-        ``digest`` (stored and recomputed): one read of the object that held it
-        (:attr:`_next_home`), asked of the store, never of the parse cache."""
-        home = self._next_home
+        ``digest`` (stored and recomputed): one read of the object that held it (``home``,
+        :attr:`_next_home` when it was cached), asked of the store, never of the parse cache."""
         if home is None or key_seq(home) > seq:
             return self._holds(seq, digest)
         try:
@@ -1155,9 +1239,29 @@ class AuditLog:
         restoring: bool = False,
         known: WitnessRead | None = None,
         before: Settling | None = None,
+        own: OwnEnd | None = None,
+        first: int | None = None,
+        unchained: bool = False,
     ) -> None:
         """Move the witness up to event ``seq`` (never down); ``sealed``: that event carries a
         seal (:data:`WITNESS_SEALED`).
+
+        ``own``: the end of the log this process knew before the act (its cached end), checked
+        by :meth:`_cached_head`; the act's events run from ``first`` to ``seq``. ``unchained``:
+        the act collided in :meth:`_write_object` with an object at the number it was planned at
+        that is not chained after the event it was planned after (``own``, or the witnessed event
+        :meth:`_cached_head` checked ``own`` for): the log below changed during the act. Then,
+        before the witness is moved (or left past the act as found), ``own`` must still hold
+        (:meth:`_check_own_end`, one read, once: after the act's events are written, so a later
+        replacement of anything below them breaks the chain at the act's first event, which
+        ``verify`` finds). Else this process's last act may have been cut and the log refilled
+        past it with forged, correctly chained events while the act ran (review w1 item 3 in the
+        act's own window, with the witness moved or left alone; m35), and the act chained after
+        them: refused (``AUDIT_CHAIN_BROKEN``), the witness left where it is. No read otherwise:
+        an act that did not collide is chained after its plan itself, and the object a
+        legitimate other writer put at the planned number is chained after the planned event
+        (the chain is one line); a refill below either breaks the chain where ``verify`` finds
+        it. So a refused replace alone needs no check, and two writers read nothing more.
 
         A witness this process has seen (read or written) that is gone now was deleted: writing
         a new one would cover the cut. :class:`AuditChainBroken` then, the witness left missing
@@ -1205,6 +1309,7 @@ class AuditLog:
         conditional = self.store.replaces_conditionally
         ahead = known if conditional else None  # the read before the act serves the first replace
         refused: str | None = None  # the tag of a conditional replace refused
+        check_own = unchained  # own is checked once, before the witness moves (or is left past it)
         while True:
             if seq <= self._witnessed:
                 return
@@ -1222,6 +1327,9 @@ class AuditLog:
                     raise _unreadable_witness() from None
                 if conditional and known is not None and current is not None and not current.above(known):
                     raise self._witness_rewritten(known, current, seq)
+            if check_own and own is not None:
+                self._check_own_end(own, seq if first is None else first, seq, current)
+            check_own = False
             if current is not None and current.seq >= seq:
                 self._witnessed = current.seq
                 self._witness_seen = True
@@ -1257,6 +1365,7 @@ class AuditLog:
                 continue  # replaced or deleted since that read: read it again
             self._witnessed = seq
             self._witness_seen = True
+            self._witness_writes += 1
             if tag is not None and not restoring:
                 # A conditional replace cannot have replaced a higher witness: another writer's
                 # events past ``seq`` are its own to witness (its replace, made against an
@@ -1268,6 +1377,39 @@ class AuditLog:
             if newer is None:
                 return
             seq, digest, sealed = newer.seq, newer.hash, newer.seal is not None
+
+    def _check_own_end(self, own: OwnEnd, first: int, seq: int, current: WitnessRead | None) -> None:
+        """Before the witness is moved to event ``seq`` (or left past it) over events this act
+        (events ``first``–``seq``) did not chain directly after ``own``, the end this process knew
+        before the act: ``own`` must still be in the log with its hash (one read of its object,
+        as :meth:`_cached_head` checks it before an act), or an auditor's acknowledgement must
+        lie between it and the act (as :meth:`_refuse_cut` allows). Else :class:`AuditChainBroken`
+        (the message family of :meth:`_cached_head`'s), the witness left where it is, once: the
+        next append checks the log as a new process does. A legitimate other writer's events
+        leave ``own`` where it was, so they pass with that one read."""
+        if self._still_holds(own.seq, own.digest, own.home):
+            return
+        if self._acknowledged_since(first - 1, own.moment):
+            return
+        self._next = None
+        self._cuts_found += 1
+        at = current.seq if current is not None else -1
+        _warn(
+            "audit log cut under a running act: event #%d (%s) gone, act at #%d-#%d chained after"
+            " other events, witness at #%d, no acknowledgement since %s; witness not moved",
+            own.seq,
+            own.digest,
+            first,
+            seq,
+            at,
+            own.moment,
+        )
+        raise _cut(
+            f"Sự kiện #{own.seq} mà tiến trình này đã ghi hoặc đã thấy không còn trong nhật ký kiểm"
+            f" toán (bản ghi chứng (witness) ở #{at} khi hệ thống ghi sự kiện #{seq}) và không có"
+            " quyết định chấp nhận nào của kiểm toán viên sau đó: phần cuối nhật ký có thể đã bị cắt"
+            " và ghi lại trong khi hệ thống ghi."
+        )
 
     def _witness_rewritten(self, known: WitnessRead, current: WitnessRead, seq: int) -> AuditChainBroken:
         """The refusal when, during an act, the witness was written again without moving past
@@ -1303,6 +1445,7 @@ class AuditLog:
             self._protect(event_key(seq))
             self._remember(event_key(seq), [event])
             self.store.put(WITNESS_KEY, witness_bytes(event.seq, event.hash, sealed=event.seal is not None))
+            self._witness_writes += 1
             self._next = (event.seq + 1, event.hash, event.at)
             self._next_home = event_key(seq)
             self._witnessed = event.seq

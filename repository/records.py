@@ -1876,7 +1876,10 @@ class Repository:
         # sync has ended before this returns or raises: the events wait for the commit point's
         # before their links, the end of the block for whatever is left (``Settling``).
         committing = False
-        with Settling() as settling:
+        # On S3 the audit log's witness read for this act's events is started just before the
+        # register entry is written, and its round trip hides behind the entry's (m31); every
+        # check of it is still made before the events are written (``AuditLog.reading_ahead``).
+        with Settling() as settling, self.audit.reading_ahead() as read_witness_ahead:
             try:
                 files: tuple[StoredFile, ...] = ()
                 if info is not None:
@@ -1918,6 +1921,7 @@ class Repository:
                 else:
                     # The entry is the commit point; the first version it carries and the audit
                     # events of the act depend on it, not on each other: one step after it.
+                    read_witness_ahead()
                     _, record, sealed_first = self._allocate(
                         base, year, series, now, after=settling, settling=settling
                     )

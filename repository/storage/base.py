@@ -105,6 +105,11 @@ class ObjectStore(abc.ABC):
     """False where a create is a round trip that makes the object durable and visible at once
     (S3): the objects of a group are then sent concurrently (``storage.group``)."""
 
+    reads_are_round_trips: bool = False
+    """True where a read is a network round trip (S3: ~3 ms): worth starting in a thread ahead
+    of writes it does not depend on (``AuditLog.reading_ahead``). The local folder's read
+    (~55 µs) is made in place: a thread hand-off would cost more than it hides."""
+
     def sync_directories(self, directories: set[str]) -> None:  # noqa: B027 - local folder only
         """Make the entries of ``directories`` (:meth:`Staged.unsynced_directories`) durable."""
 

@@ -254,6 +254,20 @@ def read_each(fn: Callable[[_A], _T], items: Sequence[_A]) -> list[_T]:
     return [future.result() for future in futures]
 
 
+def read_beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
+    """Start ``fn(*args)``, a read, on the reader pool while the caller goes on with writes the
+    read does not depend on (issue 14, m31: the audit witness read of an act on S3 while its
+    register entry is written); the caller takes its result, or its error, with ``result()``.
+    None, nothing started, from a reader thread (no pool waits on itself) or once the
+    interpreter shuts down: the caller reads in place then, as without it."""
+    if getattr(_in_pool, "reader", False):
+        return None
+    try:
+        return _executor(_READER).submit(fn, *args)
+    except RuntimeError:  # shutting down: no new work for the pool
+        return None
+
+
 def pool_running() -> bool:
     """Whether this process runs the small pool already (it has written a group): work left
     running in it (:func:`beside`, a :class:`Settling`) then starts no thread and imports

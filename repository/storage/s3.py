@@ -247,6 +247,7 @@ _inherited: list[Minio] = []
 class S3Store(ObjectStore):
     name = "s3"
     groups_in_order = False  # a group's requests are sent concurrently (storage.group)
+    reads_are_round_trips = True  # the audit witness read overlaps an act's writes (m31)
 
     def __init__(
         self,
