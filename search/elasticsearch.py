@@ -49,14 +49,21 @@ from search.ranking import DEFAULT_RANKING, Ranking, plan
 
 MAX_RESULT_WINDOW = 1_000_000  # deep paging: from + size up to MAX_PAGE * MAX_PAGE_SIZE
 HIGHLIGHT_MAX_CHARS = 999_999
+"""Characters of a field the highlighter reads, under ES's index.highlight.max_analyzed_offset
+(1,000,000 by default): past it ES refused the whole search (400) whenever a long document
+(a report of a few hundred pages) was on the page. Matches further in give no snippet."""
 LEASE_WAIT_SECONDS = 90.0
 """How long :meth:`ElasticsearchBackend.purge_deleted` waits for the shards' retention leases
 (Elasticsearch syncs them every 30 s)."""
 LEASE_POLL_SECONDS = 1.0
-"""Characters of a field the highlighter reads, under ES's index.highlight.max_analyzed_offset
-(1,000,000 by default): past it ES refused the whole search (400) whenever a long document
-(a report of a few hundred pages) was on the page. Matches further in give no snippet."""
 PRE, POST = "\ue000", "\ue001"  # private-use highlight tags, turned into spans
+
+MERGE_REQUEST_TIMEOUT_S = 600.0
+"""How long a purge waits for one force-merge (:meth:`ElasticsearchBackend.purge_deleted`): it answers
+when its merge has ended, which takes minutes on a large index or a busy node. The client's 30 s
+for every other request refused a purge that was only slow (a CI run on a loaded machine: four
+timed-out attempts, ``SEARCH_INDEX_UNAVAILABLE``), and a retry after a timeout only asks again
+for a merge still running, so none is made."""
 
 
 ANALYSIS: dict[str, Any] = {
@@ -351,9 +358,9 @@ class ElasticsearchBackend(SearchBackend):
                     self.es.indices.refresh(index=name)
                     self.es.indices.flush(index=name, wait_if_ongoing=True)
                     self._wait_for_leases(name)
-                    self.es.indices.forcemerge(
-                        index=name, only_expunge_deletes=True, wait_for_completion=True
-                    )
+                    self.es.options(
+                        request_timeout=MERGE_REQUEST_TIMEOUT_S, retry_on_timeout=False
+                    ).indices.forcemerge(index=name, only_expunge_deletes=True, wait_for_completion=True)
                     self.es.indices.refresh(index=name)
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
