@@ -12,45 +12,20 @@ same lexical states on every call (they must).
 
 from __future__ import annotations
 
-import re
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
+from kho_former_guards import former_lexical_state
 
 from ingest.text import guards
 from ingest.text.settings import TextSettings
 
-_LEXEME = re.compile(rb"[()\\%]")
-_LINE_END = re.compile(rb"[\r\n]")
-
-
-def former(data: bytes, start: int, end: int, depth: int, comment: bool) -> tuple[int, bool]:
-    """main e773fc01's ``_lexical_state``, verbatim."""
-    at = start
-    while at < end:
-        if comment:
-            line = _LINE_END.search(data, at, end)
-            if line is None:
-                return depth, True
-            at, comment = line.end(), False
-            continue
-        m = _LEXEME.search(data, at, end)
-        if m is None:
-            break
-        at = m.end()
-        token = m.group()
-        if token == b"\\":
-            at += 1 if depth else 0
-        elif token == b"(":
-            depth += 1
-        elif token == b")":
-            depth = max(0, depth - 1)
-        elif depth == 0:
-            comment = True
-    return depth, comment
+former = former_lexical_state
 
 
 def main() -> int:

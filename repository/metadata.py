@@ -181,12 +181,8 @@ def _jsonable(value: Any) -> Any:
         return {as_dict(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Direction):
-        return value.value
-    if isinstance(value, Urgency | Secrecy):
-        return int(value)
+    if isinstance(value, date | Direction | Urgency | Secrecy):
+        return _scalar(value)
     return _to_jsonable(as_dict(value))
 
 
@@ -195,6 +191,12 @@ def _to_jsonable(value: Any) -> Any:
         return {k: _to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_to_jsonable(v) for v in value]
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> Any:
+    """A date as ISO text, a direction as its value, an urgency or secrecy level as its number;
+    anything else as it is (the one rule of :func:`_jsonable` and :func:`_to_jsonable`)."""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Direction):

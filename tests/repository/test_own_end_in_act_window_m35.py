@@ -18,11 +18,18 @@ instance (as in ``test_witness_read_ahead_m31.py``)."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kho_testing import BACKENDS, CLERK, make_store, new_repository, outgoing, two_event_act
+from kho_testing import (
+    BACKENDS,
+    CLERK,
+    before_first_stage,
+    make_store,
+    new_repository,
+    outgoing,
+    two_event_act,
+)
 
 from kho.errors import AuditChainBroken
 from repository.audit import (
@@ -36,7 +43,7 @@ from repository.audit import (
     read_witness,
 )
 from repository.records import Repository
-from repository.storage.base import ObjectStore, Staged
+from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 
 WINDOWS = ["registers/", "audit/events/"]
@@ -51,22 +58,6 @@ def _repository(backend: str, tmp_path: Path, name: str) -> tuple[ObjectStore, R
 def _number(repo: Repository) -> None:
     """One register number (a văn bản đi, no file): two events, one batch object."""
     repo.create_document("di", outgoing(), None, None, CLERK)
-
-
-def _at(store: ObjectStore, meanwhile: Callable[[], None], prefix: str) -> None:
-    """Run ``meanwhile`` once, just before the first object under ``prefix`` is staged: the
-    register entry (``registers/``, the window m31's read ahead adds on S3) or the act's event
-    object (``audit/events/``, the window between the witness read and the event write that
-    every version of the code has)."""
-    real = store.stage
-    pending: list[Callable[[], None]] = [meanwhile]
-
-    def stage(key: str, data: bytes, *, fresh: bool = False) -> Staged:
-        if key.startswith(prefix) and pending:
-            pending.pop()()
-        return real(key, data, fresh=fresh)
-
-    store.stage = stage  # type: ignore[method-assign]
 
 
 def _events(store: ObjectStore) -> list[AuditEvent]:
@@ -127,7 +118,7 @@ def test_the_last_act_cut_and_refilled_with_the_witness_moved_while_a_number_is_
     entry, so found the refill there already). Now refused, the witness left at #5."""
     store, repo = _repository(backend, tmp_path, f"m35rw{window[0]}")
     _two_numbers(repo, store)
-    _at(store, lambda: _refill_moving_the_witness(store), window)
+    before_first_stage(store, lambda: _refill_moving_the_witness(store), window)
     error = _refused(repo)
     assert "#3" in error.message, error.message
     witness = read_witness(store)
@@ -149,7 +140,7 @@ def test_the_last_act_cut_and_refilled_with_the_witness_left_alone_while_a_numbe
     its own #3 is checked first: refused, the witness left at #3."""
     store, repo = _repository(backend, tmp_path, f"m35rl{window[0]}")
     events = _two_numbers(repo, store)
-    _at(store, lambda: _refill_leaving_the_witness(store, events[1]), window)
+    before_first_stage(store, lambda: _refill_leaving_the_witness(store, events[1]), window)
     error = _refused(repo)
     assert "#3" in error.message, error.message
     witness = read_witness(store)
@@ -181,7 +172,7 @@ def test_another_writers_appends_while_a_number_is_taken_are_placed_before_it_an
     #3 still holds), no refusal; the log verifies whole and the next number follows."""
     store, repo = _repository(backend, tmp_path, f"m35ok{window[0]}")
     _two_numbers(repo, store)
-    _at(store, lambda: two_event_act(AuditLog(store), "other"), window)
+    before_first_stage(store, lambda: two_event_act(AuditLog(store), "other"), window)
     _number(repo)
     events = _events(store)
     assert [e.seq for e in events] == list(range(8))
@@ -219,7 +210,7 @@ def test_another_writers_appends_not_yet_witnessed_are_stepped_over_and_witnesse
                   EventDraft("other", "register:assign", record_id="o")]
         store.put_if_absent(event_key(4), batch_bytes(build_events(4, events[3].hash, events[3].at, drafts)))
 
-    _at(store, other_without_witness, window)
+    before_first_stage(store, other_without_witness, window)
     _number(repo)
     assert event_key(2) not in reads, reads
     after = _events(store)

@@ -18,11 +18,19 @@ place, in the creating thread, after the entry (a thread hand-off would cost mor
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kho_testing import BACKENDS, CLERK, acknowledge_cut, make_store, new_repository, outgoing, outside_anchor
+from kho_testing import (
+    BACKENDS,
+    CLERK,
+    acknowledge_cut,
+    before_first_stage,
+    make_store,
+    new_repository,
+    outgoing,
+    outside_anchor,
+)
 
 from kho.errors import AuditChainBroken
 from repository import formats
@@ -51,22 +59,6 @@ def _repository(backend: str, tmp_path: Path, name: str) -> tuple[ObjectStore, R
 def _number(repo: Repository) -> None:
     """One register number (a văn bản đi, no file): two events, one batch object."""
     repo.create_document("di", outgoing(), None, None, CLERK)
-
-
-def _at_entry(store: ObjectStore, meanwhile: Callable[[], None], prefix: str = "registers/") -> None:
-    """Run ``meanwhile`` once, just before the first object under ``prefix`` is staged (its
-    group's first step, before anything of it is visible; ``storage.group.write_group``): the
-    register entry by default (the window the read ahead opens), ``audit/events/`` the window
-    between the read and the event write that every version of the code has."""
-    real = store.stage
-    pending: list[Callable[[], None]] = [meanwhile]
-
-    def stage(key: str, data: bytes, *, fresh: bool = False) -> Staged:
-        if key.startswith(prefix) and pending:
-            pending.pop()()
-        return real(key, data, fresh=fresh)
-
-    store.stage = stage  # type: ignore[method-assign]
 
 
 def _set_witness(store: ObjectStore, event: AuditEvent) -> None:
@@ -153,7 +145,7 @@ def test_a_cut_with_the_witness_lowered_while_a_number_is_taken_is_refused(
         store.delete(event_key(2))
         _set_witness(store, first)
 
-    _at_entry(store, cut, window)
+    before_first_stage(store, cut, window)
     with pytest.raises(AuditChainBroken) as refused:
         _number(repo)
     assert refused.value.code == "AUDIT_CHAIN_BROKEN"
@@ -174,7 +166,7 @@ def test_a_witness_deleted_while_a_number_is_taken_is_not_written_again(
     store, repo = _repository(backend, tmp_path, f"m31del{window[0]}")
     _number(repo)
     _number(repo)
-    _at_entry(store, lambda: store.delete(WITNESS_KEY), window)
+    before_first_stage(store, lambda: store.delete(WITNESS_KEY), window)
     with pytest.raises(AuditChainBroken) as refused:
         _number(repo)
     assert refused.value.code == "AUDIT_CHAIN_BROKEN"
@@ -207,7 +199,7 @@ def test_an_acknowledgement_while_a_number_is_taken_is_never_filled_in_below(
         store.delete(WITNESS_KEY)
         acks.append(acknowledge_cut(store, anchor, REASON))
 
-    _at_entry(store, cut_and_acknowledge, window)
+    before_first_stage(store, cut_and_acknowledge, window)
     try:
         _number(repo)
         placed = True
@@ -265,7 +257,7 @@ def test_on_s3_a_writer_that_met_another_reads_the_witness_in_place_for_a_while(
     store.get_tagged = get_tagged  # type: ignore[method-assign]
     # The second writer appends while the first writes its entry: the first's read (ahead, its
     # last act met nobody) misses it, and its event object meets the second's.
-    _at_entry(store, second_appends)
+    before_first_stage(store, second_appends, "registers/")
     _number(repo)
     assert reads[0] == "ahead", reads
     reads.clear()

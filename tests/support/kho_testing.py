@@ -489,3 +489,20 @@ def twice_at_once(act: Callable[[], Any], timeout_s: float = 60.0) -> list[Any]:
     for thread in threads:
         thread.join(timeout_s)
     return outcomes
+
+
+def before_first_stage(store: ObjectStore, meanwhile: Callable[[], None], prefix: str) -> None:
+    """Run ``meanwhile`` once, just before the first object under ``prefix`` is staged on this
+    store instance (its group's first step, before anything of it is visible;
+    ``storage.group.write_group``): ``registers/`` is a registered record's entry (the window
+    m31's witness read ahead adds on S3), ``audit/events/`` an act's event object (the window
+    between the witness read and the event write that every version of the code has)."""
+    real = store.stage
+    pending: list[Callable[[], None]] = [meanwhile]
+
+    def stage(key: str, data: bytes, *, fresh: bool = False) -> Any:
+        if key.startswith(prefix) and pending:
+            pending.pop()()
+        return real(key, data, fresh=fresh)
+
+    store.stage = stage  # type: ignore[method-assign]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kho_former_guards import former_lexical_state
 
 from ingest.text import TextSettings, guards
 from ingest.text.errors import FileBomb
@@ -20,34 +21,6 @@ from ingest.text.errors import FileBomb
 SHARED = Path(os.environ.get("KHO_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
 CORPUS = SHARED / "corpora" / "pdf"
 
-_LEXEME = re.compile(rb"[()\\%]")
-_LINE_END = re.compile(rb"[\r\n]")
-
-
-def _former(data: bytes, start: int, end: int, depth: int, comment: bool) -> tuple[int, bool]:
-    """main e773fc01's ``_lexical_state``, verbatim (one search per token)."""
-    at = start
-    while at < end:
-        if comment:
-            line = _LINE_END.search(data, at, end)
-            if line is None:
-                return depth, True
-            at, comment = line.end(), False
-            continue
-        m = _LEXEME.search(data, at, end)
-        if m is None:
-            break
-        at = m.end()
-        token = m.group()
-        if token == b"\\":
-            at += 1 if depth else 0
-        elif token == b"(":
-            depth += 1
-        elif token == b")":
-            depth = max(0, depth - 1)
-        elif depth == 0:
-            comment = True
-    return depth, comment
 
 
 class _Counting:
@@ -121,7 +94,7 @@ def test_the_state_is_the_former_scans_on_any_bytes(
 ) -> None:
     start = min(start, len(data))
     end = min(start + length, len(data))
-    assert guards._lexical_state(data, start, end, depth, comment) == _former(
+    assert guards._lexical_state(data, start, end, depth, comment) == former_lexical_state(
         data, start, end, depth, comment
     )
 
@@ -138,7 +111,7 @@ def test_the_state_is_the_former_scans_at_every_keyword_of_the_corpus(
 
     def both(data: bytes, start: int, end: int, depth: int, comment: bool) -> tuple[int, bool]:
         answer = current(data, start, end, depth, comment)
-        assert answer == _former(data, start, end, depth, comment), (start, end, depth, comment)
+        assert answer == former_lexical_state(data, start, end, depth, comment), (start, end, depth, comment)
         compared[0] += 1
         return answer
 
