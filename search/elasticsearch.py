@@ -60,10 +60,9 @@ PRE, POST = "\ue000", "\ue001"  # private-use highlight tags, turned into spans
 
 MERGE_REQUEST_TIMEOUT_S = 600.0
 """How long a purge waits for one force-merge (:meth:`ElasticsearchBackend.purge_deleted`): it answers
-when its merge has ended, which takes minutes on a large index or a busy node. The client's 30 s
-for every other request refused a purge that was only slow (a CI run on a loaded machine: four
-timed-out attempts, ``SEARCH_INDEX_UNAVAILABLE``), and a retry after a timeout only asks again
-for a merge still running, so none is made."""
+when its merge has ended, which takes minutes on a large index or a busy node: the client's 30 s
+for every other request would refuse a purge that is only slow, and a retry after a timeout only
+asks again for a merge still running, so none is made."""
 
 
 ANALYSIS: dict[str, Any] = {
