@@ -29,9 +29,9 @@ import hashlib
 import multiprocessing as mp
 import os
 import resource
+import shutil
 import stat
 import statistics
-import shutil
 import sys
 import tempfile
 import threading
