@@ -574,6 +574,16 @@ types, not their subclasses (which deepcopy copies)."""
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
+def field_names(obj: Any) -> tuple[str, ...] | None:
+    """The field names of a dataclass instance, in order (kept per class), or None for anything
+    else: the walk of :func:`as_dict` and of metadata's ``_jsonable``."""
+    kind = type(obj)
+    names = _FIELD_NAMES.get(kind)
+    if names is None and hasattr(kind, "__dataclass_fields__"):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(obj))
+    return names
+
+
 def as_dict(obj: Any) -> Any:
     """:func:`dataclasses.asdict` of ``obj``, equal in every value and type (the stored bytes of
     an audit event, a register entry, a record's metadata are made from it: hashed, sealed),
@@ -584,9 +594,7 @@ def as_dict(obj: Any) -> Any:
     kind = type(obj)
     if kind in _ATOMS:
         return obj
-    names = _FIELD_NAMES.get(kind)
-    if names is None and hasattr(kind, "__dataclass_fields__"):
-        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(obj))
+    names = field_names(obj)
     if names is not None:
         return {name: as_dict(getattr(obj, name)) for name in names}
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):

@@ -16,7 +16,7 @@ from typing import Any
 from kho.digits import ascii_int
 from kho.errors import FieldError, ValidationFailed
 from kho.textkey import describe, foreign_letters
-from repository.formats import as_dict
+from repository.formats import as_dict, field_names
 from repository.vocabulary import (
     Direction,
     Secrecy,
@@ -161,7 +161,6 @@ class FileMetadata:
 
 
 _JSON_ATOMS = frozenset({str, int, float, bool, type(None)})
-_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _jsonable(value: Any) -> Any:
@@ -169,12 +168,9 @@ def _jsonable(value: Any) -> Any:
     encoded for every version sealed): the same values of the same types, without the deep copy
     of each date and enum that :func:`_to_jsonable` turns into a string or a number at once.
     ``tests/repository/test_as_dict.py`` holds the two equal."""
-    kind = type(value)
-    if kind in _JSON_ATOMS:
+    if type(value) in _JSON_ATOMS:
         return value
-    names = _FIELDS.get(kind)
-    if names is None and hasattr(kind, "__dataclass_fields__"):
-        names = _FIELDS[kind] = tuple(f.name for f in fields(value))
+    names = field_names(value)
     if names is not None:
         return {name: _jsonable(getattr(value, name)) for name in names}
     if isinstance(value, dict):

@@ -10,14 +10,14 @@ from __future__ import annotations
 import math
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import pytest
+from kho_counting import count_pool_handoffs
 from kho_testing import CLERK, incoming, new_repository, pdf_bytes, s3_options_or_skip, s3_store_env
 
 from kho.config import Settings
 from kho.errors import ConfigError
-from repository.storage import group, open_store
+from repository.storage import open_store
 from repository.storage.local import LocalStore
 from repository.storage.overlap import (
     IDLE_SAMPLE_SECONDS,
@@ -146,14 +146,7 @@ def test_a_record_on_fast_syncs_uses_the_pool_only_with_an_idle_core(
     """The lead's measurement (session 38): with one writer on the quiet 2-core machine the
     pool ran on the idle core (166.8 rec/s against 132.0 inline); m28 ran inline whenever the
     fsyncs were fast. The fsyncs are pinned fast here (threshold ``inf``), the idle cores given."""
-    handed: list[str] = []
-    real_submit = group._submit
-
-    def counting(small: bool, fn: Any, *args: Any) -> Any:
-        handed.append(getattr(fn, "__name__", repr(fn)))
-        return real_submit(small, fn, *args)
-
-    monkeypatch.setattr(group, "_submit", counting)
+    handed = count_pool_handoffs(monkeypatch)
     policy = OverlapPolicy(sync_seconds=math.inf, idle_cores=0.5)
     store = LocalStore(tmp_path / "s", overlap=policy, idle_cores=lambda: idle)
     keys = LocalStore(tmp_path / "k", overlap=policy, idle_cores=lambda: idle)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_counting import CountingAuditReads
+from kho_counting import CountingAuditReads, count_pool_handoffs
 from kho_testing import AGENCY, AGENCY_NAME, CLERK, incoming, make_store, new_repository, outgoing, pdf_bytes
 
 from kho.errors import AlreadyExists
@@ -225,18 +225,10 @@ def test_a_record_on_the_local_folder_hands_no_write_to_a_thread(
     each one to a pool thread and waited for its future: 16 hand-offs a stored record, more CPU
     than the ~0.2 ms fsyncs they overlapped. The syncs themselves are the same: every file and
     directory a record writes is still synced."""
-    from repository.storage import group
 
     monkeypatch.setattr(local, "DEFAULT_OVERLAP", NEVER)
 
-    handed: list[str] = []
-    real_submit = group._submit
-
-    def counting(small: bool, fn: Any, *args: Any) -> Any:
-        handed.append(getattr(fn, "__name__", repr(fn)))
-        return real_submit(small, fn, *args)
-
-    monkeypatch.setattr(group, "_submit", counting)
+    handed = count_pool_handoffs(monkeypatch)
     syncs = SyncCount()
     store = LocalStore(tmp_path / "s", durability=syncs)
     repo = new_repository(store, LocalStore(tmp_path / "k"))

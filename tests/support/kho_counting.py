@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from repository.storage.base import ObjectInfo
 from repository.storage.local import LocalStore
@@ -25,3 +28,19 @@ class CountingAuditReads(LocalStore):
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
         self.listings += prefix.startswith("audit/")
         return super().list(prefix, start_after)
+
+
+def count_pool_handoffs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions the write group hands to its thread pool from now on (the
+    test's ``monkeypatch`` undoes it): a sync made in the writer's thread is not in it."""
+    from repository.storage import group
+
+    handed: list[str] = []
+    real_submit = group._submit
+
+    def counting(small: bool, fn: Any, *args: Any) -> Any:
+        handed.append(getattr(fn, "__name__", repr(fn)))
+        return real_submit(small, fn, *args)
+
+    monkeypatch.setattr(group, "_submit", counting)
+    return handed
