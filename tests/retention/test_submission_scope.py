@@ -10,13 +10,11 @@ from datetime import date
 import pytest
 from kho_people import AGENCY, UNIT_B, People, create_person
 from kho_retention import closed_file
-from kho_submission import submitted_by_phong_b
+from kho_submission import submitted_by_phong_b, taken_in
 from kho_testing import incoming, pdf_bytes
 
 from kho.errors import NotFound, PermissionDenied
-from repository.policy import Action
-from repository.records import SYSTEM, Actor, Record
-from retention.service import FileState
+from repository.records import Actor, Record
 from web.context import Kho
 
 
@@ -60,14 +58,7 @@ def test_a_lưu_trữ_viên_of_a_phòng_does_not_receive_the_agency_s_hồ_sơ(k
     assert denied[-1].details["code"] == "SUBMISSION_OTHER_UNIT"
 
     # Accepted (its checks are the review's own tests): the archived list follows the same rule.
-    archived = kho.repo.transition_file(
-        submitted.record_id,
-        expected_version=submitted.version,
-        actor=SYSTEM,
-        permission=Action.SUBMISSION_REVIEW,
-        action="submission:accept",
-        state=FileState.ARCHIVED,
-    )
+    archived = taken_in(kho, submitted)
     assert [f.record_id for f in service.archived(actor=agency_archivist)] == [archived.record_id]
     assert service.archived(actor=archivist_b) == []
 

@@ -8,7 +8,9 @@ from datetime import date
 from kho_people import UNIT_B, People
 from kho_testing import incoming, pdf_bytes
 
-from repository.records import Record
+from repository.policy import Action
+from repository.records import SYSTEM, Record
+from retention.service import FileState
 from web.context import Kho
 
 
@@ -42,3 +44,18 @@ def submitted_by_phong_b(kho: Kho, people: People) -> Record:
         file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=officer_b
     )
     return kho.retention.submit(file.record_id, expected_version=file.version, actor=officer_b)
+
+
+def taken_in(kho: Kho, submitted: Record) -> Record:
+    """The submitted hồ sơ taken in by the archive (``archived``), its state written as the
+    take-in writes it, by Kho's own process. The test documents are unsigned, so take-in's own
+    checks (:meth:`RetentionService.accept`, tested with signed documents in test_retention.py)
+    would refuse them."""
+    return kho.repo.transition_file(
+        submitted.record_id,
+        expected_version=submitted.version,
+        actor=SYSTEM,
+        permission=Action.SUBMISSION_REVIEW,
+        action="submission:accept",
+        state=FileState.ARCHIVED,
+    )

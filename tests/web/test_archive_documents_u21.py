@@ -21,11 +21,10 @@ from flask.testing import FlaskClient
 from kho_existence import shown
 from kho_people import PASSWORD, People, make_people
 from kho_retention import s3_env
-from kho_submission import phong_b_file, submitted_by_phong_b
+from kho_submission import phong_b_file, submitted_by_phong_b, taken_in
 from kho_testing import pdf_bytes
 
 from kho.config import Settings
-from repository.policy import Action
 from repository.records import SYSTEM, Record, new_record_id
 from retention.service import FileState
 from web.app import create_app
@@ -157,14 +156,7 @@ def test_the_archive_s_reading_holds_after_take_in(
     """A hồ sơ taken in (``archived``) is the archive's: its documents stay readable to it. The
     test document is unsigned, so take-in's checks would refuse it; the state is written as the
     take-in writes it, by Kho's own process."""
-    kho.repo.transition_file(
-        submitted.record_id,
-        expected_version=submitted.version,
-        actor=SYSTEM,
-        permission=Action.SUBMISSION_REVIEW,
-        action="submission:accept",
-        state=FileState.ARCHIVED,
-    )
+    taken_in(kho, submitted)
     document_id = _document_of(kho, submitted)
     archivist = _browser(app, people, "luu_tru")
     assert archivist.get(f"/records/{document_id}").status_code == 200  # 404 before u21

@@ -18,10 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from kho_existence import shown
 from kho_people import PASSWORD, People
-from kho_submission import submitted_by_phong_b
+from kho_submission import submitted_by_phong_b, taken_in
 
-from repository.policy import Action
-from repository.records import SYSTEM, Record, new_record_id
+from repository.records import Record, new_record_id
 from retention.service import FileState
 from web.context import Kho
 
@@ -159,14 +158,7 @@ def test_d_after_take_in_the_archivist_reads_it_from_the_archived_list(
     app: Flask, kho: Kho, people: People, submitted: Record
 ) -> None:
     # Accepted (its checks are tested with signed documents in test_retention.py).
-    archived = kho.repo.transition_file(
-        submitted.record_id,
-        expected_version=submitted.version,
-        actor=SYSTEM,
-        permission=Action.SUBMISSION_REVIEW,
-        action="submission:accept",
-        state=FileState.ARCHIVED,
-    )
+    archived = taken_in(kho, submitted)
     archivist = _browser(app, people, "luu_tru")
     rid = archived.record_id
     listing = archivist.get("/archive").get_data(as_text=True)
