@@ -1,7 +1,10 @@
-"""A local store that counts the audit log's event reads and listings (write-count tests)."""
+"""Counting store reads: a local store that counts the audit log's event reads and listings
+(write-count tests), and :class:`StoreReads`, every listing and read through one store object
+(the reads of one request, m29)."""
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,3 +47,37 @@ def count_pool_handoffs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(group, "_submit", counting)
     return handed
+
+
+class StoreReads:
+    """The prefixes listed and the keys read through ``store`` (the installation's one store object)
+    while counting: ``store.list`` and ``store.get`` wrapped for the test (``monkeypatch`` undoes
+    it). On a local folder and on the S3 gateway alike (m29, u22)."""
+
+    def __init__(self, store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.lists: collections.Counter[str] = collections.Counter()
+        self.gets: collections.Counter[str] = collections.Counter()
+        listing, getting = store.list, store.get
+
+        def counted_list(prefix: str, *a: Any, **k: Any) -> Any:
+            self.lists[prefix] += 1
+            return listing(prefix, *a, **k)
+
+        def counted_get(key: str, *a: Any, **k: Any) -> Any:
+            self.gets[key] += 1
+            return getting(key, *a, **k)
+
+        monkeypatch.setattr(store, "list", counted_list)
+        monkeypatch.setattr(store, "get", counted_get)
+
+    def clear(self) -> None:
+        self.lists.clear()
+        self.gets.clear()
+
+    def account_reads(self, username: str) -> tuple[int, int]:
+        """(LISTs, GETs) of the account's versions."""
+        prefix = f"accounts/{username}/"
+        return (
+            sum(n for p, n in self.lists.items() if p.startswith(prefix)),
+            sum(n for k, n in self.gets.items() if k.startswith(prefix)),
+        )
