@@ -423,7 +423,8 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
     if action in _STEP_ACTIONS:
         return decide_step(principal, action, facts, WorkFacts())
     auditing = action is Action.RECORD_HISTORY and Role.KIEM_TOAN in held
-    archived = action in ARCHIVE_GIVES and archive_reads(principal, facts)
+    archive_asks = action in ARCHIVE_GIVES
+    archived = archive_asks and archive_reads(principal, facts)
     if action is Action.RECORD_HISTORY:
         if auditing and facts.secrecy <= principal.clearance:
             return ALLOW
@@ -447,7 +448,7 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
     if archived:
         return ALLOW
     if not sees(principal, facts):
-        if recalled_from(principal, facts):
+        if recalled_from(principal, facts) or (archive_asks and recalled_from_archive(principal, facts)):
             return _denied(
                 "Văn bản này đã bị cơ quan, đơn vị ban hành thu hồi: nơi nhận không còn được xem, tải"
                 " văn bản (Nghị định 30/2020/NĐ-CP, Điều 18 khoản 4).",
@@ -695,6 +696,20 @@ def archive_reads(principal: Principal, facts: RecordFacts) -> bool:
     if facts.recalled:
         return facts.unit in received
     return bool(received)
+
+
+def recalled_from_archive(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether the person, as Lưu trữ cơ quan, lost the reading of a document
+    (:func:`archive_reads`) by its recall: a văn bản đi in a recipient's hồ sơ submitted to or
+    taken in by their archive, recalled (thu hồi) by its issuer. They are told so
+    (``RECORD_RECALLED``), as the recipients are (:func:`recalled_from`), so the review page
+    marks it instead of linking to a refusal (u21 open, u22). Secrecy first still holds:
+    :func:`decide_new` refuses above the clearance before asking this."""
+    return (
+        facts.recalled
+        and not archive_reads(principal, facts)
+        and archive_reads(principal, replace(facts, recalled=False))
+    )
 
 
 def _reads_at_any_level(principal: Principal, facts: RecordFacts) -> bool:

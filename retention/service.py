@@ -30,8 +30,8 @@ from kho.timeutil import parse_iso, to_iso_utc, vn_date
 from repository import formats
 from repository.due_notices import ALERT_PREFIX
 from repository.metadata import DocumentMetadata, FileMetadata
-from repository.policy import Action, Role
-from repository.records import KIND_FILE, Actor, Record, Repository, duplicate_key
+from repository.policy import Action, Role, decide
+from repository.records import KIND_FILE, RECALL_KEY, Actor, Record, Repository, duplicate_key
 from repository.vocabulary import blank, typed_text
 from retention import closing, fileplan, submission
 from retention.closing import ClosingReport, DocumentFacts
@@ -110,6 +110,9 @@ class Review:
     file: Record
     checks: tuple[CheckResult, ...]
     documents: tuple[DocumentFacts, ...] = ()
+    recalled: frozenset[str] = frozenset()
+    """Ids of the documents the reader may not open because their issuer recalled them (thu hồi:
+    the policy's ``RECORD_RECALLED``): the mục lục marks them instead of linking to a refusal."""
 
     @property
     def passed(self) -> bool:
@@ -801,7 +804,22 @@ class RetentionService:
             source=actor.source,
             details={c.name.value: c.passed for c in checks},
         )
-        return Review(file, checks, tuple(self.facts_of(d) for d in documents))
+        return Review(
+            file, checks, tuple(self.facts_of(d) for d in documents), self._recalled(actor, documents)
+        )
+
+    def _recalled(self, actor: Actor, documents: Iterable[Record]) -> frozenset[str]:
+        """The documents the one access policy refuses ``actor`` as recalled (``RECORD_RECALLED``;
+        a recipient's hồ sơ at the archive: :func:`~repository.policy.recalled_from_archive`).
+        Only a recalled văn bản đi is asked: nothing else can be refused so."""
+        if actor.system:
+            return frozenset()
+        return frozenset(
+            d.record_id
+            for d in documents
+            if d.extra.get(RECALL_KEY)
+            and decide(actor.as_principal, Action.RECORD_VIEW, self.repo.facts(d)).code == "RECORD_RECALLED"
+        )
 
     def accept(self, file_id: str, *, expected_version: int, actor: Actor) -> Record:
         """The lưu trữ viên accepts: the hồ sơ passes to archival management (lưu trữ cơ quan)."""
