@@ -16,7 +16,7 @@ from repository.records import Record
 from retention.fileplan import PLAN_COLUMNS, footer_lines, plan_rows
 from retention.service import FILE_STATE_LABELS, FileState, RetentionService
 from web.heads import FileHeaders, attachment, file_response, file_route
-from web.pages.common import actor, display_names, kho, login_required, page
+from web.pages.common import actor, current_account, display_names, kho, login_required, page
 from web.pages.retention_export import (
     catalogue_sheet,
     handover_sheet,
@@ -322,16 +322,14 @@ def archive_export(what: str, fmt: str) -> Response:
             if isinstance(f.metadata, FileMetadata) and f.metadata.file_catalog == year_number
         ]
     agency = kho().settings.agency_name
+    # The person's name: the account the session's checks read for this request (m29).
+    full_name = current_account().full_name
     kho().repo.audit_export(who, "submission", {"what": what, "format": fmt, "files": len(files)})
     if what == "muc-luc":
-        sheet = submission_sheet(files, agency, kho().accounts.get(who.user).full_name)
+        sheet = submission_sheet(files, agency, full_name)
     else:
         sheet = handover_sheet(
-            files,
-            agency,
-            "Các đơn vị, cá nhân nộp lưu",
-            kho().accounts.get(who.user).full_name,
-            vn_display(utcnow())[:10],
+            files, agency, "Các đơn vị, cá nhân nộp lưu", full_name, vn_display(utcnow())[:10]
         )
     return _download(_sheet_bytes(sheet, fmt), what, fmt)
 
