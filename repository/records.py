@@ -928,6 +928,17 @@ _GRANTING_A_FILE = (
 )
 
 
+def _note(text: str | None) -> str | None:
+    """The căn cứ of a metadata correction as stored (pure): :func:`typed_text` (NFC, trimmed,
+    hidden characters and over-long text refused with their codes), and None when it shows
+    nothing (:func:`blank`), so that a required căn cứ of only spaces is refused as a missing
+    one (``decide_correction``) at both doors."""
+    if text is None:
+        return None
+    typed = typed_text(text, "note", "Căn cứ")
+    return None if blank(typed) else typed
+
+
 class Repository:
     """The system of record. All reads and writes of records go through here."""
 
@@ -2951,6 +2962,9 @@ class Repository:
                 record_id=record_id,
                 state=current.state,
             )
+        # The căn cứ is stored (version note, audit) as every typed text is: NFC, trimmed, and
+        # none when it shows nothing, whichever door gave it (the page trimmed it, the API did not).
+        note = _note(note)
         stored = current.metadata.to_dict()
         merged = {**stored, **changes}
         if current.kind == KIND_FILE:

@@ -144,7 +144,7 @@ def lower_secrecy(record_id: str) -> Response:
         {"secrecy": int(level)},
         expected_version=version,
         actor=actor(),
-        note=request.form.get("reason", "").strip() or None,
+        note=request.form.get("reason"),  # trimmed (or none) by the service, as from the API
     )
     flash(
         f"Đã đổi độ mật văn bản thành “{level.label}” (phiên bản {record.version}); quyết định và"
