@@ -456,10 +456,34 @@ AT_ARCHIVE = RecordFacts(
         (replace(AT_ARCHIVE, secrecy=1), ARCHIVIST, Action.RECORD_READ, False, "SECRECY_DENIED"),
         # A hồ sơ is read on the review page (receives_submission), not by this rule.
         (replace(AT_ARCHIVE, kind="hoso", record_id="f1"), ARCHIVIST, Action.RECORD_VIEW, False, "NOT_FOUND"),
-        # Recalled: the issuer's hồ sơ keeps it for its archive; a recipient's archive is refused.
+        # Recalled: the issuer's hồ sơ keeps it for its archive; a recipient's archive is refused,
+        # told that it was recalled as the recipients are (u22; PERMISSION_DENIED before) ...
         (replace(AT_ARCHIVE, kind="di", recalled=True), ARCHIVIST, Action.RECORD_READ, True, ""),
         (
             replace(AT_ARCHIVE, kind="di", recalled=True, unit=AGENCY + "x"),
+            ARCHIVIST,
+            Action.RECORD_READ,
+            False,
+            "RECORD_RECALLED",
+        ),
+        (
+            replace(AT_ARCHIVE, kind="di", recalled=True, unit=AGENCY + "x"),
+            ARCHIVIST,
+            Action.RECORD_VIEW,
+            False,
+            "RECORD_RECALLED",
+        ),
+        # ... only for what the archive reads (its history was never theirs) ...
+        (
+            replace(AT_ARCHIVE, kind="di", recalled=True, unit=AGENCY + "x"),
+            ARCHIVIST,
+            Action.RECORD_HISTORY,
+            False,
+            "PERMISSION_DENIED",
+        ),
+        # ... and secrecy first: above their clearance, neither its level nor its recall is told.
+        (
+            replace(AT_ARCHIVE, kind="di", recalled=True, unit=AGENCY + "x", secrecy=1),
             ARCHIVIST,
             Action.RECORD_READ,
             False,
