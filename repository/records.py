@@ -1673,11 +1673,17 @@ class Repository:
             received_from=frozenset(received),
         )
 
-    def authorize(self, actor: Actor, action: Action, record: Record | None = None) -> None:
-        """Raise :class:`PermissionDenied` (audited) unless the policy allows the act."""
+    def authorize(
+        self, actor: Actor, action: Action, record: Record | None = None, *, facts: RecordFacts | None = None
+    ) -> None:
+        """Raise :class:`PermissionDenied` (audited) unless the policy allows the act.
+        ``facts``: :meth:`facts` of this very ``record`` (the same loaded version), when the
+        caller read them for another question in the same request (:meth:`opened`); the decision
+        is then made on them instead of listing the record's hồ sơ again."""
         if actor.system:
             return
-        facts = self.facts(record) if record is not None else None
+        if facts is None and record is not None:
+            facts = self.facts(record)
         self._enforce(actor, action, record, decide(actor.as_principal, action, facts))
 
     def _enforce(self, actor: Actor, action: Action, record: Record | None, decision: Decision) -> None:
@@ -2505,6 +2511,21 @@ class Repository:
             self._release(key, token)
 
     # -- reading ---------------------------------------------------------------------------
+    def opened(self, record_id: str, *, actor: Actor) -> tuple[Record, RecordFacts, list[Record]]:
+        """:meth:`get` of the latest version for a page that asks several questions of one
+        record (the record page): the record, the policy's facts of it and the hồ sơ holding
+        it (:meth:`holders_of`, readable ones), each read once. The view is decided and audited
+        as :meth:`get` does; the page passes ``record`` and ``facts`` down to :meth:`history`,
+        :meth:`audit_events` and its own questions, which decide on them (u22: the record page
+        loaded the record 3 times and listed its hồ sơ links 5 times)."""
+        latest = self._load(record_id)
+        holders = self.holders_of(latest, readable_only=True)
+        facts = self.facts(latest, holders=holders)
+        self.authorize(actor, Action.RECORD_VIEW, latest, facts=facts)
+        if not actor.system:
+            self._event(actor, "record:view", latest, {})
+        return latest, facts, holders
+
     def get(self, record_id: str, version: int | None = None, *, actor: Actor) -> Record:
         """A version of a record (the latest by default), if the policy lets ``actor`` see it.
         Audited as ``record:view`` (Kho's own processes are not). Whole, for the acts that
@@ -2768,15 +2789,26 @@ class Repository:
         seen: dict[str, bool] = {}
         return [self.as_seen_by(v, actor, seen) for v in self.history(record_id, actor=actor)]
 
-    def history(self, record_id: str, *, actor: Actor) -> list[Record]:
-        """Every version of a record, oldest first (audited as ``record:history``)."""
+    def history(
+        self,
+        record_id: str,
+        *,
+        actor: Actor,
+        latest: Record | None = None,
+        facts: RecordFacts | None = None,
+    ) -> list[Record]:
+        """Every version of a record, oldest first (audited as ``record:history``).
+        ``latest``, ``facts``: the record's latest version and its :meth:`facts` as the caller
+        read them (:meth:`opened`); used when the latest version is still that one."""
         versions = self._versions(record_id) or ([1] if self._roll_forward(record_id) else [])
         if not versions:
             raise NotFound(unknown_record_message(record_id), record_id=record_id)
-        out = [self._load(record_id, v) for v in versions]
+        out = [self._load(record_id, v) for v in versions[:-1]]
+        given = latest is not None and latest.record_id == record_id and latest.version == versions[-1]
+        out.append(latest if latest is not None and given else self._load(record_id, versions[-1]))
         # Versions carry the metadata: seeing them is seeing the record. Kiểm toán viên read a
         # record's history as audit events (audit_events), not its content.
-        self.authorize(actor, Action.RECORD_VIEW, out[-1])
+        self.authorize(actor, Action.RECORD_VIEW, out[-1], facts=facts if given else None)
         if not actor.system:
             self._event(actor, "record:history", out[-1], {"versions": len(out)})
         return out
@@ -2788,14 +2820,18 @@ class Repository:
         *,
         actor: Actor,
         action: str = "content:read",
+        loaded: Record | None = None,
+        facts: RecordFacts | None = None,
     ) -> tuple[StoredFile, bytes]:
         """The original, checked against its recorded SHA-256. Audited (read or download). A
-        ``HEAD`` stops here, described as :meth:`describe_original` (:mod:`kho.head`)."""
+        ``HEAD`` stops here, described as :meth:`describe_original` (:mod:`kho.head`).
+        ``loaded``, ``facts``: the record's latest version and its :meth:`facts` as the caller
+        read them in this request (:meth:`opened`): decided on, not read again."""
         if is_head():
             described = self.describe_original(record_id, sha256, actor=actor)
             length = {"Content-Length": str(described.size), "X-Content-SHA256": described.sha256}
             stop_if_head(length, described)
-        record, stored = self._original(record_id, sha256, actor)
+        record, stored = self._original(record_id, sha256, actor, loaded, facts)
         key = content_key(record_id, stored.sha256)
         data = self.keys.open(record_id, self.store.get(key), key)
         if hashlib.sha256(data).hexdigest() != stored.sha256:
@@ -2808,11 +2844,20 @@ class Repository:
         self._event(actor, action, record, {"sha256": stored.sha256})
         return stored, data
 
-    def _original(self, record_id: str, sha256: str | None, actor: Actor) -> tuple[Record, StoredFile]:
+    def _original(
+        self,
+        record_id: str,
+        sha256: str | None,
+        actor: Actor,
+        loaded: Record | None = None,
+        facts: RecordFacts | None = None,
+    ) -> tuple[Record, StoredFile]:
         """The record and the description of its original (the first, or the one of ``sha256``),
-        if ``actor`` may read the original (:attr:`Action.RECORD_READ`)."""
-        record = self._load(record_id)
-        self.authorize(actor, Action.RECORD_READ, record)
+        if ``actor`` may read the original (:attr:`Action.RECORD_READ`); ``loaded``, ``facts``:
+        see :meth:`read_content`."""
+        given = loaded is not None and loaded.record_id == record_id
+        record = loaded if loaded is not None and given else self._load(record_id)
+        self.authorize(actor, Action.RECORD_READ, record, facts=facts if given else None)
         if not record.files:
             raise NotFound("Văn bản này không có tệp đính kèm.", record_id=record_id)
         stored = (
@@ -3274,11 +3319,18 @@ class Repository:
         action: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        loaded: Record | None = None,
+        facts: RecordFacts | None = None,
     ) -> list[Any]:
         """Audit events matching every given filter. Kiểm toán viên read the whole log; anyone
-        may read the events of a record whose history they may see. The read is itself audited."""
+        may read the events of a record whose history they may see. The read is itself audited.
+        ``loaded``, ``facts``: the record of ``record_id`` and its :meth:`facts` as the caller
+        read them in this request (:meth:`opened`): decided on, not read again."""
         record = None
-        if record_id is not None:
+        given = loaded is not None and loaded.record_id == record_id
+        if given:
+            record = loaded
+        elif record_id is not None:
             try:
                 record = self._load(record_id)
             except NotFound:
@@ -3288,7 +3340,7 @@ class Repository:
         if record is not None:
             # One record's history: the policy's rule for it (a kiểm toán viên up to their
             # clearance; the others when they see the record).
-            self.authorize(actor, Action.RECORD_HISTORY, record)
+            self.authorize(actor, Action.RECORD_HISTORY, record, facts=facts if given else None)
         else:
             self.authorize(actor, Action.AUDIT_READ)
         events = list(

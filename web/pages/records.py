@@ -65,30 +65,32 @@ def show(record_id: str) -> Response:
 
 def _show(record_id: str, service: Repository) -> Response:
     who = actor()
-    record = service.get(record_id, actor=who)
+    # The record, the policy's facts of it and its hồ sơ, read once (u22): every question
+    # below is decided on these, as the repository would decide it (no check is skipped).
+    record, facts, holders = service.opened(record_id, actor=who)
     if record.kind == "hoso":
         return redirect(url_for("files.show", file_id=record_id))  # type: ignore[return-value]
-    versions = service.history(record_id, actor=who)
+    versions = service.history(record_id, actor=who, latest=record, facts=facts)
     files = []
-    for file_id in service.files_of(record_id):
+    for holder_id in (h.record_id for h in holders):
         try:
-            holder = service.get(file_id, actor=who)
+            holder = service.get(holder_id, actor=who)
         except (NotFound, PermissionDenied):
             continue
         if record_id in holder.documents:
             files.append(holder)
     events = None
     principal = who.as_principal
-    facts = None if principal.has(Role.KIEM_TOAN) else service.facts(record)  # read once (u11)
-    if facts is None or can(principal, Action.RECORD_HISTORY, facts):
-        events = service.audit_events(actor=who, record_id=record_id)
+    # A kiểm toán viên's page asks no question of the facts (u11): their history, no form.
+    asked = None if principal.has(Role.KIEM_TOAN) else facts
+    if asked is None or can(principal, Action.RECORD_HISTORY, asked):
+        events = service.audit_events(actor=who, record_id=record_id, loaded=record, facts=facts)
     events_total = len(events) if events is not None else 0
     if events is not None:
         events = events[-HISTORY_SHOWN:][::-1]  # the newest first; the rest in the audit query
     editable_files = []
-    # The facts read above answer it (as may_see asks them): not the hồ sơ links again (m29).
-    seen = service.may_see(who, record) if facts is None else who.system or sees(principal, facts)
-    if seen:
+    # ``may_see`` on the facts read above: not the hồ sơ links again (m29).
+    if who.system or sees(principal, facts):
         # The newest hồ sơ the person may find (a choice list, not a catalogue: /files has all).
         candidates = indexed_ids(
             kho(), who, direction=("hoso",), state=("active",), limit=FILE_CHOICES
@@ -98,7 +100,7 @@ def _show(record_id: str, service: Repository) -> Response:
                 continue
             if can(who.as_principal, Action.FILE_EDIT, service.facts(candidate)):
                 editable_files.append(candidate)
-    readable, pages, ocr_text = _readable_view(service, who, record)
+    readable, pages, ocr_text = _readable_view(service, who, record, facts)
     return page(
         "record.html",
         record=record,
@@ -113,7 +115,7 @@ def _show(record_id: str, service: Repository) -> Response:
         events_total=events_total,
         editable_files=editable_files,
         recall_open=Recalls(service).withdrawable(record, actor=who, facts=facts),
-        lower_to=_lower_to(record, principal, facts),
+        lower_to=_lower_to(record, principal, asked),
     )
 
 
@@ -179,19 +181,24 @@ def _text_of(service: Repository, record_id: str) -> dict | None:
         return None
 
 
-def _readable_view(service: Repository, who: Actor, record: Record) -> tuple[bool, list[int], str]:
+def _readable_view(
+    service: Repository, who: Actor, record: Record, facts: RecordFacts
+) -> tuple[bool, list[int], str]:
     """Whether the person may read the original, the page numbers to show, and OCR text of
-    scanned pages (text that came from Tesseract, shown beside the page images)."""
+    scanned pages (text that came from Tesseract, shown beside the page images); ``facts``:
+    the policy's facts of ``record``, read with it."""
     if not record.files:
         return False, [], ""
-    if not can(who.as_principal, Action.RECORD_READ, service.facts(record)):
+    if not can(who.as_principal, Action.RECORD_READ, facts):
         return False, [], ""
     if record.files[0].media_type != "application/pdf":
         return True, [], ""
     text = _text_of(service, record.record_id) or {}
     count = int(text.get("page_count") or 0)
     if not count:
-        _stored, data = service.read_content(record.record_id, actor=who, action="content:read")
+        _stored, data = service.read_content(
+            record.record_id, actor=who, action="content:read", loaded=record, facts=facts
+        )
         count = document_view.page_count(data)
     ocr = "\n\n".join(
         f"— Trang {part.get('number')} —\n{part.get('text', '')}"
