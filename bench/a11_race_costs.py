@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import scratch
 from kho_buckets import drop_made
 from kho_testing import CLERK, checked_by_ingest, incoming, make_store, new_repository, pdf_bytes
 
@@ -119,7 +119,7 @@ def one_round(repo: Repository, counts: Counter[str], i: int) -> list[tuple[str,
 def main() -> None:
     kind = sys.argv[1] if len(sys.argv) > 1 else "local"
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 15
-    base = Path(tempfile.mkdtemp(prefix="a11-bench-"))
+    base = Path(scratch.mkdtemp(prefix="a11-bench-"))
     repo: Repository = new_repository(make_store(kind, base, "store"), make_store(kind, base, "keys"))
     counts: Counter[str] = Counter()
     counting(repo.store, counts)

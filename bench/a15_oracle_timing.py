@@ -15,11 +15,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 HERE = Path(__file__).resolve().parents[1]
 OPS = ("get", "list", "list_versions", "put_if_absent", "put", "put_if_match", "exists", "head")
@@ -37,7 +38,7 @@ def one_side(store_kind: str, requests: int) -> dict[str, Any]:
     from web.app import create_app
     from web.context import Kho
 
-    folder = Path(tempfile.mkdtemp(prefix="a15-oracle-"))
+    folder = Path(scratch.mkdtemp(prefix="a15-oracle-"))
     values = s3_env(folder) if store_kind == "s3" else kho_env(folder, KHO_FSYNC="true")
     os.environ.update({**values, "KHO_TOKEN_FILE": str(folder / "tokens.json")})
     os.environ.pop("KHO_TOKEN", None)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import unicodedata
 from pathlib import Path
+
+import scratch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "support")]
 
-tmp = tempfile.mkdtemp()
+tmp = scratch.mkdtemp()
 os.environ.update(
     KHO_DATA_DIR=tmp, KHO_AGENCY_ID="000.00.18.H40", KHO_AGENCY_NAME="UBND", KHO_FSYNC="false",
     KHO_BROKER_URL="", KHO_TIKA_URL="", KHO_ELASTICSEARCH_URL="", KHO_PASSWORD_MEMORY_KB="1024",

@@ -12,15 +12,16 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+import scratch
 
 TREE = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
 HERE = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TREE), str(HERE / "tests" / "support")]
 os.environ.update(
-    KHO_DATA_DIR=tempfile.mkdtemp(), KHO_AGENCY_ID="000.00.18.H40", KHO_AGENCY_NAME="UBND",
+    KHO_DATA_DIR=scratch.mkdtemp(), KHO_AGENCY_ID="000.00.18.H40", KHO_AGENCY_NAME="UBND",
     KHO_FSYNC="false", KHO_BROKER_URL="", KHO_TIKA_URL="", KHO_ELASTICSEARCH_URL="",
     KHO_PASSWORD_MEMORY_KB="1024", KHO_PASSWORD_TIME_COST="1", KHO_COOKIE_SECURE="false",
 )

@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
+
+import scratch
 
 TREE = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
 HERE = Path(__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ def step(label: str, call) -> None:  # type: ignore[no-untyped-def]
 
 
 def scenario() -> None:
-    os.environ["KHO_DATA_DIR"] = tempfile.mkdtemp()
+    os.environ["KHO_DATA_DIR"] = scratch.mkdtemp()
     kho = Kho(Settings.from_env())
     people = make_people(kho)
     api = create_app(kho.settings, kho=kho).test_client()

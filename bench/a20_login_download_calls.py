@@ -14,15 +14,16 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import scratch
+
 TREE = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
 HERE = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TREE), str(HERE / "tests" / "support")]
-WORK = Path(tempfile.mkdtemp())
+WORK = Path(scratch.mkdtemp())
 
 from ingest.testpki import TestPKI  # noqa: E402
 

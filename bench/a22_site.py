@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -29,7 +30,7 @@ def installation(label: str, argon: str = "cheap") -> tuple[Any, Any, Any]:
     """(kho, people, app) on a fresh data folder; call :func:`tree_first` before."""
     from ingest.testpki import TestPKI
 
-    work = Path(tempfile.mkdtemp())
+    work = Path(scratch.mkdtemp())
     TestPKI.build().write_trust_dir(work / "trust")
     os.environ.update(
         KHO_DATA_DIR=str(work / "kho"),

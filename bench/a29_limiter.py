@@ -31,7 +31,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -40,6 +39,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 HERE = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(HERE), str(HERE / "tests" / "support")]
@@ -59,7 +60,7 @@ def main_limiter_class() -> type:
         capture_output=True,
         text=True,
     ).stdout
-    path = Path(tempfile.mkdtemp()) / "a29_main_common.py"
+    path = Path(scratch.mkdtemp()) / "a29_main_common.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("a29_main_common", path)
     assert spec and spec.loader
@@ -110,7 +111,7 @@ class Counted:
 @contextmanager
 def opened(kind: str) -> Iterator[Any]:
     if kind == "local":
-        yield LocalStore(tempfile.mkdtemp(prefix="a29-bench-"), fsync=False)
+        yield LocalStore(scratch.mkdtemp(prefix="a29-bench-"), fsync=False)
         return
     from kho_buckets import drop_made, new_bucket
     from kho_testing import s3_options

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import scratch
 from kho_buckets import drop_made
 from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
 
@@ -41,7 +41,7 @@ def counting(store: Any, counts: Counter[str]) -> None:
 def main() -> None:
     kind = sys.argv[1] if len(sys.argv) > 1 else "local"
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-    base = Path(tempfile.mkdtemp(prefix="a6-bench-"))
+    base = Path(scratch.mkdtemp(prefix="a6-bench-"))
     repo = new_repository(make_store(kind, base, "store"), make_store(kind, base, "keys"))
     counts: Counter[str] = Counter()
     counting(repo.store, counts)

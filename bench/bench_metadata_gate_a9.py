@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 import timeit
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import scratch
 from kho_people import make_people
 from kho_testing import incoming_signed, make_store, seal_extra
 
@@ -71,7 +71,7 @@ def confirms(
 def local_kho(pki: TestPKI) -> Kho:
     """A Kho on a fresh local store (fsync off, as the web tests run) trusting ``pki``, with no
     broker, Tika or Elasticsearch: what a confirm costs in the repository alone."""
-    tmp = Path(tempfile.mkdtemp())
+    tmp = Path(scratch.mkdtemp())
     trust = pki.write_trust_dir(tmp / "trust")
     os.environ.update(
         KHO_DATA_DIR=str(tmp / "kho"),
@@ -94,7 +94,7 @@ def s3_get_ms(bucket: str, key: str, size: int) -> None:
     without KHO_TEST_S3_ENDPOINT); ``bucket`` names the fresh test bucket."""
     if not os.environ.get("KHO_TEST_S3_ENDPOINT"):
         return
-    store = make_store("s3", Path(tempfile.mkdtemp()), bucket)
+    store = make_store("s3", Path(scratch.mkdtemp()), bucket)
     store.put(key, b"x" * size)
     times = []
     for _ in range(30):

@@ -19,6 +19,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, sys, tempfile, time
+import atexit, shutil
+def _scratch(**options):
+    folder = tempfile.mkdtemp(**options)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -29,7 +34,7 @@ from ingest.signatures import TrustStore
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.verify import _verify_pdf
 pki = testpki.TestPKI.build()
-trust = TrustStore.from_dir(pki.write_trust_dir(Path(tempfile.mkdtemp())))
+trust = TrustStore.from_dir(pki.write_trust_dir(Path(_scratch())))
 signed = testpki.sign_as(testpki.document_for(pki.personal).data, pki, pki.personal, at=testpki.FIXTURE_TIME)
 w = IncrementalPdfFileWriter(BytesIO(signed))
 ref = w.root["/AcroForm"]["/Fields"][0].get_object().raw_get("/V")

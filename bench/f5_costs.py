@@ -23,6 +23,11 @@ HERE = Path(__file__).resolve().parent.parent
 
 CHILD = r'''
 import json, sys, tempfile, time
+import atexit, shutil
+def _scratch(**options):
+    folder = tempfile.mkdtemp(**options)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 from pathlib import Path
 sys.path.insert(0, sys.argv[1] + "/tests/support")
 from kho_testing import CLERK, incoming, new_repository
@@ -30,7 +35,7 @@ from repository.storage.local import LocalStore
 import retention.backup as b
 
 docs = int(sys.argv[2])
-d = Path(tempfile.mkdtemp(prefix="f5-bench-"))
+d = Path(_scratch(prefix="f5-bench-"))
 repo = new_repository(LocalStore(d / "s"), LocalStore(d / "k"))
 for n in range(docs):
     repo.create_document("den", incoming(code_number=str(n + 1)), b"%PDF-1.4\n" + bytes([n % 256]) * 20000,

@@ -19,10 +19,11 @@ import logging
 import os
 import pstats
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 TREE = Path(sys.argv[1]).resolve()
 sys.path.insert(0, str(TREE))
@@ -51,7 +52,7 @@ def _workers() -> dict[str, float]:
 def main() -> int:
     paths = sorted(FOLDER.glob("signed-*.pdf"))[: COUNT + 8]
     os.environ.update(
-        KHO_DATA_DIR=tempfile.mkdtemp(prefix="m12-steady-"), KHO_TRUST_DIR=str(FOLDER / "trust"),
+        KHO_DATA_DIR=scratch.mkdtemp(prefix="m12-steady-"), KHO_TRUST_DIR=str(FOLDER / "trust"),
         KHO_FSYNC="false", KHO_BROKER_URL="", KHO_TIKA_URL="",
     )
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)

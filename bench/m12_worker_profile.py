@@ -26,10 +26,11 @@ import logging
 import os
 import pstats
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -70,7 +71,7 @@ def main() -> int:
         for n in (8, 100, 200, 1000)
         if n >= count and (CACHE / f"signed-{n}x3").is_dir()
     )
-    tmp = tempfile.mkdtemp(prefix="m12-prof-")
+    tmp = scratch.mkdtemp(prefix="m12-prof-")
     os.environ.update(
         KHO_DATA_DIR=tmp,
         KHO_TRUST_DIR=str(FOLDER / "trust"),

@@ -18,11 +18,12 @@ import logging
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 TREE = Path(sys.argv[1]).resolve()
 sys.path.insert(0, str(TREE))
@@ -103,7 +104,7 @@ def _alone(datas: list[bytes]) -> None:
 def main() -> int:
     paths = sorted(FOLDER.glob("signed-*.pdf"))[: COUNT + 8]
     os.environ.update(
-        KHO_DATA_DIR=tempfile.mkdtemp(prefix="m16-parts-"), KHO_TRUST_DIR=str(FOLDER / "trust"),
+        KHO_DATA_DIR=scratch.mkdtemp(prefix="m16-parts-"), KHO_TRUST_DIR=str(FOLDER / "trust"),
         KHO_FSYNC="false", KHO_BROKER_URL="", KHO_TIKA_URL="",
     )  # fmt: skip
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)

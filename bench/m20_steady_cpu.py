@@ -28,9 +28,14 @@ CHUNK = 16
 
 CHILD = r"""
 import json, os, sys, tempfile, time, logging
+import atexit, shutil
+def _scratch(**options):
+    folder = tempfile.mkdtemp(**options)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 from pathlib import Path
 folder, count = Path(sys.argv[1]), int(sys.argv[2])
-tmp = tempfile.mkdtemp(prefix="m20-steady-")
+tmp = _scratch(prefix="m20-steady-")
 os.environ.update(KHO_DATA_DIR=tmp, KHO_TRUST_DIR=str(folder / "trust"), KHO_FSYNC="false",
                   KHO_BROKER_URL="", KHO_TIKA_URL="")
 logging.getLogger("pyhanko").setLevel(logging.CRITICAL)

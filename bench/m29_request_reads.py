@@ -16,11 +16,12 @@ import collections
 import os
 import statistics
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from a22_site import tree_first
@@ -66,7 +67,7 @@ from kho.config import Settings  # noqa: E402
 from web.app import create_app  # noqa: E402
 from web.context import Kho  # noqa: E402
 
-tmp = Path(tempfile.mkdtemp(prefix="m29bench"))
+tmp = Path(scratch.mkdtemp(prefix="m29bench"))
 buckets = s3_env(tmp, kept=True)
 print("buckets:", buckets["KHO_STORE_URL"], buckets["KHO_KEYSTORE_URL"], flush=True)
 os.environ.update(buckets, KHO_COOKIE_SECURE="false", KHO_SESSION_SECRET=os.urandom(16).hex())

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
@@ -41,7 +42,7 @@ class _Timed:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 400
-    tmp = Path(tempfile.mkdtemp(prefix="m31wait"))
+    tmp = Path(scratch.mkdtemp(prefix="m31wait"))
     store = make_store("s3", tmp, "m31wait")
     repo = new_repository(store, LocalStore(tmp / "k"))
     for _ in range(3):

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import scratch
 from kho_buckets import drop_made
 from kho_testing import CLERK, checked_by_ingest, incoming, make_store, new_repository, pdf_bytes
 
@@ -39,7 +39,7 @@ def main() -> None:
     kind = sys.argv[1] if len(sys.argv) > 1 else "local"
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 400
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-    base = Path(tempfile.mkdtemp(prefix="m9-bench-"))
+    base = Path(scratch.mkdtemp(prefix="m9-bench-"))
     repo = new_repository(make_store(kind, base, "store"), make_store(kind, base, "keys"))
     for i in range(n):
         repo.create_document("den", incoming(code_number=str(10000 + i)), None, None, CLERK)

@@ -2,10 +2,10 @@
 version is of an old format (untouched since an older Kho), on one tree."""
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+import scratch
 from argon2 import PasswordHasher
 from kho_testing import make_store, new_repository
 
@@ -16,7 +16,7 @@ from repository.policy import Role
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 GOOD = "Mật-khẩu-tốt-2026!"
 backend = sys.argv[1]
-tmp = Path(tempfile.mkdtemp())
+tmp = Path(scratch.mkdtemp())
 store, keys = make_store(backend, tmp, "cnt"), make_store("local", tmp, "keys")
 repo = new_repository(store, keys)
 svc = AccountService(store, repo.audit, utcnow, hasher=CHEAP)

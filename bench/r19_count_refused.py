@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import scratch
 from argon2 import PasswordHasher
 from kho_buckets import drop_made
 from kho_testing import agency_accounts, make_store, new_repository, person_with_password
@@ -28,7 +28,7 @@ UNIT = "000.01.18.H40"
 
 def main() -> None:
     backend = sys.argv[1]
-    tmp = Path(tempfile.mkdtemp())
+    tmp = Path(scratch.mkdtemp())
     store = make_store(backend, tmp, "r19c")
     repo = new_repository(store, make_store("local", tmp, "keys"))
     svc, admin = agency_accounts(repo, PasswordHasher(), UNIT, GOOD)

@@ -22,11 +22,12 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 from repository.audit import AuditLog, EventDraft, read_witness
 from repository.storage import open_store
@@ -96,7 +97,7 @@ def main() -> None:
         url = "s3://" + new_bucket("r20stress", _options(True))
         open_store(url, **_options(True))
     rnd = random.Random(seed)
-    tallies = Path(tempfile.mkdtemp(prefix="r20tally"))
+    tallies = Path(scratch.mkdtemp(prefix="r20tally"))
     start_at = time.time() + 3.0
     workers, sigkill = [], []
     for i in range(procs):

@@ -15,8 +15,8 @@ TREE = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
 HERE = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TREE), str(HERE / "tests" / "support")]
 
-import tempfile  # noqa: E402
 
+import scratch  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from kho_people import create_person  # noqa: E402
 from kho_testing import ManualClock  # noqa: E402
@@ -37,7 +37,7 @@ def answer(call) -> str:  # type: ignore[no-untyped-def]
         return exc.code
 
 
-store = LocalStore(Path(tempfile.mkdtemp()))
+store = LocalStore(Path(scratch.mkdtemp()))
 audit, clock = AuditLog(store), ManualClock()
 svc = AccountService(store, audit, clock, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 _, admin, _ = svc.bootstrap("000.00.18.H40", "UBND tỉnh", "ubnd", "Quản Trị Viên")

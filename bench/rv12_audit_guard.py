@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+import scratch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -40,7 +41,7 @@ def _per_call(fn, n: int) -> float:  # type: ignore[no-untyped-def]
 def main() -> None:
     draft = [EventDraft("khuedt.ubnd", "content:download", record_id="0" * 24)]
     app = Flask("bench")
-    work = Path(tempfile.mkdtemp())
+    work = Path(scratch.mkdtemp())
     log = AuditLog(LocalStore(work / "store", fsync=False))
     rows: dict[str, list[float]] = {k: [] for k in ("guard, no request", "guard, GET same-origin",
                                                      "append, no guard", "append, guard (GET same-origin)")}

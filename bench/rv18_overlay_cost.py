@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import scratch
 
 from ingest.signatures import TrustStore
 from ingest.signatures._reader import CachingPdfReader
@@ -26,7 +27,7 @@ MOMENT = datetime(2026, 6, 1, tzinfo=UTC)
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     pki = TestPKI.build()
-    trust = TrustStore.from_dir(pki.write_trust_dir(Path(tempfile.mkdtemp())))
+    trust = TrustStore.from_dir(pki.write_trust_dir(Path(scratch.mkdtemp())))
     for pages in (1, 5, 20):
         data = make_variant(Variant.VALID, pki=pki, pages=pages)
         times, verdict = [], None

@@ -20,11 +20,12 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 ROOT = Path.cwd()
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "support")]  # this tree's code, not the venv's
@@ -37,7 +38,7 @@ def bench_kho(prefix: str, *, s3: bool, es: bool) -> tuple[Any, Any]:
     from kho_people import make_people
     from kho_retention import kho_env, s3_env
 
-    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    tmp = Path(scratch.mkdtemp(prefix=prefix))
     os.environ.update(s3_env(tmp) if s3 else kho_env(tmp))
     if es:
         os.environ.update(

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+
+import scratch
 
 if not os.environ.get("PYTHONPATH"):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -48,7 +49,7 @@ def main() -> None:
 
     print("rules from", rules.__file__)
     pki = TestPKI.build()
-    trust = TrustStore.from_dir(pki.write_trust_dir(Path(tempfile.mkdtemp(prefix="rv2-"))))
+    trust = TrustStore.from_dir(pki.write_trust_dir(Path(scratch.mkdtemp(prefix="rv2-"))))
     name, ministry = NAMES[0], "BỘ GIAO THÔNG VẬN TẢI"
     ca = x509.load_der_x509_certificate(pki.ca.cert_der)
     key = testpki.derive_key("rv2-bench-seal")

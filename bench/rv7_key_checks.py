@@ -26,11 +26,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import scratch
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -41,7 +42,7 @@ def run(where: str) -> dict[str, Any]:
     from kho.errors import KhoError
     from repository.records import Actor
 
-    base = Path(tempfile.mkdtemp(prefix="rv7-keys-"))
+    base = Path(scratch.mkdtemp(prefix="rv7-keys-"))
     store, keystore = make_store(where, base, "s"), make_store(where, base, "k")
     calls: Counter[str] = Counter()
     for name in ("get", "stat"):

@@ -9,9 +9,10 @@ staging index too). Prints whether the commit went through. Run with a tree firs
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
+
+import scratch
 
 import search
 from search.documents import IndexDocument
@@ -28,7 +29,7 @@ def doc(n: int) -> IndexDocument:
 
 def main() -> None:
     print("search from", search.__file__)
-    where = Path(tempfile.mkdtemp(prefix="rv8-rebuild-")) / "index"
+    where = Path(scratch.mkdtemp(prefix="rv8-rebuild-")) / "index"
     web, reindex = EmbeddedBackend(where), EmbeddedBackend(where)
     docs = [doc(n) for n in range(20)]
     web.index(docs)

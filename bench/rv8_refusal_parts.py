@@ -15,12 +15,12 @@ import argparse
 import collections
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import scratch
 from kho_files import file_with_a_secret
 from kho_people import make_people
 from kho_retention import kho_env, s3_env
@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--store", default="local", choices=("local", "s3"))
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="rv8-timing-"))
+    folder = Path(scratch.mkdtemp(prefix="rv8-timing-"))
     env = s3_env(folder) if args.store == "s3" else kho_env(folder)
     os.environ.update(env)
     kho = Kho(Settings.from_env())

@@ -18,13 +18,18 @@ from pathlib import Path
 
 CHILD = r"""
 import json, os, sys, time, tempfile
+import atexit, shutil
+def _scratch(**options):
+    folder = tempfile.mkdtemp(**options)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from kho.config import Settings
 from repository.service import refuse_missing_keystore
 from repository.storage import open_store
 case, calls = sys.argv[2], int(sys.argv[3])
-root = Path(tempfile.mkdtemp())
+root = Path(_scratch())
 store = open_store(f"file://{root / 'store'}", fsync=False)
 store.put_if_absent("records/r1/v000001", b"{}")
 keys = root / "keys"

@@ -20,10 +20,11 @@ import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
+
+import scratch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -118,7 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     size = args.size_kb * 1024
     body = os.urandom(size)
-    base = Path(tempfile.mkdtemp(prefix="kho-s12-", dir=os.environ.get("TMPDIR")))
+    base = Path(scratch.mkdtemp(prefix="kho-s12-", dir=os.environ.get("TMPDIR")))
     names = ("raw loop", "Kho fsync", "Kho no fsync", "Kho rounds")
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for _ in range(args.repeat):

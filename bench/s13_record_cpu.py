@@ -20,9 +20,10 @@ import pstats
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+import scratch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -37,7 +38,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     body = os.urandom(200 * 1024)
-    base = Path(tempfile.mkdtemp(prefix="kho-s13-", dir=os.environ.get("TMPDIR")))
+    base = Path(scratch.mkdtemp(prefix="kho-s13-", dir=os.environ.get("TMPDIR")))
     cpu: list[float] = []
     wall: list[float] = []
     for _ in range(args.repeat):

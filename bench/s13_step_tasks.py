@@ -22,15 +22,16 @@ import ctypes
 import os
 import resource
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import scratch
+
 SYNC_FILE_RANGE_WRITE = 2
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-_base = tempfile.mkdtemp(prefix="kho-s13-steps-", dir=os.environ.get("TMPDIR"))
+_base = scratch.mkdtemp(prefix="kho-s13-steps-", dir=os.environ.get("TMPDIR"))
 _pool = ThreadPoolExecutor(8)
 _dirs = [os.path.join(_base, f"d{i}") for i in range(4)]
 for _d in _dirs:

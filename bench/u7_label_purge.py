@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+import scratch
 
 from search.documents import IndexDocument
 from search.embedded import EmbeddedBackend
@@ -34,7 +35,7 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
 
 
 def main() -> None:
-    backend = EmbeddedBackend(Path(tempfile.mkdtemp(prefix="u7-labels-")) / "index")
+    backend = EmbeddedBackend(Path(scratch.mkdtemp(prefix="u7-labels-")) / "index")
     for start in range(0, N, 2000):
         backend.index([doc(n) for n in range(start, min(N, start + 2000))])
     labels_s: list[float] = []
