@@ -1130,9 +1130,12 @@ class Repository:
                     raw = self.store.get_after_conflict(key)
                 except NotFound as exc:
                     # The store's own claim on the guard is held by a writer whose guard never
-                    # arrived (still writing, or dead elsewhere): a later attempt gets through.
+                    # arrived (still writing, or dead elsewhere; or, on any store, a guard given
+                    # back meanwhile): a later attempt gets through — a dead claim is taken over
+                    # once stale (``claim_timeout_s``), as the register and the log do.
                     raise Conflict(
-                        "Một lượt ghi khác của cùng nội dung chưa hoàn tất; hãy thử lại sau.",
+                        "Nội dung này đang bị giữ bởi một lượt ghi khác chưa hoàn tất (có thể lượt"
+                        " ghi đó đã dừng ở máy khác). Hãy thử lại sau ít phút.",
                         code="CLAIM_PENDING",
                         key=key,
                     ) from exc
