@@ -24,7 +24,11 @@ from kho_claims import chained_at, next_event_key, plant_dead_claim
 from kho_testing import AGENCY, AUDITOR, CLERK, incoming, make_store, new_repository, pdf_bytes
 
 from kho.errors import Conflict
+from kho.timeutil import to_iso_utc, utcnow
+from repository import formats
 from repository.audit import parse_object
+from repository.ledger import append_tombstone, verify_ledger
+from repository.ledger import entry_key as ledger_entry_key
 from repository.registers import RegisterEntry, Registers, entry_key
 
 
@@ -126,3 +130,30 @@ def test_a_dead_claim_in_one_series_does_not_hold_allocations_in_another(tmp_pat
     assert seen["b_done_inside_the_wait"] is True  # B did not wait for A's wait
     assert seen["a"] == "CLAIM_PENDING"  # and A is still refused, not moved past number 2
     assert not store.exists(entry_key(AGENCY, 2026, "A", 3))
+
+
+@pytest.mark.s3
+def test_a_destruction_ledger_append_meeting_a_dead_claim_is_refused_then_takes_it_over(
+    tmp_path: Path,
+) -> None:
+    """The destruction ledger is a hash chain of create-if-absent entries like the audit log:
+    its append met a dead claim with the plain ``NotFound`` of ``get_after_conflict``."""
+    store = make_store("s3", tmp_path, "s19led")
+    now = utcnow()
+
+    def row(record_id: str) -> bytes:
+        data = {"record_id": record_id, "decision": "QĐ 12/QĐ-UBND", "destroyed_at": to_iso_utc(now),
+                "destroyed_by": "luutru.hoang"}
+        return formats.dumps(formats.DESTROYED.name, data)
+
+    assert append_tombstone(store, row("r-one"), signing_key=None, lock_days=0, now=now) == 1
+    plant_dead_claim(store, ledger_entry_key(2))
+    with pytest.raises(Conflict) as refused:
+        append_tombstone(store, row("r-two"), signing_key=None, lock_days=0, now=now)
+    assert refused.value.code == "CLAIM_PENDING" and "thử lại sau ít phút" in str(refused.value)
+    assert not store.exists(ledger_entry_key(2))
+
+    store.claim_timeout_s = 0.0  # type: ignore[attr-defined]
+    assert append_tombstone(store, row("r-two"), signing_key=None, lock_days=0, now=now) == 2
+    report = verify_ledger(store, None)
+    assert report.ok and set(report.tombstones) == {"r-one", "r-two"}, report
