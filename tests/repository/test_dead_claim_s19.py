@@ -20,16 +20,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from kho_claims import chained_at, next_event_key, plant_dead_claim
-from kho_testing import AGENCY, AUDITOR, CLERK, incoming, make_store, new_repository, pdf_bytes
+from kho_people import create_person
+from kho_testing import AGENCY, AUDITOR, CLERK, ManualClock, incoming, make_store, new_repository, pdf_bytes
 
 from kho.errors import Conflict
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
-from repository.audit import parse_object
+from repository.accounts import ADMINS_GUARD, AccountService, Role
+from repository.audit import AuditLog, parse_object
 from repository.ledger import append_tombstone, verify_ledger
 from repository.ledger import entry_key as ledger_entry_key
 from repository.registers import RegisterEntry, Registers, entry_key
+
+CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.mark.s3
@@ -157,3 +162,29 @@ def test_a_destruction_ledger_append_meeting_a_dead_claim_is_refused_then_takes_
     assert append_tombstone(store, row("r-two"), signing_key=None, lock_days=0, now=now) == 2
     report = verify_ledger(store, None)
     assert report.ok and set(report.tombstones) == {"r-one", "r-two"}, report
+
+
+@pytest.mark.s3
+def test_a_quan_tri_change_meeting_a_dead_claim_on_the_admins_guard_is_refused_then_goes_through(
+    tmp_path: Path,
+) -> None:
+    """``claims/admins`` (one act taking the quản trị role away at a time) met a dead claim with
+    the plain ``NotFound`` of ``get_after_conflict``."""
+    store = make_store("s3", tmp_path, "s19adm")
+    svc = AccountService(store, AuditLog(store), ManualClock(), hasher=CHEAP)
+    _, first, _ = svc.bootstrap(AGENCY, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    second, _ = create_person(
+        svc, "Trần Quản Trị", AGENCY, [Role.QUAN_TRI], 0, None, first, password="Kho@2026-mới"
+    )
+    plant_dead_claim(store, ADMINS_GUARD)
+
+    with pytest.raises(Conflict) as refused:
+        svc.set_roles(second.username, [(AGENCY, Role.CHUYEN_VIEN)], svc.get(first.username))
+    assert refused.value.code == "CLAIM_PENDING" and "thử lại sau ít phút" in str(refused.value)
+    assert any(m.role is Role.QUAN_TRI for m in svc.get(second.username).memberships)  # not changed
+
+    store.claim_timeout_s = 0.0  # type: ignore[attr-defined]
+    svc.set_roles(second.username, [(AGENCY, Role.CHUYEN_VIEN)], svc.get(first.username))
+    assert not any(m.role is Role.QUAN_TRI for m in svc.get(second.username).memberships)
+    assert not store.exists(ADMINS_GUARD)  # given back
+    assert AuditLog(store).verify().ok
