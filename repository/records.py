@@ -1339,7 +1339,13 @@ class Repository:
                 key, formats.dumps(formats.LEGAL_HOLD.name, body, ensure_ascii=False, sort_keys=True)
             )
         except AlreadyExists:
-            raw = self.store.get_after_conflict(key)
+            # (a claim whose writer died before the hold landed, S3 claims mode: CLAIM_PENDING
+            # until it is stale and the next put takes it over; review s19, was a NotFound)
+            raw = self.store.get_landed(
+                key,
+                "Lệnh phong tỏa này đang bị giữ bởi một lượt ghi chưa hoàn tất (có thể lượt ghi đó đã"
+                " dừng ở máy khác); bản ghi chưa được phong tỏa. Hãy thử lại sau ít phút.",
+            )
             return formats.loads(formats.LEGAL_HOLD.name, raw)
         try:  # after the marker is written: a destruction that checks later sees the marker
             self._refuse_if_destroyed(

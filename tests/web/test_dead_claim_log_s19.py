@@ -17,8 +17,11 @@ from click.testing import CliRunner
 from kho_claims import chained_at, next_event_key, plant_dead_claim
 from kho_people import People, make_people
 from kho_retention import s3_env
+from kho_testing import incoming, pdf_bytes
 
 from kho.config import Settings
+from kho.errors import Conflict
+from repository.records import hold_key
 from web.app import create_app
 from web.cli import main
 from web.context import Kho
@@ -64,3 +67,25 @@ def test_the_api_answers_a_dead_claim_on_the_log_409_claim_pending_and_the_cli_v
     assert json.loads(verified.output)["ok"] is True
 
 
+
+
+@pytest.mark.s3
+def test_a_hold_meeting_a_dead_claim_on_its_key_is_refused_then_placed_once_stale(
+    s3_site: tuple[Kho, People, Any],
+) -> None:
+    """A hold is idempotent per hold id (its key create-if-absent, the holder read when taken):
+    a dead claim on the key answered the plain ``NotFound`` of ``get_after_conflict``."""
+    kho, people, _client = s3_site
+    store = kho.repo.store
+    doc = kho.repo.create_document("den", incoming(), pdf_bytes("giữ"), "qd.pdf", people.actor("van_thu"))
+    plant_dead_claim(store, hold_key(doc.record_id, "s19hold000000001"))
+
+    head = people.actor("lanh_dao")
+    with pytest.raises(Conflict) as refused:
+        kho.repo.place_hold(doc.record_id, "s19hold000000001", "Thanh tra", actor=head)
+    assert refused.value.code == "CLAIM_PENDING" and "thử lại sau ít phút" in str(refused.value)
+
+    store.claim_timeout_s = 0.0  # type: ignore[attr-defined]
+    placed = kho.repo.place_hold(doc.record_id, "s19hold000000001", "Thanh tra", actor=head)
+    assert placed["hold_id"] == "s19hold000000001"
+    assert store.exists(hold_key(doc.record_id, "s19hold000000001"))
