@@ -1264,7 +1264,13 @@ class AccountService:
         try:
             self.store.put_if_absent(ADMINS_GUARD, body)
         except AlreadyExists:
-            raw = self.store.get_after_conflict(ADMINS_GUARD)
+            # (a claim whose writer died before its guard landed, S3 claims mode: CLAIM_PENDING
+            # until it is stale and the next put takes it over; review s19, was a NotFound)
+            raw = self.store.get_landed(
+                ADMINS_GUARD,
+                "Một thay đổi quyền quản trị khác đang bị giữ bởi một lượt ghi chưa hoàn tất (có thể"
+                " lượt ghi đó đã dừng ở máy khác). Hãy thử lại sau ít phút.",
+            )
             holder = formats.loads(formats.CLAIM.name, raw)
             stale = claim_is_stale(holder, now=utcnow(), host=this_host(), alive=process_alive)
             if not (stale and take_over_guard(self.store, ADMINS_GUARD, raw, body, now=utcnow())):

@@ -111,6 +111,16 @@ def object_named(event: AuditEvent) -> tuple[str, int] | None:
     return (found.group(1), int(found.group(2))) if found else None
 
 
+def _held_log(seq: int) -> str:
+    """The refusal of an append that meets event number ``seq`` claimed by a write that never
+    finished (:meth:`~repository.storage.base.ObjectStore.get_landed`)."""
+    return (
+        f"Nhật ký kiểm toán đang bị giữ ở sự kiện số {seq} bởi một lượt ghi chưa hoàn tất (có thể"
+        " lượt ghi đó đã dừng ở máy khác); sự kiện của thao tác này chưa được ghi vào nhật ký."
+        " Hãy thử lại sau ít phút."
+    )
+
+
 def key_seq(key: str) -> int:
     """The sequence number an event key names (the first event of a batch)."""
     return int(key.rsplit("/", 1)[1].split(".")[0])
@@ -1013,7 +1023,11 @@ class AuditLog:
                 if stepped >= STEPS_BEFORE_LISTING:
                     key = self._newest_after(seq) or key
                 try:
-                    other = parse_object(self.store.get_after_conflict(key))
+                    # A number claimed by a writer that did not write it (S3 claims mode,
+                    # killed on another machine): refused with a code, as the register does,
+                    # until the claim is stale and the next put takes the number over — the
+                    # chain goes on from the object before it, no hole (review s19).
+                    other = parse_object(self.store.get_landed(key, _held_log(key_seq(key))))
                 except FormatInvalid:
                     raise _unreadable_end(key_seq(key)) from None
                 # a process without the seal key meets another writer's sealed event here

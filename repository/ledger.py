@@ -310,7 +310,15 @@ def append_tombstone(
             store.put_if_absent(entry_key(seq), body)
             break
         except AlreadyExists:
-            prev = store.get_after_conflict(entry_key(seq))
+            # A number claimed by a writer that did not write it (S3 claims mode, killed on
+            # another machine): refused with a code until the claim is stale and taken over, as
+            # the audit log does (review s19; was a plain NotFound after 10 s).
+            prev = store.get_landed(
+                entry_key(seq),
+                f"Sổ tiêu hủy đang bị giữ ở mục số {seq} bởi một lượt ghi chưa hoàn tất (có thể lượt"
+                " ghi đó đã dừng ở máy khác); mục của bản ghi này chưa được ghi vào sổ. Hãy thử lại"
+                " sau ít phút.",
+            )
             seq += 1
     _lock(store, entry_key(seq), lock_days, now)
     try:

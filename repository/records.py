@@ -1141,9 +1141,12 @@ class Repository:
                     raw = self.store.get_after_conflict(key)
                 except NotFound as exc:
                     # The store's own claim on the guard is held by a writer whose guard never
-                    # arrived (still writing, or dead elsewhere): a later attempt gets through.
+                    # arrived (still writing, or dead elsewhere; or, on any store, a guard given
+                    # back meanwhile): a later attempt gets through — a dead claim is taken over
+                    # once stale (``claim_timeout_s``), as the register and the log do.
                     raise Conflict(
-                        "Một lượt ghi khác của cùng nội dung chưa hoàn tất; hãy thử lại sau.",
+                        "Nội dung này đang bị giữ bởi một lượt ghi khác chưa hoàn tất (có thể lượt"
+                        " ghi đó đã dừng ở máy khác). Hãy thử lại sau ít phút.",
                         code="CLAIM_PENDING",
                         key=key,
                     ) from exc
@@ -1347,7 +1350,13 @@ class Repository:
                 key, formats.dumps(formats.LEGAL_HOLD.name, body, ensure_ascii=False, sort_keys=True)
             )
         except AlreadyExists:
-            raw = self.store.get_after_conflict(key)
+            # (a claim whose writer died before the hold landed, S3 claims mode: CLAIM_PENDING
+            # until it is stale and the next put takes it over; review s19, was a NotFound)
+            raw = self.store.get_landed(
+                key,
+                "Lệnh phong tỏa này đang bị giữ bởi một lượt ghi chưa hoàn tất (có thể lượt ghi đó đã"
+                " dừng ở máy khác); bản ghi chưa được phong tỏa. Hãy thử lại sau ít phút.",
+            )
             return formats.loads(formats.LEGAL_HOLD.name, raw)
         try:  # after the marker is written: a destruction that checks later sees the marker
             self._refuse_if_destroyed(

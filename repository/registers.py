@@ -18,10 +18,8 @@ from dataclasses import dataclass
 
 from kho.errors import (
     AlreadyExists,
-    Conflict,
     FieldError,
     KhoError,
-    NotFound,
     RegisterSeriesAmbiguous,
     RegisterSeriesUnknown,
 )
@@ -298,6 +296,11 @@ class Registers:
         """Per register, the directory sync of the last entry written here, when its writer left
         it running (``allocate(..., settling=)``): the next entry waits for it."""
         self._lock = threading.Lock()
+        """Guards :attr:`_series_locks` only (held for a dict lookup, never across a store call)."""
+        self._series_locks: dict[str, threading.Lock] = {}
+        """Per register, the lock its allocations take: the number is decided, written and
+        remembered under it (one series at a time in this process, as before s19); a wait in
+        one series (a dead claim met, up to ``get_after_conflict``'s 10 s) holds no other."""
         start_after_fork(self)
 
     def _start_after_fork(self) -> None:
@@ -308,6 +311,7 @@ class Registers:
         number the child links may be visible before the one before it is durable, the window
         every other writer process has too: NOTES-r3, "Across processes")."""
         self._lock = threading.Lock()
+        self._series_locks = {}
         self._unsettled = {}
         self._next = {}
         self._taken = {}
@@ -360,6 +364,8 @@ class Registers:
         if self.before_write is not None:
             self.before_write()
         with self._lock:
+            series_lock = self._series_locks.setdefault(prefix, threading.Lock())
+        with series_lock:  # (review s19: was one lock for every series of the process)
             earlier = self._unsettled.pop(prefix, None)
             if earlier is not None:
                 earlier.wait()  # the entry before is durable before the next one is visible: no gap
@@ -411,16 +417,11 @@ class Registers:
         used. One read per collision, on such stores only."""
         if not self.store.taken_before_written():
             return
-        try:
-            self.store.get_after_conflict(key)
-        except NotFound as exc:
-            raise Conflict(
-                f"Số {number:02d} của sổ đang được một lượt ghi khác giữ nhưng chưa ghi xong (có thể lượt"
-                " ghi đó đã dừng ở máy khác); để số không bị bỏ trống, chưa cấp số mới. Hãy thử lại"
-                " sau ít phút.",
-                code="CLAIM_PENDING",
-                key=key,
-            ) from exc
+        self.store.get_landed(
+            key,
+            f"Số {number:02d} của sổ đang bị giữ bởi một lượt ghi chưa hoàn tất (có thể lượt ghi đó đã"
+            " dừng ở máy khác); để số không bị bỏ trống, chưa cấp số mới. Hãy thử lại sau ít phút.",
+        )
 
     def lowest_next(self, prefix: str) -> int | None:
         """A number no entry allocated from now on in the register at ``prefix`` is below: the

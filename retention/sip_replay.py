@@ -212,7 +212,20 @@ class PackageImports:
             return None
         key = f"{CONTENTS}{digest}"
         try:
-            raw = self.store.get_after_conflict(key) if taken else self.store.get(key)
+            # Taken, on S3 claims mode, by a writer that died before its claim landed: refused
+            # (CLAIM_PENDING) until that claim is stale and taken over. Read as "no owner", the
+            # package was accepted with its contents claim unwritten, so a later package of the
+            # same documents under another OBJID was not told a replay (review s19).
+            raw = (
+                self.store.get_landed(
+                    key,
+                    "Một lượt nhận gói tin có cùng tài liệu đang bị giữ bởi một lượt ghi chưa hoàn tất"
+                    " (có thể lượt ghi đó đã dừng ở máy khác); gói tin này chưa được nhận. Hãy thử lại"
+                    " sau ít phút.",
+                )
+                if taken
+                else self.store.get(key)
+            )
         except NotFound:
             return None
         return formats.loads(formats.SIP_CONTENT.name, raw)

@@ -169,7 +169,37 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
     }
 
 
-def _unavailable(exc: Exception) -> StoreUnavailable:
+READ_ONLY_SETTING = "index.blocks.read_only_allow_delete"
+"""The block Elasticsearch puts on every index with a shard on a node past its flood-stage disk
+watermark (95 % used by default; lifted by the node itself once below the high watermark):
+writes answer 429 ``cluster_block_exception``, deletes pass."""
+
+
+def _blocked(text: str) -> bool:
+    """Whether an error Elasticsearch answered (its body or a bulk item's error, as text) is the
+    read-only block of a full disk. Pure."""
+    return "cluster_block_exception" in text and ("read-only" in text or "read_only" in text)
+
+
+def _read_only(index: str, reason: str = "") -> StoreUnavailable:
+    return StoreUnavailable(
+        "Chỉ mục tìm kiếm đang ở chế độ chỉ đọc vì ổ đĩa của máy chủ tìm kiếm Elasticsearch gần đầy;"
+        " hãy giải phóng dung lượng ổ đĩa của máy chủ đó rồi thử lại. Không dữ liệu nào đã lưu bị"
+        " mất: hồ sơ, văn bản vẫn nằm nguyên trong kho, và việc lập lại chỉ mục (kho reindex) khôi"
+        " phục phần chỉ mục còn thiếu.",
+        code="SEARCH_INDEX_READ_ONLY",
+        index=index,
+        reason=reason[:500],
+    )
+
+
+def _unavailable(exc: Exception, index: str = "") -> StoreUnavailable:
+    """The refusal of a failed request: :func:`_read_only` when Elasticsearch refused it for
+    the disk's read-only block (review s19: two CI runs waited in such a state), else
+    ``SEARCH_INDEX_UNAVAILABLE``."""
+    text = f"{exc} {getattr(exc, 'body', '')}"
+    if _blocked(text):
+        return _read_only(index, text)
     return StoreUnavailable(
         "Máy chủ tìm kiếm Elasticsearch không phản hồi hoặc từ chối yêu cầu.",
         code="SEARCH_INDEX_UNAVAILABLE",
@@ -197,11 +227,11 @@ class _Target(IndexWriter):
                 if ok:
                     written += 1
                 elif item.get("index", {}).get("status") != 409:  # 409: older version, ignored
-                    raise _unavailable(RuntimeError(str(item)))
+                    raise _unavailable(RuntimeError(str(item)), self.name)
             if self.refresh:
                 self.es.indices.refresh(index=self.name)
         except (ApiError, TransportError) as exc:
-            raise _unavailable(exc) from exc
+            raise _unavailable(exc, self.name) from exc
         return written
 
     def delete(self, ids: Iterable[str]) -> int:
@@ -274,6 +304,8 @@ class ElasticsearchBackend(SearchBackend):
     name = "elasticsearch"
     ranking: Ranking = DEFAULT_RANKING
     """Query-time weights (:mod:`search.ranking`); ``bench/eval_search.py`` sets others."""
+    merge_timeout_s: float = MERGE_REQUEST_TIMEOUT_S
+    """How long :meth:`purge_deleted` waits for one force-merge (tests set a short one)."""
 
     def __init__(self, url: str, *, prefix: str = "kho-records", refresh: bool = False,
                  shards: int = 1, replicas: int = 0,
@@ -351,6 +383,9 @@ class ElasticsearchBackend(SearchBackend):
         try:
             for alias in (self.alias, self.staging_alias):
                 for name in self._indices_of(alias):
+                    # A merge writes new segments: on a disk past the flood stage it waits
+                    # (two CI runs hung 600 s): refused at once instead (review s19).
+                    self._refuse_if_read_only(name)
                     self.es.indices.put_settings(
                         index=name, settings={"index.merge.policy.expunge_deletes_allowed": 0}
                     )
@@ -358,11 +393,19 @@ class ElasticsearchBackend(SearchBackend):
                     self.es.indices.flush(index=name, wait_if_ongoing=True)
                     self._wait_for_leases(name)
                     self.es.options(
-                        request_timeout=MERGE_REQUEST_TIMEOUT_S, retry_on_timeout=False
+                        request_timeout=self.merge_timeout_s, retry_on_timeout=False
                     ).indices.forcemerge(index=name, only_expunge_deletes=True, wait_for_completion=True)
                     self.es.indices.refresh(index=name)
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
+
+    def _refuse_if_read_only(self, name: str) -> None:
+        """:func:`_read_only` when the index ``name`` carries the flood-stage block (one
+        request: its settings)."""
+        settings = self.es.indices.get_settings(index=name, name=READ_ONLY_SETTING, flat_settings=True)
+        value = settings.body.get(name, {}).get("settings", {}).get(READ_ONLY_SETTING)
+        if str(value).lower() == "true":
+            raise _read_only(name, f"{READ_ONLY_SETTING}=true")
 
     def _retention(self, name: str) -> dict[str, tuple[int, int]]:
         """Per shard: (its highest sequence number, the lowest one a lease of any copy retains)."""

@@ -151,6 +151,23 @@ class ObjectStore(abc.ABC):
                 time.sleep(delay)
                 delay = min(delay * 2, 0.2)
 
+    def get_landed(self, key: str, refusal: str) -> bytes:
+        """:meth:`get_after_conflict` for a writer that must not move past ``key``: on a store
+        that takes a key before its data lands (:meth:`taken_before_written`), a key still
+        without data after the wait is a claim whose writer did not finish (killed between its
+        claim and its data, maybe on another machine, which cannot be asked): refused as
+        ``CLAIM_PENDING`` (409; ``refusal`` is the message for people) instead of a plain
+        ``NotFound``. The claim is taken over by the next ``put_if_absent`` once it is stale
+        (``claim_timeout_s``): the caller retries then (review s19)."""
+        from kho.errors import Conflict, NotFound
+
+        try:
+            return self.get_after_conflict(key)
+        except NotFound as exc:
+            if not self.taken_before_written():
+                raise
+            raise Conflict(refusal, code="CLAIM_PENDING", key=key) from exc
+
     @abc.abstractmethod
     def stat(self, key: str) -> ObjectInfo:
         """Size and version of ``key``; ``NotFound`` if absent."""

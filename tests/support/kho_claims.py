@@ -1,0 +1,35 @@
+"""A claim left by a writer killed on another machine between its claim of a key and the key's
+data (S3 claims mode), and the audit log's next key and chain around it (s19's tests)."""
+
+from __future__ import annotations
+
+import json
+
+from repository.audit import EVENTS_PREFIX, event_key, key_seq, parse_object
+from repository.storage.base import ObjectStore
+
+
+def plant_dead_claim(store: ObjectStore, key: str) -> None:
+    """The state a writer on another machine leaves when killed after its claim of ``key`` was
+    stored and before the PUT of its data was sent (as rv43's register test plants it)."""
+    assert store.create_mode == "claims", "needs an S3 server that claims in a companion bucket"  # type: ignore[attr-defined]
+    body = json.dumps({"writer": "w", "pid": 4242, "host": "another-machine", "at": 0}).encode()
+    store._put_raw(store.claims_bucket, "claims/" + key, body, {"If-None-Match": "*"})  # type: ignore[attr-defined]
+
+
+def next_event_key(store: ObjectStore) -> str:
+    """The key the log's next append writes (after the newest object)."""
+    newest = None
+    for info in store.list(EVENTS_PREFIX):
+        newest = info.key
+    assert newest is not None
+    return event_key(key_seq(newest) + len(parse_object(store.get(newest))))
+
+
+def chained_at(store: ObjectStore, key: str) -> None:
+    """The object at ``key`` is chained after the object before it (no hole)."""
+    seq = key_seq(key)
+    before = [info.key for info in store.list(EVENTS_PREFIX) if key_seq(info.key) < seq][-1]
+    previous = parse_object(store.get(before))
+    assert key_seq(before) + len(previous) == seq
+    assert parse_object(store.get(key))[0].prev == previous[-1].hash
