@@ -29,7 +29,7 @@ import pytest
 from kho_testing import CLERK, before_first_stage, make_store, new_repository, outgoing
 from minio.error import ServerError
 
-from kho.errors import StoreUnavailable
+from kho.errors import Conflict, StoreUnavailable
 from repository.audit import AuditLog, event_key, read_witness
 from repository.fsck import fsck
 from repository.records import Repository
@@ -296,3 +296,36 @@ def test_a_process_killed_between_the_event_claim_and_the_entry(tmp_path: Path) 
     fsck(repo, repair=True, grace_seconds=0)
     report = fsck(repo, grace_seconds=0)
     assert report.clean, [(i.kind, i.subject) for i in report.issues]
+
+
+@pytest.mark.s3
+def test_an_act_refused_before_its_events_gives_the_claimed_event_number_back(tmp_path: Path) -> None:
+    """The act is refused after its entry landed and before its events are written (the log's
+    guard refuses them: here a hook, as the web's cross-site refusal does): the audit number
+    claimed beside the entry is given back at the end of the act, not left claimed and empty;
+    the next act writes its events at that number. Passes before m36 too (nothing claimed)."""
+    store, repo = _repository("s3", tmp_path, "m36refused")
+    assert isinstance(store, S3Store)
+    _number(repo)
+    refusals = [Conflict("Từ chối để thử.", code="TEST_REFUSED")]
+    claimed: list[str] = []
+    real_claim = getattr(store, "claim_ahead", None)  # (main has none: then nothing is claimed)
+
+    def claim_ahead(key: str) -> bool:
+        claimed.append(key)
+        assert real_claim is not None
+        return bool(real_claim(key))
+
+    def guard(drafts: Any) -> None:
+        if refusals:
+            raise refusals.pop()
+
+    store.claim_ahead = claim_ahead  # type: ignore[method-assign]
+    repo.audit.guard = guard
+    with pytest.raises(Conflict):
+        _number(repo)
+    assert claimed == [event_key(2)]  # it was claimed beside the entry
+    assert _empty_event_claims(store) == []
+    _number(repo)
+    assert store.exists(event_key(2))
+    assert AuditLog(store).verify().ok
