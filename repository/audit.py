@@ -279,6 +279,28 @@ class OwnEnd:
     home: str | None
 
 
+class SlotAhead:
+    """The claim of an act's first event number taken ahead of its write (m36,
+    :meth:`AuditLog.claim_slot_ahead`): ``seq`` and, once the claim has answered, ``outcome``:
+    True (this process holds it: the create sends the data only), False (another writer holds
+    it: the create meets it as it does today), None (nothing claimed) or the claim's error."""
+
+    def __init__(self, seq: int, owner: int) -> None:
+        self.seq = seq
+        self.owner = owner
+        """The thread whose act claimed it (gives it back at the end of its act if unused)."""
+        self.outcome: bool | BaseException | None = None
+        self.answered = threading.Event()
+
+    def answer(self, outcome: bool | BaseException | None) -> None:
+        self.outcome = outcome
+        self.answered.set()
+
+    def result(self) -> bool | BaseException | None:
+        self.answered.wait()
+        return self.outcome
+
+
 def read_witness_tagged(store: ObjectStore) -> WitnessRead:
     """:func:`read_witness` with the tag of the version read (the same one request);
     :class:`NotFound` if none, :class:`FormatInvalid` (or ``KeyError``, ``TypeError``,
@@ -695,6 +717,9 @@ class AuditLog:
         self._ahead = threading.local()
         """Per thread: the witness read started by :meth:`reading_ahead` (the cached end and the
         count of witness writes when it started, and its future), until the act uses it."""
+        self._slot: SlotAhead | None = None
+        """The act's first event number claimed ahead (:meth:`claim_slot_ahead`), until an append
+        at it uses it or it is given back (under the log's lock)."""
         self._in_place_acts = 0
         """Acts left whose witness read :meth:`reading_ahead` makes in place: set to
         :data:`IN_PLACE_AFTER_MEETING` when an event object of this log meets another writer's
@@ -730,6 +755,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._index_lock = threading.Lock()
         self._next = None
+        self._slot = None  # (the parent's claim: the parent writes or gives it back)
 
     # -- writing ---------------------------------------------------------------------------
     def append(
@@ -807,6 +833,87 @@ class AuditLog:
             yield start
         finally:
             self._ahead.read = None
+            self._give_back_slot()
+
+    def claim_slot_ahead(self) -> None:
+        """Claim the number the act's first event object will take, beside a write of the act
+        that comes before its events (a registered record's register entry, once its number is
+        won: :meth:`repository.registers.Registers.allocate`'s ``claimed``), where a create is a
+        claim and then the data (S3 without conditional PUT): the event's create then sends its
+        data only, one request round less (issue 14, m36). Nothing of the act's events is
+        written; only the key is taken, as the create's own claim would take it a round later.
+
+        Only when the witness read :meth:`reading_ahead` started for this act is in and names
+        this process's cached end (number and hash: the act's events go right after it, as
+        :meth:`_cached_head` will find again under the lock) and no other act of this process
+        runs or ran since (the lock taken without waiting, the cached end and witness writes as
+        when the read started). Else nothing is claimed and the act writes as before. The claim
+        is used by the first append that writes at that number (this act's, or another thread's
+        that got there first: a claim of this process, under the log's lock), else given back
+        (its claim object deleted) when an append plans elsewhere and at the end of the act's
+        :meth:`reading_ahead` block (an act that failed before its events: a register entry
+        that could not be written): a live process leaves no claimed number empty. Never
+        raises: a failure is the act's to meet at its event write, as today."""
+        ahead = getattr(self._ahead, "read", None)
+        if ahead is None:
+            return
+        cached, writes, future = ahead
+        try:
+            read = future.result()
+            confirmed = read.seq == cached[0] - 1 and str(read.witness["hash"]) == cached[1]
+        except Exception:  # (the act reads it again and says why)
+            return
+        if not confirmed or not self._lock.acquire(blocking=False):
+            return
+        try:
+            if self._next is not cached or self._witness_writes != writes or self._slot is not None:
+                return
+            slot = self._slot = SlotAhead(cached[0], threading.get_ident())
+        finally:
+            self._lock.release()
+        if read_beside(self._claim_slot, slot) is None:
+            slot.answer(None)  # (no reader thread here: the create claims, as before)
+
+    def _claim_slot(self, slot: SlotAhead) -> None:
+        try:
+            slot.answer(self.store.claim_ahead(event_key(slot.seq)) or None)
+        except AlreadyExists:
+            slot.answer(False)
+        except BaseException as error:
+            slot.answer(error)
+
+    def _give_back_slot(self) -> None:
+        """At the end of an act's :meth:`reading_ahead`: the number it claimed ahead, if no
+        append used it, is given back."""
+        slot = self._slot
+        if slot is None or slot.owner != threading.get_ident():
+            return
+        with self._lock:
+            if self._slot is slot:
+                self._slot = None
+                self._settle_slot(slot, None)
+
+    def _settle_slot(self, slot: SlotAhead, seq: int | None) -> str | None:
+        """Under the log's lock, the append at ``seq`` (None: no append) takes the number
+        claimed ahead: its key when this process holds it and ``seq`` is it (the create then
+        sends the data only; the caller gives it back if that create never comes); else None
+        (the create claims as before), the claim given back when held for another number. The
+        claim's own error is raised when ``seq`` is its number: the create would have met it."""
+        outcome = slot.result()
+        key = event_key(slot.seq)
+        if isinstance(outcome, BaseException):
+            if seq == slot.seq:
+                raise outcome
+            return None  # (its answer lost: left as a create's own claim would be)
+        if outcome is False:
+            self._in_place_acts = IN_PLACE_AFTER_MEETING  # another writer met at the log's end
+            return None
+        if outcome is None:
+            return None
+        if seq == slot.seq:
+            return key
+        self.store.release_ahead(key)
+        return None
 
     def _read_ahead(self) -> Future[WitnessRead] | None:
         """The witness read :meth:`reading_ahead` started for this act, if nothing this log did
@@ -880,6 +987,8 @@ class AuditLog:
                 seq, prev = self._find_head(end)
             if before is not None:
                 before()
+            slot, self._slot = self._slot, None
+            held = self._settle_slot(slot, seq) if slot is not None else None
             # The first object's directory syncs (and its ``alongside``'s) are left running in
             # ``settled`` while the witness is staged (its temp file fsync'd, the old version
             # archived); the witness is renamed into place only once they all succeeded
@@ -921,6 +1030,9 @@ class AuditLog:
                 except Exception as witness_error:
                     raise error from witness_error
                 raise
+            finally:
+                if held is not None:
+                    self.store.release_ahead(held)  # (nothing when the create used it)
             if out:
                 try:
                     last = out[-1]

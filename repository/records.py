@@ -1905,6 +1905,9 @@ class Repository:
         # On S3 the audit log's witness read for this act's events is started just before the
         # register entry is written, and its round trip hides behind the entry's (m31); every
         # check of it is still made before the events are written (``AuditLog.reading_ahead``).
+        # Once the entry's number is claimed and that read names this process's end of the log,
+        # the number of the act's first event object is claimed beside the entry's data PUT
+        # (m36, ``AuditLog.claim_slot_ahead``): the event's create then sends its data only.
         with Settling() as settling, self.audit.reading_ahead() as read_witness_ahead:
             try:
                 files: tuple[StoredFile, ...] = ()
@@ -1949,7 +1952,8 @@ class Repository:
                     # events of the act depend on it, not on each other: one step after it.
                     read_witness_ahead()
                     _, record, sealed_first = self._allocate(
-                        base, year, series, now, after=settling, settling=settling
+                        base, year, series, now, after=settling, settling=settling,
+                        claimed=self.audit.claim_slot_ahead,
                     )
                     first_key = version_key(record_id, 1)
                     first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
@@ -2189,10 +2193,12 @@ class Repository:
         *,
         after: Settling | None = None,
         settling: Settling | None = None,
+        claimed: Callable[[], None] | None = None,
     ) -> tuple[RegisterEntry, Record, bytes]:
         """Allocate the number and write its entry (the commit point): the entry, the version it
         carries (not yet written apart) and that version's sealed bytes (the entry carries them
-        in base64: not decoded again). ``after``, ``settling``: as :meth:`Registers.allocate`'s."""
+        in base64: not decoded again). ``after``, ``settling``, ``claimed``: as
+        :meth:`Registers.allocate`'s."""
         md = base.metadata
         assert isinstance(md, DocumentMetadata)
         made: dict[int, tuple[Record, bytes]] = {}
@@ -2223,7 +2229,7 @@ class Repository:
             )
 
         entry = self.registers.allocate(
-            self.agency_id, year, series, make_entry, after=after, settling=settling
+            self.agency_id, year, series, make_entry, after=after, settling=settling, claimed=claimed
         )
         record, sealed = made[entry.number]
         return entry, record, sealed

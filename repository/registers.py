@@ -351,6 +351,7 @@ class Registers:
         *,
         after: Settling | None = None,
         settling: Settling | None = None,
+        claimed: Callable[[], None] | None = None,
     ) -> RegisterEntry:
         """Take the next number in the series and write its entry in the same step.
 
@@ -359,8 +360,15 @@ class Registers:
         entry's own directory sync is left running in it (``storage.group.write_group``): the
         caller waits for it before anything that depends on the entry is linked, and the next
         allocation in this register waits for it before its entry is linked (no number is
-        visible before the one before it is durable: a power loss leaves no gap)."""
+        visible before the one before it is durable: a power loss leaves no gap).
+
+        ``claimed``: where a create is a claim and then the data (S3 claims mode), called once
+        the number's claim is won, before its entry's data is sent
+        (:meth:`~repository.storage.base.ObjectStore.when_claimed`): what the caller starts then
+        (the act's audit event claim, :meth:`repository.audit.AuditLog.claim_slot_ahead`)
+        overlaps that PUT. It must not raise. Elsewhere never called."""
         prefix = register_prefix(organ_id, year, series)
+        ahead = claimed is not None and self.store.taken_before_written()
         if self.before_write is not None:
             self.before_write()
         with self._lock:
@@ -379,7 +387,13 @@ class Registers:
                 # The entry's own directory sync, left running when the caller's is (``settling``).
                 mine = Settling() if settling is not None else None
                 objects = [NewObject(self.store, key, entry.to_json())]
-                (outcome,) = write_group(objects, after=after, settling=mine)
+                if ahead:
+                    self.store.when_claimed(key, claimed)
+                try:
+                    (outcome,) = write_group(objects, after=after, settling=mine)
+                finally:
+                    if ahead:
+                        self.store.when_claimed(key, None)
                 if isinstance(outcome, AlreadyExists):
                     self._entry_landed(key, number)
                     # Others went ahead. Try the next number first (read forward, as the audit

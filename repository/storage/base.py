@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -129,6 +129,26 @@ class ObjectStore(abc.ABC):
         never land: its writer died between its claim and its data). False here: a create is
         atomic. S3 servers without conditional PUT claim the key first (:class:`S3Store`)."""
         return False
+
+    def claim_ahead(self, key: str) -> bool:
+        """Take ``key`` now for a :meth:`put_if_absent` of it that comes later (which then sends
+        its data only), where a create is a claim and then the data (:meth:`taken_before_written`):
+        the claim's round trip can overlap another write (issue 14, m36). True when taken for this
+        store object (give it back with :meth:`release_ahead` if that create never comes);
+        ``AlreadyExists`` when another writer holds it. False here: a create is one atomic step,
+        there is nothing to take apart from it."""
+        return False
+
+    def release_ahead(self, key: str) -> None:  # noqa: B027 - nothing taken ahead here
+        """Give back ``key`` if :meth:`claim_ahead` took it and no :meth:`put_if_absent` used it
+        since (nothing otherwise): a key taken and never written blocks every other writer of it
+        until the claim is stale."""
+
+    def when_claimed(self, key: str, then: Callable[[], None] | None) -> None:  # noqa: B027
+        """Where a create is a claim and then the data (:meth:`taken_before_written`): call
+        ``then`` (in the creating thread; it must not raise) once :meth:`put_if_absent` of
+        ``key`` by this store object has won its claim, before the data is sent (None: no
+        longer). Nothing here: a create is one step."""
 
     def get_after_conflict(self, key: str, timeout_s: float = 10.0) -> bytes:
         """Read a key that ``put_if_absent`` just reported as taken.

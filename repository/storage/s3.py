@@ -304,6 +304,11 @@ class S3Store(ObjectStore):
         self._conditional = conditional_create
         self._claims_made = False  # the companion bucket exists
         self._claims_ready = False  # ... and honours the conditions (checked before a write)
+        self._ahead: set[str] = set()
+        """Keys :meth:`claim_ahead` claimed that no :meth:`put_if_absent` has used yet."""
+        self._ahead_lock = threading.Lock()
+        self._then: dict[tuple[int, str], Callable[[], None]] = {}
+        """Per thread and key, what :meth:`when_claimed` asked to be called once the claim is won."""
         start_after_fork(self)
         if create_bucket:
             self._open_buckets()
@@ -324,11 +329,15 @@ class S3Store(ObjectStore):
         state = self.__dict__.copy()
         state["_lock"] = None
         state["_client_obj"] = None
+        state["_ahead"] = set()  # (claims of this process, not of the one that unpickles)
+        state["_ahead_lock"] = None
+        state["_then"] = {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
+        self._ahead_lock = threading.Lock()
         start_after_fork(self)
 
     def _start_after_fork(self) -> None:
@@ -337,6 +346,10 @@ class S3Store(ObjectStore):
             _inherited.append(self._client_obj)
         self._client_obj = None
         self._lock = threading.RLock()
+        # The parent's claims taken ahead are its own to write or give back.
+        self._ahead = set()
+        self._ahead_lock = threading.Lock()
+        self._then = {}
 
     @property
     def _client(self) -> Minio:
@@ -768,7 +781,11 @@ class S3Store(ObjectStore):
             except (MinioException, Urllib3Error, OSError) as exc:
                 self._fail(exc, key)
         else:
-            self._claim(key)
+            if not self._taken_ahead(key):
+                self._claim(key)
+                then = self._then.pop((threading.get_ident(), key), None)
+                if then is not None:
+                    then()  # (the caller's next step, beside this data PUT)
             try:
                 response = self._put_raw(self.bucket, key, data)
             except MinioException as exc:
@@ -781,6 +798,40 @@ class S3Store(ObjectStore):
                 # dead writer's younger claim sooner, see DEAD_WRITER_SETTLE_S).
                 self._fail(exc, key)
         return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
+
+    def claim_ahead(self, key: str) -> bool:
+        """In the claims mode, the claim of :meth:`put_if_absent` made now (step 1 of the module
+        docstring, the same request, a stale claim taken over as there); the create of ``key``
+        by this object then sends the data only. Else (conditional creates, pointers) False:
+        nothing to take apart."""
+        check_key(key)
+        if key in POINTERS or self._create_conditionally():
+            return False
+        self._claim(key)
+        with self._ahead_lock:
+            self._ahead.add(key)
+        return True
+
+    def when_claimed(self, key: str, then: Callable[[], None] | None) -> None:
+        """(Per thread: another thread's create of the same key, e.g. another ``Repository`` on
+        this store object, never calls it.)"""
+        if then is None:
+            self._then.pop((threading.get_ident(), key), None)
+        else:
+            self._then[(threading.get_ident(), key)] = then
+
+    def _taken_ahead(self, key: str) -> bool:
+        with self._ahead_lock:
+            if key in self._ahead:
+                self._ahead.discard(key)
+                return True
+            return False
+
+    def release_ahead(self, key: str) -> None:
+        """Withdraw the claim :meth:`claim_ahead` made on ``key`` if no create used it (one
+        DELETE in the companion bucket, as a failed data PUT withdraws its claim)."""
+        if self._taken_ahead(key):
+            self._release_claim(key)
 
     def put_new(self, key: str, data: bytes) -> ObjectInfo:
         """One PUT: on a key no other writer can produce, a claim guards against nothing."""
