@@ -1651,10 +1651,14 @@ class AuditLog:
     ) -> None:
         """The index entries (record, seq, home) of one stored object's events, the record
         versions they name (:meth:`RecordIndex.expect_versions`), the entries of its hold
-        events (:data:`HOLD_EVENT_ACTIONS`) and the account versions they name (:func:`object_named`)."""
+        events (:data:`HOLD_EVENT_ACTIONS`) and the account versions they name (:func:`object_named`).
+        A version is taken only from an event a reader may act on (:meth:`trusted`, review rv44):
+        the account check refuses an account the log names a higher version of, so an unsealed
+        event a writer of the store appended after sealed ones must not name one (one forged
+        event locked the quản trị out). This process's own appends are indexed as written."""
         home = key_seq(key)
         for event in events:
-            if (pair := object_named(event)) is not None:
+            if (pair := object_named(event)) is not None and self.trusted(event):
                 named.append(pair)
             if event.record_id:
                 entries.append((event.record_id, event.seq, home))

@@ -42,6 +42,11 @@ version(s) were deleted from the store (a rollback of its ended tokens, lock or 
 no seal can tell). The file lives beside the derived data, outside the store, and is rebuilt from
 the log like the rest. An index of schema 5 is emptied and rebuilt by one scan.
 
+Schema 7 (review rv44): the same table, filled only from events a reader may act on
+(:meth:`repository.audit.AuditLog.trusted`): schema 6 also took the number from an unsealed
+event a writer of the store appended after sealed ones, which made a genuine account refused.
+An index of schema 6 may hold such a number, so it is emptied and rebuilt by one scan.
+
 **Secrecy map** (schema 3): for each record, the secrecy level of one stored version of it, so
 that the whole log can be shown to a kiểm toán viên below the highest clearance without loading
 every record it names (``Repository.audit_events``). A record version never changes once
@@ -68,7 +73,7 @@ from typing import Protocol, TypeVar
 
 from repository.storage.group import start_after_fork
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 HOLD_EVENT_ACTIONS: frozenset[str] = frozenset({"hold:place", "recall:place", "hold:release"})
 """Events that place a hold or a recall freeze on their record, or release a hold

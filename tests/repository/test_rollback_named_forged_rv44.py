@@ -1,0 +1,96 @@
+"""Review rv44, attack on s18's rollback check: a writer of the store (no seal key) who appends an
+event naming a high version of a *legitimate* account must not make that account refused
+``ACCOUNT_ROLLED_BACK``. The by-record index keeps the highest account version the log names
+(``newest_named``); it is filled by the catch-up, which reads every event past the witness. Before
+rv44 it took the number from any event, sealed or not, so one forged unsealed event (chained after
+the last with a correct hash, as :func:`audit_tamper.append_forged` writes it) locked the quản trị
+out of tokens and logins. Now only events :meth:`AuditLog.trusted` accepts name a version; the
+forged event is still named by ``verify`` (kind ``seal``). Local folder and the real S3 gateway,
+sealed, services opened as the application opens them."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import audit_tamper as tamper
+import pytest
+from kho_sealing import CHEAP, GOOD, MASTER, sealed_agency
+from kho_testing import BACKENDS
+
+from kho.errors import KhoError
+from repository.accounts import AccountService, token_digest
+from repository.audit import AuditLog
+from repository.audit_index import SqliteRecordIndex
+
+
+def _token(svc: AccountService, who: str) -> str:
+    return svc.issue_token(who, "rv44", svc.authenticate(who, GOOD))
+
+
+def _other_host(svc: AccountService) -> AccountService:
+    """A second service on the store with its own audit log object and an empty index (another
+    host's process), as in ``test_token_ended_before_upgrade_s18``."""
+    log = AuditLog(svc.store, sealer=svc.audit.sealer)
+    other = AccountService(svc.store, log, svc.clock, master_key=MASTER)
+    other._hasher = CHEAP
+    return other
+
+
+def _forge_named(svc: AccountService, who: str, version: int) -> None:
+    """An unsealed event at the next key naming ``accounts/<who>/v<version>`` (the witness moved)."""
+    tamper.append_forged(
+        svc.store,
+        {
+            "actor": who,
+            "action": "account:lock",
+            "details": {"username": who, "object": f"accounts/{who}/v{version:06d}"},
+        },
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_forged_unsealed_event_naming_a_high_version_does_not_refuse_a_genuine_account(
+    backend: str, tmp_path: Path
+) -> None:
+    _, svc, who = sealed_agency(backend, tmp_path, name="rv44-named")
+    live = _token(svc, who)
+    _forge_named(svc, who, 999)
+    for service in (svc, _other_host(svc)):  # this host (index caught up) and one that scans
+        assert service.resolve_token(live).username == who
+        assert service.authenticate(who, GOOD).username == who
+        newest = int([i.key for i in svc.store.list(f"accounts/{who}/")][-1].rsplit("/v", 1)[1])
+        assert service.audit.newest_named(f"accounts/{who}", catch_up=True) == newest
+    assert any(f.kind == "seal" for f in AuditLog(svc.store, sealer=svc.audit.sealer).verify().findings)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_genuine_rollback_is_still_refused_after_a_forged_event(backend: str, tmp_path: Path) -> None:
+    """The guard keeps its edge: sealed events still name versions, so a real deletion of the
+    newest version is refused even when a forged event follows it in the log."""
+    _, svc, who = sealed_agency(backend, tmp_path, name="rv44-named2")
+    live, other = _token(svc, who), _token(svc, who)
+    svc.revoke_token(who, token_digest(other), svc.get(who))  # writes a version, named by its sealed event
+    newest = [i.key for i in svc.store.list(f"accounts/{who}/")][-1]
+    svc.store.delete(newest)
+    _forge_named(svc, who, 3)
+    for service in (svc, _other_host(svc)):
+        with pytest.raises(KhoError) as refused:
+            service.resolve_token(live)
+        assert refused.value.code == "ACCOUNT_ROLLED_BACK"
+
+
+def test_an_index_of_schema_6_is_rebuilt_so_a_number_taken_from_a_forged_event_goes(tmp_path: Path) -> None:
+    """An index filled by schema 6 may hold a version number a forged event named: the file is
+    emptied on opening (then rebuilt from the log by one scan), not trusted."""
+    path = tmp_path / "audit-index.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE named(object TEXT PRIMARY KEY, newest INTEGER NOT NULL);"
+        "INSERT INTO meta VALUES('schema', '6');"
+        "INSERT INTO named VALUES('accounts/vienqt.ubnd', 999);"
+    )
+    conn.commit()
+    conn.close()
+    assert SqliteRecordIndex(path).newest_named("accounts/vienqt.ubnd") is None
