@@ -10,18 +10,20 @@ sealed, services opened as the application opens them."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import audit_tamper as tamper
 import pytest
-from kho_sealing import CHEAP, GOOD, MASTER, sealed_agency
+from kho_sealing import CHEAP, GOOD, MASTER, VP, sealed_agency
 from kho_testing import BACKENDS
 
-from kho.errors import KhoError
-from repository.accounts import AccountService, token_digest
+from kho.errors import AccountLocked, KhoError, LoginFailed
+from repository.accounts import AccountService, LockReason, Status, token_digest
 from repository.audit import AuditLog
 from repository.audit_index import SqliteRecordIndex
+from repository.policy import Role
 
 
 def _token(svc: AccountService, who: str) -> str:
@@ -94,3 +96,68 @@ def test_an_index_of_schema_6_is_rebuilt_so_a_number_taken_from_a_forged_event_g
     conn.commit()
     conn.close()
     assert SqliteRecordIndex(path).newest_named("accounts/vienqt.ubnd") is None
+
+
+ADMIN = "vienqt.ubnd"
+
+
+def _lose_newest(svc: AccountService, who: str) -> None:
+    """A writer of the store deletes the newest version of ``who``: the log still names it."""
+    svc.store.delete([i.key for i in svc.store.list(f"accounts/{who}/")][-1])
+    with pytest.raises(KhoError) as refused:
+        svc.get(who)
+    assert refused.value.code == "ACCOUNT_ROLLED_BACK"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_accepting_the_rollback_of_a_deleted_account_does_not_bring_it_back(
+    backend: str, tmp_path: Path
+) -> None:
+    """Attack on ``kho account accept-rollback``: the account of a person who left is deleted
+    (thu hồi); a writer of the store deletes that version, so the older active one is the newest
+    stored; the operator, seeing ``ACCOUNT_ROLLED_BACK`` and no backup, accepts the rollback.
+    Before rv44 the account was written on as the stored version said — active — and the old
+    password (known to the person who left) opened it (a new password asked, which that person
+    sets). Now the versions the log names as lost are read from the log: a deletion stays."""
+    _, svc, who = sealed_agency(backend, tmp_path, name="rv44-accept")
+    svc.delete(who, svc.get(ADMIN))
+    _lose_newest(svc, who)
+    after = svc.accept_rollback(who, "Mất phiên bản mới nhất, không có bản sao lưu")
+    assert after.status is Status.DELETED
+    with pytest.raises(LoginFailed):
+        svc.authenticate(who, GOOD)
+    (event,) = [e for e in svc.audit.events() if e.action == "account:rollback-accept"]
+    assert event.details["kept_status"] == "deleted"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_accepting_the_rollback_of_a_locked_account_keeps_it_locked(backend: str, tmp_path: Path) -> None:
+    """The same with a lock by the quản trị (người đã nghỉ việc): the account stays locked, for a
+    quản trị to unlock on purpose; before rv44 it came back active."""
+    _, svc, who = sealed_agency(backend, tmp_path, name="rv44-accept2")
+    svc.lock(who, LockReason.LEFT, svc.get(ADMIN))
+    _lose_newest(svc, who)
+    after = svc.accept_rollback(who, "Mất phiên bản mới nhất, không có bản sao lưu")
+    assert after.status is Status.LOCKED and after.lock_reason is LockReason.LEFT
+    assert after.lock_until is None
+    with pytest.raises(AccountLocked):
+        svc.authenticate(who, GOOD)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_accepting_a_rollback_does_not_give_back_a_role_the_lost_versions_took(
+    backend: str, tmp_path: Path
+) -> None:
+    """A person is given the văn thư role (the stored version that will be kept), then the quản
+    trị takes it back; a writer of the store deletes that version. Before rv44 the accepted
+    rollback gave the role back."""
+    _, svc, who = sealed_agency(backend, tmp_path, name="rv44-accept3")
+    admin = svc.get(ADMIN)
+    svc.set_roles(who, [(VP, Role.CHUYEN_VIEN), (VP, Role.VAN_THU)], admin)
+    svc.set_roles(who, [(VP, Role.CHUYEN_VIEN)], svc.get(ADMIN))
+    _lose_newest(svc, who)
+    stored = json.loads(svc.store.get([i.key for i in svc.store.list(f"accounts/{who}/")][-1]))
+    assert "van_thu" in json.dumps(stored["memberships"])  # what the store now holds
+    after = svc.accept_rollback(who, "Mất phiên bản mới nhất, không có bản sao lưu")
+    assert {(m.unit, m.role) for m in after.memberships} == {(VP, Role.CHUYEN_VIEN)}
+    assert after.status is Status.ACTIVE and after.must_change_password
