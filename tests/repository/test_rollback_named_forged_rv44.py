@@ -21,7 +21,7 @@ from kho_testing import BACKENDS
 
 from kho.errors import AccountLocked, KhoError, LoginFailed
 from repository.accounts import AccountService, LockReason, Status, token_digest
-from repository.audit import AuditLog
+from repository.audit import AuditLog, object_named
 from repository.audit_index import SqliteRecordIndex
 from repository.policy import Role
 
@@ -161,3 +161,28 @@ def test_accepting_a_rollback_does_not_give_back_a_role_the_lost_versions_took(
     after = svc.accept_rollback(who, "Mất phiên bản mới nhất, không có bản sao lưu")
     assert {(m.unit, m.role) for m in after.memberships} == {(VP, Role.CHUYEN_VIEN)}
     assert after.status is Status.ACTIVE and after.must_change_password
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_host_that_saw_the_version_named_does_not_forget_it_when_the_log_is_cut(
+    backend: str, tmp_path: Path
+) -> None:
+    """The writer of the store deletes the account version that ended a token *and* cuts the
+    events from the one naming it to the end, lowering the witness to match (a shorter log).
+    The host whose index had seen the event empties the index on the shorter log (as for a store
+    put back to an older copy) and rebuilt it from what is left: before rv44 the version named
+    was forgotten with it and the older account version answered again (its live token worked).
+    The index's names are kept over such a reset: only ``kho reindex`` forgets them."""
+    _, svc, who = sealed_agency(backend, tmp_path, name="rv44-cut")
+    live, other = _token(svc, who), _token(svc, who)
+    assert svc.resolve_token(live).username == who
+    seq = tamper.layout(svc.store)[-1].first + len(tamper.layout(svc.store)[-1].events)  # next event
+    svc.revoke_token(who, token_digest(other), svc.get(who))
+    named = [e for e in svc.audit.events(seq) if object_named(e) is not None]
+    assert named, "the revocation's event names the account version it wrote"
+    svc.store.delete([i.key for i in svc.store.list(f"accounts/{who}/")][-1])
+    tamper.cut_from(svc.store, named[0].seq)
+    tamper.lower_witness(svc.store, named[0].seq - 1)
+    with pytest.raises(KhoError) as refused:
+        svc.resolve_token(live)
+    assert refused.value.code == "ACCOUNT_ROLLED_BACK"
