@@ -2361,8 +2361,16 @@ class AccountService:
 
     def _someone_behind(self, account: Account, now: datetime) -> bool:
         """:meth:`Account.someone_behind`, and not an account whose login is refused as
-        :meth:`password_unconfirmed` (nobody can act through it until it is reset)."""
-        return account.someone_behind(now) and not self.password_unconfirmed(account)
+        :meth:`password_unconfirmed` (nobody can act through it until it is reset), nor one
+        rolled back in the store (review rv44): :meth:`accounts` lists its older version without
+        the check (s18), and ``LAST_ADMIN`` counted that version — an active quản trị refused
+        everywhere — as the quản trị left. Read from the index as it is, after the listing: a
+        version written meanwhile may make a genuine account look rolled back: ``LAST_ADMIN``
+        then refuses (a retry answers), and the operator's way out is let through (operator only)."""
+        if not account.someone_behind(now) or self.password_unconfirmed(account):
+            return False
+        named = self._named_version(account.username, fresh=False)
+        return named is None or named <= account.version
 
     def _others_behind(self, username: str) -> list[Principal]:
         """The policy's view of every account but ``username`` that a person can be counted on

@@ -17,7 +17,7 @@ from pathlib import Path
 import audit_tamper as tamper
 import pytest
 from kho_sealing import CHEAP, GOOD, MASTER, VP, sealed_agency
-from kho_testing import BACKENDS
+from kho_testing import AGENCY, BACKENDS
 
 from kho.errors import AccountLocked, KhoError, LoginFailed
 from repository.accounts import AccountService, LockReason, Status, token_digest
@@ -186,3 +186,21 @@ def test_a_host_that_saw_the_version_named_does_not_forget_it_when_the_log_is_cu
     with pytest.raises(KhoError) as refused:
         svc.resolve_token(live)
     assert refused.value.code == "ACCOUNT_ROLLED_BACK"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_rolled_back_quản_trị_does_not_count_as_the_other_quản_trị(backend: str, tmp_path: Path) -> None:
+    """The listing (``accounts()``) skips the rollback check on purpose (s18); the last-quản-trị
+    rule (``LAST_ADMIN``) counted from it. A second quản trị is locked; the writer of the store
+    deletes that lock's version, so the older one (an active quản trị) is the newest stored, and
+    that account is refused everywhere (``ACCOUNT_ROLLED_BACK``). Before rv44 the first quản trị
+    could then lock their own account, counting the refused one as the quản trị left: nobody
+    could manage accounts. Now a rolled-back account is not counted."""
+    _, svc, who = sealed_agency(backend, tmp_path, name="rv44-last-admin")
+    svc.set_roles(who, [(AGENCY, Role.QUAN_TRI)], svc.get(ADMIN))
+    svc.lock(who, LockReason.ADMIN, svc.get(ADMIN))
+    _lose_newest(svc, who)
+    with pytest.raises(KhoError) as refused:
+        svc.lock(ADMIN, LockReason.LEFT, svc.get(ADMIN))
+    assert refused.value.code == "LAST_ADMIN"
+    assert svc.get(ADMIN).status is Status.ACTIVE
