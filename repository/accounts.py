@@ -99,7 +99,7 @@ from kho.errors import (
 from kho.textkey import describe, lookalike_characters
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
 from repository import formats, passwords
-from repository.audit import AuditLog, EventDraft
+from repository.audit import AuditLog, EventDraft, object_named
 from repository.networks import network_of
 from repository.policy import (
     LEAVING,
@@ -819,6 +819,44 @@ def token_ended(account: Account | None, token: Token) -> bool:
     (:meth:`AccountService.tokens_of`) shows it as revoked (review s18: a replayed token listed
     as live although refused). Pure."""
     return token.revoked or (account is not None and token_ended_in(account, token.digest))
+
+
+_KEPT_LOCKS = frozenset({LockReason.ADMIN.value, LockReason.LEFT.value, LockReason.IDLE.value})
+"""The locks an accepted rollback keeps from a lost version (:func:`kept_from_lost`): those only a
+quản trị lifts. A lock for wrong passwords ends by itself and the new password asked covers it; a
+lock of logins from new browsers is not the account's status."""
+
+
+def kept_from_lost(stored: Account, lost: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """What an accepted rollback (:meth:`AccountService.accept_rollback`) keeps of the versions
+    the audit log names and the store lost, from their trusted events (``lost``: action and
+    details, in version order), as changes to the stored version ``stored`` (review rv44). Only
+    what narrows the account: a deletion (final: the account stays deleted), a lock only a quản
+    trị lifts that no later lost event lifted, and the roles and clearance the last such events
+    left, as far as ``stored`` also has them. Before, the stored version came back as it was —
+    a deleted or locked account active again, a role removed given back. Pure."""
+    if any(action == "account:delete" for action, _ in lost):
+        return {"status": Status.DELETED}
+    changes: dict[str, Any] = {}
+    status = [
+        (action, details)
+        for action, details in lost
+        if (action == "account:lock" and details.get("reason") in _KEPT_LOCKS)
+        or (action == "account:unlock" and details.get("previous_reason") != UNTRUSTED_LOCK)
+    ]
+    if status and status[-1][0] == "account:lock":
+        reason = LockReason(status[-1][1]["reason"])
+        changes |= {"status": Status.LOCKED, "lock_reason": reason, "lock_until": None}
+    roles = [details.get("after") for action, details in lost if action == "account:roles"]
+    if roles:
+        left = {(m.get("unit"), m.get("role")) for m in roles[-1] or () if isinstance(m, Mapping)}
+        memberships = tuple(m for m in stored.memberships if (m.unit, m.role.value) in left)
+        if memberships != stored.memberships:
+            changes["memberships"] = memberships
+    cleared = [details.get("after") for action, details in lost if action == "account:clearance"]
+    if cleared and isinstance(cleared[-1], int) and cleared[-1] < stored.clearance:
+        changes["clearance"] = cleared[-1]
+    return changes
 
 
 ENDED_RECORDED = "account:token-end-record"
@@ -2329,8 +2367,16 @@ class AccountService:
 
     def _someone_behind(self, account: Account, now: datetime) -> bool:
         """:meth:`Account.someone_behind`, and not an account whose login is refused as
-        :meth:`password_unconfirmed` (nobody can act through it until it is reset)."""
-        return account.someone_behind(now) and not self.password_unconfirmed(account)
+        :meth:`password_unconfirmed` (nobody can act through it until it is reset), nor one
+        rolled back in the store (review rv44): :meth:`accounts` lists its older version without
+        the check (s18), and ``LAST_ADMIN`` counted that version — an active quản trị refused
+        everywhere — as the quản trị left. Read from the index as it is, after the listing: a
+        version written meanwhile may make a genuine account look rolled back: ``LAST_ADMIN``
+        then refuses (a retry answers), and the operator's way out is let through (operator only)."""
+        if not account.someone_behind(now) or self.password_unconfirmed(account):
+            return False
+        named = self._named_version(account.username, fresh=False)
+        return named is None or named <= account.version
 
     def _others_behind(self, username: str) -> list[Principal]:
         """The policy's view of every account but ``username`` that a person can be counted on
@@ -3838,14 +3884,29 @@ class AccountService:
         parsed = formats.parse(formats.ACCOUNT.name, raw)
         stored = Account.from_dict(formats.upcast(formats.ACCOUNT.name, parsed))
         now = self.clock()
+        kept = kept_from_lost(stored, self._lost_events(name, number, named))
         details = {"username": name, "reason": why, "stored_version": number, "named_version": named}
+        details["kept_status"] = str(kept.get("status", stored.status))
         return self._save(
             replace(stored, version=named),
             OPERATOR,
             lambda _, a: [_draft(OPERATOR, "account:rollback-accept", source, details)],
-            sessions_valid_from=max(now, stored.sessions_valid_from or now),
-            must_change_password=True,
+            **({"sessions_valid_from": max(now, stored.sessions_valid_from or now)}
+               | {"must_change_password": True} | kept),
         )
+
+    def _lost_events(self, name: str, stored: int, named: int) -> list[tuple[str, Mapping[str, Any]]]:
+        """The action and details of each trusted event (:meth:`AuditLog.trusted`) naming a
+        version of ``name`` above ``stored`` up to ``named``: the versions the store lost, in
+        version order (one scan of the log: an operator's step, rare)."""
+        found: list[tuple[int, int, str, Mapping[str, Any]]] = []
+        for event in self.audit.events():
+            pair = object_named(event)
+            if pair is None or pair[0] != f"accounts/{name}" or not stored < pair[1] <= named:
+                continue
+            if self.audit.trusted(event):
+                found.append((pair[1], event.seq, event.action, event.details or {}))
+        return [(action, details) for _, _, action, details in sorted(found, key=lambda f: f[:2])]
 
     def delete(self, username: str, actor: Account, source: str | None = None) -> Account:
         """Thu hồi: the account stops working (its tokens too); its versions stay for the audit

@@ -1068,7 +1068,7 @@ class AuditLog:
                     head = self.record_index.head()
                     if head is not None and head[0] == events[0].seq - 1 and head[1] != events[0].prev:
                         # indexed up to this place of another timeline of the log (review rv23)
-                        self.record_index.reset(self._first_hash())
+                        self.record_index.reset(self._first_hash(), keep_named=True)
                 entries = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True) if e.record_id]
                 versions = [(e.record_id, e.version) for e in events if e.record_id and e.version]
                 holds = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True)
@@ -1733,7 +1733,7 @@ class AuditLog:
             return
         first = self._first_hash()
         if self.record_index.anchor() != first:
-            self.record_index.reset(first)
+            self.record_index.reset(first, keep_named=True)
         self._anchor_checked = True
 
     def _witnessed_head(self) -> tuple[int, str | None]:
@@ -1777,10 +1777,14 @@ class AuditLog:
     ) -> None:
         """The index entries (record, seq, home) of one stored object's events, the record
         versions they name (:meth:`RecordIndex.expect_versions`), the entries of its hold
-        events (:data:`HOLD_EVENT_ACTIONS`) and the account versions they name (:func:`object_named`)."""
+        events (:data:`HOLD_EVENT_ACTIONS`) and the account versions they name (:func:`object_named`).
+        A version is taken only from an event a reader may act on (:meth:`trusted`, review rv44):
+        the account check refuses an account the log names a higher version of, so an unsealed
+        event a writer of the store appended after sealed ones must not name one (one forged
+        event locked the quản trị out). This process's own appends are indexed as written."""
         home = key_seq(key)
         for event in events:
-            if (pair := object_named(event)) is not None:
+            if (pair := object_named(event)) is not None and self.trusted(event):
                 named.append(pair)
             if event.record_id:
                 entries.append((event.record_id, event.seq, home))
@@ -1802,7 +1806,7 @@ class AuditLog:
             # The log is shorter than what was indexed, or another timeline of it (a store put
             # back to an older copy and written on): not this log.
             if 0 <= newest < start - 1 or not self._index_follows(newest, digest):
-                index.reset(self._first_hash())
+                index.reset(self._first_hash(), keep_named=True)  # (names kept: review rv44)
                 start = 0
             if newest - start > CATCH_UP_BY_LISTING:
                 self._catch_up_by_listing(start)
@@ -1858,7 +1862,8 @@ class AuditLog:
 
     def rebuild_index(self) -> int:
         """Empty the by-record index and rebuild it from the log by one scan (``kho reindex``);
-        the number of stored objects read."""
+        the number of stored objects read. The one reset that also forgets the account versions
+        named (review rv44): the operator's step after putting the store back to an older copy."""
         before = self.reads
         with self._index_lock:
             self.record_index.reset(self._first_hash())

@@ -42,6 +42,11 @@ version(s) were deleted from the store (a rollback of its ended tokens, lock or 
 no seal can tell). The file lives beside the derived data, outside the store, and is rebuilt from
 the log like the rest. An index of schema 5 is emptied and rebuilt by one scan.
 
+Schema 7 (review rv44): the same table, filled only from events a reader may act on
+(:meth:`repository.audit.AuditLog.trusted`): schema 6 also took the number from an unsealed
+event a writer of the store appended after sealed ones, which made a genuine account refused.
+An index of schema 6 may hold such a number, so it is emptied and rebuilt by one scan.
+
 **Secrecy map** (schema 3): for each record, the secrecy level of one stored version of it, so
 that the whole log can be shown to a kiểm toán viên below the highest clearance without loading
 every record it names (``Repository.audit_events``). A record version never changes once
@@ -68,7 +73,7 @@ from typing import Protocol, TypeVar
 
 from repository.storage.group import start_after_fork
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 HOLD_EVENT_ACTIONS: frozenset[str] = frozenset({"hold:place", "recall:place", "hold:release"})
 """Events that place a hold or a recall freeze on their record, or release a hold
@@ -145,8 +150,12 @@ class RecordIndex(Protocol):
     def anchor(self) -> str | None:
         """The hash of event 0 the index was built from (None: empty index)."""
 
-    def reset(self, anchor: str | None) -> None:
-        """Forget everything (the log is not the one indexed); remember ``anchor``."""
+    def reset(self, anchor: str | None, *, keep_named: bool = False) -> None:
+        """Forget everything (the log is not the one indexed); remember ``anchor``.
+        ``keep_named``: but the account versions named (review rv44): a log found shorter than
+        indexed, or of another timeline, may be a store put back to an older copy or a writer
+        of the store who cut the events naming a version together with that version; the names
+        are kept (the check fails closed), and only ``kho reindex`` forgets them."""
 
 
 class MemoryRecordIndex:
@@ -210,9 +219,10 @@ class MemoryRecordIndex:
     def anchor(self) -> str | None:
         return self._anchor
 
-    def reset(self, anchor: str | None) -> None:
+    def reset(self, anchor: str | None, *, keep_named: bool = False) -> None:
         self._seqs, self._holds, self._next, self._anchor, self._head = {}, {}, 0, anchor, None
-        self._named = {}
+        if not keep_named:
+            self._named = {}
 
 
 _EVENTS_TABLE = """CREATE TABLE IF NOT EXISTS events(record_id TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -431,7 +441,7 @@ class SqliteRecordIndex:
                 found.append(digest.hexdigest())
         return found[0], found[1]
 
-    def reset(self, anchor: str | None) -> None:
+    def reset(self, anchor: str | None, *, keep_named: bool = False) -> None:
         with self._lock:
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
@@ -439,7 +449,8 @@ class SqliteRecordIndex:
                 db.execute("DELETE FROM events")
                 db.execute("DELETE FROM holds")
                 db.execute("DELETE FROM secrecy")
-                db.execute("DELETE FROM named")
+                if not keep_named:
+                    db.execute("DELETE FROM named")
                 db.execute("DELETE FROM meta WHERE key != 'schema'")
                 if anchor is not None:
                     db.execute("INSERT INTO meta VALUES('anchor', ?)", (anchor,))

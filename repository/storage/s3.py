@@ -107,6 +107,36 @@ _FRACTION = re.compile(r"\.(\d{6})\d*")
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _CLAIMS_PREFIX = "claims/"
 _PROBE_PREFIX = ".kho-probe/"
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP date header as an aware datetime (a zone left unsaid, ``-0000``, read as UTC);
+    None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def claim_age(date: str | None, last_modified: str | None, here: datetime) -> float:
+    """The age in seconds of a claim from one answer's ``Date`` and the claim's
+    ``Last-Modified`` (review rv43: the server's clock alone). ``Date`` absent or unreadable:
+    ``here`` (this host's clock). ``Last-Modified`` absent or unreadable: 0, taken for just
+    written, so never taken over on a guess. Never below 0 (review rv44): a ``Date`` before the
+    claim was written (gateways behind one address whose clocks differ, a cache) made the
+    waiting for a dead writer's PUT ``DEAD_WRITER_SETTLE_S - age`` seconds — an hour for a
+    ``Date`` an hour behind — and an unreadable header or one without a zone raised out of the
+    write (ValueError, TypeError). Pure."""
+    written = _http_date(last_modified)
+    if written is None:
+        return 0.0
+    now = _http_date(date) or here
+    return max(0.0, (now - written).total_seconds())
+
+
 DEAD_WRITER_SETTLE_S = 10.0
 """The age a claim of a dead writer must reach before it is taken over: a data PUT the writer had
 sent (or was sending) when it was killed is stored by the server well within this time of the
@@ -956,10 +986,7 @@ class S3Store(ObjectStore):
         finally:
             response.close()
             response.release_conn()
-        if not stamp:
-            return raw, etag, 0.0
-        server_now = parsedate_to_datetime(said) if said else datetime.now(UTC)
-        return raw, etag, (server_now - parsedate_to_datetime(stamp)).total_seconds()
+        return raw, etag, claim_age(said, stamp, datetime.now(UTC))
 
     @staticmethod
     def _writer_gone_in(raw: bytes) -> bool:

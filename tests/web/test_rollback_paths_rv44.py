@@ -1,0 +1,68 @@
+"""Review rv44, attack on s18's rollback refusal: the paths other than a bearer token. The
+account of a chuyên viên is rolled back in the store (its newest version deleted; the audit log
+names it). Its browser session (a cookie, not a bearer token), and the quản trị's acts on it
+(password reset, unlock, roles) must not read the older version as the account and act on it:
+each is refused, and nothing is written to the account. Real HTTP (Werkzeug's client, logged in
+through ``/login``), local store sealed with ``KHO_MASTER_KEY``."""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from kho_people import PASSWORD, People
+from kho_testing import AGENCY
+
+from web.context import Kho
+
+MASTER = base64.b64encode(bytes(range(32))).decode()
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("KHO_MASTER_KEY", MASTER)
+    return {**env, "KHO_MASTER_KEY": MASTER}
+
+
+def _code(answer: Any) -> str | None:
+    return ((answer.get_json(silent=True) or {}).get("error") or {}).get("code")
+
+
+def _browser(app: Flask, people: People, who: str) -> FlaskClient:
+    client = app.test_client()
+    found = CSRF.search(client.get("/login").get_data(as_text=True))
+    assert found
+    data = {"username": people.usernames[who], "password": PASSWORD, "csrf_token": found.group(1)}
+    assert client.post("/login", data=data).status_code == 302
+    return client
+
+
+def test_a_rolled_back_account_is_refused_on_every_path_and_nothing_acts_on_its_old_version(
+    app: Flask, client: FlaskClient, kho: Kho, people: People
+) -> None:
+    name = people.usernames["chuyen_vien"]
+    browser = _browser(app, people, "chuyen_vien")
+    assert browser.get("/").status_code == 200
+    lock = client.post(
+        f"/api/accounts/{name}/lock", json={"reason": "admin"}, headers=people.headers("quan_tri")
+    )
+    assert lock.status_code == 200, lock.get_json()
+    kho.repo.store.delete([i.key for i in kho.repo.store.list(f"accounts/{name}/")][-1])
+    versions = [i.key for i in kho.repo.store.list(f"accounts/{name}/")]
+    # The session cookie opened before the lock, on the unlocked version the store now holds.
+    page = browser.get("/")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login"), page.status_code
+    admin = people.headers("quan_tri")
+    for path, body in (
+        (f"/api/accounts/{name}/reset", {}),
+        (f"/api/accounts/{name}/unlock", {}),
+        (f"/api/accounts/{name}/roles", {"memberships": [{"unit": AGENCY, "role": "quan_tri"}]}),
+    ):
+        answer = client.post(path, json=body, headers=admin)
+        assert answer.status_code == 403 and _code(answer) == "ACCOUNT_ROLLED_BACK", (path, answer.get_json())
+    assert [i.key for i in kho.repo.store.list(f"accounts/{name}/")] == versions  # nothing written
