@@ -394,12 +394,20 @@ class LazyGroup(click.Group):
         (``kho demo`` on an installation that has accounts printed a ``PermissionDenied``
         traceback) and a file the system could not use (``kho audit export``, ``kho audit keygen``
         or ``kho verify`` with a name too long, a file where a folder is wanted: ``OSError``
-        tracebacks) end as ``Lỗi [CODE]: …`` on stderr and exit 2, as :func:`handles_errors`."""
+        tracebacks) end as ``Lỗi [CODE]: …`` on stderr and exit 2, as :func:`handles_errors`; and
+        so does a command line click cannot parse (:func:`web.cli_usage.usage_refusal`), which
+        click printed in English without a code."""
         as_json = bool(ctx.meta.get("kho.json"))
         try:
             return super().invoke(ctx)
         except KhoError as error:
             _fail(error, as_json)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a group named alone: click prints its help
+        except click.UsageError as exc:  # a command line click could not parse (web.cli_usage)
+            from web.cli_usage import usage_refusal
+
+            _fail(usage_refusal(exc), as_json)
         except OSError as exc:
             if exc.filename is None:
                 raise
@@ -409,7 +417,15 @@ class LazyGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["kho.json"] = "--json" in args  # (how :meth:`invoke` prints a refusal)
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:  # ``kho --nosuch``: as :meth:`invoke` answers
+            from web.cli_usage import usage_refusal
+
+            _fail(usage_refusal(exc), bool(ctx.meta["kho.json"]))
+            raise  # (not reached: _fail exits)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
