@@ -408,6 +408,14 @@ class LazyGroup(click.Group):
             from web.cli_usage import usage_refusal
 
             _fail(usage_refusal(exc), as_json)
+        except (click.Abort, KeyboardInterrupt, EOFError) as exc:  # click printed "Aborted!"
+            from web.cli_usage import aborted
+
+            error = aborted(exc)
+            shown = {"error": error.to_dict()}
+            line = f"\nLỗi [{error.code}]: {error.message}"
+            click.echo(json.dumps(shown, ensure_ascii=False) if as_json else line, err=True)
+            sys.exit(1)  # (click's status for it)
         except OSError as exc:
             if exc.filename is None:
                 raise

@@ -86,3 +86,14 @@ def usage_refusal(error: click.UsageError) -> KhoError:
     refusal = CommandLineInvalid(f"{message} Xem hướng dẫn: {command} --help", code=code)
     refusal.__cause__ = error
     return refusal
+
+
+def aborted(cause: BaseException) -> KhoError:
+    """A command stopped at a question: declined (``click.confirm``), no more input (Ctrl+D,
+    standard input closed) or Ctrl+C; click printed ``Aborted!``."""
+    refusal = CommandLineInvalid(
+        "Đã dừng lệnh: câu hỏi bị từ chối, hoặc không còn dữ liệu nhập (Ctrl+C, Ctrl+D).",
+        code="CLI_ABORTED",
+    )
+    refusal.__cause__ = cause
+    return refusal

@@ -129,3 +129,12 @@ def test_the_program_prints_the_refusal_and_no_traceback() -> None:
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "Error:" not in done.stderr
     assert "Lỗi [CLI_OPTION_UNKNOWN]: Không có tùy chọn “--khong-co”." in done.stderr
+
+
+def test_a_question_left_unanswered_is_said_in_vietnamese(tmp_path: Path) -> None:
+    """Standard input closed at ``kho login``'s question: click printed ``Aborted!``."""
+    env = {"KHO_TOKEN": "", "KHO_DATA_DIR": str(tmp_path / "data"), "KHO_VERIFY_AGENT": "0"}
+    result = CliRunner().invoke(main, ["login"], input="", env=env)
+    assert result.exit_code == 1, result.output
+    assert "Aborted" not in result.output and "Traceback" not in result.output
+    assert "Lỗi [CLI_ABORTED]: Đã dừng lệnh" in result.output, result.output
