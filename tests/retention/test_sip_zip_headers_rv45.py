@@ -58,7 +58,8 @@ def test_a_header_of_a_later_zip_version_is_refused(
     kho: Kho, people: People, package: tuple[Path, bytes]
 ) -> None:
     archive, name = package
-    archive.write_bytes(rewrite_entry_header(archive.read_bytes(), name, version=159))  # "zip file version 15.9"
+    # zipfile: NotImplementedError("zip file version 15.9")
+    archive.write_bytes(rewrite_entry_header(archive.read_bytes(), name, version=159))
     before = stored(kho)
     error = refused(kho, people, archive)
     assert error.code == "SIP_NOT_ZIP" and "không phải là tệp ZIP hợp lệ" in error.message
