@@ -1,4 +1,4 @@
-# ruff: noqa: F811, E402, E501, E741
+# ruff: noqa: F401, F811, E402, E501, E741
 """Review rv45's probe of bad input at every entry point (not a test: it prints what it found and
 asserts nothing). Each function prints one table's faults (a 500, a traceback, a JSON error
 without ``code``, a refused write that changed the store) on the fuzz table's installation
@@ -7,7 +7,7 @@ values, path segments, uploads, nộp lưu packages, page forms, long numbers in
 every CLI command with bad values, and a corrupt PDF at intake. bench/NOTES-rv45.md has the
 figures. Run (services env as for the tests; ~8 min in all)::
 
-    .venv/bin/pytest -q -p no:cacheprovider -s --basetemp=/tmp/rv45-probe-tmp \
+    PYTHONPATH=. .venv/bin/pytest -q -p no:cacheprovider -s --basetemp=/tmp/rv45-probe-tmp \
         bench/rv45_bad_input_probe.py [-k uploads|paths|packages|pages|digits|headers|cli]
     rm -rf /tmp/rv45-probe-tmp
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 from kho_testing import sealed_cong_van
 
-from tests.web.test_fuzz_routes import (  # noqa: F401
+from tests.web.test_fuzz_routes import (
     BASE,
     CSRF,
     ROLES,
@@ -320,6 +320,7 @@ from tests.web.test_fuzz_cli_config import (
 )
 from tests.web.test_fuzz_cli_config import (
     bad_values,
+    installation,  # (a fixture)
 )
 from tests.web.test_fuzz_cli_config import (
     leaf_commands as cli_leaves,
