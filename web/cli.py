@@ -527,12 +527,14 @@ def record_create(
     metadata = _meta_pairs(fields, metadata_file)
     content = name = None
     if file_path:
-        try:
-            content = Path(file_path).read_bytes()
-        except OSError as exc:
-            raise KhoError(
-                f"Không đọc được tệp “{file_path}”: {exc.strerror}.", code="FILE_UNREADABLE"
-            ) from exc
+        # The folder import's reader (ingest.source_files): a device or FIFO (/dev/zero was read
+        # until memory ran out, a FIFO hung), a link, or more than the size rule takes is
+        # refused with its code before it is read whole (review rv45).
+        from ingest.source_files import read_source, source_refused
+
+        if (refusal := source_refused(Path(file_path))) is not None:
+            raise refusal
+        content = read_source(Path(file_path), max_bytes=ctx.kho.repo.max_file_bytes)
         name = Path(file_path).name
     options: dict[str, Any] = {
         "register": not no_register,
