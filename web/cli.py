@@ -237,8 +237,11 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Kết quả 
 def _meta_pairs(pairs: tuple[str, ...], json_file: str | None) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if json_file:
+        from kho.files import read_small_file
+
         try:
-            data = jsontext.loads(Path(json_file).read_text(encoding="utf-8"))
+            raw = read_small_file(json_file, code="METADATA_FILE_INVALID", label="dữ liệu đặc tả")
+            data = jsontext.loads(raw.decode("utf-8"))
         except (OSError, ValueError, RecursionError) as exc:  # (not UTF-8, too deep, 5,000 digits)
             raise KhoError(
                 f"Không đọc được tệp dữ liệu đặc tả “{json_file}”: {exc}.",
