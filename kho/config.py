@@ -221,6 +221,17 @@ VARIABLES: dict[str, tuple[str, str]] = {
         " housekeeping after a reply); past it the worker is replaced and the document sent to"
         " the new one.",
     ),
+    # Read by ingest/text/box.py (the bounded pdfium workers of this process).
+    "KHO_TEXT_WORKERS": (
+        "1",
+        "Worker processes (per Kho process) that read a PDF's text with pdfium, each bounded in"
+        " memory and time; a threaded web server may set more (1–64).",
+    ),
+    "KHO_VIEW_WORKERS": (
+        "1",
+        "Worker processes (per Kho process) that render the viewer's page images with pdfium,"
+        " each bounded in memory and time; a threaded web server may set more (1–64).",
+    ),
     # Read by kho/verify_agent.py (the `kho verify` program).
     "KHO_VERIFY_AGENT": ("1", "`kho verify` hands its files to the user's warm verification agent "
                               "and starts one (`0`: always in-process, no agent)."),
@@ -836,6 +847,11 @@ class Settings:
         _int("KHO_SIGNATURE_MEMORY_MB", get("KHO_SIGNATURE_MEMORY_MB"), 256, 1_048_576)
         _seconds("KHO_SIGNATURE_TIMEOUT", get("KHO_SIGNATURE_TIMEOUT"), 1, 86_400)
         _seconds("KHO_SIGNATURE_READY_TIMEOUT", get("KHO_SIGNATURE_READY_TIMEOUT"), 1, 3_600)
+        # And by the pdfium pools (ingest/text/box.py), at a document's first page: "abc" was a
+        # ValueError there (a 500 on a page image, INGEST_STEP_FAILED on an upload), 100000 a
+        # pool of that many processes (review rv45).
+        _int("KHO_TEXT_WORKERS", get("KHO_TEXT_WORKERS"), 1, 64)
+        _int("KHO_VIEW_WORKERS", get("KHO_VIEW_WORKERS"), 1, 64)
         broker = get("KHO_BROKER_URL")
         if broker and not broker.startswith(("redis://", "rediss://", "amqp://", "memory://")):
             raise ConfigError(

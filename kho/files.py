@@ -95,13 +95,47 @@ def file_error(path: Path | str, exc: OSError, *, code: str = "FILE_UNREADABLE")
     )
 
 
+SMALL_FILE_MAX = 16 * 1024 * 1024
+"""Largest small file a person names (a JSON file, a certificate) that is read."""
+
+
+def read_small_file(
+    path: Path | str, *, code: str, label: str, max_bytes: int = SMALL_FILE_MAX
+) -> bytes:
+    """The bytes of a small file a caller named (``label`` names it for people), or
+    :class:`KhoError` with ``code``: a path that is not a regular file (a device: ``/dev/zero``
+    was read until memory ran out, a MemoryError traceback; a FIFO, whose read hangs) or holds
+    more than ``max_bytes`` (at most ``max_bytes + 1`` bytes are read) is refused (review rv45)."""
+    shown = str(path)[:200]
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # (a FIFO: no wait)
+    except OSError as exc:
+        raise file_error(path, exc, code=code) from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise KhoError(
+                f"Tệp {label} “{shown}” không phải tệp thông thường (thiết bị, ống dẫn FIFO hoặc socket).",
+                code=code,
+                path=shown,
+            )
+        with os.fdopen(os.dup(fd), "rb") as source:
+            data = source.read(max_bytes + 1)
+    except OSError as exc:
+        raise file_error(path, exc, code=code) from exc
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise KhoError(
+            f"Tệp {label} “{shown}” quá lớn: tối đa {max_bytes // (1024 * 1024)} MB.", code=code, path=shown
+        )
+    return data
+
+
 def read_json_file(path: Path | str, *, code: str, label: str) -> Any:
     """The JSON value in ``path`` (``label`` names the file for people, e.g. "điểm mốc"), or
     :class:`KhoError` with ``code``."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise file_error(path, exc, code=code) from exc
+        text = read_small_file(path, code=code, label=label).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise KhoError(
             f"Tệp {label} “{str(path)[:200]}” không phải văn bản UTF-8.", code=code, path=str(path)[:200]

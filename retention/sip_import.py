@@ -53,9 +53,11 @@ from kho.sentences import sentences
 from kho.zips import (
     DAMAGED_ENTRY_ERRORS,
     READABLE_METHODS,
+    ZipNameNotUtf8,
     entries_at_most,
     hidden_local_entry,
     local_extra,
+    open_zip,
     unicode_paths,
 )
 from repository.policy import Action
@@ -263,7 +265,13 @@ def safe_extract(
     try:
         with archive.open("rb") as fp:
             few = entries_at_most(fp, MAX_ENTRIES)  # before zipfile builds an object per entry
-        zf = zipfile.ZipFile(archive) if few else None
+        zf = open_zip(archive) if few else None
+    except ZipNameNotUtf8 as exc:
+        raise SipError(
+            "Gói tin có tên mục được đánh dấu là UTF-8 nhưng không phải UTF-8 hợp lệ: không biết"
+            " tệp sẽ được giải nén ra với tên nào. Hãy nén lại gói tin với tên tệp UTF-8.",
+            code="SIP_UNSAFE_NAME",
+        ) from exc
     except (zipfile.BadZipFile, OSError) as exc:
         raise SipError("Tệp gói tin không phải là tệp ZIP hợp lệ.", code="SIP_NOT_ZIP") from exc
     if zf is None:

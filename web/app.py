@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from kho import jsontext
 from kho.config import Settings
+from kho.digits import ascii_int
 from kho.errors import BodyTooLarge, IdentifierInvalid, KhoError
 from kho.timeutil import parse_iso
 from repository.policy import Action, search_scope
@@ -270,11 +271,14 @@ def _page_arg(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # kho.digits: ``int()`` of more than 4,300 digits is a ValueError (``?page=`` and 5,000
+    # nines: a 500 on every paged list before review rv45)
+    number = ascii_int(raw)
+    if number is None or not 1 <= number <= maximum:
         raise ApiError(
             f"Tham số “{name}” phải là số nguyên từ 1 đến {maximum}.", code="PAGE_INVALID", field=name
         )
-    return int(raw)
+    return number
 
 
 def _paged(items: Sequence[Any], convert: Callable[[Any], Any]) -> Response:

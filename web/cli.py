@@ -237,8 +237,11 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Kết quả 
 def _meta_pairs(pairs: tuple[str, ...], json_file: str | None) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if json_file:
+        from kho.files import read_small_file
+
         try:
-            data = jsontext.loads(Path(json_file).read_text(encoding="utf-8"))
+            raw = read_small_file(json_file, code="METADATA_FILE_INVALID", label="dữ liệu đặc tả")
+            data = jsontext.loads(raw.decode("utf-8"))
         except (OSError, ValueError, RecursionError) as exc:  # (not UTF-8, too deep, 5,000 digits)
             raise KhoError(
                 f"Không đọc được tệp dữ liệu đặc tả “{json_file}”: {exc}.",
@@ -394,12 +397,28 @@ class LazyGroup(click.Group):
         (``kho demo`` on an installation that has accounts printed a ``PermissionDenied``
         traceback) and a file the system could not use (``kho audit export``, ``kho audit keygen``
         or ``kho verify`` with a name too long, a file where a folder is wanted: ``OSError``
-        tracebacks) end as ``Lỗi [CODE]: …`` on stderr and exit 2, as :func:`handles_errors`."""
+        tracebacks) end as ``Lỗi [CODE]: …`` on stderr and exit 2, as :func:`handles_errors`; and
+        so does a command line click cannot parse (:func:`web.cli_usage.usage_refusal`), which
+        click printed in English without a code."""
         as_json = bool(ctx.meta.get("kho.json"))
         try:
             return super().invoke(ctx)
         except KhoError as error:
             _fail(error, as_json)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a group named alone: click prints its help
+        except click.UsageError as exc:  # a command line click could not parse (web.cli_usage)
+            from web.cli_usage import usage_refusal
+
+            _fail(usage_refusal(exc), as_json)
+        except (click.Abort, KeyboardInterrupt, EOFError) as exc:  # click printed "Aborted!"
+            from web.cli_usage import aborted
+
+            error = aborted(exc)
+            shown = {"error": error.to_dict()}
+            line = f"\nLỗi [{error.code}]: {error.message}"
+            click.echo(json.dumps(shown, ensure_ascii=False) if as_json else line, err=True)
+            sys.exit(1)  # (click's status for it)
         except OSError as exc:
             if exc.filename is None:
                 raise
@@ -409,7 +428,15 @@ class LazyGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["kho.json"] = "--json" in args  # (how :meth:`invoke` prints a refusal)
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:  # ``kho --nosuch``: as :meth:`invoke` answers
+            from web.cli_usage import usage_refusal
+
+            _fail(usage_refusal(exc), bool(ctx.meta["kho.json"]))
+            raise  # (not reached: _fail exits)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
@@ -503,12 +530,14 @@ def record_create(
     metadata = _meta_pairs(fields, metadata_file)
     content = name = None
     if file_path:
-        try:
-            content = Path(file_path).read_bytes()
-        except OSError as exc:
-            raise KhoError(
-                f"Không đọc được tệp “{file_path}”: {exc.strerror}.", code="FILE_UNREADABLE"
-            ) from exc
+        # The folder import's reader (ingest.source_files): a device or FIFO (/dev/zero was read
+        # until memory ran out, a FIFO hung), a link, or more than the size rule takes is
+        # refused with its code before it is read whole (review rv45).
+        from ingest.source_files import read_source, source_refused
+
+        if (refusal := source_refused(Path(file_path))) is not None:
+            raise refusal
+        content = read_source(Path(file_path), max_bytes=ctx.kho.repo.max_file_bytes)
         name = Path(file_path).name
     options: dict[str, Any] = {
         "register": not no_register,

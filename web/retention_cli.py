@@ -67,8 +67,11 @@ def plan() -> None:
 @handles_errors
 def plan_draft(ctx: Context, plan_file: str, expected_version: int | None, as_json: bool) -> None:
     """Lập/sửa dự thảo từ tệp JSON {year, headings[], items[]}."""
+    from kho.files import read_small_file
+
     try:
-        raw = jsontext.loads(Path(plan_file).read_text(encoding="utf-8"))
+        data = read_small_file(plan_file, code="BODY_INVALID", label="danh mục")
+        raw = jsontext.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # (UnicodeDecodeError is a ValueError)
         raise KhoError("Tệp danh mục không phải JSON hợp lệ.", code="BODY_INVALID") from exc
     if not isinstance(raw, dict):

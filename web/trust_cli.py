@@ -91,8 +91,11 @@ def trust_add(ctx: Context, certificate: Path, source: str, note: str, as_json: 
     actor, directory = _admin(ctx)
     if not source.strip():
         raise KhoError("Cần ghi nguồn gốc của chứng thư (--source).", code="TRUST_SOURCE_MISSING")
+    from kho.files import read_small_file
+
     anchor = trustlist.add(
-        directory, certificate.read_bytes(), source=source.strip(), note=note.strip(),
+        directory, read_small_file(certificate, code="TRUST_ANCHOR_INVALID", label="chứng thư"),
+        source=source.strip(), note=note.strip(),
         by=actor.user, now=datetime.now(UTC), name=certificate.name,
     )
     ctx.repo.audit.append(

@@ -9,7 +9,6 @@ import io
 import itertools
 import re
 import struct
-import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 
@@ -18,7 +17,7 @@ import olefile
 from ingest.text.errors import FileBomb, FileCorrupt, FileEncrypted
 from ingest.text.model import Format
 from ingest.text.settings import TextSettings
-from kho.zips import READABLE_METHODS, entries_at_most
+from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS, entries_at_most, open_zip
 
 _BIG_ENTRY = 10 * 1024 * 1024
 
@@ -35,7 +34,7 @@ def check_zip(data: bytes, fmt: Format, settings: TextSettings) -> None:
             limit=settings.max_zip_entries,
         )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with open_zip(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if len(infos) > settings.max_zip_entries:
                 raise FileBomb(
@@ -79,7 +78,7 @@ def check_zip(data: bytes, fmt: Format, settings: TextSettings) -> None:
                         "Tệp OpenDocument được bảo vệ bằng mật khẩu, không thể đọc nội dung.",
                         format=fmt.value,
                     )
-    except zipfile.BadZipFile as exc:
+    except DAMAGED_ENTRY_ERRORS as exc:  # (a local name marked UTF-8 that is not: UnicodeDecodeError)
         raise FileCorrupt(
             f"Tệp {fmt.value} bị hỏng (gói zip không đọc được).", format=fmt.value
         ) from exc

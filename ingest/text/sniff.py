@@ -9,7 +9,7 @@ import olefile
 
 from ingest.text.model import ZIP_FORMATS, FileFormat, Format
 from ingest.text.settings import TextSettings
-from kho.zips import entries_at_most
+from kho.zips import entries_at_most, open_zip
 
 EXTENSIONS: dict[str, Format] = {
     "pdf": Format.PDF, "doc": Format.DOC, "docx": Format.DOCX, "odt": Format.ODT,
@@ -86,7 +86,7 @@ def _sniff_zip(data: bytes, declared: Format | None) -> Format:
     if not entries_at_most(io.BytesIO(data), SNIFF_ZIP_ENTRIES):
         return declared if declared in ZIP_FORMATS else Format.UNKNOWN
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with open_zip(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
             if "mimetype" in names:
                 info = zf.getinfo("mimetype")

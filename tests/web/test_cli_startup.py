@@ -298,7 +298,7 @@ def test_cold_verify_exits_as_before_on_failures_and_closed_streams(
     assert lines[0]["code"] == "FILE_NOT_FOUND"
     assert lines[1]["verdict"]["indication"] == "TOTAL-PASSED"
     usage = subprocess.run(kho, capture_output=True, text=True, env=env, timeout=300, check=False)
-    assert usage.returncode == 2 and "Missing argument" in usage.stderr
+    assert usage.returncode == 2 and "Lỗi [CLI_ARGUMENT_MISSING]: Thiếu tham số" in usage.stderr
     closed = subprocess.run(["sh", "-c", '"$@" >&-', "sh", *kho, str(pdf)],
                             capture_output=True, text=True, env=env, timeout=300, check=False)
     assert closed.returncode == 0 and closed.stderr == ""
