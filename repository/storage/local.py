@@ -452,16 +452,16 @@ class LocalStore(ObjectStore):
         return ObjectInfo(key=key, size=found.st_size, version_id=self._version_of(path))
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
-        base = self.root / "objects"
+        base = os.path.join(self._root, "objects")
         # Walk only the deepest directory that the prefix names completely.
         head, _, _ = prefix.rpartition("/")
-        top = base / head if head else base
-        if not top.is_dir():
+        top = os.path.join(base, head) if head else base
+        if not os.path.isdir(top):
             return
         yield from self._walk(top, base, prefix, start_after)
 
     def _walk(
-        self, directory: Path, base: Path, prefix: str, start_after: str | None
+        self, directory: str, base: str, prefix: str, start_after: str | None
     ) -> Iterator[ObjectInfo]:
         try:
             entries = list(os.scandir(directory))
@@ -471,7 +471,7 @@ class LocalStore(ObjectStore):
         # before "a0"; sort children by their key form to keep the global order. The key of a
         # child is the folder's key and its name (one join per name: a shard folder of the
         # audit log holds 100,000 names).
-        folder = "" if directory == base else directory.relative_to(base).as_posix() + "/"
+        folder = "" if directory == base else os.path.relpath(directory, base) + "/"
         items: list[tuple[str, os.DirEntry[str]]] = []
         for entry in entries:
             rel = folder + entry.name
@@ -483,7 +483,7 @@ class LocalStore(ObjectStore):
                     continue
                 if start_after is not None and rel < start_after and not start_after.startswith(rel):
                     continue
-                yield from self._walk(Path(entry.path), base, prefix, start_after)
+                yield from self._walk(entry.path, base, prefix, start_after)
             else:
                 if not rel.startswith(prefix):
                     continue
@@ -567,7 +567,7 @@ class LocalStore(ObjectStore):
         (a hard link kept elsewhere) is another tag. :meth:`put_if_match` archives the version
         it replaces by a copy, not a link (a pointer's not at all), so no writer of this store
         touches the current version's inode: only an outsider's link changes its tag."""
-        path = self._path(key)
+        path = self._file(key)
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
@@ -708,8 +708,10 @@ class LocalStore(ObjectStore):
         return self.root / "meta" / f"{key}.retention.json"
 
     def _read_meta(self, key: str) -> dict[str, object]:
-        try:
-            return json.loads(self._meta_path(key).read_text())
+        check_key(key)
+        try:  # (a string path: asked at every put, where there is seldom any)
+            with open(os.path.join(self._root, "meta", f"{key}.retention.json"), "rb") as handle:
+                return json.loads(handle.read())
         except FileNotFoundError:
             return {}
 
@@ -848,10 +850,18 @@ def _conflict(key: str) -> Conflict:
 
 
 @contextmanager
-def _exclusive(directory: str) -> Iterator[None]:
+def _exclusive(directory: str, remake: Callable[[], None] | None = None) -> Iterator[None]:
     """An exclusive ``flock`` of ``directory`` (no file made: the directory itself is locked),
-    released when the block ends; one per open, so threads of one process exclude each other."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    released when the block ends; one per open, so threads of one process exclude each other.
+    ``remake``: called once if ``directory`` is not there (removed behind the store), before
+    it is opened again."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        if remake is None:
+            raise
+        remake()
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -892,7 +902,7 @@ class _LocalPreparedPut(PreparedPut):
         try:
             try:
                 self._archived()
-                with _exclusive(_parent(self._path)):
+                with _exclusive(_parent(self._path), self._remake_folder):
                     # (every put makes a new file, every new name of it a new change time:
                     # a rewrite, or the file put back, is seen)
                     if self.tag is not None and not _matches(local._current_tag(self._path), self.tag):
@@ -906,6 +916,14 @@ class _LocalPreparedPut(PreparedPut):
             raise local._os_error(exc, self.key) from exc
         version_id = local._linked_version(self._version, self._path)
         return ObjectInfo(key=self.key, size=self._size, version_id=version_id)
+
+    def _remake_folder(self) -> None:
+        """The key's folder was removed behind the store (after :meth:`LocalStore._ensure_parent`
+        found it known): made again, and the directories whose entries that changed synced
+        after the replace with the others, as for a put into a new folder."""
+        local, folder = self._local, _parent(self._path)
+        local._forget_above(folder)
+        self._directories = self._directories | local._ensure_parent(self._path)
 
     def discard(self) -> None:
         if self._settled:
