@@ -190,10 +190,9 @@ def test_a_stored_record_stats_no_folder_and_makes_only_its_new_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A record's folders are made by ``mkdir`` alone (``EEXIST`` or ``ENOENT`` says the rest):
-    no ``stat`` of a folder, and ``mkdir`` only of folders the record makes (a second object
-    of a group into a folder its first one made, not yet known durable, meets ``EEXIST``).
-    Main ``stat``-ed each new folder and its parent before making it (3 ``stat``s of folders a
-    stored record)."""
+    no ``stat`` of a folder, ``mkdir`` only of the folders the record makes (not again where two
+    of its objects go into one folder before its sync). Main ``stat``-ed each new folder and its
+    parent before making it (3 ``stat``s of folders a stored record)."""
     repo, _ = _second_record(tmp_path, monkeypatch)
     root = tmp_path  # the store and the key store
     before = {p for p in root.rglob("*") if p.is_dir()}
@@ -218,6 +217,9 @@ def test_a_stored_record_stats_no_folder_and_makes_only_its_new_ones(
     assert new, "a record makes a folder of its own"
     assert [p for p in stated if Path(p).is_dir()] == []
     assert set(made) == {str(p) for p in new}
+    # each once, and one try more (ENOENT) where a folder is made below one made with it: the
+    # record's content folder and the record's own (main: 3 stats and 2 mkdirs)
+    assert len(made) <= len(new) + 1, made
 
 
 def test_a_stored_record_builds_no_path_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -237,3 +239,35 @@ def test_a_stored_record_builds_no_path_object(tmp_path: Path, monkeypatch: pyte
     finally:
         sys.setprofile(None)
     assert calls == []
+
+
+class FailsFirstDirectorySync(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+
+    def directory(self, path: Path) -> None:
+        if self.armed:
+            self.armed = False
+            raise OSError(5, "Input/output error")
+        super().directory(path)
+
+
+def test_a_folder_made_but_never_synced_and_then_removed_is_made_again(tmp_path: Path) -> None:
+    """A write whose directory sync failed leaves its folder made but not known durable (the
+    store remembers it made it: the next write there does not ``mkdir`` it again). Removed
+    behind the store, the next write into it makes it again and syncs its entry in its parent.
+    (A guard for m37's set of folders made and not yet settled: passes before.)"""
+    recorder = FailsFirstDirectorySync()
+    store = LocalStore(tmp_path / "s", durability=recorder)
+    objects = tmp_path / "s" / "objects"
+    recorder.armed = True
+    with pytest.raises(StoreUnavailable):
+        store.put_if_absent("records/r9/a", b"a")
+    shutil.rmtree(objects / "records" / "r9")
+    recorder.dirs.clear()
+
+    store.put_if_absent("records/r9/b", b"b")
+
+    assert store.get("records/r9/b") == b"b"
+    assert {objects / "records", objects / "records" / "r9"} <= set(recorder.dirs), recorder.dirs
