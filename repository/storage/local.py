@@ -74,10 +74,6 @@ opens its stores."""
 SYNC_AVERAGE_WEIGHT = 0.2
 """The weight of the latest sync in the moving average of the store's fsyncs (:meth:`LocalStore._timed`)."""
 
-DIRS_THERE_KEPT = 4096
-"""At most this many directories in :attr:`LocalStore._dirs_there` (cleared when full: the
-folders of writes given up are never settled)."""
-
 TEMP_NAME_DRAWS = 100
 """Names a write draws for its temp file before giving up (64 random bits each: a second draw
 is already a sign that the random source repeats)."""
@@ -133,12 +129,6 @@ class LocalStore(ObjectStore):
         """Directories known durable: their entry and every ancestor's synced (:meth:`_settle`).
         Known to have existed, not to exist now: a link or rename into one removed behind the
         store meets ``ENOENT`` and makes it again (:meth:`_link_new`), or fails (a ``put``)."""
-        self._dirs_there: set[str] = set()
-        """Directories this store made (or found there) for a write whose syncs have not
-        settled them yet (a record's folder, while its group's other objects are staged): the
-        next write into one neither makes it again nor ``stat``-s it; a link into one removed
-        meanwhile meets ``ENOENT`` and makes it again (:meth:`_link_new`). Not a promise of
-        durability: the parent of each is synced as long as it is not in :attr:`_dirs_made`."""
         self._temp_versions: dict[str, str] = {}
         """The version id of each temp file :meth:`_write_temp` made, from its ``fstat`` before
         its close, until its writer takes it (:meth:`_written_temp`)."""
@@ -266,14 +256,8 @@ class LocalStore(ObjectStore):
         parent = _parent(path)
         if parent in self._dirs_made:
             return {parent}
-        if parent in self._dirs_there:
-            changed = {parent}  # made (or found) by an earlier write of this store, not settled yet
-        else:
-            changed = self._make_dirs(parent)
-            changed.add(parent)
-            if len(self._dirs_there) >= DIRS_THERE_KEPT:
-                self._dirs_there.clear()  # (writes given up leave theirs: made again at worst)
-            self._dirs_there.add(parent)
+        changed = self._make_dirs(parent)
+        changed.add(parent)
         self._not_durable_above(parent, changed)
         return changed
 
@@ -303,7 +287,6 @@ class LocalStore(ObjectStore):
         here = directory
         while here not in self._dirs_made and here != self._root:
             self._dirs_made.add(here)
-            self._dirs_there.discard(here)
             up = _parent(here)
             if up == here:
                 break
@@ -389,13 +372,10 @@ class LocalStore(ObjectStore):
         """``directory`` was found removed: it and each ancestor that is gone too are no longer
         known durable (made again, the entry of each in its parent is synced again)."""
         here = directory
-        known = self._dirs_made, self._dirs_there
-        while here != self._root and (here in known[0] or here in known[1]) and not os.path.isdir(here):
-            for folders in known:
-                folders.discard(here)
+        while here != self._root and here in self._dirs_made and not os.path.isdir(here):
+            self._dirs_made.discard(here)
             here = _parent(here)
-        for folders in known:
-            folders.discard(directory)
+        self._dirs_made.discard(directory)
 
     def _own(self, name: str) -> bool:
         """Neither this class nor this instance replaces the store's own method ``name`` (a

@@ -190,9 +190,8 @@ def test_a_stored_record_stats_no_folder_and_makes_only_its_new_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A record's folders are made by ``mkdir`` alone (``EEXIST`` or ``ENOENT`` says the rest):
-    no ``stat`` of a folder, ``mkdir`` only of the folders the record makes (not again where two
-    of its objects go into one folder before its sync). Main ``stat``-ed each new folder and its
-    parent before making it (3 ``stat``s of folders a stored record)."""
+    no ``stat`` of a folder, ``mkdir`` only of the folders the record makes. Main ``stat``-ed
+    each new folder and its parent before making it (3 ``stat``s of folders a stored record)."""
     repo, _ = _second_record(tmp_path, monkeypatch)
     root = tmp_path  # the store and the key store
     before = {p for p in root.rglob("*") if p.is_dir()}
@@ -254,10 +253,10 @@ class FailsFirstDirectorySync(Recorder):
 
 
 def test_a_folder_made_but_never_synced_and_then_removed_is_made_again(tmp_path: Path) -> None:
-    """A write whose directory sync failed leaves its folder made but not known durable (the
-    store remembers it made it: the next write there does not ``mkdir`` it again). Removed
-    behind the store, the next write into it makes it again and syncs its entry in its parent.
-    (A guard for m37's set of folders made and not yet settled: passes before.)"""
+    """A write whose directory sync failed leaves its folder made but not known durable.
+    Removed behind the store, the next write into it makes it again and syncs its entry in its
+    parent.
+    (A guard: passes before.)"""
     recorder = FailsFirstDirectorySync()
     store = LocalStore(tmp_path / "s", durability=recorder)
     objects = tmp_path / "s" / "objects"
