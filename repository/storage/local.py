@@ -128,7 +128,8 @@ class LocalStore(ObjectStore):
         }
         """Directories known durable: their entry and every ancestor's synced (:meth:`_settle`).
         Known to have existed, not to exist now: a link or rename into one removed behind the
-        store meets ``ENOENT`` and makes it again (:meth:`_link_new`), or fails (a ``put``)."""
+        store meets ``ENOENT`` and makes it again (:meth:`_link_new`,
+        :meth:`_LocalPreparedPut._remake_folder`)."""
         self._temp_versions: dict[str, str] = {}
         """The version id of each temp file :meth:`_write_temp` made, from its ``fstat`` before
         its close, until its writer takes it (:meth:`_written_temp`)."""
