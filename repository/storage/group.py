@@ -441,7 +441,7 @@ class _Syncs:
         start: int,
         upto: int,
         jobs: dict[tuple[int, str], ObjectStore],
-        results: list[Future[Exception | None]],
+        results: list[Future[Exception | None]] | list[_Done],
     ) -> None:
         self._objects, self._staged, self._out = objects, staged, out
         self._start, self._upto, self._jobs, self._results = start, upto, jobs, results
@@ -485,6 +485,20 @@ class _Syncs:
         return first
 
 
+class _Done:
+    """The outcome of a sync run in the calling thread, read as a future's (:meth:`_Syncs.finish`):
+    a ``Future`` made done costs a lock, a condition and its notification, ~10 a stored record
+    (m37, issue 14)."""
+
+    __slots__ = ("_outcome",)
+
+    def __init__(self, outcome: Exception | None) -> None:
+        self._outcome = outcome
+
+    def result(self) -> Exception | None:
+        return self._outcome
+
+
 def _sync_one(store: ObjectStore, directory: str) -> Exception | None:
     try:
         store.sync_directories({directory})
@@ -507,20 +521,15 @@ def _start_sync(
     where a store's syncs are slow (``ObjectStore.overlaps_syncs``); otherwise in the calling
     thread, one after another, done on return (a thread hand-off costs more than a fast sync).
     ``inline_one``: a single directory is synced in the calling thread, done on return."""
-    from concurrent.futures import Future
-
     jobs: dict[tuple[int, str], ObjectStore] = {}
     for i in range(start, upto):
         item = staged[i]
         if written(out[i]) and isinstance(item, Staged):
             for directory in item.unsynced_directories():
                 jobs[(id(objects[i].store), directory)] = objects[i].store
-    results: list[Future[Exception | None]] = []
+    results: list[Future[Exception | None]] | list[_Done]
     if (len(jobs) == 1 and inline_one) or not any(store.overlaps_syncs() for store in jobs.values()):
-        for (_, directory), store in jobs.items():
-            done: Future[Exception | None] = Future()
-            done.set_result(_sync_one(store, directory))
-            results.append(done)
+        results = [_Done(_sync_one(store, directory)) for (_, directory), store in jobs.items()]
     else:
         results = [_submit(True, _sync_one, store, directory) for (_, directory), store in jobs.items()]
     return _Syncs(objects, staged, out, start, upto, jobs, results)

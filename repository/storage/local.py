@@ -21,9 +21,10 @@ import errno
 import fcntl
 import json
 import os
+import re
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -48,17 +49,19 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 _SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.=/")
+_PART = r"(?!\.\.?(?:/|\Z))[A-Za-z0-9=_.-]+"
+_KEY = re.compile(rf"{_PART}(?:/{_PART})*")
+"""A key as :func:`check_key` accepts it: one or more names of :data:`_SAFE`'s characters,
+joined by ``/``, none ``.`` or ``..`` (so no empty name, no leading or trailing ``/``)."""
 
 
 def check_key(key: str) -> None:
-    """Refuse keys that are not plain relative ASCII paths."""
-    if (
-        not key
-        or key.startswith("/")
-        or key.endswith("/")
-        or any(part in ("", ".", "..") for part in key.split("/"))
-        or not set(key) <= _SAFE
-    ):
+    """Refuse keys that are not plain relative ASCII paths (no empty, ``.`` or ``..`` name, no
+    leading or trailing ``/``, only :data:`_SAFE`'s characters): one match of :data:`_KEY`
+    (m37: main's five tests built a set of the key's characters and split it, ~11 a record;
+    ``tests/repository/test_local_paths_m37.py`` holds the two equal on every key of a
+    generated set)."""
+    if _KEY.fullmatch(key) is None:
         raise ValueError(f"invalid object key: {key!r}")
 
 
@@ -90,8 +93,12 @@ class LocalStore(ObjectStore):
         idle_cores: Callable[[], float | None] | None = None,
     ) -> None:
         self.root = Path(root)
-        self._objects_dir, self._tmp_dir = self.root / "objects", self.root / "tmp"
-        """Built once: a record's creation joins a key or a temp name to them ~20 times."""
+        self._root = str(self.root)
+        self._objects_prefix = os.path.join(self._root, "objects", "")
+        self._temp_prefix = os.path.join(self._root, "tmp", "tmp")
+        """Built once, as strings: a record's creation joins a key or a temp name to them ~20
+        times, and joins strings where a ``Path`` would be parsed, hashed and formatted again
+        (m37, issue 14: pathlib was ~1,500 of a stored record's ~4,000 Python calls)."""
         self.fsync = fsync
         self._sync_seconds = 0.0
         """Moving average of this store's fsyncs (:meth:`overlaps_syncs`); 0 until one ran."""
@@ -103,19 +110,27 @@ class LocalStore(ObjectStore):
         """The mode :meth:`overlaps_syncs` last answered (its hysteresis)."""
         self.durability = durability if durability is not None else Durability() if fsync else NoDurability()
         """Every fsync of this store, of a file or of a directory, goes through it."""
+        self._plain_syncs = type(self.durability) in (Durability, NoDurability)
+        """The durability is this package's own: it takes a path as a string. Any other (a
+        test's recorder) is given a ``Path``, as before."""
         try:
-            made: set[Path] = {self.root}  # the four entries, also when another process made them
+            made: set[str] = {self._root}  # the four entries, also when another process made them
             for sub in ("objects", "versions", "meta", "tmp"):
-                made |= self._make_dirs(self.root / sub)
+                made |= self._make_dirs(os.path.join(self._root, sub))
             self._sync_dirs(made)
         except OSError as exc:
             raise StoreUnavailable(
                 f"Không mở được kho lưu trữ tại thư mục {self.root}: {exc.strerror}.",
                 path=str(self.root),
             ) from exc
-        self._dirs_made: set[Path] = {self.root / sub for sub in ("objects", "versions", "meta", "tmp")}
-        """Directories known durable: their entry and every ancestor's synced (:meth:`_settle`)."""
-        self._temp_versions: dict[Path, str] = {}
+        self._dirs_made: set[str] = {
+            os.path.join(self._root, sub) for sub in ("objects", "versions", "meta", "tmp")
+        }
+        """Directories known durable: their entry and every ancestor's synced (:meth:`_settle`).
+        Known to have existed, not to exist now: a link or rename into one removed behind the
+        store meets ``ENOENT`` and makes it again (:meth:`_link_new`,
+        :meth:`_LocalPreparedPut._remake_folder`)."""
+        self._temp_versions: dict[str, str] = {}
         """The version id of each temp file :meth:`_write_temp` made, from its ``fstat`` before
         its close, until its writer takes it (:meth:`_written_temp`)."""
         self._fstat_agrees: bool | None = None
@@ -125,14 +140,19 @@ class LocalStore(ObjectStore):
     # -- helpers ---------------------------------------------------------------------------
     def _path(self, key: str) -> Path:
         check_key(key)
-        return self._objects_dir / key
+        return self.root / "objects" / key
+
+    def _file(self, key: str) -> str:
+        """:meth:`_path` as a string (the write path's: no ``Path`` built per key)."""
+        check_key(key)
+        return self._objects_prefix + key
 
     def _os_error(self, exc: OSError, key: str) -> Exception:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return StoreFull("Kho lưu trữ đã đầy, không ghi được dữ liệu.", key=key)
         return StoreUnavailable(f"Không truy cập được kho lưu trữ ({exc.strerror}).", key=key)
 
-    def _write_temp(self, data: bytes, *, sync: bool = True) -> Path:
+    def _write_temp(self, data: bytes, *, sync: bool = True) -> str:
         """``data`` in a new file of ``tmp/``, fsync'd unless ``sync`` is False (the caller
         syncs it beside other work)."""
         fd, name = self._new_temp()
@@ -143,7 +163,7 @@ class LocalStore(ObjectStore):
                 view = view[written:]
             if sync:
                 began = time.perf_counter()
-                self.durability.file(fd, Path(name))
+                self.durability.file(fd, name if self._plain_syncs else Path(name))  # type: ignore[arg-type]
                 self._timed(began)
             self._temp_versions[name] = _version(os.fstat(fd))  # the link keeps inode and mtime
         except BaseException:
@@ -153,13 +173,13 @@ class LocalStore(ObjectStore):
         os.close(fd)
         return name
 
-    def _written_temp(self, data: bytes, *, sync: bool = True) -> tuple[Path, str | None]:
+    def _written_temp(self, data: bytes, *, sync: bool = True) -> tuple[str, str | None]:
         """:meth:`_write_temp` (through the method, which a test may replace) and the temp file's
         version id (None where a replacement made the file)."""
         tmp = self._write_temp(data) if sync else self._write_temp(data, sync=False)  # (as before)
         return tmp, self._temp_versions.pop(tmp, None)
 
-    def _linked_version(self, version: str | None, path: Path) -> str:
+    def _linked_version(self, version: str | None, path: str) -> str:
         """The version id of ``path``, just linked or renamed from a temp file whose version id
         was ``version``: that one, without a ``stat`` of ``path`` (a link or rename changes
         neither the inode nor the modification time), once one ``stat`` of this store found
@@ -172,14 +192,14 @@ class LocalStore(ObjectStore):
             self._fstat_agrees = found == version
         return found
 
-    def _new_temp(self) -> tuple[int, Path]:
+    def _new_temp(self) -> tuple[int, str]:
         """A new file in ``tmp/``, created exclusively (``O_EXCL``, not through a symlink),
         readable by this user only: what :func:`tempfile.mkstemp` makes, without importing
         :mod:`tempfile` (with :mod:`shutil` and :mod:`random`) into every command that writes
         an audit event."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         for _ in range(TEMP_NAME_DRAWS):
-            name = self._tmp_dir / f"tmp{os.urandom(8).hex()}"
+            name = self._temp_prefix + os.urandom(8).hex()
             try:
                 return os.open(name, flags, 0o600), name
             except FileExistsError:
@@ -189,64 +209,97 @@ class LocalStore(ObjectStore):
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(name))
 
     @staticmethod
-    def _make_dirs(directory: Path) -> set[Path]:
+    def _make_dirs(directory: str) -> set[str]:
         """Make ``directory`` and its missing ancestors; the directories whose entries that
         changed and must be synced: the parent of each one made (also of one a racing writer
-        made first: its entry may not be durable yet)."""
-        missing: list[Path] = []
+        made first, once this one found it missing: its entry may not be durable yet).
+
+        ``mkdir`` first, from ``directory`` up (m37): one system call where the parent is there
+        (a record's new folder), where main ``stat``-ed the directory and each ancestor up to
+        one found, then made them. What is found there already (``EEXIST``) is not checked to
+        be a directory: a file there fails the link or rename into it (``ENOTDIR``), as before."""
+        missing: list[str] = []
         here = directory
-        while not here.is_dir():
-            missing.append(here)
-            here = here.parent
-        changed: set[Path] = set()
-        for made in reversed(missing):
+        while True:
             try:
-                made.mkdir()
+                os.mkdir(here)
+            except FileExistsError:
+                break
+            except FileNotFoundError:
+                up = _parent(here)
+                if up == here:
+                    raise
+                missing.append(here)
+                here = up
+                continue
+            return {_parent(here)} if not missing else LocalStore._make_below(here, missing)
+        return LocalStore._make_below(None, missing) if missing else set()
+
+    @staticmethod
+    def _make_below(made: str | None, missing: list[str]) -> set[str]:
+        """Make ``missing`` (listed deepest first) from the top down, below ``made`` (made here)
+        or an ancestor found there; the parents of those and of ``made``."""
+        changed = set() if made is None else {_parent(made)}
+        for below in reversed(missing):
+            try:
+                os.mkdir(below)
             except FileExistsError:
                 pass
-            changed.add(made.parent)
+            changed.add(_parent(below))
         return changed
 
-    def _ensure_parent(self, path: Path) -> set[Path]:
+    def _ensure_parent(self, path: str) -> set[str]:
         """Make ``path``'s directory; the directories to sync once ``path`` is linked or renamed
-        into it: its directory, and the parent of it and of each ancestor not yet known durable
-        (made here, or found made by another thread or process whose sync of its entry may not
-        have happened yet). Known durable (:meth:`_settle`) only after those syncs succeeded."""
-        parent = path.parent
+        into it: its directory, the parent of each directory made, and the parent of it and of
+        each ancestor not yet known durable (made here, or found made by another thread or
+        process whose sync of its entry may not have happened yet). Known durable
+        (:meth:`_settle`) only after those syncs succeeded."""
+        parent = _parent(path)
         if parent in self._dirs_made:
             return {parent}
-        self._make_dirs(parent)
-        changed: set[Path] = set()
-        here = parent
-        while here not in self._dirs_made and here != self.root:
-            changed.add(here.parent)
-            here = here.parent
-        return {parent} | changed
+        changed = self._make_dirs(parent)
+        changed.add(parent)
+        self._not_durable_above(parent, changed)
+        return changed
 
-    def _prepare_directory(self, directory: Path) -> set[Path]:
+    def _not_durable_above(self, directory: str, changed: set[str]) -> None:
+        """Add to ``changed`` the parent of ``directory`` and of each ancestor not known durable."""
+        here = directory
+        while here not in self._dirs_made and here != self._root:
+            up = _parent(here)
+            if up == here:
+                break
+            changed.add(up)
+            here = up
+
+    def _prepare_directory(self, directory: str) -> set[str]:
         """Make ``directory`` (again, if it was removed); the directories to sync once a name is
         linked or renamed into it: it, the parent of each directory made, and the parent of it
         and of each ancestor not known durable — also one found already there, which a writer
         that crashed before its sync may have made (its entry not durable in its parent)."""
-        changed = self._make_dirs(directory) | {directory}
-        here = directory
-        while here not in self._dirs_made and here != self.root:
-            changed.add(here.parent)
-            here = here.parent
+        changed = self._make_dirs(directory)
+        changed.add(directory)
+        self._not_durable_above(directory, changed)
         return changed
 
-    def _settle(self, directory: Path) -> None:
+    def _settle(self, directory: str) -> None:
         """``directory`` and its ancestors are durable (the syncs :meth:`_ensure_parent` named
         succeeded): later writes into it sync only it."""
         here = directory
-        while here not in self._dirs_made and here != self.root:
+        while here not in self._dirs_made and here != self._root:
             self._dirs_made.add(here)
-            here = here.parent
+            up = _parent(here)
+            if up == here:
+                break
+            here = up
 
-    def _sync_dirs(self, directories: set[Path]) -> None:
-        for directory in sorted(directories):
+    def _sync_dirs(self, directories: Collection[str]) -> None:
+        """Sync each of ``directories`` in the order of their ``Path`` objects (component by
+        component: a parent before its children), as main did."""
+        plain = self._plain_syncs
+        for directory in sorted(directories, key=_components) if len(directories) > 1 else directories:
             began = time.perf_counter()
-            self.durability.directory(directory)
+            self.durability.directory(directory if plain else Path(directory))  # type: ignore[arg-type]
             self._timed(began)
 
     def _timed(self, began: float) -> None:
@@ -266,22 +319,22 @@ class LocalStore(ObjectStore):
 
     def sync_directories(self, directories: set[str]) -> None:
         try:
-            self._sync_dirs({Path(d) for d in directories})
+            self._sync_dirs(directories)
         except OSError as exc:
             raise self._os_error(exc, min(directories)) from exc
 
-    def _parent_of(self, tmp: Path, key: str, path: Path) -> set[Path]:
+    def _parent_of(self, tmp: str, key: str, path: str) -> set[str]:
         """:meth:`_ensure_parent` for a link of ``tmp`` (given up if the directory cannot be made)."""
         try:
             return self._ensure_parent(path)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            _unlink(tmp)
             raise self._os_error(exc, key) from exc
 
     # -- contract --------------------------------------------------------------------------
     def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
-        path = self._path(key)
-        if path.exists():
+        path = self._file(key)
+        if os.path.exists(path):
             raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
         try:
             tmp, version = self._written_temp(data)
@@ -289,11 +342,11 @@ class LocalStore(ObjectStore):
             raise self._os_error(exc, key) from exc
         directories = self._parent_of(tmp, key, path)
         info = self._link_new(tmp, key, path, len(data), version)
-        self.sync_directories({str(d) for d in directories})
-        self._settle(path.parent)
+        self.sync_directories(directories)
+        self._settle(_parent(path))
         return info
 
-    def _link_new(self, tmp: Path, key: str, path: Path, size: int, version: str | None) -> ObjectInfo:
+    def _link_new(self, tmp: str, key: str, path: str, size: int, version: str | None) -> ObjectInfo:
         """Make a durable temp file visible at ``key`` unless the key is taken (the temp file
         goes either way). The caller has made the directory (:meth:`_parent_of`) and syncs it."""
         try:
@@ -303,18 +356,27 @@ class LocalStore(ObjectStore):
                 raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from exc
             except FileNotFoundError:
                 # The parent was removed under us (a concurrent delete); recreate and retry.
-                self._dirs_made.discard(path.parent)
+                self._forget_above(_parent(path))
                 remade = self._ensure_parent(path)
                 os.link(tmp, path)
                 self._sync_dirs(remade)  # the directories made again: the caller's may be others
-                self._settle(path.parent)
+                self._settle(_parent(path))
         except OSError as exc:
             if isinstance(exc, FileExistsError):
                 raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from exc
             raise self._os_error(exc, key) from exc
         finally:
-            tmp.unlink(missing_ok=True)
+            _unlink(tmp)
         return ObjectInfo(key=key, size=size, version_id=self._linked_version(version, path))
+
+    def _forget_above(self, directory: str) -> None:
+        """``directory`` was found removed: it and each ancestor that is gone too are no longer
+        known durable (made again, the entry of each in its parent is synced again)."""
+        here = directory
+        while here != self._root and here in self._dirs_made and not os.path.isdir(here):
+            self._dirs_made.discard(here)
+            here = _parent(here)
+        self._dirs_made.discard(directory)
 
     def _own(self, name: str) -> bool:
         """Neither this class nor this instance replaces the store's own method ``name`` (a
@@ -325,14 +387,20 @@ class LocalStore(ObjectStore):
     def _unwrapped(self) -> bool:
         """Neither this class nor this instance replaces the create methods (then a group goes
         through them)."""
-        return self._own("put_if_absent") and self._own("put_new")
+        own = vars(self)
+        return (
+            type(self).put_if_absent is _PUT_IF_ABSENT
+            and type(self).put_new is _PUT_NEW
+            and "put_if_absent" not in own
+            and "put_new" not in own
+        )  # (_own of both, in one call: asked ~26 times a record)
 
     def stage(self, key: str, data: bytes, *, fresh: bool = False) -> Staged:
         """A temp file written and fsync'd (in the caller's thread: a group stages its objects
         in threads where :meth:`overlaps_syncs`); :meth:`_LocalStaged.publish` links it."""
         if not self._unwrapped():
             return super().stage(key, data, fresh=fresh)
-        path = self._path(key)
+        path = self._file(key)
         try:
             tmp, version = self._written_temp(data)
         except OSError as exc:
@@ -340,8 +408,8 @@ class LocalStore(ObjectStore):
         return _LocalStaged(self, key, path, tmp, len(data), version)
 
     @staticmethod
-    def _version_of(path: Path) -> str:
-        return _version(path.stat())
+    def _version_of(path: str | Path) -> str:
+        return _version(os.stat(path))
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
         path = self._path(key)
@@ -385,16 +453,16 @@ class LocalStore(ObjectStore):
         return ObjectInfo(key=key, size=found.st_size, version_id=self._version_of(path))
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
-        base = self.root / "objects"
+        base = os.path.join(self._root, "objects")
         # Walk only the deepest directory that the prefix names completely.
         head, _, _ = prefix.rpartition("/")
-        top = base / head if head else base
-        if not top.is_dir():
+        top = os.path.join(base, head) if head else base
+        if not os.path.isdir(top):
             return
         yield from self._walk(top, base, prefix, start_after)
 
     def _walk(
-        self, directory: Path, base: Path, prefix: str, start_after: str | None
+        self, directory: str, base: str, prefix: str, start_after: str | None
     ) -> Iterator[ObjectInfo]:
         try:
             entries = list(os.scandir(directory))
@@ -404,7 +472,7 @@ class LocalStore(ObjectStore):
         # before "a0"; sort children by their key form to keep the global order. The key of a
         # child is the folder's key and its name (one join per name: a shard folder of the
         # audit log holds 100,000 names).
-        folder = "" if directory == base else directory.relative_to(base).as_posix() + "/"
+        folder = "" if directory == base else os.path.relpath(directory, base) + "/"
         items: list[tuple[str, os.DirEntry[str]]] = []
         for entry in entries:
             rel = folder + entry.name
@@ -416,7 +484,7 @@ class LocalStore(ObjectStore):
                     continue
                 if start_after is not None and rel < start_after and not start_after.startswith(rel):
                     continue
-                yield from self._walk(Path(entry.path), base, prefix, start_after)
+                yield from self._walk(entry.path, base, prefix, start_after)
             else:
                 if not rel.startswith(prefix):
                     continue
@@ -470,7 +538,7 @@ class LocalStore(ObjectStore):
         vdir = self.root / "versions" / key
         meta = self.root / "meta" / f"{key}.retention.json"
         # Gone for good (a destroyed record's objects): the directories losing a name are synced.
-        removed = {p.parent for p in (path, vdir, meta) if p.exists()}
+        removed = {str(p.parent) for p in (path, vdir, meta) if p.exists()}
         import shutil  # (only here: the other commands' imports stay without it)
 
         try:
@@ -500,7 +568,7 @@ class LocalStore(ObjectStore):
         (a hard link kept elsewhere) is another tag. :meth:`put_if_match` archives the version
         it replaces by a copy, not a link (a pointer's not at all), so no writer of this store
         touches the current version's inode: only an outsider's link changes its tag."""
-        path = self._path(key)
+        path = self._file(key)
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
@@ -534,7 +602,7 @@ class LocalStore(ObjectStore):
 
     def _prepare_put(self, key: str, data: bytes, tag: str | None) -> _LocalPreparedPut:
         """``put`` (``tag`` None) or ``put_if_match``, up to its commit."""
-        path = self._path(key)
+        path = self._file(key)
         self._check_deletable(key)
         try:
             directories = self._ensure_parent(path)
@@ -559,7 +627,7 @@ class LocalStore(ObjectStore):
             raise self._os_error(exc, key) from exc
         return _LocalPreparedPut(self, key, path, tmp, directories, archiving, len(data), tag, version)
 
-    def _archive_copy(self, key: str, path: Path, tag: str) -> _Syncs | None:
+    def _archive_copy(self, key: str, path: str, tag: str) -> _Syncs | None:
         """:meth:`_archive_current` for :meth:`put_if_match`: :class:`Conflict` unless ``key``
         is still the version ``tag`` (or absent, :data:`.base.ABSENT`); then, unless ``key`` is
         a pointer (:data:`.base.POINTERS`: the audit witness, which S3 keeps unversioned too; an
@@ -579,11 +647,12 @@ class LocalStore(ObjectStore):
             raise _conflict(key)
         if data is None or st is None or key in POINTERS:
             return None  # a pointer keeps no older version (as in S3's unversioned companion bucket)
-        vdir = self.root / "versions" / key
-        archive = vdir / self._archive_name(_version(st))
+        vdir = os.path.join(self._root, "versions", key)
+        archive = os.path.join(vdir, self._archive_name(_version(st)))
         archived = self._prepare_directory(vdir)
         try:
-            kept: bytes | None = archive.read_bytes()
+            with open(archive, "rb") as kept_file:
+                kept: bytes | None = kept_file.read()
         except FileNotFoundError:
             kept = None
         if kept != data:
@@ -591,46 +660,46 @@ class LocalStore(ObjectStore):
             try:
                 os.replace(copy, archive)
             finally:
-                copy.unlink(missing_ok=True)  # (renamed: gone already)
+                _unlink(copy)  # (renamed: gone already)
         if not self.fsync:
             return None
         return _Syncs(beside(self._sync_file, archive), beside(self._sync_and_settle, archived, vdir))
 
-    def _sync_file(self, path: Path) -> None:
+    def _sync_file(self, path: str) -> None:
         fd = os.open(path, os.O_RDONLY)
         try:
-            self.durability.file(fd, path)
+            self.durability.file(fd, path if self._plain_syncs else Path(path))  # type: ignore[arg-type]
         finally:
             os.close(fd)
 
-    def _current_tag(self, path: Path) -> str | None:
+    def _current_tag(self, path: str) -> str | None:
         try:
-            return _tag(path.stat())
+            return _tag(os.stat(path))
         except FileNotFoundError:
             return None
 
-    def _archive_current(self, key: str, path: Path) -> Future[None] | None:
+    def _archive_current(self, key: str, path: str) -> Future[None] | None:
         """Link the current version of ``key`` (if any) into ``versions/``; the sync of the
         directories that made, started beside the caller (None: nothing to wait for, the sync
         done already or not needed; see :func:`.group.beside`)."""
-        if not path.exists():
+        if not os.path.exists(path):
             return None
-        vdir = self.root / "versions" / key
+        vdir = os.path.join(self._root, "versions", key)
         archived = self._prepare_directory(vdir)
         old = self._version_of(path)
-        archive = vdir / self._archive_name(old)
+        archive = os.path.join(vdir, self._archive_name(old))
         try:
             os.link(path, archive)
         except (FileNotFoundError, FileExistsError):
             return None  # archived already, or replaced meanwhile by a put that archived it
         if self._version_of(archive) != old:
-            archive.unlink()  # a concurrent put replaced it in between (and archived it)
+            os.unlink(archive)  # a concurrent put replaced it in between (and archived it)
             return None
         if not self.fsync:
             return None  # nothing to sync (KHO_FSYNC=false): no thread either
         return beside(self._sync_and_settle, archived, vdir)
 
-    def _sync_and_settle(self, directories: set[Path], directory: Path) -> None:
+    def _sync_and_settle(self, directories: set[str], directory: str) -> None:
         self._sync_dirs(directories)
         self._settle(directory)
 
@@ -640,8 +709,10 @@ class LocalStore(ObjectStore):
         return self.root / "meta" / f"{key}.retention.json"
 
     def _read_meta(self, key: str) -> dict[str, object]:
-        try:
-            return json.loads(self._meta_path(key).read_text())
+        check_key(key)
+        try:  # (a string path: asked at every put, where there is seldom any)
+            with open(os.path.join(self._root, "meta", f"{key}.retention.json"), "rb") as handle:
+                return json.loads(handle.read())
         except FileNotFoundError:
             return {}
 
@@ -650,10 +721,10 @@ class LocalStore(ObjectStore):
             raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key)
         path = self._meta_path(key)
         try:
-            directories = self._prepare_directory(path.parent)
+            directories = self._prepare_directory(str(path.parent))
             tmp, _ = self._written_temp(json.dumps(meta).encode())
             os.replace(tmp, path)
-            self._sync_and_settle(directories, path.parent)
+            self._sync_and_settle(directories, str(path.parent))
         except OSError as exc:
             raise self._os_error(exc, key) from exc
 
@@ -717,6 +788,7 @@ _ORIGINALS = {
     "put_if_match": LocalStore.put_if_match,
 }
 """The write methods :meth:`LocalStore._own` checks, as this module defines them."""
+_PUT_IF_ABSENT, _PUT_NEW = _ORIGINALS["put_if_absent"], _ORIGINALS["put_new"]
 
 
 class _Syncs:
@@ -735,6 +807,26 @@ class _Syncs:
                 first = first or error
         if first is not None:
             raise first
+
+
+def _unlink(path: str) -> None:
+    """Remove ``path`` if it is there (a temp file given up, or gone already: linked, renamed)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _parent(path: str) -> str:
+    """:func:`os.path.dirname` of a path this store built (normalised, no trailing ``/``), in
+    one string method where the directory has a name (~25 calls a record)."""
+    head = path.rpartition("/")[0]
+    return head if head else os.path.dirname(path)
+
+
+def _components(path: str) -> list[str]:
+    """The sort key of a directory: its components, as a ``PurePosixPath`` compares them."""
+    return path.split("/")
 
 
 def _version(st: os.stat_result) -> str:
@@ -759,10 +851,18 @@ def _conflict(key: str) -> Conflict:
 
 
 @contextmanager
-def _exclusive(directory: Path) -> Iterator[None]:
+def _exclusive(directory: str, remake: Callable[[], None] | None = None) -> Iterator[None]:
     """An exclusive ``flock`` of ``directory`` (no file made: the directory itself is locked),
-    released when the block ends; one per open, so threads of one process exclude each other."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    released when the block ends; one per open, so threads of one process exclude each other.
+    ``remake``: called once if ``directory`` is not there (removed behind the store), before
+    it is opened again."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        if remake is None:
+            raise
+        remake()
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -779,9 +879,9 @@ class _LocalPreparedPut(PreparedPut):
         self,
         store: LocalStore,
         key: str,
-        path: Path,
-        tmp: Path,
-        directories: set[Path],
+        path: str,
+        tmp: str,
+        directories: set[str],
         archiving: Future[None] | _Syncs | None,
         size: int,
         tag: str | None,
@@ -803,7 +903,7 @@ class _LocalPreparedPut(PreparedPut):
         try:
             try:
                 self._archived()
-                with _exclusive(self._path.parent):
+                with _exclusive(_parent(self._path), self._remake_folder):
                     # (every put makes a new file, every new name of it a new change time:
                     # a rewrite, or the file put back, is seen)
                     if self.tag is not None and not _matches(local._current_tag(self._path), self.tag):
@@ -812,17 +912,25 @@ class _LocalPreparedPut(PreparedPut):
             finally:
                 self.discard()  # renamed: the name is gone already (unlink finds nothing)
             local._sync_dirs(self._directories)
-            local._settle(self._path.parent)
+            local._settle(_parent(self._path))
         except OSError as exc:
             raise local._os_error(exc, self.key) from exc
         version_id = local._linked_version(self._version, self._path)
         return ObjectInfo(key=self.key, size=self._size, version_id=version_id)
 
+    def _remake_folder(self) -> None:
+        """The key's folder was removed behind the store (after :meth:`LocalStore._ensure_parent`
+        found it known): made again, and the directories whose entries that changed synced
+        after the replace with the others, as for a put into a new folder."""
+        local, folder = self._local, _parent(self._path)
+        local._forget_above(folder)
+        self._directories = self._directories | local._ensure_parent(self._path)
+
     def discard(self) -> None:
         if self._settled:
             return
         self._settled = True
-        self._tmp.unlink(missing_ok=True)
+        _unlink(self._tmp)
         try:
             self._archived()  # the archive's sync ends before the put is given up
         except OSError:
@@ -833,7 +941,7 @@ class _LocalStaged(Staged):
     ordered = True
 
     def __init__(
-        self, store: LocalStore, key: str, path: Path, tmp: Path, size: int, version: str | None
+        self, store: LocalStore, key: str, path: str, tmp: str, size: int, version: str | None
     ) -> None:
         super().__init__(store, key, b"", fresh=False)
         self._local, self._path, self._tmp, self._size = store, path, tmp, size
@@ -850,9 +958,9 @@ class _LocalStaged(Staged):
         finally:
             self._settled = True  # the temp file is gone either way
         if self._local.fsync:
-            self._unsynced = frozenset(str(d) for d in directories)
+            self._unsynced = frozenset(directories)
         else:
-            self._local._settle(self._path.parent)  # nothing to sync (KHO_FSYNC=false): no thread
+            self._local._settle(_parent(self._path))  # nothing to sync (KHO_FSYNC=false): no thread
         return info
 
     def unsynced_directories(self) -> frozenset[str]:
@@ -860,9 +968,9 @@ class _LocalStaged(Staged):
 
     def synced(self) -> None:
         self._unsynced = frozenset()  # a later sync of the group has nothing left to do for it
-        self._local._settle(self._path.parent)
+        self._local._settle(_parent(self._path))
 
     def discard(self) -> None:
         if not self._settled:
             self._settled = True
-            self._tmp.unlink(missing_ok=True)
+            _unlink(self._tmp)

@@ -578,7 +578,7 @@ def test_local_temp_files_are_private_exclusive_and_never_follow_a_link(
     draws = iter([b"\x01" * 8, b"\x02" * 8])
     monkeypatch.setattr(os, "urandom", lambda n: next(draws))
 
-    temp = store._write_temp(b"payload")
+    temp = Path(store._write_temp(b"payload"))  # (a string since m37)
 
     assert temp == tmp_path / "store" / "tmp" / ("tmp" + "02" * 8)
     assert temp.read_bytes() == b"payload" and victim.read_bytes() == b"untouched"
