@@ -41,6 +41,9 @@ refuses an account whose newest stored version is below it (``ACCOUNT_ROLLED_BAC
 version(s) were deleted from the store (a rollback of its ended tokens, lock or password, which
 no seal can tell). The file lives beside the derived data, outside the store, and is rebuilt from
 the log like the rest. An index of schema 5 is emptied and rebuilt by one scan.
+Schema 7 (review s20): units too (``units/<id>/v<n>``), refused as ``UNIT_ROLLED_BACK`` where
+the unit tree is read (:meth:`repository.accounts.AccountService.units`); an index of schema 6
+(accounts only) is emptied and rebuilt by one scan.
 
 **Secrecy map** (schema 3): for each record, the secrecy level of one stored version of it, so
 that the whole log can be shown to a kiểm toán viên below the highest clearance without loading
@@ -68,7 +71,7 @@ from typing import Protocol, TypeVar
 
 from repository.storage.group import start_after_fork
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 HOLD_EVENT_ACTIONS: frozenset[str] = frozenset({"hold:place", "recall:place", "hold:release"})
 """Events that place a hold or a recall freeze on their record, or release a hold
@@ -119,6 +122,9 @@ class RecordIndex(Protocol):
     def newest_named(self, obj: str) -> int | None:
         """The highest version number of ``obj`` (``accounts/<name>``) an indexed event names."""
 
+    def named_under(self, prefix: str) -> dict[str, int]:
+        """:meth:`newest_named` of every object whose name starts with ``prefix``."""
+
     def head(self) -> tuple[int, str] | None:
         """The position and hash of the event before :meth:`next_seq`, as indexed (None: not
         known, e.g. that position held no readable event)."""
@@ -165,6 +171,9 @@ class MemoryRecordIndex:
 
     def newest_named(self, obj: str) -> int | None:
         return self._named.get(obj)
+
+    def named_under(self, prefix: str) -> dict[str, int]:
+        return {obj: n for obj, n in self._named.items() if obj.startswith(prefix)}
 
     def head(self) -> tuple[int, str] | None:
         return self._head
@@ -401,6 +410,12 @@ class SqliteRecordIndex:
         with self._lock:
             row = self._db().execute("SELECT newest FROM named WHERE object=?", (obj,)).fetchone()
         return int(row[0]) if row else None
+
+    def named_under(self, prefix: str) -> dict[str, int]:
+        sql = "SELECT object, newest FROM named WHERE substr(object, 1, ?) = ?"
+        with self._lock:
+            rows = self._db().execute(sql, (len(prefix), prefix)).fetchall()
+        return {str(obj): int(n) for obj, n in rows}
 
     def head(self) -> tuple[int, str] | None:
         with self._lock:
