@@ -55,7 +55,8 @@ def _open(store: ObjectStore, keys: ObjectStore, data: Path) -> AccountService:
 def _agency(backend: str, tmp_path: Path) -> AccountService:
     """The agency (its quản trị, Văn phòng under it, a chuyên viên) and a second unit; then the
     Văn phòng moved under that unit (its version 2: the state the rollback takes away)."""
-    svc = _open(make_store(backend, tmp_path, "s20"), make_store("local", tmp_path, "keys"), tmp_path / "data")
+    store, keys = make_store(backend, tmp_path, "s20"), make_store("local", tmp_path, "keys")
+    svc = _open(store, keys, tmp_path / "data")
     seed_agency(svc)
     admin = svc.authenticate(ADMIN, GOOD)
     svc.create_unit(OTHER, "Phòng Nội vụ", "pnv", AGENCY, admin)
