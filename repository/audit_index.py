@@ -412,9 +412,9 @@ class SqliteRecordIndex:
         return int(row[0]) if row else None
 
     def named_under(self, prefix: str) -> dict[str, int]:
-        sql = "SELECT object, newest FROM named WHERE substr(object, 1, ?) = ?"
+        sql = "SELECT object, newest FROM named WHERE object >= ? AND object < ?"  # the key's range
         with self._lock:
-            rows = self._db().execute(sql, (len(prefix), prefix)).fetchall()
+            rows = self._db().execute(sql, (prefix, prefix + "\U0010ffff")).fetchall()
         return {str(obj): int(n) for obj, n in rows}
 
     def head(self) -> tuple[int, str] | None:
