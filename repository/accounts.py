@@ -1540,17 +1540,55 @@ class AccountService:
         return None
 
     def get_unit(self, unit_id: str) -> Unit:
-        found = self._latest(f"units/{unit_id}/v") if is_organ_id(unit_id) else None
+        if not is_organ_id(unit_id):
+            raise UnitNotFound(f"Không có đơn vị “{unit_id}”.", unit_id=unit_id)
+        named = self.audit.newest_named(f"units/{unit_id}", catch_up=False)  # before the listing
+        found = self._latest(f"units/{unit_id}/v")
         if found is None:
             raise UnitNotFound(f"Không có đơn vị “{unit_id}”.", unit_id=unit_id)
-        return self._unit(unit_key(unit_id, found[0]), found[1])
+        return self._unit(unit_key(unit_id, found[0]), found[1], named=named)
 
     def units(self) -> list[Unit]:
+        """Every unit, its newest version: the one place the unit tree is read (the access
+        policy's ``units_below``, the unit lists). A unit whose newest stored version is below the
+        highest the audit log names is refused (``UNIT_ROLLED_BACK``, :meth:`_unit_rolled_back`):
+        the log's word is read (one local query, the index as it is) before the store is listed."""
+        named = self.audit.named_under("units/")
         versions: dict[str, list[str]] = {}
         for info in self.store.list("units/"):
             versions.setdefault(info.key.split("/")[1], []).append(info.key)  # in order: newest last
         found = [self._newest_readable(keys) for keys in versions.values()]
-        return [self._unit(*f) for f in found if f is not None]
+        return [
+            self._unit(*f, named=(named or {}).get(f[0].rsplit("/v", 1)[0])) for f in found if f is not None
+        ]
+
+    @staticmethod
+    def _unit_rolled_back(key: str, named: int | None) -> UnitTampered | None:
+        """The refusal of the unit whose newest stored version is at ``key`` when an event of the
+        audit log names a later version ``named`` of it (review s20, as an account's
+        :meth:`_rolled_back`): that version was written and is gone from the store, which brings
+        back the unit as it was before (a rename, a move under another parent, a closing undone)
+        and changes who sees what. ``named`` must be read before the store is listed (Kho stores
+        a version before its events). None: no check, or not rolled back."""
+        unit_id, number = key.split("/")[1], int(key.rsplit("/v", 1)[1])
+        if named is None or named <= number:
+            return None
+        logs.warn(
+            __name__, "unit %s: newest stored version %d, the audit log names version %d; refused",
+            unit_id, number, named,
+        )
+        return UnitTampered(
+            f"Dữ liệu của đơn vị “{unit_id}” trong kho lưu trữ cũ hơn phiên bản mà nhật ký kiểm toán đã"
+            f" ghi nhận (phiên bản {number}, nhật ký ghi đến phiên bản {named}): phiên bản mới hơn đã bị"
+            " xóa khỏi kho lưu trữ. Cây đơn vị quyết định quyền truy cập nên Kho tạm dừng các thao tác"
+            " cần đến nó. Hãy báo người vận hành hệ thống khôi phục phiên bản bị xóa từ bản sao lưu,"
+            " hoặc chấp nhận phiên bản cũ kèm lý do (“kho unit accept-rollback”).",
+            code="UNIT_ROLLED_BACK",
+            unit_id=unit_id,
+            key=key,
+            version=number,
+            named_version=named,
+        )
 
     def _seal_of(
         self, kind: str, key: str, stored: Mapping[str, Any], written_in: int, raw: bytes
@@ -1568,13 +1606,15 @@ class AccountService:
             self._sealed[key] = digest
         return verdict
 
-    def _unit(self, key: str, raw: bytes) -> Unit:
+    def _unit(self, key: str, raw: bytes, *, named: int | None = None) -> Unit:
         """The unit version stored at ``key`` (the newest), refused (:class:`UnitTampered`) when
         its seal is due and does not check, or when it is of a format before seals after a
         sealed version (:mod:`repository.seals`): the unit tree is the access policy's input
         (who leads, who administers which unit), so a version slipped into the store must not
         move a unit. The downgrade check reads the versions before it once per process, only for
-        a unit untouched since the upgrade (as an account's, :meth:`_downgraded_from`)."""
+        a unit untouched since the upgrade (as an account's, :meth:`_downgraded_from`). Last,
+        ``named`` (the highest version the audit log names, read before the listing): a version
+        below it is refused as ``UNIT_ROLLED_BACK`` (:meth:`_unit_rolled_back`)."""
         stored = formats.parse(formats.UNIT.name, raw)
         unit = Unit.from_dict(stored)
         written_in = formats.version_of(formats.UNIT.name, stored)
@@ -1585,6 +1625,9 @@ class AccountService:
             before = self._downgraded_from(lambda n: unit_key(unit_id, n), number, written_in, raw)
             code = "UNIT_DOWNGRADED" if formats.downgrades([before, written_in]) else None
         if code is None:
+            rolled_back = self._unit_rolled_back(key, named)
+            if rolled_back is not None:
+                raise rolled_back
             return unit
         logs.warn(__name__, "unit %s: %s (format %d); refused", key, code, written_in)
         if code == "UNIT_UNSEALED":
@@ -3907,6 +3950,52 @@ class AccountService:
             if self.audit.trusted(event):
                 found.append((pair[1], event.seq, event.action, event.details or {}))
         return [(action, details) for _, _, action, details in sorted(found, key=lambda f: f[:2])]
+
+    def accept_unit_rollback(self, unit_id: str, reason: str, source: str | None = "cli") -> Unit:
+        """Operator (``kho unit accept-rollback``, on the server's shell; never reachable from the
+        web or the API): take the newest stored version of a unit refused as ``UNIT_ROLLED_BACK``
+        (its later versions are gone from the store and no backup holds them) as its state again,
+        review s20. It is written on as version *named + 1* (never reusing a lost number), so the
+        unit tree works again as it is now stored; a quản trị then checks its name and parent.
+        Audited as ``unit:rollback-accept`` by ``operator`` with the reason and both version
+        numbers. ``UNIT_NOT_ROLLED_BACK`` for a unit that is not; ``ROLLBACK_REASON_REQUIRED``
+        without a reason."""
+        why = " ".join(nfc(reason).split())
+        if blank(why):
+            raise ValidationFailed(
+                [FieldError("reason", "ROLLBACK_REASON_REQUIRED", "Phải ghi lý do chấp nhận phiên bản cũ.")]
+            )
+        unit_id = unit_id.strip()
+        named = self.audit.newest_named(f"units/{unit_id}", catch_up=True) if is_organ_id(unit_id) else None
+        found = self._latest(f"units/{unit_id}/v") if is_organ_id(unit_id) else None
+        if found is None:
+            raise UnitNotFound(f"Không có đơn vị “{unit_id}”.", unit_id=unit_id)
+        number, raw = found
+        try:
+            stored = self._unit(unit_key(unit_id, number), raw, named=named)
+        except UnitTampered as refused:
+            if refused.code != "UNIT_ROLLED_BACK":
+                raise
+            named = int(refused.details["named_version"])
+            stored = Unit.from_dict(formats.parse(formats.UNIT.name, raw))  # every other check passed
+        else:
+            raise Conflict(
+                f"Đơn vị “{unit_id}” không bị khôi phục về phiên bản cũ: không có gì để chấp nhận.",
+                code="UNIT_NOT_ROLLED_BACK",
+                unit_id=unit_id,
+            )
+        now = self.clock()
+        unit = replace(stored, version=named + 1, created_at=now, actor=OPERATOR)
+        details = {"unit_id": unit_id, "reason": why, "stored_version": number, "named_version": named}
+        accepted = _draft(OPERATOR, "unit:rollback-accept", source, details)
+        try:
+            key = unit_key(unit_id, unit.version)
+            self._write_audited(key, formats.UNIT, unit.to_dict(), [accepted], now)
+        except AlreadyExists:
+            raise Conflict(
+                f"Đơn vị “{unit_id}” vừa được ghi thêm một phiên bản: hãy chạy lại lệnh.", unit_id=unit_id
+            ) from None
+        return unit
 
     def delete(self, username: str, actor: Account, source: str | None = None) -> Account:
         """Thu hồi: the account stops working (its tokens too); its versions stay for the audit

@@ -99,13 +99,14 @@ MAX_BATCH = 64
 back for the object holding an event whose number is not a key."""
 
 
-_NAMED_VERSION = re.compile(r"(accounts/[^/]+)/v(\d{6})")
+_NAMED_VERSION = re.compile(r"((?:accounts|units)/[^/]+)/v(\d{6})")
 
 
 def object_named(event: AuditEvent) -> tuple[str, int] | None:
-    """``("accounts/<name>", n)`` when ``event`` names version ``n`` of an account
-    (``details.object``, :meth:`repository.accounts.AccountService._write_audited`): the
-    by-record index keeps the highest per account (review s18). Pure."""
+    """``("accounts/<name>", n)`` or ``("units/<id>", n)`` when ``event`` names version ``n`` of
+    an account or a unit (``details.object``,
+    :meth:`repository.accounts.AccountService._write_audited`): the by-record index keeps the
+    highest per object (review s18; units: s20). Pure."""
     obj = (event.details or {}).get("object") if isinstance(event.details, dict) else None
     found = _NAMED_VERSION.fullmatch(obj) if isinstance(obj, str) else None
     return (found.group(1), int(found.group(2))) if found else None
@@ -1888,6 +1889,18 @@ class AuditLog:
             return self.record_index.newest_named(obj)
         except (sqlite3.Error, OSError) as exc:
             _warn("audit index unusable for %s: %s", obj, exc)
+            return None
+
+    def named_under(self, prefix: str) -> dict[str, int] | None:
+        """The highest version number the log names of every object under ``prefix``
+        (``units/``: ``{"units/<id>": n}``), from the by-record index as it is (not caught up:
+        this installation's appends are in it as they are written; the token and login paths
+        catch it up first, :meth:`newest_named`). One local query, no store read. None when the
+        index cannot answer (logged): the check it serves is then not made (review s20)."""
+        try:
+            return self.record_index.named_under(prefix)
+        except (sqlite3.Error, OSError) as exc:
+            _warn("audit index unusable for %s: %s", prefix, exc)
             return None
 
     def known_secrecy(self, record_ids: Iterable[str]) -> dict[str, int]:

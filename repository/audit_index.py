@@ -46,6 +46,9 @@ Schema 7 (review rv44): the same table, filled only from events a reader may act
 (:meth:`repository.audit.AuditLog.trusted`): schema 6 also took the number from an unsealed
 event a writer of the store appended after sealed ones, which made a genuine account refused.
 An index of schema 6 may hold such a number, so it is emptied and rebuilt by one scan.
+Schema 8 (review s20): units too (``units/<id>/v<n>``), refused as ``UNIT_ROLLED_BACK`` where
+the unit tree is read (:meth:`repository.accounts.AccountService.units`); an index of schema 7
+has no unit rows, so it is emptied and rebuilt by one scan.
 
 **Secrecy map** (schema 3): for each record, the secrecy level of one stored version of it, so
 that the whole log can be shown to a kiểm toán viên below the highest clearance without loading
@@ -73,7 +76,7 @@ from typing import Protocol, TypeVar
 
 from repository.storage.group import start_after_fork
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 
 HOLD_EVENT_ACTIONS: frozenset[str] = frozenset({"hold:place", "recall:place", "hold:release"})
 """Events that place a hold or a recall freeze on their record, or release a hold
@@ -123,6 +126,9 @@ class RecordIndex(Protocol):
 
     def newest_named(self, obj: str) -> int | None:
         """The highest version number of ``obj`` (``accounts/<name>``) an indexed event names."""
+
+    def named_under(self, prefix: str) -> dict[str, int]:
+        """:meth:`newest_named` of every object whose name starts with ``prefix``."""
 
     def head(self) -> tuple[int, str] | None:
         """The position and hash of the event before :meth:`next_seq`, as indexed (None: not
@@ -174,6 +180,9 @@ class MemoryRecordIndex:
 
     def newest_named(self, obj: str) -> int | None:
         return self._named.get(obj)
+
+    def named_under(self, prefix: str) -> dict[str, int]:
+        return {obj: n for obj, n in self._named.items() if obj.startswith(prefix)}
 
     def head(self) -> tuple[int, str] | None:
         return self._head
@@ -411,6 +420,12 @@ class SqliteRecordIndex:
         with self._lock:
             row = self._db().execute("SELECT newest FROM named WHERE object=?", (obj,)).fetchone()
         return int(row[0]) if row else None
+
+    def named_under(self, prefix: str) -> dict[str, int]:
+        sql = "SELECT object, newest FROM named WHERE object >= ? AND object < ?"  # the key's range
+        with self._lock:
+            rows = self._db().execute(sql, (prefix, prefix + "\U0010ffff")).fetchall()
+        return {str(obj): int(n) for obj, n in rows}
 
     def head(self) -> tuple[int, str] | None:
         with self._lock:

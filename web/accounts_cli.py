@@ -12,6 +12,7 @@
     kho account clearance USER LEVEL [--operator --reason "Quyết định số …"]   (quản trị; operator: the first)
     kho account seal                   (operator, upgrade: seal what the audit log vouches for)
     kho account record-ended-tokens    (operator, upgrade: name tokens ended before a30 in their accounts)
+    kho unit accept-rollback UNIT --reason "…"          (operator: a UNIT_ROLLED_BACK no backup restores)
     kho intake list | show ID | confirm ID --expected-version N [tên=giá trị...] | return ID
 """
 
@@ -491,6 +492,23 @@ def unit_list(ctx: Context) -> None:
     ctx.repo.authorize(ctx.actor, Action.SEARCH)  # any logged-in person
     for item in ctx.kho.accounts.units():
         click.echo(f"{item.unit_id}\t{item.code}\t{item.name}\t{item.parent_id or ''}")
+
+
+@unit.command("accept-rollback")
+@click.argument("unit_id")
+@click.option("--reason", required=True, help="Lý do chấp nhận phiên bản cũ (ghi vào nhật ký).")
+@pass_ctx
+@handles_errors
+def unit_accept_rollback(ctx: Context, unit_id: str, reason: str) -> None:
+    """Chấp nhận phiên bản cũ của một đơn vị bị từ chối vì các phiên bản mới hơn đã bị xóa khỏi kho
+    lưu trữ (UNIT_ROLLED_BACK), khi không bản sao lưu nào còn giữ chúng (người vận hành, trên máy
+    chủ)."""
+    ctx.operator_access()
+    unit = ctx.kho.accounts.accept_unit_rollback(unit_id, reason, "cli")
+    click.echo(
+        f"Đã chấp nhận phiên bản cũ của đơn vị {unit.unit_id} — {unit.name} (ghi thành phiên bản"
+        f" {unit.version}). Hãy để quản trị kiểm tra lại tên và đơn vị cấp trên của đơn vị."
+    )
 
 
 # -- intake: receive → check → confirm → register ---------------------------------------------

@@ -128,3 +128,20 @@ def test_a_token_request_reads_the_audit_log_at_most_once(
         audit_lists = {p: n for p, n in reads.lists.items() if p.startswith("audit/")}
         assert audit_gets == {"audit/witness.json": 1} and not audit_lists, (audit_gets, audit_lists)
         assert reads.account_reads(people.usernames[who]) == (1, 1)
+
+
+def test_a_unit_tree_request_reads_the_store_no_more_than_before(
+    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit rollback check (review s20: a unit whose newest stored version is older than the
+    one the audit log names is refused) asks the log's index as it is (a local SQLite query, no
+    catch-up of its own): ``GET /api/units`` with a token reads the witness once (the token's
+    check, s18) and lists ``units/`` once, as before."""
+    kho, people, web = site
+    reads = Reads(kho.repo.store, monkeypatch)
+    answer = web.get("/api/units", headers=people.headers("quan_tri"))
+    assert answer.status_code == 200, answer.get_json()
+    audit_gets = {k: n for k, n in reads.gets.items() if k.startswith("audit/")}
+    audit_lists = {p: n for p, n in reads.lists.items() if p.startswith("audit/")}
+    assert audit_gets == {"audit/witness.json": 1} and not audit_lists, (audit_gets, audit_lists)
+    assert {p: n for p, n in reads.lists.items() if p.startswith("units/")} == {"units/": 1}

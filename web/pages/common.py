@@ -87,6 +87,7 @@ ACTION_LABELS = {
     "unit:create": "Tạo đơn vị",
     "unit:update": "Sửa đơn vị",
     "unit:seal": "Niêm phong đơn vị (nâng cấp)",
+    "unit:rollback-accept": "Chấp nhận phiên bản cũ của đơn vị (người vận hành)",
     "account:seal": "Niêm phong tài khoản (nâng cấp)",
     "account:unlock": "Mở khóa tài khoản",
     "account:password": "Đổi hoặc cấp lại mật khẩu",
