@@ -6,6 +6,7 @@ import io
 import re
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
 from kho_testing import incoming
@@ -25,6 +26,13 @@ def login(client: FlaskClient, people: People, who: str, password: str = PASSWOR
     return client.post(
         "/login", data={"username": people.usernames[who], "password": password, "csrf_token": token}
     )
+
+
+def logged_in(app: Flask, people: People, who: str) -> FlaskClient:
+    """A new browser (test client) of ``app`` logged in as ``who``."""
+    client = app.test_client()
+    assert login(client, people, who).status_code == 302
+    return client
 
 
 def logout(client: FlaskClient) -> None:

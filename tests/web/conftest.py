@@ -72,6 +72,24 @@ def env(tmp_path: Path, pki_trust: Path, monkeypatch: pytest.MonkeyPatch) -> dic
     return values
 
 
+@pytest.fixture(params=["local", "s3"])
+def store_site(
+    request: pytest.FixtureRequest, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Kho, People, FlaskClient]]:
+    """An installation on the local folder and on the Ceph S3 gateway (one test each), its
+    people and a browser: for tests that count what a page reads from the store."""
+    if request.param == "s3":
+        for key, value in s3_env(tmp_path / "s3").items():
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
+    installation = Kho(Settings.from_env())
+    try:
+        people = make_people(installation)
+        yield installation, people, create_app(installation.settings, kho=installation).test_client()
+    finally:
+        installation.close()
+
+
 @pytest.fixture
 def kho(env: dict[str, str]) -> Iterator[Kho]:
     installation = Kho(Settings.from_env())

@@ -19,10 +19,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_existence import shown
-from kho_people import PASSWORD, People, make_people
+from kho_people import People, make_people
 from kho_retention import s3_env
 from kho_submission import phong_b_file, submitted_by_phong_b, taken_in
 from kho_testing import pdf_bytes
+from kho_web import logged_in
 
 from kho.config import Settings
 from repository.records import SYSTEM, Record, new_record_id
@@ -34,13 +35,6 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SUBJECT = "Về việc triển khai Hệ thống quản lý văn bản và điều hành"
 
 
-def _browser(app: Flask, people: People, who: str) -> FlaskClient:
-    client = app.test_client()
-    found = CSRF.search(client.get("/login").get_data(as_text=True))
-    assert found
-    data = {"username": people.usernames[who], "password": PASSWORD, "csrf_token": found.group(1)}
-    assert client.post("/login", data=data).status_code == 302
-    return client
 
 
 def _document_of(kho: Kho, file: Record) -> str:
@@ -70,7 +64,7 @@ def submitted(kho: Kho, people: People) -> Record:
 def _reads_the_document(kho: Kho, app: Flask, people: People, file: Record) -> str:
     """The receiving lưu trữ viên follows the review page's link to the document, opens its page
     and downloads its original (page and API), each read audited under their name."""
-    archivist = _browser(app, people, "luu_tru")
+    archivist = logged_in(app, people, "luu_tru")
     document_id = _document_of(kho, file)
     review = archivist.get(f"/archive/{file.record_id}")
     assert review.status_code == 200
@@ -97,7 +91,7 @@ def test_the_receiving_archivist_opens_and_downloads_the_documents_of_a_submitte
 ) -> None:
     document_id = _reads_the_document(kho, app, people, submitted)
     # Reading gives no act on the document: its history and a correction stay refused.
-    archivist = _browser(app, people, "luu_tru")
+    archivist = logged_in(app, people, "luu_tru")
     api = app.test_client()
     headers = people.headers("luu_tru")
     assert api.get(f"/api/records/{document_id}/audit", headers=headers).status_code == 403
@@ -124,7 +118,7 @@ def test_the_archivist_cannot_open_a_document_of_a_hồ_sơ_not_submitted_to_the
         "den", incoming(code_number="9914"), pdf_bytes("b-9914"), "b.pdf", people.actor("van_thu_b")
     )
     kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=officer_b)
-    archivist = _browser(app, people, "luu_tru")
+    archivist = logged_in(app, people, "luu_tru")
     for path in ("/records/{}", "/records/{}/download"):
         _same_as_absent(archivist, path, doc.record_id)
 
@@ -133,7 +127,7 @@ def test_the_reading_ends_when_the_hồ_sơ_is_returned(
     app: Flask, kho: Kho, people: People, submitted: Record
 ) -> None:
     document_id = _document_of(kho, submitted)
-    archivist = _browser(app, people, "luu_tru")
+    archivist = logged_in(app, people, "luu_tru")
     assert archivist.get(f"/records/{document_id}").status_code == 200  # 404 before u21
     returned = kho.retention.return_file(
         submitted.record_id,
@@ -147,7 +141,7 @@ def test_the_reading_ends_when_the_hồ_sơ_is_returned(
     api = app.test_client().get(f"/api/records/{document_id}/content", headers=people.headers("luu_tru"))
     assert api.status_code == 404
     # Its own unit keeps reading it.
-    assert _browser(app, people, "van_thu_b").get(f"/records/{document_id}").status_code == 200
+    assert logged_in(app, people, "van_thu_b").get(f"/records/{document_id}").status_code == 200
 
 
 def test_the_archive_s_reading_holds_after_take_in(
@@ -158,7 +152,7 @@ def test_the_archive_s_reading_holds_after_take_in(
     take-in writes it, by Kho's own process."""
     taken_in(kho, submitted)
     document_id = _document_of(kho, submitted)
-    archivist = _browser(app, people, "luu_tru")
+    archivist = logged_in(app, people, "luu_tru")
     assert archivist.get(f"/records/{document_id}").status_code == 200  # 404 before u21
     assert archivist.get(f"/records/{document_id}/download").data == pdf_bytes("b-9913")
 
@@ -167,7 +161,7 @@ def test_a_chuyên_viên_of_another_unit_still_cannot_open_them(
     app: Flask, kho: Kho, people: People, submitted: Record
 ) -> None:
     document_id = _document_of(kho, submitted)
-    officer = _browser(app, people, "chuyen_vien")  # the agency's, not phòng B's
+    officer = logged_in(app, people, "chuyen_vien")  # the agency's, not phòng B's
     for path in ("/records/{}", "/records/{}/download"):
         _same_as_absent(officer, path, document_id)
 
@@ -181,7 +175,7 @@ def test_search_does_not_list_them_to_the_archivist(
     document_id = _document_of(kho, submitted)
 
     def found(who: str) -> bool:
-        answer = _browser(app, people, who).get("/search", query_string={"q": "triển khai"})
+        answer = logged_in(app, people, who).get("/search", query_string={"q": "triển khai"})
         assert answer.status_code == 200
         return f"/records/{document_id}" in answer.get_data(as_text=True)
 

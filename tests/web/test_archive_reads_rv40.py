@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from kho_existence import shown
 from kho_people import PASSWORD, People
 from kho_submission import submitted_by_phong_b, taken_in
+from kho_web import logged_in
 
 from repository.records import Record, new_record_id
 from retention.service import FileState
@@ -34,11 +35,6 @@ def _csrf(client: FlaskClient, path: str = "/login") -> str:
     return found.group(1)
 
 
-def _browser(app: Flask, people: People, who: str) -> FlaskClient:
-    client = app.test_client()
-    data = {"username": people.usernames[who], "password": PASSWORD, "csrf_token": _csrf(client)}
-    assert client.post("/login", data=data).status_code == 302
-    return client
 
 
 def _post(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:
@@ -77,7 +73,7 @@ def submitted(kho: Kho, people: People) -> Record:
 def test_a_the_receiving_archivist_reads_the_phong_s_submitted_hồ_sơ_on_every_archive_route(
     app: Flask, kho: Kho, people: People, submitted: Record
 ) -> None:
-    archivist = _browser(app, people, "luu_tru")
+    archivist = logged_in(app, people, "luu_tru")
     rid = submitted.record_id
     inbox = archivist.get("/archive")
     assert inbox.status_code == 200 and f"/archive/{rid}" in inbox.get_data(as_text=True)
@@ -115,7 +111,7 @@ def test_a_the_receiving_archivist_reads_the_phong_s_submitted_hồ_sơ_on_every
 def test_b_c_the_submitter_and_a_văn_thư_of_another_unit_get_an_absent_id_s_answer(
     app: Flask, kho: Kho, people: People, submitted: Record, who: str
 ) -> None:
-    client = _browser(app, people, who)
+    client = logged_in(app, people, who)
     rid = submitted.record_id
     inbox = client.get("/archive")
     assert inbox.status_code == 403 and TITLE not in inbox.get_data(as_text=True)
@@ -139,7 +135,7 @@ def test_d_after_trả_lại_the_archivist_gets_an_absent_id_s_answer(
         expected_version=submitted.version,
         actor=people.actor("luu_tru"),
     )
-    archivist = _browser(app, people, "luu_tru")
+    archivist = logged_in(app, people, "luu_tru")
     rid = returned.record_id
     assert f"/archive/{rid}" not in archivist.get("/archive").get_data(as_text=True)
     _same_as_absent(archivist, "/archive/{}", rid)  # the whole hồ sơ before rv40 (rv8: "stays theirs")
@@ -159,7 +155,7 @@ def test_d_after_take_in_the_archivist_reads_it_from_the_archived_list(
 ) -> None:
     # Accepted (its checks are tested with signed documents in test_retention.py).
     archived = taken_in(kho, submitted)
-    archivist = _browser(app, people, "luu_tru")
+    archivist = logged_in(app, people, "luu_tru")
     rid = archived.record_id
     listing = archivist.get("/archive").get_data(as_text=True)
     assert f'href="/archive/{rid}"' in listing, "the archived list links to the archive's review page"
@@ -176,7 +172,7 @@ def test_d_after_take_in_the_archivist_reads_it_from_the_archived_list(
     assert kho.repo._load(rid).state == FileState.ARCHIVED
     # The submitter and another unit's văn thư: an absent id, as before the take-in.
     for who in ("chuyen_vien_b", "van_thu"):
-        _same_as_absent(_browser(app, people, who), "/archive/{}", rid, status=403)
+        _same_as_absent(logged_in(app, people, who), "/archive/{}", rid, status=403)
 
 
 def test_the_cli_reviews_by_the_same_rule_before_and_after_trả_lại(

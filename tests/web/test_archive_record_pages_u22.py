@@ -16,24 +16,19 @@ S3 gateway."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from kho_counting import StoreReads
 from kho_files import new_file
-from kho_people import AGENCY, UNIT_B, People, make_people
-from kho_retention import s3_env
+from kho_people import AGENCY, UNIT_B, People
 from kho_submission import phong_b_file
 from kho_testing import outgoing, pdf_bytes
 from kho_web import login
 
-from kho.config import Settings
 from kho.timeutil import utcnow, vn_date
 from repository.records import Record, version_key
 from retention.recall import Recalls
-from web.app import create_app
 from web.context import Kho
 
 SUBJECT = "Quy chế phối hợp bị thu hồi"
@@ -152,26 +147,12 @@ def test_the_api_stores_the_note_trimmed_and_nfc(kho: Kho, people: People, clien
     assert kho.repo._load(doc.record_id).note is None
 
 
-@pytest.fixture(params=["local", "s3"])
-def site(
-    request: pytest.FixtureRequest, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Kho, People, FlaskClient]]:
-    if request.param == "s3":
-        for key, value in s3_env(tmp_path / "s3").items():
-            monkeypatch.setenv(key, value)
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    installation = Kho(Settings.from_env())
-    try:
-        people = make_people(installation)
-        yield installation, people, create_app(installation.settings, kho=installation).test_client()
-    finally:
-        installation.close()
 
 
 def test_the_submission_sheet_export_reads_the_account_once(
-    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+    store_site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kho, people, web = site
+    kho, people, web = store_site
     assert kho.accounts.store is kho.repo.store  # one store: every read below is counted
     assert login(web, people, "luu_tru").status_code == 302
     reads = StoreReads(kho.repo.store, monkeypatch)
@@ -184,11 +165,11 @@ def test_the_submission_sheet_export_reads_the_account_once(
 
 
 def test_the_record_page_reads_its_record_and_its_links_once(
-    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+    store_site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``GET /records/<id>`` of a document with its original, in a hồ sơ: the record's version
     read once, its hồ sơ links listed once (3 and 5 before); the page shows the same things."""
-    kho, people, web = site
+    kho, people, web = store_site
     clerk = people.actor("van_thu")
     doc = kho.repo.create_document("di", outgoing(subject=SUBJECT), pdf_bytes("u22-page"), "qc.pdf", clerk)
     rid = doc.record_id

@@ -20,26 +20,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from kho_cli_tree import leaf_commands
 
 from web.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def leaf_commands() -> list[tuple[list[str], click.Command]]:
-    ctx = click.Context(main)
-    found: list[tuple[list[str], click.Command]] = []
-
-    def walk(group: click.Group, prefix: list[str]) -> None:
-        for name in group.list_commands(ctx):
-            command = group.get_command(ctx, name)
-            if isinstance(command, click.Group):
-                walk(command, [*prefix, name])
-            elif command is not None:
-                found.append(([*prefix, name], command))
-
-    walk(main, [])
-    return found
 
 
 def refusal(result: Result) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from kho_cli_tree import leaf_commands
 from kho_people import People, make_people
 from kho_retention import kho_env
 
@@ -60,20 +61,6 @@ def refused(result: Result) -> str:
     return line[len("Lỗi [") : line.index("]")]
 
 
-def leaf_commands() -> list[tuple[list[str], click.Command]]:
-    ctx = click.Context(main)
-    found: list[tuple[list[str], click.Command]] = []
-
-    def walk(group: click.Group, prefix: list[str]) -> None:
-        for name in group.list_commands(ctx):
-            command = group.get_command(ctx, name)
-            if isinstance(command, click.Group):
-                walk(command, [*prefix, name])
-            elif command is not None:
-                found.append(([*prefix, name], command))
-
-    walk(main, [])
-    return found
 
 
 NOT_FUZZED = {"serve", "worker", "login", "logout", "verify-agent"}

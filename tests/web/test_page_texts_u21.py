@@ -11,20 +11,15 @@ import re
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from kho_people import People
 from kho_testing import incoming, pdf_bytes
-from kho_web import login, post, text
+from kho_web import logged_in, post, text
 
 from web.context import Kho
 
 INVISIBLE = ["\u200b", "\u2060\ufeff", " \u00ad\u200b ", "   "]
 
 
-def _browser(app: Flask, people: People, who: str) -> FlaskClient:
-    client = app.test_client()
-    assert login(client, people, who).status_code == 302
-    return client
 
 
 @pytest.mark.parametrize("reason", INVISIBLE)
@@ -38,7 +33,7 @@ def test_lowering_secrecy_on_the_record_page_needs_a_reason_that_shows(
         "mat.pdf",
         people.actor("van_thu"),
     )
-    head = _browser(app, people, "lanh_dao")
+    head = logged_in(app, people, "lanh_dao")
     page = f"/records/{secret.record_id}"
     answer = post(
         head,
@@ -57,7 +52,7 @@ def test_lowering_secrecy_on_the_record_page_needs_a_reason_that_shows(
 def test_a_hồ_sơ_made_on_the_files_page_needs_a_title_that_shows(
     app: Flask, kho: Kho, people: People, title: str
 ) -> None:
-    officer = _browser(app, people, "chuyen_vien")
+    officer = logged_in(app, people, "chuyen_vien")
     before = {r.record_id for r in kho.repo.records()}
     answer = post(
         officer,
@@ -81,7 +76,7 @@ def test_a_hồ_sơ_made_on_the_files_page_needs_a_title_that_shows(
 def test_an_account_made_on_the_admin_page_needs_a_name_that_shows(
     app: Flask, kho: Kho, people: People, name: str
 ) -> None:
-    admin = _browser(app, people, "quan_tri")
+    admin = logged_in(app, people, "quan_tri")
     before = {a.username for a in kho.accounts.accounts()}
     answer = post(
         admin,

@@ -9,20 +9,14 @@ test_session_idle, test_token_replay_a30, test_existence_oracle and the lock tes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from flask.testing import FlaskClient
 from kho_counting import StoreReads as Reads
-from kho_people import People, make_people
-from kho_retention import s3_env
+from kho_people import People
 from kho_testing import incoming
 from kho_web import login
 
-from kho.config import Settings
 from repository.accounts import LockReason
-from web.app import create_app
 from web.context import Kho
 
 LINKS_LISTED_BY_THE_RECORD_PAGE = 1
@@ -31,27 +25,12 @@ in no hồ sơ: 6 before m29 (may_see asked again), 5 before u22 (each access qu
 listed them); the page now reads them once with the record (:meth:`Repository.opened`)."""
 
 
-@pytest.fixture(params=["local", "s3"])
-def site(
-    request: pytest.FixtureRequest, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Kho, People, FlaskClient]]:
-    if request.param == "s3":
-        for key, value in s3_env(tmp_path / "s3").items():
-            monkeypatch.setenv(key, value)
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    installation = Kho(Settings.from_env())
-    try:
-        people = make_people(installation)
-        web = create_app(installation.settings, kho=installation).test_client()
-        yield installation, people, web
-    finally:
-        installation.close()
 
 
 def test_a_logged_in_page_reads_the_account_once(
-    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+    store_site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kho, people, web = site
+    kho, people, web = store_site
     assert kho.accounts.store is kho.repo.store  # one store: every read below is counted
     doc = kho.repo.create_document("den", incoming(code_number="2901"), None, None, people.actor("van_thu"))
     assert login(web, people, "van_thu").status_code == 302
@@ -65,11 +44,11 @@ def test_a_logged_in_page_reads_the_account_once(
 
 
 def test_a_locked_account_ends_the_next_page_request(
-    site: tuple[Kho, People, FlaskClient],
+    store_site: tuple[Kho, People, FlaskClient],
 ) -> None:
     """The account read once per request is still read on every request: a lock written
     between two pages ends the session on the second (nothing is kept across requests)."""
-    kho, people, web = site
+    kho, people, web = store_site
     assert login(web, people, "chuyen_vien").status_code == 302
     assert web.get("/").status_code == 200
     admin = kho.accounts.get(people.usernames["quan_tri"])
@@ -80,11 +59,11 @@ def test_a_locked_account_ends_the_next_page_request(
 
 
 def test_an_api_call_about_the_caller_reads_the_account_once(
-    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+    store_site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``GET /api/me`` (the caller's account) reads it once: the token's checks read it, the
     view used to read it again (as every API view that acts as the caller's account)."""
-    kho, people, web = site
+    kho, people, web = store_site
     reads = Reads(kho.repo.store, monkeypatch)
     for who in ("van_thu", "quan_tri"):
         reads.clear()
@@ -96,12 +75,12 @@ def test_an_api_call_about_the_caller_reads_the_account_once(
 
 
 def test_the_record_page_asks_its_access_once_for_the_hoso_form(
-    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+    store_site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The record page's "add to a hồ sơ" form asked whether the person may see the document
     (one listing of its hồ sơ links, and a read of each hồ sơ) after the page had read the
     same facts for its history: it uses those. The document's links are listed once fewer."""
-    kho, people, web = site
+    kho, people, web = store_site
     doc = kho.repo.create_document("den", incoming(code_number="2902"), None, None, people.actor("van_thu"))
     assert login(web, people, "van_thu").status_code == 302
     reads = Reads(kho.repo.store, monkeypatch)
@@ -111,14 +90,14 @@ def test_the_record_page_asks_its_access_once_for_the_hoso_form(
 
 
 def test_a_token_request_reads_the_audit_log_at_most_once(
-    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+    store_site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The rollback check (review s18: an account whose newest stored version is older than the
     one the audit log names is refused) asks the log's by-record index, a local file, after
     catching it up: one GET of the witness, no listing of the log, no event read when the index
     is up to date — the whole cost per request with a token. Everything else read is as before
     (the account once: the tests above)."""
-    kho, people, web = site
+    kho, people, web = store_site
     reads = Reads(kho.repo.store, monkeypatch)
     for who in ("van_thu", "quan_tri", "van_thu"):
         reads.clear()
@@ -131,13 +110,13 @@ def test_a_token_request_reads_the_audit_log_at_most_once(
 
 
 def test_a_unit_tree_request_reads_the_store_no_more_than_before(
-    site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
+    store_site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The unit rollback check (review s20: a unit whose newest stored version is older than the
     one the audit log names is refused) asks the log's index as it is (a local SQLite query, no
     catch-up of its own): ``GET /api/units`` with a token reads the witness once (the token's
     check, s18) and lists ``units/`` once, as before."""
-    kho, people, web = site
+    kho, people, web = store_site
     reads = Reads(kho.repo.store, monkeypatch)
     answer = web.get("/api/units", headers=people.headers("quan_tri"))
     assert answer.status_code == 200, answer.get_json()

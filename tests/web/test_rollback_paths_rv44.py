@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from kho_people import PASSWORD, People
+from kho_people import People
 from kho_testing import AGENCY
+from kho_web import logged_in
 
 from web.context import Kho
 
@@ -33,20 +34,13 @@ def _code(answer: Any) -> str | None:
     return ((answer.get_json(silent=True) or {}).get("error") or {}).get("code")
 
 
-def _browser(app: Flask, people: People, who: str) -> FlaskClient:
-    client = app.test_client()
-    found = CSRF.search(client.get("/login").get_data(as_text=True))
-    assert found
-    data = {"username": people.usernames[who], "password": PASSWORD, "csrf_token": found.group(1)}
-    assert client.post("/login", data=data).status_code == 302
-    return client
 
 
 def test_a_rolled_back_account_is_refused_on_every_path_and_nothing_acts_on_its_old_version(
     app: Flask, client: FlaskClient, kho: Kho, people: People
 ) -> None:
     name = people.usernames["chuyen_vien"]
-    browser = _browser(app, people, "chuyen_vien")
+    browser = logged_in(app, people, "chuyen_vien")
     assert browser.get("/").status_code == 200
     lock = client.post(
         f"/api/accounts/{name}/lock", json={"reason": "admin"}, headers=people.headers("quan_tri")
