@@ -18,7 +18,6 @@ the log verifies); the local folder is unchanged (a create there is one step).""
 from __future__ import annotations
 
 import os
-import select
 import signal
 import threading
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kho_child import read_lines_until
 from kho_testing import CLERK, before_first_stage, make_store, new_repository, outgoing
 from minio.error import ServerError
 
@@ -265,20 +265,8 @@ def test_a_process_killed_between_the_event_claim_and_the_entry(tmp_path: Path) 
         _child_killed_between_event_claim_and_entry(store, keys, write_end)
     os.close(write_end)
     seen: list[str] = []
-    buffer = b""
-    deadline = time.monotonic() + 60
     try:
-        while not {"held entry", "landed event-claim"} <= set(seen):
-            left = deadline - time.monotonic()
-            assert left > 0, f"the writer never reached the state: {seen}"
-            ready, _, _ = select.select([read_end], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(read_end, 4096)
-            assert chunk, f"the writer ended before the state: {seen}"
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            seen.extend(line.decode() for line in lines)
+        seen = read_lines_until(read_end, lambda seen: {"held entry", "landed event-claim"} <= set(seen))
     finally:
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)

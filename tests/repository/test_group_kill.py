@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import select
 import signal
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kho_child import read_lines_until
 from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
 
 from kho.errors import Duplicate
@@ -119,24 +119,12 @@ def _kill_between(
             os._exit(code)
     os.close(write_end)
     seen: list[str] = []
-    buffer = b""
-    deadline = time.monotonic() + 60
     try:
-        while not (
-            wait <= {w.split()[1] for w in seen if w.startswith("landed")}
-            and any(w.startswith("held") for w in seen)
-        ):
-            left = deadline - time.monotonic()
-            assert left > 0, f"the writer never reached the state: {seen}"
-            ready, _, _ = select.select([read_end], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(read_end, 4096)
-            assert chunk, f"the writer ended before the state: {seen}"
-            buffer += chunk
-            *lines, rest = buffer.split(b"\n")
-            buffer = rest
-            seen.extend(line.decode() for line in lines)
+        seen = read_lines_until(
+            read_end,
+            lambda seen: wait <= {w.split()[1] for w in seen if w.startswith("landed")}
+            and any(w.startswith("held") for w in seen),
+        )
         time.sleep(0.2)  # what was sent beside the held object lands (or is held too)
     finally:
         os.kill(pid, signal.SIGKILL)
