@@ -4095,6 +4095,7 @@ class AccountService:
                 stored_version=number,
                 named_version=named,
             )
+        self._refuse_kept_cycle(unit_id, kept.get("parent_id"))
         now = self.clock()
         unit = replace(stored, version=named + 1, created_at=now, actor=OPERATOR, **kept)
         details = {
@@ -4110,6 +4111,26 @@ class AccountService:
                 f"Đơn vị “{unit_id}” vừa được ghi thêm một phiên bản: hãy chạy lại lệnh.", unit_id=unit_id
             ) from None
         return unit
+
+    def _refuse_kept_cycle(self, unit_id: str, parent: str | None) -> None:
+        """Refuse (``UNIT_PARENT_CYCLE``) an accepted rollback that would put ``unit_id`` under
+        ``parent`` (kept from a lost move) while ``parent`` is stored below ``unit_id``: when the
+        parent's own later versions are lost too, its rollback is accepted first (review s21).
+        Walks the stored parents (one LIST and one GET each, an operator's step); what it reads
+        only ever refuses, so no check of theirs is needed here."""
+        seen: set[str] = set()
+        while parent is not None and parent not in seen:
+            if parent == unit_id:
+                raise Conflict(
+                    f"Không chấp nhận phiên bản cũ của đơn vị “{unit_id}”: đơn vị cấp trên mà nhật ký kiểm"
+                    " toán ghi nhận đang nằm dưới chính đơn vị này trong kho lưu trữ. Hãy chấp nhận (hoặc"
+                    " khôi phục) phiên bản của đơn vị cấp trên trước, rồi chạy lại lệnh.",
+                    code="UNIT_PARENT_CYCLE",
+                    unit_id=unit_id,
+                )
+            seen.add(parent)
+            found = self._latest(f"units/{parent}/v") if is_organ_id(parent) else None
+            parent = Unit.from_dict(formats.parse(formats.UNIT.name, found[1])).parent_id if found else None
 
     def delete(self, username: str, actor: Account, source: str | None = None) -> Account:
         """Thu hồi: the account stops working (its tokens too); its versions stay for the audit

@@ -205,6 +205,33 @@ def test_an_accept_is_refused_when_the_lost_versions_events_do_not_say_the_paren
     assert still.value.code == "UNIT_ROLLED_BACK"
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_accept_that_would_make_a_cycle_waits_for_the_parents_accept(backend: str, tmp_path: Path) -> None:
+    """Phòng Nội vụ was moved under the Văn phòng and back (its version 3), then the Văn phòng
+    under Phòng Nội vụ (version 2); both newest versions deleted. Stored, Phòng Nội vụ is under
+    the Văn phòng: keeping the Văn phòng's lost move first would make a cycle cut off from the
+    agency. Refused ``UNIT_PARENT_CYCLE`` (NFC), nothing written; Phòng Nội vụ's accept first,
+    then the Văn phòng's goes through, both where the log says."""
+    store, keys = make_store(backend, tmp_path, "s21"), make_store("local", tmp_path, "keys")
+    svc = _open(store, keys, tmp_path / "data")
+    seed_agency(svc)
+    admin = svc.authenticate(ADMIN, GOOD)
+    svc.create_unit(OTHER, "Phòng Nội vụ", "pnv", AGENCY, admin)
+    svc.update_unit(OTHER, parent_id=VP, actor=svc.get(ADMIN))
+    svc.update_unit(OTHER, parent_id=AGENCY, actor=svc.get(ADMIN))
+    svc.update_unit(VP, parent_id=OTHER, actor=svc.get(ADMIN))
+    svc.store.delete(_keys(svc, OTHER)[-1])
+    svc.store.delete(_keys(svc, VP)[-1])
+    with pytest.raises(KhoError) as refused:
+        svc.accept_unit_rollback(VP, "Mất phiên bản")
+    assert refused.value.code == "UNIT_PARENT_CYCLE", refused.value.code
+    assert unicodedata.is_normalized("NFC", refused.value.message)
+    assert _keys(svc, VP) == [f"units/{VP}/v000001"]
+    assert svc.accept_unit_rollback(OTHER, "Mất phiên bản").parent_id == AGENCY
+    assert svc.accept_unit_rollback(VP, "Mất phiên bản").parent_id == OTHER
+    assert VP in svc.units_below(OTHER) and OTHER in svc.units_below(AGENCY)
+
+
 def test_the_rule_of_what_a_unit_accept_keeps() -> None:
     """:func:`unit_kept_from_lost`: the newest update's name and parent; a seal keeps the state
     before it; an accept that names its state sets it; a version with no event, or only an
