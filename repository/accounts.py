@@ -859,6 +859,63 @@ def kept_from_lost(stored: Account, lost: Sequence[tuple[str, Mapping[str, Any]]
     return changes
 
 
+UNIT_STATE_UNCHANGED = frozenset({"unit:seal"})
+"""The unit actions whose version holds the same name and parent as the version before it."""
+
+
+def unit_kept_from_lost(
+    stored: Unit, lost: Sequence[tuple[int, str, Mapping[str, Any]]], named: int
+) -> dict[str, Any] | None:
+    """What an accepted unit rollback (:meth:`AccountService.accept_unit_rollback`) keeps of the
+    versions the audit log names and the store lost (review s21, as :func:`kept_from_lost` for
+    accounts): the name and the parent the newest lost version had, from the trusted events
+    (``lost``: version, action and details) naming versions after ``stored`` up to ``named``. A
+    writer of the store must not undo a move (the parent decides who leads and administers the
+    unit) or a rename by deleting versions. Each lost version's state is read from its events: a
+    ``unit:update`` sets it (``after``), a ``unit:rollback-accept`` that names it sets it, a
+    ``unit:seal`` keeps the one before. A version with none of these (no trusted event, an accept
+    written before s21) leaves the state unknown until a later version sets it. Changes to
+    ``stored`` (``name``, ``parent_id``; empty: nothing to change), or None when the newest
+    lost version's state is not known (the accept must then be refused). Units have no closing
+    (no status): the state is the name and the parent. Pure."""
+    by_version: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
+    for version, action, details in lost:
+        by_version.setdefault(version, []).append((action, details))
+    state: tuple[str, str | None] | None = (stored.name, stored.parent_id)
+    for version in range(stored.version + 1, named + 1):
+        events = by_version.get(version, [])
+        told = [_unit_state(action, details) for action, details in events]
+        set_to = [t for t in told if t is not None]
+        if set_to:
+            state = set_to[-1]
+        elif not events or any(action not in UNIT_STATE_UNCHANGED for action, _ in events):
+            state = None
+    if state is None:
+        return None
+    name, parent = state
+    if stored.parent_id is None:  # the root stays the root
+        parent = None
+    changes: dict[str, Any] = {}
+    if name != stored.name:
+        changes["name"] = name
+    if parent != stored.parent_id:
+        changes["parent_id"] = parent
+    return changes
+
+
+def _unit_state(action: str, details: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """The name and parent a unit version had, from one of its events (None: not said)."""
+    said: Any = details.get("after") if action == "unit:update" else None
+    if action == "unit:rollback-accept" and "name" in details and "parent_id" in details:
+        said = details
+    if not isinstance(said, Mapping):
+        return None
+    name, parent = said.get("name"), said.get("parent_id")
+    if not isinstance(name, str) or blank(name) or not (parent is None or isinstance(parent, str)):
+        return None
+    return name, parent
+
+
 ENDED_RECORDED = "account:token-end-record"
 """The audit action of naming, in its account, tokens ended before the account named the tokens
 it ends (a Kho before a30; review s18): :meth:`AccountService.record_ended`."""
@@ -1545,6 +1602,8 @@ class AccountService:
         named = self.audit.newest_named(f"units/{unit_id}", catch_up=False)  # before the listing
         found = self._latest(f"units/{unit_id}/v")
         if found is None:
+            if named is not None:  # the log names it, the store has no version of it (review s21)
+                raise self._unit_gone(unit_id, named)
             raise UnitNotFound(f"Không có đơn vị “{unit_id}”.", unit_id=unit_id)
         return self._unit(unit_key(unit_id, found[0]), found[1], named=named)
 
@@ -1558,9 +1617,34 @@ class AccountService:
         for info in self.store.list("units/"):
             versions.setdefault(info.key.split("/")[1], []).append(info.key)  # in order: newest last
         found = [self._newest_readable(keys) for keys in versions.values()]
+        stored = {f[0].rsplit("/v", 1)[0] for f in found if f is not None}
+        for obj, number in sorted((named or {}).items()):
+            if obj not in stored:  # named, so stored before its event: it was there (review s21)
+                raise self._unit_gone(obj.split("/")[1], number)
         return [
             self._unit(*f, named=(named or {}).get(f[0].rsplit("/v", 1)[0])) for f in found if f is not None
         ]
+
+    @staticmethod
+    def _unit_gone(unit_id: str, named: int) -> UnitTampered:
+        """The refusal of a unit the audit log names (up to version ``named``) and of which the
+        store holds no version at all (review s21): deleted whole, its sub-units would lose their
+        parent and its accounts their unit without a word. Same code as a unit with its newest
+        versions deleted (``UNIT_ROLLED_BACK``, stored ``version`` 0); the way out is a restore of
+        its versions from a backup (``kho unit accept-rollback`` has nothing to write on)."""
+        logs.warn(__name__, "unit %s: no version stored, the audit log names version %d; refused",
+                  unit_id, named)
+        return UnitTampered(
+            f"Đơn vị “{unit_id}” không còn phiên bản nào trong kho lưu trữ, nhưng nhật ký kiểm toán đã"
+            f" ghi nhận đến phiên bản {named}: mọi phiên bản của đơn vị đã bị xóa khỏi kho lưu trữ. Cây"
+            " đơn vị quyết định quyền truy cập nên Kho tạm dừng các thao tác cần đến nó. Hãy báo người"
+            " vận hành hệ thống khôi phục các phiên bản bị xóa từ bản sao lưu.",
+            code="UNIT_ROLLED_BACK",
+            unit_id=unit_id,
+            key=None,
+            version=0,
+            named_version=named,
+        )
 
     @staticmethod
     def _unit_rolled_back(key: str, named: int | None) -> UnitTampered | None:
@@ -3927,7 +4011,8 @@ class AccountService:
         parsed = formats.parse(formats.ACCOUNT.name, raw)
         stored = Account.from_dict(formats.upcast(formats.ACCOUNT.name, parsed))
         now = self.clock()
-        kept = kept_from_lost(stored, self._lost_events(name, number, named))
+        lost = self._lost_events(f"accounts/{name}", number, named)
+        kept = kept_from_lost(stored, [(action, details) for _, action, details in lost])
         details = {"username": name, "reason": why, "stored_version": number, "named_version": named}
         details["kept_status"] = str(kept.get("status", stored.status))
         return self._save(
@@ -3938,18 +4023,20 @@ class AccountService:
                | {"must_change_password": True} | kept),
         )
 
-    def _lost_events(self, name: str, stored: int, named: int) -> list[tuple[str, Mapping[str, Any]]]:
-        """The action and details of each trusted event (:meth:`AuditLog.trusted`) naming a
-        version of ``name`` above ``stored`` up to ``named``: the versions the store lost, in
-        version order (one scan of the log: an operator's step, rare)."""
+    def _lost_events(self, obj: str, stored: int, named: int) -> list[tuple[int, str, Mapping[str, Any]]]:
+        """The version, action and details of each trusted event (:meth:`AuditLog.trusted`) naming
+        a version of ``obj`` (``accounts/<name>``, ``units/<id>``) above ``stored`` up to
+        ``named``: the versions the store lost, in version order (one scan of the log: an
+        operator's step, rare)."""
         found: list[tuple[int, int, str, Mapping[str, Any]]] = []
         for event in self.audit.events():
             pair = object_named(event)
-            if pair is None or pair[0] != f"accounts/{name}" or not stored < pair[1] <= named:
+            if pair is None or pair[0] != obj or not stored < pair[1] <= named:
                 continue
             if self.audit.trusted(event):
                 found.append((pair[1], event.seq, event.action, event.details or {}))
-        return [(action, details) for _, _, action, details in sorted(found, key=lambda f: f[:2])]
+        found.sort(key=lambda f: f[:2])
+        return [(version, action, details) for version, _, action, details in found]
 
     def accept_unit_rollback(self, unit_id: str, reason: str, source: str | None = "cli") -> Unit:
         """Operator (``kho unit accept-rollback``, on the server's shell; never reachable from the
@@ -3957,9 +4044,13 @@ class AccountService:
         (its later versions are gone from the store and no backup holds them) as its state again,
         review s20. It is written on as version *named + 1* (never reusing a lost number), so the
         unit tree works again as it is now stored; a quản trị then checks its name and parent.
-        Audited as ``unit:rollback-accept`` by ``operator`` with the reason and both version
-        numbers. ``UNIT_NOT_ROLLED_BACK`` for a unit that is not; ``ROLLBACK_REASON_REQUIRED``
-        without a reason."""
+        The name and parent the newest lost version had are kept (:func:`unit_kept_from_lost`,
+        from the lost versions' trusted events, review s21): a move or a rename is not undone;
+        ``UNIT_ROLLBACK_STATE_UNKNOWN`` when the events do not say them. Audited as
+        ``unit:rollback-accept`` by ``operator`` with the reason, both version numbers and the name
+        and parent written. ``UNIT_NOT_ROLLED_BACK`` for a unit that is not;
+        ``ROLLBACK_REASON_REQUIRED`` without a reason; ``UNIT_ROLLBACK_NOTHING_STORED`` for a unit
+        of which no version is stored (restore it from a backup)."""
         why = " ".join(nfc(reason).split())
         if blank(why):
             raise ValidationFailed(
@@ -3968,6 +4059,15 @@ class AccountService:
         unit_id = unit_id.strip()
         named = self.audit.newest_named(f"units/{unit_id}", catch_up=True) if is_organ_id(unit_id) else None
         found = self._latest(f"units/{unit_id}/v") if is_organ_id(unit_id) else None
+        if found is None and named is not None:
+            raise Conflict(
+                f"Đơn vị “{unit_id}” không còn phiên bản nào trong kho lưu trữ (nhật ký kiểm toán ghi đến"
+                f" phiên bản {named}): không có phiên bản cũ nào để chấp nhận. Hãy khôi phục các phiên bản"
+                " của đơn vị từ bản sao lưu.",
+                code="UNIT_ROLLBACK_NOTHING_STORED",
+                unit_id=unit_id,
+                named_version=named,
+            )
         if found is None:
             raise UnitNotFound(f"Không có đơn vị “{unit_id}”.", unit_id=unit_id)
         number, raw = found
@@ -3984,9 +4084,24 @@ class AccountService:
                 code="UNIT_NOT_ROLLED_BACK",
                 unit_id=unit_id,
             )
+        kept = unit_kept_from_lost(stored, self._lost_events(f"units/{unit_id}", number, named), named)
+        if kept is None:
+            raise Conflict(
+                f"Nhật ký kiểm toán không cho biết tên và đơn vị cấp trên của đơn vị “{unit_id}” ở phiên"
+                f" bản {named} (phiên bản đã mất khỏi kho lưu trữ): không chấp nhận phiên bản cũ vì có thể"
+                " hoàn tác việc chuyển đơn vị. Hãy khôi phục các phiên bản bị xóa từ bản sao lưu.",
+                code="UNIT_ROLLBACK_STATE_UNKNOWN",
+                unit_id=unit_id,
+                stored_version=number,
+                named_version=named,
+            )
+        self._refuse_kept_cycle(unit_id, kept.get("parent_id"))
         now = self.clock()
-        unit = replace(stored, version=named + 1, created_at=now, actor=OPERATOR)
-        details = {"unit_id": unit_id, "reason": why, "stored_version": number, "named_version": named}
+        unit = replace(stored, version=named + 1, created_at=now, actor=OPERATOR, **kept)
+        details = {
+            "unit_id": unit_id, "reason": why, "stored_version": number, "named_version": named,
+            "name": unit.name, "parent_id": unit.parent_id,
+        }
         accepted = _draft(OPERATOR, "unit:rollback-accept", source, details)
         try:
             key = unit_key(unit_id, unit.version)
@@ -3996,6 +4111,26 @@ class AccountService:
                 f"Đơn vị “{unit_id}” vừa được ghi thêm một phiên bản: hãy chạy lại lệnh.", unit_id=unit_id
             ) from None
         return unit
+
+    def _refuse_kept_cycle(self, unit_id: str, parent: str | None) -> None:
+        """Refuse (``UNIT_PARENT_CYCLE``) an accepted rollback that would put ``unit_id`` under
+        ``parent`` (kept from a lost move) while ``parent`` is stored below ``unit_id``: when the
+        parent's own later versions are lost too, its rollback is accepted first (review s21).
+        Walks the stored parents (one LIST and one GET each, an operator's step); what it reads
+        only ever refuses, so no check of theirs is needed here."""
+        seen: set[str] = set()
+        while parent is not None and parent not in seen:
+            if parent == unit_id:
+                raise Conflict(
+                    f"Không chấp nhận phiên bản cũ của đơn vị “{unit_id}”: đơn vị cấp trên mà nhật ký kiểm"
+                    " toán ghi nhận đang nằm dưới chính đơn vị này trong kho lưu trữ. Hãy chấp nhận (hoặc"
+                    " khôi phục) phiên bản của đơn vị cấp trên trước, rồi chạy lại lệnh.",
+                    code="UNIT_PARENT_CYCLE",
+                    unit_id=unit_id,
+                )
+            seen.add(parent)
+            found = self._latest(f"units/{parent}/v") if is_organ_id(parent) else None
+            parent = Unit.from_dict(formats.parse(formats.UNIT.name, found[1])).parent_id if found else None
 
     def delete(self, username: str, actor: Account, source: str | None = None) -> Account:
         """Thu hồi: the account stops working (its tokens too); its versions stay for the audit

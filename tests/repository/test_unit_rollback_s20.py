@@ -190,8 +190,8 @@ def test_the_operator_accepts_a_unit_rollback_no_backup_can_undo(backend: str, t
     """``kho unit accept-rollback``: refused for a unit that is not rolled back
     (``UNIT_NOT_ROLLED_BACK``) and without a reason (``ROLLBACK_REASON_REQUIRED``); then the stored
     version is written on as the version after the one the log names (never reusing a lost
-    number), the tree works again as stored, audited ``unit:rollback-accept`` by ``operator``; a
-    second accept is refused."""
+    number), the tree works again (the lost move kept, s21), audited ``unit:rollback-accept`` by
+    ``operator``; a second accept is refused."""
     svc = _agency(backend, tmp_path)
     with pytest.raises(KhoError) as not_rolled:
         svc.accept_unit_rollback(VP, "thử")
@@ -202,9 +202,10 @@ def test_the_operator_accepts_a_unit_rollback_no_backup_can_undo(backend: str, t
     assert blank.value.code == "ROLLBACK_REASON_REQUIRED"
     assert _keys(svc, VP) == [f"units/{VP}/v000001"]
     accepted = svc.accept_unit_rollback(VP, "Phiên bản mới nhất mất cùng ổ đĩa hỏng; không có bản sao lưu")
-    assert accepted.version == 3 and accepted.parent_id == AGENCY
+    # the lost move is kept from its trusted event (review s21); before s21: back under the agency
+    assert accepted.version == 3 and accepted.parent_id == OTHER
     assert _keys(svc, VP) == [f"units/{VP}/v000001", f"units/{VP}/v000003"]
-    assert {u.unit_id: u.parent_id for u in svc.units()}[VP] == AGENCY
+    assert {u.unit_id: u.parent_id for u in svc.units()}[VP] == OTHER
     (event,) = [e for e in svc.audit.events() if e.action == "unit:rollback-accept"]
     assert event.actor == "operator"
     assert event.details["stored_version"] == 1 and event.details["named_version"] == 2
@@ -213,4 +214,4 @@ def test_the_operator_accepts_a_unit_rollback_no_backup_can_undo(backend: str, t
         svc.accept_unit_rollback(VP, "lần nữa")
     assert again.value.code == "UNIT_NOT_ROLLED_BACK"
     admin = svc.get(ADMIN)  # the tree works again: a quản trị act that needs it goes through
-    assert svc.update_unit(VP, parent_id=OTHER, actor=admin).version == 4
+    assert svc.update_unit(VP, parent_id=AGENCY, actor=admin).version == 4
