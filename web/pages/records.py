@@ -12,9 +12,9 @@ from kho.errors import KhoError, NotFound, PermissionDenied
 from kho.timeutil import to_vn
 from repository.formats import load_derived
 from repository.policy import Action, Principal, RecordFacts, Role, can, may_declassify, sees
-from repository.records import Actor, Record, Repository, StoredFile
+from repository.records import NOTE_MAX, Actor, Record, Repository, StoredFile
 from repository.vocabulary import Secrecy, without_hidden_characters
-from retention.recall import Recalls
+from retention.recall import WITHDRAW_REASON_MAX, Recalls
 from web.heads import FileHeaders, file_response, file_route
 from web.pages import document_view
 from web.pages.common import actor, current_account, kho, login_required, page
@@ -116,6 +116,8 @@ def _show(record_id: str, service: Repository) -> Response:
         editable_files=editable_files,
         recall_open=Recalls(service).withdrawable(record, actor=who, facts=facts),
         lower_to=_lower_to(record, principal, asked),
+        note_max=int(NOTE_MAX),
+        withdraw_reason_max=int(WITHDRAW_REASON_MAX),
     )
 
 
