@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
+from kho.digits import ascii_int
 from kho.errors import KhoError, NotFound, PermissionDenied
 from kho.timeutil import to_vn
 from repository.formats import load_derived
@@ -136,9 +137,11 @@ def lower_secrecy(record_id: str) -> Response:
     ``{"changes": {"secrecy": n}, "note": căn cứ}``, the same :meth:`Repository.update_metadata`
     with its rule (:func:`~repository.policy.decide_correction`), audit and refusals (shown on
     the error page with their code)."""
-    try:
-        level = Secrecy(int(request.form.get("secrecy", "")))
-        version = int(request.form.get("expected_version", ""))
+    try:  # kho.digits: ASCII digits only ("٠" is not 0; int() of 5,000 digits raises)
+        level = Secrecy(ascii_int(request.form.get("secrecy", ""), max_digits=1))
+        version = ascii_int(request.form.get("expected_version", ""))
+        if version is None:
+            raise ValueError("expected_version")
     except ValueError as exc:
         raise KhoError(
             "Độ mật mới hoặc phiên bản không hợp lệ: hãy tải lại trang.", code="FIELD_INVALID"
