@@ -138,10 +138,11 @@ def lower_secrecy(record_id: str) -> Response:
     with its rule (:func:`~repository.policy.decide_correction`), audit and refusals (shown on
     the error page with their code)."""
     try:  # kho.digits: ASCII digits only ("٠" is not 0; int() of 5,000 digits raises)
-        level = Secrecy(ascii_int(request.form.get("secrecy", ""), max_digits=1))
+        number = ascii_int(request.form.get("secrecy", ""), max_digits=1)
         version = ascii_int(request.form.get("expected_version", ""))
-        if version is None:
-            raise ValueError("expected_version")
+        if number is None or version is None:
+            raise ValueError("secrecy or expected_version")
+        level = Secrecy(number)
     except ValueError as exc:
         raise KhoError(
             "Độ mật mới hoặc phiên bản không hợp lệ: hãy tải lại trang.", code="FIELD_INVALID"
