@@ -128,6 +128,7 @@ from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Outcome, Settling, read_each, write_group, written
 from repository.vocabulary import (
     Direction,
+    TextKind,
     blank,
     document_identifier,
     format_number,
@@ -928,6 +929,11 @@ _GRANTING_A_FILE = (
 )
 
 
+NOTE_MAX = TextKind.NOTE
+"""Characters of a metadata correction's căn cứ at most (:func:`_note`; the record page's form
+takes its ``maxlength`` from here)."""
+
+
 def _note(text: str | None) -> str | None:
     """The căn cứ of a metadata correction as stored (pure): :func:`typed_text` (NFC, trimmed,
     hidden characters and over-long text refused with their codes), and None when it shows
@@ -935,7 +941,7 @@ def _note(text: str | None) -> str | None:
     one (``decide_correction``) at both doors."""
     if text is None:
         return None
-    typed = typed_text(text, "note", "Căn cứ")
+    typed = typed_text(text, "note", "Căn cứ", kind=NOTE_MAX)
     return None if blank(typed) else typed
 
 

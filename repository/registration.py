@@ -15,6 +15,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from kho.digits import ascii_int
 from kho.errors import FieldError, ValidationFailed
 from kho.sentences import clause, sentences
 from kho.textkey import canonical_text, describe, foreign_letters, same_text, text_key
@@ -687,8 +688,8 @@ def _same_code(number: str, notation: str, printed: str) -> bool:
     number (05 = 5), the ký hiệu by :func:`text_key` without spaces, with or without the year
     group."""
     split = split_code(printed)
-    typed_number = canonical_text(number)
-    if split is None or not typed_number.isdecimal() or int(typed_number) != int(split.number):
+    typed_number = ascii_int(canonical_text(number))  # (kho.digits: "٣" is not 3, 5,000 digits no số)
+    if split is None or typed_number is None or typed_number != ascii_int(split.number):
         return False
     choices = {_notation_key(split.notation)}
     if split.year:

@@ -22,10 +22,14 @@ from repository import formats
 from repository.audit import AuditEvent
 from repository.policy import Action, RecordFacts, Role, can, roles_for
 from repository.records import RECALL_KEY, Actor, Repository
-from repository.vocabulary import Direction, blank, nfc, typed_text
+from repository.vocabulary import Direction, TextKind, blank, nfc, typed_text
 from retention.workflow import Versions
 
 RECALL_DESTRUCTION = "hủy theo lệnh thu hồi"
+
+WITHDRAW_REASON_MAX = TextKind.NOTE
+"""Characters of the reason for withdrawing a recall order at most (:meth:`Recalls.withdraw`;
+the record page's form takes its ``maxlength`` from here)."""
 """What a recall of a văn bản đến does, in its refusals (“không … được”)."""
 
 
@@ -245,7 +249,7 @@ class Recalls:
                 code="RECALL_WITHDRAW_NOT_ALLOWED",
                 **self._named(open_),
             )
-        why = typed_text(reason, "reason", "Lý do rút lại lệnh thu hồi")
+        why = typed_text(reason, "reason", "Lý do rút lại lệnh thu hồi", kind=WITHDRAW_REASON_MAX)
         if blank(why):
             raise RecallError("Cần ghi lý do rút lại lệnh thu hồi.", code="RECALL_REF_REQUIRED")
         if self._running(open_):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from kho.digits import ascii_int
 from repository.vocabulary import Secrecy, Urgency
 
 FACET_LABELS: Mapping[str, str] = {
@@ -68,10 +69,11 @@ def value_label(
         return (hoso or {}).get(value, value)
     if facet == "direction":
         return DIRECTION_LABELS.get(value, value)
-    if facet == "do_khan" and value.isdigit() and int(value) in Urgency._value2member_map_:
-        return Urgency(int(value)).label
-    if facet == "do_mat" and value.isdigit() and int(value) in Secrecy._value2member_map_:
-        return Secrecy(int(value)).label
+    level = ascii_int(value)  # (kho.digits: int("²") raises, int("٣") is 3; "03" is 3 as in search.query)
+    if facet == "do_khan" and level in Urgency._value2member_map_:
+        return Urgency(level).label
+    if facet == "do_mat" and level in Secrecy._value2member_map_:
+        return Secrecy(level).label
     if facet == "signature_verdict":
         return VERDICT_LABELS.get(value, value)
     if facet == "retention_state":

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from kho.digits import ascii_int
 from kho.errors import KhoError
 from kho.textkey import plain_text
 from search.analysis import find_so_ky_hieu, syllables
@@ -369,11 +370,10 @@ def filters_from_mapping(values: Mapping[str, object]) -> Filters:
         if raw is None or raw == () or raw == "":
             continue
         items = [raw] if isinstance(raw, str | int) else list(raw)  # type: ignore[call-overload]
-        try:
-            ints = tuple(int(v) for v in items)
-        except ValueError as exc:
-            raise QueryInvalid(f"Giá trị {name} phải là số 0–3.", field=name) from exc
-        if any(not 0 <= v <= 3 for v in ints):
+        # kho.digits: a typed level is ASCII digits ("٣" is not 3; int() of 5,000 digits raises)
+        levels = [v if isinstance(v, int) and not isinstance(v, bool) else ascii_int(str(v)) for v in items]
+        ints = tuple(v for v in levels if v is not None and 0 <= v <= 3)
+        if len(ints) != len(levels):
             raise QueryInvalid(f"Giá trị {name} phải là số 0–3.", field=name)
         kwargs[name] = ints
     for name, label in (("ngay_ban_hanh", "ngày ban hành"), ("ngay_den", "ngày đến")):

@@ -282,6 +282,14 @@ def verify() -> Response:
     return page("audit_verify.html", report=report, digest=findings_digest(report.findings))
 
 
+def _acknowledge_page(*args: Any, **context: Any) -> Response:
+    """The acknowledgement page; its reason field's ``maxlength`` is the rule's limit
+    (:data:`~repository.acknowledge.REASON_MAX`)."""
+    from repository.acknowledge import REASON_MAX
+
+    return page("audit_acknowledge.html", *args, reason_max=REASON_MAX, **context)
+
+
 @bp.route("/acknowledge", methods=["GET", "POST"])
 def acknowledge() -> Response:
     """The auditor's acknowledgement of the log's findings (``kho audit acknowledge``).
@@ -296,7 +304,7 @@ def acknowledge() -> Response:
 
     if request.method == "GET":
         who = current_actor()
-        return page("audit_acknowledge.html", username=who.user if who is not None else "")
+        return _acknowledge_page(username=who.user if who is not None else "")
     form = request.form
     username = form.get("username", "").strip().lower()
     ip = request.remote_addr or ""
@@ -312,7 +320,7 @@ def acknowledge() -> Response:
     except LoginRateLimited:
         abort(429)
     except refused as exc:
-        return page("audit_acknowledge.html", 401, username=username, error=exc.message)
+        return _acknowledge_page(401, username=username, error=exc.message)
     who = kho().actor_of(account, ip)
     repo = kho().repo
     repo.authorize_acknowledge(who)
@@ -320,9 +328,8 @@ def acknowledge() -> Response:
     reason = form.get("reason", "")
     if not digest:
         report = repo.audit_verify(actor=who)
-        return page(
-            "audit_acknowledge.html", username=username, report=report, reason=reason,
-            digest=findings_digest(report.findings),
+        return _acknowledge_page(
+            username=username, report=report, reason=reason, digest=findings_digest(report.findings)
         )
     try:
         event, cp, report = repo.audit_acknowledge(
@@ -331,8 +338,8 @@ def acknowledge() -> Response:
         )
     except AcknowledgeRefused as exc:
         report = repo.audit_verify(actor=who)
-        return page(
-            "audit_acknowledge.html", exc.http_status, username=username, report=report, reason=reason,
+        return _acknowledge_page(
+            exc.http_status, username=username, report=report, reason=reason,
             digest=findings_digest(report.findings), error=f"[{exc.code}] {exc.message}",
         )
-    return page("audit_acknowledge.html", username=username, report=report, event=event, checkpoint=cp)
+    return _acknowledge_page(username=username, report=report, event=event, checkpoint=cp)

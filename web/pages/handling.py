@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
+from kho.digits import ascii_int
 from kho.errors import KhoError, PermissionDenied
 from kho.timeutil import utcnow, vn_display
 from repository.handling import COLUMN_LABELS, require_registered
@@ -115,9 +116,8 @@ def step(record_id: str) -> Response:
         act = Act(form.get("act", ""))
     except ValueError:
         return _handling_page(record_id, ["Thao tác không hợp lệ."], 422, values)
-    try:
-        expected = int(form.get("expected_seq", ""))
-    except ValueError:
+    expected = ascii_int(form.get("expected_seq", ""))  # (kho.digits: "٣" is not 3)
+    if expected is None:
         return _handling_page(record_id, ["Thiếu phiên bản của phiếu: hãy tải lại trang."], 422, values)
     fields: dict[str, Any] = {}
     for name in LIST_FIELDS:

@@ -8,13 +8,14 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
+from kho.digits import ascii_int
 from kho.errors import KhoError, NotFound, PermissionDenied
 from kho.timeutil import to_vn
 from repository.formats import load_derived
 from repository.policy import Action, Principal, RecordFacts, Role, can, may_declassify, sees
-from repository.records import Actor, Record, Repository, StoredFile
+from repository.records import NOTE_MAX, Actor, Record, Repository, StoredFile
 from repository.vocabulary import Secrecy, without_hidden_characters
-from retention.recall import Recalls
+from retention.recall import WITHDRAW_REASON_MAX, Recalls
 from web.heads import FileHeaders, file_response, file_route
 from web.pages import document_view
 from web.pages.common import actor, current_account, kho, login_required, page
@@ -116,6 +117,8 @@ def _show(record_id: str, service: Repository) -> Response:
         editable_files=editable_files,
         recall_open=Recalls(service).withdrawable(record, actor=who, facts=facts),
         lower_to=_lower_to(record, principal, asked),
+        note_max=int(NOTE_MAX),
+        withdraw_reason_max=int(WITHDRAW_REASON_MAX),
     )
 
 
@@ -134,9 +137,12 @@ def lower_secrecy(record_id: str) -> Response:
     ``{"changes": {"secrecy": n}, "note": căn cứ}``, the same :meth:`Repository.update_metadata`
     with its rule (:func:`~repository.policy.decide_correction`), audit and refusals (shown on
     the error page with their code)."""
-    try:
-        level = Secrecy(int(request.form.get("secrecy", "")))
-        version = int(request.form.get("expected_version", ""))
+    try:  # kho.digits: ASCII digits only ("٠" is not 0; int() of 5,000 digits raises)
+        number = ascii_int(request.form.get("secrecy", ""), max_digits=1)
+        version = ascii_int(request.form.get("expected_version", ""))
+        if number is None or version is None:
+            raise ValueError("secrecy or expected_version")
+        level = Secrecy(number)
     except ValueError as exc:
         raise KhoError(
             "Độ mật mới hoặc phiên bản không hợp lệ: hãy tải lại trang.", code="FIELD_INVALID"

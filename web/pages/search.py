@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.timeutil import to_vn
 from repository.policy import Action, search_scope
-from repository.saved_searches import SavedSearches
+from repository.saved_searches import MAX_NAME, SavedSearches
 from repository.vocabulary import Secrecy, Urgency
 from search.labels import FACET_LABELS, VERDICT_LABELS, value_label
 from search.query import MAX_PAGE_SIZE, QueryInvalid
@@ -149,6 +149,7 @@ def index() -> Response:
         cell=search_export.cell,
         saved=saved_searches().list(actor=who),
         saved_link=lambda s: url_for("search.index") + "?" + urlencode(s.params()),
+        name_max=MAX_NAME,
         urgencies=list(Urgency),
         secrecies=list(Secrecy),
         verdicts=VERDICT_LABELS,
