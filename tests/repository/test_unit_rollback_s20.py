@@ -12,60 +12,18 @@ review s18). The way out: the lost version restored, or ``kho unit accept-rollba
 
 from __future__ import annotations
 
-import base64
 import threading
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from kho_sealing import CHEAP, GOOD, MASTER, VP, seed_agency
-from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, make_store
+from kho_sealing import GOOD, VP
+from kho_testing import AGENCY, BACKENDS, make_store
+from kho_unit_rollback import ADMIN, OTHER, agency_with_office_moved, open_service, unit_keys
 
-from kho.config import Settings
 from kho.errors import KhoError
-from repository.accounts import AccountService
 from repository.policy import Role
-from repository.records import Repository
-from repository.service import AUDIT_INDEX_FILE, open_accounts
-from repository.storage.base import ObjectStore
-
-ADMIN = "vienqt.ubnd"
-OTHER = "000.02.18.H40"  # a second unit under the agency
-
-
-def _open(store: ObjectStore, keys: ObjectStore, data: Path) -> AccountService:
-    """One application instance on ``store`` with its data folder ``data`` (the audit index file
-    in it), opened as ``repository.service`` opens it."""
-    env = {
-        "KHO_DATA_DIR": str(data),
-        "KHO_AGENCY_ID": AGENCY,
-        "KHO_MASTER_KEY": base64.b64encode(MASTER).decode(),
-    }
-    settings = Settings.from_env(env)
-    repo = Repository(
-        store, keys, agency_id=AGENCY, agency_name=AGENCY_NAME, master_key=settings.master_key,
-        audit_index=settings.data_dir / AUDIT_INDEX_FILE,
-    )
-    svc = open_accounts(repo, settings)
-    svc._hasher = CHEAP
-    return svc
-
-
-def _agency(backend: str, tmp_path: Path) -> AccountService:
-    """The agency (its quản trị, Văn phòng under it, a chuyên viên) and a second unit; then the
-    Văn phòng moved under that unit (its version 2: the state the rollback takes away)."""
-    store, keys = make_store(backend, tmp_path, "s20"), make_store("local", tmp_path, "keys")
-    svc = _open(store, keys, tmp_path / "data")
-    seed_agency(svc)
-    admin = svc.authenticate(ADMIN, GOOD)
-    svc.create_unit(OTHER, "Phòng Nội vụ", "pnv", AGENCY, admin)
-    svc.update_unit(VP, parent_id=OTHER, actor=admin)
-    return svc
-
-
-def _keys(svc: AccountService, unit_id: str) -> list[str]:
-    return [i.key for i in svc.store.list(f"units/{unit_id}/")]
 
 
 def _assert_rolled_back(refused: pytest.ExceptionInfo[KhoError], stored: int, named: int) -> None:
@@ -86,8 +44,8 @@ def test_a_unit_whose_newest_version_is_deleted_refuses_the_acts_that_need_the_u
     account in the Văn phòng) are refused with ``UNIT_ROLLED_BACK``; nothing is written. Another
     host's process (its index in memory, empty) refuses too once a token request has caught its
     index up — the one witness read the token check already pays."""
-    svc = _agency(backend, tmp_path)
-    versions = _keys(svc, VP)
+    svc = agency_with_office_moved(backend, tmp_path, "s20")
+    versions = unit_keys(svc, VP)
     assert len(versions) == 2
     svc.store.delete(versions[-1])
     admin = svc.get(ADMIN)
@@ -103,9 +61,9 @@ def test_a_unit_whose_newest_version_is_deleted_refuses_the_acts_that_need_the_u
     with pytest.raises(KhoError) as moved:  # no version 2 written again over the lost one
         svc.update_unit(VP, name="Văn phòng", actor=admin)
     _assert_rolled_back(moved, 1, 2)
-    assert _keys(svc, VP) == versions[:-1]
+    assert unit_keys(svc, VP) == versions[:-1]
     # another host: what it knows of the log it reads from the store, when a token request catches up
-    other = _open(svc.store, make_store("local", tmp_path, "keys"), tmp_path / "other-host")
+    other = open_service(svc.store, make_store("local", tmp_path, "keys"), tmp_path / "other-host")
     token = svc.issue_token(ADMIN, "s20", svc.authenticate(ADMIN, GOOD))
     assert other.resolve_token(token).username == ADMIN
     with pytest.raises(KhoError) as there:
@@ -121,8 +79,8 @@ def test_a_unit_version_stored_before_its_event_is_not_taken_for_a_rollback(
     the same data folder, in another thread) sees a version the log does not name yet — no
     refusal. And a reader while a writer renames the unit again and again, at once: never
     refused (the log's word is read before the store is listed)."""
-    svc = _agency(backend, tmp_path)
-    reader = _open(svc.store, make_store("local", tmp_path, "keys"), tmp_path / "data")
+    svc = agency_with_office_moved(backend, tmp_path, "s20")
+    reader = open_service(svc.store, make_store("local", tmp_path, "keys"), tmp_path / "data")
     admin = svc.get(ADMIN)
     seen: list[list[str]] = []
     put = svc.store.put_if_absent
@@ -169,10 +127,10 @@ def test_two_instances_on_one_data_folder_both_refuse_and_both_work_again_once_r
     """Two application instances on one store and one data folder (the SQLite index shared): the
     rollback is refused by both without any store read more; the lost version put back (from a
     backup), both work again, with the moved unit where the log says."""
-    svc = _agency(backend, tmp_path)
-    second = _open(svc.store, make_store("local", tmp_path, "keys"), tmp_path / "data")
+    svc = agency_with_office_moved(backend, tmp_path, "s20")
+    second = open_service(svc.store, make_store("local", tmp_path, "keys"), tmp_path / "data")
     assert {u.unit_id: u.parent_id for u in second.units()}[VP] == OTHER
-    lost = _keys(svc, VP)[-1]
+    lost = unit_keys(svc, VP)[-1]
     kept = svc.store.get(lost)
     svc.store.delete(lost)
     for instance in (svc, second):
@@ -192,19 +150,19 @@ def test_the_operator_accepts_a_unit_rollback_no_backup_can_undo(backend: str, t
     version is written on as the version after the one the log names (never reusing a lost
     number), the tree works again (the lost move kept, s21), audited ``unit:rollback-accept`` by
     ``operator``; a second accept is refused."""
-    svc = _agency(backend, tmp_path)
+    svc = agency_with_office_moved(backend, tmp_path, "s20")
     with pytest.raises(KhoError) as not_rolled:
         svc.accept_unit_rollback(VP, "thử")
     assert not_rolled.value.code == "UNIT_NOT_ROLLED_BACK"
-    svc.store.delete(_keys(svc, VP)[-1])
+    svc.store.delete(unit_keys(svc, VP)[-1])
     with pytest.raises(KhoError) as blank:
         svc.accept_unit_rollback(VP, "  ")
     assert blank.value.code == "ROLLBACK_REASON_REQUIRED"
-    assert _keys(svc, VP) == [f"units/{VP}/v000001"]
+    assert unit_keys(svc, VP) == [f"units/{VP}/v000001"]
     accepted = svc.accept_unit_rollback(VP, "Phiên bản mới nhất mất cùng ổ đĩa hỏng; không có bản sao lưu")
     # the lost move is kept from its trusted event (review s21); before s21: back under the agency
     assert accepted.version == 3 and accepted.parent_id == OTHER
-    assert _keys(svc, VP) == [f"units/{VP}/v000001", f"units/{VP}/v000003"]
+    assert unit_keys(svc, VP) == [f"units/{VP}/v000001", f"units/{VP}/v000003"]
     assert {u.unit_id: u.parent_id for u in svc.units()}[VP] == OTHER
     (event,) = [e for e in svc.audit.events() if e.action == "unit:rollback-accept"]
     assert event.actor == "operator"

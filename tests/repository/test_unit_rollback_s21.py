@@ -15,60 +15,24 @@ folder as the application opens it.
 
 from __future__ import annotations
 
-import base64
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from kho_sealing import CHEAP, GOOD, MASTER, VP, seed_agency
-from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, make_store
+from kho_sealing import GOOD, VP, seed_agency
+from kho_testing import AGENCY, BACKENDS, make_store
+from kho_unit_rollback import ADMIN, OTHER, agency_with_office_moved, open_service, unit_keys
 
-from kho.config import Settings
 from kho.errors import KhoError
 from repository import accounts, formats
-from repository.accounts import AccountService, Unit, _draft, unit_key
+from repository.accounts import Unit, _draft, unit_key
 from repository.policy import Role
-from repository.records import Repository
-from repository.service import AUDIT_INDEX_FILE, open_accounts
-from repository.storage.base import ObjectStore
 
-ADMIN = "vienqt.ubnd"
-OTHER = "000.02.18.H40"  # a second unit under the agency
 SUB = "000.03.18.H40"  # a unit under the Văn phòng
 
 
-def _open(store: ObjectStore, keys: ObjectStore, data: Path) -> AccountService:
-    """One application instance on ``store`` with its data folder ``data`` (as in
-    ``test_unit_rollback_s20.py``: test files are not importable under ``--import-mode=importlib``)."""
-    env = {
-        "KHO_DATA_DIR": str(data),
-        "KHO_AGENCY_ID": AGENCY,
-        "KHO_MASTER_KEY": base64.b64encode(MASTER).decode(),
-    }
-    settings = Settings.from_env(env)
-    repo = Repository(
-        store, keys, agency_id=AGENCY, agency_name=AGENCY_NAME, master_key=settings.master_key,
-        audit_index=settings.data_dir / AUDIT_INDEX_FILE,
-    )
-    svc = open_accounts(repo, settings)
-    svc._hasher = CHEAP
-    return svc
 
-
-def _agency(backend: str, tmp_path: Path) -> AccountService:
-    """The agency, Phòng Nội vụ under it, and the Văn phòng moved under Phòng Nội vụ (version 2)."""
-    store, keys = make_store(backend, tmp_path, "s21"), make_store("local", tmp_path, "keys")
-    svc = _open(store, keys, tmp_path / "data")
-    seed_agency(svc)
-    admin = svc.authenticate(ADMIN, GOOD)
-    svc.create_unit(OTHER, "Phòng Nội vụ", "pnv", AGENCY, admin)
-    svc.update_unit(VP, parent_id=OTHER, actor=admin)
-    return svc
-
-
-def _keys(svc: AccountService, unit_id: str) -> list[str]:
-    return [i.key for i in svc.store.list(f"units/{unit_id}/")]
 
 
 def _refused_whole(refused: pytest.ExceptionInfo[KhoError], named: int) -> None:
@@ -90,10 +54,10 @@ def test_a_unit_deleted_whole_is_refused_wherever_the_tree_is_read_and_a_restore
     agency and an account act in it are refused ``UNIT_ROLLED_BACK`` (version 0, named 2); the
     operator's accept is refused ``UNIT_ROLLBACK_NOTHING_STORED`` and writes nothing; the versions
     put back from a backup, everything works again as the log says."""
-    svc = _agency(backend, tmp_path)
+    svc = agency_with_office_moved(backend, tmp_path, "s21")
     admin = svc.get(ADMIN)
     svc.create_unit(SUB, "Tổ Một cửa", "tmc", VP, admin)
-    versions = _keys(svc, VP)
+    versions = unit_keys(svc, VP)
     assert len(versions) == 2
     backup = {key: svc.store.get(key) for key in versions}
     for key in versions:
@@ -116,7 +80,7 @@ def test_a_unit_deleted_whole_is_refused_wherever_the_tree_is_read_and_a_restore
     assert accept.value.http_status == 409 and accept.value.details["named_version"] == 2
     assert "bản sao lưu" in accept.value.message
     assert unicodedata.is_normalized("NFC", accept.value.message)
-    assert _keys(svc, VP) == []
+    assert unit_keys(svc, VP) == []
     assert not [e for e in svc.audit.events() if e.action == "unit:rollback-accept"]
     for key, data in backup.items():
         svc.store.put(key, data)
@@ -129,8 +93,8 @@ def test_a_unit_being_created_is_not_taken_for_a_unit_deleted_whole(backend: str
     """A new unit's first version is stored before its event: a second instance on the same data
     folder reading the tree between the two (another thread) sees the new unit, no refusal; the
     index is read before the listing, so a unit it names was stored when the store was listed."""
-    svc = _agency(backend, tmp_path)
-    reader = _open(svc.store, make_store("local", tmp_path, "keys"), tmp_path / "data")
+    svc = agency_with_office_moved(backend, tmp_path, "s21")
+    reader = open_service(svc.store, make_store("local", tmp_path, "keys"), tmp_path / "data")
     seen: list[set[str]] = []
     put = svc.store.put_if_absent
 
@@ -158,9 +122,9 @@ def test_an_accepted_unit_rollback_keeps_the_move_and_the_rename_the_lost_versio
     Before: the accept wrote version 1 on as version 4 — back under the agency with its old name,
     the move undone by whoever deleted two objects. Now version 4 is under Phòng Nội vụ with the
     new name, from the lost versions' trusted events; the accept event says what it wrote."""
-    svc = _agency(backend, tmp_path)
+    svc = agency_with_office_moved(backend, tmp_path, "s21")
     svc.update_unit(VP, name="Văn phòng Ủy ban", actor=svc.get(ADMIN))
-    versions = _keys(svc, VP)
+    versions = unit_keys(svc, VP)
     assert len(versions) == 3
     for key in versions[1:]:
         svc.store.delete(key)
@@ -181,7 +145,7 @@ def test_an_accept_is_refused_when_the_lost_versions_events_do_not_say_the_paren
     event names no name or parent). Both deleted: the newest lost state is not known, so the
     accept is refused ``UNIT_ROLLBACK_STATE_UNKNOWN`` (409, NFC) and writes nothing — before,
     it wrote version 1 on, back under the agency."""
-    svc = _agency(backend, tmp_path)
+    svc = agency_with_office_moved(backend, tmp_path, "s21")
     stored = svc.get_unit(VP)
     now = svc.clock()
     old_accept = Unit(VP, stored.name, stored.parent_id, stored.code, 3, now, "operator")
@@ -190,7 +154,7 @@ def test_an_accept_is_refused_when_the_lost_versions_events_do_not_say_the_paren
         unit_key(VP, 3), formats.UNIT, old_accept.to_dict(),
         [_draft("operator", "unit:rollback-accept", "cli", details)], now,
     )
-    versions = _keys(svc, VP)
+    versions = unit_keys(svc, VP)
     assert len(versions) == 3
     for key in versions[1:]:
         svc.store.delete(key)
@@ -199,7 +163,7 @@ def test_an_accept_is_refused_when_the_lost_versions_events_do_not_say_the_paren
     assert refused.value.code == "UNIT_ROLLBACK_STATE_UNKNOWN", refused.value.code
     assert refused.value.http_status == 409 and refused.value.details["named_version"] == 3
     assert unicodedata.is_normalized("NFC", refused.value.message)
-    assert _keys(svc, VP) == versions[:1]
+    assert unit_keys(svc, VP) == versions[:1]
     with pytest.raises(KhoError) as still:
         svc.units()
     assert still.value.code == "UNIT_ROLLED_BACK"
@@ -213,20 +177,20 @@ def test_an_accept_that_would_make_a_cycle_waits_for_the_parents_accept(backend:
     agency. Refused ``UNIT_PARENT_CYCLE`` (NFC), nothing written; Phòng Nội vụ's accept first,
     then the Văn phòng's goes through, both where the log says."""
     store, keys = make_store(backend, tmp_path, "s21"), make_store("local", tmp_path, "keys")
-    svc = _open(store, keys, tmp_path / "data")
+    svc = open_service(store, keys, tmp_path / "data")
     seed_agency(svc)
     admin = svc.authenticate(ADMIN, GOOD)
     svc.create_unit(OTHER, "Phòng Nội vụ", "pnv", AGENCY, admin)
     svc.update_unit(OTHER, parent_id=VP, actor=svc.get(ADMIN))
     svc.update_unit(OTHER, parent_id=AGENCY, actor=svc.get(ADMIN))
     svc.update_unit(VP, parent_id=OTHER, actor=svc.get(ADMIN))
-    svc.store.delete(_keys(svc, OTHER)[-1])
-    svc.store.delete(_keys(svc, VP)[-1])
+    svc.store.delete(unit_keys(svc, OTHER)[-1])
+    svc.store.delete(unit_keys(svc, VP)[-1])
     with pytest.raises(KhoError) as refused:
         svc.accept_unit_rollback(VP, "Mất phiên bản")
     assert refused.value.code == "UNIT_PARENT_CYCLE", refused.value.code
     assert unicodedata.is_normalized("NFC", refused.value.message)
-    assert _keys(svc, VP) == [f"units/{VP}/v000001"]
+    assert unit_keys(svc, VP) == [f"units/{VP}/v000001"]
     assert svc.accept_unit_rollback(OTHER, "Mất phiên bản").parent_id == AGENCY
     assert svc.accept_unit_rollback(VP, "Mất phiên bản").parent_id == OTHER
     assert VP in svc.units_below(OTHER) and OTHER in svc.units_below(AGENCY)
