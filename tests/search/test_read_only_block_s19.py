@@ -8,27 +8,21 @@ Elasticsearch (as the node sets it) and cleared after."""
 
 from __future__ import annotations
 
-import os
 import unicodedata
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from index_docs import index_doc
+from kho_es_block import blocked_index, set_read_only
 
 from kho.errors import StoreUnavailable
 from search.documents import IndexDocument
 from search.elasticsearch import ElasticsearchBackend
 from search.query import Principal, Query
 
-ES_URL = os.environ.get("KHO_TEST_ELASTICSEARCH_URL", "")
 EVERYONE = Principal("kt1", everything=True)
-READ_ONLY_SETTING = "index.blocks.read_only_allow_delete"  # (what the node sets at the flood stage)
 
-pytestmark = [
-    pytest.mark.elasticsearch,
-    pytest.mark.skipif(not ES_URL, reason="KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server"),
-]
+pytestmark = pytest.mark.elasticsearch
 
 
 def _doc(n: int, version: int = 1) -> IndexDocument:
@@ -36,25 +30,12 @@ def _doc(n: int, version: int = 1) -> IndexDocument:
     return index_doc(n, id_width=3, version=version, text=text)
 
 
-def _block(backend: ElasticsearchBackend, on: bool) -> None:
-    for name in backend._indices_of(backend.alias):
-        backend.es.indices.put_settings(index=name, settings={READ_ONLY_SETTING: True if on else None})
-
-
 @pytest.fixture
 def blocked() -> Iterator[ElasticsearchBackend]:
     """A test index holding 10 documents, with the flood-stage block on (cleared after). The
     merge timeout is short: a purge that went on to merge on a full disk fails in 30 s, not 600."""
-    backend = ElasticsearchBackend(ES_URL, prefix=f"kho-test-{uuid.uuid4().hex[:8]}", refresh=True)
-    backend.merge_timeout_s = 30.0
-    try:
-        assert backend.index([_doc(n) for n in range(10)]) == 10
-        _block(backend, True)
+    with blocked_index([_doc(n) for n in range(10)], merge_timeout_s=30.0) as backend:
         yield backend
-    finally:
-        _block(backend, False)
-        backend.drop_all()
-        backend.close()
 
 
 def _is_read_only_refusal(error: StoreUnavailable) -> None:
@@ -69,7 +50,7 @@ def test_a_purge_on_an_index_blocked_read_only_is_refused_with_a_code(blocked: E
     with pytest.raises(StoreUnavailable) as refused:
         blocked.purge_deleted()
     _is_read_only_refusal(refused.value)
-    _block(blocked, False)
+    set_read_only(blocked, False)
     blocked.purge_deleted()  # the disk freed (the node lifts the block): the purge goes through
 
 
@@ -81,6 +62,6 @@ def test_a_write_to_an_index_blocked_read_only_is_refused_with_a_code_and_nothin
     _is_read_only_refusal(refused.value)
     assert blocked.count() == 10  # what the index held is still there and found
     assert blocked.search(Query(principal=EVERYONE, terms=("thường",))).total == 10
-    _block(blocked, False)
+    set_read_only(blocked, False)
     assert blocked.index([_doc(3, version=2), _doc(11)]) == 2
     assert blocked.count() == 11

@@ -7,33 +7,20 @@ on a test index of the real Elasticsearch, as in ``test_read_only_block_s19.py``
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from index_docs import index_doc
+from kho_es_block import blocked_index, set_read_only
 
 from kho.errors import StoreUnavailable
 from search.documents import IndexDocument
 from search.elasticsearch import ElasticsearchBackend, blocked_item
 
-ES_URL = os.environ.get("KHO_TEST_ELASTICSEARCH_URL", "")
-READ_ONLY_SETTING = "index.blocks.read_only_allow_delete"  # (what the node sets at the flood stage)
-
-needs_elasticsearch = pytest.mark.skipif(
-    not ES_URL, reason="KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server"
-)
-
 
 def _doc(n: int, version: int = 1) -> IndexDocument:
     return index_doc(n, id_width=3, version=version, text=f"Nội dung công văn thường số {n}.")
-
-
-def _block(backend: ElasticsearchBackend, on: bool) -> None:
-    for name in backend._indices_of(backend.alias):
-        backend.es.indices.put_settings(index=name, settings={READ_ONLY_SETTING: True if on else None})
 
 
 class _BulkCalls:
@@ -55,19 +42,11 @@ class _BulkCalls:
 
 @pytest.fixture
 def blocked() -> Iterator[ElasticsearchBackend]:
-    backend = ElasticsearchBackend(ES_URL, prefix=f"kho-test-{uuid.uuid4().hex[:8]}", refresh=True)
-    try:
-        assert backend.index([_doc(n) for n in range(5)]) == 5
-        _block(backend, True)
+    with blocked_index([_doc(n) for n in range(5)]) as backend:
         yield backend
-    finally:
-        _block(backend, False)
-        backend.drop_all()
-        backend.close()
 
 
 @pytest.mark.elasticsearch
-@needs_elasticsearch
 def test_a_write_to_a_blocked_index_is_refused_on_the_first_answer(
     blocked: ElasticsearchBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,7 +56,7 @@ def test_a_write_to_a_blocked_index_is_refused_on_the_first_answer(
     assert refused.value.code == "SEARCH_INDEX_READ_ONLY"
     assert calls.count == 1  # no retry (before: 4, the helper's 3 retries after 2 + 4 + 8 s)
     assert blocked.count() == 5  # nothing the index held was lost
-    _block(blocked, False)
+    set_read_only(blocked, False)
     assert blocked.index([_doc(2, version=2), _doc(7)]) == 2  # the disk freed: written at once
     assert calls.count == 2
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from typing import Any
@@ -13,6 +14,13 @@ from kho_testing import incoming
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ONCE = re.compile(r'name="once" value="([^"]+)"')
+SEALED_MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
+"""``KHO_MASTER_KEY`` of the web tests marked ``sealed`` (tests/web/conftest.py's ``env``)."""
+
+
+def error_code(answer: Any) -> str | None:
+    """The ``error.code`` of an API answer (None: not an error answer)."""
+    return ((answer.get_json(silent=True) or {}).get("error") or {}).get("code")
 
 
 def csrf(client: FlaskClient, path: str = "/login") -> str:

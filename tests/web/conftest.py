@@ -12,6 +12,7 @@ from kho_people import People, make_people
 from kho_relay import Relay
 from kho_retention import s3_env
 from kho_testing import s3_options_or_skip, sealed_cong_van, so_sealed_cong_van
+from kho_web import SEALED_MASTER_KEY
 
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
@@ -51,7 +52,11 @@ def so_pdf() -> bytes:
 
 
 @pytest.fixture
-def env(tmp_path: Path, pki_trust: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def env(
+    tmp_path: Path, pki_trust: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> dict[str, str]:
+    """The installation's settings; a test marked ``sealed`` gets ``KHO_MASTER_KEY`` (its objects
+    and events sealed from the first one)."""
     values = {
         "KHO_DATA_DIR": str(tmp_path / "kho"),
         "KHO_AGENCY_ID": "000.00.18.H40",
@@ -66,6 +71,8 @@ def env(tmp_path: Path, pki_trust: Path, monkeypatch: pytest.MonkeyPatch) -> dic
         "KHO_PASSWORD_MEMORY_KB": "1024",
         "KHO_PASSWORD_TIME_COST": "1",
     }
+    if request.node.get_closest_marker("sealed") is not None:
+        values["KHO_MASTER_KEY"] = SEALED_MASTER_KEY
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("KHO_TOKEN", raising=False)

@@ -35,8 +35,6 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SUBJECT = "Về việc triển khai Hệ thống quản lý văn bản và điều hành"
 
 
-
-
 def _document_of(kho: Kho, file: Record) -> str:
     (document_id,) = kho.repo._load(file.record_id).documents
     return document_id

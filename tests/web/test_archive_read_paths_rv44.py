@@ -9,18 +9,13 @@ store. Held on u21's code."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 from kho_people import People
 from kho_submission import submitted_by_phong_b
+from kho_web import error_code
 
 from retention.service import FileState
 from web.context import Kho
-
-
-def _code(answer: Any) -> str | None:
-    return ((answer.get_json(silent=True) or {}).get("error") or {}).get("code")
 
 
 def test_each_read_path_gives_the_archive_what_archive_reads_allows_and_no_more(
@@ -34,11 +29,12 @@ def test_each_read_path_gives_the_archive_what_archive_reads_allows_and_no_more(
     # own văn thư gets (past the access decision), not the absent-id answer.
     page = api.get(f"/api/records/{document_id}/pages/1", headers=headers)
     own = api.get(f"/api/records/{document_id}/pages/1", headers=people.headers("van_thu_b"))
-    assert (page.status_code, _code(page)) == (own.status_code, _code(own)) == (404, "NOT_A_PDF")
+    assert (page.status_code, error_code(page)) == (own.status_code, error_code(own)) == (404, "NOT_A_PDF")
     printed = api.post(f"/api/records/{document_id}/print", headers=headers)
     own = api.post(f"/api/records/{document_id}/print", headers=people.headers("van_thu_b"))
-    assert (printed.status_code, _code(printed)) == (own.status_code, _code(own)) != (404, None)
-    assert _code(printed) not in ("RECORD_NOT_FOUND", "NOT_FOUND", "PERMISSION_DENIED"), _code(printed)
+    assert (printed.status_code, error_code(printed)) == (own.status_code, error_code(own)) != (404, None)
+    code = error_code(printed)
+    assert code not in ("RECORD_NOT_FOUND", "NOT_FOUND", "PERMISSION_DENIED"), code
     assert api.get(f"/api/records/{document_id}/changes", headers=headers).status_code == 200
     assert api.get(f"/api/records/{document_id}/grants", headers=headers).status_code == 403
     assert api.get(f"/api/records/{document_id}/audit", headers=headers).status_code == 403
@@ -58,5 +54,5 @@ def test_each_read_path_gives_the_archive_what_archive_reads_allows_and_no_more(
         ("get", "/api/records/{}/audit"),
     ):
         answer = getattr(api, method)(path.format(document_id), headers=headers)
-        past = ("NOT_A_PDF", _code(printed))  # answers given past the access decision
-        assert answer.status_code == 404 and _code(answer) not in past, (path, answer.status_code)
+        past = ("NOT_A_PDF", error_code(printed))  # answers given past the access decision
+        assert answer.status_code == 404 and error_code(answer) not in past, (path, answer.status_code)

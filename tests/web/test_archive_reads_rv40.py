@@ -35,8 +35,6 @@ def _csrf(client: FlaskClient, path: str = "/login") -> str:
     return found.group(1)
 
 
-
-
 def _post(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:
     return client.post(path, data={**data, "csrf_token": _csrf(client, "/")})
 

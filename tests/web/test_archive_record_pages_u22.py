@@ -147,8 +147,6 @@ def test_the_api_stores_the_note_trimmed_and_nfc(kho: Kho, people: People, clien
     assert kho.repo._load(doc.record_id).note is None
 
 
-
-
 def test_the_submission_sheet_export_reads_the_account_once(
     store_site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -34,6 +34,7 @@ from flask.testing import FlaskClient
 from kho_people import People, make_people
 from kho_retention import Clock, closed_file, kho_env, open_kho
 from kho_testing import incoming
+from kho_web import error_code
 
 from kho.config import Settings
 from kho.errors import KhoError
@@ -52,11 +53,6 @@ INVISIBLE_REASONS = ["\u034f", "\ufe0f", "\u0301\u0301", "\u200b\u034f\ufe0f ", 
 """Texts that show nothing a person can read, that the list of rv39 let pass: marks that sit on
 no letter (combining grapheme joiner, a variation selector, lone acute accents, a Khmer
 inherent vowel) and a private-use code point."""
-
-
-def _code(answer: Any) -> str | None:
-    body = answer.get_json(silent=True) or {}
-    return (body.get("error") or {}).get("code")
 
 
 def _printed(result: Result) -> str:
@@ -78,7 +74,7 @@ def test_a_days_text_of_thousands_of_digits_is_refused_with_its_code_not_500(
         headers=people.headers("chuyen_vien"),
     )
     assert answer.status_code == 422, (answer.status_code, answer.get_json())
-    assert _code(answer) == "TOKEN_LIFETIME_INVALID"
+    assert error_code(answer) == "TOKEN_LIFETIME_INVALID"
     assert "mã truy cập" in answer.get_json()["error"]["message"]
     assert len(kho.accounts.tokens_of(name)) == before
     padded = client.post(
@@ -102,7 +98,7 @@ def test_a_days_number_that_is_not_a_small_whole_number_is_refused(
         f"/api/accounts/{name}/tokens", data=raw, content_type="application/json",
         headers=people.headers("chuyen_vien"),
     )
-    assert answer.status_code == 422 and _code(answer) == "TOKEN_LIFETIME_INVALID", answer.get_json()
+    assert answer.status_code == 422 and error_code(answer) == "TOKEN_LIFETIME_INVALID", answer.get_json()
     assert len(kho.accounts.tokens_of(name)) == before
 
 
@@ -145,7 +141,7 @@ def test_a_read_token_gets_no_write_through_an_unusual_method(
         f"/api/accounts/{name}/tokens", json={"name": "x"},
         headers={"Authorization": f"Bearer {reader}", "X-HTTP-Method-Override": "GET"},
     )
-    assert refused.status_code == 403 and _code(refused) == "TOKEN_READ_ONLY"
+    assert refused.status_code == 403 and error_code(refused) == "TOKEN_READ_ONLY"
     assert len(kho.accounts.tokens_of(name)) == before
 
 

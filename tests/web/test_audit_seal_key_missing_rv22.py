@@ -5,7 +5,6 @@ main each wrote unsealed events that every keyed ``verify`` then named as ``seal
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,14 +18,7 @@ from web.app import create_app
 from web.cli import main
 from web.context import Kho
 
-MASTER = base64.b64encode(bytes(range(32))).decode()
-
-
-@pytest.fixture
-def env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The web suite's installation, sealed (``KHO_MASTER_KEY``) from its first event."""
-    monkeypatch.setenv("KHO_MASTER_KEY", MASTER)
-    return {**env, "KHO_MASTER_KEY": MASTER}
+pytestmark = pytest.mark.sealed
 
 
 @pytest.fixture

@@ -27,8 +27,6 @@ from web.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
-
 def refusal(result: Result) -> tuple[str, str]:
     """The refusal's code and line: exit 2, ``Lỗi [CODE]: …`` (NFC, with the help to read), no
     exception, no English of click's."""

@@ -67,8 +67,6 @@ def test_the_api_answers_a_dead_claim_on_the_log_409_claim_pending_and_the_cli_v
     assert json.loads(verified.output)["ok"] is True
 
 
-
-
 @pytest.mark.s3
 def test_a_hold_meeting_a_dead_claim_on_its_key_is_refused_then_placed_once_stale(
     s3_site: tuple[Kho, People, Any],

@@ -61,8 +61,6 @@ def refused(result: Result) -> str:
     return line[len("Lỗi [") : line.index("]")]
 
 
-
-
 NOT_FUZZED = {"serve", "worker", "login", "logout", "verify-agent"}
 """Commands that start a server or a worker, or hold the session the table runs under."""
 

@@ -20,8 +20,6 @@ from web.context import Kho
 INVISIBLE = ["\u200b", "\u2060\ufeff", " \u00ad\u200b ", "   "]
 
 
-
-
 @pytest.mark.parametrize("reason", INVISIBLE)
 def test_lowering_secrecy_on_the_record_page_needs_a_reason_that_shows(
     app: Flask, kho: Kho, people: People, reason: str

@@ -25,8 +25,6 @@ in no hồ sơ: 6 before m29 (may_see asked again), 5 before u22 (each access qu
 listed them); the page now reads them once with the record (:meth:`Repository.opened`)."""
 
 
-
-
 def test_a_logged_in_page_reads_the_account_once(
     store_site: tuple[Kho, People, FlaskClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:

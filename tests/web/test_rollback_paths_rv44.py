@@ -7,33 +7,19 @@ through ``/login``), local store sealed with ``KHO_MASTER_KEY``."""
 
 from __future__ import annotations
 
-import base64
 import re
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_testing import AGENCY
-from kho_web import logged_in
+from kho_web import error_code, logged_in
 
 from web.context import Kho
 
-MASTER = base64.b64encode(bytes(range(32))).decode()
+pytestmark = pytest.mark.sealed
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    monkeypatch.setenv("KHO_MASTER_KEY", MASTER)
-    return {**env, "KHO_MASTER_KEY": MASTER}
-
-
-def _code(answer: Any) -> str | None:
-    return ((answer.get_json(silent=True) or {}).get("error") or {}).get("code")
-
-
 
 
 def test_a_rolled_back_account_is_refused_on_every_path_and_nothing_acts_on_its_old_version(
@@ -58,5 +44,6 @@ def test_a_rolled_back_account_is_refused_on_every_path_and_nothing_acts_on_its_
         (f"/api/accounts/{name}/roles", {"memberships": [{"unit": AGENCY, "role": "quan_tri"}]}),
     ):
         answer = client.post(path, json=body, headers=admin)
-        assert answer.status_code == 403 and _code(answer) == "ACCOUNT_ROLLED_BACK", (path, answer.get_json())
+        refused = (answer.status_code, error_code(answer))
+        assert refused == (403, "ACCOUNT_ROLLED_BACK"), (path, answer.get_json())
     assert [i.key for i in kho.repo.store.list(f"accounts/{name}/")] == versions  # nothing written

@@ -7,37 +7,25 @@ says revoked for a replayed token the request path refuses. Local store sealed w
 
 from __future__ import annotations
 
-import base64
 import json
 import unicodedata
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from kho_people import People
+from kho_web import error_code
 
 from repository import formats
 from repository.accounts import ENDED_RECORDED, _draft, _iso, token_digest, token_revoked_key
 from web.cli import main
 from web.context import Kho
 
-MASTER = base64.b64encode(bytes(range(32))).decode()
-
-
-@pytest.fixture
-def env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The web suite's installation, sealed (``KHO_MASTER_KEY``) from its first object."""
-    monkeypatch.setenv("KHO_MASTER_KEY", MASTER)
-    return {**env, "KHO_MASTER_KEY": MASTER}
+pytestmark = pytest.mark.sealed
 
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def _code(answer: Any) -> str | None:
-    return ((answer.get_json(silent=True) or {}).get("error") or {}).get("code")
 
 
 def _issue(client: FlaskClient, people: People, who: str) -> str:
@@ -115,7 +103,7 @@ def test_a_token_revoked_before_a30_and_replayed_is_refused_after_the_upgrade_co
     _replay(kho, saved[after_step], after_step)
     for secret in (before_step, after_step):
         answer = client.get("/api/me", headers=_bearer(secret))
-        assert answer.status_code == 401 and _code(answer) == "TOKEN_INVALID", answer.get_json()
+        assert answer.status_code == 401 and error_code(answer) == "TOKEN_INVALID", answer.get_json()
     listed = _listed(client, people, "chuyen_vien")
     assert listed[token_digest(before_step)] is True and listed[token_digest(after_step)] is True
     events = [e for e in kho.repo.audit.events() if e.action == ENDED_RECORDED]
@@ -132,7 +120,7 @@ def test_the_token_list_shows_a_replayed_token_revoked(client: FlaskClient, kho:
     )
     assert gone.status_code == 200, gone.get_json()
     _replay(kho, saved, secret)
-    assert _code(client.get("/api/me", headers=_bearer(secret))) == "TOKEN_INVALID"
+    assert error_code(client.get("/api/me", headers=_bearer(secret))) == "TOKEN_INVALID"
     assert _listed(client, people, "chuyen_vien")[token_digest(secret)] is True
 
 
@@ -156,7 +144,7 @@ def test_an_account_rolled_back_in_the_store_is_refused_to_its_tokens(
     for token in (secret, other):
         answer = client.get("/api/me", headers=_bearer(token))
         assert answer.status_code == 403, answer.get_json()
-        assert _code(answer) == "ACCOUNT_ROLLED_BACK"
+        assert error_code(answer) == "ACCOUNT_ROLLED_BACK"
         message = answer.get_json()["error"]["message"]
         assert "nhật ký kiểm toán" in message and unicodedata.is_normalized("NFC", message)
     assert [i.key for i in kho.repo.store.list(f"accounts/{name}/")] == versions[:-1]
@@ -173,7 +161,7 @@ def test_the_operator_command_accepts_a_rollback_and_every_token_ends(
     name = people.usernames["chuyen_vien"]
     secret = _issue(client, people, "chuyen_vien")
     kho.repo.store.delete([i.key for i in kho.repo.store.list(f"accounts/{name}/")][-1])
-    assert _code(client.get("/api/me", headers=_bearer(secret))) == "ACCOUNT_ROLLED_BACK"
+    assert error_code(client.get("/api/me", headers=_bearer(secret))) == "ACCOUNT_ROLLED_BACK"
     no_reason = CliRunner().invoke(main, ["account", "accept-rollback", name, "--reason", " "])
     assert no_reason.exit_code != 0 and "ROLLBACK_REASON_REQUIRED" in no_reason.output, no_reason.output
     ran = CliRunner().invoke(
@@ -182,5 +170,5 @@ def test_the_operator_command_accepts_a_rollback_and_every_token_ends(
     assert ran.exit_code == 0, ran.output
     assert "phải đổi mật khẩu" in ran.output
     answer = client.get("/api/me", headers=_bearer(secret))
-    assert answer.status_code == 401 and _code(answer) == "TOKEN_INVALID", answer.get_json()
+    assert answer.status_code == 401 and error_code(answer) == "TOKEN_INVALID", answer.get_json()
     assert kho.accounts.get(name).must_change_password

@@ -11,7 +11,6 @@ Werkzeug's client, and the ``kho`` command (:class:`click.testing.CliRunner`, as
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import timedelta
 from typing import Any
@@ -20,22 +19,16 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from kho_people import AGENCY, People
+from kho_web import error_code
 
 from kho.timeutil import parse_iso, to_iso_utc
 from repository.accounts import token_digest, token_key, token_revoked_key
 from web.cli import main
 from web.context import Kho
 
-MASTER = base64.b64encode(bytes(range(32))).decode()
+pytestmark = pytest.mark.sealed
 SOME_ID = "0" * 24
 NEW_UNIT = {"unit_id": "000.02.18.H40", "name": "Phòng Kế toán", "code": "pkt", "parent_id": AGENCY}
-
-
-@pytest.fixture
-def env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The web suite's installation, sealed (``KHO_MASTER_KEY``) from its first object."""
-    monkeypatch.setenv("KHO_MASTER_KEY", MASTER)
-    return {**env, "KHO_MASTER_KEY": MASTER}
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -57,11 +50,6 @@ def _listed(client: FlaskClient, people: People, who: str, secret: str) -> dict[
     items = client.get(f"/api/accounts/{name}/tokens", headers=people.headers(who)).get_json()["items"]
     (found,) = [t for t in items if t["digest"] == token_digest(secret)]
     return found
-
-
-def _code(answer: Any) -> str | None:
-    body = answer.get_json(silent=True) or {}
-    return (body.get("error") or {}).get("code")
 
 
 # -- scope ------------------------------------------------------------------------------------------
@@ -94,7 +82,7 @@ def test_a_read_token_is_refused_on_every_write_and_nothing_changes(
     for method, path, kw in _writes(people):
         answer = client.open(path, method=method, headers=_bearer(reader), **kw)
         assert answer.status_code == 403, (method, path, answer.get_json())
-        assert _code(answer) == "TOKEN_READ_ONLY", (method, path, answer.get_json())
+        assert error_code(answer) == "TOKEN_READ_ONLY", (method, path, answer.get_json())
         assert "chỉ được dùng để đọc" in answer.get_json()["error"]["message"]
     # Nothing was written: no unit, no new or revoked token, both tokens still work.
     assert NEW_UNIT["unit_id"] not in {u.unit_id for u in kho.accounts.units()}
@@ -107,7 +95,7 @@ def test_a_read_token_is_refused_on_every_write_and_nothing_changes(
     # A read token may end itself (that takes power away): the logout revokes it, and only it.
     ended = client.post("/api/logout", headers=_bearer(reader))
     assert ended.status_code == 200, ended.get_json()
-    assert _code(client.get("/api/me", headers=_bearer(reader))) == "TOKEN_INVALID"
+    assert error_code(client.get("/api/me", headers=_bearer(reader))) == "TOKEN_INVALID"
     assert client.get("/api/me", headers=people.headers("quan_tri")).status_code == 200
 
 
@@ -150,7 +138,7 @@ def test_bad_terms_are_refused_with_a_code_and_nothing_is_issued(
     before = len(kho.accounts.tokens_of(name))
     answer = client.post(f"/api/accounts/{name}/tokens", json=body, headers=people.headers("chuyen_vien"))
     assert answer.status_code == 422, answer.get_json()
-    assert _code(answer) == code
+    assert error_code(answer) == code
     assert "mã truy cập" in answer.get_json()["error"]["message"]
     assert len(kho.accounts.tokens_of(name)) == before
 
@@ -221,7 +209,7 @@ def test_a_token_past_its_expiry_is_refused(client: FlaskClient, kho: Kho, peopl
 
     _rewrite(kho, secret, two_days_ago)
     answer = client.get("/api/me", headers=_bearer(secret))
-    assert answer.status_code == 401 and _code(answer) == "TOKEN_EXPIRED", answer.get_json()
+    assert answer.status_code == 401 and error_code(answer) == "TOKEN_EXPIRED", answer.get_json()
     assert "hết hạn" in answer.get_json()["error"]["message"]
 
 
@@ -252,7 +240,7 @@ def test_a_token_of_the_format_before_expiry_is_read_write_for_365_days(
     old = _issue(client, people, "quan_tri")
     _rewrite(kho, old, _as_before_a28(timedelta(days=366), kho))
     answer = client.get("/api/me", headers=_bearer(old))
-    assert answer.status_code == 401 and _code(answer) == "TOKEN_EXPIRED", answer.get_json()
+    assert answer.status_code == 401 and error_code(answer) == "TOKEN_EXPIRED", answer.get_json()
 
 
 # -- revocation ---------------------------------------------------------------------------------
@@ -294,7 +282,7 @@ def test_a_revocation_survives_the_deletion_of_any_one_file(
         kho.repo.store.delete(kind.format(d=digest))
         answer = client.get("/api/me", headers=_bearer(secret))
         assert answer.status_code == 401, (kind, answer.get_json())
-        assert _code(answer) == "TOKEN_INVALID", (kind, answer.get_json())
+        assert error_code(answer) == "TOKEN_INVALID", (kind, answer.get_json())
 
 
 def test_every_command_a_read_token_may_run_exists_and_only_reads_by_name() -> None:

@@ -7,30 +7,18 @@ Local store sealed with ``KHO_MASTER_KEY``; on the Ceph S3 gateway:
 
 from __future__ import annotations
 
-import base64
 import unicodedata
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from kho_people import UNIT_B, People
+from kho_web import error_code
 
 from web.cli import main
 from web.context import Kho
 
-MASTER = base64.b64encode(bytes(range(32))).decode()
-
-
-@pytest.fixture
-def env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The web suite's installation, sealed (``KHO_MASTER_KEY``) from its first object."""
-    monkeypatch.setenv("KHO_MASTER_KEY", MASTER)
-    return {**env, "KHO_MASTER_KEY": MASTER}
-
-
-def _code(answer: Any) -> str | None:
-    return ((answer.get_json(silent=True) or {}).get("error") or {}).get("code")
+pytestmark = pytest.mark.sealed
 
 
 def _names(client: FlaskClient, people: People) -> dict[str, str]:
@@ -53,7 +41,7 @@ def test_a_unit_rolled_back_in_the_store_is_refused_until_the_operator_accepts_i
     versions = [i.key for i in store.list(f"units/{UNIT_B}/")]
     store.delete(versions[-1])
     listed = client.get("/api/units", headers=people.headers("quan_tri"))
-    assert listed.status_code == 503 and _code(listed) == "UNIT_ROLLED_BACK", listed.get_json()
+    assert listed.status_code == 503 and error_code(listed) == "UNIT_ROLLED_BACK", listed.get_json()
     message = listed.get_json()["error"]["message"]
     assert "nhật ký kiểm toán" in message and unicodedata.is_normalized("NFC", message)
     created = client.post(
@@ -61,7 +49,7 @@ def test_a_unit_rolled_back_in_the_store_is_refused_until_the_operator_accepts_i
         json={"full_name": "Lê Văn Cường", "unit": UNIT_B, "roles": ["chuyen_vien"]},
         headers=people.headers("quan_tri"),
     )
-    assert created.status_code == 503 and _code(created) == "UNIT_ROLLED_BACK", created.get_json()
+    assert created.status_code == 503 and error_code(created) == "UNIT_ROLLED_BACK", created.get_json()
     assert [i.key for i in store.list(f"units/{UNIT_B}/")] == versions[:-1]
     no_reason = CliRunner().invoke(main, ["unit", "accept-rollback", UNIT_B, "--reason", " "])
     assert no_reason.exit_code != 0 and "ROLLBACK_REASON_REQUIRED" in no_reason.output, no_reason.output

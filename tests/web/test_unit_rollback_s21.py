@@ -7,30 +7,18 @@ gateway: ``tests/repository/test_unit_rollback_s21.py``."""
 
 from __future__ import annotations
 
-import base64
 import unicodedata
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from kho_people import UNIT_B, People
+from kho_web import error_code
 
 from web.cli import main
 from web.context import Kho
 
-MASTER = base64.b64encode(bytes(range(32))).decode()
-
-
-@pytest.fixture
-def env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The web suite's installation, sealed (``KHO_MASTER_KEY``) from its first object."""
-    monkeypatch.setenv("KHO_MASTER_KEY", MASTER)
-    return {**env, "KHO_MASTER_KEY": MASTER}
-
-
-def _code(answer: Any) -> str | None:
-    return ((answer.get_json(silent=True) or {}).get("error") or {}).get("code")
+pytestmark = pytest.mark.sealed
 
 
 def test_a_unit_deleted_whole_is_refused_and_its_accept_says_to_restore_it(
@@ -46,7 +34,7 @@ def test_a_unit_deleted_whole_is_refused_and_its_accept_says_to_restore_it(
     for key in versions:
         store.delete(key)
     listed = client.get("/api/units", headers=people.headers("quan_tri"))
-    assert listed.status_code == 503 and _code(listed) == "UNIT_ROLLED_BACK", listed.get_json()
+    assert listed.status_code == 503 and error_code(listed) == "UNIT_ROLLED_BACK", listed.get_json()
     message = listed.get_json()["error"]["message"]
     assert UNIT_B in message and unicodedata.is_normalized("NFC", message)
     ran = CliRunner().invoke(main, ["unit", "accept-rollback", UNIT_B, "--reason", "Ổ đĩa hỏng"])
