@@ -23,11 +23,13 @@ DAMAGED_ENTRY_ERRORS: tuple[type[BaseException], ...] = (
     lzma.LZMAError,
     RuntimeError,
     NotImplementedError,
-    UnicodeDecodeError,
+    ValueError,
 )
 """What reading a damaged or unreadable entry raises, by method (bz2 raises OSError, a password
-RuntimeError), and a local header whose name is marked UTF-8 and is not (``UnicodeDecodeError``
-from ``ZipFile.open``)."""
+RuntimeError), a local header whose name is marked UTF-8 and is not (``UnicodeDecodeError``, a
+``ValueError``, from ``ZipFile.open``), and an entry whose header offset lies before the start of
+a zip held in memory (``BytesIO.seek`` of a negative value is a ``ValueError`` where a file's
+is an ``OSError``: an end record whose directory offset is too large, review rv46)."""
 
 
 class ZipNameNotUtf8(zipfile.BadZipFile):

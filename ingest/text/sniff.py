@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 import olefile
 
 from ingest.text.model import ZIP_FORMATS, FileFormat, Format
 from ingest.text.settings import TextSettings
-from kho.zips import entries_at_most, open_zip
+from kho.zips import DAMAGED_ENTRY_ERRORS, entries_at_most, open_zip
 
 EXTENSIONS: dict[str, Format] = {
     "pdf": Format.PDF, "doc": Format.DOC, "docx": Format.DOCX, "odt": Format.ODT,
@@ -96,7 +95,7 @@ def _sniff_zip(data: bytes, declared: Format | None) -> Format:
                 return Format.DOCX
             if "xl/workbook.xml" in names:
                 return Format.XLSX
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+    except (*DAMAGED_ENTRY_ERRORS, KeyError):  # (the ``mimetype`` entry encrypted, Deflate64: rv46)
         # A damaged package still is what its name claims if that is a zip-based format;
         # extraction then reports it corrupt.
         if declared in ZIP_FORMATS:
