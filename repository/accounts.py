@@ -3980,7 +3980,12 @@ class AccountService:
         them) as its state again, review s18. What the lost versions said is not known — ended
         tokens, a lock, a password change — so the version written (numbered after the highest the
         audit log names, never reusing a lost number) ends every session and token issued before
-        it (``sessions_valid_from``) and requires a new password at the next login. Audited as
+        it (``sessions_valid_from``) and leaves no password of the account usable: the stored
+        password may be one its person gave up (a lost change), so the version is marked to
+        require a new password, and since the version that set the stored password is one of the
+        lost ones (:meth:`_password_set_by` names nobody), :func:`password_unconfirmed` holds: no
+        login, change or token (``PASSWORD_NOT_CONFIRMED``) until a quản trị's two-person reset
+        (review rv46; the operator's command says so). Audited as
         ``account:rollback-accept`` by ``operator`` with the reason and both version numbers.
         Refused with ``ACCOUNT_NOT_ROLLED_BACK`` for an account that is not."""
         why = " ".join(nfc(reason).split())

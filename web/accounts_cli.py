@@ -290,8 +290,10 @@ def account_accept_rollback(ctx: Context, username: str, reason: str) -> None:
     account = ctx.kho.accounts.accept_rollback(username, reason, "cli")
     click.echo(
         f"Đã chấp nhận phiên bản cũ của tài khoản {account.username} (ghi thành phiên bản"
-        f" {account.version}). Mọi phiên và mã truy cập của tài khoản đã bị chấm dứt; người dùng phải"
-        " đổi mật khẩu khi đăng nhập. Hãy để quản trị kiểm tra lại vai trò và trạng thái khóa của tài khoản."
+        f" {account.version}). Mọi phiên và mã truy cập của tài khoản đã bị chấm dứt. Không mật khẩu nào"
+        " của tài khoản dùng được nữa (mật khẩu trong phiên bản cũ có thể là mật khẩu người dùng đã"
+        " thay vì bị lộ): quản trị cấp lại mật khẩu, một quản trị khác hoặc lãnh đạo đơn vị xác nhận."
+        " Hãy để quản trị kiểm tra lại vai trò và trạng thái khóa của tài khoản."
     )
 
 
