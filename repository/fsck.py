@@ -185,9 +185,13 @@ def _in_flight(record_id: str, grace_seconds: float) -> bool:
     and original, and the writer then committed a record nobody can read). So a creation is
     past the grace only when it is past it by every clock a live writer may have.
     ``grace_seconds`` 0: the caller knows no creation is under way (a store no process
-    writes), and no margin is added."""
+    writes), and no margin is added. An id dated further ahead of this clock than that skew was
+    not minted by a live writer (as a claim dated so, :func:`kho.process.claim_state`): a forged
+    or garbled id, past the grace — before review rv46 one dated in 2100 stayed "in flight", so
+    never reported nor cleaned."""
     margin = CLOCK_SKEW_SECONDS if grace_seconds > 0 else 0.0
-    return _age_seconds(record_id) < grace_seconds + margin
+    age = _age_seconds(record_id)
+    return -CLOCK_SKEW_SECONDS <= age < grace_seconds + margin
 
 
 def _age_text(seconds: float | None) -> str:
