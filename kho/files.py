@@ -89,9 +89,9 @@ def file_error(path: Path | str, exc: OSError, *, code: str = "FILE_UNREADABLE")
     """The refusal of a file the system could not open, read or write (``exc`` says why)."""
     reason = exc.strerror or type(exc).__name__
     return KhoError(
-        sentence(f"Không dùng được tệp “{str(path)[:200]}”: {clause(reason)}"),
+        sentence(f"Không dùng được tệp “{printable(path)[:200]}”: {clause(reason)}"),
         code=code,
-        path=str(path)[:200],
+        path=printable(path)[:200],
     )
 
 
@@ -106,7 +106,7 @@ def read_small_file(
     :class:`KhoError` with ``code``: a path that is not a regular file (a device: ``/dev/zero``
     was read until memory ran out, a MemoryError traceback; a FIFO, whose read hangs) or holds
     more than ``max_bytes`` (at most ``max_bytes + 1`` bytes are read) is refused (review rv45)."""
-    shown = str(path)[:200]
+    shown = printable(path)[:200]
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # (a FIFO: no wait)
     except OSError as exc:
@@ -138,13 +138,17 @@ def read_json_file(path: Path | str, *, code: str, label: str) -> Any:
         text = read_small_file(path, code=code, label=label).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise KhoError(
-            f"Tệp {label} “{str(path)[:200]}” không phải văn bản UTF-8.", code=code, path=str(path)[:200]
+            f"Tệp {label} “{printable(path)[:200]}” không phải văn bản UTF-8.",
+            code=code,
+            path=printable(path)[:200],
         ) from exc
     try:
         return jsontext.loads(text)
     except (ValueError, RecursionError) as exc:
         raise KhoError(
-            f"Tệp {label} “{str(path)[:200]}” không phải JSON hợp lệ.", code=code, path=str(path)[:200]
+            f"Tệp {label} “{printable(path)[:200]}” không phải JSON hợp lệ.",
+            code=code,
+            path=printable(path)[:200],
         ) from exc
 
 
@@ -153,6 +157,8 @@ def read_json_object(path: Path | str, *, code: str, label: str) -> dict[str, An
     value = read_json_file(path, code=code, label=label)
     if not isinstance(value, dict):
         raise KhoError(
-            f"Tệp {label} “{str(path)[:200]}” phải là một đối tượng JSON.", code=code, path=str(path)[:200]
+            f"Tệp {label} “{printable(path)[:200]}” phải là một đối tượng JSON.",
+            code=code,
+            path=printable(path)[:200],
         )
     return value
