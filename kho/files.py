@@ -88,10 +88,12 @@ def printable(name: str | os.PathLike[str]) -> str:
 def file_error(path: Path | str, exc: OSError, *, code: str = "FILE_UNREADABLE") -> KhoError:
     """The refusal of a file the system could not open, read or write (``exc`` says why)."""
     reason = exc.strerror or type(exc).__name__
+    # (``OSError.filename`` may be a descriptor number: ``os.stat(999)``)
+    shown = printable(path)[:200] if isinstance(path, str | bytes | os.PathLike) else str(path)[:200]
     return KhoError(
-        sentence(f"Không dùng được tệp “{printable(path)[:200]}”: {clause(reason)}"),
+        sentence(f"Không dùng được tệp “{shown}”: {clause(reason)}"),
         code=code,
-        path=printable(path)[:200],
+        path=shown,
     )
 
 
