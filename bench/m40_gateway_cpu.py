@@ -95,11 +95,51 @@ def _block(label: str, pids: dict[int, str], count: int, write: object) -> None:
     print("      per pid ms/item: " + ", ".join(per_pid), flush=True)
 
 
+def _kinds(pids: dict[int, str], count: int, client: object, raw: str, bucket: str, body: bytes) -> None:
+    """Gateway CPU of each kind of request a record sends: a claim (small ``If-None-Match: *``
+    PUT, unversioned claims bucket), a small PUT and a 200 KB PUT into the versioned data
+    bucket, a small GET and an ``If-Match`` PUT (the witness) in the claims bucket."""
+    execute = client._execute  # type: ignore[attr-defined]
+    claims = f"{bucket}-claims"
+    tag = os.urandom(4).hex()
+    small = b'{"record_id": "01a24b6ec4a537a7f2f072e5", "at": "2026-12-06T12:00:00Z"}'
+    etag = [""]
+
+    def claim(i: int) -> None:
+        execute("PUT", claims, f"claims/m40/{tag}/{i}", body=small, headers={"If-None-Match": "*"})
+
+    def small_put(i: int) -> None:
+        execute("PUT", bucket, f"m40/{tag}/small/{i}", body=small, headers={})
+
+    def big_put(i: int) -> None:
+        execute("PUT", bucket, f"m40/{tag}/big/{i}", body=body, headers={})
+
+    def get(i: int) -> None:
+        execute("GET", claims, f"claims/m40/{tag}/{i}", headers={}).read()
+
+    def if_match(i: int) -> None:
+        headers = {"If-Match": etag[0]} if etag[0] else {}
+        data = small + str(i).encode()
+        response = execute("PUT", claims, f"pointers/m40/{tag}", body=data, headers=headers)
+        etag[0] = (response.headers.get("ETag") or "").strip('"')
+
+    for label, fn in (
+        ("claim", claim),
+        ("put-s", small_put),
+        ("put-L", big_put),
+        ("get-s", get),
+        ("ifmat", if_match),
+    ):
+        _block(label, pids, count, fn)
+    del raw
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--size-kb", type=int, default=200)
+    parser.add_argument("--kinds", action="store_true", help="also each kind of request alone")
     args = parser.parse_args()
     endpoint = os.environ["KHO_TEST_S3_ENDPOINT"]
     opts = {
@@ -135,6 +175,8 @@ def main() -> None:
         for _ in range(args.rounds):
             _block("kho", pids, args.records, record)
             _block("raw", pids, args.records, put)
+        if args.kinds:
+            _kinds(pids, args.records, client, raw, bucket, body)
     finally:
         b.drop_made()
 
