@@ -14,6 +14,10 @@ where RGW's conditional PUT is atomic) before writing the data:
 1. PUT ``claims/<key>`` with ``If-None-Match: *`` — the single winner of a race;
 2. PUT the data into the data bucket (on failure the claim is withdrawn).
 
+A writer whose claim is refused reads the key's data first: there, the key is taken and those
+bytes answer that thread's next :meth:`S3Store.get_after_conflict` of it (no second read);
+absent, the claim is read for its age and writer (below).
+
 A claim whose data never arrived (a writer that died between 1 and 2) is taken over with a
 compare-and-swap PUT (``If-Match: <etag of the stale claim>``): after ``claim_timeout_s``, or — when
 the claim names a writer process of this machine that is gone (a killed import re-run at once) and
@@ -339,6 +343,9 @@ class S3Store(ObjectStore):
         self._ahead_lock = threading.Lock()
         self._then: dict[tuple[int, str], Callable[[], None]] = {}
         """Per thread and key, what :meth:`when_claimed` asked to be called once the claim is won."""
+        self._landed: dict[int, tuple[str, bytes]] = {}
+        """Per thread, the key and bytes its last create found taken and already written
+        (:meth:`_claim`): the answer of that thread's next :meth:`get_after_conflict` of the key."""
         start_after_fork(self)
         if create_bucket:
             self._open_buckets()
@@ -362,6 +369,7 @@ class S3Store(ObjectStore):
         state["_ahead"] = set()  # (claims of this process, not of the one that unpickles)
         state["_ahead_lock"] = None
         state["_then"] = {}
+        state["_landed"] = {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -380,6 +388,7 @@ class S3Store(ObjectStore):
         self._ahead = set()
         self._ahead_lock = threading.Lock()
         self._then = {}
+        self._landed = {}
 
     @property
     def _client(self) -> Minio:
@@ -895,8 +904,24 @@ class S3Store(ObjectStore):
             {"writer": uuid.uuid4().hex, "pid": os.getpid(), "host": this_host(), "at": time.time()}
         ).encode()
 
+    def _landed_data(self, key: str) -> bytes | None:
+        """The current bytes of ``key`` in the data bucket, None if it has none (one GET)."""
+        try:
+            return self.get(key)
+        except NotFound:
+            return None
+
+    def get_after_conflict(self, key: str, timeout_s: float = 10.0) -> bytes:
+        """As :meth:`ObjectStore.get_after_conflict`; where this thread's create of ``key`` has
+        just found it taken and read its data (:meth:`_claim`), those bytes, with no request."""
+        known = self._landed.pop(threading.get_ident(), None)
+        if known is not None and known[0] == key:
+            return known[1]
+        return super().get_after_conflict(key, timeout_s)
+
     def _claim(self, key: str) -> None:
         """Win the right to create ``key`` (claims mode) or raise ``AlreadyExists``."""
+        self._landed.pop(threading.get_ident(), None)  # (only the latest create's find answers)
         ckey = _CLAIMS_PREFIX + key
         try:
             self._put_raw(self.claims_bucket, ckey, self._claim_body(), {"If-None-Match": "*"})
@@ -907,7 +932,18 @@ class S3Store(ObjectStore):
             taken = exc
         except (MinioException, Urllib3Error, OSError) as exc:
             self._fail(exc, key)
-        # Taken. A claim without data, older than the timeout, was left by a dead writer.
+        # Taken. Its data is read first (m40): where it has landed (nearly always: the winner
+        # sends it right after its claim) the key is taken whatever the claim says (a claim
+        # with its data is never stale), and those bytes are the answer of this thread's next
+        # ``get_after_conflict`` of the key, which every caller that meets a taken key and
+        # moves past it makes (a register number, an audit number, a guard): one GET where
+        # the claim's GET and then the data's were two. Only a key without data has its claim
+        # read for its age and writer, as before.
+        landed = self._landed_data(key)
+        if landed is not None:
+            self._landed[threading.get_ident()] = (key, landed)
+            raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from taken
+        # A claim without data, older than the timeout, was left by a dead writer.
         stale_etag = self._call(lambda: self._stale_claim_etag(key), key)
         if stale_etag is None:
             raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from taken
@@ -931,7 +967,9 @@ class S3Store(ObjectStore):
         case, another writer's create just done or under way. Earlier the data was asked first
         (HEAD), then, while another writer's PUT was still under way, the claim (HEAD) and its
         body (GET): three requests where one tells the same. Only a claim that may be stale
-        costs the look at the data."""
+        costs the look at the data. (Since m40 :meth:`_claim` has read the data first and
+        calls this only when it was absent: the look at the data here is for data that
+        landed meanwhile.)"""
         try:
             raw, etag, age = self._claim_read(key)
         except NotFound:

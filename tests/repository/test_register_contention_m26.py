@@ -1,6 +1,7 @@
 """Contended register numbers cost what the race needs, no more (issue 14, task m26): a writer
 that lost a number to another tries the next one instead of listing the register, and a create
-that meets another writer's fresh claim learns it is taken from one read of the claim."""
+that meets another writer's fresh claim learns it is taken from one read of the claim (m40: after
+one read of its data, which answers the caller where it has landed)."""
 
 from __future__ import annotations
 
@@ -89,9 +90,11 @@ def test_a_fresh_claim_of_a_live_writer_is_taken_in_one_read(tmp_path: Path) -> 
     with pytest.raises(AlreadyExists):
         store.put_if_absent(key, b"{}")
 
-    # its failed conditional PUT of the claim, then one GET of the claim (fresh, its writer
-    # alive: taken); main asked HEAD of the data, HEAD of the claim, then GET of the claim
-    assert sent == Counter({"PUT claims": 1, "GET claims": 1})
+    # its failed conditional PUT of the claim, one GET of the data (m40: read first, as it
+    # answers the caller's next read where it has landed — test_conflict_read_m40; here it has
+    # not), then one GET of the claim (fresh, its writer alive: taken); m26 sent no data GET,
+    # main asked HEAD of the data, HEAD of the claim, then GET of the claim
+    assert sent == Counter({"PUT claims": 1, "GET data": 1, "GET claims": 1})
     with pytest.raises(NotFound):
         store.get(key)  # nothing written over the other writer's number
 
