@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kho.errors import KeyDestroyed, KhoError, NotFound
 from repository.formats import load_derived
 from repository.metadata import DocumentMetadata, FileMetadata
-from repository.policy import index_visibility
+from repository.policy import index_archive, index_visibility
 from repository.records import EXTRACTED_METADATA, Actor, Record, Repository
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ def to_index_document(
         "grant_users": named_users,
         "grant_units": tuple(u for u in visible_units if u != facts.unit),
         "owner_unit": facts.unit,
+        "archive_units": index_archive(facts),
     }
     if isinstance(md, FileMetadata):
         return IndexDocument(

@@ -122,9 +122,14 @@ MAPPINGS: dict[str, Any] = {
         "owner_unit": _KW,
         "grant_users": _KW,
         "grant_units": _KW,
+        "archive_units": _KW,
         "doc": {"type": "object", "enabled": False},
     },
 }
+
+ADDED_FIELDS: tuple[str, ...] = ("archive_units",)
+"""Fields added to :data:`MAPPINGS` after indices were made without them (u24: the archive's
+reach, :func:`repository.policy.index_archive`): added to such an index when it is opened."""
 
 _FILTER_FIELDS = {
     "direction": "direction", "loai_van_ban": "loai_key", "co_quan_ban_hanh": "co_quan_key",
@@ -165,6 +170,7 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
         "ho_so": list(doc.ho_so),
         "grant_users": list(doc.grant_users),
         "grant_units": list(doc.grant_units),
+        "archive_units": list(doc.archive_units),
         "doc": doc.to_json(),
     }
 
@@ -385,9 +391,27 @@ class ElasticsearchBackend(SearchBackend):
                 self.es.indices.create(
                     index=name, aliases={self.alias: {"is_write_index": True}}
                 )
+            self._add_new_fields()
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
         self._live = _Target(self.es, self.alias, refresh)
+
+    def _add_new_fields(self) -> None:
+        """Add to an index made before them the fields added to :data:`MAPPINGS` since
+        (:data:`ADDED_FIELDS`; the mapping is strict, so a document carrying one was refused).
+        Additive only, and asked only when one is missing (a read-only index is left as is).
+        Documents indexed before keep no value: ``archive_units`` empty hides them from the
+        archive (fail closed) until they change or ``kho reindex`` rebuilds the index."""
+        for alias in (self.alias, self.staging_alias):
+            names = self._indices_of(alias)
+            if not names:
+                continue
+            answer = self.es.indices.get_mapping(index=",".join(names)).body
+            for name in names:
+                have = answer.get(name, {}).get("mappings", {}).get("properties", {})
+                missing = {f: MAPPINGS["properties"][f] for f in ADDED_FIELDS if f not in have}
+                if missing:
+                    self.es.indices.put_mapping(index=name, properties=missing)
 
     def _new_index_name(self) -> str:
         return f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000:06d}"
@@ -607,6 +631,7 @@ def permission_filter(principal: Principal) -> list[dict[str, Any]]:
                     {"term": {"grant_users": principal.user_id}},
                     {"terms": {"owner_unit": units}},
                     {"terms": {"grant_units": units}},
+                    {"terms": {"archive_units": list(principal.archive_units)}},
                 ],
             }
         },
