@@ -987,6 +987,10 @@ class Repository:
         self.max_file_bytes = max_file_bytes
         self.clock = clock
         self.on_change = on_change
+        self.on_reach: Callable[[Record, list[Record]], None] | None = None
+        """Called with a hồ sơ and its documents when only the archive's reach of them changed
+        (submitted, returned: :attr:`~repository.policy.RecordFacts.received_from`); the index
+        then writes that field alone (u24). Unset: each document goes to :attr:`on_change`."""
         self._known_organs: set[str] = set()
         self.anchor: Anchor | None = None
         """Where audit checkpoints are signed and kept outside the store (set by the service)."""
@@ -3203,6 +3207,20 @@ class Repository:
                     self._authorize_reach(actor, document, users, units, _GRANTING_A_FILE)
         self.refuse_if_held(current, Action.RECORD_GRANT)
 
+    def _emit_reach(self, file: Record) -> None:
+        """The index of a hồ sơ's documents follows a change of the archive's reach of them
+        (:attr:`on_reach`, else each whole through :attr:`on_change`)."""
+        if self.on_reach is None:
+            self._emit_documents(file)
+            return
+        documents = []
+        for document_id in file.documents:
+            try:
+                documents.append(self._load(document_id))
+            except NotFound:
+                continue
+        self.on_reach(file, documents)
+
     def _emit_documents(self, file: Record) -> None:
         """The index of a hồ sơ's documents follows a change of its grants."""
         for document_id in file.documents:
@@ -3876,7 +3894,7 @@ class Repository:
         if (new.state in RECEIVED_STATES) != (current.state in RECEIVED_STATES):
             # Submitted, or returned (trả lại): the archive's reach of its documents changed
             # (RecordFacts.received_from), and the index of each follows (review u24).
-            self._emit_documents(written)
+            self._emit_reach(written)
         return written
 
     def _load_file(self, file_id: str, actor: Actor | None = None) -> Record:

@@ -187,3 +187,23 @@ def test_kho_search_lists_it_to_the_archivist(kho: Kho, people: People, app: Fla
     assert site.document_id in found("luu_tru")
     assert site.document_id not in found("luu_tru_c")
     assert site.document_id in found("van_thu_b")
+
+
+def test_submitting_writes_the_archive_field_alone(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hồ sơ submitted (or returned) changes only the archive's reach of its documents: the
+    index writes that field, it does not read each document's derived text, verdict and metadata
+    from the store again (a 200-document hồ sơ: ``bench/u24_submit_cost.py``)."""
+    read: list[tuple[str, str]] = []
+    real = site.kho.repo.get_derived
+
+    def counted(record_id: str, name: str, *args: object, **kwargs: object) -> bytes:
+        read.append((record_id, name))
+        return real(record_id, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(site.kho.repo, "get_derived", counted)
+    _submit(site)
+    assert not [r for r in read if r[0] in (site.document_id, site.secret_id)], read
+    indexed = site.kho.backend.get(site.document_id)
+    assert indexed is not None and indexed.archive_units == (UNIT_B,)
+    assert FULL_TEXT_WORD in indexed.text  # the text kept as indexed
+    assert site.document_id in _api_ids(site, "luu_tru", FULL_TEXT_WORD_PLAIN)
