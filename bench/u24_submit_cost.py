@@ -90,6 +90,9 @@ def run(documents: int, es_url: str | None, text_chars: int, whole: bool) -> dic
         )
         out["return_wall"], out["return_cpu"] = time.perf_counter() - t0, time.process_time() - cpu0
         out["return_reads"] = dict(calls)
+        if backend is not None:
+            backend.drop_all()
+            backend = None
         kho.close()
         return out
     finally:
