@@ -20,9 +20,10 @@ Versions use ``version_type=external_gte``: a late write of an older version is 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
@@ -531,6 +532,32 @@ class ElasticsearchBackend(SearchBackend):
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
         return _ElasticRebuild(self, name)
+
+    def set_archive_units(self, changes: Mapping[str, tuple[str, ...]]) -> set[str]:
+        """:meth:`SearchBackend.set_archive_units` with the documents read in one ``mget`` a
+        chunk (one GET each took 6 s of a 200-document hồ sơ's submission). Not a partial
+        ``update``: the searched field ``e`` is not kept in ``_source``, and an update re-indexes
+        from ``_source``, so it would lose the document's words."""
+        missing: set[str] = set()
+        docs: list[IndexDocument] = []
+        ids = list(changes)
+        try:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                found = self.es.mget(index=self.alias, ids=chunk, source_includes=["doc"])
+                for item in found["docs"]:
+                    if not item.get("found"):
+                        missing.add(item["_id"])
+                        continue
+                    doc = IndexDocument.from_json(item["_source"]["doc"])
+                    units = tuple(changes[doc.id])
+                    if doc.archive_units != units:
+                        docs.append(dataclasses.replace(doc, archive_units=units))
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        if docs:
+            self.index(docs)
+        return missing
 
     # -- reads -------------------------------------------------------------------------------
 
