@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kho.errors import KeyDestroyed, KhoError, NotFound
 from repository.formats import load_derived
 from repository.metadata import DocumentMetadata, FileMetadata
-from repository.policy import index_visibility
+from repository.policy import index_archive, index_visibility
 from repository.records import EXTRACTED_METADATA, Actor, Record, Repository
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ def to_index_document(
         "grant_users": named_users,
         "grant_units": tuple(u for u in visible_units if u != facts.unit),
         "owner_unit": facts.unit,
+        "archive_units": index_archive(facts),
     }
     if isinstance(md, FileMetadata):
         return IndexDocument(
@@ -160,6 +161,21 @@ def follow(repo: Repository, backend: SearchBackend | Callable[[], SearchBackend
         target.index([to_index_document(repo, record)])
 
     repo.on_change = on_change
+    previous_reach = repo.on_reach
+
+    def on_reach(file: Record, documents: list[Record]) -> None:
+        if previous_reach is not None:
+            previous_reach(file, documents)
+        from search.backend import SearchBackend
+
+        target = backend if isinstance(backend, SearchBackend) else backend()
+        # Only the field the hồ sơ's state decides: its documents' text, verdict and metadata
+        # are not read from the store again (a 200-document hồ sơ: bench/u24_submit_cost.py).
+        missing = target.set_archive_units({d.record_id: index_archive(repo.facts(d)) for d in documents})
+        if missing:
+            target.index([to_index_document(repo, d) for d in documents if d.record_id in missing])
+
+    repo.on_reach = on_reach
 
 
 def _documents(repo: Repository) -> Iterator[IndexDocument]:

@@ -674,7 +674,8 @@ def receives_submission(
 ARCHIVE_GIVES: frozenset[Action] = frozenset({Action.RECORD_VIEW, Action.RECORD_READ})
 """What the Lưu trữ cơ quan gets on the documents of a hồ sơ it receives (:func:`archive_reads`):
 their metadata and their original (the record page, download, print), nothing else: not their
-history, not any act on them, and not their place in search (:func:`sees` is unchanged)."""
+history, not any act on them (:func:`sees` is unchanged). Search lists them to the archive
+(:func:`index_archive`, :attr:`SearchScope.archive_units`, review u24)."""
 
 
 def archive_reads(principal: Principal, facts: RecordFacts) -> bool:
@@ -688,14 +689,24 @@ def archive_reads(principal: Principal, facts: RecordFacts) -> bool:
     Secrecy first still holds (:func:`decide` refuses above the clearance before this). A
     document recalled (thu hồi) is read only if the hồ sơ at the archive is of the document's own
     unit (the issuer, who keeps it): a recipient's hồ sơ lost sight of it, and so does its
-    archive (:func:`sees`). Search keeps :func:`sees`: the archive reaches these documents from
-    the review page of the hồ sơ, not by finding them (review u21)."""
+    archive (:func:`sees`). Search lists the same documents to the archive: the index stores
+    :func:`index_archive` and :class:`SearchScope` carries the archive units (review u24)."""
     if facts.kind == _FILE_KIND:
         return False
     received = facts.received_from & principal.archive_units
     if facts.recalled:
         return facts.unit in received
     return bool(received)
+
+
+def finds(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether search lists the record to the person: what they see (:func:`sees`) and, within
+    their clearance, the documents their archive reads (:func:`archive_reads`). The rule
+    :class:`SearchScope` with :func:`index_visibility` and :func:`index_archive` reproduces
+    (review u24)."""
+    if facts.secrecy > principal.clearance:
+        return False
+    return sees(principal, facts) or archive_reads(principal, facts)
 
 
 def recalled_from_archive(principal: Principal, facts: RecordFacts) -> bool:
@@ -1341,17 +1352,23 @@ def may_lock(
 
 @dataclass(frozen=True)
 class SearchScope:
-    """The search filter generated from :func:`sees`: a document matches when its secrecy is at
-    most ``max_secrecy`` and (its unit or a granted unit is in ``units``, or ``user`` is among
-    its named viewers: grants and its creator)."""
+    """The search filter generated from :func:`sees` and :func:`archive_reads`: a document
+    matches when its secrecy is at most ``max_secrecy`` and (its unit or a granted unit is in
+    ``units``, or ``user`` is among its named viewers: grants and its creator, or one of its
+    archive units is in ``archive_units``)."""
 
     user: str
     units: frozenset[str] = field(default_factory=frozenset)
     max_secrecy: int = 0
+    archive_units: frozenset[str] = field(default_factory=frozenset)
+    """:attr:`Principal.archive_units`: a document also matches (within ``max_secrecy``) when one
+    of its :func:`index_archive` units is among them (:func:`archive_reads`, review u24)."""
 
 
 def search_scope(principal: Principal) -> SearchScope:
-    return SearchScope(principal.user, principal.content_units, principal.clearance)
+    return SearchScope(
+        principal.user, principal.content_units, principal.clearance, principal.archive_units
+    )
 
 
 def index_visibility(facts: RecordFacts) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -1362,6 +1379,19 @@ def index_visibility(facts: RecordFacts) -> tuple[tuple[str, ...], tuple[str, ..
     units = tuple(sorted({facts.unit, *facts.grant_units}))
     users = tuple(sorted({*facts.grant_users, *([facts.created_by] if facts.created_by else [])}))
     return units, users
+
+
+def index_archive(facts: RecordFacts) -> tuple[str, ...]:
+    """What a search document stores so that :attr:`SearchScope.archive_units` reproduces
+    :func:`archive_reads`: the units whose hồ sơ holding it is at the Lưu trữ cơ quan now
+    (:attr:`RecordFacts.received_from`). None for a hồ sơ (the archive reads it on its review
+    page, not by finding it); a recalled document only its own unit, when that unit's hồ sơ is
+    at the archive (the issuer keeps it). Secrecy is the index's ``do_mat``, checked first."""
+    if facts.kind == _FILE_KIND:
+        return ()
+    if facts.recalled:
+        return (facts.unit,) if facts.unit in facts.received_from else ()
+    return tuple(sorted(facts.received_from))
 
 
 # --- personal access tokens (review a28) ---------------------------------------------------------

@@ -89,6 +89,7 @@ from repository.policy import (
     decide_new,
     decide_take_out,
     declassifies,
+    finds,
     hold_blocks,
     hold_placer_units,
     knows_of,
@@ -986,6 +987,10 @@ class Repository:
         self.max_file_bytes = max_file_bytes
         self.clock = clock
         self.on_change = on_change
+        self.on_reach: Callable[[Record, list[Record]], None] | None = None
+        """Called with a hồ sơ and its documents when only the archive's reach of them changed
+        (submitted, returned: :attr:`~repository.policy.RecordFacts.received_from`); the index
+        then writes that field alone (u24). Unset: each document goes to :attr:`on_change`."""
         self._known_organs: set[str] = set()
         self.anchor: Anchor | None = None
         """Where audit checkpoints are signed and kept outside the store (set by the service)."""
@@ -3202,6 +3207,20 @@ class Repository:
                     self._authorize_reach(actor, document, users, units, _GRANTING_A_FILE)
         self.refuse_if_held(current, Action.RECORD_GRANT)
 
+    def _emit_reach(self, file: Record) -> None:
+        """The index of a hồ sơ's documents follows a change of the archive's reach of them
+        (:attr:`on_reach`, else each whole through :attr:`on_change`)."""
+        if self.on_reach is None:
+            self._emit_documents(file)
+            return
+        documents = []
+        for document_id in file.documents:
+            try:
+                documents.append(self._load(document_id))
+            except NotFound:
+                continue
+        self.on_reach(file, documents)
+
     def _emit_documents(self, file: Record) -> None:
         """The index of a hồ sơ's documents follows a change of its grants."""
         for document_id in file.documents:
@@ -3301,18 +3320,25 @@ class Repository:
         except (NotFound, KeyDestroyed):
             return None
 
-    def visible(self, record_ids: Iterable[str], *, actor: Actor) -> list[Record]:
+    def visible(
+        self, record_ids: Iterable[str], *, actor: Actor, found: bool = False
+    ) -> list[Record]:
         """The latest versions of ``record_ids`` that ``actor`` may see, in the order given
         (for lists built from an index query: each is checked against the policy again). The
         loads run side by side (:func:`~repository.storage.group.read_each`): a search page's 20
-        hits on S3 were 20 round trips of two LISTs and a GET one after another."""
+        hits on S3 were 20 round trips of two LISTs and a GET one after another.
+        ``found``: search hits, checked by :func:`~repository.policy.finds` (what they see, and
+        the documents of a hồ sơ at their archive: review u24)."""
+        rule = finds if found else sees
 
         def seen(record_id: str) -> Record | None:
             try:
                 record = self._load(record_id)
             except UNOPENABLE:  # gone, shredded, or damaged (fsck reports it): not listed
                 return None
-            return record if self.may_see(actor, record) else None
+            if actor.system or rule(actor.as_principal, self.facts(record)):
+                return record
+            return None
 
         return [record for record in read_each(seen, list(record_ids)) if record is not None]
 
@@ -3862,8 +3888,14 @@ class Repository:
         info = {"state": new.state, "from": current.state, **(details or {})}
         if new.state in ARCHIVE_STATES and current.state not in ARCHIVE_STATES:
             with self._handing_over(current):  # no document of it shredded by a recall meanwhile
-                return self._write_version(current, new, actor, action, info)
-        return self._write_version(current, new, actor, action, info)
+                written = self._write_version(current, new, actor, action, info)
+        else:
+            written = self._write_version(current, new, actor, action, info)
+        if (new.state in RECEIVED_STATES) != (current.state in RECEIVED_STATES):
+            # Submitted, or returned (trả lại): the archive's reach of its documents changed
+            # (RecordFacts.received_from), and the index of each follows (review u24).
+            self._emit_reach(written)
+        return written
 
     def _load_file(self, file_id: str, actor: Actor | None = None) -> Record:
         """The newest version of hồ sơ ``file_id`` (NotFound when it is a document: for an

@@ -11,8 +11,9 @@ unfinished (crash, Ctrl-C) is resumed by the next :meth:`SearchBackend.begin_reb
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from search.documents import IndexDocument
 from search.query import Principal, Related, SearchResult
@@ -91,6 +92,23 @@ class SearchBackend(IndexWriter):
 
     @abstractmethod
     def get(self, doc_id: str) -> IndexDocument | None: ...
+
+    def set_archive_units(self, changes: Mapping[str, tuple[str, ...]]) -> set[str]:
+        """Write only the ``archive_units`` of indexed documents (id → units), when a hồ sơ
+        holding them is submitted or returned (review u24): each is the document as indexed with
+        that field replaced, so the store is not read again (its text, verdict and derived
+        metadata are the index's). Returns the ids not indexed, which the caller indexes whole."""
+        missing: set[str] = set()
+        docs = []
+        for doc_id, units in changes.items():
+            doc = self.get(doc_id)
+            if doc is None:
+                missing.add(doc_id)
+            elif doc.archive_units != tuple(units):
+                docs.append(dataclasses.replace(doc, archive_units=tuple(units)))
+        if docs:
+            self.index(docs)
+        return missing
 
     @abstractmethod
     def search(self, query: Query) -> SearchResult: ...

@@ -8,7 +8,9 @@ written from :func:`repository.policy.index_visibility`, the same rule the store
 
 - never above the searcher's clearance (``do_mat <= max_secrecy``);
 - then visible to members (and leaders) of ``owner_unit`` or of any unit in ``grant_units``,
-  and to users named in ``grant_users`` (grants and the record's creator).
+  to users named in ``grant_users`` (grants and the record's creator), and to the lưu trữ viên
+  of a unit in ``archive_units`` (a document of a hồ sơ at their archive:
+  :func:`repository.policy.index_archive`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class IndexDocument:
     owner_unit: str = ""
     grant_users: tuple[str, ...] = ()
     grant_units: tuple[str, ...] = ()
+    archive_units: tuple[str, ...] = ()  # units whose hồ sơ holding it is at the archive (u24)
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -58,7 +61,7 @@ class IndexDocument:
             raise ValueError(f"direction must be one of {DIRECTIONS}: {self.direction!r}")
         if not (0 <= self.do_khan <= 3 and 0 <= self.do_mat <= 3):
             raise ValueError("do_khan and do_mat are 0–3")
-        for name in ("ho_so", "cites", "grant_users", "grant_units"):
+        for name in _TUPLES:
             value = getattr(self, name)
             if not isinstance(value, tuple):  # accept lists from callers, keep it hashable
                 object.__setattr__(self, name, tuple(value))
@@ -84,7 +87,7 @@ class IndexDocument:
         for name in ("ngay_ban_hanh", "ngay_den"):
             if data[name] is not None:
                 data[name] = data[name].isoformat()
-        for name in ("ho_so", "cites", "grant_users", "grant_units"):
+        for name in _TUPLES:
             data[name] = list(data[name])
         return data
 
@@ -95,11 +98,12 @@ class IndexDocument:
         for name in ("ngay_ban_hanh", "ngay_den"):
             if values.get(name):
                 values[name] = date.fromisoformat(values[name])
-        for name in ("ho_so", "cites", "grant_users", "grant_units"):
+        for name in _TUPLES:
             values[name] = tuple(values.get(name) or ())
         return cls(**values)
 
 
+_TUPLES = ("ho_so", "cites", "grant_users", "grant_units", "archive_units")
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(IndexDocument))
 _KNOWN = frozenset(_FIELD_NAMES)
 

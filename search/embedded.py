@@ -91,7 +91,10 @@ if TYPE_CHECKING:
 
 FILE_NAME = "search.sqlite3"
 SCHEMA_VERSION = "2"
-TEXT_SCHEMA_VERSION = "5"  # 4: owner_unit indexed for the unit filter; 5: "_" joins pairs
+TEXT_SCHEMA_VERSION = "6"  # 4: owner_unit indexed for the unit filter; 5: "_" joins pairs;
+# 6: ``arch_units``, the archive's reach (u24). An index of an earlier text schema is rebuilt
+# from ``docs`` when opened; a document indexed before u24 has no archive units there (the
+# archive does not find it: fail closed) until it changes or ``kho reindex`` rebuilds it.
 EXACT_WEIGHT = DEFAULT_RANKING.exact_weight
 """A match with the diacritics as typed counts this many times a diacritic-insensitive one
 (phrases; words follow :class:`search.ranking.Ranking`)."""
@@ -200,7 +203,7 @@ def _text_schema() -> tantivy.Schema:
     builder.add_text_field("b", tokenizer_name="kho_pairs", index_option="freq")
     for name in _KEYWORD_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
-    for name in ("skh_key", "vis_units", "grant_u"):
+    for name in ("skh_key", "vis_units", "grant_u", "arch_units"):
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     for name in _INT_FIELDS:
         builder.add_integer_field(name, indexed=True, fast=True)
@@ -341,6 +344,8 @@ def _text_fields(rowid: int, doc: IndexDocument) -> dict[str, Any]:
         fields["vis_units"] = visible_to
     if doc.grant_users:
         fields["grant_u"] = list(doc.grant_users)
+    if doc.archive_units:
+        fields["arch_units"] = list(doc.archive_units)
     return fields
 
 
@@ -1214,6 +1219,7 @@ class _Index(IndexWriter):
             hoso.extend((h, rowid) for h in doc.ho_so)
             grants.extend(("u", u, rowid) for u in doc.grant_users)
             grants.extend(("g", g, rowid) for g in doc.grant_units)
+            grants.extend(("a", a, rowid) for a in doc.archive_units)
             cites.extend((so_ky_hieu_key(c), rowid) for c in doc.cites if c.strip())
             for facet, key, label in _LABEL_COLUMNS:
                 if row[key]:
@@ -1834,6 +1840,8 @@ def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Quer
         # ``grant_u``; secrecy above the person's clearance is never visible.
         allowed = [(_SHOULD, _term("grant_u", principal.user_id))]
         allowed += [(_SHOULD, _term("vis_units", unit)) for unit in principal.units]
+        # The archive's reach (``arch_units``: repository.policy.index_archive).
+        allowed += [(_SHOULD, _term("arch_units", unit)) for unit in principal.archive_units]
         out.append(_TQ.boolean_query(allowed))
     return out
 
@@ -1890,11 +1898,14 @@ def _where(principal: Principal) -> tuple[str, list[Any]]:
         return "1", []
     units = list(principal.units)
     unit_marks = ", ".join("?" * len(units)) or "NULL"
+    archives = list(principal.archive_units)
+    archive_marks = ", ".join("?" * len(archives)) or "NULL"
     return (
         "(d.do_mat <= ? AND (d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='u' AND who=?)"
         f" OR d.owner_unit IN ({unit_marks})"
-        f" OR d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='g' AND who IN ({unit_marks}))))",
-        [principal.max_secrecy, principal.user_id, *units, *units],
+        f" OR d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='g' AND who IN ({unit_marks}))"
+        f" OR d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='a' AND who IN ({archive_marks}))))",
+        [principal.max_secrecy, principal.user_id, *units, *units, *archives],
     )
 
 

@@ -42,7 +42,8 @@ class Principal:
     Built from the access policy (:func:`repository.policy.search_scope`, via
     :meth:`from_scope`): a document matches when ``do_mat <= max_secrecy`` and its owner unit
     or a granted unit is in ``units``, or ``user_id`` is among its named viewers
-    (``grant_users``: grants and its creator). ``everything`` is for Kho's own processes only
+    (``grant_users``: grants and its creator), or one of its ``archive_units`` is in
+    ``archive_units``. ``everything`` is for Kho's own processes only
     (consistency checks, evaluation scripts), never for a person.
     """
 
@@ -50,9 +51,13 @@ class Principal:
     units: tuple[str, ...] = ()
     max_secrecy: int = 0
     everything: bool = False
+    archive_units: tuple[str, ...] = ()
+    """The units whose hồ sơ the person receives as Lưu trữ cơ quan: a document whose
+    ``archive_units`` meet these matches too (review u24)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "units", tuple(sorted(set(self.units))))
+        object.__setattr__(self, "archive_units", tuple(sorted(set(self.archive_units))))
 
     @property
     def sees_all(self) -> bool:
@@ -62,7 +67,10 @@ class Principal:
     def from_scope(cls, scope: Any) -> Principal:
         """From a :class:`repository.policy.SearchScope` (duck-typed: search does not import
         the repository)."""
-        return cls(scope.user, tuple(scope.units), int(scope.max_secrecy))
+        return cls(
+            scope.user, tuple(scope.units), int(scope.max_secrecy),
+            archive_units=tuple(getattr(scope, "archive_units", ())),
+        )
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def shown_hits(repo: Repository, who: Actor, result: Any) -> Any:
 
     if not result.hits:
         return result
-    current = {r.record_id: r for r in repo.visible(result.ids, actor=who)}
+    current = {r.record_id: r for r in repo.visible(result.ids, actor=who, found=True)}
     hits = tuple(
         hit for hit in result.hits
         if (record := current.get(hit.id)) is not None

@@ -17,6 +17,8 @@ from repository.policy import (
     decide_grant,
     decide_new,
     decide_step,
+    finds,
+    index_archive,
     index_visibility,
     manages_accounts_of,
     may_lock,
@@ -498,9 +500,72 @@ def test_the_archive_reads_the_documents_of_a_hồ_sơ_it_receives(
     assert decision.allowed is allowed and decision.code == code, decision
 
 
-def test_the_archive_s_reading_leaves_search_and_sight_unchanged() -> None:
-    """Search reproduces :func:`sees`, which the archive's reading does not widen."""
+def test_the_archive_s_reading_leaves_sight_unchanged_and_is_found_in_search() -> None:
+    """:func:`sees` is not widened; search lists the document to the archive (u24: u21 left it
+    out of search), through the index's archive units."""
     assert not sees(ARCHIVIST, AT_ARCHIVE)
     scope = search_scope(ARCHIVIST)
     units, users = index_visibility(AT_ARCHIVE)
     assert not (scope.units & set(units)) and scope.user not in users
+    assert scope.archive_units & set(index_archive(AT_ARCHIVE))
+    assert finds(ARCHIVIST, AT_ARCHIVE)
+
+
+def _found(scope: object, facts: RecordFacts) -> bool:
+    """The search filter (:class:`~repository.policy.SearchScope` over what the index stores),
+    as both backends evaluate it."""
+    units, users = index_visibility(facts)
+    archive = index_archive(facts)
+    return facts.secrecy <= scope.max_secrecy and (  # type: ignore[attr-defined]
+        bool(set(units) & scope.units)  # type: ignore[attr-defined]
+        or scope.user in users  # type: ignore[attr-defined]
+        or bool(set(archive) & scope.archive_units)  # type: ignore[attr-defined]
+    )
+
+
+RECEIVED_CASES = (frozenset(), frozenset({UNIT_B}), frozenset({AGENCY, UNIT_C}))
+ARCHIVE_SEARCHERS = [
+    ARCHIVIST,
+    OTHER_ARCHIVIST,
+    replace(ARCHIVIST, clearance=2),
+    Principal(
+        "luu_tru.b", roles=frozenset({(UNIT_B, Role.LUU_TRU)}), archive_units=frozenset({UNIT_B})
+    ),
+    Principal(
+        "luu_tru.c", roles=frozenset({(UNIT_C, Role.LUU_TRU)}), archive_units=frozenset({UNIT_C})
+    ),
+    person(Role.VAN_THU),
+    person(Role.VAN_THU, unit=UNIT_B),
+    person(Role.CHUYEN_VIEN, unit=UNIT_B),
+]
+
+
+@pytest.mark.parametrize(
+    "principal", ARCHIVE_SEARCHERS, ids=lambda p: f"{p.user}-{len(p.archive_units)}-{p.clearance}"
+)
+def test_the_search_filter_agrees_with_decide_for_the_archive(principal: Principal) -> None:
+    """For every document (kind, unit, secrecy, hồ sơ at which archives, recall, creator): the
+    search filter lists it exactly when :func:`decide` lets the person view it (and read it),
+    and a hồ sơ exactly when they see it (u24). A disagreement fails here."""
+    scope = search_scope(principal)
+    checked = 0
+    for kind in ("den", "di", "hoso"):
+        for unit in (AGENCY, UNIT_B, UNIT_C):
+            for secrecy in range(4):
+                for received in (*RECEIVED_CASES, frozenset({unit})):
+                    for recalled in (False, True) if kind == "di" else (False,):
+                        for creator in ("", principal.user):
+                            facts = RecordFacts(
+                                "r", kind, unit, secrecy, creator, received_from=received,
+                                recalled=recalled,
+                            )
+                            found = _found(scope, facts)
+                            assert found is finds(principal, facts), facts
+                            if kind == "hoso":
+                                assert found is sees(principal, facts), facts
+                            else:
+                                view = decide(principal, Action.RECORD_VIEW, facts).allowed
+                                read = decide(principal, Action.RECORD_READ, facts).allowed
+                                assert found is view is read, facts
+                            checked += 1
+    assert checked == 384
