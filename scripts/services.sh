@@ -26,8 +26,11 @@
 # The OSD's object store (KHO_CEPH_OSD):
 #   memstore (default; the tests and CI): objects in RAM, a device of KHO_CEPH_OSD_BYTES (2 GiB);
 #     a restart of the cluster starts from an empty store.
-#   bluestore: objects on disk, in a sparse file of KHO_CEPH_OSD_BYTES (default 64 GiB; only what
-#     is written takes disk) under KHO_SERVICES_DIR/ceph/osd, with the OSD's caches bounded by
+#   bluestore: objects on disk, in a sparse file of KHO_CEPH_OSD_BYTES (default 32 GiB) under
+#     KHO_SERVICES_DIR/ceph/osd. The file grows by what is written, freed space included (a
+#     file cannot be discarded): over a long import it can reach its full size, so that size is
+#     the disk budget (bench/NOTES-s22.md: ~0.95 MB of file per document while it grows,
+#     ~0.25 MB of live data per document). The OSD's caches are bounded by
 #     KHO_CEPH_OSD_MEMORY (osd memory target, default 1 GiB; Ceph's floor is 896 MiB). 'stop'
 #     keeps the data and the next 'start' brings the same cluster back (same buckets, users,
 #     objects); 'purge' removes it. For the bulk imports that do not fit in RAM (issue #14).
@@ -44,7 +47,7 @@ REDIS_PORT=${KHO_REDIS_PORT:-6379}
 OSD_STORE=${KHO_CEPH_OSD:-memstore}
 case "$OSD_STORE" in
   memstore) OSD_BYTES=${KHO_CEPH_OSD_BYTES:-2147483648} ;;
-  bluestore) OSD_BYTES=${KHO_CEPH_OSD_BYTES:-68719476736} ;;
+  bluestore) OSD_BYTES=${KHO_CEPH_OSD_BYTES:-34359738368} ;;
   *) echo "KHO_CEPH_OSD must be memstore or bluestore, not '$OSD_STORE'" >&2; exit 2 ;;
 esac
 OSD_MEMORY=${KHO_CEPH_OSD_MEMORY:-1073741824}
