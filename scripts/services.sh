@@ -11,7 +11,9 @@
 #
 #   scripts/services.sh start [SERVICE...]   start what is not running (idempotent), wait until
 #                                            ready; SERVICE: redis s3 elasticsearch tika (all)
-#   scripts/services.sh stop     stop what start started and remove ./.services
+#   scripts/services.sh stop     stop what start started and remove ./.services (a disk-backed
+#                                Ceph cluster's data is kept: see KHO_CEPH_OSD below)
+#   scripts/services.sh purge    stop, and remove ./.services with a disk-backed cluster's data
 #   scripts/services.sh status   one line per service; exit 0 only if all are up
 #   scripts/services.sh env      the variables the tests read:  eval "$(scripts/services.sh env)"
 #
@@ -19,17 +21,36 @@
 # Downloaded Java servers are cached outside the repository, in KHO_CACHE_DIR (default
 # /var/cache/kho for root, ~/.cache/kho otherwise) and Maven's ~/.m2: only the first run fetches.
 # KHO_ES_PORT, KHO_ES_TRANSPORT_PORT and KHO_TIKA_PORT move those two servers to other ports.
-# memstore keeps the OSD's data in RAM: a restart of the cluster starts from an empty store.
+# KHO_CEPH_MON_PORT, KHO_S3_PORT, KHO_S3_BACKUP_PORT and KHO_REDIS_PORT move the Ceph monitor,
+# the two gateways and Redis: a second cluster (another KHO_SERVICES_DIR) beside the running one.
+# The OSD's object store (KHO_CEPH_OSD):
+#   memstore (default; the tests and CI): objects in RAM, a device of KHO_CEPH_OSD_BYTES (2 GiB);
+#     a restart of the cluster starts from an empty store.
+#   bluestore: objects on disk, in a sparse file of KHO_CEPH_OSD_BYTES (default 32 GiB) under
+#     KHO_SERVICES_DIR/ceph/osd. The file grows by what is written, freed space included (a
+#     file cannot be discarded): over a long import it can reach its full size, so that size is
+#     the disk budget (bench/NOTES-s22.md: ~0.95 MB of file per document while it grows,
+#     ~0.25 MB of live data per document). The OSD's caches are bounded by
+#     KHO_CEPH_OSD_MEMORY (osd memory target, default 1 GiB; Ceph's floor is 896 MiB). 'stop'
+#     keeps the data and the next 'start' brings the same cluster back (same buckets, users,
+#     objects); 'purge' removes it. For the bulk imports that do not fit in RAM (issue #14).
 # Needs the Debian packages of scripts/install-system.sh (ceph-mon ceph-osd radosgw redis-server).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SVC=${KHO_SERVICES_DIR:-$ROOT/.services}
 HOST=127.0.0.1
-MON_PORT=6789
-S3_PORT=7480
-S3_BACKUP_PORT=7481
-REDIS_PORT=6379
+MON_PORT=${KHO_CEPH_MON_PORT:-6789}
+S3_PORT=${KHO_S3_PORT:-7480}
+S3_BACKUP_PORT=${KHO_S3_BACKUP_PORT:-7481}
+REDIS_PORT=${KHO_REDIS_PORT:-6379}
+OSD_STORE=${KHO_CEPH_OSD:-memstore}
+case "$OSD_STORE" in
+  memstore) OSD_BYTES=${KHO_CEPH_OSD_BYTES:-2147483648} ;;
+  bluestore) OSD_BYTES=${KHO_CEPH_OSD_BYTES:-34359738368} ;;
+  *) echo "KHO_CEPH_OSD must be memstore or bluestore, not '$OSD_STORE'" >&2; exit 2 ;;
+esac
+OSD_MEMORY=${KHO_CEPH_OSD_MEMORY:-1073741824}
 ES_VERSION=8.19.21
 TIKA_VERSION=3.2.2
 ES_PORT=${KHO_ES_PORT:-9200}
@@ -197,8 +218,7 @@ osd crush chooseleaf type = 0
 # with its first monitor map (a random 'wrong fsid' EPERM abort): start_ceph places it instead.
 osd crush update on start = false
 osd class update on start = false
-osd objectstore = memstore
-memstore device bytes = 2147483648
+$(osd_store_conf)
 # Pools and maps are proposed right away instead of in 1 s batches: a faster start.
 paxos propose interval = 0.01
 paxos min wait = 0.01
@@ -228,6 +248,32 @@ rgw zonegroup = kho-backup
 rgw zone = kho-backup
 EOF
 }
+
+osd_store_conf() { # the [global] lines of the OSD's object store (KHO_CEPH_OSD)
+  if [ "$OSD_STORE" = memstore ]; then
+    printf 'osd objectstore = memstore\nmemstore device bytes = %s\n' "$OSD_BYTES"
+    return
+  fi
+  cat <<EOF
+osd objectstore = bluestore
+# One sparse file holds data, RocksDB and its log (no separate db/wal devices).
+bluestore block path = $CEPH_DIR/osd/block
+bluestore block create = true
+bluestore block size = $OSD_BYTES
+bluestore block db create = false
+bluestore block wal create = false
+# 4 KiB allocation units (set at mkfs): a file on a virtual disk reads as rotational, where the
+# default unit is 64 KiB, and each audit event object (~1 KiB) would take 64 KiB of disk.
+bluestore min alloc size = 4096
+bluestore min alloc size hdd = 4096
+# RAM bounded: the caches are sized to keep the OSD's memory near this target.
+osd memory target = $OSD_MEMORY
+bluestore cache autotune = true
+EOF
+}
+
+# A disk-backed cluster keeps its data across stop/start; its folder says so.
+persistent() { [ "$(cat "$CEPH_DIR/objectstore" 2>/dev/null)" = bluestore ]; }
 
 ceph_running() { pid_alive "$RUN/ceph-rgw.pid" && s3_answers; }
 
@@ -276,6 +322,28 @@ start_backup_gateway() {
     "$LOG/bootstrap.log" "$LOG/ceph-client.rgw.backup.log"
 }
 
+restart_ceph() { # a disk-backed cluster made by an earlier start: its daemons, on its data
+  local t0=$SECONDS id
+  id=$(cat "$CEPH_DIR/osd-id")
+  ON_DIE=stop_ceph_keep_logs
+  spawn ceph-mon ceph-mon -f -i a
+  wait_for 60 "ceph monitor ($HOST:$MON_PORT)" ceph --connect-timeout 2 osd ls \
+    || die "the ceph monitor did not come up" "$LOG/ceph-mon.a.log" "$LOG/ceph-mon.out"
+  spawn ceph-osd ceph-osd -f -i "$id"
+  # bluestore mounts its file and replays RocksDB's log: longer than a memstore start.
+  wait_for 180 "ceph osd.$id (bluestore, $CEPH_DIR/osd/block)" osd_up \
+    || die "the ceph OSD did not come up" "$LOG/ceph-osd.$id.log" "$LOG/ceph-osd.out"
+  spawn ceph-rgw radosgw -n client.rgw.a -f
+  wait_for 120 "S3 gateway (http://$HOST:$S3_PORT)" s3_answers \
+    || die "the S3 gateway does not answer" "$LOG/ceph-client.rgw.a.log" "$LOG/ceph-rgw.out"
+  spawn ceph-rgw-backup radosgw -n client.rgw.backup -f
+  wait_for 120 "second S3 gateway (http://$HOST:$S3_BACKUP_PORT)" s3_backup_answers \
+    || die "the second S3 gateway does not answer" "$LOG/ceph-client.rgw.backup.log" \
+      "$LOG/ceph-rgw-backup.out"
+  ON_DIE=
+  say "ceph (bluestore, data kept in $CEPH_DIR) restarted in $((SECONDS - t0)) s"
+}
+
 start_ceph() {
   if ceph_running; then
     say "ceph S3 gateway already running on $HOST:$S3_PORT"
@@ -287,6 +355,15 @@ start_ceph() {
   if s3_answers; then
     die "port $HOST:$S3_PORT is taken by a process not started by this script"
   fi
+  if persistent; then
+    [ "$OSD_STORE" = bluestore ] || die "$CEPH_DIR holds a disk-backed (bluestore) cluster:\
+ start it with KHO_CEPH_OSD=bluestore, or remove it with 'services.sh purge'"
+    [ -s "$CEPH_DIR/osd-id" ] || die "$CEPH_DIR holds a bluestore cluster whose first start did\
+ not finish: remove it with 'services.sh purge'"
+    stop_ceph_daemons  # those of a crashed run, if any; the data stays
+    restart_ceph
+    return 0
+  fi
   # A half-started or dead cluster from an earlier run: memstore lost its data anyway.
   stop_ceph
   ON_DIE=stop_ceph_keep_logs
@@ -295,6 +372,7 @@ start_ceph() {
   fsid=$(cat /proc/sys/kernel/random/uuid)
   uuid=$(cat /proc/sys/kernel/random/uuid)
   write_conf "$fsid"
+  echo "$OSD_STORE" >"$CEPH_DIR/objectstore"
 
   ceph-authtool --create-keyring "$CEPH_DIR/keyring" --gen-key -n mon. --cap mon 'allow *' \
     >>"$LOG/bootstrap.log" 2>&1 || die "ceph-authtool failed" "$LOG/bootstrap.log"
@@ -353,20 +431,32 @@ start_ceph() {
   } >>"$LOG/bootstrap.log" 2>&1 || die "the S3 warm-up requests failed" "$LOG/bootstrap.log" \
     "$LOG/ceph-client.rgw.a.log"
   start_backup_gateway
+  # Written last: a bluestore cluster with this file is complete and can be restarted.
+  echo "$id" >"$CEPH_DIR/osd-id"
   ON_DIE=
-  say "ceph started in $((SECONDS - t0)) s"
+  say "ceph ($OSD_STORE) started in $((SECONDS - t0)) s"
 }
 
-stop_ceph_keep_logs() {
+stop_ceph_daemons() {
   stop_pid "$RUN/ceph-rgw-backup.pid"
   stop_pid "$RUN/ceph-rgw.pid"
   stop_pid "$RUN/ceph-osd.pid"
   stop_pid "$RUN/ceph-mon.pid"
-  rm -rf "$CEPH_DIR"
+}
+
+stop_ceph_keep_logs() { # a disk-backed cluster's data (and logs) stay: only 'purge' removes them
+  stop_ceph_daemons
+  persistent || rm -rf "$CEPH_DIR"
 }
 
 stop_ceph() {
   stop_ceph_keep_logs
+  persistent || rm -f "$LOG"/ceph-* "$LOG/bootstrap.log"
+}
+
+purge_ceph() {
+  stop_ceph_daemons
+  rm -rf "$CEPH_DIR"
   rm -f "$LOG"/ceph-* "$LOG/bootstrap.log"
 }
 
@@ -577,8 +667,25 @@ cmd_stop() {
   if wanted tika; then stop_tika; fi
   if wanted s3; then stop_ceph; fi
   if wanted redis; then stop_redis; fi
+  if persistent; then
+    say "stopped; the bluestore cluster's data stays in $CEPH_DIR ($(du -sh "$CEPH_DIR" | cut -f1)\
+ on disk): 'start' brings it back, 'purge' removes it"
+    return 0
+  fi
   if [ ${#SERVICES[@]} -eq 0 ]; then rm -rf "$SVC"; fi
   say "stopped"
+}
+
+cmd_purge() {
+  [ -d "$SVC" ] || { say "nothing to purge"; return 0; }
+  exec 9>"$SVC/lock"
+  flock -w 120 9 || die "another 'services.sh' holds $SVC/lock"
+  if wanted elasticsearch; then stop_es; fi
+  if wanted tika; then stop_tika; fi
+  if wanted s3; then purge_ceph; fi
+  if wanted redis; then stop_redis; fi
+  if [ ${#SERVICES[@]} -eq 0 ]; then rm -rf "$SVC"; fi
+  say "purged"
 }
 
 cmd_status() {
@@ -627,7 +734,8 @@ done
 case "$CMD" in
   start) cmd_start ;;
   stop) cmd_stop ;;
+  purge) cmd_purge ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) echo "usage: $0 start|stop|status|env [redis|s3|elasticsearch|tika]..." >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|purge|status|env [redis|s3|elasticsearch|tika]..." >&2; exit 2 ;;
 esac
