@@ -68,7 +68,7 @@ def main() -> int:
     cpu_timer = len(sys.argv) > 3 and sys.argv[3] == "cpu"
     FOLDER = next(
         CACHE / f"signed-{n}x3"
-        for n in (8, 100, 200, 1000)
+        for n in (8, 100, 200, 400, 1000)
         if n >= count and (CACHE / f"signed-{n}x3").is_dir()
     )
     tmp = scratch.mkdtemp(prefix="m12-prof-")
