@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-FOLDER = Path.home() / ".cache" / "kho-bench" / "signed-200x3"
+FOLDER = Path(os.environ.get("KHO_BENCH_SIGNED", Path.home() / ".cache" / "kho-bench" / "signed-200x3"))
 CORPUS = Path(os.environ.get("KHO_SHARED_DIR", "/work/shared")) / "corpora" / "pdf"
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 

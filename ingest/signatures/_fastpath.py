@@ -55,6 +55,9 @@ def activate() -> bool:
             from ingest.signatures import _certs
 
             _certs.install()
+            from ingest.signatures import _paths
+
+            _paths.install()  # validated certificate paths remembered (:mod:`._paths`)
         _parts = parts
     return bool(_parts)
 

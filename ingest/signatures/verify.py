@@ -44,7 +44,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
-from ingest.signatures import _certs, _fastpath, _pool, _sigcheck, _structure, rules
+from ingest.signatures import _certs, _fastpath, _paths, _pool, _sigcheck, _structure, rules
 from ingest.signatures._annotations import (
     AnnotationRule,
     CommentFreeingPolicy,
@@ -730,7 +730,7 @@ def _validation_context(
     allow_fetching: bool,
     moment: datetime,
 ) -> ValidationContext:
-    return ValidationContext(
+    vc = ValidationContext(
         trust_manager=trust.trust_manager,
         other_certs=list(knowledge.certs),
         ocsps=list(knowledge.ocsps) + archival[0],
@@ -743,6 +743,9 @@ def _validation_context(
         # (:mod:`._sigcheck`); elsewhere pyhanko-certvalidator's default validator
         signature_validator=_sigcheck.shared_validator() if _fastpath.uses("certs") else None,
     )
+    if _fastpath.uses("certs"):
+        _paths.register(vc)  # its validated paths may be remembered (:mod:`._paths`)
+    return vc
 
 
 async def _verify_one(
