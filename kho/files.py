@@ -16,6 +16,7 @@ from typing import Any
 
 from kho import jsontext
 from kho.errors import KhoError
+from kho.os_reasons import errno_name, os_reason
 from kho.sentences import clause, sentence
 
 
@@ -87,11 +88,11 @@ def printable(name: str | os.PathLike[str]) -> str:
 
 def file_error(path: Path | str, exc: OSError, *, code: str = "FILE_UNREADABLE") -> KhoError:
     """The refusal of a file the system could not open, read or write (``exc`` says why)."""
-    reason = exc.strerror or type(exc).__name__
     return KhoError(
-        sentence(f"Không dùng được tệp “{str(path)[:200]}”: {clause(reason)}"),
+        sentence(f"Không dùng được tệp “{str(path)[:200]}”: {clause(os_reason(exc))}"),
         code=code,
         path=str(path)[:200],
+        errno=errno_name(exc),
     )
 
 
