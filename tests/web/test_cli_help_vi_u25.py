@@ -67,7 +67,9 @@ def test_every_help_page_is_vietnamese(path: list[str]) -> None:
     assert not ENGLISH.findall(page), (ENGLISH.findall(page), page)
     assert not _english_metavars(page), (_english_metavars(page), page)
     assert page.startswith("Cách dùng: ")
-    assert "Tùy chọn:" in page and "-h, --help" in page and "Hiện trợ giúp này rồi thoát." in page
+    # ("--help" alone where a test ran the command outside ``kho`` first: click caches the
+    # help option of a command object with the names of the context it was first built in)
+    assert "Tùy chọn:" in page and "--help" in page and "Hiện trợ giúp này rồi thoát." in page
 
 
 def test_groups_list_their_commands_under_lenh() -> None:
