@@ -217,7 +217,7 @@ def files(
     manifest: str | None,
     as_json: bool,
 ) -> None:
-    """Tiếp nhận các tệp và thư mục PATH (chạy tiếp được sau khi bị ngắt, không tạo bản trùng)."""
+    """Tiếp nhận các tệp và thư mục ĐƯỜNG_DẪN (chạy tiếp được sau khi bị ngắt, không tạo bản trùng)."""
     from pathlib import Path
 
     from ingest.pipeline import quiet_validation_logs
@@ -275,7 +275,7 @@ def files(
 @click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
 @_handles_errors
 def status_cmd(job: str | None, state: str | None, as_json: bool) -> None:
-    """Trạng thái một lượt tiếp nhận (JOB = mã băm SHA-256 hoặc 8+ ký tự đầu), hoặc tất cả."""
+    """Trạng thái một lượt tiếp nhận (MÃ_LƯỢT_NHẬP = mã băm SHA-256 hoặc 8+ ký tự đầu), hoặc tất cả."""
     obj, actor = _person(Action.INTAKE_LIST)
     if job:
         found = _job_for(obj, actor, job)
@@ -366,7 +366,7 @@ def retry_cmd(job: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
 @_handles_errors
 def return_cmd(target: str, reason: str | None, as_json: bool) -> None:
-    """Trả lại văn bản (TARGET = mã văn bản hoặc mã lượt tiếp nhận) kèm lý do."""
+    """Trả lại văn bản (ĐÍCH = mã văn bản hoặc mã lượt tiếp nhận) kèm lý do."""
     obj, actor = _person(Action.INTAKE_LIST)
     record_id = target
     if not is_record_id(target):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kho.errors import BadFile, KhoError
 from kho.files import LINK, is_utf8, kind, printable
+from kho.os_reasons import errno_name, os_reason
 from repository.originals import DEFAULT_MAX_BYTES
 
 Identity = tuple[int, int]
@@ -135,4 +136,6 @@ def _too_large(path: Path, size: int, max_bytes: int) -> BadFile:
 
 
 def _unreadable(exc: OSError) -> KhoError:
-    return KhoError(f"Không đọc được tệp: {exc.strerror or exc}.", code="SOURCE_UNREADABLE")
+    return KhoError(
+        f"Không đọc được tệp: {os_reason(exc)}.", code="SOURCE_UNREADABLE", errno=errno_name(exc)
+    )

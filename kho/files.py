@@ -16,6 +16,7 @@ from typing import Any
 
 from kho import jsontext
 from kho.errors import KhoError
+from kho.os_reasons import errno_name, os_reason
 from kho.sentences import clause, sentence
 
 
@@ -87,13 +88,13 @@ def printable(name: str | os.PathLike[str]) -> str:
 
 def file_error(path: Path | str, exc: OSError, *, code: str = "FILE_UNREADABLE") -> KhoError:
     """The refusal of a file the system could not open, read or write (``exc`` says why)."""
-    reason = exc.strerror or type(exc).__name__
     # (``OSError.filename`` may be a descriptor number: ``os.stat(999)``)
     shown = printable(path)[:200] if isinstance(path, str | bytes | os.PathLike) else str(path)[:200]
     return KhoError(
-        sentence(f"Không dùng được tệp “{shown}”: {clause(reason)}"),
+        sentence(f"Không dùng được tệp “{shown}”: {clause(os_reason(exc))}"),
         code=code,
         path=shown,
+        errno=errno_name(exc),
     )
 
 

@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from kho.errors import AlreadyExists, FormatInvalid, KhoError, NotFound
+from kho.os_reasons import errno_name
 from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.storage.base import ObjectStore, Retention
@@ -357,7 +358,7 @@ class DestructionLedger:
                 except KhoError as exc:
                     done[name] = f"error: {exc.code}"
                 except OSError as exc:  # a folder that cannot even be opened
-                    done[name] = f"error: {exc.strerror}"
+                    done[name] = f"error: {errno_name(exc)}"  # machine form, as a KhoError's code
 
         append(self.places)
         if self.places and all(v.startswith("error:") for v in done.values()):

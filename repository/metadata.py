@@ -243,7 +243,8 @@ def parse_date(value: Any) -> date | None:
     raise ValueError(value)
 
 
-_MAINTENANCE_RE = re.compile(r"^(?:0?[1-9]|[1-9]\d)\s*năm$", re.IGNORECASE)
+# ASCII digits only: "٣ năm" or "１ năm" is refused, never stored as "03 năm" (kho.digits).
+_MAINTENANCE_RE = re.compile(r"^(?:0?[1-9]|[1-9][0-9])\s*năm$", re.IGNORECASE)
 MAINTENANCE_PERMANENT = "Vĩnh viễn"
 MAINTENANCE_UNTIL_SUPERSEDED = "Đến khi văn bản hết hiệu lực"
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kho import logs
+from kho.digits import ascii_int
 from kho.errors import (
     AlreadyExists,
     AuditChainBroken,
@@ -881,7 +882,7 @@ def duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
         metadata.direction.value,
         metadata.organ_id or text_key(metadata.organ_name),
         str(year),
-        str(int(number)) if number.isdecimal() else number.lstrip("0"),
+        _number_key(number),
         canonical_text(metadata.code_notation).upper(),
     )
 
@@ -898,6 +899,14 @@ class GuardMigration:
     """(record, holder of its key): two registered documents the current key finds the same (a
     look-alike pair registered before a8, or one registered again with a reason): nothing is
     changed for them; a person looks."""
+
+
+def _number_key(number: str) -> str:
+    """The số as :func:`duplicate_key` compares it: ASCII digits as a number ("05" is "5"),
+    anything else (a số stored before the ASCII rule, "٣") as written without leading zeros —
+    never read as the ASCII number it looks like (kho.digits)."""
+    value = ascii_int(number, max_digits=4000)  # (int() refuses more than 4,300 digits)
+    return str(value) if value is not None else number.lstrip("0")
 
 
 def legacy_duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:

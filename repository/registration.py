@@ -669,16 +669,20 @@ class PrintedCode:
     """The year group of a văn bản quy phạm pháp luật's số ("2020" in "30/2020/NĐ-CP")."""
 
 
+_PRINTED_DIGITS = 11
+"""The longest số :func:`split_code` reads (``metadata.MAX_LENGTHS["code_number"]``)."""
+
+
 def split_code(printed: str) -> PrintedCode | None:
     """ "31/QĐ-UBND" as số "31", ký hiệu "QĐ-UBND"; "30/2020/NĐ-CP" as số "30", ký hiệu "NĐ-CP"
     and year "2020" (pure; the one rule of the gate's comparison and of the suggestion a văn
     thư confirms). None: not a số (digits) followed by a ký hiệu."""
     head, _, tail = canonical_text(printed).partition("/")
     number, tail = head.strip(), tail.strip()
-    if not number.isdecimal() or not tail:
+    if ascii_int(number, max_digits=_PRINTED_DIGITS) is None or not tail:  # (kho.digits: "٣" is no số)
         return None
     year, _, bare = tail.partition("/")
-    if bare.strip() and year.strip().isdecimal():
+    if bare.strip() and ascii_int(year.strip(), max_digits=4) is not None:
         return PrintedCode(number, bare.strip(), year.strip())
     return PrintedCode(number, tail)
 

@@ -165,6 +165,7 @@ def one_run(
                     f"Không mở được tệp khóa “{exc.path}” (trong thư mục dữ liệu KHO_DATA_DIR): {exc}."
                     f" Chưa {RUNS[operation]} gì; hãy kiểm tra quyền ghi của thư mục đó.",
                     code=f"{operation.upper()}_LOCK_UNAVAILABLE",
+                    errno=exc.errno_name,
                 ) from exc
         yield
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kho.os_reasons import errno_name, os_reason
 from kho.timeutil import to_iso_utc, utcnow
 
 LOCKS_FOLDER = "locks"
@@ -41,8 +42,9 @@ class Unavailable(Exception):
     """The lock file cannot be opened (the folder read-only, a link in its place, …)."""
 
     def __init__(self, path: Path, cause: OSError) -> None:
-        super().__init__(f"{path}: {cause.strerror or cause}")
+        super().__init__(f"{path}: {os_reason(cause)}")
         self.path = path
+        self.errno_name = errno_name(cause)
 
 
 class Busy(Exception):

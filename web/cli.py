@@ -20,6 +20,7 @@ from kho import jsontext, startup
 from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
+from web.cli_help import KhoContext, adopt
 
 if TYPE_CHECKING:
     from repository.accounts import Account
@@ -340,6 +341,10 @@ here so that listing the commands imports nothing; a test checks it against each
 class LazyGroup(click.Group):
     """A group whose :data:`LAZY_COMMANDS` are imported on first use."""
 
+    context_class = KhoContext
+    """Help pages in Vietnamese (:mod:`web.cli_help`); every command this group hands out
+    (:meth:`get_command`) and those below it are given the same class."""
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """The ``kho`` program (its entry point calls the group; click's test runner calls
         ``main`` and leaves the process as it is): what a command imports is frozen for the
@@ -447,6 +452,8 @@ class LazyGroup(click.Group):
             command = load_lazy_command(cmd_name)
             if command is not None:
                 self.add_command(command, cmd_name)
+        if command is not None:
+            adopt((command,))
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -14,6 +14,7 @@ import re
 import click
 
 from kho.errors import KhoError
+from web.cli_help import metavar
 
 EXTRA_ARGUMENTS = re.compile(r"^Got unexpected extra arguments? \((.*)\)$", re.DOTALL)
 """click's text for arguments left over (``ctx.fail``: a plain UsageError, no subclass)."""
@@ -29,7 +30,7 @@ def _param_name(param: click.Parameter | None) -> str:
         return "?"
     if isinstance(param, click.Option) and param.opts:
         return max(param.opts, key=len)  # the long form a person reads in --help
-    return param.human_readable_name
+    return metavar(param.human_readable_name)  # as the help page shows it (web.cli_help)
 
 
 def _value_rule(param_type: click.ParamType | None) -> str:

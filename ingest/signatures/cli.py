@@ -19,6 +19,7 @@ from ingest.signatures.verify import verify_pdf
 from ingest.verify_cli import verify  # noqa: F401 - the command, re-exported
 from kho.config import Settings
 from kho.errors import KhoError
+from kho.os_reasons import os_reason
 
 _KIND_VI = {
     SignerKind.PERSONAL: "chữ ký cá nhân",
@@ -136,7 +137,7 @@ def _error_code(exc: OSError | _Refused) -> str:
 
 def _reason_vi(exc: OSError | _Refused) -> str:
     if isinstance(exc, OSError):
-        return _OS_REASON_VI.get(exc.errno or 0, f"lỗi hệ thống ({exc.strerror or exc})")
+        return _OS_REASON_VI.get(exc.errno or 0) or os_reason(exc)
     return str(exc)
 
 

@@ -39,6 +39,7 @@ from kho.errors import (
     StoreFull,
     StoreUnavailable,
 )
+from kho.os_reasons import errno_name, os_reason
 from kho.timeutil import parse_iso, utcnow
 from repository.storage.base import ABSENT, POINTERS, ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
@@ -120,8 +121,9 @@ class LocalStore(ObjectStore):
             self._sync_dirs(made)
         except OSError as exc:
             raise StoreUnavailable(
-                f"Không mở được kho lưu trữ tại thư mục {self.root}: {exc.strerror}.",
+                f"Không mở được kho lưu trữ tại thư mục {self.root}: {os_reason(exc)}.",
                 path=str(self.root),
+                errno=errno_name(exc),
             ) from exc
         self._dirs_made: set[str] = {
             os.path.join(self._root, sub) for sub in ("objects", "versions", "meta", "tmp")
@@ -150,7 +152,9 @@ class LocalStore(ObjectStore):
     def _os_error(self, exc: OSError, key: str) -> Exception:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return StoreFull("Kho lưu trữ đã đầy, không ghi được dữ liệu.", key=key)
-        return StoreUnavailable(f"Không truy cập được kho lưu trữ ({exc.strerror}).", key=key)
+        return StoreUnavailable(
+            f"Không truy cập được kho lưu trữ ({os_reason(exc)}).", key=key, errno=errno_name(exc)
+        )
 
     def _write_temp(self, data: bytes, *, sync: bool = True) -> str:
         """``data`` in a new file of ``tmp/``, fsync'd unless ``sync`` is False (the caller

@@ -22,3 +22,21 @@ def leaf_commands() -> list[tuple[list[str], click.Command]]:
 
     walk(main, [])
     return found
+
+
+def every_command() -> list[tuple[list[str], click.Command]]:
+    """Every command of the tree, groups included (``kho`` itself first, as ``[]``)."""
+    ctx = click.Context(main)
+    found: list[tuple[list[str], click.Command]] = [([], main)]
+
+    def walk(group: click.Group, prefix: list[str]) -> None:
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            if command is None:
+                continue
+            found.append(([*prefix, name], command))
+            if isinstance(command, click.Group):
+                walk(command, [*prefix, name])
+
+    walk(main, [])
+    return found

@@ -79,8 +79,8 @@ def test_every_command_refuses_a_line_it_cannot_parse_with_a_code() -> None:
     ("args", "code", "words"),
     [
         (["search", "--limit", "5", "x"], "CLI_OPTION_UNKNOWN", "Không có tùy chọn “--limit”"),
-        (["plan", "show", "abc"], "CLI_VALUE_INVALID", "“YEAR” phải là số nguyên"),
-        (["ingest", "retry"], "CLI_ARGUMENT_MISSING", "Thiếu tham số “JOB”"),
+        (["plan", "show", "abc"], "CLI_VALUE_INVALID", "“NĂM” phải là số nguyên"),
+        (["ingest", "retry"], "CLI_ARGUMENT_MISSING", "Thiếu tham số “MÃ_LƯỢT_NHẬP”"),
         (["khong-co-lenh-nay"], "CLI_COMMAND_UNKNOWN", "Không có lệnh “khong-co-lenh-nay”"),
         (["ingest", "retry", "a", "b"], "CLI_ARGUMENT_EXTRA", "Thừa tham số: b"),
     ],
