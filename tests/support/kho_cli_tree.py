@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import click
+from click.testing import Result
 
 from web.cli import main
 
@@ -22,3 +25,15 @@ def leaf_commands() -> list[tuple[list[str], click.Command]]:
 
     walk(main, [])
     return found
+
+
+def refusal(result: Result) -> tuple[str, str]:
+    """The refusal's code and line: exit 2, ``Lỗi [CODE]: …`` (NFC, with the help to read), no
+    exception, no English of click's."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "Error:" not in result.output, result.output
+    line = next((ln for ln in result.output.splitlines() if ln.startswith("Lỗi [")), None)
+    assert line is not None, result.output
+    assert unicodedata.is_normalized("NFC", line) and "--help" in line, line
+    return line[len("Lỗi [") : line.index("]")], line
