@@ -24,6 +24,7 @@ import click
 
 from ingest.bulk import SYSTEM_STATE, BulkItem, import_paths
 from ingest.status import JobState, JobStatus, JobStore, checked_job_id, job_not_found
+from kho.cli_int import AsciiInt
 from kho.config import Settings
 from kho.errors import KhoError, NotFound
 from kho.files import printable
@@ -191,7 +192,7 @@ def progress_line(done: int, total: int, rate: float) -> str:
     help="Văn bản đến (den) hay văn bản đi (di).",
 )
 @click.option(
-    "--workers", type=int, default=None, help="Số tiến trình xử lý (chế độ nhúng; mặc định = số lõi)."
+    "--workers", type=AsciiInt(), default=None, help="Số tiến trình xử lý (chế độ nhúng; mặc định = số lõi)."
 )
 @click.option(
     "--wait/--no-wait",
@@ -394,7 +395,7 @@ def return_cmd(target: str, reason: str | None, as_json: bool) -> None:
 
 
 @click.command("worker")
-@click.option("--concurrency", "-c", type=int, default=None, help="Số tiến trình (mặc định = số lõi).")
+@click.option("--concurrency", "-c", type=AsciiInt(), default=None, help="Số tiến trình (mặc định = số lõi).")
 @click.option(
     "--pool", type=click.Choice(["prefork", "solo", "threads"]), default="prefork", show_default=True
 )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from kho.digits import ascii_int
 from kho.errors import ConfigError
 from kho.files import is_utf8, printable
 
@@ -425,10 +426,11 @@ def _plain_number(value: str) -> bool:
 
 
 def _int(name: str, value: str, low: int, high: int) -> int:
-    try:
-        number = int(value) if _plain_number(value) else low - 1
-    except ValueError:
-        number = low - 1
+    """``value`` in ASCII digits (:func:`kho.digits.ascii_int`, the rule of the forms and the
+    command line: no ``+``, ``_`` or other scripts' digits), between ``low`` and ``high`` (all
+    of them 0 or more), else a :class:`ConfigError` naming the variable."""
+    parsed = ascii_int(value)
+    number = low - 1 if parsed is None else parsed
     if not low <= number <= high:
         raise ConfigError(
             f"Biến cấu hình {name}=“{value}” không hợp lệ: cần số nguyên từ {low} đến {high}.",
@@ -656,12 +658,14 @@ def parse_schedule(value: str) -> tuple[str, int, int] | None:
         return None
     if ":" in text:
         hour, _, minute = text.partition(":")
-        if hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2:
-            return ("daily", int(hour), int(minute))
+        hours, minutes = ascii_int(hour), ascii_int(minute)
+        if hours is not None and minutes is not None and hours < 24 and minutes < 60 and len(minute) == 2:
+            return ("daily", hours, minutes)
         raise ValueError(text)
     units = {"s": 1, "m": 60, "h": 3600}
-    if len(text) > 1 and text[-1] in units and text[:-1].isdigit() and int(text[:-1]) > 0:
-        return ("every", int(text[:-1]) * units[text[-1]], 0)
+    count = ascii_int(text[:-1]) if len(text) > 1 and text[-1] in units else None
+    if count:
+        return ("every", count * units[text[-1]], 0)
     raise ValueError(text)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from kho.cli_int import AsciiInt
 from kho.errors import KhoError
 from search import open_backend
 from search.query import FACETS, SearchResult, Sort, filters_from_mapping, parse_query
@@ -53,8 +54,8 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
 @click.option("--loai", "loai_van_ban", multiple=True, help="Loại văn bản.")
 @click.option("--co-quan", "co_quan_ban_hanh", multiple=True, help="Cơ quan ban hành.")
 @click.option("--nguoi-ky", multiple=True)
-@click.option("--do-khan", multiple=True, type=click.IntRange(0, 3))
-@click.option("--do-mat", multiple=True, type=click.IntRange(0, 3))
+@click.option("--do-khan", multiple=True, type=AsciiInt(0, 3))
+@click.option("--do-mat", multiple=True, type=AsciiInt(0, 3))
 @click.option("--chu-ky", "signature_verdict", multiple=True, help="Kết quả kiểm tra chữ ký.")
 @click.option("--ho-so", multiple=True)
 @click.option("--don-vi", "unit", multiple=True, help="Đơn vị sở hữu văn bản (mã định danh).")
@@ -64,8 +65,8 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
 @click.option("--den-tu", "ngay_den_from", help="Ngày đến từ (dd/mm/yyyy).")
 @click.option("--den-den", "ngay_den_to")
 @click.option("--sort", type=click.Choice([s.value for s in Sort]), default=Sort.RELEVANCE.value)
-@click.option("--page", type=int, default=1)
-@click.option("--page-size", type=int, default=20)
+@click.option("--page", type=AsciiInt(), default=1)
+@click.option("--page-size", type=AsciiInt(), default=20)
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 @click.pass_context
 def search_command(click_ctx: click.Context, text: tuple[str, ...], sort: str, page: int,

@@ -24,6 +24,7 @@ from typing import Any
 
 import click
 
+from kho.cli_int import AsciiInt
 from kho.errors import KhoError, PasswordChangeRequired
 from repository.policy import Action
 from repository.vocabulary import Secrecy
@@ -168,7 +169,7 @@ def account_init(
 @click.option("--unit", required=True, help="Mã đơn vị.")
 @click.option("--role", "roles", multiple=True, required=True,
               help="van_thu, lanh_dao, chuyen_vien, luu_tru, kiem_toan, quan_tri (lặp lại được).")
-@click.option("--clearance", type=click.IntRange(0, 3), default=0, show_default=True,
+@click.option("--clearance", type=AsciiInt(0, 3), default=0, show_default=True,
               help="Mức mật được xem: 0 thường, 1 Mật, 2 Tối mật, 3 Tuyệt mật.")
 @click.option("--email")
 @json_option
@@ -428,7 +429,7 @@ def account_roles(ctx: Context, username: str, pairs: tuple[str, ...]) -> None:
 
 @account.command("clearance")
 @click.argument("username")
-@click.argument("level", type=click.IntRange(0, 3))
+@click.argument("level", type=AsciiInt(0, 3))
 @click.option(
     "--operator",
     is_flag=True,
@@ -567,7 +568,7 @@ def intake_show(ctx: Context, record_id: str, as_json: bool) -> None:
 
 @intake.command("confirm")
 @click.argument("record_id")
-@click.option("--expected-version", type=int, required=True, help="Phiên bản bạn đã xem.")
+@click.option("--expected-version", type=AsciiInt(), required=True, help="Phiên bản bạn đã xem.")
 @click.option("--use-suggestions", is_flag=True, help="Lấy các trường còn thiếu từ đề xuất của Kho.")
 @click.option(
     "--override-reason",

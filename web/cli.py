@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from kho import jsontext, startup
+from kho.cli_int import AsciiInt
 from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
@@ -561,7 +562,7 @@ def record_create(
 
 @record.command("show")
 @click.argument("record_id")
-@click.option("--version", type=int, help="Phiên bản (mặc định: mới nhất).")
+@click.option("--version", type=AsciiInt(), help="Phiên bản (mặc định: mới nhất).")
 @json_option
 @pass_ctx
 @handles_errors
@@ -588,7 +589,7 @@ def record_history(ctx: Context, record_id: str, as_json: bool) -> None:
 
 @record.command("update")
 @click.argument("record_id")
-@click.option("--expected-version", type=int, required=True, help="Phiên bản bạn đang sửa.")
+@click.option("--expected-version", type=AsciiInt(), required=True, help="Phiên bản bạn đang sửa.")
 @click.option("--note", help="Lý do sửa.")
 @click.argument("fields", nargs=-1, required=True)
 @json_option
@@ -655,7 +656,7 @@ def register() -> None:
     show_default=True,
     help="den, den-mat, hanh-chinh, mat, ban-sao, qppl-…, tu-van-…",
 )
-@click.option("--year", type=int, default=lambda: date.today().year)
+@click.option("--year", type=AsciiInt(), default=lambda: date.today().year)
 @click.option("--from", "date_from", help="Từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY).")
 @click.option("--to", "date_to", help="Đến ngày.")
 @json_option
@@ -737,7 +738,7 @@ def file_create(ctx: Context, metadata_file: str | None, fields: tuple[str, ...]
 @file_group.command("add")
 @click.argument("file_id")
 @click.argument("document_id")
-@click.option("--expected-version", type=int, required=True)
+@click.option("--expected-version", type=AsciiInt(), required=True)
 @json_option
 @pass_ctx
 @handles_errors
@@ -750,7 +751,7 @@ def file_add(ctx: Context, file_id: str, document_id: str, expected_version: int
 @file_group.command("remove")
 @click.argument("file_id")
 @click.argument("document_id")
-@click.option("--expected-version", type=int, required=True)
+@click.option("--expected-version", type=AsciiInt(), required=True)
 @click.option("--reason", default="", help="Lý do (ghi vào nhật ký).")
 @json_option
 @pass_ctx
@@ -1259,7 +1260,7 @@ def backup_verify(ctx: Context, source: str, backup_id: str | None, label: str |
 
 
 @main.command("fixity")
-@click.option("--period-days", default=30, show_default=True, type=click.IntRange(1, 3650),
+@click.option("--period-days", default=30, show_default=True, type=AsciiInt(1, 3650),
               help="Mỗi tệp gốc được kiểm tra một lần trong chừng ấy ngày (chạy hằng ngày).")
 @click.option("--all", "check_all", is_flag=True, help="Kiểm tra mọi tệp gốc trong lần chạy này.")
 @click.option(
@@ -1404,13 +1405,13 @@ def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=AsciiInt())
 @click.option(
     "--production",
     is_flag=True,
     help="Chạy bằng gunicorn (máy chủ WSGI thật), không phải máy chủ phát triển của Flask.",
 )
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--workers", default=2, show_default=True, type=AsciiInt(1, 64))
 def serve_command(host: str, port: int, production: bool, workers: int) -> None:
     """Chạy Kho: trang web tiếng Việt và API JSON (/api); --production chạy bằng gunicorn.
     Chạy qua http (không TLS) thì đặt KHO_COOKIE_SECURE=false; nhiều tiến trình dùng chung phiên

@@ -37,10 +37,12 @@ def _value_rule(param_type: click.ParamType | None) -> str:
     """What a value of ``param_type`` must be, in Vietnamese."""
     if isinstance(param_type, click.Choice):
         return "phải là một trong: " + ", ".join(str(c) for c in param_type.choices)
-    if isinstance(param_type, click.IntRange | click.FloatRange):
+    if isinstance(param_type, click.IntRange | click.FloatRange) and (
+        param_type.min is not None or param_type.max is not None
+    ):
         low = "" if param_type.min is None else str(param_type.min)
         high = "" if param_type.max is None else str(param_type.max)
-        kind = "số nguyên" if isinstance(param_type, click.IntRange) else "số"
+        kind = "số nguyên (chữ số 0–9)" if isinstance(param_type, click.IntRange) else "số"
         if low and high:
             return f"phải là {kind} từ {low} đến {high}"
         return f"phải là {kind} " + (f"từ {low} trở lên" if low else f"không quá {high}")

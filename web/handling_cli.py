@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from kho.cli_int import AsciiInt
 from kho.errors import KhoError
 from repository.workflow import Act
 from web.cli import Context, handles_errors, json_option, pass_ctx
@@ -51,7 +52,9 @@ def show(ctx: Context, record_id: str, as_json: bool) -> None:
 @handling.command("step")
 @click.argument("record_id")
 @click.argument("act", type=click.Choice([a.value for a in Act]))
-@click.option("--expected-seq", type=int, required=True, help="Số bước bạn đã thấy (kho handling show).")
+@click.option(
+    "--expected-seq", type=AsciiInt(), required=True, help="Số bước bạn đã thấy (kho handling show)."
+)
 @click.option("--user", "users", multiple=True, help="Người nhận/chủ trì/xử lý (lặp lại được).")
 @click.option("--unit", "units", multiple=True, help="Đơn vị nhận/chủ trì (lặp lại được).")
 @click.option("--cooperate-unit", "cooperate_units", multiple=True, help="Đơn vị phối hợp.")

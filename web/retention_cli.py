@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from kho import jsontext
+from kho.cli_int import AsciiInt
 from kho.errors import KhoError
 from kho.timeutil import utcnow, vn_display
 from repository.records import Record
@@ -61,7 +62,7 @@ def plan() -> None:
 
 @plan.command("draft")
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--expected-version", type=int, help="Phiên bản dự thảo đang sửa (khi sửa).")
+@click.option("--expected-version", type=AsciiInt(), help="Phiên bản dự thảo đang sửa (khi sửa).")
 @json_option
 @pass_ctx
 @handles_errors
@@ -80,7 +81,7 @@ def plan_draft(ctx: Context, plan_file: str, expected_version: int | None, as_js
 
 
 @plan.command("show")
-@click.argument("year", type=int)
+@click.argument("year", type=AsciiInt())
 @json_option
 @pass_ctx
 @handles_errors
@@ -90,8 +91,8 @@ def plan_show(ctx: Context, year: int, as_json: bool) -> None:
 
 
 @plan.command("approve")
-@click.argument("year", type=int)
-@click.option("--expected-version", type=int, required=True)
+@click.argument("year", type=AsciiInt())
+@click.option("--expected-version", type=AsciiInt(), required=True)
 @json_option
 @pass_ctx
 @handles_errors
@@ -103,8 +104,8 @@ def plan_approve(ctx: Context, year: int, expected_version: int, as_json: bool) 
 
 
 @plan.command("issue")
-@click.argument("year", type=int)
-@click.option("--expected-version", type=int, required=True)
+@click.argument("year", type=AsciiInt())
+@click.option("--expected-version", type=AsciiInt(), required=True)
 @json_option
 @pass_ctx
 @handles_errors
@@ -116,7 +117,7 @@ def plan_issue(ctx: Context, year: int, expected_version: int, as_json: bool) ->
 
 
 @plan.command("export")
-@click.argument("year", type=int)
+@click.argument("year", type=AsciiInt())
 @click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx"]), default="pdf")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False))
 @pass_ctx
@@ -131,7 +132,7 @@ def plan_export(ctx: Context, year: int, fmt: str, output: str) -> None:
 
 
 @plan.command("open")
-@click.argument("year", type=int)
+@click.argument("year", type=AsciiInt())
 @click.argument("notation")
 @click.option("--start-date", help="Ngày bắt đầu (yyyy-mm-dd; mặc định hôm nay).")
 @json_option
@@ -147,7 +148,7 @@ def plan_open(ctx: Context, year: int, notation: str, start_date: str | None, as
 @file_group.command("close")
 @click.argument("file_id")
 @click.option("--end-date", required=True, help="Ngày kết thúc công việc (yyyy-mm-dd).")
-@click.option("--expected-version", type=int, required=True)
+@click.option("--expected-version", type=AsciiInt(), required=True)
 @json_option
 @pass_ctx
 @handles_errors
@@ -164,7 +165,7 @@ def file_close(ctx: Context, file_id: str, end_date: str, expected_version: int,
 @file_group.command("reopen")
 @click.argument("file_id")
 @click.option("--reason", required=True)
-@click.option("--expected-version", type=int, required=True)
+@click.option("--expected-version", type=AsciiInt(), required=True)
 @json_option
 @pass_ctx
 @handles_errors
@@ -178,7 +179,7 @@ def file_reopen(ctx: Context, file_id: str, reason: str, expected_version: int, 
 
 @file_group.command("submit")
 @click.argument("file_id")
-@click.option("--expected-version", type=int, required=True)
+@click.option("--expected-version", type=AsciiInt(), required=True)
 @json_option
 @pass_ctx
 @handles_errors
@@ -193,7 +194,7 @@ def file_submit(ctx: Context, file_id: str, expected_version: int, as_json: bool
 @click.argument("file_id")
 @click.option("--until", required=True, help="Giữ lại đến ngày (yyyy-mm-dd; tối đa 02 năm sau hạn).")
 @click.option("--reason", required=True)
-@click.option("--expected-version", type=int, required=True)
+@click.option("--expected-version", type=AsciiInt(), required=True)
 @json_option
 @pass_ctx
 @handles_errors
@@ -271,7 +272,7 @@ def submission_review(ctx: Context, file_id: str, as_json: bool) -> None:
 
 @submission.command("accept")
 @click.argument("file_id")
-@click.option("--expected-version", type=int, required=True)
+@click.option("--expected-version", type=AsciiInt(), required=True)
 @json_option
 @pass_ctx
 @handles_errors
@@ -284,7 +285,7 @@ def submission_accept(ctx: Context, file_id: str, expected_version: int, as_json
 @submission.command("return")
 @click.argument("file_id")
 @click.option("--reason", required=True)
-@click.option("--expected-version", type=int, required=True)
+@click.option("--expected-version", type=AsciiInt(), required=True)
 @json_option
 @pass_ctx
 @handles_errors

@@ -14,29 +14,16 @@ import json
 import os
 import subprocess
 import sys
-import unicodedata
 from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
-from kho_cli_tree import leaf_commands
+from click.testing import CliRunner
+from kho_cli_tree import leaf_commands, refusal
 
 from web.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def refusal(result: Result) -> tuple[str, str]:
-    """The refusal's code and line: exit 2, ``Lỗi [CODE]: …`` (NFC, with the help to read), no
-    exception, no English of click's."""
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and "Error:" not in result.output, result.output
-    line = next((ln for ln in result.output.splitlines() if ln.startswith("Lỗi [")), None)
-    assert line is not None, result.output
-    assert unicodedata.is_normalized("NFC", line) and "--help" in line, line
-    return line[len("Lỗi [") : line.index("]")], line
 
 
 TYPED = (click.types.IntParamType, click.types.FloatParamType, click.Choice, click.DateTime)
