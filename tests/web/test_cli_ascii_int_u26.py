@@ -18,6 +18,7 @@ from kho_cli_tree import leaf_commands, refusal
 
 from kho.cli_int import AsciiInt
 from web.cli import main
+from web.cli_help import metavar
 from web.cli_usage import usage_refusal
 
 NOT_ASCII_DIGITS = ("٣", "３", "0_3", " 3", "3 ", "+3", "²", "3.0", "1" * 19)
@@ -49,7 +50,7 @@ def _line(path: list[str], command: click.Command, param: click.Parameter, value
 def _shown_name(param: click.Parameter) -> str:
     if isinstance(param, click.Option):
         return max(param.opts, key=len)
-    return param.human_readable_name
+    return metavar(param.human_readable_name)  # in Vietnamese, as the refusal names it (u25)
 
 
 def integer_parameters() -> list[tuple[list[str], click.Command, click.Parameter]]:
@@ -104,9 +105,9 @@ def test_every_integer_parameter_takes_ascii_digits_only() -> None:
 @pytest.mark.parametrize(
     ("path", "args", "words"),
     [
-        (["account", "clearance"], ["someone", "٣"], "“LEVEL” phải là số nguyên (chữ số 0–9) từ 0 đến 3"),
+        (["account", "clearance"], ["someone", "٣"], "“MỨC” phải là số nguyên (chữ số 0–9) từ 0 đến 3"),
         (["serve"], ["--port", "٨٠"], "“--port” phải là số nguyên (chữ số 0–9)"),
-        (["plan", "show"], ["2_024"], "“YEAR” phải là số nguyên (chữ số 0–9)"),
+        (["plan", "show"], ["2_024"], "“NĂM” phải là số nguyên (chữ số 0–9)"),
         (["search"], ["--page-size", "２０", "x"], "“--page-size” phải là số nguyên (chữ số 0–9)"),
     ],
 )
