@@ -3,7 +3,6 @@ index — the destroyed text is gone from search, and the index is force-merged 
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from index_traces import index_traces
 from kho_people import PASSWORD, make_people
 from kho_retention import SECRET_WORD, Clock, closed_file, council_ready, s3_env, search_count
+from kho_testing import es_url_or_skip
 
 from ingest.indexing import follow
 from kho.config import Settings
@@ -22,9 +22,7 @@ pytestmark = [pytest.mark.s3, pytest.mark.elasticsearch]
 
 
 def test_on_s3_and_elasticsearch_the_text_is_expunged(tmp_path: Path) -> None:
-    es_url = os.environ.get("KHO_TEST_ELASTICSEARCH_URL")
-    if not es_url:
-        pytest.skip("KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server to test")
+    es_url = es_url_or_skip()
     env = s3_env(tmp_path)
     kho = Kho(Settings.from_env(env), follow_index=False)
     clock = Clock()

@@ -5,13 +5,13 @@ alone, and an index made before the field gets it when opened."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import uuid
 from dataclasses import replace
 from datetime import date
 
 import pytest
+from kho_testing import es_url_or_skip
 
 from search.backend import SearchBackend
 from search.documents import IndexDocument
@@ -26,9 +26,14 @@ EVERYTHING = Principal("kt", everything=True)
 
 def doc(doc_id: str, **kw: object) -> IndexDocument:
     base: dict[str, object] = {
-        "version": 1, "direction": "den", "owner_unit": "UNIT-B", "ngay_ban_hanh": date(2015, 3, 2),
-        "title": "Công văn về việc triển khai hệ thống", "trich_yeu": "Về việc triển khai hệ thống",
-        "so_ky_hieu": f"{doc_id[-1]}/BNV-VP", "text": "Báo cáo dự án thủy điện Sông Đà",
+        "version": 1,
+        "direction": "den",
+        "owner_unit": "UNIT-B",
+        "ngay_ban_hanh": date(2015, 3, 2),
+        "title": "Công văn về việc triển khai hệ thống",
+        "trich_yeu": "Về việc triển khai hệ thống",
+        "so_ky_hieu": f"{doc_id[-1]}/BNV-VP",
+        "text": "Báo cáo dự án thủy điện Sông Đà",
         "ho_so": ("HS-B",),
     }
     base.update(kw)
@@ -101,9 +106,7 @@ def test_an_elasticsearch_index_made_before_the_field_gets_it_when_opened() -> N
     made before u24. Opening the backend adds the field (additively) to such an index."""
     from search.elasticsearch import ANALYSIS, MAPPINGS, ElasticsearchBackend
 
-    url = os.environ.get("KHO_TEST_ELASTICSEARCH_URL")
-    if not url:
-        pytest.skip("KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server to test")
+    url = es_url_or_skip()
     prefix = f"kho-u24o-{uuid.uuid4().hex[:8]}"
     first = ElasticsearchBackend(url, prefix=prefix, refresh=True)
     try:
@@ -112,8 +115,10 @@ def test_an_elasticsearch_index_made_before_the_field_gets_it_when_opened() -> N
         first.es.indices.delete(index=made)
         name = f"{prefix}-old"  # outside the template's pattern: the mapping of before u24
         first.es.indices.create(
-            index=name, aliases={prefix: {"is_write_index": True}},
-            mappings={**MAPPINGS, "properties": old}, settings={"analysis": ANALYSIS},
+            index=name,
+            aliases={prefix: {"is_write_index": True}},
+            mappings={**MAPPINGS, "properties": old},
+            settings={"analysis": ANALYSIS},
         )
         mapping = first.es.indices.get_mapping(index=name).body[name]["mappings"]["properties"]
         assert "archive_units" not in mapping

@@ -3,12 +3,11 @@ sets it when its disk passes the watermark (reviews s19, u23)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-import pytest
+from kho_testing import es_url_or_skip
 
 from search.documents import IndexDocument
 from search.elasticsearch import ElasticsearchBackend
@@ -29,9 +28,7 @@ def blocked_index(
     """A fresh test index holding ``docs``, then blocked; cleared and dropped after. Without a
     server the test is skipped, which ``KHO_REQUIRE_SERVICES`` (scripts/test.sh) turns into a
     failure."""
-    es_url = os.environ.get("KHO_TEST_ELASTICSEARCH_URL")
-    if not es_url:
-        pytest.skip("KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server to test")
+    es_url = es_url_or_skip()
     backend = ElasticsearchBackend(es_url, prefix=f"kho-test-{uuid.uuid4().hex[:8]}", refresh=True)
     if merge_timeout_s is not None:
         backend.merge_timeout_s = merge_timeout_s

@@ -17,11 +17,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from kho_buckets import bucket_name, drop_bucket, new_bucket
 from kho_people import PASSWORD as PASSWORD
 from kho_people import People
-from kho_testing import incoming, pdf_bytes, s3_options_or_skip
+from kho_testing import es_url_or_skip, incoming, pdf_bytes, s3_options_or_skip
 
 from ingest.indexing import follow
 from kho.config import Settings
@@ -341,9 +340,7 @@ def incoming_on_elasticsearch(
     fresh index of the test Elasticsearch server, which ``kho`` then searches and follows; the
     index is dropped when the block ends. Without a server the test is skipped, which
     ``KHO_REQUIRE_SERVICES`` (scripts/test.sh) turns into a failure."""
-    es_url = os.environ.get("KHO_TEST_ELASTICSEARCH_URL")
-    if not es_url:
-        pytest.skip("KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server to test")
+    es_url = es_url_or_skip()
     backend = ElasticsearchBackend(es_url, prefix=f"kho-{tag}-{uuid.uuid4().hex[:8]}", refresh=True)
     kho._backend = backend
     follow(kho.repo, backend)

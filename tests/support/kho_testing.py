@@ -78,6 +78,15 @@ def s3_options_or_skip() -> dict[str, Any]:
     return options
 
 
+def es_url_or_skip() -> str:
+    """The test Elasticsearch server's URL, or the test skipped with the suite's one message
+    (under ``KHO_REQUIRE_SERVICES`` a skip fails the run: tests/conftest.py)."""
+    url = os.environ.get("KHO_TEST_ELASTICSEARCH_URL")
+    if not url:
+        pytest.skip("KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server to test")
+    return url
+
+
 def s3_store_env(options: dict[str, Any], prefix: str) -> dict[str, str]:
     """The settings of a Kho on the real S3 gateway, with a fresh record bucket and key bucket
     named from ``prefix`` (removed when the test ends): a test sets them before opening Kho."""

@@ -12,7 +12,6 @@ with the embedded index and with the test Elasticsearch server."""
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from click.testing import CliRunner
 from flask import Flask
 from kho_people import AGENCY, PASSWORD, UNIT_B, People
 from kho_submission import phong_b_file
-from kho_testing import incoming, pdf_bytes
+from kho_testing import es_url_or_skip, incoming, pdf_bytes
 from kho_web import logged_in
 
 from ingest.indexing import follow
@@ -94,9 +93,7 @@ def site(request: pytest.FixtureRequest, kho: Kho, people: People, app: Flask) -
     if request.param == "embedded":
         yield _site(kho, people, app)
         return
-    es_url = os.environ.get("KHO_TEST_ELASTICSEARCH_URL")
-    if not es_url:
-        pytest.skip("KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server to test")
+    es_url = es_url_or_skip()
     backend = ElasticsearchBackend(es_url, prefix=f"kho-u24-{uuid.uuid4().hex[:8]}", refresh=True)
     kho._backend = backend
     follow(kho.repo, backend)
