@@ -12,6 +12,7 @@ creation event after fsck's repair, and no claim without its object."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -116,4 +117,84 @@ def test_a_writer_killed_after_its_entry_or_at_its_witness_leaves_what_the_next_
     assert log.verify().ok
     created = {e.record_id for e in log.events() if e.action in CREATION_EVENTS}
     assert set(entries.values()) <= created, (entries, created)
+    assert _empty_claims(store) == []
+
+
+def _writer(store: S3Store, keys: LocalStore, out: int, numbers: int, kill_at: int | None) -> None:
+    """In a forked child: ``numbers`` numbers in the one series; with ``kill_at``, the number of
+    that rank is held at its event object's data PUT (its entry landed) for the parent to kill.
+    A refusal is reported with its code and the writer goes on."""
+    code = 1
+    try:
+        repo = new_repository(store, keys)
+        real_put_raw = S3Store._put_raw
+        rank = [0]
+
+        def put_raw(self: S3Store, bucket: str, key: str, data: bytes, headers: Any = None) -> Any:
+            if rank[0] == kill_at and bucket == self.bucket and key.startswith("audit/events/"):
+                os.write(out, b"held\n")
+                time.sleep(120)  # the parent kills us here
+                os._exit(3)
+            return real_put_raw(self, bucket, key, data, headers)
+
+        S3Store._put_raw = put_raw  # type: ignore[method-assign]
+        for n in range(numbers):
+            rank[0] = n
+            try:
+                _number(repo)
+            except Exception as exc:  # (reported: the parent asserts on the codes)
+                os.write(out, f"refused {getattr(exc, 'code', type(exc).__name__)}\n".encode())
+        os.write(out, b"done\n")
+        code = 0
+    finally:
+        os._exit(code)
+
+
+@pytest.mark.s3
+def test_three_writers_on_one_series_one_killed_after_its_entry(tmp_path: Path) -> None:
+    """Three writer processes number in one series at once; one is SIGKILLed after its third
+    entry landed, before that act's events. The two others finish (a refusal may only be
+    ``CLAIM_PENDING``, the killed writer's audit number not yet stale); then one more number,
+    fsck's repair: every number once and without a gap, each entry's record with its creation
+    event, the chain verifying, fsck clean, no claim without its object."""
+    store = make_store("s3", tmp_path, "rv47three")
+    assert isinstance(store, S3Store)
+    keys = LocalStore(tmp_path / "rv47three-keys")
+    new_repository(store, keys)
+    children: list[tuple[int, int]] = []
+    for kill_at in (2, None, None):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.close(read_end)
+            _writer(store, keys, write_end, 4, kill_at)
+        os.close(write_end)
+        children.append((pid, read_end))
+    seen: dict[int, list[str]] = {}
+    try:
+        victim, victim_out = children[0]
+        seen[victim] = read_lines_until(victim_out, lambda lines: "held" in lines, timeout=300)
+        os.kill(victim, signal.SIGKILL)
+        for pid, out in children[1:]:
+            seen[pid] = read_lines_until(out, lambda lines: "done" in lines, timeout=300)
+    finally:
+        for pid, out in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(out)
+    codes = {line.split()[1] for lines in seen.values() for line in lines if line.startswith("refused ")}
+    assert codes <= {"CLAIM_PENDING"}, seen
+    repo = new_repository(store, keys)
+    _number(repo)
+    fsck(repo, repair=True, grace_seconds=0)
+    report = fsck(repo, grace_seconds=0)
+    assert report.clean, [(i.kind, i.subject) for i in report.issues]
+    entries = _entries(store)
+    assert sorted(entries) == list(range(1, len(entries) + 1)), entries
+    assert len(set(entries.values())) == len(entries), entries
+    log = AuditLog(store)
+    assert log.verify().ok
+    created = {e.record_id for e in log.events() if e.action in CREATION_EVENTS}
+    assert set(entries.values()) <= created
     assert _empty_claims(store) == []
