@@ -179,7 +179,8 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
 READ_ONLY_SETTING = "index.blocks.read_only_allow_delete"
 """The block Elasticsearch puts on every index with a shard on a node past its flood-stage disk
 watermark (95 % used by default; lifted by the node itself once below the high watermark):
-writes answer 429 ``cluster_block_exception``, deletes pass."""
+writes and document deletes answer 429 ``cluster_block_exception`` (only deleting the whole
+index passes; review rv47: the delete's refusal was taken for "nothing to remove")."""
 
 
 def _blocked(text: str) -> bool:
@@ -188,12 +189,30 @@ def _blocked(text: str) -> bool:
     return "cluster_block_exception" in text and ("read-only" in text or "read_only" in text)
 
 
+def _set_by_hand(reason: str) -> bool:
+    """Whether a read-only block's answer names the block a person sets
+    (``index.blocks.read_only``: ``FORBIDDEN/5/index read-only (api)``), not the flood-stage one
+    the node sets on a full disk (``read-only-allow-delete``). Pure (review rv47)."""
+    return "read-only (api)" in reason or "index.blocks.read_only=true" in reason
+
+
 def _read_only(index: str, reason: str = "") -> StoreUnavailable:
+    if _set_by_hand(reason):
+        why = (
+            "Chỉ mục tìm kiếm đang bị đặt chế độ chỉ đọc bằng tay (index.blocks.read_only); hãy nhờ"
+            " người quản trị máy chủ tìm kiếm Elasticsearch gỡ chế độ đó rồi thử lại."
+        )
+    else:
+        why = (
+            "Chỉ mục tìm kiếm đang ở chế độ chỉ đọc vì ổ đĩa của máy chủ tìm kiếm Elasticsearch gần"
+            " đầy; hãy giải phóng dung lượng ổ đĩa của máy chủ đó rồi thử lại."
+        )
     return StoreUnavailable(
-        "Chỉ mục tìm kiếm đang ở chế độ chỉ đọc vì ổ đĩa của máy chủ tìm kiếm Elasticsearch gần đầy;"
-        " hãy giải phóng dung lượng ổ đĩa của máy chủ đó rồi thử lại. Không dữ liệu nào đã lưu bị"
-        " mất: hồ sơ, văn bản vẫn nằm nguyên trong kho, và việc lập lại chỉ mục (kho reindex) khôi"
-        " phục phần chỉ mục còn thiếu.",
+        unicodedata.normalize(
+            "NFC",
+            f"{why} Không dữ liệu nào đã lưu bị mất: hồ sơ, văn bản vẫn nằm nguyên trong kho, và việc"
+            " lập lại chỉ mục (kho reindex) khôi phục phần chỉ mục còn thiếu.",
+        ),
         code="SEARCH_INDEX_READ_ONLY",
         index=index,
         reason=reason[:500],
@@ -289,10 +308,16 @@ class _Target(IndexWriter):
         actions = ({"_op_type": "delete", "_index": self.name, "_id": i} for i in ids)
         removed = 0
         try:
-            for ok, _item in helpers.streaming_bulk(
-                self.es, actions, raise_on_error=False, max_retries=3
+            for ok, item in helpers.streaming_bulk(
+                _stop_at_block(self.es), actions, raise_on_error=False, max_retries=3
             ):
                 removed += int(ok)
+                info = item.get("delete", {}) if isinstance(item, dict) else {}
+                if not ok and info.get("status") != 404:  # 404: not indexed, nothing to remove
+                    # Review rv47: a delete refused (an index set read-only by hand refuses
+                    # deletes too, 403) was counted as nothing removed and the caller went on:
+                    # a destroyed record's text stayed searchable without a word.
+                    raise _unavailable(RuntimeError(str(item)), self.name)
             if self.refresh:
                 self.es.indices.refresh(index=self.name)
         except (ApiError, TransportError) as exc:

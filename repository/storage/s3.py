@@ -338,8 +338,9 @@ class S3Store(ObjectStore):
         self._conditional = conditional_create
         self._claims_made = False  # the companion bucket exists
         self._claims_ready = False  # ... and honours the conditions (checked before a write)
-        self._ahead: set[str] = set()
-        """Keys :meth:`claim_ahead` claimed that no :meth:`put_if_absent` has used yet."""
+        self._ahead: dict[str, tuple[str, float]] = {}
+        """Keys :meth:`claim_ahead` claimed that no :meth:`put_if_absent` has used yet: the claim's
+        writer id and when it was sent (``time.monotonic``), see :meth:`_still_mine`."""
         self._ahead_lock = threading.Lock()
         self._then: dict[tuple[int, str], Callable[[], None]] = {}
         """Per thread and key, what :meth:`when_claimed` asked to be called once the claim is won."""
@@ -366,7 +367,7 @@ class S3Store(ObjectStore):
         state = self.__dict__.copy()
         state["_lock"] = None
         state["_client_obj"] = None
-        state["_ahead"] = set()  # (claims of this process, not of the one that unpickles)
+        state["_ahead"] = {}  # (claims of this process, not of the one that unpickles)
         state["_ahead_lock"] = None
         state["_then"] = {}
         state["_landed"] = {}
@@ -385,7 +386,7 @@ class S3Store(ObjectStore):
         self._client_obj = None
         self._lock = threading.RLock()
         # The parent's claims taken ahead are its own to write or give back.
-        self._ahead = set()
+        self._ahead = {}
         self._ahead_lock = threading.Lock()
         self._then = {}
         self._landed = {}
@@ -820,8 +821,10 @@ class S3Store(ObjectStore):
             except (MinioException, Urllib3Error, OSError) as exc:
                 self._fail(exc, key)
         else:
-            if not self._taken_ahead(key):
-                self._claim(key)
+            mine = self._taken_ahead(key)
+            if mine is None:
+                sent = time.monotonic()
+                mine = (self._claim(key), sent)
                 then = self._then.pop((threading.get_ident(), key), None)
                 if then is not None:
                     then()  # (the caller's next step, beside this data PUT)
@@ -836,6 +839,8 @@ class S3Store(ObjectStore):
                 # writer takes it over after claim_timeout_s only if the data is absent (a
                 # dead writer's younger claim sooner, see DEAD_WRITER_SETTLE_S).
                 self._fail(exc, key)
+            if not self._still_mine(key, mine):
+                self._withdraw_overwrite(key, response.headers.get("x-amz-version-id"))
         return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
 
     def claim_ahead(self, key: str) -> bool:
@@ -846,9 +851,10 @@ class S3Store(ObjectStore):
         check_key(key)
         if key in POINTERS or self._create_conditionally():
             return False
-        self._claim(key)
+        sent = time.monotonic()
+        writer = self._claim(key)
         with self._ahead_lock:
-            self._ahead.add(key)
+            self._ahead[key] = (writer, sent)
         return True
 
     def when_claimed(self, key: str, then: Callable[[], None] | None) -> None:
@@ -859,18 +865,59 @@ class S3Store(ObjectStore):
         else:
             self._then[(threading.get_ident(), key)] = then
 
-    def _taken_ahead(self, key: str) -> bool:
+    def _taken_ahead(self, key: str) -> tuple[str, float] | None:
         with self._ahead_lock:
-            if key in self._ahead:
-                self._ahead.discard(key)
-                return True
-            return False
+            return self._ahead.pop(key, None)
 
     def release_ahead(self, key: str) -> None:
         """Withdraw the claim :meth:`claim_ahead` made on ``key`` if no create used it (one
-        DELETE in the companion bucket, as a failed data PUT withdraws its claim)."""
-        if self._taken_ahead(key):
+        DELETE in the companion bucket, as a failed data PUT withdraws its claim); a claim
+        another writer took over meanwhile (:meth:`_still_mine`) is theirs, left alone."""
+        mine = self._taken_ahead(key)
+        if mine is not None and self._still_mine(key, mine):
             self._release_claim(key)
+
+    def _still_mine(self, key: str, mine: tuple[str, float]) -> bool:
+        """Is the claim on ``key`` still this writer's (``mine``: its writer id and when it was
+        sent)? Review rv47: a live writer paused between its claim and its data PUT (SIGSTOP, a
+        suspended machine) for ``claim_timeout_s`` has its claim taken over as a dead writer's;
+        resumed, its plain data PUT replaced the other writer's object (a register number given
+        to two documents, an audit event replaced). A takeover needs the claim to be
+        ``claim_timeout_s`` old by the server's clock and the data absent, so a claim whose data
+        PUT answered within half of that (this host's clock; the margin covers clock rates) was
+        never taken over before its data landed, nor after (the data is there): no request.
+        Otherwise one GET of the claim: this writer's id, or none left (withdrawn by a taker whose
+        data PUT failed: the data here is the only one), is mine. Unreadable: mine (the check
+        cannot be made; the state is as before rv47)."""
+        writer, sent = mine
+        if time.monotonic() - sent < self.claim_timeout_s / 2:
+            return True
+        try:
+            raw, _, _ = self._claim_read(key)
+        except NotFound:
+            return True
+        except (MinioException, Urllib3Error, OSError):
+            return True
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return True
+        return not isinstance(body, dict) or body.get("writer") == writer
+
+    def _withdraw_overwrite(self, key: str, version_id: str | None) -> NoReturn:
+        """This writer's data PUT landed on ``key`` after another writer took its claim over
+        (:meth:`_still_mine`): its version is removed (the versioned data bucket: the taker's
+        object is current again, whichever PUT came last) and the create is refused as one that
+        met another writer (``AlreadyExists``: the register takes the next number, the audit log
+        reads the event there). Without a version id nothing can be undone; refused the same."""
+        if version_id is not None:
+            try:
+                self._client.remove_object(self.bucket, key, version_id=version_id)
+            except (MinioException, Urllib3Error, OSError) as exc:
+                self._fail(exc, key)
+        raise AlreadyExists(
+            f"Đối tượng {key} đã được một lượt ghi khác tạo trong lúc lượt ghi này bị dừng.", key=key
+        )
 
     def put_new(self, key: str, data: bytes) -> ObjectInfo:
         """One PUT: on a key no other writer can produce, a claim guards against nothing."""
@@ -899,9 +946,9 @@ class S3Store(ObjectStore):
             locked=True,
         )
 
-    def _claim_body(self) -> bytes:
+    def _claim_body(self, writer: str | None = None) -> bytes:
         return json.dumps(
-            {"writer": uuid.uuid4().hex, "pid": os.getpid(), "host": this_host(), "at": time.time()}
+            {"writer": writer or uuid.uuid4().hex, "pid": os.getpid(), "host": this_host(), "at": time.time()}
         ).encode()
 
     def _landed_data(self, key: str) -> bytes | None:
@@ -919,13 +966,15 @@ class S3Store(ObjectStore):
             return known[1]
         return super().get_after_conflict(key, timeout_s)
 
-    def _claim(self, key: str) -> None:
-        """Win the right to create ``key`` (claims mode) or raise ``AlreadyExists``."""
+    def _claim(self, key: str) -> str:
+        """Win the right to create ``key`` (claims mode) or raise ``AlreadyExists``; the writer id
+        the claim names (:meth:`_still_mine`)."""
         self._landed.pop(threading.get_ident(), None)  # (only the latest create's find answers)
         ckey = _CLAIMS_PREFIX + key
+        writer = uuid.uuid4().hex
         try:
-            self._put_raw(self.claims_bucket, ckey, self._claim_body(), {"If-None-Match": "*"})
-            return
+            self._put_raw(self.claims_bucket, ckey, self._claim_body(writer), {"If-None-Match": "*"})
+            return writer
         except S3Error as exc:
             if exc.code != "PreconditionFailed":
                 self._fail(exc, key)
@@ -948,13 +997,19 @@ class S3Store(ObjectStore):
         if stale_etag is None:
             raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from taken
         try:
-            self._put_raw(self.claims_bucket, ckey, self._claim_body(), {"If-Match": stale_etag})
+            self._put_raw(self.claims_bucket, ckey, self._claim_body(writer), {"If-Match": stale_etag})
         except S3Error as exc:
             if exc.code in ("PreconditionFailed", "NoSuchKey"):
                 raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from exc
             self._fail(exc, key)
         except (MinioException, Urllib3Error, OSError) as exc:
             self._fail(exc, key)
+        # Review rv47: the writer taken for dead may be alive and slow; its data may have landed
+        # after the look above and before this takeover (it then found its claim still its own,
+        # :meth:`_still_mine`). Looked at again now that the claim is this writer's.
+        if self.exists(key):
+            raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
+        return writer
 
     def _stale_claim_etag(self, key: str) -> str | None:
         """The ETag of the claim on ``key`` when a dead writer left it without data (the caller

@@ -46,7 +46,11 @@ def _is_read_only_refusal(error: StoreUnavailable) -> None:
 
 
 def test_a_purge_on_an_index_blocked_read_only_is_refused_with_a_code(blocked: ElasticsearchBackend) -> None:
-    blocked.delete(["x001"])  # (deletes pass the block: the destruction's removal is made)
+    # The block refuses document deletes too (only deleting the whole index passes): before
+    # rv47 the refused delete was counted as nothing removed, without a word.
+    with pytest.raises(StoreUnavailable) as refused:
+        blocked.delete(["doc-001"])
+    _is_read_only_refusal(refused.value)
     with pytest.raises(StoreUnavailable) as refused:
         blocked.purge_deleted()
     _is_read_only_refusal(refused.value)
