@@ -21,7 +21,7 @@ from kho.cli_int import AsciiInt
 from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
-from web.cli_help import KhoContext, adopt
+from web.cli_help import KhoContext, adopt, ask
 
 if TYPE_CHECKING:
     from repository.accounts import Account
@@ -983,7 +983,7 @@ def audit_acknowledge(
     tiến trình chạy từ trước khi nhật ký bị cắt sẽ tìm lại điểm cuối thật và ghi sau quyết định."""
     from web.accounts_cli import _read_secret
 
-    name = (username or click.prompt("Tên đăng nhập kiểm toán viên")).strip().lower()
+    name = (username or ask("Tên đăng nhập kiểm toán viên")).strip().lower()
     password = _read_secret("Mật khẩu", password_stdin)
     login: dict[str, object] = {"user": name, "method": "password", "source": "cli"}
     if locked_out:  # the only auditor kept out while the log refuses (x1, r14)
