@@ -245,9 +245,12 @@ def _meta_pairs(pairs: tuple[str, ...], json_file: str | None) -> dict[str, Any]
             raw = read_small_file(json_file, code="METADATA_FILE_INVALID", label="dữ liệu đặc tả")
             data = jsontext.loads(raw.decode("utf-8"))
         except (OSError, ValueError, RecursionError) as exc:  # (not UTF-8, too deep, 5,000 digits)
-            raise KhoError(
-                f"Không đọc được tệp dữ liệu đặc tả “{json_file}”: {exc}.",
+            from kho.read_reasons import read_reason, read_reason_code
+
+            raise KhoError(  # (the exception's own text is English: its reason in Vietnamese, u27)
+                f"Không đọc được tệp dữ liệu đặc tả “{json_file}”: {read_reason(exc)}.",
                 code="METADATA_FILE_INVALID",
+                reason=read_reason_code(exc),
             ) from exc
         if not isinstance(data, dict):
             raise KhoError("Tệp dữ liệu đặc tả phải là một đối tượng JSON.", code="METADATA_FILE_INVALID")
