@@ -1640,16 +1640,8 @@ class EmbeddedBackend(SearchBackend):
         with db.lock:
             searcher = db.searcher()
             sort = Sort.DATE_DESC if query.is_empty and query.sort is Sort.RELEVANCE else query.sort
-            if sort is Sort.RELEVANCE:
-                found = searcher.search(tq, query.page_size, count=True, offset=query.offset)
-            else:
-                field, order = _SORTS[sort]
-                found = searcher.search(tq, query.page_size, count=True, offset=query.offset,
-                                        order_by_field=field, order=order)
-            total = found.count or 0
-            page = found.hits
+            total, page, rowids = _ordered_page(db.conn, searcher, tq, query, sort)
             scores = [float(s) if sort is Sort.RELEVANCE else 0.0 for s, _ in page]
-            rowids = searcher.fast_field_values("rid", [a for _, a in page]) if page else []
             bodies = dict(
                 db.conn.execute(
                     f"SELECT rowid, body FROM docs WHERE rowid IN ({', '.join('?' * len(rowids))})",
@@ -1712,6 +1704,56 @@ class EmbeddedBackend(SearchBackend):
 
 
 # --- query translation ------------------------------------------------------------------------
+
+def _ordered_page(
+    conn: sqlite3.Connection, searcher: tantivy.Searcher, tq: tantivy.Query, query: Query, sort: Sort
+) -> tuple[int, list[tuple[Any, Any]], list[int]]:
+    """The total, the hits of ``query``'s page and their rowids, ties broken by record id.
+
+    Tantivy breaks ties (equal scores, equal dates) by doc address, which depends on which
+    import thread wrote a document first (m39: 20 of 24 result pages differed between two
+    imports of the same 400 PDFs), so a văn thư paging through results saw a document twice or
+    never. Hits are fetched from the first one (as Tantivy's own ``offset`` does) until the tie
+    group at the end of the page is complete, and the groups the page cuts are ordered by
+    record id ascending: the order Elasticsearch's ``{"id": "asc"}`` tie-breaker gives."""
+    start, end = query.offset, query.offset + query.page_size
+    ordering: dict[str, Any] = {}
+    if sort is not Sort.RELEVANCE:
+        field, order = _SORTS[sort]
+        ordering = {"order_by_field": field, "order": order}
+    limit = end + 1
+    while True:
+        found = searcher.search(tq, limit, count=True, **ordering)
+        hits = found.hits
+        # complete when every match is here or the hit after the page ends the page's last tie
+        if len(hits) < limit or hits[-1][0] != hits[end - 1][0]:
+            break
+        limit *= 2
+    total = found.count or 0
+    if start >= len(hits):
+        return total, [], []
+    first, last = start, min(end, len(hits)) - 1
+    while first > 0 and hits[first - 1][0] == hits[start][0]:
+        first -= 1
+    while last + 1 < len(hits) and hits[last + 1][0] == hits[min(end, len(hits)) - 1][0]:
+        last += 1
+    window = hits[first : last + 1]
+    rowids = searcher.fast_field_values("rid", [a for _, a in window])
+    ids: dict[int, str] = {}
+    for chunk in range(0, len(rowids), 900):  # (SQLite's bound on parameters)
+        part = rowids[chunk : chunk + 900]
+        ids.update(conn.execute(
+            f"SELECT rowid, id FROM docs WHERE rowid IN ({', '.join('?' * len(part))})", part
+        ).fetchall())
+    group, groups = 0, []
+    for i, (key, _) in enumerate(window):
+        group += i > 0 and key != window[i - 1][0]
+        groups.append(group)
+    ranked = sorted(
+        range(len(window)), key=lambda i: (groups[i], ids.get(rowids[i], ""))
+    )[start - first : end - first]
+    return total, [window[i] for i in ranked], [rowids[i] for i in ranked]
+
 
 _SORTS: dict[Sort, tuple[str, tantivy.Order]] = {
     Sort.DATE_DESC: ("date_d", tantivy.Order.Desc),

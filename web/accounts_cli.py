@@ -29,6 +29,7 @@ from kho.errors import KhoError, PasswordChangeRequired
 from repository.policy import Action
 from repository.vocabulary import Secrecy
 from web.cli import Context, _meta_pairs, _show_record, handles_errors, json_option, pass_ctx
+from web.cli_help import ask
 from web.session import forget_token, save_token, saved_token
 
 
@@ -47,7 +48,7 @@ def _read_secret(prompt: str, from_stdin: bool, *, confirm: bool = False) -> str
                 raise KhoError("Không đọc được mật khẩu từ đầu vào chuẩn.", code="PASSWORD_MISSING")
             secret = line.rstrip("\n")
         else:
-            secret = str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+            secret = ask(prompt, hide_input=True, twice=confirm)
         secret.encode("utf-8")
     except UnicodeError:
         raise KhoError(
@@ -66,7 +67,7 @@ def _read_secret(prompt: str, from_stdin: bool, *, confirm: bool = False) -> str
 def login(ctx: Context, username: str | None, password_stdin: bool) -> None:
     """Đăng nhập; mã truy cập được lưu cho các lệnh sau."""
     accounts = ctx.kho.accounts
-    name = (username or click.prompt("Tên đăng nhập")).strip().lower()
+    name = (username or ask("Tên đăng nhập")).strip().lower()
     password = _read_secret("Mật khẩu", password_stdin)
     try:
         account = accounts.authenticate(name, password, "cli")

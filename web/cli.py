@@ -21,7 +21,7 @@ from kho.cli_int import AsciiInt
 from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
-from web.cli_help import KhoContext, adopt
+from web.cli_help import KhoContext, adopt, ask
 
 if TYPE_CHECKING:
     from repository.accounts import Account
@@ -245,9 +245,12 @@ def _meta_pairs(pairs: tuple[str, ...], json_file: str | None) -> dict[str, Any]
             raw = read_small_file(json_file, code="METADATA_FILE_INVALID", label="dữ liệu đặc tả")
             data = jsontext.loads(raw.decode("utf-8"))
         except (OSError, ValueError, RecursionError) as exc:  # (not UTF-8, too deep, 5,000 digits)
-            raise KhoError(
-                f"Không đọc được tệp dữ liệu đặc tả “{json_file}”: {exc}.",
+            from kho.read_reasons import read_reason, read_reason_code
+
+            raise KhoError(  # (the exception's own text is English: its reason in Vietnamese, u27)
+                f"Không đọc được tệp dữ liệu đặc tả “{json_file}”: {read_reason(exc)}.",
                 code="METADATA_FILE_INVALID",
+                reason=read_reason_code(exc),
             ) from exc
         if not isinstance(data, dict):
             raise KhoError("Tệp dữ liệu đặc tả phải là một đối tượng JSON.", code="METADATA_FILE_INVALID")
@@ -983,7 +986,7 @@ def audit_acknowledge(
     tiến trình chạy từ trước khi nhật ký bị cắt sẽ tìm lại điểm cuối thật và ghi sau quyết định."""
     from web.accounts_cli import _read_secret
 
-    name = (username or click.prompt("Tên đăng nhập kiểm toán viên")).strip().lower()
+    name = (username or ask("Tên đăng nhập kiểm toán viên")).strip().lower()
     password = _read_secret("Mật khẩu", password_stdin)
     login: dict[str, object] = {"user": name, "method": "password", "source": "cli"}
     if locked_out:  # the only auditor kept out while the log refuses (x1, r14)

@@ -147,3 +147,44 @@ def adopt(commands: Iterable[click.Command]) -> None:
             command.context_class = KhoContext
         if isinstance(command, click.Group):
             adopt(command.commands.values())
+
+
+# -- questions ---------------------------------------------------------------------------------
+REPEAT = "Nhập lại để xác nhận"
+"""Click's "Repeat for confirmation" (the second prompt of a value typed twice)."""
+
+MISMATCH = "Lỗi: hai lần nhập không khớp nhau; hãy nhập lại."
+"""Click's "Error: The two entered values do not match." (click takes no text for it)."""
+
+YES_NO = ("c", "k")
+"""The answers of :func:`confirm` ("có", "không"), where click asks "[y/N]"."""
+
+
+def ask(text: str, *, hide_input: bool = False, twice: bool = False) -> str:
+    """A value typed at a prompt, in Vietnamese: ``click.prompt`` asks once per call (its ": "
+    after ``text`` carries no English); ``twice`` asks again with :data:`REPEAT` and says
+    :data:`MISMATCH` until both agree, as click's ``confirmation_prompt`` does in English.
+    Every question of the ``kho`` tree goes through here (``tests/web/test_cli_prompts_u27.py``)."""
+    while True:
+        value = str(click.prompt(text, hide_input=hide_input))
+        if not twice:
+            return value
+        if value == str(click.prompt(REPEAT, hide_input=hide_input)):
+            return value
+        click.echo(MISMATCH, err=True)
+
+
+def confirm(text: str, *, default: bool = False) -> bool:
+    """A yes/no question in Vietnamese ("[c/K]"): click's ``confirm`` asks "[y/N]" and takes
+    only y/yes/n/no. An empty answer is ``default``; anything else asks again."""
+    yes, no = YES_NO
+    choices = f"{yes.upper()}/{no}" if default else f"{yes}/{no.upper()}"
+    while True:
+        answer = str(click.prompt(f"{text} [{choices}]", default="", show_default=False)).strip().lower()
+        if not answer:
+            return default
+        if answer in (yes, "có", "co"):
+            return True
+        if answer in (no, "không", "khong"):
+            return False
+        click.echo(f"Lỗi: hãy trả lời {yes} (có) hoặc {no} (không).", err=True)

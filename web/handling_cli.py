@@ -113,9 +113,12 @@ def import_status(ctx: Context, csv_file: str) -> None:
         with open(csv_file, encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:  # (not UTF-8 text: a PDF, Windows-1258)
-        raise KhoError(
-            f"Không đọc được tệp “{csv_file}”: cần tệp CSV văn bản UTF-8 ({exc}).",
+        from kho.read_reasons import read_reason, read_reason_code
+
+        raise KhoError(  # (the exception's own text is English: its reason in Vietnamese, u27)
+            f"Không đọc được tệp “{csv_file}”: cần tệp CSV văn bản UTF-8 ({read_reason(exc)}).",
             code="STATUS_IMPORT_INVALID",
+            reason=read_reason_code(exc),
         ) from exc
     count = ctx.kho.handling.import_statuses(rows, actor=ctx.actor)
     click.echo(f"Đã ghi {count} trạng thái.")

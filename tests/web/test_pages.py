@@ -510,7 +510,8 @@ def test_hoso_list_is_paged_at_50(web: FlaskClient, people: People) -> None:
     assert "Trang sau" not in second
     shown = set(re.findall(r'href="/files/([^"?]+)"', first + second))
     assert len(shown) == 52  # every hồ sơ once across the pages
-    assert web.get("/files?page=abc").status_code == 200
+    garbage = web.get("/files?page=abc")  # refused with its code since u27 (was read as page 1)
+    assert garbage.status_code == 422 and garbage.headers["X-Kho-Error"] == "PAGE_INVALID"
     assert web.get("/files?page=99999999").status_code == 200
 
 

@@ -39,6 +39,7 @@ from web.pages.common import (
     login_required,
     once_token,
     page,
+    typed_int,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -163,7 +164,7 @@ def create() -> Response:
             form.get("full_name", ""),  # the service refuses and normalises it
             form.get("unit", ""),
             form.getlist("roles"),
-            form.get("clearance", 0, type=int) or 0,
+            typed_int(form, "clearance", 0, label="Mức được xem", max_digits=1) or 0,
             form.get("email") or None,
             current_account(),
             request.remote_addr,

@@ -11,7 +11,7 @@ from kho.timeutil import utcnow, vn_date
 from repository.metadata import DocumentMetadata
 from repository.policy import Action
 from repository.records import Record
-from web.pages.common import actor, current_account, kho, login_required, page
+from web.pages.common import actor, current_account, kho, login_required, page, typed_int
 from web.worklists import indexed_page, visible_document_counts
 
 bp = Blueprint("files", __name__, url_prefix="/files")
@@ -67,7 +67,7 @@ def index() -> Response:
 def _index_page(
     values: dict[str, Any] | None = None, errors: list[str] | None = None, status: int = 200
 ) -> Response:
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = max(1, typed_int(request.args, "page", 1, label="Trang", code="PAGE_INVALID", max_digits=9) or 1)
     files, counts, total, has_next = _visible_files(number)
     return page(
         "files.html",
@@ -177,7 +177,7 @@ def add(file_id: str) -> Response:
 def remove(file_id: str, document_id: str) -> Response:
     """Bỏ một văn bản ra khỏi hồ sơ (a new version of the hồ sơ; the document stays)."""
     service = kho().repo
-    expected = request.form.get("expected_version", type=int)
+    expected = typed_int(request.form, "expected_version", None, label="Phiên bản")
     if expected is None:
         current = service.get(file_id, actor=actor())
         expected = current.version

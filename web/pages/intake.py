@@ -13,7 +13,7 @@ from kho.digits import ascii_int
 from kho.errors import KhoError, ValidationFailed
 from repository.vocabulary import Secrecy, Urgency
 from web.app import takes_upload
-from web.pages.common import actor, kho, login_required, page
+from web.pages.common import actor, kho, login_required, page, typed_int
 from web.worklists import intake_queue
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
@@ -165,7 +165,7 @@ def confirm(record_id: str) -> Response:
         record = kho().receive.confirm(
             record_id,
             values,
-            expected_version=request.form.get("expected_version", 0, type=int) or 0,
+            expected_version=typed_int(request.form, "expected_version", 0, label="Phiên bản") or 0,
             actor=actor(),
             # As typed: the service decides a blank reason (repository.vocabulary.blank) and trims it.
             override_reason=request.form.get("override_reason"),

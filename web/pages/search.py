@@ -23,6 +23,7 @@ from web.pages.common import (
     kho,
     login_required,
     page,
+    typed_int,
 )
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -108,9 +109,8 @@ def index() -> Response:
     columns = search_export.chosen_columns(request.args.getlist("cols"))
     result = None
     if text.strip() or filters:
-        result = run_query(
-            text, filters, max(1, request.args.get("page", 1, type=int) or 1), 20, facets=FACETS
-        )
+        number = typed_int(request.args, "page", 1, label="Trang", code="PAGE_INVALID", max_digits=9)
+        result = run_query(text, filters, max(1, number or 1), 20, facets=FACETS)
         service.audit_search(who, text, result.total, filters)
 
     names = unit_names()
