@@ -19,3 +19,12 @@ def _pattern(max_digits: int) -> re.Pattern[str]:
 def ascii_int(text: str, *, max_digits: int = 18) -> int | None:
     """The whole number ``text`` writes in 1 to ``max_digits`` ASCII digits, else ``None``."""
     return int(text) if _pattern(max_digits).fullmatch(text) else None
+
+
+def ascii_int_or(text: str | None, default: int, *, max_digits: int = 18) -> int:
+    """:func:`ascii_int` of ``text``, or ``default`` where it is absent or is not a whole
+    number in ASCII digits: a query string's page or year, which fall back as werkzeug's
+    ``type=int`` did for "abc", but without reading "٣", "３" or "0_3" as a number (werkzeug's
+    ``type=int`` is Python's ``int()``)."""
+    number = None if text is None else ascii_int(text, max_digits=max_digits)
+    return default if number is None else number

@@ -25,7 +25,7 @@ from functools import cache
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
-from kho.digits import ascii_int
+from kho.digits import ascii_int, ascii_int_or
 from kho.errors import FieldError, KhoError, ValidationFailed
 from repository.accounts import Account, vouched_by
 from repository.policy import Action, Role, confirmer_must_hold, may_confirm_reset
@@ -163,7 +163,8 @@ def create() -> Response:
             form.get("full_name", ""),  # the service refuses and normalises it
             form.get("unit", ""),
             form.getlist("roles"),
-            form.get("clearance", 0, type=int) or 0,
+            # blank or absent: 0; not ASCII digits ("٢", "0_2"): -1, which the service refuses
+            ascii_int_or(form.get("clearance") or "0", -1, max_digits=1),
             form.get("email") or None,
             current_account(),
             request.remote_addr,

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
+from kho.digits import ascii_int, ascii_int_or
 from kho.errors import Conflict, KhoError, NotFound, PermissionDenied, ValidationFailed
 from kho.timeutil import utcnow, vn_date
 from repository.metadata import DocumentMetadata
@@ -67,7 +68,7 @@ def index() -> Response:
 def _index_page(
     values: dict[str, Any] | None = None, errors: list[str] | None = None, status: int = 200
 ) -> Response:
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = max(1, ascii_int_or(request.args.get("page"), 1, max_digits=9))
     files, counts, total, has_next = _visible_files(number)
     return page(
         "files.html",
@@ -177,10 +178,11 @@ def add(file_id: str) -> Response:
 def remove(file_id: str, document_id: str) -> Response:
     """Bỏ một văn bản ra khỏi hồ sơ (a new version of the hồ sơ; the document stays)."""
     service = kho().repo
-    expected = request.form.get("expected_version", type=int)
-    if expected is None:
-        current = service.get(file_id, actor=actor())
-        expected = current.version
+    typed = request.form.get("expected_version")
+    if typed is None:  # a form without the field: the hồ sơ as it is now
+        expected = service.get(file_id, actor=actor()).version
+    elif (expected := ascii_int(typed)) is None:  # kho.digits: "٣" is not 3
+        raise KhoError("Phiên bản hồ sơ không hợp lệ: hãy tải lại trang.", code="FIELD_INVALID")
     try:
         service.remove_from_file(
             file_id,

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
-from kho.digits import ascii_int
+from kho.digits import ascii_int, ascii_int_or
 from kho.errors import KhoError, ValidationFailed
 from repository.vocabulary import Secrecy, Urgency
 from web.app import takes_upload
@@ -165,7 +165,7 @@ def confirm(record_id: str) -> Response:
         record = kho().receive.confirm(
             record_id,
             values,
-            expected_version=request.form.get("expected_version", 0, type=int) or 0,
+            expected_version=ascii_int_or(request.form.get("expected_version"), 0),
             actor=actor(),
             # As typed: the service decides a blank reason (repository.vocabulary.blank) and trims it.
             override_reason=request.form.get("override_reason"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from kho.digits import ascii_int_or
 from kho.errors import KhoError
 from kho.timeutil import utcnow, vn_date, vn_display
 from repository.metadata import parse_date
@@ -25,7 +26,7 @@ class DateInvalid(KhoError):
 
 def _args() -> tuple[str, int, date | None, date | None, str]:
     series = request.args.get("series", INCOMING).strip() or INCOMING
-    year = request.args.get("year", vn_date(utcnow()).year, type=int)
+    year = ascii_int_or(request.args.get("year"), vn_date(utcnow()).year, max_digits=4)
     try:
         start = parse_date(request.args.get("from") or None)
         end = parse_date(request.args.get("to") or None)

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
+from kho.digits import ascii_int_or
 from kho.timeutil import to_vn
 from repository.policy import Action, search_scope
 from repository.saved_searches import MAX_NAME, SavedSearches
@@ -109,7 +110,7 @@ def index() -> Response:
     result = None
     if text.strip() or filters:
         result = run_query(
-            text, filters, max(1, request.args.get("page", 1, type=int) or 1), 20, facets=FACETS
+            text, filters, max(1, ascii_int_or(request.args.get("page"), 1, max_digits=9)), 20, facets=FACETS
         )
         service.audit_search(who, text, result.total, filters)
 
