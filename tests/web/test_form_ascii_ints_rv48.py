@@ -76,9 +76,8 @@ def test_the_search_page_and_the_register_read_other_digits_as_no_number(
     app: Flask, kho: Kho, people: People
 ) -> None:
     clerk = people.actor("van_thu")
-    kho.repo.create_document(
-        "den", incoming(code_number="4417", page_amount=1, subject="Về việc thử chữ số Ả Rập"), None, None, clerk
-    )
+    data = incoming(code_number="4417", page_amount=1, subject="Về việc thử chữ số Ả Rập")
+    kho.repo.create_document("den", data, None, None, clerk)
     web = app.test_client()
     login(web, people, "van_thu")
     first = text(web.get("/search", query_string={"q": "4417", "page": "1"}))
