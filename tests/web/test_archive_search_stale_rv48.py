@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from kho_es_block import set_read_only
 from kho_web import logged_in
+
+from kho.errors import StoreUnavailable
+from search.elasticsearch import ElasticsearchBackend
 
 # the u24 walk's site (one hồ sơ of phòng B, a Thường and a Mật document) and its helpers
 from tests.web import test_archive_search_u24 as u24
@@ -64,3 +69,29 @@ def test_a_stale_archive_field_shows_no_count_nor_facet_of_the_document(site: Si
     mine = _search(site, "van_thu_b", SO)
     assert site.document_id in [h["id"] for h in mine["hits"]]
     assert SIGNER in {v["value"] for f in mine["facets"] for v in f["values"]}
+
+
+@pytest.mark.parametrize("site", ["elasticsearch"], indirect=True)
+def test_a_return_while_the_es_index_is_read_only_shows_nothing_of_the_document(site: Site) -> None:
+    """The flood-stage block for real (``kho_es_block``): the return is committed in the store and
+    answered ``SEARCH_INDEX_READ_ONLY``; the archivist's search then shows no hit, no count and
+    no facet of the document, while the index still holds its archive field."""
+    backend = site.kho.backend
+    assert isinstance(backend, ElasticsearchBackend)
+    _submit(site)
+    set_read_only(backend, True)
+    try:
+        with pytest.raises(StoreUnavailable) as refused:
+            site.kho.retention.return_file(
+                site.file.record_id,
+                reason="Thiếu mục lục văn bản",
+                expected_version=site.file.version,
+                actor=site.people.actor("luu_tru_mat"),
+            )
+        assert refused.value.code == "SEARCH_INDEX_READ_ONLY"
+        assert site.kho.repo._load(site.file.record_id).state == "closed"  # the return was committed
+        body = _search(site, "luu_tru", SO)
+        assert body["hits"] == [] and body["total"] == 0, body["total"]
+        assert SIGNER not in {v["value"] for f in body.get("facets", []) for v in f["values"]}
+    finally:
+        set_read_only(backend, False)
