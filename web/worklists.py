@@ -74,7 +74,12 @@ def shown_hits(repo: Repository, who: Actor, result: Any) -> Any:
     ``who`` see now, each read and decided by the policy again. The index can miss an update
     (an index write that failed after the store's commit): a document whose secrecy was raised
     or that moved to another unit kept showing its title, trích yếu and snippets to those who
-    lost sight of it, and a destroyed one its content. The totals and facets stay the index's."""
+    lost sight of it, and a destroyed one its content. The totals and facets stay the index's,
+    except where a hit of this page is dropped: the index is then known to be behind the store
+    for this query, and its facets counted the dropped documents' signer, issuing organ, type
+    and unit (a hồ sơ returned while the index write failed left its documents' archive field:
+    the archivist's search by số showed "0 hits" beside "người ký: …" of the document, review
+    rv48), so no facet is shown and the total leaves the dropped hits out."""
     from dataclasses import replace
 
     if not result.hits:
@@ -85,7 +90,10 @@ def shown_hits(repo: Repository, who: Actor, result: Any) -> Any:
         if (record := current.get(hit.id)) is not None
         and (record.state != "destroyed" or hit.trich_yeu == DESTROYED_PLACEHOLDER)
     )
-    return result if len(hits) == len(result.hits) else replace(result, hits=hits)
+    if len(hits) == len(result.hits):
+        return result
+    dropped = len(result.hits) - len(hits)
+    return replace(result, hits=hits, total=max(len(hits), result.total - dropped), facets=())
 
 
 def visible_document_counts(kho: Kho, who: Actor, files: list[Record]) -> dict[str, int]:
