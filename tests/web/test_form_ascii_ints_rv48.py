@@ -38,7 +38,7 @@ def test_the_accounts_page_refuses_a_clearance_not_in_ascii_digits(
         answer = web.post("/admin/accounts", data=form)
         assert 400 <= answer.status_code < 500, (typed, answer.status_code)
         body = text(answer)
-        assert "Traceback" not in body and "Mức được tiếp cận" in body, typed
+        assert "Traceback" not in body and "“Được đọc văn bản mật đến mức” phải là số nguyên" in body, typed
     assert {a.username for a in kho.accounts.accounts()} == before
 
 
