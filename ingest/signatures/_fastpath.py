@@ -58,6 +58,9 @@ def activate() -> bool:
             from ingest.signatures import _paths
 
             _paths.install()  # validated certificate paths remembered (:mod:`._paths`)
+            from ingest.signatures import _matches
+
+            _matches.install()  # which certificate a signature names, remembered (:mod:`._matches`)
         _parts = parts
     return bool(_parts)
 
