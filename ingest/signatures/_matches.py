@@ -44,7 +44,10 @@ __all__ = ["clear", "install", "kept"]
 
 _CAPACITY = 1024  # a key is two DER encodings (~1–2 KB): at most ~4 MB per function
 _lock = threading.Lock()
-_answers: dict[str, OrderedDict[Hashable, bool]] = {"issuer_serial": OrderedDict(), "ess_certid": OrderedDict()}
+_answers: dict[str, OrderedDict[Hashable, bool]] = {
+    "issuer_serial": OrderedDict(),
+    "ess_certid": OrderedDict(),
+}
 _der_of: dict[int, tuple[x509.Certificate, bytes]] = {}
 _installed = False
 
@@ -78,7 +81,9 @@ def _cert_der(cert: x509.Certificate) -> bytes:
     return der
 
 
-def _remembering(kind: str, compute: Callable[[Any, Any], bool], cert_first: bool) -> Callable[[Any, Any], bool]:
+def _remembering(
+    kind: str, compute: Callable[[Any, Any], bool], cert_first: bool
+) -> Callable[[Any, Any], bool]:
     """``compute`` (``(expected, cert)``, or ``(cert, expected)`` where ``cert_first``) with its
     answers remembered by both arguments' exact bytes."""
     answers = _answers[kind]
