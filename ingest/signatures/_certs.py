@@ -49,6 +49,11 @@ def shared(cert: x509.Certificate) -> x509.Certificate:
     return found
 
 
+def is_shared(cert: x509.Certificate, der: bytes) -> bool:
+    """Whether ``cert`` (whose DER is ``der``) is the shared object for its encoding."""
+    return _shared.get(der) is cert
+
+
 def install() -> None:
     """Make pyHanko's CMS validation see shared certificate objects (once per process)."""
     global _installed

@@ -1,8 +1,9 @@
 """The fast path, switched on only inside the verification worker processes.
 
 Its parts (:data:`kho.config.FAST_PATH_PARTS`) are the caching reader (:mod:`._reader`),
-pausing the cyclic garbage collector during one verification, and two memos that replace
-functions of asn1crypto and pyHanko process-wide (:mod:`._names`, :mod:`._certs`). By default
+pausing the cyclic garbage collector during one verification, and memos that replace
+functions of asn1crypto and pyHanko process-wide (:mod:`._names`; with the ``certs`` part
+:mod:`._certs`, :mod:`._paths` and :mod:`._matches`). By default
 every part is on (the name memo saves ~10 ms of the ~60 ms a two-signature document cost in
 round 5b, the certificate memo ~8 ms of the ~52 ms in round 6c, see
 :data:`kho.config.DEFAULT_FAST_PATH_PARTS`).
@@ -58,6 +59,9 @@ def activate() -> bool:
             from ingest.signatures import _paths
 
             _paths.install()  # validated certificate paths remembered (:mod:`._paths`)
+            from ingest.signatures import _matches
+
+            _matches.install()  # which certificate a signature names, remembered (:mod:`._matches`)
         _parts = parts
     return bool(_parts)
 
