@@ -115,11 +115,16 @@ _TIEU_NGU_RE = re.compile(
     r"d\s*[o0]\s*c\s+l\s*a\s*p\W+t\s*u\s+d\s*[o0]|t\s*u\s+d\s*[o0]\W+h\s*a\s*n\s*h"
 )
 _SEPARATOR_RE = re.compile(r"^[\s_\-—–=~.*·•|]*$")
+_COLUMN_GAP_RE = re.compile(r"\s{3,}")
 
 
 def quoc_hieu_span(line: str) -> tuple[int, int] | None:
     """Where "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" sits in ``line`` (OCR-tolerant)."""
-    folded = fold(line)
+    return _quoc_hieu_in(fold(line))
+
+
+def _quoc_hieu_in(folded: str) -> tuple[int, int] | None:
+    """:func:`quoc_hieu_span` of a line already folded (:func:`fold` keeps positions)."""
     head = _QUOC_HIEU_RE.search(folded)
     tail = _QUOC_HIEU_TAIL_RE.search(folded)
     if head:
@@ -135,12 +140,22 @@ def quoc_hieu_span(line: str) -> tuple[int, int] | None:
 
 def tieu_ngu_span(line: str) -> tuple[int, int] | None:
     """Where "Độc lập - Tự do - Hạnh phúc" sits in ``line`` (OCR-tolerant)."""
-    folded = fold(line)
+    return _tieu_ngu_in(fold(line))
+
+
+def _tieu_ngu_in(folded: str) -> tuple[int, int] | None:
+    """:func:`tieu_ngu_span` of a line already folded (of the line's length)."""
     match = _TIEU_NGU_RE.search(folded)
     if not match:
         return None
     end = folded.find("phuc", match.start())
-    return match.start(), (end + 4 if end >= 0 else len(line))
+    return match.start(), (end + 4 if end >= 0 else len(folded))
+
+
+def heading_span(line: str) -> tuple[int, int] | None:
+    """``quoc_hieu_span(line) or tieu_ngu_span(line)``, the line folded once, not twice."""
+    folded = fold(line)
+    return _quoc_hieu_in(folded) or _tieu_ngu_in(folded)
 
 
 def is_separator(line: str) -> bool:
@@ -155,8 +170,8 @@ def split_columns(line: str) -> list[str]:
     separators dropped.
     """
     parts: list[str] = []
-    for chunk in re.split(r"\s{3,}", line.strip()):
-        span = quoc_hieu_span(chunk) or tieu_ngu_span(chunk)
+    for chunk in _COLUMN_GAP_RE.split(line.strip()):
+        span = heading_span(chunk)
         if span and span[0] > 0:
             parts.extend([chunk[: span[0]], chunk[span[0] :]])
         else:

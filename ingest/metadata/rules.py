@@ -144,6 +144,10 @@ def type_from_so_ky_hieu(value: SoKyHieu) -> str | None:
 
 _TYPES_BY_FOLD: dict[str, str] = {fold_words(t): t for t in DOCUMENT_TYPES}
 _TYPE_FOLDS = sorted(_TYPES_BY_FOLD, key=len, reverse=True)
+_TYPE_HEAD_RE = re.compile("(" + "|".join(map(re.escape, _TYPE_FOLDS)) + r")(?: |\Z)")
+"""The longest folded type name that is the whole of a folded line or its first words: one
+match instead of a ``startswith`` per type name (~40) for every line asked (m42). The
+alternatives are tried in ``_TYPE_FOLDS`` order, so the first that fits is the loop's."""
 
 
 def detect_type_title(line: str) -> tuple[str, str] | None:
@@ -160,14 +164,15 @@ def detect_type_title(line: str) -> tuple[str, str] | None:
     if not text or not is_upper_text(text) or len(words) > 12:
         return None
     folded = fold_words(text)
-    for key in _TYPE_FOLDS:
-        if folded == key or folded.startswith(key + " "):
-            rest_words = words[len(key.split()) :]
-            rest = " ".join(rest_words).strip(" :.-")
-            if fold_words(rest) == "chung":  # "QUY ĐỊNH CHUNG": a chapter heading
-                return None
-            return _TYPES_BY_FOLD[key], rest
-    return None
+    match = _TYPE_HEAD_RE.match(folded)
+    if match is None:
+        return None
+    key = match.group(1)
+    rest_words = words[len(key.split()) :]
+    rest = " ".join(rest_words).strip(" :.-")
+    if fold_words(rest) == "chung":  # "QUY ĐỊNH CHUNG": a chapter heading
+        return None
+    return _TYPES_BY_FOLD[key], rest
 
 
 # --- quyền hạn, chức vụ, người ký (ô 7) -------------------------------------------------
@@ -191,6 +196,8 @@ _RANKS = (
     "đại tướng", "thượng tướng", "trung tướng", "thiếu tướng", "đại tá", "thượng tá",
     "trung tá", "thiếu tá", "gs.ts.", "pgs.ts.", "gs.", "pgs.", "ts.", "ths.", "bs.",
 )
+_RANK_HEADS = tuple(rank + " " for rank in _RANKS)
+_NAME_NOISE_RE = re.compile(r"\(.*?\)|[\d|_*\"'`,;:]+$")
 _NOT_NAME_TEXT = (
     "bộ trưởng thứ tướng chủ tịch phó giám đốc ủy ban tổng cục sở vụ phòng viện chánh "
     "nơi nhận lưu như trên ký đã tm kt tl tuq điều chương phụ lục mẫu số ngày tháng năm "
@@ -212,12 +219,13 @@ def person_name(text: str) -> tuple[str, float] | None:
     A leading military rank or academic title is dropped; an all-capitals name is
     title-cased; a known Vietnamese family name raises the score.
     """
-    text = squash(re.sub(r"\(.*?\)|[\d|_*\"'`,;:]+$", "", nfc(text))).strip(" .-~")
+    text = squash(_NAME_NOISE_RE.sub("", nfc(text))).strip(" .-~")
     lowered = text.lower()
-    for rank in _RANKS:
-        if lowered.startswith(rank + " "):
-            text = text[len(rank) + 1 :].strip()
-            break
+    if lowered.startswith(_RANK_HEADS):  # (then the first of them, in order, as before)
+        for rank in _RANKS:
+            if lowered.startswith(rank + " "):
+                text = text[len(rank) + 1 :].strip()
+                break
     words = text.split()
     if not 2 <= len(words) <= 6:
         return None

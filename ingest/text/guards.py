@@ -105,6 +105,9 @@ _MAX_NESTED = 4
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _HEX = b"0123456789abcdefABCDEF"
 _A85 = bytes(range(ord("!"), ord("u") + 1))
+_NOT_HEX = re.compile(rb"[^0-9A-Fa-f]")
+_SPACE = re.compile(rb"\s")
+_ENDSTREAM = re.compile(rb"endstream")
 _SCAN_FACTOR = 8
 """How many times its own size a file's layered stream text may be read in all: stream bodies
 of a sound PDF do not overlap (each is read once); ``stream`` keywords inside stream data make
@@ -116,6 +119,19 @@ _A85_IGNORED = b" \t\n\r\v"
 """What :func:`base64.a85decode` skips by default (not form feed or NUL: those are errors)."""
 _A85_DIGIT_VALUES = bytes(range(256)).translate(bytes((x - 33) % 256 for x in range(256)))
 """Each ASCII85 digit ``!``..``u`` to its value 0..84 (for :meth:`bytes.translate`)."""
+
+
+def _a85_group(group: bytes) -> bytes:
+    """The four bytes of one whole ASCII85 group (five digits ``!``..``u``, as the callers have
+    checked): :func:`_a85decode` of it, the same :class:`ValueError` for a group over
+    2**32 - 1, without its general machinery. The guard probes the first group of every
+    uncompressed stream (26 a document in the bench) only to learn whether it opens zlib or
+    LZW data."""
+    d0, d1, d2, d3, d4 = group.translate(_A85_DIGIT_VALUES)
+    value = (((d0 * 85 + d1) * 85 + d2) * 85 + d3) * 85 + d4
+    if value > 0xFFFFFFFF:
+        raise ValueError("Ascii85 overflow")
+    return value.to_bytes(4, "big")
 
 
 def _a85decode(data: bytes, *, adobe: bool = False) -> bytes:
@@ -279,7 +295,7 @@ def _layer_of(head: bytes) -> str | None:
         pass
     group = text.removeprefix(b"<~")[:5]
     try:
-        if len(group) == 5 and not group.strip(_A85) and _binary_head(_a85decode(group)):
+        if len(group) == 5 and not group.strip(_A85) and _binary_head(_a85_group(group)):
             return "a85"
     except ValueError:
         pass
@@ -297,7 +313,7 @@ def _hex_decoded(chunks: Iterator[bytes | memoryview], budget: _Budget) -> Itera
     for chunk in chunks:
         data = bytes(chunk)
         stop = data.find(b">")
-        digits = carry + re.sub(rb"[^0-9A-Fa-f]", b"", data if stop < 0 else data[:stop])
+        digits = carry + _NOT_HEX.sub(b"", data if stop < 0 else data[:stop])
         even = len(digits) // 2 * 2
         out, carry = binascii.unhexlify(digits[:even]), digits[even:]
         budget.add(len(out))
@@ -317,7 +333,7 @@ def _a85_decoded(chunks: Iterator[bytes | memoryview], budget: _Budget) -> Itera
         if first:
             data, first = data.lstrip(_WHITESPACE).removeprefix(b"<~"), False
         stop = data.find(b"~>")
-        text = carry + re.sub(rb"\s", b"", data if stop < 0 else data[:stop]).replace(b"z", b"!!!!!")
+        text = carry + _SPACE.sub(b"", data if stop < 0 else data[:stop]).replace(b"z", b"!!!!!")
         whole = len(text) if stop >= 0 else len(text) // 5 * 5
         try:
             out = _a85decode(text[:whole])
@@ -696,7 +712,7 @@ class _Ends:
     every ``stream`` keyword was quadratic: 280 KB of ``stream\n`` took 2.8 s, a few MB hours."""
 
     def __init__(self, data: bytes) -> None:
-        self._ends = [m.start() for m in re.finditer(rb"endstream", data)]
+        self._ends = [m.start() for m in _ENDSTREAM.finditer(data)]
         self._size = len(data)
 
     def after(self, start: int) -> int:
@@ -722,19 +738,19 @@ def _under_layer(
             stop = data.find(b">", start, end)
             stop = end if stop < 0 else stop
             scanned.add(stop - start)
-            digits = re.sub(rb"[^0-9A-Fa-f]", b"", data[start:stop])
+            digits = _NOT_HEX.sub(b"", data[start:stop])
             return _slices(binascii.unhexlify(digits[: len(digits) // 2 * 2]))
     except ValueError:
         pass
     try:
         group = head.removeprefix(b"<~")[:5]
         if len(group) == 5 and not group.strip(_A85) and (
-            _binary_head(_a85decode(group)) or (lzw and not head.removeprefix(b"<~").strip(_A85))
+            _binary_head(_a85_group(group)) or (lzw and not head.removeprefix(b"<~").strip(_A85))
         ):
             stop = data.find(b"~>", start, end)
             stop = end if stop < 0 else stop
             scanned.add(stop - start)
-            text = re.sub(rb"\s", b"", data[start:stop]).removeprefix(b"<~")
+            text = _SPACE.sub(b"", data[start:stop]).removeprefix(b"<~")
             return _slices(_a85decode(text + b"~>", adobe=True))
     except ValueError:
         pass
