@@ -105,14 +105,17 @@ def test_an_intake_confirmation_with_a_version_in_full_width_digits_confirms_not
     assert 'name="expected_version"' in text(web.get(review_path))  # still waiting for review
 
 
-def test_an_account_with_a_clearance_in_full_width_digits_is_not_created(
-    app: Flask, people: People
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_an_account_with_a_clearance_in_other_digits_is_not_created(
+    app: Flask, people: People, kind: str
 ) -> None:
+    """Before u27 (and review rv48) "３" made a Tuyệt mật account, "٢" a Tối mật one."""
     web = logged_in(app, people, "quan_tri")
     page = text(web.get("/admin/accounts"))
     once = ONCE.findall(page)
     form = {
-        "full_name": "Nguyễn Văn Ba Mươi", "unit": AGENCY, "roles": "chuyen_vien", "clearance": "\uff13",
+        "full_name": "Nguyễn Văn Ba Mươi", "unit": AGENCY, "roles": "chuyen_vien",
+        "clearance": HOSTILE[kind]("3"),
         "csrf_token": csrf(web, "/admin/accounts"), **({"once": once[-1]} if once else {}),
     }
     answer = web.post("/admin/accounts", data=form)
