@@ -164,11 +164,7 @@ def create() -> Response:
             form.get("full_name", ""),  # the service refuses and normalises it
             form.get("unit", ""),
             form.getlist("roles"),
-            typed_int(
-                form, "clearance", 0, label="Được đọc văn bản mật đến mức", code="CLEARANCE_INVALID",
-                max_digits=1,
-            )
-            or 0,
+            typed_int(form, "clearance", 0, label="Được đọc văn bản mật đến mức", max_digits=1) or 0,
             form.get("email") or None,
             current_account(),
             request.remote_addr,
