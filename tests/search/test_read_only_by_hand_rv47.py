@@ -10,13 +10,13 @@ through. Real Elasticsearch, a fresh test index."""
 
 from __future__ import annotations
 
-import os
 import unicodedata
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from index_docs import index_doc
+from kho_testing import es_url_or_skip
 
 from kho.errors import StoreUnavailable
 from search.documents import IndexDocument
@@ -38,9 +38,7 @@ def _block(backend: ElasticsearchBackend, on: bool) -> None:
 
 @pytest.fixture
 def blocked() -> Iterator[ElasticsearchBackend]:
-    es_url = os.environ.get("KHO_TEST_ELASTICSEARCH_URL")
-    if not es_url:
-        pytest.skip("KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server to test")
+    es_url = es_url_or_skip()
     backend = ElasticsearchBackend(es_url, prefix=f"kho-test-{uuid.uuid4().hex[:8]}", refresh=True)
     try:
         assert backend.index([_doc(n) for n in range(3)]) == 3
