@@ -1,0 +1,109 @@
+"""A live writer paused past the claim timeout at its *audit event's* data PUT (review rv50,
+rv47's open 1; S3 claims mode).
+
+rv47 pinned the pause at the register entry's data PUT. Here a real process stops itself
+(SIGSTOP) just before the data PUT of the audit event object of its second document; another
+writer appends after the claim is stale (it takes the event number over); the paused process is
+then resumed (SIGCONT). The log must stay one chain: no event of the taker replaced, the paused
+writer's event chained after it, the chain verifies and fsck is clean."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kho_child import read_lines_until
+from kho_testing import CLERK, make_store, new_repository, outgoing
+
+from repository.audit import EVENTS_PREFIX, AuditLog
+from repository.fsck import fsck
+from repository.records import Repository
+from repository.storage.local import LocalStore
+from repository.storage.s3 import S3Store
+
+TIMEOUT_S = 3.0  # the installation's claim timeout (the default is 300 s)
+
+
+def _number(repo: Repository) -> Any:
+    """One register number (a văn bản đi, no file)."""
+    return repo.create_document("di", outgoing(), None, None, CLERK)
+
+
+def _child_paused_at_its_event(store: S3Store, keys: LocalStore, out: int) -> None:
+    """In a forked child: one document, then a second whose audit event object's data PUT stops
+    the process (SIGSTOP) first; once resumed it goes on and reports what it was given."""
+    code = 1
+    try:
+        repo = new_repository(store, keys)
+        _number(repo)
+        real_put_raw = S3Store._put_raw
+        paused: list[bool] = []
+
+        def put_raw(self: S3Store, bucket: str, key: str, data: bytes, headers: Any = None) -> Any:
+            if bucket == self.bucket and key.startswith(EVENTS_PREFIX) and not paused:
+                paused.append(True)
+                os.write(out, f"paused {key}\n".encode())
+                os.kill(os.getpid(), signal.SIGSTOP)
+            return real_put_raw(self, bucket, key, data, headers)
+
+        S3Store._put_raw = put_raw  # type: ignore[method-assign]
+        try:
+            document = _number(repo)
+            os.write(out, f"got {document.record_id} {document.registration.number}\n".encode())
+        except Exception as exc:  # (reported to the parent, which asserts on it)
+            os.write(out, f"refused {getattr(exc, 'code', type(exc).__name__)}\n".encode())
+        code = 0
+    finally:
+        os._exit(code)
+
+
+@pytest.mark.s3
+def test_a_writer_paused_at_its_event_past_the_claim_timeout_keeps_the_chain_whole(
+    tmp_path: Path,
+) -> None:
+    store = make_store("s3", tmp_path, "rv50evpause")
+    assert isinstance(store, S3Store)
+    keys = LocalStore(tmp_path / "rv50evpause-keys")
+    store.claim_timeout_s = TIMEOUT_S
+    new_repository(store, keys)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read_end)
+        _child_paused_at_its_event(store, keys, write_end)
+    os.close(write_end)
+    try:
+        read_lines_until(read_end, lambda seen: any(s.startswith("paused") for s in seen))
+        time.sleep(0.5)
+        time.sleep(TIMEOUT_S + 1.0)
+        repo = new_repository(store, keys)
+        taker = _number(repo)
+        os.kill(pid, signal.SIGCONT)
+        seen = read_lines_until(
+            read_end, lambda seen: any(s.startswith(("got ", "refused ")) for s in seen)
+        )
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+        _, status = os.waitpid(pid, 0)
+        os.close(read_end)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, seen
+    said = next(s for s in seen if s.startswith(("got ", "refused "))).split()
+    assert said[0] == "got", said
+    log = AuditLog(store)
+    result = log.verify()
+    assert result.ok, result
+    created = [e.record_id for e in log.events() if e.action == "record:create"]
+    assert created.count(taker.record_id) == 1 and created.count(said[1]) == 1, created
+    # the taker's event holds the number the paused writer had claimed; the resumed writer's
+    # event is chained after it (not written over it)
+    assert created.index(taker.record_id) < created.index(said[1]), created
+    fsck(repo, repair=True, grace_seconds=0)
+    report = fsck(new_repository(store, keys), grace_seconds=0)
+    assert report.clean, [(i.kind, i.subject) for i in report.issues]
