@@ -775,13 +775,35 @@ _EARLIEST_OFFSET = timedelta(hours=14)
 can name: nothing that may be past somewhere is called future."""
 
 
-def check_dates(root: Path, now: datetime) -> None:
+_CALENDAR_DATE = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])", re.ASCII)
+"""The calendar date an ISO 8601 value starts with (``2026-02-31``, ``2026-02-31T10:00Z``, the
+start of an interval ``2026-02-31/…``)."""
+
+
+def impossible_date(text: str | None) -> bool:
+    """Does ``text`` start with an ISO 8601 calendar date that no calendar holds (31 February,
+    29 February of a common year, month 13)? Pure. Other forms (``2027``, ``2027-03``, free
+    text) are not judged here (review rv50: ``2026-02-31`` passed as "another form")."""
+    found = _CALENDAR_DATE.match(text or "")
+    if found is None:
+        return False
+    year, month, day = (int(part) for part in found.groups())
+    try:
+        datetime(year, month, day)
+    except ValueError:
+        return True
+    return False
+
+
+def check_dates(root: Path, now: datetime | None) -> None:
     """No date of the package is later than ``now`` (plus the clock skew :mod:`kho.process`
     allows): a PREMIS event (``eventDateTime``) or a METS date (:data:`DATE_ATTRIBUTES`) in the
     future records what has not happened, and the archive orders a package's history by these
-    dates (``SIP_DATE_IN_FUTURE``). A value that is not an ISO 8601 date or time (PREMIS allows
-    other forms) is not judged."""
-    latest = now + timedelta(seconds=CLOCK_SKEW_SECONDS)
+    dates (``SIP_DATE_IN_FUTURE``). A value written as an ISO 8601 date that no calendar holds
+    (31 February) is a wrong date, refused too (``SIP_DATE_INVALID``, :func:`impossible_date`).
+    A value that is not an ISO 8601 date or time (PREMIS allows other forms) is not judged.
+    ``now`` None (checks without a clock): only the impossible dates are refused."""
+    latest = None if now is None else now + timedelta(seconds=CLOCK_SKEW_SECONDS)
     event_time = f"{{{PREMIS_NS}}}eventDateTime"
     for path in package_files(root):
         if path.suffix.casefold() != ".xml":
@@ -792,8 +814,16 @@ def check_dates(root: Path, now: datetime) -> None:
             if element.tag == event_time:
                 values.append(("premis:eventDateTime", element.text))
             for field, text in values:
+                if impossible_date(text):
+                    raise SipError(
+                        f"Tệp {name}: “{field}” ghi ngày “{(text or '').strip()[:40]}”, một ngày không có"
+                        " trên lịch (như 31/02): gói tin ghi sai ngày, hãy sửa rồi gửi lại.",
+                        code="SIP_DATE_INVALID",
+                        file=name,
+                        field=field,
+                    )
                 moment = _moment(text)
-                if moment is not None and moment > latest:
+                if moment is not None and latest is not None and moment > latest:
                     raise SipError(
                         f"Tệp {name}: “{field}” ghi thời điểm “{(text or '').strip()[:40]}”, sau thời điểm"
                         " kiểm tra: gói tin không thể ghi lại một việc chưa xảy ra.",
@@ -908,8 +938,7 @@ def check_package(archive: Path, *, checks: PackageChecks | None = None) -> Impo
         mets = _mets(root / "METS.xml")
         digests = checked_digests(root)
         deadline.check("kiểm tra mã băm")
-        if checks.clock is not None:
-            check_dates(root, checks.clock())
+        check_dates(root, checks.clock() if checks.clock is not None else None)
         try:
             verdict = validate_with_eark(root, timeout=max(1.0, min(VALIDATOR_TIMEOUT, deadline.left())))
         except SipError as exc:
