@@ -51,6 +51,13 @@ def writer_gone(pid: object, host: object, *, here: str, alive: Callable[[int], 
     return _askable(pid, host, here) and not alive(pid)
 
 
+def writer_alive(pid: object, host: object, *, here: str, alive: Callable[[int], bool]) -> bool:
+    """Is the writer ``pid`` on ``host`` provably running: a process of this machine, this boot
+    and this pid namespace that exists (a reused id counts as alive)? A writer of another machine
+    cannot be asked: False (pure, given ``alive``)."""
+    return _askable(pid, host, here) and alive(pid)
+
+
 def _askable(pid: object, host: object, here: str) -> TypeGuard[int]:
     """Whether the writer ``pid`` on ``host`` is a process this machine can ask about: this
     machine, this boot and this pid namespace (``here``, known in full)."""

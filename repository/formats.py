@@ -161,7 +161,11 @@ CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_s
 """``catalog/records/<id>``: ``kind`` and the ``register`` (prefix) the record is numbered in, or
 None. A confirmation's marker may also carry ``from_number`` (m9), an optional field of version
 1: no entry of the record in that register is numbered below it, so the roll-forward lists the
-register from there; a reader that does not know it reads the whole register, as before."""
+register from there; a reader that does not know it reads the whole register, as before.
+Since review rv50 every marker also carries ``writer`` (``host``, ``pid``: the process that wrote
+it), an optional field of version 1 too: ``kho fsck --repair`` keeps an uncommitted record past
+the in-flight grace while that process still runs on this machine; a marker without it (older
+ones) is judged by the grace alone, as before."""
 DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))
 """The minimal row a destroyed record keeps (register entry, who, when, decision); stamped from
 the start (version 1)."""

@@ -39,6 +39,7 @@ from kho.process import (
     claim_state,
     process_alive,
     this_host,
+    writer_alive,
 )
 from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
@@ -192,6 +193,38 @@ def _in_flight(record_id: str, grace_seconds: float) -> bool:
     margin = CLOCK_SKEW_SECONDS if grace_seconds > 0 else 0.0
     age = _age_seconds(record_id)
     return -CLOCK_SKEW_SECONDS <= age < grace_seconds + margin
+
+
+LIVE_WRITER_HOLD_SECONDS = 24 * 3600
+"""How long past its creation an uncommitted record is kept for a writer of this machine that
+still runs (review rv50): a process paused between its in-flight objects and its commit (SIGSTOP,
+a suspended VM) is not dead, and removing its key lets it commit a record nobody can read. A
+process that runs on with a creation it gave up (a server whose write failed without
+withdrawing it) has that creation removed after this long, not never."""
+
+
+def creation_in_flight(
+    age_seconds: float, grace_seconds: float, writer: object, *, here: str, alive: Callable[[int], bool]
+) -> bool:
+    """Past the in-flight grace (:func:`_in_flight` said no), may the creation whose catalog
+    marker names ``writer`` still be committed by it? Only a writer that can be asked (this
+    machine, :func:`kho.process.writer_alive`) and is alive, for at most
+    :data:`LIVE_WRITER_HOLD_SECONDS`; grace 0 says no creation is under way (pure, given
+    ``alive``)."""
+    if grace_seconds <= 0 or not isinstance(writer, Mapping):
+        return False
+    if not 0 <= age_seconds < LIVE_WRITER_HOLD_SECONDS:
+        return False
+    return writer_alive(writer.get("pid"), writer.get("host"), here=here, alive=alive)
+
+
+def _marker_writer(store: ObjectStore, record_id: str) -> object:
+    """The ``writer`` a record's catalog marker names (None: none, or no readable marker)."""
+    try:
+        marker = formats.loads(formats.CATALOG_MARKER.name, store.get(f"catalog/records/{record_id}"))
+    except (KhoError, ValueError):
+        return None
+    return marker.get("writer") if isinstance(marker, Mapping) else None
 
 
 def _age_text(seconds: float | None) -> str:
@@ -604,6 +637,7 @@ def fsck(
     folders = set(newest_stored)
     destroyed = repo.destroyed_ids()
     committed: list[str] = []
+    writing: set[str] = set()  # uncommitted, past the grace, their writer alive here
     for record_id in sorted(catalog | folders | registered | destroyed):
         if store.exists(version_key(record_id, 1)) or record_id in registered or record_id in destroyed:
             committed.append(record_id)
@@ -619,6 +653,15 @@ def fsck(
             continue
         if _in_flight(record_id, grace_seconds):
             continue  # may still be in flight
+        if record_id in catalog and creation_in_flight(
+            _age_seconds(record_id),
+            grace_seconds,
+            _marker_writer(store, record_id),
+            here=this_host(),
+            alive=process_alive,
+        ):
+            writing.add(record_id)
+            continue  # its writer runs on this machine: about to commit, not dead (rv50)
         held = [info.key for info in store.list(f"records/{record_id}/")]
         if held and all(f"records/{record_id}/derived/" in key for key in held):
             # Text, OCR or verdicts of a record that does not exist (e.g. a pipeline step that
@@ -735,7 +778,9 @@ def fsck(
                 take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
             add("submission-claim", info.key, message, repairable=clearable, details=details)
             continue
-        if rid in live or store.exists(version_key(rid, 1)) or _in_flight(rid, grace_seconds):
+        if rid in live or rid in writing:
+            continue
+        if store.exists(version_key(rid, 1)) or _in_flight(rid, grace_seconds):
             continue
         if mend:
             # (a re-run may be taking the same guard over: only one of them removes it, and

@@ -595,12 +595,19 @@ def _check_record_id(record_id: str) -> None:
         )
 
 
+def marker_writer() -> dict[str, Any]:
+    """The process that writes a catalog marker (``writer``, an optional field of version 1,
+    review rv50): ``kho fsck --repair`` asks whether it still runs before it removes an
+    uncommitted record past the in-flight grace (:func:`repository.fsck.creation_in_flight`)."""
+    return {"host": this_host(), "pid": os.getpid()}
+
+
 def _marker_body(kind: str, register: str | None, from_number: int | None = None) -> bytes:
     """The stored bytes of a record's catalog marker (``catalog/records/<id>``), stamped with its
     format version: the one writer of every marker (m9: ``complete_intake`` wrote it unstamped).
     ``from_number``: no entry of the record in ``register`` is numbered below it (optional, see
     :data:`repository.formats.CATALOG_MARKER`)."""
-    body: dict[str, Any] = {"kind": kind, "register": register}
+    body: dict[str, Any] = {"kind": kind, "register": register, "writer": marker_writer()}
     if from_number is not None:
         body["from_number"] = from_number
     return formats.dumps(formats.CATALOG_MARKER.name, body)
