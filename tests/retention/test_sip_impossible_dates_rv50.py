@@ -6,12 +6,17 @@ history by. It is refused with a code, as a date in the future is."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kho_people import People
+from kho_people import People, make_people
+from kho_retention import Clock, kho_env, open_kho
 from kho_sip import good_package, refused, replace_listed, zipped
 
 from kho.errors import KhoError
@@ -77,3 +82,26 @@ def test_a_package_refused_for_its_date_by_the_installation_door_is_a_coded_refu
     with pytest.raises(KhoError) as info:
         kho.import_package(zipped(root, tmp_path / "door.zip"), actor=people.actor("luu_tru"))
     assert info.value.code == "SIP_DATE_INVALID" and info.value.http_status == 422
+
+
+def test_the_cli_refuses_it_with_the_code_and_no_traceback(tmp_path: Path) -> None:
+    """``kho archive check-sip`` as a real subprocess, logged in as the lưu trữ viên."""
+    env = kho_env(tmp_path)
+    kho = open_kho(env, Clock(datetime.now(UTC)))
+    people = make_people(kho)
+    root = good_package(kho, people, tmp_path, docs=1)
+    _premis_event_at(root, "2026-02-31T10:00:00Z")
+    run_env = {**os.environ, **env, "KHO_TOKEN": people.tokens["luu_tru"]}
+    kho.close()
+    archive = zipped(root, tmp_path / "cli.zip")
+    done = subprocess.run(
+        [sys.executable, "-m", "web.cli", "archive", "check-sip", str(archive), "--json"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode != 0 and "SIP_DATE_INVALID" in said and "2026-02-31" in said, said
+    assert "Traceback" not in said
