@@ -511,11 +511,22 @@ def signature_verdict(
                 )
             )
         if signed_before_certificate(facts):
+            # the best signature time is a trusted time-stamp's, else the validation time (no
+            # token, or one that proves nothing): say which, not "a time-stamp proves" (rv49)
+            proof = facts.timestamp
+            by_token = (
+                proof is not None and proof.intact and proof.valid and proof.trust_problem is None
+            )
+            existed = (
+                "Dấu thời gian tin cậy chứng minh chữ ký được tạo lúc "
+                f"{_utc_text(facts.best_signature_time)}"
+                if by_token
+                else f"Chữ ký đã tồn tại lúc kiểm tra ({_utc_text(facts.best_signature_time)})"
+            )
             failed.append(
                 (
                     "NOT_YET_VALID",
-                    "Dấu thời gian tin cậy chứng minh chữ ký được tạo lúc "
-                    f"{_utc_text(facts.best_signature_time)}, trước khi chứng thư số của người ký "
+                    f"{existed}, trước khi chứng thư số của người ký "
                     f"có hiệu lực ({_utc_text(facts.certificate_valid_from)}): chữ ký không thể "
                     "được tạo hợp lệ bằng chứng thư này.",
                 )
