@@ -99,6 +99,10 @@ TRUST_PROBLEM_VI: dict[str, str] = {
     "SIG_CONSTRAINTS_FAILURE": "chữ ký không đáp ứng ràng buộc của chính sách kiểm tra",
     "NO_POE": "không có bằng chứng tồn tại cần thiết",
     "GENERIC": "lỗi không xác định khi kiểm tra chứng thư số",
+    "TIMESTAMP_ORDER_FAILURE": (
+        "dấu thời gian ghi một thời điểm sau thời điểm kiểm tra (thời điểm chưa tới: đồng hồ của "
+        "đơn vị cấp dấu thời gian hoặc của máy chủ kiểm tra bị sai)"
+    ),
 }
 
 
@@ -326,17 +330,31 @@ def byte_range_problem(byte_range: Sequence[object], size: int) -> str | None:
 
 
 def timestamp_problem(
-    problem: str | None, tsa_valid_from: datetime | None, time: datetime | None
+    problem: str | None,
+    tsa_valid_from: datetime | None,
+    time: datetime | None,
+    validated_at: datetime | None = None,
 ) -> str | None:
     """A time-stamp token's trust problem: pyHanko's, else NOT_YET_VALID when the token
     states a time before its TSA certificate was issued. pyHanko checks the TSA certificate
     at the validation time only, so a back-dated token (a TSA certificate of 2026-09 stamping
-    2026-03) was trusted, and proved an expired signer certificate valid at that time."""
+    2026-03) was trusted, and proved an expired signer certificate valid at that time.
+    Else TIMESTAMP_ORDER_FAILURE when the token states a time more than
+    :data:`CLAIMED_TIME_SLACK` after ``validated_at`` (a TSA's clock ahead, or the
+    validator's behind): a time that has not come proves nothing, and it moved the check of a
+    signer certificate not yet valid to that time (rv49)."""
     if problem is not None:
         return problem
     if time is not None and tsa_valid_from is not None and time < tsa_valid_from:
         return "NOT_YET_VALID"
+    if time is not None and validated_at is not None and _utc(time) > _utc(validated_at) + CLAIMED_TIME_SLACK:
+        return "TIMESTAMP_ORDER_FAILURE"
     return None
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` with UTC for a time written without a zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def signed_before_certificate(facts: SignatureFacts) -> bool:
@@ -493,11 +511,22 @@ def signature_verdict(
                 )
             )
         if signed_before_certificate(facts):
+            # the best signature time is a trusted time-stamp's, else the validation time (no
+            # token, or one that proves nothing): say which, not "a time-stamp proves" (rv49)
+            proof = facts.timestamp
+            by_token = (
+                proof is not None and proof.intact and proof.valid and proof.trust_problem is None
+            )
+            existed = (
+                "Dấu thời gian tin cậy chứng minh chữ ký được tạo lúc "
+                f"{_utc_text(facts.best_signature_time)}"
+                if by_token
+                else f"Chữ ký đã tồn tại lúc kiểm tra ({_utc_text(facts.best_signature_time)})"
+            )
             failed.append(
                 (
                     "NOT_YET_VALID",
-                    "Dấu thời gian tin cậy chứng minh chữ ký được tạo lúc "
-                    f"{_utc_text(facts.best_signature_time)}, trước khi chứng thư số của người ký "
+                    f"{existed}, trước khi chứng thư số của người ký "
                     f"có hiệu lực ({_utc_text(facts.certificate_valid_from)}): chữ ký không thể "
                     "được tạo hợp lệ bằng chứng thư này.",
                 )
@@ -641,6 +670,12 @@ def _timestamp_notes(ts: TimestampFacts | None) -> list[str]:
             "Dấu thời gian ghi một thời điểm trước khi chứng thư của đơn vị cấp dấu thời gian "
             "có hiệu lực (dấu thời gian bị ghi lùi ngày) nên đã bị bỏ qua; thời điểm ký do "
             "người ký tự khai."
+        ]
+    if ts.trust_problem == "TIMESTAMP_ORDER_FAILURE":
+        return [
+            "Dấu thời gian ghi một thời điểm sau thời điểm kiểm tra (thời điểm chưa tới) nên đã "
+            "bị bỏ qua; chữ ký được kiểm tra tại thời điểm kiểm tra, thời điểm ký do người ký tự "
+            "khai."
         ]
     if ts.trust_problem is not None:
         text = TRUST_PROBLEM_VI.get(ts.trust_problem, ts.trust_problem)

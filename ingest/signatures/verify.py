@@ -853,7 +853,7 @@ async def _validate_signature(
     )
     problem = _problem_name(status.trust_problem_indic)
     ts = status.timestamp_validity
-    if problem in _TIME_PROBLEMS and ts is not None and _timestamp_trusted(ts):
+    if problem in _TIME_PROBLEMS and ts is not None and _timestamp_trusted(ts, moment):
         # The certificate is out of its validity now, but a trusted timestamp proves the
         # signature existed at ts.timestamp: validate the certificate at that time (AdES-T).
         signer_vc = _validation_context(trust, knowledge, archival, allow_fetching, ts.timestamp)
@@ -865,19 +865,20 @@ async def _validate_signature(
     return status
 
 
-def _timestamp_problem(status: Any, time: datetime | None) -> str | None:
+def _timestamp_problem(status: Any, time: datetime | None, moment: datetime) -> str | None:
     """The trust problem of a time-stamp token: pyHanko's (its TSA's chain, checked at the
-    validation time), or Kho's rule that the TSA's certificate must have been issued by the
-    time the token states (:func:`rules.timestamp_problem`)."""
+    validation time ``moment``), or Kho's rules that the TSA's certificate must have been
+    issued by the time the token states and that this time must have come by ``moment``
+    (:func:`rules.timestamp_problem`)."""
     return rules.timestamp_problem(
-        _problem_name(status.trust_problem_indic), _valid_from(status.signing_cert), time
+        _problem_name(status.trust_problem_indic), _valid_from(status.signing_cert), time, moment
     )
 
 
-def _timestamp_trusted(ts: Any) -> bool:
+def _timestamp_trusted(ts: Any, moment: datetime) -> bool:
     """A signature time-stamp is proof of existence at its time: intact, valid, and without
     a trust problem (:func:`_timestamp_problem`)."""
-    return bool(ts.intact and ts.valid) and _timestamp_problem(ts, ts.timestamp) is None
+    return bool(ts.intact and ts.valid) and _timestamp_problem(ts, ts.timestamp, moment) is None
 
 
 def _signed_revision(emb: EmbeddedPdfSignature | None) -> int | None:
@@ -965,7 +966,7 @@ def _report(
         least_level = "ANNOTATIONS" if _adds_annotations(emb) else None
     problem = _problem_name(status.trust_problem_indic)
     if sig_type is SignatureType.DOCUMENT_TIMESTAMP:
-        problem = _timestamp_problem(status, status.timestamp)
+        problem = _timestamp_problem(status, status.timestamp, moment)
     ts_facts: rules.TimestampFacts | None = None
     ts_info: TimestampInfo | None = None
     signing_time: datetime | None = None
@@ -974,7 +975,7 @@ def _report(
         ts = status.timestamp_validity
         signing_time = status.signer_reported_dt
         if ts is not None:
-            ts_problem = _timestamp_problem(ts, ts.timestamp)
+            ts_problem = _timestamp_problem(ts, ts.timestamp, moment)
             ts_facts = rules.TimestampFacts(ts.intact, ts.valid, ts_problem)
             ts_info = TimestampInfo(
                 time=_iso(ts.timestamp),
@@ -1009,7 +1010,7 @@ def _report(
         impersonated_issuer=impersonated_issuer,
         digest_algorithm=status.md_algorithm,
         timestamp=ts_facts,
-        revoked_before_timestamp=_revoked_before_timestamp(status),
+        revoked_before_timestamp=_revoked_before_timestamp(status, moment),
         signer_kind=kind,
         best_signature_time=best_time,
         certificate_valid_from=_valid_from(status.signing_cert),
@@ -1087,12 +1088,12 @@ def _adds_annotations(emb: EmbeddedPdfSignature) -> bool:
         return False
 
 
-def _revoked_before_timestamp(status: Any) -> bool:
+def _revoked_before_timestamp(status: Any, moment: datetime) -> bool:
     details = getattr(status, "revocation_details", None)
     ts = getattr(status, "timestamp_validity", None)
     if details is None or ts is None or getattr(details, "ca_revoked", False):
         return False
-    if not _timestamp_trusted(ts):
+    if not _timestamp_trusted(ts, moment):
         return False
     return bool(details.revocation_date <= ts.timestamp)
 
