@@ -70,7 +70,7 @@ def verify_and_read_text(
 
     workers = pool or _pool.shared_pool()
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    request = (trust.der, trust.source, allow_fetching, moment, policy, settings)
+    request = (trust.der, trust.source, allow_fetching, moment, policy, settings, trust.crl_der)
     try:
         status, payload = workers.call(data, request, settings.text_layer_timeout + workers.limits.timeout)
     except Exception as exc:  # the pool itself failed: the separate requests will say
