@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -137,6 +138,26 @@ def describe(cert: x509.Certificate, *, file: str, source: str, note: str = "",
     )
 
 
+def describe_crl(one: crl.CertificateList, *, file: str, source: str, issuer_sha256: str = "",
+                 note: str = "", added_at: str = "", added_by: str = "") -> RevocationList:
+    tbs = one["tbs_cert_list"]
+    next_update = tbs["next_update"].native
+    return RevocationList(
+        file=file,
+        sha256=fingerprint(one),
+        issuer=one.issuer.human_friendly,
+        issuer_sha256=issuer_sha256,
+        this_update=tbs["this_update"].native.isoformat(),
+        next_update=next_update.isoformat() if next_update is not None else "",
+        revoked=len(tbs["revoked_certificates"] or ()),
+        number=str(one.crl_number_value.native) if one.crl_number_value is not None else "",
+        source=source,
+        note=note,
+        added_at=added_at,
+        added_by=added_by,
+    )
+
+
 def read(directory: Path) -> TrustList:
     """The trust list in ``directory``, each file checked against its manifest entry."""
     manifest = directory / MANIFEST_NAME
@@ -237,6 +258,53 @@ def resolve(trust_dir: str, data_dir: Path) -> TrustStore:
     return default_store()
 
 
+class Watched:
+    """The store :func:`resolve` gives, read again whenever the trust list's files change: a
+    long-lived process (a Celery worker's pipeline, the web server's, a bulk import's workers)
+    learns of ``kho trust add/remove/add-crl/remove-crl`` at its next document, without a
+    restart. Each :meth:`current` looks at the folder (a ``stat`` of its few files, tens of
+    microseconds) and reads it only when a name, size, time or inode changed (every change
+    ``kho trust`` makes replaces the manifest, so its inode changes even within one
+    timestamp tick)."""
+
+    def __init__(self, trust_dir: str, data_dir: Path) -> None:
+        self.trust_dir = trust_dir
+        self.data_dir = data_dir
+        self._lock = threading.Lock()
+        self._state: tuple[object, ...] | None = None
+        self._store: TrustStore | None = None
+
+    def current(self) -> TrustStore:
+        state = self._look()
+        with self._lock:
+            if self._store is not None and state == self._state:
+                return self._store
+        store = resolve(self.trust_dir, self.data_dir)
+        with self._lock:
+            self._state, self._store = state, store
+        return store
+
+    def _look(self) -> tuple[object, ...]:
+        folder = Path(self.trust_dir).expanduser() if self.trust_dir else self.data_dir / "trust"
+        return (str(folder), *_entries(folder), *_entries(folder / CRL_DIR))
+
+
+def _entries(folder: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """(name, size, mtime ns, inode) of every entry of ``folder``; empty when it is missing."""
+    try:
+        with os.scandir(folder) as listing:
+            found = []
+            for entry in listing:
+                try:
+                    info = entry.stat()
+                except OSError:
+                    continue  # removed while listed: the next look sees the change
+                found.append((entry.name, info.st_size, info.st_mtime_ns, info.st_ino))
+    except OSError:
+        return ()
+    return tuple(sorted(found))
+
+
 def initialise(directory: Path) -> TrustList:
     """Create a managed folder holding the shipped list (no-op when it exists)."""
     if directory.is_dir() and any(directory.iterdir()):
@@ -318,26 +386,14 @@ def add_crl(directory: Path, data: bytes, *, source: str, note: str, by: str, no
             "Danh sách thu hồi này đã có trong danh sách tin cậy.", code="TRUST_CRL_EXISTS", sha256=digest
         )
     issuer = check_crl_issuer(one, trust_list.certs or trust_list.store().anchors)
-    tbs = one["tbs_cert_list"]
     stem = "".join(c for c in Path(name or "").stem if c.isascii() and (c.isalnum() or c in "-_."))
     file = f"{stem or digest[:16]}.crl"
     folder = directory / CRL_DIR
     if (folder / file).exists():
         file = f"{digest[:16]}.crl"
-    next_update = tbs["next_update"].native
-    entry = RevocationList(
-        file=file,
-        sha256=digest,
-        issuer=one.issuer.human_friendly,
-        issuer_sha256=fingerprint(issuer),
-        this_update=tbs["this_update"].native.isoformat(),
-        next_update=next_update.isoformat() if next_update is not None else "",
-        revoked=len(tbs["revoked_certificates"] or ()),
-        number=str(one.crl_number_value.native) if one.crl_number_value is not None else "",
-        source=source,
-        note=note,
-        added_at=now.isoformat(timespec="seconds"),
-        added_by=by,
+    entry = describe_crl(
+        one, file=file, source=source, issuer_sha256=fingerprint(issuer), note=note,
+        added_at=now.isoformat(timespec="seconds"), added_by=by,
     )
     folder.mkdir(exist_ok=True)
     _atomic_write(folder / file, pem.armor("X509 CRL", one.dump()))
