@@ -87,6 +87,7 @@ def test_only_a_quan_tri_adds_a_crl(
     clerk = runner.invoke(main, ["trust", "add-crl", str(crl_file), "--source", "x"])
     assert clerk.exit_code == 2 and "Lỗi [" in clerk.output
     assert not (Path(managed_env["KHO_DATA_DIR"]) / "trust").exists()
+    assert [e.details["action"] for e in kho.repo.audit.query(action="access:denied")] == ["system:operate"]
 
 
 def test_a_warm_pipeline_gives_the_new_verdict_after_a_crl_is_added(
