@@ -2,7 +2,9 @@
 
 Offline by default: certificates, OCSP responses and CRLs embedded in the PDF (the DSS and
 the signatures' own revocation archives) are used; nothing is fetched unless
-``allow_fetching=True``. One reader is shared by all signatures (its object, historical-view
+``allow_fetching=True``. The CRLs an agency loaded into the trust list (``kho trust add-crl``)
+are looked up after pyHanko for every signature (:meth:`TrustStore.revocation`,
+:func:`rules.listed_revocation_problem`). One reader is shared by all signatures (its object, historical-view
 and reference-path-map caches serve every signature), see :mod:`ingest.signatures._reader`.
 """
 
