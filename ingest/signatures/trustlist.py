@@ -42,6 +42,7 @@ from ingest.signatures.trust import (
     load_certs,
     load_crls,
     parse_crls,
+    revoked_count,
 )
 from kho.errors import ConfigError, KhoError
 
@@ -149,7 +150,7 @@ def describe_crl(one: crl.CertificateList, *, file: str, source: str, issuer_sha
         issuer_sha256=issuer_sha256,
         this_update=tbs["this_update"].native.isoformat(),
         next_update=next_update.isoformat() if next_update is not None else "",
-        revoked=len(tbs["revoked_certificates"] or ()),
+        revoked=revoked_count(one),
         number=str(one.crl_number_value.native) if one.crl_number_value is not None else "",
         source=source,
         note=note,

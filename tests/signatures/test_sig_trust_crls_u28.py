@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -180,3 +181,16 @@ def test_the_manifest_is_format_2_format_1_is_still_read_and_an_unknown_one_refu
     with pytest.raises(ConfigError) as unknown:
         trustlist.read(listed)
     assert unknown.value.code == "TRUST_LIST_FORMAT_UNKNOWN"
+
+
+def test_the_lookup_gives_the_same_answer_before_and_after_the_store_indexes_its_crls(
+    pki: TestPKI, listed: Path
+) -> None:
+    add_crl(listed, make_crl(pki, {serial(pki.revoked_personal.cert_der): REVOCATION_TIME, 77: INSIDE}))
+    store = trustlist.read(listed).store()
+    revoked = [asn1_x509.Certificate.load(d) for d in (pki.ca.cert_der, pki.revoked_personal.cert_der)]
+    good = [asn1_x509.Certificate.load(d) for d in (pki.ca.cert_der, pki.personal.cert_der)]
+    answers = {(store.revocation(revoked), store.revocation(good)) for _ in range(40)}  # 80 > 32 lookups
+    [(found, none)] = answers
+    assert none is None and found is not None
+    assert (found.date, found.reason, found.ca) == (REVOCATION_TIME, "key_compromise", False)
