@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from kho_crls import NEXT_UPDATE, THIS_UPDATE, make_crl, serial
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from ingest.signatures import Indication, PdfVerification, TrustStore, trustlist, verify_pdf
+from ingest.signatures import Indication, PdfVerification, TrustStore, _pool, trustlist, verify_pdf
 from ingest.signatures.verify import _verify_pdf
 from ingest.testpki import REVOCATION_TIME, TestPKI, document_for, sign_as
 from kho.errors import ConfigError, KhoError
@@ -77,7 +77,8 @@ def test_a_signer_revoked_before_the_time_stamp_fails_in_process_and_in_a_worker
 
     here = verdict(signed["after"], store)
     there = verify_pdf(signed["after"], store, now=INSIDE)  # a verification worker of the pool
-    for result in (here, there):
+    forked = verify_pdf(signed["after"], store, now=INSIDE, pool=_pool.ForkVerifier())  # kho verify's
+    for result in (here, there, forked):
         found = (result.verdict.indication, result.verdict.sub_indication)
         assert found == (Indication.TOTAL_FAILED, "REVOKED")
         text = result.signatures[0].verdict.explanation
