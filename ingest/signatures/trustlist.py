@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,8 @@ from ingest.signatures.trust import (
     revoked_count,
 )
 from kho.errors import ConfigError, KhoError
+
+logger = logging.getLogger(__name__)
 
 BUNDLE_DIR = Path(__file__).with_name("anchors")
 FORMAT = "kho-trust-list/2"
@@ -273,14 +276,25 @@ class Watched:
         self.data_dir = data_dir
         self._lock = threading.Lock()
         self._state: tuple[object, ...] | None = None
+        self._broken: tuple[object, ...] | None = None  # a state that could not be read
         self._store: TrustStore | None = None
 
     def current(self) -> TrustStore:
         state = self._look()
         with self._lock:
-            if self._store is not None and state == self._state:
+            if self._store is not None and state in (self._state, self._broken):
                 return self._store
-        store = resolve(self.trust_dir, self.data_dir)
+        try:
+            store = resolve(self.trust_dir, self.data_dir)
+        except KhoError:
+            if self._store is None:
+                raise  # at start: a broken trust list stops the process, as before
+            # changed into something unreadable while running (a file dropped in by hand):
+            # the list read last stays in use, said once per change; the next change is read
+            logger.warning("trust list %s could not be read again; the previous one stays in use",
+                           state[0], exc_info=True)
+            self._broken = state
+            return self._store
         with self._lock:
             self._state, self._store = state, store
         return store

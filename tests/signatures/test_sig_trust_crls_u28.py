@@ -195,3 +195,21 @@ def test_the_lookup_gives_the_same_answer_before_and_after_the_store_indexes_its
     [(found, none)] = answers
     assert none is None and found is not None
     assert (found.date, found.reason, found.ca) == (REVOCATION_TIME, "key_compromise", False)
+
+
+def test_a_watched_trust_list_reads_each_change_and_keeps_the_last_good_one_when_broken(
+    pki: TestPKI, listed: Path, tmp_path: Path
+) -> None:
+    """What a running pipeline holds (``Pipeline.from_settings``): a change is read at the next
+    call; a folder made unreadable while running keeps the list read last (no verification
+    fails for it), and the change that mends it is read."""
+    watched = trustlist.Watched(str(listed), tmp_path / "data")
+    first = watched.current()
+    assert watched.current() is first and first.crls == ()
+    add_crl(listed, make_crl(pki, {serial(pki.revoked_personal.cert_der): REVOCATION_TIME}))
+    second = watched.current()
+    assert len(second.crls) == 1 and second.fingerprint != first.fingerprint
+    (listed / "crls" / "junk.crl").write_bytes(b"not a crl")
+    assert watched.current() is second
+    (listed / "crls" / "junk.crl").unlink()
+    assert watched.current().fingerprint == second.fingerprint
