@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ingest.signatures import PdfVerification, TrustStore
     from ingest.signatures.model import SignatureReport
     from ingest.signatures.rules import CryptoPolicy
+    from ingest.signatures.trustlist import Watched
     from ingest.text import ExtractedText, Extractor, TextSettings
 
 logger = logging.getLogger(__name__)
@@ -583,7 +584,7 @@ class Pipeline:
         repo: Repository,
         *,
         text_settings: TextSettings | None = None,
-        trust: TrustStore | None = None,
+        trust: TrustStore | Watched | None = None,
         allow_fetching: bool = False,
         crypto_policy: CryptoPolicy | None = None,
         actor: Actor = PIPELINE_ACTOR,
@@ -600,7 +601,7 @@ class Pipeline:
         self.jobs = JobStore(repo.store)
         self.text_settings = text_settings or TextSettings.from_env()
         self.extractor: Extractor = get_extractor(self.text_settings)
-        self.trust = trust if trust is not None else TrustStore.empty()
+        self._trust = trust if trust is not None else TrustStore.empty()
         self.allow_fetching = allow_fetching
         if crypto_policy is None:
             from ingest.signatures.rules import SAFE_CRYPTO as crypto_policy
@@ -619,6 +620,15 @@ class Pipeline:
         writes them in one commit and only then are their jobs ``xong``."""
         self._deferred: list[tuple[JobStatus, Any, float]] = []
 
+    @property
+    def trust(self) -> TrustStore:
+        """The trust store of the next verification: the one given, or for a pipeline made
+        :meth:`from_settings`, the installation's trust list as it is now (a change made with
+        ``kho trust`` reaches a running worker at its next document, :class:`Watched`)."""
+        from ingest.signatures.trustlist import Watched
+
+        return self._trust.current() if isinstance(self._trust, Watched) else self._trust
+
     @classmethod
     def from_settings(cls, settings: Settings, repo: Repository | None = None, **kwargs: Any) -> Pipeline:
         from ingest.signatures import trustlist
@@ -626,7 +636,9 @@ class Pipeline:
         from repository.service import open_repository
 
         if "trust" not in kwargs:
-            kwargs["trust"] = trustlist.resolve(settings.trust_dir, settings.data_dir)
+            watched = trustlist.Watched(settings.trust_dir, settings.data_dir)
+            watched.current()  # a broken trust list refuses to start, as before
+            kwargs["trust"] = watched
         if "text_settings" not in kwargs:
             kwargs["text_settings"] = TextSettings.from_env()
         kwargs.setdefault("allow_fetching", settings.allow_fetching)

@@ -334,14 +334,21 @@ class VerifierPool:
         allow_fetching: bool,
         now: datetime | None,
         policy: Any = None,
+        *,
+        crls: tuple[bytes, ...] = (),
     ) -> tuple[str, Any]:
         """``("ok", result dict)``, or ``(problem, detail)`` with problem one of
-        ``timeout``, ``memory``, ``crash``, ``error``, ``stuck``.
+        ``timeout``, ``memory``, ``crash``, ``error``, ``stuck``. ``crls``: the trust list's
+        CRLs (DER), sent with every request as the anchors are (a worker keys the stores it
+        keeps by both, so a CRL added to the trust list reaches a warm worker).
 
         A worker found stuck before it took the document (not ready within
         ``limits.ready_timeout`` after its last reply) is killed and the document goes to a new
         one; ``stuck`` only if that one is stuck too."""
-        return self.call(data, (anchors, source, allow_fetching, now, policy or _safe_policy()))
+        request: tuple[Any, ...] = (anchors, source, allow_fetching, now, policy or _safe_policy())
+        if crls:
+            request += (None, crls)  # (no text-layer settings: a verification alone)
+        return self.call(data, request)
 
     def call(
         self,

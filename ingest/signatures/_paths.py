@@ -20,7 +20,9 @@ What RFC 5280 path validation (``intl_validate_path``) reads, and how each part 
 * revocation material: a context that holds any CRL or OCSP response, or that may fetch, is
   never remembered for nor answered from (its answer depends on that material and on the
   moment against its update times); without material and without fetching nothing revocation
-  checking reads depends on the moment;
+  checking reads depends on the moment. The trust list's CRLs (``kho trust add-crl``) never
+  enter a validation context: they are looked up after the path validated
+  (:meth:`TrustStore.revocation`), so a remembered path never hides them (u28);
 * the moment: compared only with each certificate's validity (widened by the tolerance) and
   the anchor's qualifiers (``valid_from``, ``valid_until``); the algorithm policy
   (``DisallowWeakAlgorithmsPolicy``, exact class only) ignores it. A success is stored with the

@@ -87,13 +87,17 @@ def worker_main(memory_mb: int, *, after_reply: Callable[[], None] | None = None
         protocol_out.write(READY)
         protocol_out.flush()
         try:
-            data, anchors, source, allow_fetching, now, policy, *text = _recv_request(protocol_in)
+            data, anchors, source, allow_fetching, now, policy, *rest = _recv_request(protocol_in)
         except (EOFError, OSError):
             return
-        key = hashlib.sha256(b"".join(anchors)).hexdigest()
+        # after the policy: the text-layer settings of a combined request (or None), then the
+        # trust list's CRLs (DER), both absent from an older or simpler request
+        text = rest[0] if rest else None
+        crls: tuple[bytes, ...] = tuple(rest[1]) if len(rest) > 1 else ()
+        key = hashlib.sha256(b"".join(anchors) + b"\0crls\0" + b"".join(crls)).hexdigest()
         trust = stores.get(key)
         if trust is None:
-            trust = stores[key] = TrustStore.from_der(anchors, source)
+            trust = stores[key] = TrustStore.from_der(anchors, source, crls)
             # pyHanko's trust manager (the anchors indexed by prepared name), built once per
             # store and worker when the store arrives rather than inside the first document
             # (~10-15 ms of its time)
@@ -102,10 +106,10 @@ def worker_main(memory_mb: int, *, after_reply: Callable[[], None] | None = None
         # collector happen after it, while the caller reads the result (and before the
         # next request is read, so a document never starts with the last one's garbage).
         cleanup: list[Callable[[], None]] = []
-        if text:  # "verify + text layer" (ingest.signatures.combined): its text settings
+        if text is not None:  # "verify + text layer" (ingest.signatures.combined): its settings
             from ingest.signatures.combined import combined_reply
 
-            reply = combined_reply(data, trust, allow_fetching, now, policy, text[0], cleanup)
+            reply = combined_reply(data, trust, allow_fetching, now, policy, text, cleanup)
         else:
             reply = _verify_reply(data, trust, allow_fetching, now, policy, cleanup)
         _send(protocol_out, reply)
@@ -200,9 +204,11 @@ class ForkVerifier:
         allow_fetching: bool,
         now: datetime | None,
         policy: Any = None,
+        *,
+        crls: tuple[bytes, ...] = (),
     ) -> tuple[str, Any]:
-        """As :meth:`VerifierPool.verify` (the child parses the anchors as a pool worker does,
-        after turning the fast path on)."""
+        """As :meth:`VerifierPool.verify` (the child parses the anchors and CRLs as a pool
+        worker does, after turning the fast path on)."""
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
@@ -210,7 +216,7 @@ class ForkVerifier:
             code = 0
             try:
                 _child_verify(write_fd, self.limits.memory_mb, (
-                    data, anchors, source, allow_fetching, now, policy or _safe_policy()
+                    data, anchors, source, allow_fetching, now, policy or _safe_policy(), crls
                 ))
             except BaseException:  # the parent sees a crash, never a hang
                 code = 70
@@ -252,8 +258,8 @@ def _child_verify(write_fd: int, memory_mb: int, request: tuple[Any, ...]) -> No
     from ingest.signatures.trust import TrustStore
 
     _fastpath.activate()
-    data, anchors, source, allow_fetching, now, policy = request
-    trust = TrustStore.from_der(anchors, source)
+    data, anchors, source, allow_fetching, now, policy, crls = request
+    trust = TrustStore.from_der(anchors, source, crls)
     # the child exits right after replying: the operating system frees the document's
     # objects, so the deferred housekeeping is never run
     _send(out, _verify_reply(data, trust, allow_fetching, now, policy, []))

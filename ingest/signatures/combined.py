@@ -70,7 +70,9 @@ def verify_and_read_text(
 
     workers = pool or _pool.shared_pool()
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    request = (trust.der, trust.source, allow_fetching, moment, policy, settings)
+    request: tuple[Any, ...] = (trust.der, trust.source, allow_fetching, moment, policy, settings)
+    if trust.crls:  # the trust list's CRLs, after the text settings (the request's shape without)
+        request += (trust.crl_der,)
     try:
         status, payload = workers.call(data, request, settings.text_layer_timeout + workers.limits.timeout)
     except Exception as exc:  # the pool itself failed: the separate requests will say

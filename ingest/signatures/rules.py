@@ -143,6 +143,29 @@ class TimestampFacts:
 
 
 @dataclass(frozen=True)
+class Revocation:
+    """A certificate of the signer's path listed as revoked by a CRL of the trust list."""
+
+    date: datetime  # the CRL entry's revocationDate
+    reason: str  # asn1crypto's CRLReason name; "unspecified" when the entry gives none
+    ca: bool  # a CA certificate of the path, not the signer's own
+    issuer: str  # the CRL's issuer, as people read it
+
+
+REVOCATION_REASON_VI = {
+    "unspecified": "không nêu lý do",
+    "key_compromise": "lộ khóa bí mật",
+    "ca_compromise": "tổ chức cấp bị lộ khóa",
+    "affiliation_changed": "thay đổi thông tin người được cấp",
+    "superseded": "đã được thay thế bằng chứng thư khác",
+    "cessation_of_operation": "ngừng sử dụng",
+    "certificate_hold": "tạm dừng",
+    "privilege_withdrawn": "bị rút quyền",
+    "aa_compromise": "tổ chức cấp thuộc tính bị lộ khóa",
+}
+
+
+@dataclass(frozen=True)
 class SignatureFacts:
     """What pyHanko found about one signature, as plain values."""
 
@@ -168,6 +191,8 @@ class SignatureFacts:
     digest_algorithm: str | None = None
     timestamp: TimestampFacts | None = None
     revoked_before_timestamp: bool = False  # a trusted timestamp postdates the revocation
+    # a certificate of the path revoked by a CRL of the trust list (kho trust add-crl)
+    listed_revocation: Revocation | None = None
     signer_kind: SignerKind = SignerKind.UNKNOWN
     best_signature_time: datetime | None = None  # trusted timestamp, else validation time
     certificate_valid_from: datetime | None = None  # the signer certificate's notBefore
@@ -431,9 +456,71 @@ def certificate_identifies_signer(facts: SignatureFacts, *, seal: bool = False) 
     return (
         facts.trust_problem is None
         and not facts.revoked_before_timestamp
+        and listed_revocation_problem(facts) is None
         and not signed_before_certificate(facts)
         and not (facts.type is SignatureType.SIGNATURE and other_purpose_only(facts.key_purposes))
         and (seal or not name_problems(subject or {}))
+    )
+
+
+def listed_revocation_problem(facts: SignatureFacts) -> tuple[str, str] | None:
+    """What a revocation recorded by a CRL of the trust list does to a signature: the
+    sub-indication and its text, or None when it changes nothing.
+
+    The time the signature is proven to exist decides (ETSI EN 319 102-1, 5.2.6 and 5.6.2.4):
+    a trusted time-stamp before the revocation keeps the signature valid (it existed while
+    the certificate was good); one at or after it, REVOKED (TOTAL-FAILED). Without a trusted
+    time-stamp the time the signer claims is all there is: at or after the revocation, the
+    signer says they signed with a revoked certificate, REVOKED; before it (or no claim),
+    nothing proves it, REVOKED_NO_POE (INDETERMINATE). A revocation pyHanko already found
+    (in the document's own revocation data) is pyHanko's verdict and not judged again."""
+    revocation = facts.listed_revocation
+    if (
+        revocation is None
+        or facts.type is not SignatureType.SIGNATURE
+        or facts.revoked_before_timestamp
+        or (facts.trust_problem or "").startswith("REVOKED")
+    ):
+        return None
+    whose = "của tổ chức cấp chứng thư cho người ký" if revocation.ca else "của người ký"
+    reason = REVOCATION_REASON_VI.get(revocation.reason, revocation.reason)
+    what = (
+        f"Chứng thư số {whose} đã bị thu hồi lúc {_utc_text(revocation.date)} (lý do: {reason}; "
+        f"theo danh sách thu hồi của {revocation.issuer} trong danh sách tin cậy)"
+    )
+    ts = facts.timestamp
+    if ts is not None and ts.intact and ts.valid and ts.trust_problem is None:
+        proven = facts.best_signature_time
+        if proven is not None and proven < revocation.date:
+            return None
+        return (
+            "REVOKED",
+            f"{what}, trước thời điểm ký được dấu thời gian tin cậy chứng minh ({_utc_text(proven)}).",
+        )
+    claimed = facts.claimed_time
+    if claimed is not None and claimed >= revocation.date:
+        return "REVOKED", f"{what}, trước thời điểm ký do người ký tự khai ({_utc_text(claimed)})."
+    return (
+        "REVOKED_NO_POE",
+        f"{what}; chữ ký không có dấu thời gian tin cậy chứng minh được tạo trước khi thu hồi.",
+    )
+
+
+def listed_revocation_note(facts: SignatureFacts) -> str | None:
+    """The note of a revocation by the trust list's CRL that a trusted time-stamp before it
+    leaves without effect (None otherwise)."""
+    revocation = facts.listed_revocation
+    if revocation is None or facts.type is not SignatureType.SIGNATURE:
+        return None
+    if listed_revocation_problem(facts) is not None or facts.revoked_before_timestamp:
+        return None
+    if (facts.trust_problem or "").startswith("REVOKED"):
+        return None
+    reason = REVOCATION_REASON_VI.get(revocation.reason, revocation.reason)
+    return (
+        f"Chứng thư số bị thu hồi lúc {_utc_text(revocation.date)} (lý do: {reason}), sau thời "
+        f"điểm ký được dấu thời gian tin cậy chứng minh ({_utc_text(facts.best_signature_time)}): "
+        "chữ ký đã được tạo khi chứng thư còn hiệu lực nên vẫn có giá trị."
     )
 
 
@@ -542,6 +629,11 @@ def signature_verdict(
             )
             if claim is not None:
                 indeterminate.append(("SIG_CONSTRAINTS_FAILURE", claim))
+        listed = listed_revocation_problem(facts)
+        if listed is not None:
+            (failed if listed[0] == "REVOKED" else indeterminate).append(listed)
+        elif (note := listed_revocation_note(facts)) is not None:
+            notes.append(note)
         if facts.revoked_before_timestamp:
             failed.append(
                 (

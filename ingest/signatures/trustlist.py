@@ -13,23 +13,46 @@ installation's managed folder ``<KHO_DATA_DIR>/trust`` when an administrator has
 (``kho trust add`` copies the shipped list there first); otherwise the shipped list. A managed
 folder holds the certificates and the same kind of ``manifest.json`` (who added what, when,
 from where).
+
+Since format 2 (``kho-trust-list/2``) a managed list also holds the certificate revocation
+lists (CRLs) the agency loads (``kho trust add-crl``): the files in ``crls/``, each named in the
+manifest's ``crls`` with its fingerprint, issuer and update times. Every verification uses them
+as revocation data (:attr:`TrustStore.crls`). Format 1 (no ``crls``) is still read; every
+change writes format 2. A Kho older than format 2 reads the anchors of a format 2 list and
+ignores its CRLs (the ``crls/`` folder is not a file beside the manifest).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from asn1crypto import pem, x509
+from asn1crypto import crl, pem, x509
 
-from ingest.signatures.trust import MANIFEST_NAME, TrustStore, load_certs
+from ingest.signatures.trust import (
+    CRL_DIR,
+    MANIFEST_NAME,
+    TrustStore,
+    crl_signed_by,
+    load_certs,
+    load_crls,
+    parse_crls,
+    revoked_count,
+)
 from kho.errors import ConfigError, KhoError
 
+logger = logging.getLogger(__name__)
+
 BUNDLE_DIR = Path(__file__).with_name("anchors")
+FORMAT = "kho-trust-list/2"
+"""The manifest format every change writes (2: with ``crls``)."""
+_READABLE = frozenset({"kho-trust-list/1", FORMAT})
 
 
 @dataclass(frozen=True)
@@ -49,27 +72,57 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class RevocationList:
+    """One CRL of a trust list manifest (format 2)."""
+
+    file: str  # inside crls/
+    sha256: str  # of the CRL's DER encoding
+    issuer: str
+    issuer_sha256: str  # the trust list certificate whose key signed it (when it was added)
+    this_update: str  # ISO 8601, UTC
+    next_update: str  # ISO 8601, UTC; "" when the CRL names none
+    revoked: int  # how many certificates it lists
+    number: str  # its CRL number ("" when it has none)
+    source: str
+    note: str = ""
+    added_at: str = ""
+    added_by: str = ""
+
+    def stale(self, now: datetime) -> bool:
+        """Whether its ``nextUpdate`` has passed (a newer list should exist): still used, a
+        revocation it lists stays a revocation, but a certificate revoked since is not in it."""
+        return bool(self.next_update) and datetime.fromisoformat(self.next_update) < now
+
+
+@dataclass(frozen=True)
 class TrustList:
-    """A trust list: its folder and the anchors its manifest names."""
+    """A trust list: its folder and the anchors and CRLs its manifest names."""
 
     directory: Path
     anchors: tuple[Anchor, ...]
     certs: tuple[x509.Certificate, ...] = field(default=(), repr=False, compare=False)
     """The certificates :func:`read` checked against the manifest, one per anchor (empty when
     the list was made otherwise)."""
+    crls: tuple[RevocationList, ...] = ()
+    lists: tuple[crl.CertificateList, ...] = field(default=(), repr=False, compare=False)
+    """The CRLs :func:`read` checked against the manifest, one per entry of :attr:`crls`."""
 
     def store(self) -> TrustStore:
-        """The store of these anchors: the certificates already read and checked when there
+        """The store of these anchors and CRLs: those already read and checked when there
         are (what was checked is what is used, and it is not parsed twice: ``kho verify``'s
         start-up), else the folder read again; the same store either way."""
-        if len(self.certs) != len(self.anchors) or not self.certs:
+        if len(self.certs) != len(self.anchors) or not self.certs or len(self.lists) != len(self.crls):
             return TrustStore.from_dir(self.directory)
         pairs = zip((a.file for a in self.anchors), self.certs, strict=True)
         by_file = sorted(pairs, key=lambda pair: pair[0])  # the folder's order, as from_dir reads it
-        return TrustStore.from_certs((cert for _, cert in by_file), source=str(self.directory))
+        crl_pairs = sorted(zip((c.file for c in self.crls), self.lists, strict=True), key=lambda p: p[0])
+        return TrustStore.from_certs(
+            (cert for _, cert in by_file), source=str(self.directory),
+            crls=(one for _, one in crl_pairs),
+        )
 
 
-def fingerprint(cert: x509.Certificate) -> str:
+def fingerprint(cert: x509.Certificate | crl.CertificateList) -> str:
     return hashlib.sha256(cert.dump()).hexdigest()
 
 
@@ -89,12 +142,34 @@ def describe(cert: x509.Certificate, *, file: str, source: str, note: str = "",
     )
 
 
+def describe_crl(one: crl.CertificateList, *, file: str, source: str, issuer_sha256: str = "",
+                 note: str = "", added_at: str = "", added_by: str = "") -> RevocationList:
+    tbs = one["tbs_cert_list"]
+    next_update = tbs["next_update"].native
+    return RevocationList(
+        file=file,
+        sha256=fingerprint(one),
+        issuer=one.issuer.human_friendly,
+        issuer_sha256=issuer_sha256,
+        this_update=tbs["this_update"].native.isoformat(),
+        next_update=next_update.isoformat() if next_update is not None else "",
+        revoked=revoked_count(one),
+        number=str(one.crl_number_value.native) if one.crl_number_value is not None else "",
+        source=source,
+        note=note,
+        added_at=added_at,
+        added_by=added_by,
+    )
+
+
 def read(directory: Path) -> TrustList:
     """The trust list in ``directory``, each file checked against its manifest entry."""
     manifest = directory / MANIFEST_NAME
     try:
         raw = json.loads(manifest.read_text(encoding="utf-8"))
+        version = raw.get("format", "kho-trust-list/1")
         anchors = tuple(Anchor(**entry) for entry in raw["anchors"])
+        crl_entries = tuple(RevocationList(**entry) for entry in raw.get("crls") or ())
     except FileNotFoundError as exc:
         raise ConfigError(
             f"Danh sách tin cậy {directory} thiếu tệp {MANIFEST_NAME}.",
@@ -105,6 +180,12 @@ def read(directory: Path) -> TrustList:
             f"Tệp {MANIFEST_NAME} của danh sách tin cậy {directory} không đọc được.",
             code="TRUST_LIST_INVALID", path=str(manifest),
         ) from exc
+    if version not in _READABLE:
+        raise ConfigError(
+            f"Danh sách tin cậy {directory} có định dạng {version!s:.40}, phiên bản Kho này chỉ "
+            f"đọc được {', '.join(sorted(_READABLE))}: cập nhật Kho trước khi dùng danh sách này.",
+            code="TRUST_LIST_FORMAT_UNKNOWN", path=str(manifest),
+        )
     listed = {a.file for a in anchors}
     checked: list[x509.Certificate] = []
     for anchor in anchors:
@@ -125,7 +206,36 @@ def read(directory: Path) -> TrustList:
             f"Danh sách tin cậy {directory} có tệp không ghi trong {MANIFEST_NAME}: {', '.join(extra)}.",
             code="TRUST_LIST_MISMATCH", path=str(directory),
         )
-    return TrustList(directory, anchors, tuple(checked))
+    lists = _read_crls(directory, crl_entries)
+    return TrustList(directory, anchors, tuple(checked), crl_entries, lists)
+
+
+def _read_crls(directory: Path, entries: tuple[RevocationList, ...]) -> tuple[crl.CertificateList, ...]:
+    """The CRLs of ``crls/``, each checked against its manifest entry; a file the manifest
+    does not name is refused as an unlisted certificate is."""
+    folder = directory / CRL_DIR
+    checked: list[crl.CertificateList] = []
+    for entry in entries:
+        path = folder / entry.file
+        lists = load_crls(path) if path.is_file() else []
+        if len(lists) != 1 or fingerprint(lists[0]) != entry.sha256:
+            raise ConfigError(
+                f"Danh sách thu hồi {entry.file} trong danh sách tin cậy không khớp dấu vân tay "
+                f"đã ghi ({entry.sha256[:16]}…): tệp bị thiếu hoặc bị thay.",
+                code="TRUST_LIST_MISMATCH", path=str(path),
+            )
+        checked.append(lists[0])
+    listed = {e.file for e in entries}
+    extra = sorted(
+        p.name for p in (folder.iterdir() if folder.is_dir() else ())
+        if p.is_file() and not p.name.startswith(".") and p.name not in listed
+    )
+    if extra:
+        raise ConfigError(
+            f"Thư mục {folder} có tệp không ghi trong {MANIFEST_NAME}: {', '.join(extra)}.",
+            code="TRUST_LIST_MISMATCH", path=str(folder),
+        )
+    return tuple(checked)
 
 
 def shipped() -> TrustList:
@@ -150,6 +260,64 @@ def resolve(trust_dir: str, data_dir: Path) -> TrustStore:
     if managed.is_dir():
         return TrustStore.from_dir(managed)
     return default_store()
+
+
+class Watched:
+    """The store :func:`resolve` gives, read again whenever the trust list's files change: a
+    long-lived process (a Celery worker's pipeline, the web server's, a bulk import's workers)
+    learns of ``kho trust add/remove/add-crl/remove-crl`` at its next document, without a
+    restart. Each :meth:`current` looks at the folder (a ``stat`` of its few files, tens of
+    microseconds) and reads it only when a name, size, time or inode changed (every change
+    ``kho trust`` makes replaces the manifest, so its inode changes even within one
+    timestamp tick)."""
+
+    def __init__(self, trust_dir: str, data_dir: Path) -> None:
+        self.trust_dir = trust_dir
+        self.data_dir = data_dir
+        self._lock = threading.Lock()
+        self._state: tuple[object, ...] | None = None
+        self._broken: tuple[object, ...] | None = None  # a state that could not be read
+        self._store: TrustStore | None = None
+
+    def current(self) -> TrustStore:
+        state = self._look()
+        with self._lock:
+            if self._store is not None and state in (self._state, self._broken):
+                return self._store
+        try:
+            store = resolve(self.trust_dir, self.data_dir)
+        except KhoError:
+            if self._store is None:
+                raise  # at start: a broken trust list stops the process, as before
+            # changed into something unreadable while running (a file dropped in by hand):
+            # the list read last stays in use, said once per change; the next change is read
+            logger.warning("trust list %s could not be read again; the previous one stays in use",
+                           state[0], exc_info=True)
+            self._broken = state
+            return self._store
+        with self._lock:
+            self._state, self._store = state, store
+        return store
+
+    def _look(self) -> tuple[object, ...]:
+        folder = Path(self.trust_dir).expanduser() if self.trust_dir else self.data_dir / "trust"
+        return (str(folder), *_entries(folder), *_entries(folder / CRL_DIR))
+
+
+def _entries(folder: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """(name, size, mtime ns, inode) of every entry of ``folder``; empty when it is missing."""
+    try:
+        with os.scandir(folder) as listing:
+            found = []
+            for entry in listing:
+                try:
+                    info = entry.stat()
+                except OSError:
+                    continue  # removed while listed: the next look sees the change
+                found.append((entry.name, info.st_size, info.st_mtime_ns, info.st_ino))
+    except OSError:
+        return ()
+    return tuple(sorted(found))
 
 
 def initialise(directory: Path) -> TrustList:
@@ -194,7 +362,7 @@ def add(directory: Path, data: bytes, *, source: str, note: str, by: str, now: d
     anchor = describe(cert, file=file, source=source, note=note,
                       added_at=now.isoformat(timespec="seconds"), added_by=by)
     _atomic_write(directory / file, pem.armor("CERTIFICATE", cert.dump()))
-    _write_manifest(directory, (*trust_list.anchors, anchor))
+    _write_manifest(directory, (*trust_list.anchors, anchor), trust_list.crls)
     return anchor
 
 
@@ -209,9 +377,94 @@ def remove(directory: Path, prefix: str) -> Anchor:
             code="TRUST_ANCHOR_NOT_FOUND", fingerprint=prefix,
         )
     anchor = hits[0]
-    _write_manifest(directory, tuple(a for a in trust_list.anchors if a is not anchor))
+    _write_manifest(directory, tuple(a for a in trust_list.anchors if a is not anchor), trust_list.crls)
     (directory / anchor.file).unlink()
     return anchor
+
+
+def add_crl(directory: Path, data: bytes, *, source: str, note: str, by: str, now: datetime,
+            name: str | None = None) -> RevocationList:
+    """Add one CRL (PEM or DER) to the managed list, after checking that a certificate of the
+    list (an anchor or an intermediate Kho knows) signed it: a CRL nobody Kho trusts signed,
+    or one changed after signing, would make any certificate look revoked (or not). A CRL whose
+    ``nextUpdate`` has passed is accepted (a revocation stays a revocation); the caller says it
+    is stale (:meth:`RevocationList.stale`)."""
+    from repository.vocabulary import TextKind, typed_text
+
+    source = typed_text(source, "source", "Nguồn gốc của danh sách thu hồi", line_breaks=False)
+    note = typed_text(note, "note", "Ghi chú về danh sách thu hồi", line_breaks=False, kind=TextKind.NOTE)
+    trust_list = initialise(directory)
+    one = _one_crl(data)
+    digest = fingerprint(one)
+    if any(c.sha256 == digest for c in trust_list.crls):
+        raise KhoError(
+            "Danh sách thu hồi này đã có trong danh sách tin cậy.", code="TRUST_CRL_EXISTS", sha256=digest
+        )
+    issuer = check_crl_issuer(one, trust_list.certs or trust_list.store().anchors)
+    stem = "".join(c for c in Path(name or "").stem if c.isascii() and (c.isalnum() or c in "-_."))
+    file = f"{stem or digest[:16]}.crl"
+    folder = directory / CRL_DIR
+    if (folder / file).exists():
+        file = f"{digest[:16]}.crl"
+    entry = describe_crl(
+        one, file=file, source=source, issuer_sha256=fingerprint(issuer), note=note,
+        added_at=now.isoformat(timespec="seconds"), added_by=by,
+    )
+    folder.mkdir(exist_ok=True)
+    _atomic_write(folder / file, pem.armor("X509 CRL", one.dump()))
+    _write_manifest(directory, trust_list.anchors, (*trust_list.crls, entry))
+    return entry
+
+
+def remove_crl(directory: Path, prefix: str) -> RevocationList:
+    """Remove the CRL whose fingerprint starts with ``prefix`` (at least 8 hex digits)."""
+    trust_list = initialise(directory)
+    wanted = prefix.lower().replace(":", "")
+    hits = [c for c in trust_list.crls if len(wanted) >= 8 and c.sha256.startswith(wanted)]
+    if len(hits) != 1:
+        raise KhoError(
+            "Không tìm thấy đúng một danh sách thu hồi có dấu vân tay này (cần ít nhất 8 chữ số hex).",
+            code="TRUST_CRL_NOT_FOUND", fingerprint=prefix,
+        )
+    entry = hits[0]
+    _write_manifest(directory, trust_list.anchors, tuple(c for c in trust_list.crls if c is not entry))
+    (directory / CRL_DIR / entry.file).unlink()
+    return entry
+
+
+def check_crl_issuer(one: crl.CertificateList, certs: tuple[x509.Certificate, ...]) -> x509.Certificate:
+    """The certificate among ``certs`` whose key signed ``one``; refused with
+    ``TRUST_CRL_ISSUER_UNKNOWN`` when none is named as its issuer, ``TRUST_CRL_SIGNATURE_INVALID``
+    when those named did not sign it (a changed CRL, or one made to look issued by a known CA)."""
+    named = [c for c in certs if c.subject == one.issuer]
+    issuer_name = str(one.issuer.native.get("common_name") or one.issuer.human_friendly)
+    if not named:
+        raise KhoError(
+            f"Danh sách thu hồi do \u201c{issuer_name}\u201d phát hành, nhưng tổ chức này không có "
+            "trong danh sách tin cậy: thêm chứng thư của tổ chức đó (kho trust add) trước.",
+            code="TRUST_CRL_ISSUER_UNKNOWN", issuer=one.issuer.human_friendly,
+        )
+    for cert in named:
+        if crl_signed_by(one, cert):
+            return cert
+    raise KhoError(
+        f"Chữ ký trên danh sách thu hồi không khớp khóa của \u201c{issuer_name}\u201d: tệp đã bị "
+        "sửa sau khi ký, hoặc không do tổ chức này phát hành.",
+        code="TRUST_CRL_SIGNATURE_INVALID", issuer=one.issuer.human_friendly,
+    )
+
+
+def _one_crl(data: bytes) -> crl.CertificateList:
+    try:
+        lists = parse_crls(data)
+        if len(lists) != 1:
+            raise ValueError("expected one CRL")
+        return lists[0]
+    except (ValueError, TypeError) as exc:
+        raise KhoError(
+            "Tệp không phải một danh sách thu hồi chứng thư (CRL) X.509 duy nhất (PEM hoặc DER).",
+            code="TRUST_CRL_INVALID",
+        ) from exc
 
 
 def _one_certificate(data: bytes) -> x509.Certificate:
@@ -241,10 +494,13 @@ def _safe_name(name: str | None, digest: str) -> str:
     return f"{stem or digest[:16]}.crt"
 
 
-def _write_manifest(directory: Path, anchors: tuple[Anchor, ...]) -> None:
+def _write_manifest(
+    directory: Path, anchors: tuple[Anchor, ...], crls: tuple[RevocationList, ...] = ()
+) -> None:
     body = {
-        "format": "kho-trust-list/1",
+        "format": FORMAT,
         "anchors": [asdict(a) for a in anchors],
+        "crls": [asdict(c) for c in crls],
     }
     text = json.dumps(body, ensure_ascii=False, indent=2) + "\n"
     _atomic_write(directory / MANIFEST_NAME, text.encode("utf-8"))

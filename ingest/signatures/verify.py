@@ -2,7 +2,9 @@
 
 Offline by default: certificates, OCSP responses and CRLs embedded in the PDF (the DSS and
 the signatures' own revocation archives) are used; nothing is fetched unless
-``allow_fetching=True``. One reader is shared by all signatures (its object, historical-view
+``allow_fetching=True``. The CRLs an agency loaded into the trust list (``kho trust add-crl``)
+are looked up after pyHanko for every signature (:meth:`TrustStore.revocation`,
+:func:`rules.listed_revocation_problem`). One reader is shared by all signatures (its object, historical-view
 and reference-path-map caches serve every signature), see :mod:`ingest.signatures._reader`.
 """
 
@@ -151,7 +153,7 @@ def verify_pdf(
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     try:
         status, payload = (pool or _pool.shared_pool()).verify(
-            data, trust.der, trust.source, allow_fetching, moment, policy
+            data, trust.der, trust.source, allow_fetching, moment, policy, crls=trust.crl_der
         )
     except Exception as exc:  # the pool itself failed: still a verdict, never a crash
         logger.warning("signature worker pool failed", exc_info=exc)
@@ -734,6 +736,8 @@ def _validation_context(
         trust_manager=trust.trust_manager,
         other_certs=list(knowledge.certs),
         ocsps=list(knowledge.ocsps) + archival[0],
+        # the trust list's CRLs (kho trust add-crl) are not given to pyHanko: they are judged
+        # after it (:meth:`TrustStore.revocation`, :func:`rules.listed_revocation_problem`)
         crls=list(knowledge.crls) + archival[1],
         allow_fetching=allow_fetching,
         moment=moment,
@@ -813,7 +817,20 @@ async def _verify_one(
     impersonated = None
     if status.trust_problem_indic is not None and sig_type is SignatureType.SIGNATURE:
         impersonated = trust.impersonated(_embedded_certs(emb, status.signing_cert))
-    return _report(emb, sig_type, status, knowledge, archival, moment, policy, impersonated)
+    listed = _listed_revocation(trust, status) if sig_type is SignatureType.SIGNATURE else None
+    return _report(emb, sig_type, status, knowledge, archival, moment, policy, impersonated, listed)
+
+
+def _listed_revocation(trust: TrustStore, status: Any) -> rules.Revocation | None:
+    """The revocation of a certificate of the signer's validated path that a CRL of the
+    trust list records (:meth:`TrustStore.revocation`); None without a path or CRLs."""
+    if not trust.crls or status.validation_path is None:
+        return None
+    try:
+        path = list(status.validation_path.iter_certs(include_root=True))  # anchor first
+    except Exception:  # no certificates to look up: pyHanko's verdict stands
+        return None
+    return trust.revocation(path)
 
 
 def _embedded_certs(emb: EmbeddedPdfSignature, signer: x509.Certificate) -> list[x509.Certificate]:
@@ -945,6 +962,7 @@ def _report(
     moment: datetime,
     policy: rules.CryptoPolicy,
     impersonated_issuer: str | None = None,
+    listed_revocation: rules.Revocation | None = None,
 ) -> SignatureReport:
     diff = status.diff_result
     if isinstance(diff, DiffResult):
@@ -1011,6 +1029,7 @@ def _report(
         digest_algorithm=status.md_algorithm,
         timestamp=ts_facts,
         revoked_before_timestamp=_revoked_before_timestamp(status, moment),
+        listed_revocation=listed_revocation,
         signer_kind=kind,
         best_signature_time=best_time,
         certificate_valid_from=_valid_from(status.signing_cert),
