@@ -41,9 +41,13 @@ _HEX_BODY = re.compile(rb"[0-9a-fA-F \n\r\t\f\x00]*>")
 _HEX_STRIP = re.compile(rb"[ \n\r\t\f\x00]")
 _KEYWORD_END = re.compile(rb"[ \n\r\t\f\x00()<>\[\]{}/%]|\Z")
 # bytes that PDFDocEncoding decodes to the same code point (from pyHanko's own table): a
-# string made of them, without a byte-order mark, decodes as latin-1 would
+# string made of them, without a byte-order mark, decodes as latin-1 would. The table's
+# U+0000 marks a byte PDFDocEncoding does not define (pyHanko then keeps the string as bytes),
+# so byte 0, which the table maps to U+0000, is not one of them.
 _PDFDOC_IDENTITY = bytes(
-    b for b in range(256) if generic._pdfDocEncoding[b] == chr(b)  # type: ignore[attr-defined]
+    b
+    for b in range(256)
+    if generic._pdfDocEncoding[b] == chr(b) != "\u0000"  # type: ignore[attr-defined]
 )
 _PDF_DOC = generic.TextStringEncoding.PDF_DOC
 _SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}

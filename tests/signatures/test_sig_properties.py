@@ -155,6 +155,15 @@ def test_a_comment_left_open_at_the_end_is_declined_and_ends() -> None:
         assert not _check(text)
 
 
+@pytest.mark.parametrize(
+    "text", [b"(\x00)", b"<</A (\x00)>>", b"<</#00 []/#01 <<>>/ (\x00)>>\r\n", b"(a\\000b)"]
+)
+def test_a_string_with_a_byte_pdfdocencoding_does_not_define_stays_bytes(text: bytes) -> None:
+    """Byte 0 is not in PDFDocEncoding: pyHanko keeps such a string as bytes, and so must the
+    fast parser (it made a text string of it; found by the generated-objects property)."""
+    assert _check(text)
+
+
 def test_the_generated_syntax_is_mostly_parsed_not_declined() -> None:
     """Guard against a vacuous property: most generated objects take the fast path."""
     parsed = []
