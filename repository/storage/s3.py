@@ -24,6 +24,14 @@ the claim names a writer process of this machine that is gone (a killed import r
 is younger than a request may take — once it is :data:`DEAD_WRITER_SETTLE_S` old, so that a data
 PUT the writer had sent before dying has landed.
 
+A duplicate guard (:data:`GUARD_PREFIXES`: ``claims/sha256/``, ``claims/skh/``) is its claim
+(m43): step 1's body carries the guard (:func:`guard_claim`, format ``s3-claim`` 1) and there is
+no step 2. Readers look in the companion bucket first, then in the data bucket, where stores
+written before keep their guards (under a claim of version 0, the writer's stamp alone); a
+listing merges both. The takeover of a stale guard stays the repository's (its token, then a
+delete and a create): RGW ignores ``If-Match`` on a DELETE, so a conditional replace of the claim
+could not be made safe against ``kho fsck``'s removal of the same guard without that token.
+
 Claims are taken only where a race is possible: ``put_new`` (a key under a record id the writer
 has just made, or one every writer writes with the same bytes) is one PUT.
 
