@@ -964,7 +964,8 @@ class S3Store(ObjectStore):
         """The data bucket's listing ``data`` with the guards kept as claims merged in, in key
         order. A claim whose key the data bucket lists too is that key once (a store written
         before m43: its claim and its guard); one alone is read (one GET) and listed only if it
-        carries its guard (a claim of version 0 without data is a dead writer's, no object)."""
+        carries its guard (a claim of version 0 without data is a dead writer's, no object) or
+        is of a format this code cannot read (listed: reading it is refused with its code)."""
         claims = self._list_guards(prefix, start_after)
         tagged = heapq.merge(
             ((info.key, 0, info) for info in data), ((info.key, 1, info) for info in claims)
@@ -974,10 +975,15 @@ class S3Store(ObjectStore):
             if key == last:
                 continue
             if source == 1:
-                found = self._guard_read(key)
-                if found is None:
-                    continue
-                info = ObjectInfo(key=key, size=len(found[0]), version_id=None)
+                try:
+                    found = self._guard_read(key)
+                except (FormatUnsupported, FormatInvalid):
+                    found = None  # listed: its reader refuses it with its code (fsck reports it)
+                else:
+                    if found is None:
+                        continue
+                if found is not None:
+                    info = ObjectInfo(key=key, size=len(found[0]), version_id=None)
             last = key
             yield info
 

@@ -275,3 +275,7 @@ def test_a_claim_of_a_newer_format_is_refused_with_its_code(tmp_path: Path) -> N
         store.get(key)
     assert refused.value.code == "FORMAT_UNSUPPORTED"
     assert "nâng cấp Kho" in refused.value.message
+    # listed, so that fsck names it (unloadable), never a crash of the whole walk
+    assert [info.key for info in store.list("claims/")] == [key]
+    report = fsck(new_repository(store, make_store("s3", tmp_path, "m43newk")))
+    assert [(i.kind, i.subject) for i in report.issues if i.subject == key] == [("format", key)]
