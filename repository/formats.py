@@ -284,6 +284,13 @@ bytes (``data``, base64), a random ``write`` id (so that every write has its own
 condition of the next replace) and ``pending`` (written by a plain ``put`` or the move out of
 the data bucket: the data bucket's marker :data:`S3_POINTER_MOVED` may not be written yet).
 Stamped from the start (version 1)."""
+S3_CLAIM = define(Kind("s3-claim", "yêu cầu giữ chỗ ở bucket phụ của kho S3", (_same,)))
+"""A claim in the companion bucket of an S3 store in the claims mode (``<bucket>-claims``,
+``claims/<key>``; :mod:`repository.storage.s3`): the writer's stamp (``writer`` id, ``pid``,
+``host``, ``at`` in seconds since the epoch), what stale claims are judged by. Version 0 (no
+format key; before m43): the stamp alone, the key's object in the data bucket. Version 1 (m43):
+a duplicate guard's claim (:data:`repository.storage.s3.GUARD_PREFIXES`) carries the guard
+itself too (``guard``, base64): the claim *is* the guard, nothing is written in the data bucket."""
 S3_POINTER_MOVED = define(
     Kind("s3-pointer-moved", "dấu con trỏ của kho S3 đã chuyển sang bucket phụ", unversioned=1)
 )

@@ -24,6 +24,14 @@ the claim names a writer process of this machine that is gone (a killed import r
 is younger than a request may take — once it is :data:`DEAD_WRITER_SETTLE_S` old, so that a data
 PUT the writer had sent before dying has landed.
 
+A duplicate guard (:data:`GUARD_PREFIXES`: ``claims/sha256/``, ``claims/skh/``) is its claim
+(m43): step 1's body carries the guard (:func:`guard_claim`, format ``s3-claim`` 1) and there is
+no step 2. Readers look in the companion bucket first, then in the data bucket, where stores
+written before keep their guards (under a claim of version 0, the writer's stamp alone); a
+listing merges both. The takeover of a stale guard stays the repository's (its token, then a
+delete and a create): RGW ignores ``If-Match`` on a DELETE, so a conditional replace of the claim
+could not be made safe against ``kho fsck``'s removal of the same guard without that token.
+
 Claims are taken only where a race is possible: ``put_new`` (a key under a record id the writer
 has just made, or one every writer writes with the same bytes) is one PUT.
 
@@ -53,6 +61,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import io
 import json
 import os
@@ -172,6 +181,52 @@ def pointer_from_envelope(raw: bytes) -> tuple[bytes, bool]:
         raise
     except (FormatInvalid, KeyError, TypeError, ValueError, binascii.Error):
         return raw, False
+
+
+GUARD_PREFIXES = ("claims/sha256/", "claims/skh/")
+"""Duplicate guards (a document's SHA-256; its số/ký hiệu/cơ quan/năm) whose claim *is* the
+guard on a store in the claims mode (m43): one ``If-None-Match: *`` PUT of ``claims/<key>`` in the
+companion bucket whose body (:data:`formats.S3_CLAIM` version 1, :func:`guard_claim`) carries the
+guard's bytes beside the writer's stamp; nothing in the data bucket (the claim and the guard's
+PUT were two requests a guard before). Stores written before keep their guards in the data
+bucket under a claim of version 0: every reader falls back to it (:meth:`S3Store._guard_read`)."""
+
+
+def guard_claim(data: bytes, writer: str) -> bytes:
+    """A guard's claim (:data:`formats.S3_CLAIM` version 1): the writer's stamp (what stale
+    claims are judged by, as every claim) and the guard's bytes."""
+    return formats.dumps(
+        formats.S3_CLAIM.name,
+        {
+            "writer": writer,
+            "pid": os.getpid(),
+            "host": this_host(),
+            "at": time.time(),
+            "guard": base64.b64encode(data).decode("ascii"),
+        },
+        sort_keys=True,
+    )
+
+
+def guard_from_claim(raw: bytes) -> bytes | None:
+    """The guard's bytes a claim carries (:func:`guard_claim`), None for a claim of version 0
+    (a writer's stamp alone: the key's object, if any, is in the data bucket) or for bytes that
+    are no claim. A newer claim format raises :class:`FormatUnsupported` (never guessed at); a
+    version-1 claim without a readable guard, :class:`FormatInvalid`."""
+    try:
+        body = formats.parse(formats.S3_CLAIM.name, raw)
+        if not isinstance(body, dict) or formats.version_of(formats.S3_CLAIM.name, body) == 0:
+            return None
+    except FormatInvalid:
+        return None
+    body = formats.upcast(formats.S3_CLAIM.name, body)
+    try:
+        return base64.b64decode(body["guard"], validate=True)
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise FormatInvalid(
+            "Yêu cầu giữ chỗ ở bucket phụ của kho S3 không mang khóa chống trùng đọc được.",
+            kind=formats.S3_CLAIM.name,
+        ) from exc
 
 
 def _condition_failed(exc: S3Error) -> bool:
@@ -800,6 +855,138 @@ class S3Store(ObjectStore):
             raise self._conflict(key)
         return ObjectInfo(key=key, size=len(data), version_id=None)
 
+    # -- duplicate guards: the claim is the guard (m43) ------------------------------------------
+    def _writes_guard(self, key: str) -> bool:
+        """Is ``key`` a guard written as its claim (:data:`GUARD_PREFIXES`, claims mode)?"""
+        return key.startswith(GUARD_PREFIXES) and not self._create_conditionally()
+
+    def _reads_guard(self, key: str) -> bool:
+        """Does a read of ``key`` look in the companion bucket first? Every guard key unless the
+        store is known to create conditionally (there guards stay in the data bucket); a store
+        whose mode no write has asked yet (opened without ``create_bucket``) looks there too:
+        reads never probe, as they never write."""
+        return key.startswith(GUARD_PREFIXES) and self._conditional is not True
+
+    def _guard_read(self, key: str) -> tuple[bytes, str] | None:
+        """The guard ``key`` as its claim carries it: its bytes and the claim's ETag (one GET of
+        the companion bucket). None when the companion bucket holds no guard there: no claim (nor
+        companion bucket), or a claim of version 0 (a store written before m43, or a create of
+        that layout: the guard, if any, is in the data bucket)."""
+        try:
+            raw, etag, _ = self._fetch(self.claims_bucket, _CLAIMS_PREFIX + key)
+        except NotFound:
+            return None
+        except StoreUnavailable as exc:
+            if exc.details.get("s3_code") != "NoSuchBucket":
+                raise
+            return None
+        data = guard_from_claim(raw)
+        return None if data is None else (data, etag)
+
+    def _create_guard(self, key: str, data: bytes) -> ObjectInfo:
+        """``put_if_absent`` of a guard in the claims mode: one ``If-None-Match: *`` PUT of its
+        claim carrying it (:func:`guard_claim`). Refused: the claim is read (one GET); one that
+        carries its guard answers this thread's next :meth:`get_after_conflict` of the key. A
+        claim of version 0 is an earlier layout's (a store written before m43): its guard is
+        read in the data bucket, and a dead writer's claim without one is taken over as any
+        claim (:meth:`_stale_claim_etag`), by a claim carrying this guard (``If-Match``)."""
+        self._landed.pop(threading.get_ident(), None)
+        ckey = _CLAIMS_PREFIX + key
+        writer = uuid.uuid4().hex
+        try:
+            self._put_raw(self.claims_bucket, ckey, guard_claim(data, writer), {"If-None-Match": "*"})
+            return ObjectInfo(key=key, size=len(data), version_id=None)
+        except S3Error as exc:
+            if exc.code != "PreconditionFailed":
+                self._fail(exc, key)
+            taken = exc
+        except (MinioException, Urllib3Error, OSError) as exc:
+            self._fail(exc, key)
+        found = self._guard_read(key)
+        # (none: an earlier layout's guard is in the data bucket, or the claim was withdrawn)
+        found_data = self._data_bucket_copy(key) if found is None else found[0]
+        if found_data is not None:
+            self._landed[threading.get_ident()] = (key, found_data)
+            raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from taken
+        stale_etag = self._call(lambda: self._stale_claim_etag(key), key)
+        if stale_etag is None:
+            raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from taken
+        try:
+            self._put_raw(self.claims_bucket, ckey, guard_claim(data, writer), {"If-Match": stale_etag})
+        except S3Error as exc:
+            if exc.code in ("PreconditionFailed", "NoSuchKey"):
+                raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from exc
+            self._fail(exc, key)
+        except (MinioException, Urllib3Error, OSError) as exc:
+            self._fail(exc, key)
+        # (A slow writer of the earlier layout whose data lands now finds its claim no longer
+        # its own and withdraws it, :meth:`_still_mine`; readers read this claim first anyway.)
+        return ObjectInfo(key=key, size=len(data), version_id=None)
+
+    def _data_bucket_copy(self, key: str) -> bytes | None:
+        """The current bytes of ``key`` in the data bucket alone, None if it has none (one GET)."""
+        try:
+            return self._fetch(self.bucket, key)[0]
+        except NotFound:
+            return None
+
+    def _list_guards(self, prefix: str, start_after: str | None) -> Iterator[ObjectInfo]:
+        """The keys of the claims under ``prefix`` that may carry a guard (only those under
+        :data:`GUARD_PREFIXES`), in key order, without reading them (the caller does)."""
+        if self._conditional is True:
+            return
+        for guard_prefix in GUARD_PREFIXES:
+            if not (guard_prefix.startswith(prefix) or prefix.startswith(guard_prefix)):
+                continue
+            under = _CLAIMS_PREFIX + max(prefix, guard_prefix, key=len)
+            after = _CLAIMS_PREFIX + start_after if start_after else None
+            objects = self._client.list_objects(
+                self.claims_bucket, prefix=under, recursive=True, start_after=after
+            )
+            while True:
+                try:
+                    obj = next(objects)
+                except StopIteration:
+                    break
+                except S3Error as exc:
+                    if exc.code == "NoSuchBucket":
+                        break
+                    self._fail(exc)
+                except (MinioException, Urllib3Error, OSError) as exc:
+                    self._fail(exc)
+                name = (obj.object_name or "")[len(_CLAIMS_PREFIX) :]
+                if not obj.is_dir and (start_after is None or name > start_after):
+                    yield ObjectInfo(key=name, size=obj.size or 0, version_id=None)
+
+    def _with_guards(
+        self, data: Iterator[ObjectInfo], prefix: str, start_after: str | None
+    ) -> Iterator[ObjectInfo]:
+        """The data bucket's listing ``data`` with the guards kept as claims merged in, in key
+        order. A claim whose key the data bucket lists too is that key once (a store written
+        before m43: its claim and its guard); one alone is read (one GET) and listed only if it
+        carries its guard (a claim of version 0 without data is a dead writer's, no object) or
+        is of a format this code cannot read (listed: reading it is refused with its code)."""
+        claims = self._list_guards(prefix, start_after)
+        tagged = heapq.merge(
+            ((info.key, 0, info) for info in data), ((info.key, 1, info) for info in claims)
+        )
+        last: str | None = None
+        for key, source, info in tagged:
+            if key == last:
+                continue
+            if source == 1:
+                try:
+                    found = self._guard_read(key)
+                except (FormatUnsupported, FormatInvalid):
+                    found = None  # listed: its reader refuses it with its code (fsck reports it)
+                else:
+                    if found is None:
+                        continue
+                if found is not None:
+                    info = ObjectInfo(key=key, size=len(found[0]), version_id=None)
+            last = key
+            yield info
+
     # -- writes ------------------------------------------------------------------------------
     def _put_raw(
         self, bucket: str, key: str, data: bytes, headers: dict[str, str] | None = None
@@ -820,6 +1007,8 @@ class S3Store(ObjectStore):
                 self._fail(exc, key)
             except (MinioException, Urllib3Error, OSError) as exc:
                 self._fail(exc, key)
+        elif key.startswith(GUARD_PREFIXES):
+            return self._create_guard(key, data)
         else:
             mine = self._taken_ahead(key)
             if mine is None:
@@ -849,7 +1038,7 @@ class S3Store(ObjectStore):
         by this object then sends the data only. Else (conditional creates, pointers) False:
         nothing to take apart."""
         check_key(key)
-        if key in POINTERS or self._create_conditionally():
+        if key in POINTERS or self._create_conditionally() or key.startswith(GUARD_PREFIXES):
             return False
         sent = time.monotonic()
         writer = self._claim(key)
@@ -1124,6 +1313,10 @@ class S3Store(ObjectStore):
             self._put_pointer(key, data, {}, pending=True)
             self._mark_moved(key)
             return ObjectInfo(key=key, size=len(data), version_id=None)
+        if self._writes_guard(key):  # its claim carries it (m43); readers read that first
+            claim = guard_claim(data, uuid.uuid4().hex)
+            self._call(lambda: self._put_raw(self.claims_bucket, _CLAIMS_PREFIX + key, claim), key)
+            return ObjectInfo(key=key, size=len(data), version_id=None)
         if self.object_lock:  # without object lock nothing can refuse the write: no HEAD
             self._check_not_locked(key, self._current_version(key))
         if not self._create_conditionally():
@@ -1143,6 +1336,10 @@ class S3Store(ObjectStore):
             if version_id is not None:
                 raise NotFound(f"Không tìm thấy phiên bản {version_id} của đối tượng {key}.", key=key)
             return self._read_pointer(key)[0]
+        if version_id is None and self._reads_guard(key):
+            found = self._guard_read(key)
+            if found is not None:
+                return found[0]
 
         def run() -> bytes:
             response = self._client.get_object(self.bucket, key, version_id=version_id)
@@ -1167,6 +1364,10 @@ class S3Store(ObjectStore):
         check_key(key)
         if key in POINTERS:
             return self._pointer_info(key)
+        if self._reads_guard(key):
+            found = self._guard_read(key)
+            if found is not None:
+                return ObjectInfo(key=key, size=len(found[0]), version_id=None)
         st = self._call(lambda: self._client.stat_object(self.bucket, key), key)
         return ObjectInfo(key=key, size=st.size or 0, version_id=st.version_id)
 
@@ -1180,7 +1381,7 @@ class S3Store(ObjectStore):
                     pointers.append(self._pointer_info(key))
                 except NotFound:
                     pass
-        for info in self._list_data(prefix, start_after):
+        for info in self._with_guards(self._list_data(prefix, start_after), prefix, start_after):
             while pointers and pointers[0].key < info.key:
                 yield pointers.pop(0)
             if info.key not in POINTERS:
@@ -1218,6 +1419,10 @@ class S3Store(ObjectStore):
                 return [self._pointer_info(key)]
             except NotFound:
                 return []
+        if self._reads_guard(key):
+            found = self._guard_read(key)
+            if found is not None:  # the claim: unversioned, its current version only
+                return [ObjectInfo(key=key, size=len(found[0]), version_id=None)]
 
         def run() -> list[ObjectInfo]:
             out = []

@@ -83,10 +83,11 @@ def test_an_earlier_find_never_answers_a_later_read(tmp_path: Path) -> None:
     store.put(first, b"1 again")  # (changed meanwhile, as a guard taken over is)
     sent = _count_requests(store)
 
+    # (m43: a guard is its claim on this server, so reading it is a GET of the claim)
     assert store.get_after_conflict(first) == b"1 again"
-    assert sent == Counter({"GET data": 1})
+    assert sent == Counter({"GET claim": 1})
     assert store.get_after_conflict(second) == b"2"  # (the find was dropped by the read above)
-    assert sent == Counter({"GET data": 2})
+    assert sent == Counter({"GET claim": 2})
 
 
 def test_two_writers_alternating_in_one_series_read_no_claim(tmp_path: Path) -> None:

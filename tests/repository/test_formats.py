@@ -42,7 +42,7 @@ from repository.registers import RegisterEntry
 from repository.registration import PdfIdentity
 from repository.saved_searches import SavedSearch
 from repository.storage.local import LocalStore
-from repository.storage.s3 import is_moved_marker, pointer_from_envelope
+from repository.storage.s3 import guard_from_claim, is_moved_marker, pointer_from_envelope
 from repository.workflow import Step
 from retention.fileplan import plan_from_dict
 from retention.schedule import schedule_from_dict
@@ -93,6 +93,15 @@ def read_pointer_witness(envelope: dict[str, Any]) -> dict[str, Any]:
     return formats.loads(formats.WITNESS.name, pointer_from_envelope(json.dumps(envelope).encode())[0])
 
 
+def read_claim_guard(claim: dict[str, Any]) -> object:
+    """A claim in an S3 store's companion bucket: the record its guard names (version 1, m43),
+    or, for a writer's stamp alone (version 0: the guard is in the data bucket), its writer."""
+    data = guard_from_claim(json.dumps(claim).encode())
+    if data is None:
+        return formats.upcast(formats.S3_CLAIM.name, claim)["writer"]
+    return formats.upcast(formats.CLAIM.name, json.loads(data))["record_id"]
+
+
 READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "audit-checkpoint": _read_checkpoint,
     "audit-acknowledgement": lambda d: formats.upcast(formats.AUDIT_ACKNOWLEDGEMENT.name, d)["findings"],
@@ -121,6 +130,7 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "agency": lambda d: formats.upcast(formats.AGENCY.name, d)["organ_id"],
     "claim": lambda d: formats.upcast(formats.CLAIM.name, d)["record_id"],
     "s3-pointer": lambda d: read_pointer_witness(d)["seq"],
+    "s3-claim": read_claim_guard,
     "s3-pointer-moved": lambda d: (
         is_moved_marker(json.dumps(d).encode())
         and formats.upcast(formats.S3_POINTER_MOVED.name, d)["moved_to"]["key"]

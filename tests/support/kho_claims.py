@@ -4,6 +4,7 @@ data (S3 claims mode), and the audit log's next key and chain around it (s19's t
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from repository.audit import EVENTS_PREFIX, event_key, key_seq, parse_object
 from repository.storage.base import ObjectStore
@@ -33,3 +34,27 @@ def chained_at(store: ObjectStore, key: str) -> None:
     previous = parse_object(store.get(before))
     assert key_seq(before) + len(previous) == seq
     assert parse_object(store.get(key))[0].prev == previous[-1].hash
+
+
+Outcome = tuple[int, str, str]
+
+
+def store_same_files(args: tuple[str, dict[str, Any], str, dict[str, Any], int]) -> list[Outcome]:
+    """Worker of m43's two-writers test (importable by spawned processes): stores files
+    ``0 .. count - 1`` (the same bytes in every worker), each ``(n, "made" | "duplicate",
+    record id)`` — a duplicate names the record that holds the file."""
+    from kho_testing import CLERK, new_repository, pdf_bytes
+
+    from kho.errors import Duplicate
+    from repository.storage import open_store
+
+    url, options, key_url, key_options, count = args
+    repo = new_repository(open_store(url, **options), open_store(key_url, **key_options))
+    out = []
+    for n in range(count):
+        try:
+            made = repo.create_intake("den", pdf_bytes(f"same file {n}"), f"f{n}.pdf", CLERK)
+            out.append((n, "made", made.record_id))
+        except Duplicate as exc:
+            out.append((n, "duplicate", str(exc.details.get("existing_record_id"))))
+    return out
