@@ -58,10 +58,19 @@ def writer_alive(pid: object, host: object, *, here: str, alive: Callable[[int],
     return _askable(pid, host, here) and alive(pid)
 
 
+PID_MAX = 4_194_304
+"""The largest process id a Linux kernel hands out (``PID_MAX_LIMIT``, 2**22): a larger one
+names no process."""
+
+
 def _askable(pid: object, host: object, here: str) -> TypeGuard[int]:
     """Whether the writer ``pid`` on ``host`` is a process this machine can ask about: this
-    machine, this boot and this pid namespace (``here``, known in full)."""
-    return isinstance(pid, int) and host == here and not here.endswith("/")
+    machine, this boot and this pid namespace (``here``, known in full), and ``pid`` one process's
+    id. Not a bool, 0 or a negative number (``kill`` would ask a process group, or every process,
+    and find fsck's own group alive: review rv51), nor an id past :data:`PID_MAX` (``kill``
+    raised OverflowError out of a create or a repair): a stored object written by someone else
+    names them, and they name no writer that can be asked."""
+    return type(pid) is int and 0 < pid <= PID_MAX and host == here and not here.endswith("/")
 
 
 CLAIM_RUNNING, CLAIM_FINISHED, CLAIM_ABANDONED, CLAIM_UNKNOWN = "running", "finished", "abandoned", "unknown"

@@ -1,0 +1,161 @@
+"""A stored object naming a writer process that is no process (review rv51).
+
+Catalog markers (rv50: ``kho fsck --repair`` keeps an uncommitted record whose writer runs on
+this machine), duplicate guards and S3 create claims name their writer ``{host, pid}``; Kho asks
+this machine's kernel whether that pid runs (``kill(pid, 0)``). Whoever can write the store (or
+the S3 companion bucket) writes those fields. Before rv51 a ``pid`` of 0, -1 or ``true`` asked a
+process group, every process, or pid 1 — all "alive", so a forged marker kept garbage out of
+every repair for 24 h — and a pid past the C long made ``kill`` raise ``OverflowError``: a
+traceback out of ``kho fsck`` and out of every create of the guarded file. Such a pid names no
+writer that can be asked: it is judged by its age alone, as another machine's writer."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kho_child import read_lines_until
+from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
+
+import repository.fsck as fsck_module
+from kho.errors import Duplicate, KhoError
+from kho.process import claim_state, process_alive, this_host, writer_alive, writer_gone
+from kho.timeutil import to_iso_utc, utcnow
+from repository import formats
+from repository.fsck import fsck
+from repository.records import Repository
+from repository.storage.local import LocalStore
+
+GRACE_S = 1.0
+
+NO_PROCESS = [0, -1, -4242, True, 2**70, -(2**70), 4_194_305, "4242", 4242.0, None, [1]]
+"""``pid`` values a forged or garbled object may carry, none of them one process's id."""
+
+
+@pytest.mark.parametrize("pid", NO_PROCESS, ids=repr)
+def test_a_pid_that_names_no_process_is_never_asked(pid: object) -> None:
+    here = this_host()
+    assert writer_alive(pid, here, here=here, alive=process_alive) is False
+    assert writer_gone(pid, here, here=here, alive=process_alive) is False
+    writer = {"host": here, "pid": pid}
+    assert fsck_module.creation_in_flight(400, 300, writer, here=here, alive=process_alive) is False
+    # An act's claim naming it is judged by its age, as another machine's writer's.
+    assert (
+        claim_state(writer, done=False, age_seconds=10, here=here, alive=process_alive, grace_seconds=300)
+        == "running"
+    )
+    assert (
+        claim_state(writer, done=False, age_seconds=400, here=here, alive=process_alive, grace_seconds=300)
+        == "unknown"
+    )
+
+
+def _killed_before_its_commit(store: Any, keys: LocalStore) -> str:
+    """A real creation killed (SIGKILL) between its in-flight objects and its commit, past the
+    repair's grace: its record id."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read_end)
+        try:
+            repo = new_repository(store, keys)
+
+            def allocate(self: Repository, *args: Any, **kwargs: Any) -> Any:
+                os.write(write_end, b"paused\n")
+                os.kill(os.getpid(), signal.SIGSTOP)
+                raise AssertionError("never resumed")
+
+            Repository._allocate = allocate  # type: ignore[method-assign]
+            repo.create_document("den", incoming(), pdf_bytes("rv51"), "a.pdf", CLERK)
+        finally:
+            os._exit(1)
+    os.close(write_end)
+    read_lines_until(read_end, lambda seen: "paused" in seen)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    os.close(read_end)
+    time.sleep(GRACE_S + 1.0)
+    (marker,) = [i.key for i in store.list("catalog/records/")]
+    return marker.rsplit("/", 1)[1]
+
+
+@pytest.mark.parametrize("pid", [0, -1, True, 2**70], ids=repr)
+def test_a_marker_naming_no_process_neither_keeps_the_garbage_nor_breaks_the_repair(
+    tmp_path: Path, pid: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = make_store("local", tmp_path, "rv51marker")
+    keys = LocalStore(tmp_path / "rv51marker-keys")
+    new_repository(store, keys)
+    monkeypatch.setattr(fsck_module, "CLOCK_SKEW_SECONDS", 0.0)  # (no other machine writes)
+    record_id = _killed_before_its_commit(store, keys)
+    marker_key = f"catalog/records/{record_id}"
+    marker = formats.loads(formats.CATALOG_MARKER.name, store.get(marker_key))
+    marker["writer"] = {"host": this_host(), "pid": pid}  # forged by whoever writes the store
+    store.put(marker_key, formats.dumps(formats.CATALOG_MARKER.name, marker))
+
+    repo = new_repository(store, keys)
+    report = fsck(repo, repair=True, grace_seconds=GRACE_S)
+    assert [(i.kind, i.subject) for i in report.issues if i.kind == "uncommitted"] == [
+        ("uncommitted", record_id)
+    ]
+    after = fsck(repo, grace_seconds=GRACE_S)
+    assert after.clean, [(i.kind, i.subject) for i in after.issues]
+    assert not list(store.list(f"records/{record_id}/"))
+
+
+def _claim(store: Any, key: str, body: dict[str, Any]) -> None:
+    store._put_raw(store.claims_bucket, "claims/" + key, json.dumps(body).encode())  # type: ignore[attr-defined]
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("layout", ["guard-as-claim", "writer-stamp"])
+def test_a_guard_naming_a_pid_past_any_process_refuses_with_a_code_not_a_traceback(
+    tmp_path: Path, layout: str
+) -> None:
+    """Someone with write access to the S3 companion bucket writes, for a file's SHA-256 key, a
+    guard kept as its claim (m43, version 1) or a writer's stamp alone (version 0) naming this
+    machine and pid 2**70. Before rv51 every create of that file raised OverflowError (HTTP 500,
+    traceback); now the claim is judged by its age: young, the create is refused with a code."""
+    store, keys = make_store("s3", tmp_path, "rv51pid"), make_store("s3", tmp_path, "rv51pidk")
+    assert store.create_mode == "claims", "needs an S3 server that claims in a companion bucket"  # type: ignore[attr-defined]
+    repo = new_repository(store, keys)
+    kept = repo.create_document("den", incoming(code_number="1"), pdf_bytes("kept"), "k.pdf", CLERK)
+    content = pdf_bytes("forged pid")
+    key = f"claims/sha256/{hashlib.sha256(content).hexdigest()}"
+    huge = {"host": this_host(), "pid": 2**70}
+    if layout == "guard-as-claim":
+        guard = formats.dumps(
+            formats.CLAIM.name,
+            {"record_id": "000000000001aaaaaaaaaaaa", "at": to_iso_utc(utcnow()), **huge, "decision": None},
+        )
+        _claim(
+            store,
+            key,
+            {
+                "writer": "w1",
+                "at": time.time(),
+                **huge,
+                "format_version": 1,
+                "guard": base64.b64encode(guard).decode("ascii"),
+            },
+        )
+        expected: type[KhoError] = Duplicate
+    else:
+        _claim(store, key, {"writer": "w1", "at": time.time(), **huge})
+        expected = KhoError  # CLAIM_PENDING: a writer's claim younger than claim_timeout_s
+
+    with pytest.raises(expected) as refused:
+        repo.create_intake("den", content, "a.pdf", CLERK)
+    assert refused.value.code in {"DUPLICATE_DOCUMENT", "CLAIM_PENDING"}, refused.value.code
+    with pytest.raises(expected):
+        repo.create_document("den", incoming(code_number="2"), content, "b.pdf", CLERK)
+    _, data = repo.read_content(kept.record_id, actor=CLERK)  # nothing stored lost
+    assert data == pdf_bytes("kept")
+    fsck(repo)  # reads the claim without a traceback
