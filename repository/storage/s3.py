@@ -880,7 +880,16 @@ class S3Store(ObjectStore):
             if exc.details.get("s3_code") != "NoSuchBucket":
                 raise
             return None
-        data = guard_from_claim(raw)
+        try:
+            data = guard_from_claim(raw)
+        except (FormatInvalid, FormatUnsupported) as exc:
+            # Name the object: a claim someone wrote by hand in the companion bucket refuses
+            # every create of its file and every backup of the store (review rv51), and the
+            # operator has to find it to remove it.
+            raise type(exc)(
+                f"Khóa chống trùng “{key}” (bucket {self.claims_bucket}): {exc.message}",
+                **{**exc.details, "key": key, "bucket": self.claims_bucket},
+            ) from exc
         return None if data is None else (data, etag)
 
     def _create_guard(self, key: str, data: bytes) -> ObjectInfo:

@@ -159,3 +159,41 @@ def test_a_guard_naming_a_pid_past_any_process_refuses_with_a_code_not_a_traceba
     _, data = repo.read_content(kept.record_id, actor=CLERK)  # nothing stored lost
     assert data == pdf_bytes("kept")
     fsck(repo)  # reads the claim without a traceback
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize(
+    ("claim", "code"),
+    [
+        ({"format_version": 1, "guard": "!!! not base64"}, "FORMAT_INVALID"),
+        ({"format_version": 7, "guard": ""}, "FORMAT_UNSUPPORTED"),
+    ],
+    ids=["bad-base64", "newer-version"],
+)
+def test_a_claim_written_by_hand_is_named_by_the_refusals_it_causes(
+    tmp_path: Path, claim: dict[str, Any], code: str
+) -> None:
+    """A claim of a guard key the software cannot read (garbled, or from a newer Kho) refuses
+    every create of its file and every ``kho backup`` of the store, with its code; before rv51
+    neither refusal said which object of the companion bucket to look at (fsck did)."""
+    from retention.backup import backup
+
+    store, keys = make_store("s3", tmp_path, "rv51bad"), make_store("s3", tmp_path, "rv51badk")
+    assert store.create_mode == "claims", "needs an S3 server that claims in a companion bucket"  # type: ignore[attr-defined]
+    repo = new_repository(store, keys)
+    kept = repo.create_document("den", incoming(code_number="1"), pdf_bytes("kept"), "k.pdf", CLERK)
+    content = pdf_bytes("garbled claim")
+    key = f"claims/sha256/{hashlib.sha256(content).hexdigest()}"
+    _claim(store, key, {"writer": "w1", "pid": 4242, "host": "another-machine", "at": 0, **claim})
+
+    with pytest.raises(KhoError) as refused:
+        repo.create_intake("den", content, "a.pdf", CLERK)
+    assert refused.value.code == code and key in refused.value.message, refused.value.message
+    assert refused.value.details["key"] == key
+    with pytest.raises(KhoError) as refused:
+        backup(store, LocalStore(tmp_path / "copy"), label="store")
+    assert refused.value.code == code and key in refused.value.message, refused.value.message
+    found = fsck(repo)
+    assert [(i.kind, i.subject) for i in found.issues] == [("format", key)]
+    _, data = repo.read_content(kept.record_id, actor=CLERK)
+    assert data == pdf_bytes("kept")
