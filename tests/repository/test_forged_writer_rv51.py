@@ -197,3 +197,72 @@ def test_a_claim_written_by_hand_is_named_by_the_refusals_it_causes(
     assert [(i.kind, i.subject) for i in found.issues] == [("format", key)]
     _, data = repo.read_content(kept.record_id, actor=CLERK)
     assert data == pdf_bytes("kept")
+
+
+@pytest.mark.s3
+def test_three_writer_processes_of_the_same_documents_make_one_record_and_no_gap(tmp_path: Path) -> None:
+    """Three real processes store the same 4 documents (same bytes, same số/ký hiệu) at once on
+    the claims-mode gateway: each document made once, the two others refused as duplicates
+    naming it, the register numbered 1..4 without a gap or a repeat, fsck clean."""
+    import multiprocessing as mp
+
+    from kho_claims import store_same_documents
+    from kho_testing import store_url
+
+    from repository.storage import open_store
+
+    url, options = store_url("s3", tmp_path, "rv51three")
+    key_url, key_options = store_url("s3", tmp_path, "rv51threek")
+    store = open_store(url, **options)
+    assert store.create_mode == "claims", "needs an S3 server that claims in a companion bucket"  # type: ignore[attr-defined]
+    docs = 4
+    with mp.get_context("spawn").Pool(3) as pool:
+        results = pool.map(store_same_documents, [(url, options, key_url, key_options, docs)] * 3)
+    numbers = []
+    for n in range(docs):
+        outcomes = sorted(
+            (kind, rid, number) for result in results for i, kind, rid, number in result if i == n
+        )
+        assert [kind for kind, _, _ in outcomes] == ["DUPLICATE_DOCUMENT", "DUPLICATE_DOCUMENT", "made"], (
+            n,
+            outcomes,
+        )
+        made = outcomes[2][1]
+        assert {rid for _, rid, _ in outcomes[:2]} == {made}, ("a duplicate names the record made", outcomes)
+        numbers.append(outcomes[2][2])
+    assert sorted(numbers) == list(range(1, docs + 1)), numbers
+    store = open_store(url, **options)
+    assert len(list(store.list("catalog/records/"))) == docs
+    repo = new_repository(store, open_store(key_url, **key_options))
+    assert repo.audit.verify().ok
+    report = fsck(repo)
+    assert report.clean, [(i.kind, i.subject) for i in report.issues]
+
+
+@pytest.mark.s3
+def test_a_writer_killed_after_its_guard_claims_leaves_the_document_to_the_next_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real writer killed (SIGKILL) after its two guards were stored as claims (m43) and
+    before its register entry: the next writer of the same document on this machine takes the
+    guards over at once (their writer is gone), gets number 1, and the repair leaves one record."""
+    store, keys = make_store("s3", tmp_path, "rv51kill"), make_store("s3", tmp_path, "rv51killk")
+    assert store.create_mode == "claims", "needs an S3 server that claims in a companion bucket"  # type: ignore[attr-defined]
+    new_repository(store, keys)
+    monkeypatch.setattr(fsck_module, "CLOCK_SKEW_SECONDS", 0.0)
+    killed = _killed_before_its_commit(store, keys)
+    guards = [i.key for i in store.list("claims/")]
+    assert len(guards) == 2 and all(
+        formats.loads(formats.CLAIM.name, store.get(g))["record_id"] == killed for g in guards
+    )
+
+    repo = new_repository(store, keys)
+    made = repo.create_document("den", incoming(), pdf_bytes("rv51"), "b.pdf", CLERK)
+    assert made.registration is not None and made.registration.number == 1
+    assert all(formats.loads(formats.CLAIM.name, store.get(g))["record_id"] == made.record_id for g in guards)
+    with pytest.raises(Duplicate):
+        repo.create_document("den", incoming(), pdf_bytes("rv51"), "c.pdf", CLERK)
+    report = fsck(repo, repair=True, grace_seconds=GRACE_S)
+    assert [(i.kind, i.subject) for i in report.issues] == [("uncommitted", killed)], report.issues
+    assert fsck(repo, grace_seconds=GRACE_S).clean
+    assert [i.key for i in store.list("catalog/records/")] == [f"catalog/records/{made.record_id}"]

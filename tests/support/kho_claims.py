@@ -58,3 +58,29 @@ def store_same_files(args: tuple[str, dict[str, Any], str, dict[str, Any], int])
         except Duplicate as exc:
             out.append((n, "duplicate", str(exc.details.get("existing_record_id"))))
     return out
+
+
+def store_same_documents(
+    args: tuple[str, dict[str, Any], str, dict[str, Any], int],
+) -> list[tuple[int, str, str, int]]:
+    """Worker of rv51's three-writers test (importable by spawned processes): stores documents
+    ``0 .. count - 1`` — the same bytes and the same số/ký hiệu in every worker — each ``(n,
+    "made" | code of the refusal, record id made or named, register number or 0)``."""
+    from kho_testing import CLERK, incoming, new_repository, pdf_bytes
+
+    from kho.errors import KhoError
+    from repository.storage import open_store
+
+    url, options, key_url, key_options, count = args
+    repo = new_repository(open_store(url, **options), open_store(key_url, **key_options))
+    out = []
+    for n in range(count):
+        try:
+            made = repo.create_document(
+                "den", incoming(code_number=str(100 + n)), pdf_bytes(f"same doc {n}"), f"d{n}.pdf", CLERK
+            )
+            number = made.registration.number if made.registration else 0
+            out.append((n, "made", made.record_id, number))
+        except KhoError as exc:
+            out.append((n, exc.code, str(exc.details.get("existing_record_id")), 0))
+    return out
