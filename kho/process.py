@@ -73,6 +73,15 @@ def _askable(pid: object, host: object, here: str) -> TypeGuard[int]:
     return type(pid) is int and 0 < pid <= PID_MAX and host == here and not here.endswith("/")
 
 
+LIVE_WRITER_HOLD_SECONDS = 24 * 3600
+"""How long past its creation an uncommitted record, and its duplicate guards, are kept for a
+writer of this machine that still runs (reviews rv50, rv51): a process paused between its
+in-flight objects and its commit (SIGSTOP, a suspended VM, swap) is not dead; removing its key
+lets it commit a record nobody can read, taking its guards over lets it commit a second record
+of the same file and số/ký hiệu. A process that runs on with a creation it gave up (a server
+whose write failed without withdrawing it) has that creation removed after this long, not never."""
+
+
 CLAIM_RUNNING, CLAIM_FINISHED, CLAIM_ABANDONED, CLAIM_UNKNOWN = "running", "finished", "abandoned", "unknown"
 
 CLOCK_SKEW_SECONDS = 900.0

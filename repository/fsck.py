@@ -35,6 +35,7 @@ from kho.process import (
     CLAIM_RUNNING,
     CLAIM_UNKNOWN,
     CLOCK_SKEW_SECONDS,
+    LIVE_WRITER_HOLD_SECONDS,
     claim_age,
     claim_state,
     process_alive,
@@ -193,14 +194,6 @@ def _in_flight(record_id: str, grace_seconds: float) -> bool:
     margin = CLOCK_SKEW_SECONDS if grace_seconds > 0 else 0.0
     age = _age_seconds(record_id)
     return -CLOCK_SKEW_SECONDS <= age < grace_seconds + margin
-
-
-LIVE_WRITER_HOLD_SECONDS = 24 * 3600
-"""How long past its creation an uncommitted record is kept for a writer of this machine that
-still runs (review rv50): a process paused between its in-flight objects and its commit (SIGSTOP,
-a suspended VM) is not dead, and removing its key lets it commit a record nobody can read. A
-process that runs on with a creation it gave up (a server whose write failed without
-withdrawing it) has that creation removed after this long, not never."""
 
 
 def creation_in_flight(

@@ -56,7 +56,16 @@ from kho.errors import (
     ValidationFailed,
 )
 from kho.head import is_head, stop_if_head
-from kho.process import CLAIM_RUNNING, claim_age, claim_state, process_alive, this_host, writer_gone
+from kho.process import (
+    CLAIM_RUNNING,
+    LIVE_WRITER_HOLD_SECONDS,
+    claim_age,
+    claim_state,
+    process_alive,
+    this_host,
+    writer_alive,
+    writer_gone,
+)
 from kho.sentences import sentences
 from kho.textkey import canonical_text, text_key
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
@@ -221,11 +230,19 @@ def claim_is_stale(
     Yes when its writer ran on this machine in this boot and its process is gone (a killed
     import re-run at once), or when it is older than :data:`CLAIM_GRACE_SECONDS` (a writer
     elsewhere: its process cannot be asked). Without a boot id and pid namespace (``host``
-    ending in ``/``) nothing is known of the host.
+    ending in ``/``) nothing is known of the host. A writer of this machine that still runs is
+    asked, not timed: its guard is held up to :data:`~kho.process.LIVE_WRITER_HOLD_SECONDS`, as
+    fsck holds its creation (review rv51: a writer paused past the grace between its guards and
+    its commit had them taken over, was resumed, and committed a second record of the same
+    file and số/ký hiệu).
     """
-    if writer_gone(holder.get("pid"), holder.get("host"), here=host, alive=alive):
+    pid, writer_host = holder.get("pid"), holder.get("host")
+    if writer_gone(pid, writer_host, here=host, alive=alive):
         return True
-    return (now - parse_iso(holder["at"])).total_seconds() >= CLAIM_GRACE_SECONDS
+    age = (now - parse_iso(holder["at"])).total_seconds()
+    if writer_alive(pid, writer_host, here=host, alive=alive):
+        return age >= LIVE_WRITER_HOLD_SECONDS
+    return age >= CLAIM_GRACE_SECONDS
 
 
 def claim_body(record_id: str, at: datetime, *, decision: str | None = None) -> bytes:

@@ -266,3 +266,105 @@ def test_a_writer_killed_after_its_guard_claims_leaves_the_document_to_the_next_
     assert [(i.kind, i.subject) for i in report.issues] == [("uncommitted", killed)], report.issues
     assert fsck(repo, grace_seconds=GRACE_S).clean
     assert [i.key for i in store.list("catalog/records/")] == [f"catalog/records/{made.record_id}"]
+
+
+def _paused_before_its_commit(store: Any, keys: LocalStore) -> tuple[int, int]:
+    """A real creation of the document ``pdf_bytes("rv51")`` stopped (SIGSTOP) between its
+    guards and its register entry: its pid and the pipe it reports on once resumed."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read_end)
+        code = 1
+        try:
+            repo = new_repository(store, keys)
+            real_allocate = Repository._allocate
+
+            def allocate(self: Repository, *args: Any, **kwargs: Any) -> Any:
+                os.write(write_end, b"paused\n")
+                os.kill(os.getpid(), signal.SIGSTOP)
+                return real_allocate(self, *args, **kwargs)
+
+            Repository._allocate = allocate  # type: ignore[method-assign]
+            try:
+                made = repo.create_document("den", incoming(), pdf_bytes("rv51"), "a.pdf", CLERK)
+                os.write(write_end, f"got {made.record_id}\n".encode())
+            except KhoError as exc:
+                os.write(write_end, f"refused {exc.code}\n".encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    read_lines_until(read_end, lambda seen: "paused" in seen)
+    return pid, read_end
+
+
+@pytest.mark.s3
+def test_a_writer_paused_past_the_guard_grace_keeps_its_guards_and_stores_one_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer of this machine paused (SIGSTOP) holding its guards (claims, m43) past
+    CLAIM_GRACE_SECONDS, between them and its commit. Before rv51 another writer of the same
+    document took them over by their age and stored it; the paused one, resumed, committed a
+    second record of the same file and số/ký hiệu (numbers 1 and 2). Its writer is alive and
+    can be asked: the other writer is refused as a duplicate naming it; one record, number 1."""
+    import repository.records as records_module
+
+    store, keys = make_store("s3", tmp_path, "rv51stop"), make_store("s3", tmp_path, "rv51stopk")
+    assert store.create_mode == "claims", "needs an S3 server that claims in a companion bucket"  # type: ignore[attr-defined]
+    new_repository(store, keys)
+    pid, read_end = _paused_before_its_commit(store, keys)
+    try:
+        (marker,) = [i.key for i in store.list("catalog/records/")]
+        paused = marker.rsplit("/", 1)[1]
+        monkeypatch.setattr(records_module, "CLAIM_GRACE_SECONDS", 1)  # (this process only)
+        time.sleep(2.0)
+        repo = new_repository(store, keys)
+        with pytest.raises(Duplicate) as refused:
+            repo.create_document("den", incoming(), pdf_bytes("rv51"), "b.pdf", CLERK)
+        assert refused.value.details["existing_record_id"] == paused
+        os.kill(pid, signal.SIGCONT)
+        seen = read_lines_until(read_end, lambda seen: any(s.startswith(("got ", "refused ")) for s in seen))
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+        _, status = os.waitpid(pid, 0)
+        os.close(read_end)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, seen
+    said = next(s for s in seen if s.startswith(("got ", "refused ")))
+    assert said == f"got {paused}", said
+    assert [i.key for i in store.list("catalog/records/")] == [marker]
+    repo = new_repository(store, keys)
+    assert repo.get(paused, actor=CLERK).registration.number == 1  # type: ignore[union-attr]
+    with pytest.raises(Duplicate):
+        repo.create_document("den", incoming(), pdf_bytes("rv51"), "c.pdf", CLERK)
+    assert fsck(repo).clean
+
+
+def test_a_guard_of_a_running_writer_of_this_machine_is_not_stale_by_its_age() -> None:
+    """The rule, pure: a guard's writer that runs on this machine is asked, not timed (up to
+    LIVE_WRITER_HOLD_SECONDS); another machine's, or one naming no process, by its age."""
+    from datetime import timedelta
+
+    from kho.process import LIVE_WRITER_HOLD_SECONDS
+    from repository.records import CLAIM_GRACE_SECONDS, claim_is_stale
+
+    here, now = "host-a/boot-1/ns-1", utcnow()
+    holder = {"record_id": "r1", "at": to_iso_utc(now), "host": here, "pid": 4242}
+
+    def stale(after_s: float, *, pid: object = 4242, host: str = here, running: bool = True) -> bool:
+        return claim_is_stale(
+            {**holder, "pid": pid, "host": host},
+            now=now + timedelta(seconds=after_s),
+            host=here,
+            alive=lambda p: running,
+        )
+
+    assert not stale(CLAIM_GRACE_SECONDS + 60)
+    assert not stale(LIVE_WRITER_HOLD_SECONDS - 1)
+    assert stale(LIVE_WRITER_HOLD_SECONDS)
+    assert stale(0, running=False)  # its writer is gone: at once
+    assert stale(CLAIM_GRACE_SECONDS, host="host-b/boot-1/ns-1")  # cannot be asked
+    assert stale(CLAIM_GRACE_SECONDS, pid=0) and stale(CLAIM_GRACE_SECONDS, pid=2**70)
