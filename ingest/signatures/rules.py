@@ -472,7 +472,9 @@ def listed_revocation_problem(facts: SignatureFacts) -> tuple[str, str] | None:
     the certificate was good); one at or after it, REVOKED (TOTAL-FAILED). Without a trusted
     time-stamp the time the signer claims is all there is: at or after the revocation, the
     signer says they signed with a revoked certificate, REVOKED; before it (or no claim),
-    nothing proves it, REVOKED_NO_POE (INDETERMINATE). A revocation pyHanko already found
+    nothing proves it, REVOKED_NO_POE (INDETERMINATE), unless the revocation is dated after
+    the validation time: the signature exists at that time, before the revocation, so it
+    changes nothing yet (rv52; a note says so). A revocation pyHanko already found
     (in the document's own revocation data) is pyHanko's verdict and not judged again."""
     revocation = facts.listed_revocation
     if (
@@ -500,6 +502,9 @@ def listed_revocation_problem(facts: SignatureFacts) -> tuple[str, str] | None:
     claimed = facts.claimed_time
     if claimed is not None and claimed >= revocation.date:
         return "REVOKED", f"{what}, trước thời điểm ký do người ký tự khai ({_utc_text(claimed)})."
+    checked = facts.best_signature_time  # without a trusted time-stamp: the validation time
+    if checked is not None and checked < revocation.date:
+        return None  # revoked after the check (a date the CA set ahead): the signature exists now
     return (
         "REVOKED_NO_POE",
         f"{what}; chữ ký không có dấu thời gian tin cậy chứng minh được tạo trước khi thu hồi.",
@@ -517,6 +522,13 @@ def listed_revocation_note(facts: SignatureFacts) -> str | None:
     if (facts.trust_problem or "").startswith("REVOKED"):
         return None
     reason = REVOCATION_REASON_VI.get(revocation.reason, revocation.reason)
+    ts = facts.timestamp
+    if ts is None or not (ts.intact and ts.valid and ts.trust_problem is None):
+        return (
+            f"Danh sách thu hồi ghi chứng thư số bị thu hồi lúc {_utc_text(revocation.date)} (lý do: "
+            f"{reason}), sau thời điểm kiểm tra ({_utc_text(facts.best_signature_time)}): tại thời "
+            "điểm kiểm tra chứng thư chưa bị thu hồi."
+        )
     return (
         f"Chứng thư số bị thu hồi lúc {_utc_text(revocation.date)} (lý do: {reason}), sau thời "
         f"điểm ký được dấu thời gian tin cậy chứng minh ({_utc_text(facts.best_signature_time)}): "
