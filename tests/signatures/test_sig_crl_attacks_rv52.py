@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from kho_crls import THIS_UPDATE, make_crl, serial
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -20,6 +21,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from ingest.signatures import Indication, PdfVerification, TrustStore, rules, trustlist, verify_pdf
 from ingest.signatures.verify import _verify_pdf
 from ingest.testpki import REVOCATION_TIME, TestPKI, document_for, sign_as
+from kho.errors import KhoError
 
 INSIDE = datetime(2026, 6, 1, tzinfo=UTC)  # the validation time
 PLUS7 = timezone(timedelta(hours=7))
@@ -165,3 +167,20 @@ def test_the_future_time_stamp_bound_is_exact_in_any_zone(stamped: datetime, pro
     assert rules.timestamp_problem(None, None, stamped, INSIDE) == problem
     local = INSIDE.astimezone(PLUS7)  # the validation time at UTC+7
     assert rules.timestamp_problem(None, None, stamped, local) == problem
+
+
+def test_a_forged_crl_dropped_into_the_folder_by_hand_revokes_nothing(
+    pki: TestPKI, listed: Path, signed: dict[str, bytes]
+) -> None:
+    """Not through ``kho trust add-crl``: the managed read refuses the unlisted file, and a
+    store read from the folder without its manifest still checks the CRL's signature."""
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    forged = make_crl(pki, {serial(pki.revoked_personal.cert_der): REVOCATION_TIME}, key=stranger)
+    (listed / "crls").mkdir(exist_ok=True)
+    (listed / "crls" / "by-hand.crl").write_bytes(forged)
+    with pytest.raises(KhoError) as refused:
+        trustlist.read(listed)
+    assert refused.value.code == "TRUST_LIST_MISMATCH"
+    store = TrustStore.from_dir(listed)
+    assert len(store.crls) == 1
+    assert found(verdict(signed["after"], store)) == (Indication.TOTAL_PASSED, None)
