@@ -359,6 +359,7 @@ def timestamp_problem(
     tsa_valid_from: datetime | None,
     time: datetime | None,
     validated_at: datetime | None = None,
+    tsa_revoked: Revocation | None = None,
 ) -> str | None:
     """A time-stamp token's trust problem: pyHanko's, else NOT_YET_VALID when the token
     states a time before its TSA certificate was issued. pyHanko checks the TSA certificate
@@ -367,14 +368,26 @@ def timestamp_problem(
     Else TIMESTAMP_ORDER_FAILURE when the token states a time more than
     :data:`CLAIMED_TIME_SLACK` after ``validated_at`` (a TSA's clock ahead, or the
     validator's behind): a time that has not come proves nothing, and it moved the check of a
-    signer certificate not yet valid to that time (rv49)."""
+    signer certificate not yet valid to that time (rv49).
+    Else REVOKED when a CRL of the trust list revokes the TSA's certificate (or its CA's):
+    dated at or before the token's time, or for a reason that says the key may be in other
+    hands (then any token may be back-dated with it), rv52."""
     if problem is not None:
         return problem
+    if tsa_revoked is not None and time is not None and (
+        tsa_revoked.reason in KEY_IN_OTHER_HANDS or _utc(time) >= _utc(tsa_revoked.date)
+    ):
+        return "REVOKED"
     if time is not None and tsa_valid_from is not None and time < tsa_valid_from:
         return "NOT_YET_VALID"
     if time is not None and validated_at is not None and _utc(time) > _utc(validated_at) + CLAIMED_TIME_SLACK:
         return "TIMESTAMP_ORDER_FAILURE"
     return None
+
+
+KEY_IN_OTHER_HANDS = frozenset({"key_compromise", "ca_compromise", "aa_compromise", "unspecified"})
+"""CRL reasons (asn1crypto's names) after which a key's past signatures prove nothing by
+themselves: whoever holds the key can date a token before the revocation."""
 
 
 def _utc(moment: datetime) -> datetime:
@@ -780,6 +793,11 @@ def _timestamp_notes(ts: TimestampFacts | None) -> list[str]:
             "Dấu thời gian ghi một thời điểm sau thời điểm kiểm tra (thời điểm chưa tới) nên đã "
             "bị bỏ qua; chữ ký được kiểm tra tại thời điểm kiểm tra, thời điểm ký do người ký tự "
             "khai."
+        ]
+    if ts.trust_problem == "REVOKED":
+        return [
+            "Chứng thư của đơn vị cấp dấu thời gian đã bị thu hồi theo danh sách thu hồi trong danh "
+            "sách tin cậy nên dấu thời gian đã bị bỏ qua; thời điểm ký do người ký tự khai."
         ]
     if ts.trust_problem is not None:
         text = TRUST_PROBLEM_VI.get(ts.trust_problem, ts.trust_problem)
