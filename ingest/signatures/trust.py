@@ -146,7 +146,7 @@ class TrustStore:
             cert, issuer = certs[index], certs[index - 1]
             for one, fast in self._listing_of(cert):
                 entry = fast.get_revoked_certificate_by_serial_number(cert.serial_number)
-                if entry is None or _indirect(fast, entry) or not self._crl_signed_by(one, fast, issuer):
+                if entry is None or indirect_crl(fast, entry) or not self._crl_signed_by(one, fast, issuer):
                     continue
                 reason = _reason(entry)
                 if reason == "remove_from_crl":
@@ -199,13 +199,13 @@ class TrustStore:
         for one, fast in self._readable_crls:
             if one.issuer.hashable != name or one["tbs_cert_list"]["this_update"].native <= since:
                 continue
-            if _indirect(fast) or not self._crl_signed_by(one, fast, issuer):
+            if indirect_crl(fast) or not self._crl_signed_by(one, fast, issuer):
                 continue
             entry = fast.get_revoked_certificate_by_serial_number(cert.serial_number)
             if entry is None:
                 if not _delta(fast):
                     return True
-            elif not _indirect(fast, entry) and _reason(entry) == "remove_from_crl":
+            elif not indirect_crl(fast, entry) and _reason(entry) == "remove_from_crl":
                 return True
         return False
 
@@ -365,7 +365,7 @@ def _reason(entry: Any) -> str:
     return str(flag.name)
 
 
-def _indirect(fast: Any, entry: Any = None) -> bool:
+def indirect_crl(fast: Any, entry: Any = None) -> bool:
     """Whether a CRL (cryptography's reading) is indirect, or its ``entry`` names another
     issuer (a ``certificateIssuer`` entry extension): its entries may then be certificates of
     another CA that happen to share a serial number with one of the CRL issuer's own. Kho

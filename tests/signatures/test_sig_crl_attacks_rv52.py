@@ -7,6 +7,7 @@ and in a real verification worker of the pool.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -61,23 +62,28 @@ def verdict(data: bytes, trust: TrustStore) -> PdfVerification:
     return _verify_pdf(data, trust, False, INSIDE, PdfFileReader)
 
 
-def test_an_indirect_crl_does_not_revoke_the_issuers_own_certificate_of_that_serial(
+def test_an_indirect_crl_is_refused_and_never_revokes_the_issuers_own_certificate(
     pki: TestPKI, listed: Path, signed: dict[str, bytes]
 ) -> None:
     """The test CA's indirect CRL lists, for another CA, the serial number the signer's own
-    certificate has: Kho matches by the CRL issuer's name, so it revoked the wrong certificate."""
+    certificate has: Kho matched by the CRL issuer's name, so it revoked the wrong certificate.
+    ``add-crl`` refuses such a CRL; one in a store by other means (a folder read without its
+    manifest, a worker's request) is ignored."""
     number = serial(pki.revoked_personal.cert_der)
-    store = store_with(listed, make_crl(pki, {number: REVOCATION_TIME}, indirect=True))
-    for result in (verdict(signed["after"], store), verify_pdf(signed["after"], store, now=INSIDE)):
-        assert found(result) == (Indication.TOTAL_PASSED, None)
-
-
-def test_an_entry_naming_another_issuer_does_not_revoke(
-    pki: TestPKI, listed: Path, signed: dict[str, bytes]
-) -> None:
-    number = serial(pki.revoked_personal.cert_der)
-    store = store_with(listed, make_crl(pki, {number: REVOCATION_TIME}, certificate_issuer=OTHER_CA))
-    assert found(verdict(signed["after"], store)) == (Indication.TOTAL_PASSED, None)
+    before = (listed / "manifest.json").read_bytes()
+    for indirect in (
+        make_crl(pki, {number: REVOCATION_TIME}, indirect=True),
+        make_crl(pki, {number: REVOCATION_TIME}, certificate_issuer=OTHER_CA),
+    ):
+        with pytest.raises(KhoError) as refused:
+            store_with(listed, indirect)
+        assert refused.value.code == "TRUST_CRL_INDIRECT"
+        message = refused.value.message
+        assert unicodedata.is_normalized("NFC", message) and "gián tiếp" in message
+        assert (listed / "manifest.json").read_bytes() == before
+        store = TrustStore.from_der((pki.root.cert_der, pki.ca.cert_der), "rv52", (indirect,))
+        for result in (verdict(signed["after"], store), verify_pdf(signed["after"], store, now=INSIDE)):
+            assert found(result) == (Indication.TOTAL_PASSED, None)
 
 
 def test_a_hold_lifted_by_a_newer_crl_no_longer_revokes_but_a_revocation_stays(
@@ -184,3 +190,40 @@ def test_a_forged_crl_dropped_into_the_folder_by_hand_revokes_nothing(
     store = TrustStore.from_dir(listed)
     assert len(store.crls) == 1
     assert found(verdict(signed["after"], store)) == (Indication.TOTAL_PASSED, None)
+
+
+def _root_crl(pki: TestPKI, revoked: dict[int, datetime], reason: cx509.ReasonFlags) -> bytes:
+    root_key = serialization.load_der_private_key(pki.root.key_der, password=None)
+    root_name = cx509.load_der_x509_certificate(pki.root.cert_der).subject
+    return make_crl(pki, revoked, key=root_key, issuer=root_name, reason=reason)  # type: ignore[arg-type]
+
+
+def test_a_time_stamp_of_a_revoked_tsa_proves_nothing(pki: TestPKI, tmp_path: Path) -> None:
+    """An expired signer certificate, time-stamped inside its validity by the test TSA: AdES-T
+    passes. Once the root's CRL revokes the TSA's certificate for key compromise, a token of
+    that key may be back-dated by whoever holds it; it was still taken as proof (u28 looked up
+    the signer's path only)."""
+    stamped_at = datetime(2023, 6, 1, tzinfo=UTC)
+    signed = sign_as(document_for(pki.expired_personal).data, pki, pki.expired_personal, at=stamped_at)
+    tsa = serial(pki.tsa.cert_der)
+
+    def listed_with(name: str, *crls: bytes) -> TrustStore:
+        directory = tmp_path / name
+        for anchor, der in (("root", pki.root.cert_der), ("ca", pki.ca.cert_der)):
+            trustlist.add(directory, der, source="ingest/testpki.py", note="", by="qt", now=NOW, name=anchor)
+        return store_with(directory, *crls)
+
+    assert found(verdict(signed, listed_with("none"))) == (Indication.TOTAL_PASSED, None)
+    lost = _root_crl(pki, {tsa: REVOCATION_TIME}, cx509.ReasonFlags.key_compromise)
+    compromised = listed_with("compromised", lost)
+    for result in (verdict(signed, compromised), verify_pdf(signed, compromised, now=INSIDE)):
+        assert found(result) == (Indication.INDETERMINATE, "OUT_OF_BOUNDS_NO_POE")
+        stamp = result.signatures[0].timestamp
+        assert stamp is not None and (stamp.trusted, stamp.problem) == (False, "REVOKED")
+        assert any("đơn vị cấp dấu thời gian đã bị thu hồi" in note for note in result.signatures[0].findings)
+    # retired (superseded) after the token: the token stands; before it: it proves nothing
+    retired = listed_with("retired", _root_crl(pki, {tsa: REVOCATION_TIME}, cx509.ReasonFlags.superseded))
+    assert found(verdict(signed, retired)) == (Indication.TOTAL_PASSED, None)
+    early = stamped_at - timedelta(days=1)
+    before = listed_with("before", _root_crl(pki, {tsa: early}, cx509.ReasonFlags.superseded))
+    assert found(verdict(signed, before)) == (Indication.INDETERMINATE, "OUT_OF_BOUNDS_NO_POE")
