@@ -359,6 +359,7 @@ def timestamp_problem(
     tsa_valid_from: datetime | None,
     time: datetime | None,
     validated_at: datetime | None = None,
+    tsa_revoked: Revocation | None = None,
 ) -> str | None:
     """A time-stamp token's trust problem: pyHanko's, else NOT_YET_VALID when the token
     states a time before its TSA certificate was issued. pyHanko checks the TSA certificate
@@ -367,14 +368,26 @@ def timestamp_problem(
     Else TIMESTAMP_ORDER_FAILURE when the token states a time more than
     :data:`CLAIMED_TIME_SLACK` after ``validated_at`` (a TSA's clock ahead, or the
     validator's behind): a time that has not come proves nothing, and it moved the check of a
-    signer certificate not yet valid to that time (rv49)."""
+    signer certificate not yet valid to that time (rv49).
+    Else REVOKED when a CRL of the trust list revokes the TSA's certificate (or its CA's):
+    dated at or before the token's time, or for a reason that says the key may be in other
+    hands (then any token may be back-dated with it), rv52."""
     if problem is not None:
         return problem
+    if tsa_revoked is not None and time is not None and (
+        tsa_revoked.reason in KEY_IN_OTHER_HANDS or _utc(time) >= _utc(tsa_revoked.date)
+    ):
+        return "REVOKED"
     if time is not None and tsa_valid_from is not None and time < tsa_valid_from:
         return "NOT_YET_VALID"
     if time is not None and validated_at is not None and _utc(time) > _utc(validated_at) + CLAIMED_TIME_SLACK:
         return "TIMESTAMP_ORDER_FAILURE"
     return None
+
+
+KEY_IN_OTHER_HANDS = frozenset({"key_compromise", "ca_compromise", "aa_compromise", "unspecified"})
+"""CRL reasons (asn1crypto's names) after which a key's past signatures prove nothing by
+themselves: whoever holds the key can date a token before the revocation."""
 
 
 def _utc(moment: datetime) -> datetime:
@@ -472,7 +485,9 @@ def listed_revocation_problem(facts: SignatureFacts) -> tuple[str, str] | None:
     the certificate was good); one at or after it, REVOKED (TOTAL-FAILED). Without a trusted
     time-stamp the time the signer claims is all there is: at or after the revocation, the
     signer says they signed with a revoked certificate, REVOKED; before it (or no claim),
-    nothing proves it, REVOKED_NO_POE (INDETERMINATE). A revocation pyHanko already found
+    nothing proves it, REVOKED_NO_POE (INDETERMINATE), unless the revocation is dated after
+    the validation time: the signature exists at that time, before the revocation, so it
+    changes nothing yet (rv52; a note says so). A revocation pyHanko already found
     (in the document's own revocation data) is pyHanko's verdict and not judged again."""
     revocation = facts.listed_revocation
     if (
@@ -500,6 +515,9 @@ def listed_revocation_problem(facts: SignatureFacts) -> tuple[str, str] | None:
     claimed = facts.claimed_time
     if claimed is not None and claimed >= revocation.date:
         return "REVOKED", f"{what}, trước thời điểm ký do người ký tự khai ({_utc_text(claimed)})."
+    checked = facts.best_signature_time  # without a trusted time-stamp: the validation time
+    if checked is not None and checked < revocation.date:
+        return None  # revoked after the check (a date the CA set ahead): the signature exists now
     return (
         "REVOKED_NO_POE",
         f"{what}; chữ ký không có dấu thời gian tin cậy chứng minh được tạo trước khi thu hồi.",
@@ -517,6 +535,13 @@ def listed_revocation_note(facts: SignatureFacts) -> str | None:
     if (facts.trust_problem or "").startswith("REVOKED"):
         return None
     reason = REVOCATION_REASON_VI.get(revocation.reason, revocation.reason)
+    ts = facts.timestamp
+    if ts is None or not (ts.intact and ts.valid and ts.trust_problem is None):
+        return (
+            f"Danh sách thu hồi ghi chứng thư số bị thu hồi lúc {_utc_text(revocation.date)} (lý do: "
+            f"{reason}), sau thời điểm kiểm tra ({_utc_text(facts.best_signature_time)}): tại thời "
+            "điểm kiểm tra chứng thư chưa bị thu hồi."
+        )
     return (
         f"Chứng thư số bị thu hồi lúc {_utc_text(revocation.date)} (lý do: {reason}), sau thời "
         f"điểm ký được dấu thời gian tin cậy chứng minh ({_utc_text(facts.best_signature_time)}): "
@@ -768,6 +793,11 @@ def _timestamp_notes(ts: TimestampFacts | None) -> list[str]:
             "Dấu thời gian ghi một thời điểm sau thời điểm kiểm tra (thời điểm chưa tới) nên đã "
             "bị bỏ qua; chữ ký được kiểm tra tại thời điểm kiểm tra, thời điểm ký do người ký tự "
             "khai."
+        ]
+    if ts.trust_problem == "REVOKED":
+        return [
+            "Chứng thư của đơn vị cấp dấu thời gian đã bị thu hồi theo danh sách thu hồi trong danh "
+            "sách tin cậy nên dấu thời gian đã bị bỏ qua; thời điểm ký do người ký tự khai."
         ]
     if ts.trust_problem is not None:
         text = TRUST_PROBLEM_VI.get(ts.trust_problem, ts.trust_problem)

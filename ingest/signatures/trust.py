@@ -140,20 +140,74 @@ class TrustStore:
         if not self.crls:
             return None
         certs = list(path)
-        for index in range(len(certs) - 1, 0, -1):  # the signer first, the anchor never
+        if certs:
+            certs[:0] = self._issuers_of(certs[0])  # an intermediate anchor's own CA, if listed
+        for index in range(len(certs) - 1, 0, -1):  # the signer first, a self-signed root never
             cert, issuer = certs[index], certs[index - 1]
             for one, fast in self._listing_of(cert):
                 entry = fast.get_revoked_certificate_by_serial_number(cert.serial_number)
-                if entry is None or not self._crl_signed_by(one, fast, issuer):
+                if entry is None or indirect_crl(fast, entry) or not self._crl_signed_by(one, fast, issuer):
                     continue
                 reason = _reason(entry)
                 if reason == "remove_from_crl":
+                    continue
+                if reason == "certificate_hold" and self._hold_lifted(one, cert, issuer):
                     continue
                 return Revocation(
                     date=entry.revocation_date_utc, reason=reason, ca=index != len(certs) - 1,
                     issuer=str(one.issuer.native.get("common_name") or one.issuer.human_friendly),
                 )
         return None
+
+    def _issuers_of(self, anchor: x509.Certificate) -> list[x509.Certificate]:
+        """The anchors above ``anchor`` (root first), each the issuer of the next by name and
+        key: pyHanko's path ends at the first anchor it meets, so an intermediate CA that is
+        itself on the list (the shipped list holds the Chính phủ CA beside its root) would
+        otherwise never be looked up in its root's CRL. Remembered per store."""
+        key = hashlib.sha256(anchor.dump()).digest()
+        known = self._above.get(key)
+        if known is None:
+            known, cert = [], anchor
+            while len(known) < 8 and not cert.self_issued:
+                parent = next(
+                    (one for one in self.anchors
+                     if one.subject.hashable == cert.issuer.hashable and one.dump() != cert.dump()
+                     and _signed_by(cert, one)),
+                    None,
+                )
+                if parent is None or any(parent.dump() == seen.dump() for seen in known):
+                    break
+                known.insert(0, parent)
+                cert = parent
+            self._above[key] = known
+        return list(known)
+
+    @cached_property
+    def _above(self) -> dict[bytes, list[x509.Certificate]]:
+        return {}
+
+    def _hold_lifted(
+        self, held: crl.CertificateList, cert: x509.Certificate, issuer: x509.Certificate
+    ) -> bool:
+        """Whether a CRL of ``cert``'s issuer issued after ``held`` (a later thisUpdate, signed
+        by ``issuer``'s key, not indirect) lifts the hold ``held`` records: a complete CRL that
+        no longer lists the serial, or any CRL (a delta too) that lists it as ``removeFromCRL``
+        (RFC 5280, 5.3.1: only a hold is ever lifted; any other revocation is final, so an
+        older CRL's permanent revocation stands whatever a newer CRL says)."""
+        since = held["tbs_cert_list"]["this_update"].native
+        name = cert.issuer.hashable
+        for one, fast in self._readable_crls:
+            if one.issuer.hashable != name or one["tbs_cert_list"]["this_update"].native <= since:
+                continue
+            if indirect_crl(fast) or not self._crl_signed_by(one, fast, issuer):
+                continue
+            entry = fast.get_revoked_certificate_by_serial_number(cert.serial_number)
+            if entry is None:
+                if not _delta(fast):
+                    return True
+            elif not indirect_crl(fast, entry) and _reason(entry) == "remove_from_crl":
+                return True
+        return False
 
     @cached_property
     def _readable_crls(self) -> tuple[tuple[crl.CertificateList, Any], ...]:
@@ -309,6 +363,41 @@ def _reason(entry: Any) -> str:
     except cx509.ExtensionNotFound:
         return "unspecified"
     return str(flag.name)
+
+
+def indirect_crl(fast: Any, entry: Any = None) -> bool:
+    """Whether a CRL (cryptography's reading) is indirect, or its ``entry`` names another
+    issuer (a ``certificateIssuer`` entry extension): its entries may then be certificates of
+    another CA that happen to share a serial number with one of the CRL issuer's own. Kho
+    matches an entry by the CRL issuer's name and key only, so it ignores such a CRL (or
+    entry) rather than revoke the wrong certificate."""
+    from cryptography import x509 as cx509
+
+    try:
+        point = fast.extensions.get_extension_for_class(cx509.IssuingDistributionPoint).value
+        if point.indirect_crl:
+            return True
+    except cx509.ExtensionNotFound:
+        pass
+    if entry is None:
+        return False
+    try:
+        entry.extensions.get_extension_for_class(cx509.CertificateIssuer)
+    except cx509.ExtensionNotFound:
+        return False
+    return True
+
+
+def _delta(fast: Any) -> bool:
+    """Whether a CRL (cryptography's reading) is a delta CRL (``deltaCRLIndicator``): it lists
+    only the changes since its base, so a serial it does not list tells nothing."""
+    from cryptography import x509 as cx509
+
+    try:
+        fast.extensions.get_extension_for_class(cx509.DeltaCRLIndicator)
+    except cx509.ExtensionNotFound:
+        return False
+    return True
 
 
 def _once(items: Iterable[_Signed]) -> tuple[_Signed, ...]:

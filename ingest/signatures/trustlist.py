@@ -40,6 +40,7 @@ from ingest.signatures.trust import (
     MANIFEST_NAME,
     TrustStore,
     crl_signed_by,
+    indirect_crl,
     load_certs,
     load_crls,
     parse_crls,
@@ -401,6 +402,7 @@ def add_crl(directory: Path, data: bytes, *, source: str, note: str, by: str, no
             "Danh sách thu hồi này đã có trong danh sách tin cậy.", code="TRUST_CRL_EXISTS", sha256=digest
         )
     issuer = check_crl_issuer(one, trust_list.certs or trust_list.store().anchors)
+    check_crl_direct(one)
     stem = "".join(c for c in Path(name or "").stem if c.isascii() and (c.isalnum() or c in "-_."))
     file = f"{stem or digest[:16]}.crl"
     folder = directory / CRL_DIR
@@ -452,6 +454,23 @@ def check_crl_issuer(one: crl.CertificateList, certs: tuple[x509.Certificate, ..
         "sửa sau khi ký, hoặc không do tổ chức này phát hành.",
         code="TRUST_CRL_SIGNATURE_INVALID", issuer=one.issuer.human_friendly,
     )
+
+
+def check_crl_direct(one: crl.CertificateList) -> None:
+    """Refuse an indirect CRL (``TRUST_CRL_INDIRECT``): one marked indirect, or with an entry
+    naming another issuer (``certificateIssuer``). Its entries may be certificates of other CAs,
+    which Kho, matching by the CRL issuer's name, would take for the issuer's own; the lookup
+    ignores them as well (:func:`ingest.signatures.trust.indirect_crl`), this says so at once."""
+    from cryptography import x509 as cx509
+
+    fast = cx509.load_der_x509_crl(one.dump())
+    if indirect_crl(fast) or any(indirect_crl(fast, entry) for entry in fast):
+        raise KhoError(
+            "Danh sách thu hồi gián tiếp (indirect CRL: có mục thu hồi chứng thư do tổ chức khác "
+            "cấp) không được hỗ trợ: hãy nạp danh sách thu hồi do chính tổ chức cấp chứng thư "
+            "phát hành.",
+            code="TRUST_CRL_INDIRECT", issuer=one.issuer.human_friendly,
+        )
 
 
 def _one_crl(data: bytes) -> crl.CertificateList:

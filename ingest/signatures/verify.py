@@ -818,13 +818,15 @@ async def _verify_one(
     if status.trust_problem_indic is not None and sig_type is SignatureType.SIGNATURE:
         impersonated = trust.impersonated(_embedded_certs(emb, status.signing_cert))
     listed = _listed_revocation(trust, status) if sig_type is SignatureType.SIGNATURE else None
-    return _report(emb, sig_type, status, knowledge, archival, moment, policy, impersonated, listed)
+    return _report(
+        emb, sig_type, status, knowledge, archival, moment, policy, impersonated, listed, trust=trust
+    )
 
 
 def _listed_revocation(trust: TrustStore, status: Any) -> rules.Revocation | None:
     """The revocation of a certificate of the signer's validated path that a CRL of the
     trust list records (:meth:`TrustStore.revocation`); None without a path or CRLs."""
-    if not trust.crls or status.validation_path is None:
+    if not trust.crls or getattr(status, "validation_path", None) is None:
         return None
     try:
         path = list(status.validation_path.iter_certs(include_root=True))  # anchor first
@@ -870,7 +872,7 @@ async def _validate_signature(
     )
     problem = _problem_name(status.trust_problem_indic)
     ts = status.timestamp_validity
-    if problem in _TIME_PROBLEMS and ts is not None and _timestamp_trusted(ts, moment):
+    if problem in _TIME_PROBLEMS and ts is not None and _timestamp_trusted(ts, moment, trust):
         # The certificate is out of its validity now, but a trusted timestamp proves the
         # signature existed at ts.timestamp: validate the certificate at that time (AdES-T).
         signer_vc = _validation_context(trust, knowledge, archival, allow_fetching, ts.timestamp)
@@ -882,20 +884,23 @@ async def _validate_signature(
     return status
 
 
-def _timestamp_problem(status: Any, time: datetime | None, moment: datetime) -> str | None:
+def _timestamp_problem(
+    status: Any, time: datetime | None, moment: datetime, trust: TrustStore | None = None
+) -> str | None:
     """The trust problem of a time-stamp token: pyHanko's (its TSA's chain, checked at the
     validation time ``moment``), or Kho's rules that the TSA's certificate must have been
-    issued by the time the token states and that this time must have come by ``moment``
+    issued by the time the token states, that this time must have come by ``moment``, and
+    that no CRL of the trust list ``trust`` revokes the TSA's path
     (:func:`rules.timestamp_problem`)."""
-    return rules.timestamp_problem(
-        _problem_name(status.trust_problem_indic), _valid_from(status.signing_cert), time, moment
-    )
+    problem = _problem_name(status.trust_problem_indic)
+    revoked = _listed_revocation(trust, status) if trust is not None and problem is None else None
+    return rules.timestamp_problem(problem, _valid_from(status.signing_cert), time, moment, revoked)
 
 
-def _timestamp_trusted(ts: Any, moment: datetime) -> bool:
+def _timestamp_trusted(ts: Any, moment: datetime, trust: TrustStore | None = None) -> bool:
     """A signature time-stamp is proof of existence at its time: intact, valid, and without
     a trust problem (:func:`_timestamp_problem`)."""
-    return bool(ts.intact and ts.valid) and _timestamp_problem(ts, ts.timestamp, moment) is None
+    return bool(ts.intact and ts.valid) and _timestamp_problem(ts, ts.timestamp, moment, trust) is None
 
 
 def _signed_revision(emb: EmbeddedPdfSignature | None) -> int | None:
@@ -963,6 +968,7 @@ def _report(
     policy: rules.CryptoPolicy,
     impersonated_issuer: str | None = None,
     listed_revocation: rules.Revocation | None = None,
+    trust: TrustStore | None = None,
 ) -> SignatureReport:
     diff = status.diff_result
     if isinstance(diff, DiffResult):
@@ -984,7 +990,7 @@ def _report(
         least_level = "ANNOTATIONS" if _adds_annotations(emb) else None
     problem = _problem_name(status.trust_problem_indic)
     if sig_type is SignatureType.DOCUMENT_TIMESTAMP:
-        problem = _timestamp_problem(status, status.timestamp, moment)
+        problem = _timestamp_problem(status, status.timestamp, moment, trust)
     ts_facts: rules.TimestampFacts | None = None
     ts_info: TimestampInfo | None = None
     signing_time: datetime | None = None
@@ -993,7 +999,7 @@ def _report(
         ts = status.timestamp_validity
         signing_time = status.signer_reported_dt
         if ts is not None:
-            ts_problem = _timestamp_problem(ts, ts.timestamp, moment)
+            ts_problem = _timestamp_problem(ts, ts.timestamp, moment, trust)
             ts_facts = rules.TimestampFacts(ts.intact, ts.valid, ts_problem)
             ts_info = TimestampInfo(
                 time=_iso(ts.timestamp),
@@ -1028,7 +1034,7 @@ def _report(
         impersonated_issuer=impersonated_issuer,
         digest_algorithm=status.md_algorithm,
         timestamp=ts_facts,
-        revoked_before_timestamp=_revoked_before_timestamp(status, moment),
+        revoked_before_timestamp=_revoked_before_timestamp(status, moment, trust),
         listed_revocation=listed_revocation,
         signer_kind=kind,
         best_signature_time=best_time,
@@ -1107,12 +1113,12 @@ def _adds_annotations(emb: EmbeddedPdfSignature) -> bool:
         return False
 
 
-def _revoked_before_timestamp(status: Any, moment: datetime) -> bool:
+def _revoked_before_timestamp(status: Any, moment: datetime, trust: TrustStore | None = None) -> bool:
     details = getattr(status, "revocation_details", None)
     ts = getattr(status, "timestamp_validity", None)
     if details is None or ts is None or getattr(details, "ca_revoked", False):
         return False
-    if not _timestamp_trusted(ts, moment):
+    if not _timestamp_trusted(ts, moment, trust):
         return False
     return bool(details.revocation_date <= ts.timestamp)
 

@@ -23,9 +23,17 @@ def make_crl(
     key: ec.EllipticCurvePrivateKey | None = None,
     issuer: cx509.Name | None = None,
     pem: bool = False,
+    reason: cx509.ReasonFlags = cx509.ReasonFlags.key_compromise,
+    certificate_issuer: cx509.Name | None = None,
+    indirect: bool = False,
+    delta_of: int | None = None,
+    number: int = 42,
 ) -> bytes:
     """A CRL of the test CA (its name, its key unless ``key``) listing ``revoked`` (serial ->
-    revocation date, reason keyCompromise)."""
+    revocation date, reason keyCompromise unless ``reason``). ``certificate_issuer``: each
+    entry names that issuer (a certificateIssuer entry extension); ``indirect``: an
+    issuingDistributionPoint marking the CRL indirect; ``delta_of``: a delta CRL of that base
+    CRL number."""
     ca = cx509.load_der_x509_certificate(pki.ca.cert_der)
     signer = key or serialization.load_der_private_key(pki.ca.key_der, password=None)
     builder = (
@@ -33,16 +41,24 @@ def make_crl(
         .issuer_name(issuer or ca.subject)
         .last_update(this_update)
         .next_update(next_update)
-        .add_extension(cx509.CRLNumber(42), critical=False)
+        .add_extension(cx509.CRLNumber(number), critical=False)
     )
+    if indirect:
+        point = cx509.IssuingDistributionPoint(None, None, False, False, None, True, False)
+        builder = builder.add_extension(point, critical=True)
+    if delta_of is not None:
+        builder = builder.add_extension(cx509.DeltaCRLIndicator(delta_of), critical=True)
     for serial, when in revoked.items():
-        builder = builder.add_revoked_certificate(
+        entry = (
             cx509.RevokedCertificateBuilder()
             .serial_number(serial)
             .revocation_date(when)
-            .add_extension(cx509.CRLReason(cx509.ReasonFlags.key_compromise), critical=False)
-            .build()
+            .add_extension(cx509.CRLReason(reason), critical=False)
         )
+        if certificate_issuer is not None:
+            names = cx509.CertificateIssuer([cx509.DirectoryName(certificate_issuer)])
+            entry = entry.add_extension(names, critical=True)
+        builder = builder.add_revoked_certificate(entry.build())
     made = builder.sign(signer, hashes.SHA256())  # type: ignore[arg-type]
     return made.public_bytes(serialization.Encoding.PEM if pem else serialization.Encoding.DER)
 
