@@ -59,6 +59,7 @@ METAVARS = {
     "CASE_ID": "MÃ_HỒ_SƠ_HỦY",
     "CERTIFICATE": "CHỨNG_THƯ",
     "CODE": "MÃ",
+    "CRL_FILE": "TỆP_DANH_SÁCH_THU_HỒI",
     "CSV_FILE": "TỆP_CSV",
     "DOCUMENT_ID": "MÃ_VĂN_BẢN",
     "FIELDS": "TRƯỜNG",

@@ -145,7 +145,7 @@ def trust_remove(ctx: Context, fingerprint: str, as_json: bool) -> None:
 
 
 @trust.command("add-crl")
-@click.argument("crl_file", metavar="CRL", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("crl_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
     "--source", required=True, help="Nguồn gốc danh sách thu hồi (địa chỉ công bố, văn bản kèm theo)."
 )
