@@ -14,14 +14,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import signal
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_child import read_lines_until
+from kho_child import PausedChild, paused_child, stop_once_at
 from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
 
 import repository.fsck as fsck_module
@@ -57,30 +57,24 @@ def test_a_pid_that_names_no_process_is_never_asked(pid: object) -> None:
     )
 
 
+def _paused_before_its_commit(store: Any, keys: LocalStore) -> AbstractContextManager[PausedChild]:
+    """A real creation of the document ``pdf_bytes("rv51")`` stopped (SIGSTOP) between its
+    in-flight objects (catalog marker, guards, original) and its register entry; resumed, it
+    answers with its record id."""
+
+    def work(stop: Callable[[], None]) -> str:
+        repo = new_repository(store, keys)
+        stop_once_at(Repository, "_allocate", stop)
+        return repo.create_document("den", incoming(), pdf_bytes("rv51"), "a.pdf", CLERK).record_id
+
+    return paused_child(work)
+
+
 def _killed_before_its_commit(store: Any, keys: LocalStore) -> str:
     """A real creation killed (SIGKILL) between its in-flight objects and its commit, past the
     repair's grace: its record id."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(read_end)
-        try:
-            repo = new_repository(store, keys)
-
-            def allocate(self: Repository, *args: Any, **kwargs: Any) -> Any:
-                os.write(write_end, b"paused\n")
-                os.kill(os.getpid(), signal.SIGSTOP)
-                raise AssertionError("never resumed")
-
-            Repository._allocate = allocate  # type: ignore[method-assign]
-            repo.create_document("den", incoming(), pdf_bytes("rv51"), "a.pdf", CLERK)
-        finally:
-            os._exit(1)
-    os.close(write_end)
-    read_lines_until(read_end, lambda seen: "paused" in seen)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    os.close(read_end)
+    with _paused_before_its_commit(store, keys) as child:
+        child.kill()
     time.sleep(GRACE_S + 1.0)
     (marker,) = [i.key for i in store.list("catalog/records/")]
     return marker.rsplit("/", 1)[1]
@@ -268,37 +262,6 @@ def test_a_writer_killed_after_its_guard_claims_leaves_the_document_to_the_next_
     assert [i.key for i in store.list("catalog/records/")] == [f"catalog/records/{made.record_id}"]
 
 
-def _paused_before_its_commit(store: Any, keys: LocalStore) -> tuple[int, int]:
-    """A real creation of the document ``pdf_bytes("rv51")`` stopped (SIGSTOP) between its
-    guards and its register entry: its pid and the pipe it reports on once resumed."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(read_end)
-        code = 1
-        try:
-            repo = new_repository(store, keys)
-            real_allocate = Repository._allocate
-
-            def allocate(self: Repository, *args: Any, **kwargs: Any) -> Any:
-                os.write(write_end, b"paused\n")
-                os.kill(os.getpid(), signal.SIGSTOP)
-                return real_allocate(self, *args, **kwargs)
-
-            Repository._allocate = allocate  # type: ignore[method-assign]
-            try:
-                made = repo.create_document("den", incoming(), pdf_bytes("rv51"), "a.pdf", CLERK)
-                os.write(write_end, f"got {made.record_id}\n".encode())
-            except KhoError as exc:
-                os.write(write_end, f"refused {exc.code}\n".encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    read_lines_until(read_end, lambda seen: "paused" in seen)
-    return pid, read_end
-
-
 @pytest.mark.s3
 def test_a_writer_paused_past_the_guard_grace_keeps_its_guards_and_stores_one_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -313,8 +276,7 @@ def test_a_writer_paused_past_the_guard_grace_keeps_its_guards_and_stores_one_re
     store, keys = make_store("s3", tmp_path, "rv51stop"), make_store("s3", tmp_path, "rv51stopk")
     assert store.create_mode == "claims", "needs an S3 server that claims in a companion bucket"  # type: ignore[attr-defined]
     new_repository(store, keys)
-    pid, read_end = _paused_before_its_commit(store, keys)
-    try:
+    with _paused_before_its_commit(store, keys) as child:
         (marker,) = [i.key for i in store.list("catalog/records/")]
         paused = marker.rsplit("/", 1)[1]
         monkeypatch.setattr(records_module, "CLAIM_GRACE_SECONDS", 1)  # (this process only)
@@ -323,17 +285,7 @@ def test_a_writer_paused_past_the_guard_grace_keeps_its_guards_and_stores_one_re
         with pytest.raises(Duplicate) as refused:
             repo.create_document("den", incoming(), pdf_bytes("rv51"), "b.pdf", CLERK)
         assert refused.value.details["existing_record_id"] == paused
-        os.kill(pid, signal.SIGCONT)
-        seen = read_lines_until(read_end, lambda seen: any(s.startswith(("got ", "refused ")) for s in seen))
-    finally:
-        try:
-            os.kill(pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
-        _, status = os.waitpid(pid, 0)
-        os.close(read_end)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, seen
-    said = next(s for s in seen if s.startswith(("got ", "refused ")))
+        said = " ".join(child.resume())
     assert said == f"got {paused}", said
     assert [i.key for i in store.list("catalog/records/")] == [marker]
     repo = new_repository(store, keys)

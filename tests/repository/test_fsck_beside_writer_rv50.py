@@ -11,14 +11,14 @@ is still cleaned after the grace (the rule is unchanged for it)."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_child import read_lines_until
+from kho_child import PausedChild, paused_child, stop_once_at
 from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
 
 import repository.fsck as fsck_module
@@ -29,40 +29,16 @@ from repository.storage.local import LocalStore
 GRACE_S = 1.0  # the repair's grace, which the paused creation is past
 
 
-def _child_paused_before_its_commit(store: Any, keys: LocalStore, out: int) -> None:
+def _paused_before_its_commit(store: Any, keys: LocalStore) -> AbstractContextManager[PausedChild]:
     """In a forked child: a document with an original that stops itself (SIGSTOP) just before
-    its register entry (its commit point); once resumed it reports what it was given."""
-    code = 1
-    try:
+    its register entry (its commit point); once resumed it answers with its record id."""
+
+    def work(stop: Callable[[], None]) -> str:
         repo = new_repository(store, keys)
-        real_allocate = Repository._allocate
+        stop_once_at(Repository, "_allocate", stop)
+        return repo.create_document("den", incoming(), pdf_bytes("rv50"), "a.pdf", CLERK).record_id
 
-        def allocate(self: Repository, *args: Any, **kwargs: Any) -> Any:
-            os.write(out, b"paused\n")
-            os.kill(os.getpid(), signal.SIGSTOP)
-            return real_allocate(self, *args, **kwargs)
-
-        Repository._allocate = allocate  # type: ignore[method-assign]
-        try:
-            record = repo.create_document("den", incoming(), pdf_bytes("rv50"), "a.pdf", CLERK)
-            os.write(out, f"got {record.record_id}\n".encode())
-        except Exception as exc:  # (reported to the parent, which asserts on it)
-            os.write(out, f"refused {getattr(exc, 'code', type(exc).__name__)}\n".encode())
-        code = 0
-    finally:
-        os._exit(code)
-
-
-def _fork_paused(store: Any, keys: LocalStore) -> tuple[int, int]:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(read_end)
-        _child_paused_before_its_commit(store, keys, write_end)
-    os.close(write_end)
-    read_lines_until(read_end, lambda seen: "paused" in seen)
-    time.sleep(GRACE_S + 1.0)  # the creation's id is now past the repair's grace
-    return pid, read_end
+    return paused_child(work)
 
 
 @pytest.mark.parametrize("kind", ["local", pytest.param("s3", marks=pytest.mark.s3)])
@@ -73,22 +49,12 @@ def test_a_repair_beside_a_paused_live_writer_keeps_what_it_is_about_to_commit(
     keys = LocalStore(tmp_path / "rv50fsckpause-keys")
     new_repository(store, keys)
     monkeypatch.setattr(fsck_module, "CLOCK_SKEW_SECONDS", 0.0)  # (no other machine writes)
-    pid, read_end = _fork_paused(store, keys)
-    try:
+    with _paused_before_its_commit(store, keys) as child:
+        time.sleep(GRACE_S + 1.0)  # the creation's id is now past the repair's grace
         repo = new_repository(store, keys)
         report = fsck(repo, repair=True, grace_seconds=GRACE_S)
         assert not [i for i in report.issues if i.kind == "uncommitted"], report.issues
-        os.kill(pid, signal.SIGCONT)
-        seen = read_lines_until(read_end, lambda seen: any(s.startswith(("got ", "refused ")) for s in seen))
-    finally:
-        try:
-            os.kill(pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
-        _, status = os.waitpid(pid, 0)
-        os.close(read_end)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, seen
-    said = next(s for s in seen if s.startswith(("got ", "refused "))).split()
+        said = child.resume()
     assert said[0] == "got", said
     repo = new_repository(store, keys)
     _, data = repo.read_content(said[1], actor=CLERK)  # its original is readable
@@ -104,10 +70,9 @@ def test_a_killed_writer_s_creation_is_still_removed_after_the_grace(
     keys = LocalStore(tmp_path / "rv50fsckkilled-keys")
     new_repository(store, keys)
     monkeypatch.setattr(fsck_module, "CLOCK_SKEW_SECONDS", 0.0)
-    pid, read_end = _fork_paused(store, keys)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    os.close(read_end)
+    with _paused_before_its_commit(store, keys) as child:
+        time.sleep(GRACE_S + 1.0)  # the creation's id is now past the repair's grace
+        child.kill()
     repo = new_repository(store, keys)
     report = fsck(repo, repair=True, grace_seconds=GRACE_S)
     assert [i.kind for i in report.issues if i.kind == "uncommitted"] == ["uncommitted"], report.issues

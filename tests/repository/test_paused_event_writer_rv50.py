@@ -9,14 +9,14 @@ writer's event chained after it, the chain verifies and fsck is clean."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_child import read_lines_until
+from kho_child import PausedChild, paused_child, stop_once_at
 from kho_testing import CLERK, make_store, new_repository, outgoing
 
 from repository.audit import EVENTS_PREFIX, AuditLog
@@ -33,32 +33,21 @@ def _number(repo: Repository) -> Any:
     return repo.create_document("di", outgoing(), None, None, CLERK)
 
 
-def _child_paused_at_its_event(store: S3Store, keys: LocalStore, out: int) -> None:
+def _paused_at_its_event(store: S3Store, keys: LocalStore) -> AbstractContextManager[PausedChild]:
     """In a forked child: one document, then a second whose audit event object's data PUT stops
-    the process (SIGSTOP) first; once resumed it goes on and reports what it was given."""
-    code = 1
-    try:
+    the process (SIGSTOP) first; once resumed it goes on and answers with what it was given."""
+
+    def work(stop: Callable[[], None]) -> str:
         repo = new_repository(store, keys)
         _number(repo)
-        real_put_raw = S3Store._put_raw
-        paused: list[bool] = []
+        stop_once_at(
+            S3Store, "_put_raw", stop,
+            lambda self, bucket, key, *_: bucket == self.bucket and key.startswith(EVENTS_PREFIX),
+        )
+        document = _number(repo)
+        return f"{document.record_id} {document.registration.number}"
 
-        def put_raw(self: S3Store, bucket: str, key: str, data: bytes, headers: Any = None) -> Any:
-            if bucket == self.bucket and key.startswith(EVENTS_PREFIX) and not paused:
-                paused.append(True)
-                os.write(out, f"paused {key}\n".encode())
-                os.kill(os.getpid(), signal.SIGSTOP)
-            return real_put_raw(self, bucket, key, data, headers)
-
-        S3Store._put_raw = put_raw  # type: ignore[method-assign]
-        try:
-            document = _number(repo)
-            os.write(out, f"got {document.record_id} {document.registration.number}\n".encode())
-        except Exception as exc:  # (reported to the parent, which asserts on it)
-            os.write(out, f"refused {getattr(exc, 'code', type(exc).__name__)}\n".encode())
-        code = 0
-    finally:
-        os._exit(code)
+    return paused_child(work)
 
 
 @pytest.mark.s3
@@ -70,31 +59,12 @@ def test_a_writer_paused_at_its_event_past_the_claim_timeout_keeps_the_chain_who
     keys = LocalStore(tmp_path / "rv50evpause-keys")
     store.claim_timeout_s = TIMEOUT_S
     new_repository(store, keys)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(read_end)
-        _child_paused_at_its_event(store, keys, write_end)
-    os.close(write_end)
-    try:
-        read_lines_until(read_end, lambda seen: any(s.startswith("paused") for s in seen))
+    with _paused_at_its_event(store, keys) as child:
         time.sleep(0.5)
         time.sleep(TIMEOUT_S + 1.0)
         repo = new_repository(store, keys)
         taker = _number(repo)
-        os.kill(pid, signal.SIGCONT)
-        seen = read_lines_until(
-            read_end, lambda seen: any(s.startswith(("got ", "refused ")) for s in seen)
-        )
-    finally:
-        try:
-            os.kill(pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
-        _, status = os.waitpid(pid, 0)
-        os.close(read_end)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, seen
-    said = next(s for s in seen if s.startswith(("got ", "refused "))).split()
+        said = child.resume()
     assert said[0] == "got", said
     log = AuditLog(store)
     result = log.verify()

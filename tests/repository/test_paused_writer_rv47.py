@@ -12,14 +12,14 @@ is resumed with SIGCONT."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_child import read_lines_until
+from kho_child import PausedChild, paused_child, stop_once_at
 from kho_testing import CLERK, make_store, new_repository, outgoing
 
 from repository.audit import AuditLog
@@ -46,32 +46,23 @@ def _entries(store: S3Store) -> dict[int, str]:
     return found
 
 
-def _child_paused_before_its_entry(store: S3Store, keys: LocalStore, out: int) -> None:
+def _paused_before_its_entry(
+    store: S3Store, keys: LocalStore
+) -> AbstractContextManager[PausedChild]:
     """In a forked child: one number, then a second that stops itself (SIGSTOP) just before its
-    register entry's data PUT; once resumed it goes on and reports the number it was given."""
-    code = 1
-    try:
+    register entry's data PUT; once resumed it goes on and answers with the number it was given."""
+
+    def work(stop: Callable[[], None]) -> str:
         repo = new_repository(store, keys)
         _number(repo)
-        real_put_raw = S3Store._put_raw
-        paused: list[bool] = []
+        stop_once_at(
+            S3Store, "_put_raw", stop,
+            lambda self, bucket, key, *_: bucket == self.bucket and key.startswith("registers/"),
+        )
+        document = _number(repo)
+        return f"{document.record_id} {document.registration.number}"
 
-        def put_raw(self: S3Store, bucket: str, key: str, data: bytes, headers: Any = None) -> Any:
-            if bucket == self.bucket and key.startswith("registers/") and not paused:
-                paused.append(True)
-                os.write(out, b"paused\n")
-                os.kill(os.getpid(), signal.SIGSTOP)
-            return real_put_raw(self, bucket, key, data, headers)
-
-        S3Store._put_raw = put_raw  # type: ignore[method-assign]
-        try:
-            document = _number(repo)
-            os.write(out, f"got {document.record_id} {document.registration.number}\n".encode())
-        except Exception as exc:  # (reported to the parent, which asserts on it)
-            os.write(out, f"refused {getattr(exc, 'code', type(exc).__name__)}\n".encode())
-        code = 0
-    finally:
-        os._exit(code)
+    return paused_child(work)
 
 
 @pytest.mark.s3
@@ -88,30 +79,13 @@ def test_a_writer_paused_past_the_claim_timeout_does_not_overwrite_the_number_ta
     keys = LocalStore(tmp_path / "rv47pause-keys")
     store.claim_timeout_s = TIMEOUT_S  # (every writer of the installation has the same setting)
     new_repository(store, keys)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(read_end)
-        _child_paused_before_its_entry(store, keys, write_end)
-    os.close(write_end)
-    try:
-        read_lines_until(read_end, lambda seen: "paused" in seen)
+    with _paused_before_its_entry(store, keys) as child:
         time.sleep(0.5)  # (the event claim beside the entry, if it was under way, stopped too)
         time.sleep(TIMEOUT_S + 1.0)
         repo = new_repository(store, keys)
         taker = _number(repo)
         assert taker.registration.number == 2  # the paused writer's number, taken over
-        os.kill(pid, signal.SIGCONT)
-        seen = read_lines_until(read_end, lambda seen: any(s.startswith(("got ", "refused ")) for s in seen))
-    finally:
-        try:
-            os.kill(pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
-        _, status = os.waitpid(pid, 0)
-        os.close(read_end)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, seen
-    said = next(s for s in seen if s.startswith(("got ", "refused "))).split()
+        said = child.resume()
     entries = _entries(store)
     assert entries[2] == taker.record_id, entries  # the taker's entry is not replaced
     assert said[0] == "got" and int(said[2]) == 3, said  # the next number, not a refusal
