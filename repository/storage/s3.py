@@ -739,19 +739,27 @@ class S3Store(ObjectStore):
             )
         return raw, f"d {etag} {version_id}"
 
-    def _companion_copy(self, key: str) -> tuple[bytes, str] | None:
-        """The pointer's bytes and tag from the companion bucket (one GET), ``None`` if it has
-        none there."""
+    def _companion_get(self, name: str) -> tuple[bytes, str] | None:
+        """The bytes and ETag of ``name`` in the companion bucket (one GET), ``None`` if it has
+        none there. The companion bucket removed (by hand, or a cleanup that left a locked data
+        bucket) holds nothing: read as one missing, so the marker rule still holds."""
         try:
-            raw, etag, _ = self._fetch(self.claims_bucket, _POINTERS_PREFIX + key)
+            raw, etag, _ = self._fetch(self.claims_bucket, name)
         except NotFound:
             return None
         except StoreUnavailable as exc:
-            # The companion bucket removed (by hand, or a cleanup that left a locked data
-            # bucket): no copy there, read as one missing: the marker rule still holds.
             if exc.details.get("s3_code") != "NoSuchBucket":
                 raise
             return None
+        return raw, etag
+
+    def _companion_copy(self, key: str) -> tuple[bytes, str] | None:
+        """The pointer's bytes and tag from the companion bucket (one GET), ``None`` if it has
+        none there."""
+        found = self._companion_get(_POINTERS_PREFIX + key)
+        if found is None:
+            return None
+        raw, etag = found
         data, pending = pointer_from_envelope(raw)
         return data, f"{'p!' if pending else 'p'} {etag}"
 
@@ -872,14 +880,10 @@ class S3Store(ObjectStore):
         the companion bucket). None when the companion bucket holds no guard there: no claim (nor
         companion bucket), or a claim of version 0 (a store written before m43, or a create of
         that layout: the guard, if any, is in the data bucket)."""
-        try:
-            raw, etag, _ = self._fetch(self.claims_bucket, _CLAIMS_PREFIX + key)
-        except NotFound:
+        found = self._companion_get(_CLAIMS_PREFIX + key)
+        if found is None:
             return None
-        except StoreUnavailable as exc:
-            if exc.details.get("s3_code") != "NoSuchBucket":
-                raise
-            return None
+        raw, etag = found
         try:
             data = guard_from_claim(raw)
         except (FormatInvalid, FormatUnsupported) as exc:
