@@ -32,6 +32,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import crl, pem, x509
 
@@ -93,6 +94,9 @@ class RevocationList:
         """Whether its ``nextUpdate`` has passed (a newer list should exist): still used, a
         revocation it lists stays a revocation, but a certificate revoked since is not in it."""
         return bool(self.next_update) and datetime.fromisoformat(self.next_update) < now
+
+
+_Listed = TypeVar("_Listed", Anchor, RevocationList)
 
 
 @dataclass(frozen=True)
@@ -370,17 +374,23 @@ def add(directory: Path, data: bytes, *, source: str, note: str, by: str, now: d
 def remove(directory: Path, prefix: str) -> Anchor:
     """Remove the anchor whose fingerprint starts with ``prefix`` (at least 8 hex digits)."""
     trust_list = initialise(directory)
-    wanted = prefix.lower().replace(":", "")
-    hits = [a for a in trust_list.anchors if len(wanted) >= 8 and a.sha256.startswith(wanted)]
-    if len(hits) != 1:
-        raise KhoError(
-            "Không tìm thấy đúng một chứng thư có dấu vân tay này (cần ít nhất 8 chữ số hex).",
-            code="TRUST_ANCHOR_NOT_FOUND", fingerprint=prefix,
-        )
-    anchor = hits[0]
+    anchor = _by_fingerprint(trust_list.anchors, prefix, "chứng thư", "TRUST_ANCHOR_NOT_FOUND")
     _write_manifest(directory, tuple(a for a in trust_list.anchors if a is not anchor), trust_list.crls)
     (directory / anchor.file).unlink()
     return anchor
+
+
+def _by_fingerprint(entries: tuple[_Listed, ...], prefix: str, what: str, code: str) -> _Listed:
+    """The one entry of ``entries`` whose SHA-256 fingerprint starts with ``prefix`` (at least
+    8 hex digits, colons allowed); refused with ``code`` when none or several match."""
+    wanted = prefix.lower().replace(":", "")
+    hits = [e for e in entries if len(wanted) >= 8 and e.sha256.startswith(wanted)]
+    if len(hits) != 1:
+        raise KhoError(
+            f"Không tìm thấy đúng một {what} có dấu vân tay này (cần ít nhất 8 chữ số hex).",
+            code=code, fingerprint=prefix,
+        )
+    return hits[0]
 
 
 def add_crl(directory: Path, data: bytes, *, source: str, note: str, by: str, now: datetime,
@@ -421,14 +431,7 @@ def add_crl(directory: Path, data: bytes, *, source: str, note: str, by: str, no
 def remove_crl(directory: Path, prefix: str) -> RevocationList:
     """Remove the CRL whose fingerprint starts with ``prefix`` (at least 8 hex digits)."""
     trust_list = initialise(directory)
-    wanted = prefix.lower().replace(":", "")
-    hits = [c for c in trust_list.crls if len(wanted) >= 8 and c.sha256.startswith(wanted)]
-    if len(hits) != 1:
-        raise KhoError(
-            "Không tìm thấy đúng một danh sách thu hồi có dấu vân tay này (cần ít nhất 8 chữ số hex).",
-            code="TRUST_CRL_NOT_FOUND", fingerprint=prefix,
-        )
-    entry = hits[0]
+    entry = _by_fingerprint(trust_list.crls, prefix, "danh sách thu hồi", "TRUST_CRL_NOT_FOUND")
     _write_manifest(directory, trust_list.anchors, tuple(c for c in trust_list.crls if c is not entry))
     (directory / CRL_DIR / entry.file).unlink()
     return entry
