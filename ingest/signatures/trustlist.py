@@ -337,17 +337,26 @@ def initialise(directory: Path) -> TrustList:
     return read(directory)
 
 
+def _typed_provenance(source: str, note: str, what: str) -> tuple[str, str]:
+    """The ``source`` and ``note`` a quản trị typed for an entry of the list (``what``: "chứng
+    thư", "danh sách thu hồi"), as every typed text: NFC, a hidden character refused. The
+    vocabulary is imported here: a cold ``kho verify`` reads the trust list but must not load
+    it."""
+    from repository.vocabulary import TextKind, typed_text
+
+    source = typed_text(source, "source", f"Nguồn gốc của {what}", line_breaks=False)
+    # A note on one line (the manifest's), but a Ghi chú all the same: NOTE, not LINE (r34).
+    note = typed_text(note, "note", f"Ghi chú về {what}", line_breaks=False, kind=TextKind.NOTE)
+    return source, note
+
+
 def add(directory: Path, data: bytes, *, source: str, note: str, by: str, now: datetime,
         name: str | None = None) -> Anchor:
     """Add one CA certificate (PEM or DER) to the managed list. ``source`` and ``note`` are
     what a quản trị typed (a terminal may hand them over in NFD): stored NFC, refused with a
     hidden character, as every typed text (:func:`~repository.vocabulary.typed_text`, imported
     here: a cold ``kho verify`` reads the trust list but must not load the vocabulary)."""
-    from repository.vocabulary import TextKind, typed_text
-
-    source = typed_text(source, "source", "Nguồn gốc của chứng thư", line_breaks=False)
-    # A note on one line (the manifest's), but a Ghi chú all the same: NOTE, not LINE (r34).
-    note = typed_text(note, "note", "Ghi chú về chứng thư", line_breaks=False, kind=TextKind.NOTE)
+    source, note = _typed_provenance(source, note, "chứng thư")
     trust_list = initialise(directory)
     cert = _one_certificate(data)
     digest = fingerprint(cert)
@@ -400,10 +409,7 @@ def add_crl(directory: Path, data: bytes, *, source: str, note: str, by: str, no
     or one changed after signing, would make any certificate look revoked (or not). A CRL whose
     ``nextUpdate`` has passed is accepted (a revocation stays a revocation); the caller says it
     is stale (:meth:`RevocationList.stale`)."""
-    from repository.vocabulary import TextKind, typed_text
-
-    source = typed_text(source, "source", "Nguồn gốc của danh sách thu hồi", line_breaks=False)
-    note = typed_text(note, "note", "Ghi chú về danh sách thu hồi", line_breaks=False, kind=TextKind.NOTE)
+    source, note = _typed_provenance(source, note, "danh sách thu hồi")
     trust_list = initialise(directory)
     one = _one_crl(data)
     digest = fingerprint(one)

@@ -906,15 +906,9 @@ class S3Store(ObjectStore):
         self._landed.pop(threading.get_ident(), None)
         ckey = _CLAIMS_PREFIX + key
         writer = uuid.uuid4().hex
-        try:
-            self._put_raw(self.claims_bucket, ckey, guard_claim(data, writer), {"If-None-Match": "*"})
+        taken = self._new_claim(key, guard_claim(data, writer))
+        if taken is None:
             return ObjectInfo(key=key, size=len(data), version_id=None)
-        except S3Error as exc:
-            if exc.code != "PreconditionFailed":
-                self._fail(exc, key)
-            taken = exc
-        except (MinioException, Urllib3Error, OSError) as exc:
-            self._fail(exc, key)
         found = self._guard_read(key)
         # (none: an earlier layout's guard is in the data bucket, or the claim was withdrawn)
         found_data = self._data_bucket_copy(key) if found is None else found[0]
@@ -1168,21 +1162,28 @@ class S3Store(ObjectStore):
             return known[1]
         return super().get_after_conflict(key, timeout_s)
 
+    def _new_claim(self, key: str, body: bytes) -> S3Error | None:
+        """One ``If-None-Match: *`` PUT of ``key``'s claim: None when this writer has it, the
+        gateway's refusal when another writer's claim is there (any other failure raises)."""
+        try:
+            self._put_raw(self.claims_bucket, _CLAIMS_PREFIX + key, body, {"If-None-Match": "*"})
+            return None
+        except S3Error as exc:
+            if exc.code != "PreconditionFailed":
+                self._fail(exc, key)
+            return exc
+        except (MinioException, Urllib3Error, OSError) as exc:
+            self._fail(exc, key)
+
     def _claim(self, key: str) -> str:
         """Win the right to create ``key`` (claims mode) or raise ``AlreadyExists``; the writer id
         the claim names (:meth:`_still_mine`)."""
         self._landed.pop(threading.get_ident(), None)  # (only the latest create's find answers)
         ckey = _CLAIMS_PREFIX + key
         writer = uuid.uuid4().hex
-        try:
-            self._put_raw(self.claims_bucket, ckey, self._claim_body(writer), {"If-None-Match": "*"})
+        taken = self._new_claim(key, self._claim_body(writer))
+        if taken is None:
             return writer
-        except S3Error as exc:
-            if exc.code != "PreconditionFailed":
-                self._fail(exc, key)
-            taken = exc
-        except (MinioException, Urllib3Error, OSError) as exc:
-            self._fail(exc, key)
         # Taken. Its data is read first (m40): where it has landed (nearly always: the winner
         # sends it right after its claim) the key is taken whatever the claim says (a claim
         # with its data is never stale), and those bytes are the answer of this thread's next
