@@ -110,6 +110,13 @@ def people(kho: Kho) -> People:
 
 
 @pytest.fixture
+def managed_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The installation without KHO_TRUST_DIR: the managed list in <KHO_DATA_DIR>/trust."""
+    monkeypatch.delenv("KHO_TRUST_DIR")
+    return {k: v for k, v in env.items() if k != "KHO_TRUST_DIR"}
+
+
+@pytest.fixture
 def client(kho: Kho, people: People) -> FlaskClient:
     return create_app(kho.settings, kho=kho).test_client()
 

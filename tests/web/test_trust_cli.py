@@ -7,7 +7,6 @@ import json
 import unicodedata
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from kho_people import PASSWORD, People
 
@@ -15,13 +14,6 @@ from ingest.signatures import trustlist
 from ingest.testpki import TestPKI
 from web.cli import main
 from web.context import Kho
-
-
-@pytest.fixture
-def managed_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The installation without KHO_TRUST_DIR: the managed list in <KHO_DATA_DIR>/trust."""
-    monkeypatch.delenv("KHO_TRUST_DIR")
-    return {k: v for k, v in env.items() if k != "KHO_TRUST_DIR"}
 
 
 def _login(runner: CliRunner, people: People, role: str) -> None:

@@ -8,28 +8,16 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from kho_crls import make_crl, serial
-from kho_people import PASSWORD, People
+from kho_people import People
+from kho_web import cli_as
 
 from ingest.signatures import Indication, trustlist
 from ingest.signatures.combined import verify_and_read_text
 from ingest.testpki import REVOCATION_TIME, TestPKI, document_for, sign_as
 from web.cli import main
 from web.context import Kho
-
-
-@pytest.fixture
-def managed_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The installation without KHO_TRUST_DIR: the managed list in <KHO_DATA_DIR>/trust."""
-    monkeypatch.delenv("KHO_TRUST_DIR")
-    return {k: v for k, v in env.items() if k != "KHO_TRUST_DIR"}
-
-
-def _login(runner: CliRunner, people: People, role: str) -> None:
-    done = runner.invoke(main, ["login", people.usernames[role], "--password-stdin"], input=PASSWORD + "\n")
-    assert done.exit_code == 0, done.output
 
 
 def _add_test_ca(runner: CliRunner, pki: TestPKI, tmp_path: Path) -> None:
@@ -43,8 +31,7 @@ def test_add_crl_lists_refuses_and_removes_and_each_change_is_audited(
     managed_env: dict[str, str], kho: Kho, people: People, tmp_path: Path
 ) -> None:
     pki = TestPKI.build()
-    runner = CliRunner()
-    _login(runner, people, "quan_tri")
+    runner = cli_as(people, "quan_tri")
     _add_test_ca(runner, pki, tmp_path)
     crl_file = tmp_path / "ca.crl"
     crl_file.write_bytes(make_crl(pki, {serial(pki.revoked_personal.cert_der): REVOCATION_TIME}, pem=True))
@@ -82,8 +69,7 @@ def test_only_a_quan_tri_adds_a_crl(
     pki = TestPKI.build()
     crl_file = tmp_path / "ca.crl"
     crl_file.write_bytes(make_crl(pki, {}))
-    runner = CliRunner()
-    _login(runner, people, "van_thu")
+    runner = cli_as(people, "van_thu")
     clerk = runner.invoke(main, ["trust", "add-crl", str(crl_file), "--source", "x"])
     assert clerk.exit_code == 2 and "Lỗi [" in clerk.output
     assert not (Path(managed_env["KHO_DATA_DIR"]) / "trust").exists()
@@ -98,8 +84,7 @@ def test_a_warm_pipeline_gives_the_new_verdict_after_a_crl_is_added(
     (their stores and validated-path memory), verifies the same document again: REVOKED, in
     the verification-only request and in the combined verify + text request (ingest)."""
     pki = TestPKI.build()
-    runner = CliRunner()
-    _login(runner, people, "quan_tri")
+    runner = cli_as(people, "quan_tri")
     _add_test_ca(runner, pki, tmp_path)
     data = sign_as(
         document_for(pki.revoked_personal).data, pki, pki.revoked_personal,
