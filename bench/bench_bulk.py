@@ -9,8 +9,8 @@ gateway, with an optional kill part-way and the resumed run after it.
 
 The installation in ``--data`` is made on first use (a văn thư account through the account
 service, as ``make_people`` does for the tests) and kept, so a second call resumes the same
-import (its manifest is ``<data>/bulk-manifest.jsonl``). ``--kill-after S`` sends SIGKILL to the
-whole command after S seconds and starts it again (the resume); ``--stop-after S`` ends the
+import (its manifest is ``<data>/bulk-manifest.jsonl``), with a new token of that văn thư
+(tokens end after 30 idle minutes). ``--kill-after S`` sends SIGKILL to the whole command after S seconds and starts it again (the resume); ``--stop-after S`` ends the
 last run after S seconds (SIGKILL as well), for a bounded session: the next call goes on.
 At the end it counts records, distinct originals and the manifest, and prints the rate of each
 run (documents finished by that run / its wall time). With ``--s3``, once the import is complete
@@ -39,6 +39,7 @@ def _env(data: Path, trust: Path, s3: bool) -> dict[str, str]:
     saved = data / "bench-env.json"
     if saved.exists():
         extra = json.loads(saved.read_text())
+        extra["KHO_TOKEN"] = _fresh_token({**os.environ, **extra})
     else:
         extra = {
             "KHO_DATA_DIR": str(data),
@@ -71,6 +72,21 @@ def _env(data: Path, trust: Path, s3: bool) -> dict[str, str]:
         extra["KHO_TOKEN"] = people.tokens["van_thu"]
         saved.write_text(json.dumps(extra))
     return {**os.environ, **extra}
+
+
+def _fresh_token(env: dict[str, str]) -> str:
+    """A new token for the import's văn thư: the one saved by the last call is refused once it
+    has been idle for the token idle time (30 minutes), so a resume after a longer break would
+    stop at its first request (SESSION_EXPIRED)."""
+    from kho_people import STAFF
+
+    from kho.config import Settings
+    from web.context import Kho
+
+    accounts = Kho(Settings.from_env(env), follow_index=False).accounts
+    name = STAFF["van_thu"][0]
+    account = next(a for a in accounts.accounts() if a.full_name == name)
+    return accounts.issue_token(account.username, "bench-bulk", account)
 
 
 def _lines(path: Path) -> int:
