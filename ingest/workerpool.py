@@ -251,8 +251,6 @@ class _Worker:
         self.materials: OrderedDict[str, None] = OrderedDict()
         """The digests of the :class:`Material` this process was sent and keeps, least recently
         used first (as the worker keeps them, :data:`MATERIALS_KEPT`)."""
-        self.bytes_sent = 0
-        """Request bytes written to this worker (for benchmarks and tests)."""
 
     def call(
         self,
@@ -291,13 +289,11 @@ class _Worker:
                 if not writable:
                     raise WorkerStuck(f"worker took no request in {limit:g} s")
                 try:
-                    written = os.write(fd, part[: 1 << 20])
+                    part = part[os.write(fd, part[: 1 << 20]) :]
                 except BlockingIOError:
                     continue
                 except BrokenPipeError as exc:
                     raise EOFError("worker pipe closed") from exc
-                self.bytes_sent += written
-                part = part[written:]
 
     def _read(self, size: int, limit: float, what: str) -> bytes:
         deadline = time.monotonic() + limit
@@ -379,9 +375,6 @@ class VerifierPool:
         self._started = 0
         self._cond = threading.Condition()
         self._closed = False
-        self.bytes_sent = 0
-        """Request bytes written to this pool's workers so far (documents, settings and any
-        :class:`Material`): what a benchmark reports per document."""
 
     def _take(self) -> _Worker:
         with self._cond:
@@ -471,7 +464,6 @@ class VerifierPool:
         for attempt in (1, 2):
             worker = self._take()
             keep: _Worker | None = None  # given back only after a whole exchange
-            sent_before = worker.bytes_sent
             try:
                 reply = worker.call_with(
                     material, data, request, limit, self.limits.ready_timeout, decode, max_reply
@@ -501,8 +493,6 @@ class VerifierPool:
                     code = None
                 return "crash", code
             finally:
-                with self._cond:
-                    self.bytes_sent += worker.bytes_sent - sent_before
                 if keep is None:
                     worker.stop()
                 self._give_back(keep)

@@ -6,9 +6,11 @@ verification therefore runs in a worker process that the pipeline and ``kho veri
 (one pool per process that asks, started on first use). A worker is a fresh interpreter
 (not forked: nothing of the caller's state, threads or patches is inherited), limits its own address
 space (``KHO_SIGNATURE_MEMORY_MB``), activates the fast path and keeps, per trust store, the
-parsed anchors and pyHanko's trust manager across documents. A document that takes longer
-than ``KHO_SIGNATURE_TIMEOUT`` seconds, or kills its worker, gets an INDETERMINATE verdict
-and the worker is replaced. A worker not ready for the next document within
+parsed anchors and CRLs and pyHanko's trust manager across documents: the trust list is sent to
+a worker once and named by its digest after that (:class:`ingest.workerpool.Material`), and a
+worker keeps the stores of the two trust lists it used last (:class:`_TrustStores`). A
+document that takes longer than ``KHO_SIGNATURE_TIMEOUT`` seconds, or kills its worker, gets an
+INDETERMINATE verdict and the worker is replaced. A worker not ready for the next document within
 ``KHO_SIGNATURE_READY_TIMEOUT`` seconds of its last reply (stuck in the housekeeping it does
 after replying) is killed and the document goes to a new one: every exchange with a worker has
 a deadline, none can hang the caller.
@@ -122,8 +124,8 @@ def worker_main(memory_mb: int, *, after_reply: Callable[[], None] | None = None
 class _TrustStores:
     """The trust stores a worker keeps, by the digest of the material each was built from
     (:class:`ingest.workerpool.Material`): at most :data:`MATERIALS_KEPT`, the least recently
-    used evicted (a store of a 2.5 MB CRL is tens of megabytes parsed and indexed; before, a
-    worker kept one more for every change of the trust list, for its whole life)."""
+    used evicted (a store holds its CRLs parsed, and indexed once used; before, a worker kept
+    one more store for every change of the trust list, for its whole life)."""
 
     def __init__(self, build: Any, kept: int = MATERIALS_KEPT) -> None:
         self._build = build  # TrustStore, imported by the worker after its memory limit
