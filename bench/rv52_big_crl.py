@@ -2,7 +2,9 @@
 
 Verifies one real test-PKI signature N times through the shared pool (``verify_pdf``) with the
 trust list's anchors alone and with the same anchors plus a CRL of ENTRIES entries (the signer not
-listed), interleaved, and prints the median and quartiles of each. No files are written.
+listed), interleaved, and prints the median and quartiles of each, and the bytes the pool's
+workers read per document (``rchar`` of ``/proc/PID/io``: the request, the CRL if it is sent
+again; m46). No files are written.
 
     .venv/bin/python bench/rv52_big_crl.py [ENTRIES] [N]
 """
@@ -17,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from ingest.signatures import TrustStore, verify_pdf
+from ingest.signatures import TrustStore, _pool, verify_pdf
 from ingest.testpki import TestPKI, document_for, sign_as
 
 MOMENT = datetime(2026, 6, 1, tzinfo=UTC)
@@ -36,6 +38,18 @@ def big_crl(pki: TestPKI, entries: int) -> bytes:
         next_update=MOMENT + timedelta(days=6), revoked_certificates=revoked,
     )
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
+
+
+def workers_read() -> int:
+    """Bytes read so far by the shared pool's idle workers (0 where ``/proc`` is absent)."""
+    total = 0
+    for pid in _pool.shared_pool().idle_worker_cpu(settle=0.5):
+        try:
+            with open(f"/proc/{pid}/io", encoding="ascii") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("rchar:"))
+        except (OSError, StopIteration):
+            pass
+    return total
 
 
 def main() -> None:
@@ -63,6 +77,18 @@ def main() -> None:
         q = statistics.quantiles(values, n=4)
         middle = statistics.median(values)
         print(f"{name}: median {middle:.1f} ms, quartiles {q[0]:.1f}-{q[2]:.1f} ms ({verdict})")
+    # then, apart from the timed rounds (reading /proc waits for the worker's housekeeping):
+    # what the workers read per document, interleaved as above
+    read: dict[str, list[int]] = {"without": [], "with": []}
+    for _ in range(10):
+        for name, store in (("without", plain), ("with", listed)):
+            before = workers_read()
+            verify_pdf(signed, store, now=MOMENT)
+            read[name].append(workers_read() - before)
+    print(f"document {len(signed)} bytes, CRL {len(crl)} bytes")
+    for name, values in read.items():
+        middle = statistics.median(values)
+        print(f"{name}: workers read median {middle:.0f} bytes a document, max {max(values)}")
 
 
 if __name__ == "__main__":

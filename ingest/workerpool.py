@@ -13,6 +13,7 @@ a worker that overran, died, sent a refused reply or was interrupted mid-exchang
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import logging
 import os
@@ -23,8 +24,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -128,6 +130,57 @@ def _recv(stream: BinaryIO) -> Any:
     return _loads_plain(blob)
 
 
+MATERIALS_KEPT = 2
+"""How many pieces of :class:`Material` a worker keeps (the current trust list and the one
+before it, so that a document verified with the old list while a change lands does not make a
+worker rebuild either); the least recently used beyond it is evicted."""
+
+MATERIAL_UNKNOWN = "material-unknown"
+"""A worker's reply to a request that names, by digest alone, material it does not hold
+(never sent to it, or evicted): the pool sends the request again with the material."""
+
+
+def _canonical(value: Any) -> bytes:
+    """An unambiguous encoding of nested tuples of ``bytes`` and ``str`` (a tag and a length
+    before every item), what :func:`material_digest` hashes: no two values share one."""
+    if isinstance(value, bytes):
+        return b"b" + struct.pack(">Q", len(value)) + value
+    if isinstance(value, str):
+        raw = value.encode("utf-8")
+        return b"s" + struct.pack(">Q", len(raw)) + raw
+    if isinstance(value, tuple):
+        return b"t" + struct.pack(">Q", len(value)) + b"".join(_canonical(v) for v in value)
+    raise TypeError(f"material holds a {type(value).__name__}")
+
+
+def material_digest(payload: tuple[Any, ...]) -> str:
+    """SHA-256 (hex) of ``payload``'s canonical encoding (:func:`_canonical`)."""
+    digest = hashlib.sha256()
+    digest.update(_canonical(payload))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Material:
+    """Large, rarely changing data a worker keeps between requests (the trust list's anchors
+    and CRLs): sent to a worker once, named by its digest in every request after that.
+
+    A request with material starts with ``(digest, payload or None)``. The pool remembers per
+    worker process which digests it sent (:attr:`_Worker.materials`, a worker started anew
+    remembers none, so a restarted or replaced worker is sent the material again); a worker that
+    lacks the named material all the same (it evicted it, or failed to build it) answers
+    :data:`MATERIAL_UNKNOWN` and is sent it. A worker keys what it keeps by the digest it
+    computes itself over the payload it received, and refuses a payload whose digest is not
+    the one named: a digest can only ever select material that was sent with it."""
+
+    payload: tuple[Any, ...]
+    digest: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            object.__setattr__(self, "digest", material_digest(self.payload))
+
+
 def _request_head(data_size: int, rest: tuple[Any, ...]) -> bytes:
     """What precedes a request's document: the sizes, then the other arguments pickled (the
     document's bytes follow as they are, no pickled copy of a few megabytes)."""
@@ -195,6 +248,9 @@ class _Worker:
         self.served = False
         """Has it answered a request (then its readiness is bounded by ``ready_timeout``;
         a new worker's start, imports included, by the document's timeout)."""
+        self.materials: OrderedDict[str, None] = OrderedDict()
+        """The digests of the :class:`Material` this process was sent and keeps, least recently
+        used first (as the worker keeps them, :data:`MATERIALS_KEPT`)."""
 
     def call(
         self,
@@ -253,6 +309,38 @@ class _Worker:
             chunks.append(chunk)
             size -= len(chunk)
         return b"".join(chunks)
+
+    def call_with(
+        self,
+        material: Material | None,
+        data: bytes,
+        rest: tuple[Any, ...],
+        timeout: float,
+        ready_timeout: float,
+        decode: Callable[[bytes], Any] = _loads_plain,
+        max_reply: int = MAX_REPLY_BYTES,
+    ) -> Any:
+        """:meth:`call` with ``(digest, payload or None)`` of ``material`` before ``rest``: the
+        payload only when this worker was not sent it, or says it lacks it
+        (:data:`MATERIAL_UNKNOWN`, then once more with it). :class:`BadReply` when a worker
+        asks for material it was just sent."""
+        if material is None:
+            return self.call(data, rest, timeout, ready_timeout, decode, max_reply)
+        send = material.digest not in self.materials
+        while True:
+            head = (material.digest, material.payload if send else None)
+            reply = self.call(data, (*head, *rest), timeout, ready_timeout, decode, max_reply)
+            if not (isinstance(reply, tuple) and reply and reply[0] == MATERIAL_UNKNOWN):
+                break
+            self.materials.pop(material.digest, None)
+            if send:
+                raise BadReply("worker asked again for the material it was sent")
+            send = True
+        self.materials[material.digest] = None
+        self.materials.move_to_end(material.digest)
+        while len(self.materials) > MATERIALS_KEPT:
+            self.materials.popitem(last=False)
+        return reply
 
     def stop(self) -> None:
         for stream in (self.stdin, self.stdout):
@@ -336,19 +424,22 @@ class VerifierPool:
         policy: Any = None,
         *,
         crls: tuple[bytes, ...] = (),
+        material: Material | None = None,
     ) -> tuple[str, Any]:
         """``("ok", result dict)``, or ``(problem, detail)`` with problem one of
         ``timeout``, ``memory``, ``crash``, ``error``, ``stuck``. ``crls``: the trust list's
-        CRLs (DER), sent with every request as the anchors are (a worker keys the stores it
-        keeps by both, so a CRL added to the trust list reaches a warm worker).
+        CRLs (DER). The anchors, ``source`` and CRLs are the trust material
+        (:func:`trust_material`), sent to a worker once and named by their digest after that (a
+        worker keys the stores it keeps by it, so a CRL added to the trust list reaches a warm
+        worker at its next document); ``material``: the same, already made by the caller
+        (:attr:`ingest.signatures.trust.TrustStore.worker_material`, hashed once a store).
 
         A worker found stuck before it took the document (not ready within
         ``limits.ready_timeout`` after its last reply) is killed and the document goes to a new
         one; ``stuck`` only if that one is stuck too."""
-        request: tuple[Any, ...] = (anchors, source, allow_fetching, now, policy or _safe_policy())
-        if crls:
-            request += (None, crls)  # (no text-layer settings: a verification alone)
-        return self.call(data, request)
+        # (no text-layer settings, None: a verification alone)
+        request: tuple[Any, ...] = (allow_fetching, now, policy or _safe_policy(), None)
+        return self.call(data, request, material=material or trust_material(anchors, source, crls))
 
     def call(
         self,
@@ -358,10 +449,13 @@ class VerifierPool:
         *,
         decode: Callable[[bytes], tuple[str, Any]] = _loads_plain,
         max_reply: int = MAX_REPLY_BYTES,
+        material: Material | None = None,
     ) -> tuple[str, Any]:
         """One exchange with a worker: ``data`` and ``request`` in, the worker's reply
         ``(status, payload)`` out (read by ``decode``, at most ``max_reply`` bytes), or
         ``(problem, detail)`` as :meth:`verify` says (``crash`` also for a refused reply).
+        ``material``: what the worker keeps between requests (:class:`Material`, sent only to a
+        worker that lacks it; the request then starts with its digest).
         ``timeout``: this request's deadline (``limits.timeout`` by default). A worker that
         replied ``memory``, overran, died or was interrupted mid-exchange (an exception in the
         caller: Celery's soft time limit, Ctrl-C) is replaced, never given back out of step;
@@ -371,7 +465,9 @@ class VerifierPool:
             worker = self._take()
             keep: _Worker | None = None  # given back only after a whole exchange
             try:
-                reply = worker.call(data, request, limit, self.limits.ready_timeout, decode, max_reply)
+                reply = worker.call_with(
+                    material, data, request, limit, self.limits.ready_timeout, decode, max_reply
+                )
                 if not (isinstance(reply, tuple) and len(reply) == 2 and isinstance(reply[0], str)):
                     raise BadReply("reply is not (status, payload)")
                 status, payload = reply
@@ -470,6 +566,13 @@ def _mapped_bytes() -> int:
             return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def trust_material(anchors: tuple[bytes, ...], source: str, crls: tuple[bytes, ...] = ()) -> Material:
+    """The trust material of a verification request: the anchors' and CRLs' DER and the
+    store's source, as a signature worker builds its trust store from them
+    (:mod:`ingest.signatures._pool`)."""
+    return Material((tuple(anchors), source, tuple(crls)))
 
 
 def _safe_policy() -> Any:

@@ -6,9 +6,11 @@ verification therefore runs in a worker process that the pipeline and ``kho veri
 (one pool per process that asks, started on first use). A worker is a fresh interpreter
 (not forked: nothing of the caller's state, threads or patches is inherited), limits its own address
 space (``KHO_SIGNATURE_MEMORY_MB``), activates the fast path and keeps, per trust store, the
-parsed anchors and pyHanko's trust manager across documents. A document that takes longer
-than ``KHO_SIGNATURE_TIMEOUT`` seconds, or kills its worker, gets an INDETERMINATE verdict
-and the worker is replaced. A worker not ready for the next document within
+parsed anchors and CRLs and pyHanko's trust manager across documents: the trust list is sent to
+a worker once and named by its digest after that (:class:`ingest.workerpool.Material`), and a
+worker keeps the stores of the two trust lists it used last (:class:`_TrustStores`). A
+document that takes longer than ``KHO_SIGNATURE_TIMEOUT`` seconds, or kills its worker, gets an
+INDETERMINATE verdict and the worker is replaced. A worker not ready for the next document within
 ``KHO_SIGNATURE_READY_TIMEOUT`` seconds of its last reply (stuck in the housekeeping it does
 after replying) is killed and the document goes to a new one: every exchange with a worker has
 a deadline, none can hang the caller.
@@ -18,13 +20,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import logging
 import os
 import select
 import signal
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +36,8 @@ from ingest.signatures.model import PdfVerification
 # The pool machinery lives in ingest.workerpool (no pyHanko there: the text workers use it
 # too); its names are re-exported here for the signature code and its tests.
 from ingest.workerpool import (  # noqa: F401
+    MATERIAL_UNKNOWN,
+    MATERIALS_KEPT,
     MAX_REPLY_BYTES,
     READY,
     BadReply,
@@ -53,6 +57,7 @@ from ingest.workerpool import (  # noqa: F401
     _wait_until_waiting,
     _widen_pipe,
     _Worker,
+    material_digest,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,26 +87,23 @@ def worker_main(memory_mb: int, *, after_reply: Callable[[], None] | None = None
 
     _fastpath.activate()
     _warm_up()
-    stores: dict[str, TrustStore] = {}
+    stores = _TrustStores(TrustStore)
     while True:
         protocol_out.write(READY)
         protocol_out.flush()
         try:
-            data, anchors, source, allow_fetching, now, policy, *rest = _recv_request(protocol_in)
+            data, digest, material, allow_fetching, now, policy, text = _recv_request(protocol_in)
         except (EOFError, OSError):
             return
-        # after the policy: the text-layer settings of a combined request (or None), then the
-        # trust list's CRLs (DER), both absent from an older or simpler request
-        text = rest[0] if rest else None
-        crls: tuple[bytes, ...] = tuple(rest[1]) if len(rest) > 1 else ()
-        key = hashlib.sha256(b"".join(anchors) + b"\0crls\0" + b"".join(crls)).hexdigest()
-        trust = stores.get(key)
-        if trust is None:
-            trust = stores[key] = TrustStore.from_der(anchors, source, crls)
-            # pyHanko's trust manager (the anchors indexed by prepared name), built once per
-            # store and worker when the store arrives rather than inside the first document
-            # (~10-15 ms of its time)
-            _ = trust.trust_manager
+        # text: the text-layer settings of a combined request (ingest.signatures.combined), or
+        # None; digest and material: the trust list (workerpool.Material), the material only
+        # when this worker was not sent it yet
+        found = stores.get(digest, material)
+        if isinstance(found, tuple):  # (status, detail): not verified
+            _send(protocol_out, found)
+            del data
+            continue
+        trust = found
         # The reply goes out first; freeing the document's objects and re-enabling the
         # collector happen after it, while the caller reads the result (and before the
         # next request is read, so a document never starts with the last one's garbage).
@@ -117,6 +119,55 @@ def worker_main(memory_mb: int, *, after_reply: Callable[[], None] | None = None
         if after_reply is not None:
             cleanup.append(after_reply)
         _housekeeping(cleanup)
+
+
+class _TrustStores:
+    """The trust stores a worker keeps, by the digest of the material each was built from
+    (:class:`ingest.workerpool.Material`): at most :data:`MATERIALS_KEPT`, the least recently
+    used evicted (a store holds its CRLs parsed, and indexed once used; before, a worker kept
+    one more store for every change of the trust list, for its whole life)."""
+
+    def __init__(self, build: Any, kept: int = MATERIALS_KEPT) -> None:
+        self._build = build  # TrustStore, imported by the worker after its memory limit
+        self._kept = kept
+        self._stores: OrderedDict[str, Any] = OrderedDict()
+
+    def digests(self) -> tuple[str, ...]:
+        """The digests kept, least recently used first."""
+        return tuple(self._stores)
+
+    def get(self, digest: Any, material: Any) -> Any:
+        """The store named by ``digest``, built from ``material`` when it comes with it; else a
+        reply for the caller: :data:`MATERIAL_UNKNOWN` (send it), or ``error`` for material that
+        is not what its digest names or that builds no store (nothing kept)."""
+        if material is None:
+            trust = self._stores.get(digest) if isinstance(digest, str) else None
+            if trust is None:
+                return MATERIAL_UNKNOWN, digest if isinstance(digest, str) else None
+            self._stores.move_to_end(digest)
+            return trust
+        try:
+            anchors, source, crls = material
+            actual = material_digest(material)
+        except (TypeError, ValueError) as exc:
+            return "error", f"trust material refused: {type(exc).__name__}: {exc}"[:300]
+        if actual != digest:
+            return "error", "trust material refused: not the material its digest names"
+        try:
+            trust = self._build.from_der(anchors, source, crls)
+            # pyHanko's trust manager (the anchors indexed by prepared name), built once per
+            # store and worker when the store arrives rather than inside the first document
+            # (~10-15 ms of its time)
+            _ = trust.trust_manager
+        except MemoryError:
+            return "memory", None
+        except Exception as exc:
+            return "error", f"trust material refused: {type(exc).__name__}: {exc}"[:300]
+        self._stores.pop(actual, None)
+        self._stores[actual] = trust
+        while len(self._stores) > self._kept:
+            self._stores.popitem(last=False)
+        return trust
 
 
 def _housekeeping(steps: list[Callable[[], None]]) -> None:
@@ -206,9 +257,11 @@ class ForkVerifier:
         policy: Any = None,
         *,
         crls: tuple[bytes, ...] = (),
+        material: Any = None,
     ) -> tuple[str, Any]:
         """As :meth:`VerifierPool.verify` (the child parses the anchors and CRLs as a pool
-        worker does, after turning the fast path on)."""
+        worker does, after turning the fast path on; ``material`` is not needed: a child
+        inherits them, and keeps nothing for a next document)."""
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns

@@ -70,11 +70,12 @@ def verify_and_read_text(
 
     workers = pool or _pool.shared_pool()
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    request: tuple[Any, ...] = (trust.der, trust.source, allow_fetching, moment, policy, settings)
-    if trust.crls:  # the trust list's CRLs, after the text settings (the request's shape without)
-        request += (trust.crl_der,)
-    try:
-        status, payload = workers.call(data, request, settings.text_layer_timeout + workers.limits.timeout)
+    request: tuple[Any, ...] = (allow_fetching, moment, policy, settings)
+    try:  # the trust list goes to a worker once, by its digest after that (workerpool.Material)
+        status, payload = workers.call(
+            data, request, settings.text_layer_timeout + workers.limits.timeout,
+            material=trust.worker_material,
+        )
     except Exception as exc:  # the pool itself failed: the separate requests will say
         logger.warning("combined verify + text request failed: %s", exc)
         return None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from asn1crypto import crl, pem, x509
 
+from ingest.workerpool import Material, trust_material
 from kho.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -94,6 +95,12 @@ class TrustStore:
     def crl_der(self) -> tuple[bytes, ...]:
         """The CRLs' DER encodings (what a verification worker is sent beside :attr:`der`)."""
         return tuple(c.dump() for c in self.crls)
+
+    @cached_property
+    def worker_material(self) -> Material:
+        """What a verification worker builds this store from (anchors, source, CRLs), with its
+        digest: hashed once a store, sent to each worker once (:class:`ingest.workerpool.Material`)."""
+        return trust_material(self.der, self.source, self.crl_der)
 
     @cached_property
     def fingerprint(self) -> str:

@@ -153,7 +153,8 @@ def verify_pdf(
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     try:
         status, payload = (pool or _pool.shared_pool()).verify(
-            data, trust.der, trust.source, allow_fetching, moment, policy, crls=trust.crl_der
+            data, trust.der, trust.source, allow_fetching, moment, policy, crls=trust.crl_der,
+            material=trust.worker_material,
         )
     except Exception as exc:  # the pool itself failed: still a verdict, never a crash
         logger.warning("signature worker pool failed", exc_info=exc)
