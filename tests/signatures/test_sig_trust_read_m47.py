@@ -156,3 +156,21 @@ def _root_key(pki: TestPKI) -> ec.EllipticCurvePrivateKey:
 
 def _name(cert_der: bytes) -> cx509.Name:
     return cx509.load_der_x509_certificate(cert_der).subject
+
+
+def test_a_cold_kho_verify_with_a_large_crl_in_the_list_gives_its_verdict_promptly(
+    pki: TestPKI, listed: Path, corpus_pdf_dir: Path
+) -> None:
+    """The whole ``kho`` program (``KHO_VERIFY_AGENT=0``, forked verification child) on an
+    installation whose managed list holds an 8 MB CRL of the test CA: the government document
+    keeps its verdict (no CRL of the list names its CAs), well inside a generous two minutes
+    (before: the list's PEM read alone took ~4 minutes of CPU)."""
+    trustlist.add_crl(listed, large_crl(pki, 8_000_000), source="https://ca.kho.test/ca.crl",
+                      note="", by="qt", now=NOW)
+    pdf = corpus_pdf_dir / "vn-gov__194-ttg.signed.pdf"
+    env = {k: v for k, v in os.environ.items() if k != "KHO_TRUST_DIR"}
+    env.update(KHO_VERIFY_AGENT="0", KHO_DATA_DIR=str(listed.parent), PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "web.cli", "verify", "--json", str(pdf)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["verdict"]["indication"] == "TOTAL-PASSED"
