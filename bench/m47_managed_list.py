@@ -28,13 +28,13 @@ def main() -> None:
     folder = Path(sys.argv[1]) / "trust"
     entries = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     pki, now = TestPKI.build(), datetime.now(UTC)
-    extra = dict(source="ingest/testpki.py", note="", by="bench", now=now)
-    trustlist.add(folder, pki.root.cert_der, name="kho-test-root", **extra)  # type: ignore[arg-type]
-    trustlist.add(folder, pki.ca.cert_der, name="kho-test-ca", **extra)  # type: ignore[arg-type]
-    trustlist.add_crl(folder, pki.ca_crl, name="ca", **extra)  # type: ignore[arg-type]
-    trustlist.add_crl(folder, pki.root_crl, name="root", **extra)  # type: ignore[arg-type]
+    for name, der in (("kho-test-root", pki.root.cert_der), ("kho-test-ca", pki.ca.cert_der)):
+        trustlist.add(folder, der, source="ingest/testpki.py", note="", by="bench", now=now, name=name)
+    crls = [("ca", pki.ca_crl), ("root", pki.root_crl)]
     if entries:
-        trustlist.add_crl(folder, big_crl(pki, entries), name="big", **extra)  # type: ignore[arg-type]
+        crls.append(("big", big_crl(pki, entries)))
+    for name, data in crls:
+        trustlist.add_crl(folder, data, source="ingest/testpki.py", note="", by="bench", now=now, name=name)
     print(sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()))
 
 
