@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,38 +44,43 @@ def main() -> None:
     parser.add_argument("--after", type=Path, default=ROOT)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--pdf", type=Path, default=PDF)
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="KHO_DATA_DIR of both trees (e.g. one whose trust/ holds CRLs); "
+                             "default: an empty one, so the shipped trust list")
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
     for tree in trees.values():
         for package in ("kho", "repository", "ingest", "search", "web", "retention"):
             compileall.compile_dir(tree / package, quiet=1)
-    home = Path(os.environ.get("TMPDIR", "/tmp")) / f"kho-ab-{os.getpid()}"
-    home.mkdir(exist_ok=True)
-    base = {**os.environ, "KHO_DATA_DIR": str(home / "data"), "HOME": str(home),
-            "KHO_VERIFY_AGENT": "0"}
-    cases = {"python -c 'import click'": ([sys.executable, "-c", "import click"], ROOT, base)}
-    for name, tree in trees.items():
-        cases[f"kho verify, cold (no agent), {name}"] = (
-            [sys.executable, "-m", "web.cli", "verify", str(args.pdf)], tree,
-            {**base, "PYTHONPATH": str(tree)})
-    for argv, cwd, env in cases.values():  # warm the page cache
-        run(argv, cwd, env)
-    results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in cases}
-    loads = [os.getloadavg()[0]]
-    start = time.strftime("%H:%M:%S", time.gmtime())
-    for i in range(args.rounds):
-        for name in (list(cases) if i % 2 == 0 else list(reversed(cases))):
-            results[name].append(run(*cases[name]))
-        loads.append(os.getloadavg()[0])
-    end = time.strftime("%H:%M:%S", time.gmtime())
-    print(f"{start}-{end} UTC, {args.rounds} rounds, {os.cpu_count()} cores, load average "
-          f"{min(loads):.2f}-{max(loads):.2f}; seconds")
-    for name, rows in results.items():
-        walls, cpus = [r[0] for r in rows], [r[1] for r in rows]
-        print(f"{name:44s} wall min {min(walls):.3f} med {statistics.median(walls):.3f}"
-              f"   cpu min {min(cpus):.3f} med {statistics.median(cpus):.3f}"
-              f"   exit {sorted({r[2] for r in rows})}")
-
+    home = Path(tempfile.mkdtemp(prefix="kho-ab-"))  # removed at the end (with the data folder)
+    try:
+        data_dir = args.data_dir.resolve() if args.data_dir else home / "data"
+        base = {**os.environ, "KHO_DATA_DIR": str(data_dir), "HOME": str(home), "KHO_VERIFY_AGENT": "0"}
+        base.pop("KHO_TRUST_DIR", None)
+        cases = {"python -c 'import click'": ([sys.executable, "-c", "import click"], ROOT, base)}
+        for name, tree in trees.items():
+            cases[f"kho verify, cold (no agent), {name}"] = (
+                [sys.executable, "-m", "web.cli", "verify", str(args.pdf)], tree,
+                {**base, "PYTHONPATH": str(tree)})
+        for argv, cwd, env in cases.values():  # warm the page cache
+            run(argv, cwd, env)
+        results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in cases}
+        loads = [os.getloadavg()[0]]
+        start = time.strftime("%H:%M:%S", time.gmtime())
+        for i in range(args.rounds):
+            for name in (list(cases) if i % 2 == 0 else list(reversed(cases))):
+                results[name].append(run(*cases[name]))
+            loads.append(os.getloadavg()[0])
+        end = time.strftime("%H:%M:%S", time.gmtime())
+        print(f"{start}-{end} UTC, {args.rounds} rounds, {os.cpu_count()} cores, load average "
+              f"{min(loads):.2f}-{max(loads):.2f}; seconds")
+        for name, rows in results.items():
+            walls, cpus = [r[0] for r in rows], [r[1] for r in rows]
+            print(f"{name:44s} wall min {min(walls):.3f} med {statistics.median(walls):.3f}"
+                  f"   cpu min {min(cpus):.3f} med {statistics.median(cpus):.3f}"
+                  f"   exit {sorted({r[2] for r in rows})}")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 if __name__ == "__main__":
     main()

@@ -29,11 +29,12 @@ SHARED = Path(os.environ.get("KHO_SHARED_DIR", ROOT.parent / "shared"))
 PDF = SHARED / "corpora" / "pdf" / "vn-gov__194-ttg.signed.pdf"
 
 
-def counts(tree: Path, pdf: Path) -> tuple[list[int], str]:
+def counts(tree: Path, pdf: Path, data_dir: Path | None = None) -> tuple[list[int], str]:
     """Instructions of each process (by process id: the program first), first output line."""
     with tempfile.TemporaryDirectory(prefix="kho-ir-") as folder:
         env = {**os.environ, "KHO_VERIFY_AGENT": "0", "PYTHONPATH": str(tree),
-               "KHO_DATA_DIR": str(Path(folder) / "data")}
+               "KHO_DATA_DIR": str(data_dir or Path(folder) / "data")}
+        env.pop("KHO_TRUST_DIR", None)
         proc = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/cg.%p.out",
              sys.executable, "-m", "web.cli", "verify", str(pdf)],
@@ -50,12 +51,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", type=Path, action="append", required=True)
     parser.add_argument("--pdf", type=Path, default=PDF)
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="KHO_DATA_DIR (e.g. one whose trust/ holds CRLs: bench/m47_managed_list.py)")
     args = parser.parse_args()
     for tree in args.tree:
         for package in ("kho", "repository", "ingest", "search", "web", "retention"):
             compileall.compile_dir(tree.resolve() / package, quiet=1)
     for tree in args.tree:
-        numbers, first = counts(tree.resolve(), args.pdf)
+        numbers, first = counts(tree.resolve(), args.pdf, args.data_dir.resolve() if args.data_dir else None)
         shown = "  ".join(f"{n / 1e6:,.1f} M" for n in numbers)
         print(f"{tree!s:40s} program, child: {shown}   {first}")
 

@@ -4,12 +4,14 @@ verification uses as revocation data beside what a document carries (Kho never f
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from asn1crypto import crl, pem, x509
 
@@ -144,7 +146,7 @@ class TrustStore:
         revocation however old the list that records it."""
         from ingest.signatures.rules import Revocation
 
-        if not self.crls:
+        if not self.crls or not self._may_list(path):
             return None
         certs = list(path)
         if certs:
@@ -165,6 +167,33 @@ class TrustStore:
                     issuer=str(one.issuer.native.get("common_name") or one.issuer.human_friendly),
                 )
         return None
+
+    def _may_list(self, path: Sequence[x509.Certificate]) -> bool:
+        """Whether a CRL of this store may list a certificate the lookup looks at: one of
+        ``path`` or one of the anchors above its anchor (:meth:`_issuers_of`), found here by
+        name alone, without checking a signature (a superset of those :meth:`_issuers_of`
+        verifies). A CRL lists only certificates of its issuer, so when no CRL's issuer is the
+        issuer of any of them the lookup cannot find a revocation: it is skipped, and with it
+        cryptography's parse of every CRL and of the anchors (a cold ``kho verify`` of a
+        document whose CAs publish none of the list's CRLs: issue 14, branch m47)."""
+        certs = list(path)
+        named = {cert.issuer.hashable for cert in certs}
+        pending = [certs[0].issuer.hashable] if certs else []
+        walked: set[str] = set()
+        while pending:  # every anchor above, by name: each name once, so it ends
+            name = pending.pop()
+            if name in walked:
+                continue
+            walked.add(name)
+            for one in self.anchors:
+                if one.subject.hashable == name:
+                    named.add(one.issuer.hashable)
+                    pending.append(one.issuer.hashable)
+        return not named.isdisjoint(self._crl_issuers)
+
+    @cached_property
+    def _crl_issuers(self) -> frozenset[str]:
+        return frozenset(one.issuer.hashable for one in self.crls)
 
     def _issuers_of(self, anchor: x509.Certificate) -> list[x509.Certificate]:
         """The anchors above ``anchor`` (root first), each the issuer of the next by name and
@@ -285,10 +314,7 @@ class TrustStore:
 def load_certs(file: Path) -> list[x509.Certificate]:
     data = file.read_bytes()
     try:
-        if pem.detect(data):
-            blobs = [der for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
-        else:
-            blobs = [data]
+        blobs = pem_blocks(data, "CERTIFICATE") if pem.detect(data) else [data]
         certs = [x509.Certificate.load(blob) for blob in blobs]
         for cert in certs:
             cert.native  # noqa: B018 - force a full parse so a broken file fails here
@@ -338,26 +364,75 @@ def parse_crls(data: bytes) -> list[crl.CertificateList]:
     """The CRLs in ``data`` (DER, or PEM ``X509 CRL`` blocks), each parsed fully (by
     cryptography, in Rust: a CRL of 100,000 entries is a few megabytes). Raises ``ValueError``
     when there is none or one is not a CRL (a certificate is not a CRL)."""
-    from cryptography import x509 as cx509
-
-    if pem.detect(data):
-        blobs = [der for kind, _, der in pem.unarmor(data, multiple=True) if kind == "X509 CRL"]
-    else:
-        blobs = [data]
+    load_der_x509_crl = crl_parser()
+    blobs = pem_blocks(data, "X509 CRL") if pem.detect(data) else [data]
     if not blobs:
         raise ValueError("no X509 CRL block")
     lists = []
     for blob in blobs:
-        cx509.load_der_x509_crl(blob)  # a full parse: raises ValueError on anything else
+        load_der_x509_crl(blob)  # a full parse: raises ValueError on anything else
         lists.append(crl.CertificateList.load(blob, strict=True))
     return lists
 
 
+_PEM_BEGIN = re.compile(rb"^(?:---- |-----)BEGIN ([A-Z0-9 ]+)(?: ----|-----)")
+
+
+def pem_blocks(data: bytes, kind: str) -> list[bytes]:
+    """The DER of every PEM block of ``kind`` ("CERTIFICATE", "X509 CRL") in ``data``, in order:
+    what ``asn1crypto.pem.unarmor(data, multiple=True)`` gives, read the same way (text before
+    a block and header lines skipped, blank lines ignored), in time linear in the size.
+    asn1crypto adds each base64 line to a growing byte string, quadratic: a CRL of 100,000
+    entries (3.4 MB of PEM, as ``kho trust add-crl`` stores it) took 22 s of CPU to read, in
+    every cold ``kho verify`` and at every start of a process reading the list (issue 14,
+    branch m47). Raises ``ValueError`` when ``data`` holds no complete block (as asn1crypto)."""
+    found: list[bytes] = []
+    state, block_kind, lines, ended = "trash", "", [], False
+    for line in data.splitlines(False):
+        if not line:
+            continue
+        if state == "trash":
+            begin = _PEM_BEGIN.match(line)
+            if begin is not None:
+                state, block_kind, lines = "headers", begin.group(1).decode("ascii"), []
+            continue
+        if state == "headers":
+            if b":" in line:
+                line.decode("ascii")  # (a header asn1crypto cannot read refuses the file there too)
+                continue
+            state = "body"
+        if line[:5] in (b"-----", b"---- "):
+            der = base64.b64decode(b"".join(lines))  # every block, as asn1crypto: a broken one refuses
+            if block_kind == kind:
+                found.append(der)
+            state, ended = "trash", True
+            continue
+        lines.append(line)
+    if not ended:
+        raise ValueError("no PEM block: no BEGIN/END pair found")
+    return found
+
+
+def crl_parser() -> Callable[[bytes], Any]:
+    """``cryptography.x509.load_der_x509_crl`` — the very function: that module only re-exports
+    it from cryptography's Rust binding, which pyHanko has already loaded, and is taken from
+    there so that reading a trust list's CRLs does not import ``cryptography.x509`` (~20-40 ms
+    of every cold ``kho verify`` with a CRL in the list: its name parser compiles large regular
+    expressions). ``tests/signatures/test_sig_trust_read_m47.py`` checks it is the same
+    function; where the binding moved, the public one is imported."""
+    try:
+        from cryptography.hazmat.bindings._rust import x509 as rust_x509
+
+        return cast("Callable[[bytes], Any]", rust_x509.load_der_x509_crl)
+    except (ImportError, AttributeError):  # pragma: no cover - another cryptography layout
+        from cryptography import x509 as cx509
+
+        return cx509.load_der_x509_crl
+
+
 def revoked_count(one: crl.CertificateList) -> int:
     """How many certificates ``one`` lists (read by cryptography, not entry by entry)."""
-    from cryptography import x509 as cx509
-
-    return len(cx509.load_der_x509_crl(one.dump()))
+    return len(crl_parser()(one.dump()))
 
 
 def _reason(entry: Any) -> str:

@@ -45,6 +45,7 @@ from ingest.signatures.trust import (
     load_certs,
     load_crls,
     parse_crls,
+    pem_blocks,
     revoked_count,
 )
 from kho.errors import ConfigError, KhoError
@@ -497,10 +498,7 @@ def _one_crl(data: bytes) -> crl.CertificateList:
 
 def _one_certificate(data: bytes) -> x509.Certificate:
     try:
-        blobs = (
-            [der for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
-            if pem.detect(data) else [data]
-        )
+        blobs = pem_blocks(data, "CERTIFICATE") if pem.detect(data) else [data]
         if len(blobs) != 1:
             raise ValueError("expected one certificate")
         cert = x509.Certificate.load(blobs[0])
