@@ -7,11 +7,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asn1crypto import crl, pem, x509
 
@@ -364,13 +364,14 @@ def parse_crls(data: bytes) -> list[crl.CertificateList]:
     """The CRLs in ``data`` (DER, or PEM ``X509 CRL`` blocks), each parsed fully (by
     cryptography, in Rust: a CRL of 100,000 entries is a few megabytes). Raises ``ValueError``
     when there is none or one is not a CRL (a certificate is not a CRL)."""
-    load_der_x509_crl = crl_parser()
+    from cryptography import x509 as cx509
+
     blobs = pem_blocks(data, "X509 CRL") if pem.detect(data) else [data]
     if not blobs:
         raise ValueError("no X509 CRL block")
     lists = []
     for blob in blobs:
-        load_der_x509_crl(blob)  # a full parse: raises ValueError on anything else
+        cx509.load_der_x509_crl(blob)  # a full parse: raises ValueError on anything else
         lists.append(crl.CertificateList.load(blob, strict=True))
     return lists
 
@@ -413,26 +414,11 @@ def pem_blocks(data: bytes, kind: str) -> list[bytes]:
     return found
 
 
-def crl_parser() -> Callable[[bytes], Any]:
-    """``cryptography.x509.load_der_x509_crl`` — the very function: that module only re-exports
-    it from cryptography's Rust binding, which pyHanko has already loaded, and is taken from
-    there so that reading a trust list's CRLs does not import ``cryptography.x509`` (~20-40 ms
-    of every cold ``kho verify`` with a CRL in the list: its name parser compiles large regular
-    expressions). ``tests/signatures/test_sig_trust_read_m47.py`` checks it is the same
-    function; where the binding moved, the public one is imported."""
-    try:
-        from cryptography.hazmat.bindings._rust import x509 as rust_x509
-
-        return cast("Callable[[bytes], Any]", rust_x509.load_der_x509_crl)
-    except (ImportError, AttributeError):  # pragma: no cover - another cryptography layout
-        from cryptography import x509 as cx509
-
-        return cx509.load_der_x509_crl
-
-
 def revoked_count(one: crl.CertificateList) -> int:
     """How many certificates ``one`` lists (read by cryptography, not entry by entry)."""
-    return len(crl_parser()(one.dump()))
+    from cryptography import x509 as cx509
+
+    return len(cx509.load_der_x509_crl(one.dump()))
 
 
 def _reason(entry: Any) -> str:

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from kho_crls import NEXT_UPDATE, THIS_UPDATE, make_crl, serial
 
 from ingest.signatures import TrustStore, trustlist
-from ingest.signatures.trust import crl_parser, pem_blocks
+from ingest.signatures.trust import pem_blocks
 from ingest.testpki import REVOCATION_TIME, TestPKI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,46 +174,3 @@ def test_a_cold_kho_verify_with_a_large_crl_in_the_list_gives_its_verdict_prompt
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["verdict"]["indication"] == "TOTAL-PASSED"
-
-
-def test_the_crl_parser_is_cryptographys_own() -> None:
-    """The full parse that refuses a damaged CRL is cryptography's ``load_der_x509_crl`` itself,
-    taken from its Rust binding so that reading the list does not import ``cryptography.x509``."""
-    from cryptography.x509 import load_der_x509_crl
-
-    assert crl_parser() is load_der_x509_crl
-    with pytest.raises(ValueError):
-        trustlist.parse_crls(b"0\x03\x02\x01\x00")
-
-
-_MODULES_AT_EXIT = """
-import atexit, json, sys
-report = sys.argv[1]
-atexit.register(lambda: open(report, "w").write(json.dumps(sorted(sys.modules))))
-sys.argv = ["kho", "verify", *sys.argv[2:]]
-from web.cli import main
-sys.exit(main())
-"""
-
-
-def test_a_cold_kho_verify_with_crls_in_the_list_imports_no_x509_layer(
-    pki: TestPKI, listed: Path, corpus_pdf_dir: Path, tmp_path: Path
-) -> None:
-    """With a CRL of the test CA in the managed list, a cold ``kho verify`` of a government
-    document (whose CAs issued no CRL of the list) keeps its verdict, and the program does not
-    import ``cryptography.x509`` (~20-40 ms): the list's CRLs are still parsed fully when the
-    list is read, by cryptography's own parser taken from its binding (the forked child does
-    not look the CRLs up for such a path: the test above)."""
-    trustlist.add_crl(listed, make_crl(pki, {serial(pki.revoked_personal.cert_der): REVOCATION_TIME}),
-                      source="https://ca.kho.test/ca.crl", note="", by="qt", now=NOW)
-    pdf = corpus_pdf_dir / "vn-gov__194-ttg.signed.pdf"
-    report = tmp_path / "modules.json"
-    env = {k: v for k, v in os.environ.items() if k != "KHO_TRUST_DIR"}
-    env.update(KHO_VERIFY_AGENT="0", KHO_DATA_DIR=str(listed.parent), PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", _MODULES_AT_EXIT, str(report), "--json", str(pdf)],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert json.loads(proc.stdout)["verdict"]["indication"] == "TOTAL-PASSED"
-    modules = set(json.loads(report.read_text()))
-    assert "pyhanko.sign.validation" in modules  # it did verify in this process tree
-    assert "cryptography.x509" not in modules
