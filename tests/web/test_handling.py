@@ -736,3 +736,28 @@ def test_a_deadline_run_cut_after_its_commit_leaves_its_mails_to_the_next_run(
     told = len(smtp.messages)
     assert subprocess.run(job, env=env, cwd=ROOT, capture_output=True, timeout=300).returncode == 0
     assert len(smtp.messages) == told, "sent once"
+
+
+def test_no_mail_tells_a_locked_account_of_a_document(office: Office, smtp: _Capture) -> None:
+    """Review rv54: a person who left (account locked, Điều 7 k4 a) stays the assigner or handler
+    of the tasks they had. The work index stops naming documents to whom the policy refuses them
+    (the lists ask :meth:`HandlingService._seen_by`), but the mails did not: every later step
+    that reaches the task's people (an extension asked) mailed the locked leader the trích yếu
+    and the handler's note, and the deadline job its số, ký hiệu, to a mailbox Kho no longer
+    answers for. A locked account is mailed nothing; the people still active are, as before."""
+    kho = office.kho
+    rid = register_incoming(office, number="808", subject="Phương án Charlie của phòng").record_id
+    office.step(rid, Act.SUBMIT, "clerk", users=[office.user("leader")])
+    office.step(rid, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-05")
+    office.step(rid, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])
+    admin = kho.accounts.get(office.people.usernames["quan_tri"])
+    kho.accounts.lock(office.user("leader"), "left", admin)
+    told = len(mails_to(smtp, "hung@ubnd.test"))
+
+    office.clock.set(date(2026, 3, 4))
+    office.step(rid, Act.REQUEST_EXTENSION, "handler", task="1", deadline="2026-03-12",
+                note="Ghi chú Delta chờ số liệu")
+    office.clock.set(date(2026, 3, 6))
+    assert office.handling.flag_deadlines()["overdue"] == 1
+    assert len(mails_to(smtp, "hung@ubnd.test")) == told  # nothing more to the locked leader
+    assert [m for m in mails_to(smtp, "binh@pth.test") if "Quá hạn" in m["Subject"]]  # the handler is told
