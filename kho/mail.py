@@ -39,9 +39,13 @@ class Mailer:
         """Send one message; a mail server that fails never undoes the step that was taken (the
         person still sees it in the web app): the failure is logged and False returned."""
         message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = to
-        message["Subject"] = subject
+        try:
+            message["From"] = self.sender
+            message["To"] = to
+            message["Subject"] = subject
+        except ValueError as exc:  # an address stored before EMAIL_INVALID (a line break in it)
+            log.warning("notification mail to %r not sent: %s", to, exc)
+            return False
         message.set_content(body)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:

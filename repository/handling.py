@@ -70,7 +70,7 @@ from kho.errors import (
 from kho.mail import Mailer
 from kho.timeutil import to_iso_utc, vn_date
 from repository import formats
-from repository.accounts import AccountService, Status
+from repository.accounts import Account, AccountService, Status
 from repository.metadata import DocumentMetadata
 from repository.policy import (
     UNKNOWN_RECORD,
@@ -1000,12 +1000,25 @@ class HandlingService:
                 account = self.accounts.get(user)
             except NotFound:
                 continue
-            if account.email:
+            if account.email and self._mailable(account, record.record_id):
                 if record.secrecy > 0:
                     # Nothing of a secret document's content leaves Kho by mail: only that there is one.
                     text = "Có văn bản mật cần xử lý: xem trong hệ thống Kho (không gửi nội dung qua thư)."
                 subject = text.splitlines()[0][:180]
                 self.mailer.send(account.email, f"[Kho] {subject}", f"{text}\n\nXem: {link}\n")
+
+    def _mailable(self, account: Account, record_id: str) -> bool:
+        """Whether a mail about the document may reach ``account``: an active account that sees
+        the document now (:meth:`_listed`, the rule of the work lists). The people a step or a
+        deadline names were named when it was taken; a person who left since (account locked,
+        Điều 7 k4 a) or lost sight of the document (a grant revoked, a unit left) was still
+        mailed its trích yếu, the notes and its số, ký hiệu, which the lists no longer showed
+        them (review rv54)."""
+        if not account.active:
+            return False
+        reader = Actor(user=account.username, source="handling:mail",
+                       principal=self.accounts.principal_of(account))
+        return self._listed(reader, record_id)
 
     def import_statuses(self, rows: Iterable[dict[str, str]], *, actor: Actor) -> int:
         """Recipients' statuses of outgoing documents from a file (``record_id``, ``organ``,

@@ -1955,19 +1955,48 @@ def _facets(
     searcher: tantivy.Searcher, conn: sqlite3.Connection, tq: tantivy.Query, names: Sequence[str],
     principal: Principal,
 ) -> tuple[Facet, ...]:
-    """Counts over every match of ``tq`` (same filters and permissions as the hits)."""
-    aggs = {
+    """Counts over every match of ``tq`` (same filters and permissions as the hits); a keyed
+    value's label is read from the first row (lowest ``rid``) among those matches that carry it
+    (:func:`_labels_of_rows`): one of the matches' own spellings, never another document's;
+    the few-matches path (:func:`_counted_facets`) shows the same one."""
+    aggs: dict[str, Any] = {
         name: {"terms": {"field": _FACET_FIELDS[name], "size": FACET_SIZE * 4,
                          "segment_size": FACET_SEGMENT_SIZE}}
         for name in names
     }
+    for name in names:
+        if name in _KEYED:
+            aggs[name]["aggs"] = {"first": {"min": {"field": "rid"}}}
     result = searcher.aggregate(tq, aggs)
     counts: dict[str, dict[str, int]] = {}
+    firsts: dict[str, dict[str, int]] = {}
     for name in names:
         buckets = result.get(name, {}).get("buckets", [])
         counts[name] = {str(int(b["key"])) if isinstance(b["key"], float) else str(b["key"]):
                         int(b["doc_count"]) for b in buckets}
-    return _facet_values(conn, names, counts, principal)
+        if name in _KEYED:
+            firsts[name] = {str(b["key"]): int(b["first"]["value"]) for b in buckets
+                            if (b.get("first") or {}).get("value") is not None}
+    return _facet_values(conn, names, counts, principal, _labels_of_rows(conn, firsts))
+
+
+def _labels_of_rows(conn: sqlite3.Connection, firsts: dict[str, dict[str, int]]) -> dict[str, dict[str, str]]:
+    """For each keyed facet, value key -> the label the row ``firsts[facet][key]`` carries: one
+    match's own spelling. The ``labels`` table holds one spelling per key for the whole index
+    (the smallest of every document's), so a facet over documents spelled "Bộ Nội vụ" showed
+    "BỘ NỘI VỤ" of a Mật document or another unit's the searcher may not see (review rv54)."""
+    out: dict[str, dict[str, str]] = {}
+    for facet, _key, label_column in _LABEL_COLUMNS:
+        wanted = firsts.get(facet)
+        if not wanted:
+            continue
+        rowids = sorted(set(wanted.values()))
+        spelled = dict(conn.execute(
+            f"SELECT rowid, {label_column} FROM docs WHERE rowid IN ({', '.join('?' * len(rowids))})",
+            rowids,
+        ).fetchall())
+        out[facet] = {key: spelled[rowid] for key, rowid in wanted.items() if spelled.get(rowid)}
+    return out
 
 
 def _files_seen(conn: sqlite3.Connection, ids: Sequence[str], principal: Principal) -> set[str]:
@@ -1988,24 +2017,19 @@ def _files_seen(conn: sqlite3.Connection, ids: Sequence[str], principal: Princip
 
 def _facet_values(
     conn: sqlite3.Connection, names: Sequence[str], counts: dict[str, dict[str, int]],
-    principal: Principal,
+    principal: Principal, labels_of: dict[str, dict[str, str]],
 ) -> tuple[Facet, ...]:
-    """Facets from each name's counts (value key → documents): labels of keyed values, the
-    most frequent first, then by label, at most :data:`FACET_SIZE`. The ``ho_so`` values are
-    only the hồ sơ ``principal`` may see (:func:`_files_seen`), left out before the cut."""
+    """Facets from each name's counts (value key → documents): labels of keyed values
+    (``labels_of``: facet → key → a match's spelling), the most frequent first, then by label,
+    at most :data:`FACET_SIZE`. The ``ho_so`` values are only the hồ sơ ``principal`` may see
+    (:func:`_files_seen`), left out before the cut."""
     out: list[Facet] = []
     for name in names:
         found = {k: c for k, c in counts[name].items() if k and c > 0}  # no value of no document
         if name == "ho_so" and found:
             seen = _files_seen(conn, list(found), principal)
             found = {k: c for k, c in found.items() if k in seen}
-        labels: dict[str, str] = {}
-        if name in _KEYED and found:
-            keys = list(found)
-            labels = dict(conn.execute(
-                f"SELECT key, label FROM labels WHERE facet=? AND key IN ({', '.join('?' * len(keys))})",
-                [name, *keys],
-            ).fetchall())
+        labels = labels_of.get(name, {})
         rows = sorted(((labels.get(k, k), c) for k, c in found.items()), key=lambda r: (-r[1], r[0]))
         out.append(Facet(name, tuple(FacetValue(v, c) for v, c in rows[:FACET_SIZE])))
     return tuple(out)
@@ -2040,6 +2064,8 @@ def _counted_facets(
     conn = index.conn
     marks = ", ".join("?" * len(rowids))
     columns = [_FACET_COLUMNS[n] for n in names if n in _FACET_COLUMNS]
+    spellings = {facet: label for facet, _key, label in _LABEL_COLUMNS if facet in names}
+    columns += list(spellings.values())  # each match's own spelling of a keyed value
     conn.execute("BEGIN")  # one snapshot for the three reads
     try:
         if conn.execute("SELECT 1 FROM text_pending LIMIT 1").fetchone() is not None:
@@ -2068,7 +2094,14 @@ def _counted_facets(
             ))
         if len(counts[name]) > FACET_SIZE * 4:  # the aggregation would cut: let it decide
             return None
-    return _facet_values(conn, names, counts, principal)
+    labels_of: dict[str, dict[str, str]] = {}
+    for name, label_column in spellings.items():  # the first match's (lowest rowid), as _facets
+        key_at, label_at = position[_FACET_COLUMNS[name]], position[label_column]
+        labels = labels_of.setdefault(name, {})
+        for row in sorted(rows):
+            if row[key_at] and row[label_at]:
+                labels.setdefault(str(row[key_at]), row[label_at])
+    return _facet_values(conn, names, counts, principal, labels_of)
 
 
 def _hit(data: dict[str, Any], score: float, query: Query, words: list[str]) -> Hit:
