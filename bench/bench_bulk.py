@@ -10,8 +10,9 @@ gateway, with an optional kill part-way and the resumed run after it.
 The installation in ``--data`` is made on first use (a văn thư account through the account
 service, as ``make_people`` does for the tests) and kept, so a second call resumes the same
 import (its manifest is ``<data>/bulk-manifest.jsonl``), with a new token of that văn thư
-(tokens end after 30 idle minutes). ``--kill-after S`` sends SIGKILL to the whole command after S seconds and starts it again (the resume); ``--stop-after S`` ends the
-last run after S seconds (SIGKILL as well), for a bounded session: the next call goes on.
+(tokens end after 30 idle minutes). ``--kill-after S`` sends SIGKILL to the whole command
+after S seconds and starts it again (the resume); ``--stop-after S`` ends the last run after
+S seconds (SIGKILL as well), for a bounded session: the next call goes on.
 At the end it counts records, distinct originals and the manifest, and prints the rate of each
 run (documents finished by that run / its wall time). With ``--s3``, once the import is complete
 (the last run exited 0: the import command ran to its end) the installation's
