@@ -1,0 +1,122 @@
+"""Duplicate guards attacked where m43 and rv51 left them open (review rv53).
+
+A guard (``claims/sha256/<SHA-256>``, ``claims/skh/<digest of số/ký hiệu/cơ quan/năm>``) is what
+stops a second record of one file or one số/ký hiệu. On a claims-mode S3 store (Ceph RGW) m43
+keeps it in its claim (companion bucket); a store written before keeps it in the data bucket.
+What is attacked here, on the real gateway: a guard of the earlier layout with no claim over it
+(the create path did not read it), a claim of unbounded size, and records whose guards are gone
+or name another record (``kho fsck`` did not look)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes, s3_options_or_skip
+
+from kho.errors import Duplicate, FormatInvalid
+from kho.textkey import nfc
+from kho.timeutil import utcnow
+from repository import formats
+from repository.fsck import fsck
+from repository.records import claim_body
+from repository.storage import open_store
+from repository.storage.base import ObjectStore
+
+OLD_RECORD = "000000000001aaaaaaaaaaaa"  # minted in 1970: far past every grace
+
+
+def _claims_mode(store: ObjectStore) -> None:
+    # The test gateway (Ceph RGW) ignores If-None-Match on a versioned bucket: the companion
+    # bucket's claims are what this is about. Said, not skipped, on a server that honours it.
+    assert store.create_mode == "claims", "needs an S3 server that claims in a companion bucket"  # type: ignore[attr-defined]
+
+
+def _reopened(store: ObjectStore) -> ObjectStore:
+    """The same bucket opened again, as the next process (a web worker, a ``kho`` command) does."""
+    return open_store(f"s3://{store.bucket}", **s3_options_or_skip())  # type: ignore[attr-defined]
+
+
+def _to_earlier_layout_without_claim(store: ObjectStore, key: str) -> None:
+    """``key``'s guard moved by hand where a store written before m43 (or by a server that
+    creates conditionally) keeps it: the data bucket, with no claim in the companion bucket."""
+    guard = store.get(key)
+    store._client.remove_object(store.claims_bucket, "claims/" + key)  # type: ignore[attr-defined]
+    store._put_raw(store.bucket, key, guard)  # type: ignore[attr-defined]
+
+
+def _records(store: ObjectStore) -> list[str]:
+    return [info.key for info in store.list("catalog/records/")]
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("guard", ["skh", "sha256"])
+def test_a_guard_of_the_earlier_layout_without_a_claim_refuses_the_second_record(
+    tmp_path: Path, guard: str
+) -> None:
+    store, keys = make_store("s3", tmp_path, "rv53old"), make_store("s3", tmp_path, "rv53oldk")
+    _claims_mode(store)
+    content = pdf_bytes("stored before m43")
+    record = new_repository(store, keys).create_document("den", incoming(code_number="7"), content, "a.pdf", CLERK)
+    for info in list(store.list("claims/")):
+        _to_earlier_layout_without_claim(store, info.key)
+
+    repo = new_repository(_reopened(store), keys)
+    with pytest.raises(Duplicate) as refused:
+        if guard == "skh":  # the same số/ký hiệu, another file
+            repo.create_document("den", incoming(code_number="7"), pdf_bytes("other"), "b.pdf", CLERK)
+        else:  # the same file under another số
+            repo.create_document("den", incoming(code_number="8"), content, "b.pdf", CLERK)
+    assert refused.value.details["existing_record_id"] == record.record_id
+    assert len(_records(store)) == 1
+    assert fsck(repo).clean
+
+
+@pytest.mark.s3
+def test_a_stale_guard_of_the_earlier_layout_is_still_taken_over(tmp_path: Path) -> None:
+    store, keys = make_store("s3", tmp_path, "rv53stale"), make_store("s3", tmp_path, "rv53stalek")
+    _claims_mode(store)
+    new_repository(store, keys).create_document("den", incoming(code_number="1"), pdf_bytes("w"), "w.pdf", CLERK)
+    content = pdf_bytes("a dead writer's file")
+    key = f"claims/sha256/{hashlib.sha256(content).hexdigest()}"
+    dead = {"record_id": OLD_RECORD, "at": "2026-01-01T00:00:00Z", "host": "another-machine/", "pid": 4242}
+    store._put_raw(store.bucket, key, formats.dumps(formats.CLAIM.name, {**dead, "decision": None}))  # type: ignore[attr-defined]
+
+    fresh = _reopened(store)
+    made = new_repository(fresh, keys).create_intake("den", content, "a.pdf", CLERK)
+    assert formats.loads(formats.CLAIM.name, fresh.get(key))["record_id"] == made.record_id
+    client = store._client  # type: ignore[attr-defined]
+    assert [o.object_name for o in client.list_objects(store.bucket, prefix=key)] == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.s3
+def test_a_claim_past_the_size_cap_is_refused_naming_it(tmp_path: Path) -> None:
+    store, keys = make_store("s3", tmp_path, "rv53big"), make_store("s3", tmp_path, "rv53bigk")
+    _claims_mode(store)
+    repo = new_repository(store, keys)
+    content = pdf_bytes("guarded")
+    record = repo.create_document("den", incoming(code_number="3"), content, "a.pdf", CLERK)
+    key = f"claims/sha256/{hashlib.sha256(content).hexdigest()}"
+    # A claim written by hand: a valid guard, padded to 3 MiB. Read whole before, on every read
+    # of its key (the 1 GB one as well); now refused at the cap, naming the object.
+    body: dict[str, Any] = {"writer": "w", "pid": 4242, "host": "another-machine", "at": 0, "format_version": 1}
+    body["guard"] = base64.b64encode(claim_body(record.record_id, utcnow())).decode("ascii")
+    body["padding"] = "x" * (3 << 20)
+    store._put_raw(store.claims_bucket, "claims/" + key, json.dumps(body).encode())  # type: ignore[attr-defined]
+
+    for attempt in (
+        lambda: repo.find_by_sha256(hashlib.sha256(content).hexdigest()),
+        lambda: repo.create_intake("den", content, "again.pdf", CLERK),
+    ):
+        with pytest.raises(FormatInvalid) as refused:
+            attempt()
+        assert refused.value.code == "FORMAT_INVALID"
+        assert refused.value.details["key"] == key
+        assert key in refused.value.message and refused.value.message == nfc(refused.value.message)
+    found = fsck(repo)
+    assert [(i.kind, i.subject) for i in found.issues] == [("format", key)]
+    assert len(_records(store)) == 1
