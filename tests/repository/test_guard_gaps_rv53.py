@@ -61,7 +61,9 @@ def test_a_guard_of_the_earlier_layout_without_a_claim_refuses_the_second_record
     store, keys = make_store("s3", tmp_path, "rv53old"), make_store("s3", tmp_path, "rv53oldk")
     _claims_mode(store)
     content = pdf_bytes("stored before m43")
-    record = new_repository(store, keys).create_document("den", incoming(code_number="7"), content, "a.pdf", CLERK)
+    record = new_repository(store, keys).create_document(
+        "den", incoming(code_number="7"), content, "a.pdf", CLERK
+    )
     for info in list(store.list("claims/")):
         _to_earlier_layout_without_claim(store, info.key)
 
@@ -80,7 +82,9 @@ def test_a_guard_of_the_earlier_layout_without_a_claim_refuses_the_second_record
 def test_a_stale_guard_of_the_earlier_layout_is_still_taken_over(tmp_path: Path) -> None:
     store, keys = make_store("s3", tmp_path, "rv53stale"), make_store("s3", tmp_path, "rv53stalek")
     _claims_mode(store)
-    new_repository(store, keys).create_document("den", incoming(code_number="1"), pdf_bytes("w"), "w.pdf", CLERK)
+    new_repository(store, keys).create_document(
+        "den", incoming(code_number="1"), pdf_bytes("w"), "w.pdf", CLERK
+    )
     content = pdf_bytes("a dead writer's file")
     key = f"claims/sha256/{hashlib.sha256(content).hexdigest()}"
     dead = {"record_id": OLD_RECORD, "at": "2026-01-01T00:00:00Z", "host": "another-machine/", "pid": 4242}
@@ -103,7 +107,13 @@ def test_a_claim_past_the_size_cap_is_refused_naming_it(tmp_path: Path) -> None:
     key = f"claims/sha256/{hashlib.sha256(content).hexdigest()}"
     # A claim written by hand: a valid guard, padded to 3 MiB. Read whole before, on every read
     # of its key (the 1 GB one as well); now refused at the cap, naming the object.
-    body: dict[str, Any] = {"writer": "w", "pid": 4242, "host": "another-machine", "at": 0, "format_version": 1}
+    body: dict[str, Any] = {
+        "writer": "w",
+        "pid": 4242,
+        "host": "another-machine",
+        "at": 0,
+        "format_version": 1,
+    }
     body["guard"] = base64.b64encode(claim_body(record.record_id, utcnow())).decode("ascii")
     body["padding"] = "x" * (3 << 20)
     store._put_raw(store.claims_bucket, "claims/" + key, json.dumps(body).encode())  # type: ignore[attr-defined]
