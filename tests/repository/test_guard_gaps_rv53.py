@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes, s3_options_or_skip
+from kho_testing import CLERK, incoming, make_store, new_repository, outgoing, pdf_bytes, s3_options_or_skip
 
 from kho.errors import Duplicate, FormatInvalid
 from kho.textkey import nfc
@@ -130,3 +130,114 @@ def test_a_claim_past_the_size_cap_is_refused_naming_it(tmp_path: Path) -> None:
     found = fsck(repo)
     assert [(i.kind, i.subject) for i in found.issues] == [("format", key)]
     assert len(_records(store)) == 1
+
+
+def _drop_guard(store: ObjectStore, key: str) -> None:
+    """``key``'s guard lost as it is lost in the field: on S3 its claim removed from the
+    companion bucket by hand (the bucket emptied, a lifecycle rule), locally the file deleted."""
+    if store.name == "s3":
+        store._client.remove_object(store.claims_bucket, "claims/" + key)  # type: ignore[attr-defined]
+    else:
+        store.delete(key)
+
+
+def _sha_guard(content: bytes) -> str:
+    return f"claims/sha256/{hashlib.sha256(content).hexdigest()}"
+
+
+@pytest.mark.parametrize("kind", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_fsck_finds_a_record_without_its_guard_and_restores_it(tmp_path: Path, kind: str) -> None:
+    store, keys = make_store(kind, tmp_path, "rv53gone"), make_store(kind, tmp_path, "rv53gonek")
+    repo = new_repository(store, keys)
+    content = pdf_bytes("its guard lost")
+    record = repo.create_document("den", incoming(code_number="4"), content, "a.pdf", CLERK)
+    guard = _sha_guard(content)
+    _drop_guard(store, guard)
+
+    found = fsck(repo)
+    assert [(i.kind, i.subject, i.repairable) for i in found.issues] == [("guard-missing", guard, True)]
+    assert found.issues[0].details["record_id"] == record.record_id
+    assert record.record_id in found.issues[0].message
+    mended = fsck(repo, repair=True)
+    assert [i.repaired for i in mended.issues] == [True]
+    assert formats.loads(formats.CLAIM.name, store.get(guard))["record_id"] == record.record_id
+    assert fsck(repo).clean
+    with pytest.raises(Duplicate) as again:
+        repo.create_document("den", incoming(code_number="5"), content, "b.pdf", CLERK)
+    assert again.value.details["existing_record_id"] == record.record_id
+
+
+@pytest.mark.parametrize("kind", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_fsck_never_picks_a_guard_between_two_records_of_one_file(tmp_path: Path, kind: str) -> None:
+    store, keys = make_store(kind, tmp_path, "rv53two"), make_store(kind, tmp_path, "rv53twok")
+    repo = new_repository(store, keys)
+    content = pdf_bytes("sent twice")
+    # (văn bản đi: a văn bản đến registered again waits for ingest's reading of its first)
+    first = repo.create_document("di", outgoing(), content, "a.pdf", CLERK)
+    again = repo.create_document(  # as ingest registers a re-sent document again (ingest.receive)
+        "di",
+        outgoing(subject="Gửi lại"),
+        content,
+        "b.pdf",
+        CLERK,
+        allow_duplicate_content=True,
+        extra={"registered_again_from": first.record_id},
+    )
+    guard = _sha_guard(content)
+    assert fsck(repo).clean  # the guard names the first: a copy registered again holds none
+    _drop_guard(store, guard)
+
+    found = fsck(repo, repair=True)
+    assert [(i.kind, i.subject, i.repairable, i.repaired) for i in found.issues] == [
+        ("guard-conflict", guard, False, False)
+    ]
+    assert found.issues[0].details["records"] == sorted([first.record_id, again.record_id])
+    assert not store.exists(guard)
+
+
+@pytest.mark.parametrize("kind", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+@pytest.mark.parametrize("guard_kind", ["sha256", "skh"])
+def test_fsck_reports_a_guard_naming_another_record(tmp_path: Path, kind: str, guard_kind: str) -> None:
+    store, keys = make_store(kind, tmp_path, "rv53wrong"), make_store(kind, tmp_path, "rv53wrongk")
+    repo = new_repository(store, keys)
+    content = pdf_bytes("the guarded file")
+    first = repo.create_document("den", incoming(code_number="4"), content, "a.pdf", CLERK)
+    other = repo.create_document("den", incoming(code_number="9"), pdf_bytes("other"), "b.pdf", CLERK)
+    if guard_kind == "sha256":
+        guard = _sha_guard(content)
+    else:
+        guard = next(
+            k
+            for k in (i.key for i in store.list("claims/skh/"))
+            if json.loads(store.get(k))["record_id"] == first.record_id
+        )
+    # A forged guard (or one written by a tool): it names the other record. The next upload of
+    # the file (or số/ký hiệu) is refused naming a record that does not hold it.
+    store.put(guard, claim_body(other.record_id, utcnow()))
+
+    found = fsck(repo, repair=True)
+    assert [(i.kind, i.subject, i.repairable, i.repaired) for i in found.issues] == [
+        ("guard-wrong-record", guard, False, False)
+    ]
+    assert found.issues[0].details["named"] == other.record_id
+    assert other.record_id in found.issues[0].message
+    assert formats.loads(formats.CLAIM.name, store.get(guard))["record_id"] == other.record_id  # untouched
+
+
+@pytest.mark.parametrize("kind", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_fsck_reports_a_file_stored_twice_behind_a_lost_guard(tmp_path: Path, kind: str) -> None:
+    store, keys = make_store(kind, tmp_path, "rv53twice"), make_store(kind, tmp_path, "rv53twicek")
+    repo = new_repository(store, keys)
+    content = pdf_bytes("stored twice")
+    first = repo.create_document("den", incoming(code_number="4"), content, "a.pdf", CLERK)
+    _drop_guard(store, _sha_guard(content))
+    # With its guard gone the same file is taken again (the guard now names the second).
+    second = repo.create_document("den", incoming(code_number="5"), content, "b.pdf", CLERK)
+
+    found = fsck(repo, repair=True)
+    assert [(i.kind, i.subject, i.repairable, i.repaired) for i in found.issues] == [
+        ("guard-duplicate", _sha_guard(content), False, False)
+    ]
+    assert found.issues[0].details["records"] == sorted([first.record_id, second.record_id])
+    assert first.record_id in found.issues[0].message and second.record_id in found.issues[0].message
+    assert len(_records(store)) == 2  # nothing removed: which one stays is for a person
