@@ -989,6 +989,61 @@ class S3Store(ObjectStore):
             self._earlier = self._call(run)
         return self._earlier
 
+    def move_earlier_guards(self) -> tuple[int, tuple[str, ...]]:
+        """Move every duplicate guard of the layout before m43 (in the data bucket, under
+        :data:`GUARD_PREFIXES`) into its claim (version 1, :func:`guard_claim`), then remove its
+        data-bucket copy (every version): the read of :meth:`_create_guard` is then no longer
+        needed (review rv53). Returns how many were moved and the keys left for a person: a
+        claim already carrying *another* guard (the two layouts name different records; both
+        kept), or a claim that changed under the move. A conditional store (guards stay in the
+        data bucket) moves nothing. The claim is written before the copy is removed, so at every
+        moment one of them guards the key; run while writers of the same store run."""
+        if self._create_conditionally():
+            return 0, ()
+        moved, kept = 0, []
+        for prefix in GUARD_PREFIXES:
+            for key in [info.key for info in self._list_data(prefix, None)]:
+                data = self._data_bucket_copy(key)
+                if data is None:
+                    continue  # removed meanwhile (taken over, released)
+                ckey = _CLAIMS_PREFIX + key
+                found = self._companion_get(ckey)
+                if found is None and self._new_claim(key, guard_claim(data, uuid.uuid4().hex)) is not None:
+                    found = self._companion_get(ckey)  # a claim landed meanwhile: judged below
+                if found is not None:
+                    raw, etag = found
+                    try:
+                        carried = guard_from_claim(raw)
+                    except (FormatInvalid, FormatUnsupported):
+                        kept.append(key)  # (named by fsck's format check)
+                        continue
+                    if carried is None:  # the writer's stamp of the earlier layout: carry the guard
+                        try:
+                            self._put_raw(
+                                self.claims_bucket,
+                                ckey,
+                                guard_claim(data, uuid.uuid4().hex),
+                                {"If-Match": etag},
+                            )
+                        except S3Error as exc:
+                            if exc.code not in ("PreconditionFailed", "NoSuchKey"):
+                                self._fail(exc, key)
+                            kept.append(key)
+                            continue
+                        except (MinioException, Urllib3Error, OSError) as exc:
+                            self._fail(exc, key)
+                    elif carried != data:
+                        kept.append(key)
+                        continue
+                for version_id, _ in self._call(lambda k=key: self._versions(k), key):
+                    self._call(
+                        lambda k=key, v=version_id: self._client.remove_object(self.bucket, k, version_id=v),
+                        key,
+                    )
+                moved += 1
+        self._earlier = None  # (learned again at the next guard create)
+        return moved, tuple(kept)
+
     def _data_bucket_copy(self, key: str) -> bytes | None:
         """The current bytes of ``key`` in the data bucket alone, None if it has none (one GET)."""
         try:

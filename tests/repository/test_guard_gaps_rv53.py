@@ -23,7 +23,7 @@ from kho.textkey import nfc
 from kho.timeutil import utcnow
 from repository import formats
 from repository.fsck import fsck
-from repository.records import claim_body
+from repository.records import SYSTEM, claim_body
 from repository.storage import open_store
 from repository.storage.base import ObjectStore
 
@@ -222,6 +222,58 @@ def test_fsck_reports_a_guard_naming_another_record(tmp_path: Path, kind: str, g
     assert found.issues[0].details["named"] == other.record_id
     assert other.record_id in found.issues[0].message
     assert formats.loads(formats.CLAIM.name, store.get(guard))["record_id"] == other.record_id  # untouched
+
+
+def _data_bucket_guards(store: ObjectStore) -> list[str]:
+    """What the data bucket itself holds under the guard prefixes (not the merged listing)."""
+    client, bucket = store._client, store.bucket  # type: ignore[attr-defined]
+    return sorted(
+        o.object_name or ""
+        for prefix in ("claims/sha256/", "claims/skh/")
+        for o in client.list_objects(bucket, prefix=prefix, recursive=True)
+    )
+
+
+@pytest.mark.s3
+def test_the_guard_migration_moves_earlier_guards_into_claims(tmp_path: Path) -> None:
+    store, keys = make_store("s3", tmp_path, "rv53move"), make_store("s3", tmp_path, "rv53movek")
+    _claims_mode(store)
+    repo = new_repository(store, keys)
+    content = pdf_bytes("moved")
+    record = repo.create_document("den", incoming(code_number="6"), content, "a.pdf", CLERK)
+    sha, skh = _sha_guard(content), next(i.key for i in store.list("claims/skh/"))
+    _to_earlier_layout_without_claim(store, sha)  # no claim at all
+    _to_earlier_layout_without_claim(store, skh)  # ... and one under a writer's stamp (version 0)
+    stamp = {"writer": "w0", "pid": 4242, "host": "another-machine", "at": 0}
+    store._put_raw(store.claims_bucket, "claims/" + skh, json.dumps(stamp).encode())  # type: ignore[attr-defined]
+    # A shadowed guard: the claim names the record, the data bucket another (left for a person).
+    other = "claims/sha256/" + "e" * 64
+    store.put_if_absent(other, claim_body(record.record_id, utcnow()))
+    store._put_raw(store.bucket, other, claim_body(OLD_RECORD, utcnow()))  # type: ignore[attr-defined]
+    assert _data_bucket_guards(store) == sorted([sha, skh, other])
+
+    done = new_repository(_reopened(store), keys).reclaim_duplicate_guards(SYSTEM)
+    assert (done.moved, done.kept) == (2, (other,))
+    assert _data_bucket_guards(store) == [other]
+    for key in (sha, skh):
+        claim = json.loads(store._fetch(store.claims_bucket, "claims/" + key)[0])  # type: ignore[attr-defined]
+        assert claim["format_version"] == 1
+        assert (
+            formats.loads(formats.CLAIM.name, base64.b64decode(claim["guard"]))["record_id"]
+            == record.record_id
+        )
+    event = [e for e in repo.audit.events() if e.action == "migration:duplicate-guards"][-1]
+    assert (event.details["moved"], event.details["kept"]) == (2, [other])
+    fresh = new_repository(_reopened(store), keys)
+    for attempt in (
+        lambda: fresh.create_document("den", incoming(code_number="6"), pdf_bytes("x"), "b.pdf", CLERK),
+        lambda: fresh.create_document("den", incoming(code_number="8"), content, "c.pdf", CLERK),
+    ):
+        with pytest.raises(Duplicate) as refused:
+            attempt()
+        assert refused.value.details["existing_record_id"] == record.record_id
+    again = new_repository(_reopened(store), keys).reclaim_duplicate_guards(SYSTEM)
+    assert (again.moved, again.kept) == (0, (other,))
 
 
 @pytest.mark.parametrize("kind", ["local", pytest.param("s3", marks=pytest.mark.s3)])
