@@ -97,7 +97,7 @@ from kho.errors import (
 )
 from kho.process import process_alive, this_host, writer_gone
 from repository import formats
-from repository.storage.base import ABSENT, POINTERS, ObjectInfo, ObjectStore, Retention
+from repository.storage.base import ABSENT, CLAIM_MAX_BYTES, POINTERS, ObjectInfo, ObjectStore, Retention
 from repository.storage.group import start_after_fork
 from repository.storage.local import check_key
 
@@ -182,12 +182,6 @@ def pointer_from_envelope(raw: bytes) -> tuple[bytes, bool]:
     except (FormatInvalid, KeyError, TypeError, ValueError, binascii.Error):
         return raw, False
 
-
-CLAIM_MAX_BYTES = 64 * 1024
-"""The largest claim (companion bucket, ``claims/…``) read: a writer's stamp is ~150 bytes, one
-carrying its guard ~500. A larger one was not written by Kho (by hand, or a tool): it is refused
-(:class:`FormatInvalid`, naming it) after reading this much, not read whole on every read of its
-key (review rv51: a 28 MB claim was read, and copied by a backup, whole; a 1 GB one as well)."""
 
 GUARD_PREFIXES = ("claims/sha256/", "claims/skh/")
 """Duplicate guards (a document's SHA-256; its số/ký hiệu/cơ quan/năm) whose claim *is* the

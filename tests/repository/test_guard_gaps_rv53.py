@@ -293,3 +293,28 @@ def test_fsck_reports_a_file_stored_twice_behind_a_lost_guard(tmp_path: Path, ki
     assert found.issues[0].details["records"] == sorted([first.record_id, second.record_id])
     assert first.record_id in found.issues[0].message and second.record_id in found.issues[0].message
     assert len(_records(store)) == 2  # nothing removed: which one stays is for a person
+
+
+def test_a_local_guard_past_the_size_cap_is_refused_naming_it(tmp_path: Path) -> None:
+    store, keys = make_store("local", tmp_path, "rv53bigl"), make_store("local", tmp_path, "rv53bigkl")
+    repo = new_repository(store, keys)
+    content = pdf_bytes("guarded here")
+    record = repo.create_document("den", incoming(code_number="3"), content, "a.pdf", CLERK)
+    key = _sha_guard(content)
+    # The guard file rewritten by hand: the record's own guard, padded to 3 MiB. Read whole
+    # before on every create of the file (a 300 MB one as well); now refused at the cap.
+    body = json.loads(store.get(key))
+    body["padding"] = "x" * (3 << 20)
+    store.put(key, json.dumps(body).encode())
+
+    for attempt in (
+        lambda: repo.find_by_sha256(hashlib.sha256(content).hexdigest()),
+        lambda: repo.create_intake("den", content, "again.pdf", CLERK),
+    ):
+        with pytest.raises(FormatInvalid) as refused:
+            attempt()
+        assert refused.value.details["key"] == key and key in refused.value.message
+        assert refused.value.message == nfc(refused.value.message)
+    assert [(i.kind, i.subject) for i in fsck(repo).issues] == [("format", key)]
+    assert _records(store) == [f"catalog/records/{record.record_id}"]
+
