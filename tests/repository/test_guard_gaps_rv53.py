@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,9 @@ from repository import formats
 from repository.fsck import fsck
 from repository.records import SYSTEM, claim_body
 from repository.storage import open_store
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectInfo, ObjectStore
+from repository.storage.local import LocalStore
+from retention.backup import backup, restore
 
 OLD_RECORD = "000000000001aaaaaaaaaaaa"  # minted in 1970: far past every grace
 
@@ -318,3 +321,62 @@ def test_a_local_guard_past_the_size_cap_is_refused_naming_it(tmp_path: Path) ->
     assert [(i.kind, i.subject) for i in fsck(repo).issues] == [("format", key)]
     assert _records(store) == [f"catalog/records/{record.record_id}"]
 
+
+def _catch_up_listing_with_a_pause(store: ObjectStore, between: Callable[[], None]) -> list[int]:
+    """Make the second full listing of ``store`` while armed (a backup's catch-up listing) pass
+    ``catalog/`` and ``claims/``, run ``between``, then go on from ``records/``: a writer quicker
+    than the listing (test_backup.py's ``_list_with_a_pause``, the commit inside the pause)."""
+    plain = store.list
+    state = [0, 0]  # armed, full listings since
+
+    def listing(prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        if prefix or start_after is not None or not state[0]:
+            yield from plain(prefix, start_after)
+            return
+        state[1] += 1
+        if state[1] != 2:
+            yield from plain("")
+            return
+        yield from [info for info in plain("") if info.key < "records/"]
+        between()
+        yield from plain("", start_after="records")
+
+    store.list = listing  # type: ignore[method-assign]
+    return state
+
+
+@pytest.mark.parametrize("kind", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_a_backup_keeps_the_guards_of_a_record_committed_during_its_catch_up(
+    tmp_path: Path, kind: str
+) -> None:
+    store, keys = make_store(kind, tmp_path, "rv53bk"), make_store(kind, tmp_path, "rv53bkk")
+    repo = new_repository(store, keys)
+    for n in range(3):
+        repo.create_document(
+            "den", incoming(code_number=str(n + 1)), pdf_bytes(f"before {n}"), "a.pdf", CLERK
+        )
+    late_content = pdf_bytes("committed while the backup listed")
+    made: list[str] = []
+
+    def between() -> None:  # guards land after claims/ was passed, the commit before registers/
+        made.append(
+            repo.create_document("den", incoming(code_number="99"), late_content, "l.pdf", CLERK).record_id
+        )
+
+    listings = _catch_up_listing_with_a_pause(store, between)
+    copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
+    listings[0] = 1
+    held = backup(store, copy, label="store").records
+    listings[0] = 0
+    backup(keys, key_copy, label="keys", records=held)
+    assert listings[1] >= 2 and made
+
+    fresh = new_repository(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
+    restore(copy, fresh.store)
+    restore(key_copy, fresh.keys.store)
+    assert made[0] in set(fresh.record_ids())  # committed in the copy: whole
+    report = fsck(fresh, deep=True, grace_seconds=0)
+    assert report.clean, [(i.kind, i.subject) for i in report.issues]
+    with pytest.raises(Duplicate) as again:  # its file is still guarded in the restored store
+        fresh.create_document("den", incoming(code_number="100"), late_content, "m.pdf", CLERK)
+    assert again.value.details["existing_record_id"] == made[0]
