@@ -73,6 +73,7 @@ from repository.due_notices import plaintext_notices, rewrite_audited, title_rea
 from repository.handling import WITHHELD_ACTION, WITHHELD_PREFIX, withheld_key
 from repository.ingest_jobs import JOBS_PREFIX, plaintext_left, scrub_audited
 from repository.installation import INSTALLATION_KEY, parse_installation
+from repository.metadata import DocumentMetadata
 from repository.records import (
     ARCHIVE_STATES,
     CREATION_EVENTS,
@@ -86,9 +87,11 @@ from repository.records import (
     claim_body,
     content_key,
     destroyed_key,
+    duplicate_key,
     hold_key,
     holds_open_in,
     is_record_id,
+    legacy_duplicate_key,
     restore_creation_event,
     take_over_guard,
     version_key,
@@ -135,7 +138,12 @@ class Issue:
     ``workflow-withheld`` object is gone: never repaired) | ``withheld-unaudited`` (such an
     object without its event, its writer stopped between the two: the event is appended) |
     ``audit-index`` (the by-record index of the log disagrees with the log below its
-    ``next_seq``, edited or damaged: rebuilt from the log)."""
+    ``next_seq``, edited or damaged: rebuilt from the log) | ``guard-missing`` (a live record's
+    file without its SHA-256 duplicate guard, no other live record holding that file: the guard
+    is taken for it) | ``guard-conflict`` (no guard, two or more live records hold the file:
+    never repaired) | ``guard-duplicate`` (two live records of one file, neither registered
+    again: never repaired) | ``guard-wrong-record`` (a duplicate guard naming a live record that does
+    not hold what it guards: never repaired), step 6b, review rv53."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -456,6 +464,168 @@ def _load_object(repo: Repository, key: str) -> str | None:
     return None
 
 
+DUPLICATE_GUARD_PREFIXES = ("claims/sha256/", "claims/skh/")
+"""The duplicate guards step 6b checks against the records: a file's SHA-256, a văn bản's
+(số, ký hiệu, cơ quan ban hành, năm)."""
+
+
+def _skh_keys(record: Record) -> set[str]:
+    """The (số, ký hiệu, cơ quan, năm) guards ``record``'s metadata may hold: the current and the
+    earlier formula, for each year a registration may have keyed it by (its ngày ban hành, its
+    ngày đến, its register's year)."""
+    md = record.metadata
+    if not isinstance(md, DocumentMetadata):
+        return set()
+    years = {day.year for day in (md.issued_date, md.arrival_date) if day is not None}
+    if record.registration is not None:
+        years.add(record.registration.year)
+    keys = {key for year in years for key in (duplicate_key(md, year), legacy_duplicate_key(md, year))}
+    return {key for key in keys if key is not None}
+
+
+def _holds_skh(repo: Repository, record: Record, guard: str) -> bool:
+    """Does ``record`` hold the số/ký hiệu ``guard`` in any of its versions? The current one
+    first; the earlier ones only when it does not (a correction keeps the guard it moved from
+    when the year it keyed by changed; rare, so the walk is too)."""
+    if guard in _skh_keys(record):
+        return True
+    for version in range(record.version - 1, 0, -1):
+        try:
+            if guard in _skh_keys(repo._load(record.record_id, version)):
+                return True
+        except Exception:  # an unreadable version is step 8's finding, not this one's
+            continue
+    return False
+
+
+def _guard_issues(
+    repo: Repository, loaded: Mapping[str, Record], guards: Mapping[str, str | None]
+) -> Iterator[tuple[Issue, str, str | None]]:
+    """Step 6b's findings, each with its guard and the record a repair would take it for (None:
+    a person decides). Pure but for reads of guards the listing of step 4 did not see and of
+    earlier versions of a record a số/ký hiệu guard does not match.
+
+    - ``guard-missing`` (repairable): a live record's file has no SHA-256 guard and no other
+      live record holds that file: the guard is taken for it (``put_if_absent``).
+    - ``guard-conflict`` (never repaired): no guard, and two or more live records hold that
+      file (a document registered again, whose first record's guard is gone): which one the
+      guard should name is for a person.
+    - ``guard-duplicate`` (never repaired): two or more live records hold one file and neither
+      is a copy registered again (``registered_again_from``): a guard was missing or bypassed.
+    - ``guard-wrong-record`` (never repaired): a guard names a live record that does not hold
+      what it guards (a SHA-256 of a file it does not have; a số/ký hiệu it does not carry).
+    A guard naming a destroyed or missing record is step 4's (``stale-claim``) or the
+    destruction's, not reported here; a record's missing số/ký hiệu guard is not either (a
+    document registered again with a reason holds none, and the reason is in the log only)."""
+    holders: dict[str, list[str]] = {}
+    for record_id, record in loaded.items():
+        for stored in record.files:
+            holders.setdefault(stored.sha256, []).append(record_id)
+    for sha256, records in sorted(holders.items()):
+        guard = f"claims/sha256/{sha256}"
+        if guard in guards:
+            named = guards[guard]
+        else:  # (taken after step 4's listing, or not listed: read it)
+            try:
+                named = formats.loads(formats.CLAIM.name, repo.store.get(guard))["record_id"]
+            except NotFound:
+                named = None
+            except (KhoError, KeyError, ValueError, TypeError):
+                continue  # unreadable: named by the format check
+        if guard in guards and named is None:
+            continue  # unreadable: step 4 named it
+        details = {"guard": guard, "sha256": sha256, "records": sorted(records)}
+        firsts = sorted(r for r in records if not loaded[r].extra.get("registered_again_from"))
+        if len(firsts) > 1:
+            # Stored twice, neither a copy registered again (ingest's re-sent document names its
+            # first): what a missing or bypassed guard let in. Which one stays is for a person.
+            yield (
+                Issue(
+                    "guard-duplicate",
+                    guard,
+                    f"{len(firsts)} bản ghi cùng giữ một tệp (SHA-256 {sha256}) mà không bản nào là bản"
+                    f" vào sổ lại: {', '.join(firsts)}. Khóa chống trùng đã không chặn được; cần người"
+                    " xem bản ghi nào giữ lại.",
+                    False,
+                    details={**details, "named": named},
+                ),
+                guard,
+                None,
+            )
+            continue
+        if named is None and len(records) == 1:
+            yield (
+                Issue(
+                    "guard-missing",
+                    guard,
+                    f"Bản ghi {records[0]} thiếu khóa chống trùng SHA-256 của tệp của nó: một tệp giống"
+                    " hệt có thể được lưu lần nữa. Ghi lại khóa cho bản ghi này.",
+                    False,
+                    True,
+                    details={**details, "record_id": records[0]},
+                ),
+                guard,
+                records[0],
+            )
+        elif named is None:
+            yield (
+                Issue(
+                    "guard-conflict",
+                    guard,
+                    f"Thiếu khóa chống trùng SHA-256 {sha256} và {len(records)} bản ghi cùng giữ tệp đó"
+                    f" ({', '.join(sorted(records))}): cần người xem bản ghi nào giữ khóa.",
+                    False,
+                    details=details,
+                ),
+                guard,
+                None,
+            )
+        elif named in loaded and named not in records:
+            yield (
+                Issue(
+                    "guard-wrong-record",
+                    guard,
+                    f"Khóa chống trùng SHA-256 {sha256} ghi bản ghi {named}, nhưng bản ghi đó không có tệp"
+                    f" này (tệp thuộc {', '.join(sorted(records))}): cần người xem lại.",
+                    False,
+                    details={**details, "named": named},
+                ),
+                guard,
+                None,
+            )
+    for guard, named in sorted(guards.items()):
+        if named is None or named not in loaded:
+            continue
+        if guard.startswith("claims/sha256/"):
+            sha256 = guard[len("claims/sha256/") :]
+            if sha256 not in holders:  # (held by a live record: checked above)
+                yield (
+                    Issue(
+                        "guard-wrong-record",
+                        guard,
+                        f"Khóa chống trùng SHA-256 {sha256} ghi bản ghi {named}, nhưng bản ghi đó không có"
+                        " tệp này: cần người xem lại.",
+                        False,
+                        details={"guard": guard, "sha256": sha256, "records": [], "named": named},
+                    ),
+                    guard,
+                    None,
+                )
+        elif not _holds_skh(repo, loaded[named], guard):
+            yield (
+                Issue(
+                    "guard-wrong-record",
+                    guard,
+                    f"Khóa chống trùng số, ký hiệu {guard} ghi bản ghi {named}, nhưng số, ký hiệu, cơ quan"
+                    " ban hành và năm của bản ghi đó không khớp khóa: cần người xem lại.",
+                    False,
+                    details={"guard": guard, "named": named},
+                ),
+                guard,
+                None,
+            )
+
+
 def _label_of(key: str) -> str:
     account_kind = _account_kind(key)
     if account_kind is not None:
@@ -730,6 +900,7 @@ def fsck(
 
     # 4. Duplicate guards that point at nothing (a live record's guard is never stale).
     live = set(committed)
+    guards: dict[str, str | None] = {}  # duplicate guard -> its record (None: unreadable), step 6b
     for info in list(store.list("claims/")):
         try:
             raw = store.get(info.key)
@@ -738,7 +909,11 @@ def fsck(
             continue  # released or taken over meanwhile
         except (KhoError, KeyError, ValueError, TypeError) as exc:
             issues.append(_unloadable(info.key, formats.CLAIM.label, exc))
+            if info.key.startswith(DUPLICATE_GUARD_PREFIXES):
+                guards[info.key] = None
             continue
+        if info.key.startswith(DUPLICATE_GUARD_PREFIXES):
+            guards[info.key] = rid
         if info.key.startswith(DESTROYING_PREFIX):
             left = _destruction_claim_issue(
                 info.key,
@@ -851,6 +1026,19 @@ def fsck(
                 f"Mục sổ số {entry.number:02d} ({entry.series}) ghi bản ghi {entry.record_id}, nhưng bản"
                 f" ghi đó {held}.",
             )
+
+    # 6b. Duplicate guards against the records (review rv53): every file of a live record is
+    # guarded by its SHA-256, and a guard names a record that holds what it guards. A guard
+    # gone (a companion bucket emptied by hand, a guard deleted) let a second record of the same
+    # file in, and fsck was clean; so was a guard naming another record (a forged claim).
+    for issue, guard, record_id in _guard_issues(repo, loaded, guards):
+        if mend and issue.repairable and record_id is not None:
+            try:
+                store.put_if_absent(guard, claim_body(record_id, now))
+            except AlreadyExists:  # taken since it was read: by whom is the next run's to say
+                add(issue.kind, issue.subject, issue.message + " Khóa vừa được ghi: chạy lại fsck.")
+                continue
+        add(issue.kind, issue.subject, issue.message, repairable=issue.repairable, details=issue.details)
 
     # 7. Fixity of every original (deep).
     if deep:

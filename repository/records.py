@@ -923,6 +923,11 @@ class GuardMigration:
     """(record, holder of its key): two registered documents the current key finds the same (a
     look-alike pair registered before a8, or one registered again with a reason): nothing is
     changed for them; a person looks."""
+    moved: int = 0
+    """Guards of the layout before m43 (an S3 store's data bucket) moved into their claims
+    (:meth:`~repository.storage.s3.S3Store.move_earlier_guards`, review rv53)."""
+    kept: tuple[str, ...] = ()
+    """Guards of that layout left where they are for a person (the claim names another record)."""
 
 
 def _number_key(number: str) -> str:
@@ -2965,6 +2970,10 @@ class Repository:
             raise PermissionDenied("Chỉ người vận hành (tài khoản hệ thống) chạy được việc chuyển đổi này.")
         checked = taken = 0
         shared: list[tuple[str, str]] = []
+        # First the guards an S3 store keeps in the layout before m43 (its data bucket): moved
+        # into their claims, where every create reads them with no further request (rv53).
+        move = getattr(self.store, "move_earlier_guards", None)
+        moved, kept = move() if callable(move) else (0, ())
         for record_id in self.record_ids():
             try:
                 record = self._load(record_id)
@@ -2988,13 +2997,11 @@ class Repository:
                     continue
                 if holder["record_id"] != record_id:
                     shared.append((record_id, holder["record_id"]))
-        result = GuardMigration(checked, taken, tuple(shared))
-        self.audit.append(
-            actor.user,
-            "migration:duplicate-guards",
-            source=actor.source,
-            details={"checked": checked, "taken": taken, "shared": [list(p) for p in shared]},
-        )
+        result = GuardMigration(checked, taken, tuple(shared), moved, tuple(kept))
+        details: dict[str, Any] = {"checked": checked, "taken": taken, "shared": [list(p) for p in shared]}
+        if moved or kept:
+            details.update(moved=moved, kept=list(kept))
+        self.audit.append(actor.user, "migration:duplicate-guards", source=actor.source, details=details)
         return result
 
     # -- changing --------------------------------------------------------------------------

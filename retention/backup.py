@@ -445,6 +445,17 @@ def _settle(
         for info in list(source.list(f"records/{rid}/")):
             if info.key not in found:
                 copy(info.key)
+    # Their duplicate guards too (review rv53: fsck checks every live record's SHA-256 guard):
+    # taken before the commit, but a listing passes claims/ before registers/, so a record
+    # committed in between had its entry copied and not its guard, and the restored store took
+    # a second record of its file. One more listing of the guards, once something committed
+    # just now; only a guard naming a record committed in the copy is copied (one read more).
+    fresh = {r for r in cut.committed if _young(r, now, grace_s)}
+    if fresh:
+        for prefix in ("claims/sha256/", "claims/skh/"):
+            for info in list(source.list(prefix)):
+                if info.key not in found and _guard_record(source, info.key) in fresh:
+                    copy(info.key)
     # Whatever the copy holds of a record not committed in it is left out, however it was
     # reached: a listing can pass catalog/ and claims/ before a record's marker and guards land
     # and reach records/ after its original did, so a lone original (or version, or guard, or
@@ -461,6 +472,15 @@ def _settle(
         ):
             del found[key]
     return in_flight
+
+
+def _guard_record(source: ObjectStore, key: str) -> str | None:
+    """The record a duplicate guard names, None if it is gone or unreadable."""
+    try:
+        holder = json.loads(source.get(key)).get("record_id")
+    except (KhoError, ValueError, TypeError, AttributeError):
+        return None
+    return holder if isinstance(holder, str) else None
 
 
 def key_left_out(key: str, held: frozenset[str], *, now: float, grace_s: float) -> bool:

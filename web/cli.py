@@ -1160,10 +1160,15 @@ def duplicate_guards_command(ctx: Context, as_json: bool) -> None:
     done = ctx.repo.reclaim_duplicate_guards(actor)
     if as_json:
         shared = [{"record_id": r, "same_as": h} for r, h in done.shared]
-        click.echo(
-            json.dumps({"checked": done.checked, "taken": done.taken, "shared": shared}, ensure_ascii=False)
-        )
+        out = {"checked": done.checked, "taken": done.taken, "shared": shared}
+        if done.moved or done.kept:  # (an S3 store with guards of the layout before m43)
+            out.update(moved=done.moved, kept=list(done.kept))
+        click.echo(json.dumps(out, ensure_ascii=False))
         return
+    if done.moved or done.kept:
+        click.echo(f"{done.moved} khóa chống trùng kiểu cũ (bucket dữ liệu S3) đã chuyển sang bucket phụ.")
+    for key in done.kept:
+        click.echo(f"  - {key}: bucket phụ giữ một khóa khác cho mục này; giữ cả hai, cần người xem lại.")
     click.echo(f"{done.checked} văn bản đến đã kiểm tra, {done.taken} khóa mới.")
     for record_id, holder in done.shared:
         click.echo(f"  - {record_id} trùng với {holder} theo cách so sánh mới: cần người xem lại.")

@@ -286,6 +286,13 @@ class ObjectStore(abc.ABC):
 ABSENT = ""
 """The tag of no version (:meth:`ObjectStore.put_if_match`: only while the key is absent)."""
 
+CLAIM_MAX_BYTES = 64 * 1024
+"""The largest claim or duplicate guard (``claims/…``) a store reads: a writer's stamp is ~150
+bytes, an S3 claim carrying its guard ~500, a guard ~200. A larger one was not written by Kho
+(by hand, a tool): it is refused with :class:`~kho.errors.FormatInvalid` naming it after reading
+this much, never read whole on every create of its file (review rv53: a 28 MB S3 claim, a 300 MB
+local guard file were read whole on each create)."""
+
 POINTERS = frozenset({"audit/witness.json"})
 """Mutable pointers (the audit witness): replaced conditionally, never claimed, and a conditional
 replace keeps no older version — on S3 they live in the companion unversioned bucket

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from kho.errors import (
     AlreadyExists,
     Conflict,
+    FormatInvalid,
     KhoError,
     NotFound,
     RetentionLocked,
@@ -41,7 +42,16 @@ from kho.errors import (
 )
 from kho.os_reasons import errno_name, os_reason
 from kho.timeutil import parse_iso, utcnow
-from repository.storage.base import ABSENT, POINTERS, ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
+from repository.storage.base import (
+    ABSENT,
+    CLAIM_MAX_BYTES,
+    POINTERS,
+    ObjectInfo,
+    ObjectStore,
+    PreparedPut,
+    Retention,
+    Staged,
+)
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
 from repository.storage.overlap import PROCESS_IDLE_CORES, OverlapMode, OverlapPolicy, decide
@@ -425,6 +435,8 @@ class LocalStore(ObjectStore):
                 if archived is None:
                     raise FileNotFoundError(version_id)
                 return archived.read_bytes()
+            if key.startswith("claims/"):
+                return self._claim_bytes(path, key)
             return path.read_bytes()
         except FileNotFoundError as exc:
             raise self._absent(key) from exc
@@ -432,6 +444,22 @@ class LocalStore(ObjectStore):
             raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
         except OSError as exc:
             raise self._os_error(exc, key) from exc
+
+    @staticmethod
+    def _claim_bytes(path: Path, key: str) -> bytes:
+        """A claim or guard file, at most :data:`CLAIM_MAX_BYTES`; a longer one (not Kho's) is
+        refused with :class:`FormatInvalid` naming it, the rest never read."""
+        with path.open("rb") as f:
+            data = f.read(CLAIM_MAX_BYTES + 1)
+        if len(data) > CLAIM_MAX_BYTES:
+            raise FormatInvalid(
+                f"Yêu cầu giữ chỗ “{key}” lớn hơn {CLAIM_MAX_BYTES // 1024} KiB: Kho không ghi yêu cầu giữ"
+                " chỗ hay khóa chống trùng nào lớn như vậy, không đọc nó. Người quản trị cần xem và xóa"
+                " tệp này.",
+                key=key,
+                limit=CLAIM_MAX_BYTES,
+            )
+        return data
 
     def _absent(self, key: str) -> KhoError:
         """What a missing file of ``key`` means: ``NotFound`` when the store is there and the

@@ -97,7 +97,7 @@ from kho.errors import (
 )
 from kho.process import process_alive, this_host, writer_gone
 from repository import formats
-from repository.storage.base import ABSENT, POINTERS, ObjectInfo, ObjectStore, Retention
+from repository.storage.base import ABSENT, CLAIM_MAX_BYTES, POINTERS, ObjectInfo, ObjectStore, Retention
 from repository.storage.group import start_after_fork
 from repository.storage.local import check_key
 
@@ -402,6 +402,9 @@ class S3Store(ObjectStore):
         self._landed: dict[int, tuple[str, bytes]] = {}
         """Per thread, the key and bytes its last create found taken and already written
         (:meth:`_claim`): the answer of that thread's next :meth:`get_after_conflict` of the key."""
+        self._earlier: bool | None = None
+        """Does the data bucket hold a guard of the layout before m43 (:meth:`_earlier_guards`)?
+        None until this store object's first guard create asks."""
         start_after_fork(self)
         if create_bucket:
             self._open_buckets()
@@ -701,12 +704,16 @@ class S3Store(ObjectStore):
     # -- pointers (the audit witness) -------------------------------------------------------------
     def _fetch(self, bucket: str, key: str) -> tuple[bytes, str, str]:
         """The bytes, ETag (unquoted) and version id (``""`` unversioned) of ``key`` in
-        ``bucket``, one GET; :class:`NotFound` if absent."""
+        ``bucket``, one GET; :class:`NotFound` if absent. A claim of the companion bucket is
+        read up to :data:`CLAIM_MAX_BYTES` (:meth:`_read_claim_body`)."""
 
         def run() -> tuple[bytes, str, str]:
             response = self._client.get_object(bucket, key)
             try:
-                data = response.read()
+                if bucket == self.claims_bucket and key.startswith(_CLAIMS_PREFIX):
+                    data = self._read_claim_body(response, key)
+                else:
+                    data = response.read()
                 etag = (response.headers.get("ETag") or "").strip('"')
                 return data, etag, response.headers.get("x-amz-version-id") or ""
             finally:
@@ -714,6 +721,23 @@ class S3Store(ObjectStore):
                 response.release_conn()
 
         return self._call(run, key)
+
+    def _read_claim_body(self, response: urllib3.BaseHTTPResponse, name: str) -> bytes:
+        """A claim's body, at most :data:`CLAIM_MAX_BYTES`; a longer one is refused with
+        :class:`FormatInvalid` naming it (the rest is never read: the connection is dropped)."""
+        data = response.read(CLAIM_MAX_BYTES + 1)
+        if len(data) > CLAIM_MAX_BYTES:
+            key = name[len(_CLAIMS_PREFIX) :]
+            raise FormatInvalid(
+                f"Yêu cầu giữ chỗ “{key}” ở bucket {self.claims_bucket} lớn hơn"
+                f" {CLAIM_MAX_BYTES // 1024} KiB: Kho không ghi yêu cầu giữ chỗ nào lớn như vậy, không"
+                " đọc nó. Người quản trị cần xem và xóa đối tượng này.",
+                kind=formats.S3_CLAIM.name,
+                key=key,
+                bucket=self.claims_bucket,
+                limit=CLAIM_MAX_BYTES,
+            )
+        return data
 
     def _read_pointer(self, key: str) -> tuple[bytes, str]:
         """A pointer's bytes and tag: ``"p <etag>"`` (``"p! <etag>"`` pending) from the
@@ -905,6 +929,17 @@ class S3Store(ObjectStore):
         claim (:meth:`_stale_claim_etag`), by a claim carrying this guard (``If-Match``)."""
         self._landed.pop(threading.get_ident(), None)
         ckey = _CLAIMS_PREFIX + key
+        if self._earlier_guards():
+            # A guard of the earlier layout with no claim over it (a companion bucket emptied by
+            # hand, a store moved from a server that creates conditionally, one written before
+            # m43): the claim's If-None-Match alone would be won over it and a second record of
+            # the same file or số/ký hiệu stored (review rv51, open 9). One GET a guard, only on
+            # a store that holds such guards; `kho store migrate-guards` moves them into claims.
+            earlier = self._data_bucket_copy(key)
+            if earlier is not None:
+                found = self._guard_read(key)  # (a claim carrying a guard is read first, as get)
+                self._landed[threading.get_ident()] = (key, earlier if found is None else found[0])
+                raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
         writer = uuid.uuid4().hex
         taken = self._new_claim(key, guard_claim(data, writer))
         if taken is None:
@@ -929,6 +964,79 @@ class S3Store(ObjectStore):
         # (A slow writer of the earlier layout whose data lands now finds its claim no longer
         # its own and withdraws it, :meth:`_still_mine`; readers read this claim first anyway.)
         return ObjectInfo(key=key, size=len(data), version_id=None)
+
+    def _earlier_guards(self) -> bool:
+        """Does the data bucket hold any guard of the layout before m43 (under
+        :data:`GUARD_PREFIXES`)? Learned once a store object (two listings of at most one key,
+        at its first guard create) and then kept: Kho since m43 writes no guard there on a
+        claims-mode store, so a store found without one stays without (only a Kho before m43
+        writing the same store at once could add one, which m43's notes already rule out)."""
+        if self._earlier is None:
+
+            def run() -> bool:
+                for prefix in GUARD_PREFIXES:
+                    # (minio's public list_objects asks for pages of 1,000 keys; one is enough)
+                    for _ in self._client._list_objects(self.bucket, prefix=prefix, max_keys=1):
+                        return True
+                return False
+
+            self._earlier = self._call(run)
+        return self._earlier
+
+    def move_earlier_guards(self) -> tuple[int, tuple[str, ...]]:
+        """Move every duplicate guard of the layout before m43 (in the data bucket, under
+        :data:`GUARD_PREFIXES`) into its claim (version 1, :func:`guard_claim`), then remove its
+        data-bucket copy (every version): the read of :meth:`_create_guard` is then no longer
+        needed (review rv53). Returns how many were moved and the keys left for a person: a
+        claim already carrying *another* guard (the two layouts name different records; both
+        kept), or a claim that changed under the move. A conditional store (guards stay in the
+        data bucket) moves nothing. The claim is written before the copy is removed, so at every
+        moment one of them guards the key; run while writers of the same store run."""
+        if self._create_conditionally():
+            return 0, ()
+        moved, kept = 0, []
+        for prefix in GUARD_PREFIXES:
+            for key in [info.key for info in self._list_data(prefix, None)]:
+                data = self._data_bucket_copy(key)
+                if data is None:
+                    continue  # removed meanwhile (taken over, released)
+                ckey = _CLAIMS_PREFIX + key
+                found = self._companion_get(ckey)
+                if found is None and self._new_claim(key, guard_claim(data, uuid.uuid4().hex)) is not None:
+                    found = self._companion_get(ckey)  # a claim landed meanwhile: judged below
+                if found is not None:
+                    raw, etag = found
+                    try:
+                        carried = guard_from_claim(raw)
+                    except (FormatInvalid, FormatUnsupported):
+                        kept.append(key)  # (named by fsck's format check)
+                        continue
+                    if carried is None:  # the writer's stamp of the earlier layout: carry the guard
+                        try:
+                            self._put_raw(
+                                self.claims_bucket,
+                                ckey,
+                                guard_claim(data, uuid.uuid4().hex),
+                                {"If-Match": etag},
+                            )
+                        except S3Error as exc:
+                            if exc.code not in ("PreconditionFailed", "NoSuchKey"):
+                                self._fail(exc, key)
+                            kept.append(key)
+                            continue
+                        except (MinioException, Urllib3Error, OSError) as exc:
+                            self._fail(exc, key)
+                    elif carried != data:
+                        kept.append(key)
+                        continue
+                for version_id, _ in self._call(lambda k=key: self._versions(k), key):
+                    self._call(
+                        lambda k=key, v=version_id: self._client.remove_object(self.bucket, k, version_id=v),
+                        key,
+                    )
+                moved += 1
+        self._earlier = None  # (learned again at the next guard create)
+        return moved, tuple(kept)
 
     def _data_bucket_copy(self, key: str) -> bytes | None:
         """The current bytes of ``key`` in the data bucket alone, None if it has none (one GET)."""
@@ -1275,7 +1383,7 @@ class S3Store(ObjectStore):
                 raise NotFound(f"Không có yêu cầu giữ chỗ cho {key}.", key=key) from exc
             raise
         try:
-            raw = response.read()
+            raw = self._read_claim_body(response, _CLAIMS_PREFIX + key)
             etag = (response.headers.get("ETag") or "").strip('"')
             stamp = response.headers.get("Last-Modified")
             said = response.headers.get("Date")
