@@ -5,11 +5,12 @@ dossier), and the fonts with Vietnamese glyphs the PDF writers register once per
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from kho.xmltext import xml_safe
 
 FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
 
@@ -82,16 +83,12 @@ def csv_cell(value: Cell) -> Cell:
     return value
 
 
-NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-"""Characters XML 1.0 cannot carry, so neither can an XLSX or DOCX file (openpyxl and lxml raise)."""
-
-
 def xml_text(value: Cell) -> Cell:
-    """A cell of an XLSX or DOCX export: each character XML cannot carry (a control character
-    in a query, or in a text stored before such characters were refused) is shown as U+FFFD
-    "�", so the export is written and says something was there; other values unchanged."""
+    """A cell of an XLSX or DOCX export: text as XML can carry it (:func:`kho.xmltext.xml_safe`:
+    a control character in a query, or in a text stored before such characters were refused, is
+    shown as U+FFFD "�", so the export is written and says something was there); numbers unchanged."""
     if isinstance(value, str):
-        return NOT_IN_XML.sub("\ufffd", value)
+        return xml_safe(value)
     return value
 
 

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from kho.errors import KhoError
+from kho.xmltext import xml_bytes
 from retention.eligibility import RetentionFacts, expiry
 from retention.schedule import Retention, RetentionKind
 
@@ -352,5 +353,4 @@ def file_xml(file_fields: Mapping[str, Any], documents: Sequence[DocumentFacts])
         ET.SubElement(el, "Language").text = str(f.get("language") or "vi")
         ET.SubElement(el, "PageAmount").text = str(f.get("page_amount") or "")
         ET.SubElement(el, "Description").text = str(f.get("description") or "")
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return xml_bytes(root)  # well-formed whatever old stored text it carries (kho.xmltext)

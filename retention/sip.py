@@ -34,6 +34,7 @@ from xml.etree import ElementTree as ET
 
 from kho.errors import KhoError
 from kho.timeutil import to_iso_utc, to_vn, vn_date
+from kho.xmltext import xml_bytes, xml_safe
 from repository import formats
 from repository.metadata import MAINTENANCE_PERMANENT, DocumentMetadata, FileMetadata
 from repository.policy import Action
@@ -169,8 +170,9 @@ def _write(root: Path, rel: str, data: bytes, mime: str) -> PackedFile:
 
 
 def _xml(element: ET.Element) -> bytes:
-    ET.indent(element)
-    return ET.tostring(element, encoding="utf-8", xml_declaration=True)
+    """Every XML file of a package: well-formed whatever stored text it carries (a title or trích
+    yếu stored before control characters were refused: :func:`kho.xmltext.xml_bytes`)."""
+    return xml_bytes(element)
 
 
 _CIT = {
@@ -440,7 +442,9 @@ def write_package(
     docs = [_write(root, "documentation/README.txt", README.encode(), "text/plain")]
     if omitted:
         listing = OMITTED_HEADER + "".join(f"{n}. {o.message}\n" for n, o in enumerate(omitted, 1))
-        docs.append(_write(root, "documentation/omitted.txt", listing.encode(), "text/plain"))
+        # Its labels are stored số, ký hiệu: shown as the EAD shows them (a lone surrogate of an
+        # old text cannot even be encoded as UTF-8).
+        docs.append(_write(root, "documentation/omitted.txt", xml_safe(listing).encode(), "text/plain"))
     schemas = [
         _write(root, f"schemas/{p.name}", p.read_bytes(), "text/xml") for p in sorted(SCHEMAS.glob("*.xsd"))
     ]

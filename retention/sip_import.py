@@ -523,6 +523,23 @@ def package_files(root: Path) -> list[Path]:
     return files
 
 
+EXPAT_BAD_CHAR_REF = 14
+"""expat's ``XML_ERROR_BAD_CHAR_REF``: a character reference (``&#1;``, ``&#xFFFE;``) to a character
+XML 1.0 forbids, which some senders write for a control character of an old text."""
+
+
+def _not_well_formed(name: str, exc: ET.ParseError) -> str:
+    """Why a package's XML file is refused, in Vietnamese: what its sender must fix and where."""
+    line, column = getattr(exc, "position", (0, 0))
+    if getattr(exc, "code", None) == EXPAT_BAD_CHAR_REF:
+        return (
+            f"Tệp “{name}” không phải XML hợp lệ: dòng {line}, cột {column} có tham chiếu tới ký tự"
+            " điều khiển mà XML 1.0 không cho phép (ví dụ “&#1;”). Đề nghị cơ quan gửi thay ký tự đó"
+            " (ví dụ bằng “\ufffd”) rồi xuất lại gói tin."
+        )
+    return f"Tệp “{name}” không phải XML hợp lệ (dòng {line}, cột {column})."
+
+
 def check_xml_files(root: Path) -> int:
     """Every XML file of the package, before anything parses it to build a tree (Kho's METS
     reader, the validator's lxml): within the size and element limits, well-formed, and without
@@ -560,7 +577,9 @@ def check_xml_files(root: Path) -> int:
                 f"Tệp XML “{name}” khai báo DTD hoặc thực thể (entity), không được phép trong gói tin.",
                 code="SIP_XML_UNSAFE", file=name,
             ) from exc
-        except (ET.ParseError, ValueError, UnicodeError) as exc:
+        except ET.ParseError as exc:
+            raise SipError(_not_well_formed(name, exc), code="SIP_XML_INVALID", file=name) from exc
+        except (ValueError, UnicodeError) as exc:
             raise SipError(
                 f"Tệp “{name}” không phải XML hợp lệ.", code="SIP_XML_INVALID", file=name
             ) from exc
