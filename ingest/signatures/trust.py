@@ -118,16 +118,20 @@ class TrustStore:
         when the certificate says, by key identifier) without being signed by that anchor's
         key: a certificate made to look issued by a trusted CA (a fake "CA phục vụ các cơ quan
         Nhà nước G2") or altered after issue. None when there is none. The chain's verdict is
-        pyHanko's either way; this only says why it failed."""
+        pyHanko's either way; this only says why it failed. What it reads of the anchors is
+        read once per store (:meth:`_settled`: threads share no half-parsed anchor)."""
+        settled = self._settled()
         for cert in certs:
+            issuer = cert.issuer.hashable
             for anchor in self.anchors:
-                if anchor.subject != cert.issuer:
+                known = settled.anchors[id(anchor)]
+                if known.subject != issuer:
                     continue
                 claimed = cert.authority_key_identifier
-                if claimed is not None and claimed != anchor.key_identifier:
+                if claimed is not None and claimed != known.key_id:
                     continue  # another key of a CA of that name: not a claim on this anchor
-                if not _signed_by(cert, anchor):
-                    return str(anchor.subject.native.get("common_name") or anchor.subject.human_friendly)
+                if not _der_signed_by(cert.dump(), known.der):
+                    return known.name
         return None
 
     def revocation(self, path: Sequence[x509.Certificate]) -> Revocation | None:
@@ -248,7 +252,7 @@ class TrustStore:
 
     def _crl_signed_by(self, one: _Crl, issuer: x509.Certificate, settled: _Settled) -> bool:
         """:func:`crl_signed_by`, remembered per CRL and issuer for this store."""
-        key = (one.digest, settled.fact(issuer).digest)
+        key = (id(one), settled.fact(issuer).digest)  # ``one`` lives as long as ``settled``
         found = settled.checks.get(key)
         if found is None:
             found = settled.checks[key] = crl_signed_by(one.asn1, issuer, one.fast)
@@ -279,7 +283,6 @@ class _Crl:
     name: str
     """Its issuer's common name (else the whole name), as a revocation reports it."""
     this_update: datetime
-    digest: bytes
 
 
 @dataclass(frozen=True)
@@ -295,6 +298,13 @@ class _Cert:
 @dataclass(frozen=True)
 class _Anchor:
     cert: _Cert
+    der: bytes
+    subject: str
+    """Its subject name, ``hashable`` form."""
+    key_id: bytes | None
+    """Its subject key identifier, when it has one."""
+    name: str
+    """Its common name (else its whole subject), as :meth:`TrustStore.impersonated` says it."""
     above: tuple[x509.Certificate, ...]
     """The anchors above it, root first (:meth:`TrustStore._issuers_of`)."""
 
@@ -307,8 +317,9 @@ class _Settled:
     anchors: dict[int, _Anchor]
     """By ``id()`` of the store's own anchor objects (the ones pyHanko's path starts with)."""
     by_digest: dict[bytes, _Anchor]
-    checks: dict[tuple[bytes, bytes], bool] = field(default_factory=dict)
-    """:func:`crl_signed_by` by (CRL digest, issuer digest): a complete bool is set or not."""
+    checks: dict[tuple[int, bytes], bool] = field(default_factory=dict)
+    """:func:`crl_signed_by` by (``id()`` of a :class:`_Crl` of :attr:`crls`, issuer digest; no
+    hash of a CRL of megabytes): a complete bool is set or not."""
     lookups: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def fact(self, cert: x509.Certificate) -> _Cert:
@@ -333,7 +344,7 @@ def _settle(anchors: tuple[x509.Certificate, ...], crls: tuple[crl.CertificateLi
             readable.append(_Crl(
                 asn1=one, fast=fast, issuer=issuer.hashable,
                 name=str(issuer.native.get("common_name") or issuer.human_friendly),
-                this_update=one["tbs_cert_list"]["this_update"].native, digest=_digest(one),
+                this_update=one["tbs_cert_list"]["this_update"].native,
             ))
         except (ValueError, TypeError):  # unreadable: pyHanko's reading of the document judges
             continue
@@ -357,7 +368,11 @@ def _settle(anchors: tuple[x509.Certificate, ...], crls: tuple[crl.CertificateLi
                 break
             above.insert(0, parent[0])
             current, current_fact, current_self = parent
-        table[id(cert)] = _Anchor(fact, tuple(above))
+        subject = cert.subject
+        table[id(cert)] = _Anchor(
+            fact, cert.dump(), subject.hashable, cert.key_identifier,
+            str(subject.native.get("common_name") or subject.human_friendly), tuple(above),
+        )
     return _Settled(
         crls=tuple(readable), anchors=table,
         by_digest={known.cert.digest: known for known in table.values()},
@@ -522,11 +537,16 @@ def crl_signed_by(one: crl.CertificateList, issuer: x509.Certificate, fast: Any 
 def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether ``issuer``'s key made the signature on ``cert`` (any algorithm cryptography knows;
     a key or signature it cannot read counts as not signed)."""
+    return _der_signed_by(cert.dump(), issuer.dump())
+
+
+def _der_signed_by(cert: bytes, issuer: bytes) -> bool:
+    """:func:`_signed_by` of DER encodings."""
     from cryptography import x509 as cx509
 
     try:
-        cx509.load_der_x509_certificate(cert.dump()).verify_directly_issued_by(
-            cx509.load_der_x509_certificate(issuer.dump())
+        cx509.load_der_x509_certificate(cert).verify_directly_issued_by(
+            cx509.load_der_x509_certificate(issuer)
         )
     except Exception:  # InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm
         return False

@@ -110,3 +110,61 @@ def test_sixteen_threads_on_one_fresh_store_get_the_single_threaded_answers(
         assert len(results) == THREADS
         wrong += [(round_, i, got) for i, got in results.items() if got != alone]
     assert not wrong, f"{len(wrong)} of {ROUNDS * THREADS} threads got another answer: {wrong[:2]}"
+
+
+def _look_alike(pki: TestPKI) -> bytes:
+    """A certificate that names the test CA as its issuer but is signed by another key (what
+    :meth:`TrustStore.impersonated` names the CA for)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    ca = cx509.load_der_x509_certificate(pki.ca.cert_der)
+    key = ec.generate_private_key(ec.SECP256R1())
+    made = (
+        cx509.CertificateBuilder()
+        .subject_name(cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "Giả mạo")]))
+        .issuer_name(ca.subject).public_key(key.public_key()).serial_number(4242)
+        .not_valid_before(REVOCATION_TIME).not_valid_after(REVOCATION_TIME + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    return made.public_bytes(serialization.Encoding.DER)
+
+
+def test_sixteen_threads_naming_an_impersonated_anchor_of_one_fresh_store_agree(
+    pki: TestPKI, fine_switching: None
+) -> None:
+    fake = _look_alike(pki)
+
+    def named(store: TrustStore) -> list[object]:
+        answers: list[object] = []
+        for _ in range(8):
+            try:
+                answers.append(store.impersonated([asn1_x509.Certificate.load(fake)]))
+            except Exception as exc:  # a race's exception is an answer to compare
+                answers.append(("raised", type(exc).__name__, str(exc)))
+        return answers
+
+    alone = named(_fresh(pki, ()))
+    assert alone == ["Kho Test CA phục vụ các cơ quan Nhà nước"] * 8
+    wrong: list[tuple[int, int, list[object]]] = []
+    for round_ in range(ROUNDS):
+        store = _fresh(pki, ())
+        barrier = threading.Barrier(THREADS, timeout=600)
+        results: dict[int, list[object]] = {}
+
+        def run(
+            index: int, store: TrustStore = store, barrier: threading.Barrier = barrier,
+            results: dict[int, list[object]] = results,
+        ) -> None:
+            barrier.wait()
+            results[index] = named(store)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=600)
+        assert len(results) == THREADS
+        wrong += [(round_, i, got) for i, got in results.items() if got != alone]
+    assert not wrong, f"{len(wrong)} of {ROUNDS * THREADS} threads got another answer: {wrong[:2]}"
