@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,8 +29,13 @@ if TYPE_CHECKING:
 MANIFEST_NAME = "manifest.json"
 """A trust list's description of its certificates (:mod:`.trustlist`), not a certificate."""
 _Signed = TypeVar("_Signed", x509.Certificate, crl.CertificateList)
+_Built = TypeVar("_Built")
 _INDEX_AFTER = 32
 """Lookups of one store before its CRLs are indexed by serial number (:meth:`_listing_of`)."""
+_BUILDING = threading.Lock()
+"""Held while a store builds what its lookups share (:meth:`TrustStore._once`), only then: one
+lock for every store, so a store costs nothing more to make (a process holds one store, or
+two while a watched trust list changes)."""
 CRL_DIR = "crls"
 """The sub-folder of a trust store that holds its CRLs (a folder: a reader of trust list
 format 1, which reads only the files beside the manifest, never takes a CRL for an anchor)."""
@@ -119,16 +127,20 @@ class TrustStore:
         when the certificate says, by key identifier) without being signed by that anchor's
         key: a certificate made to look issued by a trusted CA (a fake "CA phục vụ các cơ quan
         Nhà nước G2") or altered after issue. None when there is none. The chain's verdict is
-        pyHanko's either way; this only says why it failed."""
+        pyHanko's either way; this only says why it failed. What it reads of the anchors is
+        read once per store (:meth:`_settled`: threads share no half-parsed anchor)."""
+        settled = self._settled()
         for cert in certs:
+            issuer = cert.issuer.hashable
             for anchor in self.anchors:
-                if anchor.subject != cert.issuer:
+                known = settled.anchors[id(anchor)]
+                if known.subject != issuer:
                     continue
                 claimed = cert.authority_key_identifier
-                if claimed is not None and claimed != anchor.key_identifier:
+                if claimed is not None and claimed != known.key_id:
                     continue  # another key of a CA of that name: not a claim on this anchor
-                if not _signed_by(cert, anchor):
-                    return str(anchor.subject.native.get("common_name") or anchor.subject.human_friendly)
+                if not _der_signed_by(cert.dump(), known.der):
+                    return known.name
         return None
 
     def revocation(self, path: Sequence[x509.Certificate]) -> Revocation | None:
@@ -143,28 +155,36 @@ class TrustStore:
         context, where one past its ``nextUpdate`` makes every signature of its CA
         INDETERMINATE (a CRL loaded by hand goes stale within days) and where any CRL turns
         off the validated-path memory of the workers (:mod:`._paths`); a revocation stays a
-        revocation however old the list that records it."""
+        revocation however old the list that records it.
+
+        Safe from many threads on one store (a web server's): what it reads of the store's
+        CRLs and anchors (asn1crypto objects, parsed lazily and not thread-safe) is read once,
+        under a lock, into :class:`_Settled` (:meth:`_settled`); afterwards only
+        plain values and cryptography's readings are shared."""
         from ingest.signatures.rules import Revocation
 
         if not self.crls or not self._may_list(path):
             return None
+        settled = self._settled()
         certs = list(path)
         if certs:
-            certs[:0] = self._issuers_of(certs[0])  # an intermediate anchor's own CA, if listed
+            certs[:0] = self._issuers_of(certs[0], settled)  # an intermediate anchor's own CA
         for index in range(len(certs) - 1, 0, -1):  # the signer first, a self-signed root never
-            cert, issuer = certs[index], certs[index - 1]
-            for one, fast in self._listing_of(cert):
-                entry = fast.get_revoked_certificate_by_serial_number(cert.serial_number)
-                if entry is None or indirect_crl(fast, entry) or not self._crl_signed_by(one, fast, issuer):
+            cert, issuer = settled.fact(certs[index]), certs[index - 1]
+            for one in self._listing_of(cert, settled):
+                entry = one.fast.get_revoked_certificate_by_serial_number(cert.serial)
+                if entry is None or indirect_crl(one.fast, entry):
+                    continue
+                if not self._crl_signed_by(one, issuer, settled):
                     continue
                 reason = _reason(entry)
                 if reason == "remove_from_crl":
                     continue
-                if reason == "certificate_hold" and self._hold_lifted(one, cert, issuer):
+                if reason == "certificate_hold" and self._hold_lifted(one, cert, issuer, settled):
                     continue
                 return Revocation(
                     date=entry.revocation_date_utc, reason=reason, ca=index != len(certs) - 1,
-                    issuer=str(one.issuer.native.get("common_name") or one.issuer.human_friendly),
+                    issuer=one.name,
                 )
         return None
 
@@ -175,129 +195,118 @@ class TrustStore:
         verifies). A CRL lists only certificates of its issuer, so when no CRL's issuer is the
         issuer of any of them the lookup cannot find a revocation: it is skipped, and with it
         cryptography's parse of every CRL and of the anchors (a cold ``kho verify`` of a
-        document whose CAs publish none of the list's CRLs: issue 14, branch m47)."""
-        certs = list(path)
-        named = {cert.issuer.hashable for cert in certs}
-        pending = [certs[0].issuer.hashable] if certs else []
+        document whose CAs publish none of the list's CRLs: issue 14, branch m47). The names
+        of the store's own objects (``path`` starts with an anchor) are read once
+        (:meth:`_names`); the others are the caller's own."""
+        issuers_by_subject, anchor_issuers, crl_issuers = self._names()
+        issuers = [anchor_issuers.get(id(cert)) or cert.issuer.hashable for cert in path]
+        named = set(issuers)
+        pending = issuers[:1]
         walked: set[str] = set()
         while pending:  # every anchor above, by name: each name once, so it ends
             name = pending.pop()
             if name in walked:
                 continue
             walked.add(name)
+            for issuer in issuers_by_subject.get(name, ()):
+                named.add(issuer)
+                pending.append(issuer)
+        return not named.isdisjoint(crl_issuers)
+
+    def _names(self) -> tuple[dict[str, tuple[str, ...]], dict[int, str], frozenset[str]]:
+        """The issuer names of the anchors by subject name and by ``id()`` of the anchor, and
+        the issuer names of the CRLs: read once per store under :data:`_BUILDING` (asn1crypto
+        parses names lazily, not thread-safe), without cryptography's parse that
+        :meth:`_settled` makes."""
+
+        def build() -> tuple[dict[str, tuple[str, ...]], dict[int, str], frozenset[str]]:
+            by_subject: dict[str, list[str]] = {}
+            by_id: dict[int, str] = {}
             for one in self.anchors:
-                if one.subject.hashable == name:
-                    named.add(one.issuer.hashable)
-                    pending.append(one.issuer.hashable)
-        return not named.isdisjoint(self._crl_issuers)
+                by_id[id(one)] = one.issuer.hashable
+                by_subject.setdefault(one.subject.hashable, []).append(by_id[id(one)])
+            issuers = frozenset(one.issuer.hashable for one in self.crls)
+            return {name: tuple(found) for name, found in by_subject.items()}, by_id, issuers
 
-    @cached_property
-    def _crl_issuers(self) -> frozenset[str]:
-        return frozenset(one.issuer.hashable for one in self.crls)
+        return self._once("_names_state", build)
 
-    def _issuers_of(self, anchor: x509.Certificate) -> list[x509.Certificate]:
+    def _settled(self) -> _Settled:
+        """What the lookups read of this store's CRLs and anchors, read once per store and
+        process under :data:`_BUILDING` (held only for this); a store without CRLs never reads it."""
+        return self._once("_settled_state", lambda: _settle(self.anchors, self.crls))
+
+    def _once(self, name: str, build: Callable[[], _Built]) -> _Built:
+        """``build()``, once per store: the first thread builds it under :data:`_BUILDING`, any
+        other waits for it and never sees it half-built (a frozen store's ``__dict__`` holds
+        it, as :func:`functools.cached_property` would, which takes no lock from Python 3.12)."""
+        found = self.__dict__.get(name)
+        if found is None:
+            with _BUILDING:
+                found = self.__dict__.get(name)
+                if found is None:
+                    found = self.__dict__[name] = build()
+        return found  # type: ignore[no-any-return]
+
+    def _issuers_of(self, anchor: x509.Certificate, settled: _Settled) -> list[x509.Certificate]:
         """The anchors above ``anchor`` (root first), each the issuer of the next by name and
         key: pyHanko's path ends at the first anchor it meets, so an intermediate CA that is
         itself on the list (the shipped list holds the Chính phủ CA beside its root) would
-        otherwise never be looked up in its root's CRL. Remembered per store."""
-        key = hashlib.sha256(anchor.dump()).digest()
-        known = self._above.get(key)
-        if known is None:
-            known, cert = [], anchor
-            while len(known) < 8 and not cert.self_issued:
-                parent = next(
-                    (one for one in self.anchors
-                     if one.subject.hashable == cert.issuer.hashable and one.dump() != cert.dump()
-                     and _signed_by(cert, one)),
-                    None,
-                )
-                if parent is None or any(parent.dump() == seen.dump() for seen in known):
-                    break
-                known.insert(0, parent)
-                cert = parent
-            self._above[key] = known
-        return list(known)
-
-    @cached_property
-    def _above(self) -> dict[bytes, list[x509.Certificate]]:
-        return {}
+        otherwise never be looked up in its root's CRL. Found once per store for each anchor
+        (:func:`_settle`); a certificate that is no anchor of the store has none."""
+        known = settled.anchors.get(id(anchor)) or settled.by_digest.get(_digest(anchor))
+        return [] if known is None else list(known.above)
 
     def _hold_lifted(
-        self, held: crl.CertificateList, cert: x509.Certificate, issuer: x509.Certificate
+        self, held: _Crl, cert: _Cert, issuer: x509.Certificate, settled: _Settled
     ) -> bool:
         """Whether a CRL of ``cert``'s issuer issued after ``held`` (a later thisUpdate, signed
         by ``issuer``'s key, not indirect) lifts the hold ``held`` records: a complete CRL that
         no longer lists the serial, or any CRL (a delta too) that lists it as ``removeFromCRL``
         (RFC 5280, 5.3.1: only a hold is ever lifted; any other revocation is final, so an
         older CRL's permanent revocation stands whatever a newer CRL says)."""
-        since = held["tbs_cert_list"]["this_update"].native
-        name = cert.issuer.hashable
-        for one, fast in self._readable_crls:
-            if one.issuer.hashable != name or one["tbs_cert_list"]["this_update"].native <= since:
+        for one in settled.crls:
+            if one.issuer != cert.issuer or one.this_update <= held.this_update:
                 continue
-            if indirect_crl(fast) or not self._crl_signed_by(one, fast, issuer):
+            if indirect_crl(one.fast) or not self._crl_signed_by(one, issuer, settled):
                 continue
-            entry = fast.get_revoked_certificate_by_serial_number(cert.serial_number)
+            entry = one.fast.get_revoked_certificate_by_serial_number(cert.serial)
             if entry is None:
-                if not _delta(fast):
+                if not _delta(one.fast):
                     return True
-            elif not indirect_crl(fast, entry) and _reason(entry) == "remove_from_crl":
+            elif not indirect_crl(one.fast, entry) and _reason(entry) == "remove_from_crl":
                 return True
         return False
 
-    @cached_property
-    def _readable_crls(self) -> tuple[tuple[crl.CertificateList, Any], ...]:
-        """Each CRL with cryptography's reading of it (parsed in Rust: a public CA's CRL of
-        100,000 entries took ~1 min to index with asn1crypto on the loaded test machine, a
-        lookup here scans it natively)."""
-        from cryptography import x509 as cx509
-
-        readable = []
-        for one in self.crls:
-            try:
-                readable.append((one, cx509.load_der_x509_crl(one.dump())))
-            except ValueError:  # unreadable: pyHanko's reading of the document judges
-                continue
-        return tuple(readable)
-
-    def _listing_of(self, cert: x509.Certificate) -> list[tuple[crl.CertificateList, Any]]:
-        """The CRLs that may list ``cert`` (same issuer name; those of :attr:`_listing` that
+    def _listing_of(self, cert: _Cert, settled: _Settled) -> Sequence[_Crl]:
+        """The CRLs that may list ``cert`` (same issuer name; those of :meth:`_listing` that
         do, once this store has answered enough lookups to be worth indexing: a one-shot
         ``kho verify`` child scans natively, ~0.1 s for 100,000 entries; a worker indexes
         once, ~3 s on the loaded test machine, then reads a dictionary)."""
-        counts = self._crl_checks_count
-        counts[0] += 1
-        if counts[0] > _INDEX_AFTER:
-            return self._listing.get((cert.issuer.hashable, cert.serial_number), [])
-        issuer = cert.issuer.hashable
-        return [(one, fast) for one, fast in self._readable_crls if one.issuer.hashable == issuer]
+        if next(settled.lookups) > _INDEX_AFTER:  # itertools.count: atomic under the GIL
+            return self._listing(settled).get((cert.issuer, cert.serial), ())
+        return [one for one in settled.crls if one.issuer == cert.issuer]
 
-    @cached_property
-    def _crl_checks_count(self) -> list[int]:
-        return [0]
-
-    @cached_property
-    def _listing(self) -> dict[tuple[str, int], list[tuple[crl.CertificateList, Any]]]:
+    def _listing(self, settled: _Settled) -> dict[tuple[str, int], list[_Crl]]:
         """The CRLs that list a serial number, by (issuer name, serial number): built once per
-        store and process, so that a lookup is a dictionary read (100,000 entries: ~0.1 s to
-        scan natively on every signature, once here)."""
-        listing: dict[tuple[str, int], list[tuple[crl.CertificateList, Any]]] = {}
-        for one, fast in self._readable_crls:
-            issuer = one.issuer.hashable
-            for entry in fast:
-                listing.setdefault((issuer, entry.serial_number), []).append((one, fast))
-        return listing
+        store and process, under :data:`_BUILDING` (another thread waits rather than read it
+        half-built), so that a lookup is a dictionary read (100,000 entries: ~0.1 s to scan
+        natively on every signature, once here)."""
 
-    @cached_property
-    def _crl_checks(self) -> dict[tuple[bytes, bytes], bool]:
-        return {}
+        def build() -> dict[tuple[str, int], list[_Crl]]:
+            listing: dict[tuple[str, int], list[_Crl]] = {}
+            for one in settled.crls:
+                for entry in one.fast:
+                    listing.setdefault((one.issuer, entry.serial_number), []).append(one)
+            return listing
 
-    def _crl_signed_by(self, one: crl.CertificateList, fast: Any, issuer: x509.Certificate) -> bool:
+        return self._once("_listing_state", build)
+
+    def _crl_signed_by(self, one: _Crl, issuer: x509.Certificate, settled: _Settled) -> bool:
         """:func:`crl_signed_by`, remembered per CRL and issuer for this store."""
-        key = (hashlib.sha256(one.dump()).digest(), hashlib.sha256(issuer.dump()).digest())
-        found = self._crl_checks.get(key)
+        key = (id(one), settled.fact(issuer).digest)  # ``one`` lives as long as ``settled``
+        found = settled.checks.get(key)
         if found is None:
-            found = self._crl_checks[key] = crl_signed_by(one, issuer, fast)
+            found = settled.checks[key] = crl_signed_by(one.asn1, issuer, one.fast)
         return found
 
     @cached_property
@@ -309,6 +318,120 @@ class TrustStore:
         from pyhanko_certvalidator.registry import SimpleTrustManager
 
         return SimpleTrustManager.build(trust_roots=list(self.anchors))
+
+
+@dataclass(frozen=True)
+class _Crl:
+    """One readable CRL of a store with what the lookups read of it, read once (:func:`_settle`)
+    so that threads share plain values, not asn1crypto's lazily parsed fields."""
+
+    asn1: crl.CertificateList
+    fast: Any
+    """cryptography's reading of it (parsed in Rust: a public CA's CRL of 100,000 entries took
+    ~1 min to index with asn1crypto on the loaded test machine, a lookup scans it natively)."""
+    issuer: str
+    """Its issuer name, asn1crypto's ``hashable`` form (what a certificate's issuer is matched by)."""
+    name: str
+    """Its issuer's common name (else the whole name), as a revocation reports it."""
+    this_update: datetime
+
+
+@dataclass(frozen=True)
+class _Cert:
+    """What a lookup reads of a certificate of the path: its serial, issuer name (``hashable``)
+    and SHA-256 of its DER."""
+
+    serial: int
+    issuer: str
+    digest: bytes
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    cert: _Cert
+    der: bytes
+    subject: str
+    """Its subject name, ``hashable`` form."""
+    key_id: bytes | None
+    """Its subject key identifier, when it has one."""
+    name: str
+    """Its common name (else its whole subject), as :meth:`TrustStore.impersonated` says it."""
+    above: tuple[x509.Certificate, ...]
+    """The anchors above it, root first (:meth:`TrustStore._issuers_of`)."""
+
+
+@dataclass(frozen=True)
+class _Settled:
+    """What :meth:`TrustStore.revocation` shares between threads, built once per store."""
+
+    crls: tuple[_Crl, ...]
+    anchors: dict[int, _Anchor]
+    """By ``id()`` of the store's own anchor objects (the ones pyHanko's path starts with)."""
+    by_digest: dict[bytes, _Anchor]
+    checks: dict[tuple[int, bytes], bool] = field(default_factory=dict)
+    """:func:`crl_signed_by` by (``id()`` of a :class:`_Crl` of :attr:`crls`, issuer digest; no
+    hash of a CRL of megabytes): a complete bool is set or not."""
+    lookups: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def fact(self, cert: x509.Certificate) -> _Cert:
+        """``cert``'s :class:`_Cert`: read once for an anchor of the store (shared by every
+        thread), read now for any other certificate (the caller's own)."""
+        known = self.anchors.get(id(cert))
+        if known is not None:
+            return known.cert
+        return _Cert(cert.serial_number, cert.issuer.hashable, _digest(cert))
+
+
+def _settle(anchors: tuple[x509.Certificate, ...], crls: tuple[crl.CertificateList, ...]) -> _Settled:
+    """Read what the lookups use of ``anchors`` and ``crls`` (those cryptography cannot read
+    are left out: pyHanko's reading of the document judges them)."""
+    from cryptography import x509 as cx509
+
+    readable = []
+    for one in crls:
+        try:
+            fast = cx509.load_der_x509_crl(one.dump())
+            issuer = one.issuer
+            readable.append(_Crl(
+                asn1=one, fast=fast, issuer=issuer.hashable,
+                name=str(issuer.native.get("common_name") or issuer.human_friendly),
+                this_update=one["tbs_cert_list"]["this_update"].native,
+            ))
+        except (ValueError, TypeError):  # unreadable: pyHanko's reading of the document judges
+            continue
+    facts = [
+        (cert, _Cert(cert.serial_number, cert.issuer.hashable, _digest(cert)), cert.subject.hashable,
+         cert.self_issued)
+        for cert in anchors
+    ]
+    table: dict[int, _Anchor] = {}
+    for cert, fact, _, self_issued in facts:
+        above: list[x509.Certificate] = []
+        current, current_fact, current_self = cert, fact, self_issued
+        while len(above) < 8 and not current_self:
+            parent = next(
+                ((one, one_fact, one_self) for one, one_fact, subject, one_self in facts
+                 if subject == current_fact.issuer and one_fact.digest != current_fact.digest
+                 and _signed_by(current, one)),
+                None,
+            )
+            if parent is None or any(_digest(parent[0]) == _digest(seen) for seen in above):
+                break
+            above.insert(0, parent[0])
+            current, current_fact, current_self = parent
+        subject = cert.subject
+        table[id(cert)] = _Anchor(
+            fact, cert.dump(), subject.hashable, cert.key_identifier,
+            str(subject.native.get("common_name") or subject.human_friendly), tuple(above),
+        )
+    return _Settled(
+        crls=tuple(readable), anchors=table,
+        by_digest={known.cert.digest: known for known in table.values()},
+    )
+
+
+def _digest(item: x509.Certificate | crl.CertificateList) -> bytes:
+    return hashlib.sha256(item.dump()).digest()
 
 
 def load_certs(file: Path) -> list[x509.Certificate]:
@@ -497,11 +620,16 @@ def crl_signed_by(one: crl.CertificateList, issuer: x509.Certificate, fast: Any 
 def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether ``issuer``'s key made the signature on ``cert`` (any algorithm cryptography knows;
     a key or signature it cannot read counts as not signed)."""
+    return _der_signed_by(cert.dump(), issuer.dump())
+
+
+def _der_signed_by(cert: bytes, issuer: bytes) -> bool:
+    """:func:`_signed_by` of DER encodings."""
     from cryptography import x509 as cx509
 
     try:
-        cx509.load_der_x509_certificate(cert.dump()).verify_directly_issued_by(
-            cx509.load_der_x509_certificate(issuer.dump())
+        cx509.load_der_x509_certificate(cert).verify_directly_issued_by(
+            cx509.load_der_x509_certificate(issuer)
         )
     except Exception:  # InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm
         return False
