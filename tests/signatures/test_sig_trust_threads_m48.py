@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from asn1crypto import x509 as asn1_x509
@@ -82,25 +83,24 @@ def _answers(store: TrustStore, pki: TestPKI) -> list[Answer]:
     return answers
 
 
-def test_sixteen_threads_on_one_fresh_store_get_the_single_threaded_answers(
-    pki: TestPKI, fine_switching: None
-) -> None:
-    crls = _crls(pki)
-    alone = _answers(_fresh(pki, crls), pki)
-    assert alone[0] is not None and alone[0][1] == "key_compromise" and alone[1] is None
-    assert "Kho Test" in str(alone[0][3]) and not str(alone[0][3]).startswith("Common Name")
-    wrong: list[tuple[int, int, list[Answer]]] = []
+def _disagreeing(
+    fresh: Callable[[], TrustStore], answers: Callable[[TrustStore], list[Any]], alone: list[Any]
+) -> list[tuple[int, int, list[Any]]]:
+    """(round, thread, answers) of every thread whose ``answers`` on a store made by ``fresh``
+    differ from ``alone``: :data:`ROUNDS` rounds of :data:`THREADS` threads on one fresh store
+    each, released together by a barrier."""
+    wrong: list[tuple[int, int, list[Any]]] = []
     for round_ in range(ROUNDS):
-        store = _fresh(pki, crls)
+        store = fresh()
         barrier = threading.Barrier(THREADS, timeout=600)
-        results: dict[int, list[Answer]] = {}
+        results: dict[int, list[Any]] = {}
 
         def run(
             index: int, store: TrustStore = store, barrier: threading.Barrier = barrier,
-            results: dict[int, list[Answer]] = results,
+            results: dict[int, list[Any]] = results,
         ) -> None:
             barrier.wait()
-            results[index] = _answers(store, pki)
+            results[index] = answers(store)
 
         threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
         for thread in threads:
@@ -109,6 +109,17 @@ def test_sixteen_threads_on_one_fresh_store_get_the_single_threaded_answers(
             thread.join(timeout=600)
         assert len(results) == THREADS
         wrong += [(round_, i, got) for i, got in results.items() if got != alone]
+    return wrong
+
+
+def test_sixteen_threads_on_one_fresh_store_get_the_single_threaded_answers(
+    pki: TestPKI, fine_switching: None
+) -> None:
+    crls = _crls(pki)
+    alone = _answers(_fresh(pki, crls), pki)
+    assert alone[0] is not None and alone[0][1] == "key_compromise" and alone[1] is None
+    assert "Kho Test" in str(alone[0][3]) and not str(alone[0][3]).startswith("Common Name")
+    wrong = _disagreeing(lambda: _fresh(pki, crls), lambda store: _answers(store, pki), alone)
     assert not wrong, f"{len(wrong)} of {ROUNDS * THREADS} threads got another answer: {wrong[:2]}"
 
 
@@ -147,24 +158,5 @@ def test_sixteen_threads_naming_an_impersonated_anchor_of_one_fresh_store_agree(
 
     alone = named(_fresh(pki, ()))
     assert alone == ["Kho Test CA phục vụ các cơ quan Nhà nước"] * 8
-    wrong: list[tuple[int, int, list[object]]] = []
-    for round_ in range(ROUNDS):
-        store = _fresh(pki, ())
-        barrier = threading.Barrier(THREADS, timeout=600)
-        results: dict[int, list[object]] = {}
-
-        def run(
-            index: int, store: TrustStore = store, barrier: threading.Barrier = barrier,
-            results: dict[int, list[object]] = results,
-        ) -> None:
-            barrier.wait()
-            results[index] = named(store)
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=600)
-        assert len(results) == THREADS
-        wrong += [(round_, i, got) for i, got in results.items() if got != alone]
+    wrong = _disagreeing(lambda: _fresh(pki, ()), named, alone)
     assert not wrong, f"{len(wrong)} of {ROUNDS * THREADS} threads got another answer: {wrong[:2]}"
