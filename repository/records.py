@@ -2972,8 +2972,7 @@ class Repository:
         shared: list[tuple[str, str]] = []
         # First the guards an S3 store keeps in the layout before m43 (its data bucket): moved
         # into their claims, where every create reads them with no further request (rv53).
-        move = getattr(self.store, "move_earlier_guards", None)
-        moved, kept = move() if callable(move) else (0, ())
+        moved, kept = self.store.move_earlier_guards()
         for record_id in self.record_ids():
             try:
                 record = self._load(record_id)

@@ -477,7 +477,7 @@ def _settle(
 def _guard_record(source: ObjectStore, key: str) -> str | None:
     """The record a duplicate guard names, None if it is gone or unreadable."""
     try:
-        holder = json.loads(source.get(key)).get("record_id")
+        holder = formats.loads(formats.CLAIM.name, source.get(key)).get("record_id")
     except (KhoError, ValueError, TypeError, AttributeError):
         return None
     return holder if isinstance(holder, str) else None

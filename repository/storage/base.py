@@ -279,6 +279,12 @@ class ObjectStore(abc.ABC):
         nothing made visible)."""
         return PreparedPut(self, key, data, tag)
 
+    def move_earlier_guards(self) -> tuple[int, tuple[str, ...]]:
+        """Move duplicate guards kept in an earlier layout of this store into the current one
+        (``kho duplicate-guards``): how many were moved, and the keys left for a person. A
+        store that only ever had one layout moves nothing (this default; S3 overrides it)."""
+        return 0, ()
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
