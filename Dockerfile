@@ -2,7 +2,7 @@
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-vie antiword catdoc \
-      fonts-liberation2 poppler-utils curl \
+      fonts-liberation2 fonts-dejavu-core poppler-utils curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin kho \
  && mkdir -p /data && chown kho:kho /data

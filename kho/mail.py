@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from kho.config import Settings
+from kho.xmltext import shown_line, shown_text
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +38,20 @@ class Mailer:
 
     def send(self, to: str, subject: str, body: str) -> bool:
         """Send one message; a mail server that fails never undoes the step that was taken (the
-        person still sees it in the web app): the failure is logged and False returned."""
+        person still sees it in the web app): the failure is logged and False returned. The
+        subject and body carry stored texts (a trích yếu, an ý kiến): they are sent as a person
+        is shown them (:func:`kho.xmltext.shown_line`, :func:`kho.xmltext.shown_text`), so one
+        stored before control characters were refused puts no NUL or line break in a header and
+        U+202E reverses nothing in the reader's mail client."""
         message = EmailMessage()
         try:
             message["From"] = self.sender
             message["To"] = to
-            message["Subject"] = subject
+            message["Subject"] = shown_line(subject)
         except ValueError as exc:  # an address stored before EMAIL_INVALID (a line break in it)
             log.warning("notification mail to %r not sent: %s", to, exc)
             return False
-        message.set_content(body)
+        message.set_content(shown_text(body))
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

@@ -5,14 +5,22 @@ dossier), and the fonts with Vietnamese glyphs the PDF writers register once per
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kho.xmltext import xml_safe
+from kho.xmltext import SHOWN_INSTEAD, shown_line, shown_text, xml_safe
 
 FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
+
+
+SHOWN_FONT = "KhoShown"
+"""The font U+FFFD "�" is drawn in (Liberation has no glyph for it: reportlab drew its empty
+.notdef box, and a reader copying the text got U+0000): DejaVu Sans, when installed
+(``fonts-dejavu-core``, in the image and ``scripts/install-system.sh``)."""
+SHOWN_FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
 def fonts() -> tuple[str, str]:
@@ -22,11 +30,45 @@ def fonts() -> tuple[str, str]:
     if "KhoSerif" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("KhoSerif", str(FONT_DIR / "LiberationSerif-Regular.ttf")))
         pdfmetrics.registerFont(TTFont("KhoSerif-Bold", str(FONT_DIR / "LiberationSerif-Bold.ttf")))
+        if SHOWN_FONT_FILE.is_file():
+            pdfmetrics.registerFont(TTFont(SHOWN_FONT, str(SHOWN_FONT_FILE)))
     return "KhoSerif", "KhoSerif-Bold"
 
 
+def _shown_font() -> str | None:
+    from reportlab.pdfbase import pdfmetrics
+
+    return SHOWN_FONT if SHOWN_FONT in pdfmetrics.getRegisteredFontNames() else None
+
+
 def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """``text`` as the markup of a reportlab ``Paragraph`` (every PDF of Kho writes its texts
+    through here, after :func:`fonts`): shown by :func:`kho.xmltext.shown_text` (a control
+    character or U+202E of a text stored before the input rules is drawn "�", in
+    :data:`SHOWN_FONT`, not as nothing or reversed), ``&<>`` escaped."""
+    markup = shown_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    font = _shown_font()
+    if font is None or SHOWN_INSTEAD not in markup:
+        return markup
+    return markup.replace(SHOWN_INSTEAD, f'<font name="{font}">{SHOWN_INSTEAD}</font>')
+
+
+def draw_line(canvas: Any, x: float, y: float, text: str, font: str, size: float) -> None:
+    """``text`` drawn on one line of a reportlab canvas (a footer, a print mark), shown by
+    :func:`kho.xmltext.shown_line`, each "�" in :data:`SHOWN_FONT` (see :func:`escape`)."""
+    shown_font = _shown_font() or font
+    line = canvas.beginText(x, y)
+    for part in re.split(f"({SHOWN_INSTEAD})", shown_line(text)):
+        if part:
+            line.setFont(shown_font if part == SHOWN_INSTEAD else font, size)
+            line.textOut(part)
+    canvas.drawText(line)
+
+
+SPLIT_IN_ROW = 1
+"""``splitInRow`` of every PDF table: a row taller than a page (a trích yếu of thousands of
+characters, a word of hundreds that reportlab breaks into many lines) goes on over the next page;
+without it reportlab raised ``LayoutError`` and the page answered 500."""
 
 
 Cell = str | int
@@ -75,12 +117,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value: Cell) -> Cell:
-    """A cell of a CSV export: text that a spreadsheet would run as a formula (a trích yếu, a
-    unit name typed as ``=HYPERLINK(…)`` or ``@SUM(…)``) gets a leading apostrophe, which
-    spreadsheets show as text and hide; numbers and other text are unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """A cell of a CSV export: text as a person reading it is shown (:func:`kho.xmltext.shown_text`:
+    a control character or U+202E is "�"), and text that a spreadsheet would then run as a formula
+    (a trích yếu, a unit name typed as ``=HYPERLINK(…)`` or ``@SUM(…)``) gets a leading apostrophe,
+    which spreadsheets show as text and hide; numbers are unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = shown_text(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def xml_text(value: Cell) -> Cell:
@@ -181,7 +225,7 @@ def to_pdf(sheet: Sheet, printed_by: str, printed_at: str) -> bytes:
         rightMargin=12 * mm,
         topMargin=12 * mm,
         bottomMargin=14 * mm,
-        title=sheet.title,
+        title=shown_line(sheet.title),
         author="Kho",
     )
     story: list = [Paragraph(escape(sheet.title.upper()), title), Spacer(1, 3 * mm)]
@@ -195,7 +239,7 @@ def to_pdf(sheet: Sheet, printed_by: str, printed_at: str) -> bytes:
             head_rows.append([Paragraph(f"({i})", head) for i in range(1, len(table.columns) + 1)])
         data = head_rows + [[Paragraph(escape(str(v)), body) for v in row] for row in table.rows]
         widths = [w * mm for w in table.widths_mm] if table.widths_mm else None
-        grid = PdfTable(data, colWidths=widths, repeatRows=len(head_rows))
+        grid = PdfTable(data, colWidths=widths, repeatRows=len(head_rows), splitInRow=SPLIT_IN_ROW)
         grid.setStyle(
             TableStyle(
                 [
@@ -210,9 +254,8 @@ def to_pdf(sheet: Sheet, printed_by: str, printed_at: str) -> bytes:
 
     def footer(canvas: object, document: object) -> None:
         canvas.saveState()  # type: ignore[attr-defined]
-        canvas.setFont(regular, 8)  # type: ignore[attr-defined]
         page = canvas.getPageNumber()  # type: ignore[attr-defined]
-        canvas.drawString(margin, 7 * mm, f"In bởi {printed_by} lúc {printed_at} — trang {page}")  # type: ignore[attr-defined]
+        draw_line(canvas, margin, 7 * mm, f"In bởi {printed_by} lúc {printed_at} — trang {page}", regular, 8)
         canvas.restoreState()  # type: ignore[attr-defined]
 
     doc.build(story, onFirstPage=footer, onLaterPages=footer)

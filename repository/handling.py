@@ -1004,7 +1004,10 @@ class HandlingService:
                 if record.secrecy > 0:
                     # Nothing of a secret document's content leaves Kho by mail: only that there is one.
                     text = "Có văn bản mật cần xử lý: xem trong hệ thống Kho (không gửi nội dung qua thư)."
-                subject = text.splitlines()[0][:180]
+                # The first of the lines this text was joined from: ``splitlines`` also ended it at a
+                # vertical tab or U+0085 of a trích yếu stored before those were refused, hiding the rest
+                # of it (the mailer shows such a character as "\ufffd", kho.xmltext.shown_line).
+                subject = text.split("\n", 1)[0][:180]
                 self.mailer.send(account.email, f"[Kho] {subject}", f"{text}\n\nXem: {link}\n")
 
     def _mailable(self, account: Account, record_id: str) -> bool:

@@ -152,6 +152,7 @@ def events_pdf(events: Sequence[Any], header: Sequence[str], label: Any) -> byte
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+    from kho.sheets import SPLIT_IN_ROW
     from kho.sheets import escape as _escape
     from kho.sheets import fonts as _fonts
 
@@ -173,7 +174,7 @@ def events_pdf(events: Sequence[Any], header: Sequence[str], label: Any) -> byte
         row = (str(e.seq), e.at, e.actor, label(e.action), record_cell(e), e.source or "", e.hash)
         data.append([Paragraph(_escape(v), body) for v in row])
     widths = [w * mm for w in (16, 38, 30, 50, 38, 22, 83)]
-    grid = Table(data, colWidths=widths, repeatRows=1)
+    grid = Table(data, colWidths=widths, repeatRows=1, splitInRow=SPLIT_IN_ROW)
     grid.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

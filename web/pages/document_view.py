@@ -265,7 +265,12 @@ def _not_rendered(number: int) -> NotFound:
 
 
 def print_mark(full_name: str, when: str) -> str:
-    return f"In bởi {full_name} lúc {when}"
+    """The line printed on every page of a print and as its PDF title: one line, shown by
+    :func:`kho.xmltext.shown_line` (a full name stored with U+202E would print reversed, one with
+    a control character drew nothing where it was)."""
+    from kho.xmltext import shown_line
+
+    return shown_line(f"In bởi {full_name} lúc {when}")
 
 
 def stamp_pdf(pdf: bytes, mark: str, *, settings: TextSettings | None = None) -> bytes:
@@ -329,15 +334,16 @@ def _stamped(pdf: bytes, mark: str, regular: str) -> bytes:
     from pypdf import PdfReader, PdfWriter
     from reportlab.pdfgen import canvas
 
+    from kho.sheets import draw_line
+
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     for page in writer.pages:
         box = page.mediabox
         width, height = float(box.width), float(box.height)
         overlay = io.BytesIO()
         sheet = canvas.Canvas(overlay, pagesize=(width, height))
-        sheet.setFont(regular, 8)
         sheet.setFillGray(0.25)
-        sheet.drawString(float(box.left) + 28, float(box.bottom) + 14, mark)
+        draw_line(sheet, float(box.left) + 28, float(box.bottom) + 14, mark, regular, 8)
         sheet.save()
         stamp = PdfReader(io.BytesIO(overlay.getvalue())).pages[0]
         page.merge_page(stamp)

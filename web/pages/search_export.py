@@ -139,6 +139,7 @@ def to_pdf(table: ResultTable) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+    from kho.sheets import SPLIT_IN_ROW
     from kho.sheets import escape as _escape
     from kho.sheets import fonts as _fonts
 
@@ -159,7 +160,7 @@ def to_pdf(table: ResultTable) -> bytes:
     data += [[Paragraph(_escape(v), body) for v in (str(n), *row)] for n, row in enumerate(table.rows, 1)]
     usable = landscape(A4)[0] - 24 * mm
     widths = [12 * mm] + [(usable - 12 * mm) / max(1, len(table.columns))] * len(table.columns)
-    grid = Table(data, colWidths=widths, repeatRows=1)
+    grid = Table(data, colWidths=widths, repeatRows=1, splitInRow=SPLIT_IN_ROW)
     grid.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
