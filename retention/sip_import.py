@@ -50,6 +50,7 @@ from kho.files import FILE, FOLDER, LINK, kind
 from kho.process import CLOCK_SKEW_SECONDS
 from kho.scratch import working_folder
 from kho.sentences import sentences
+from kho.xmltext import NOT_IN_XML, code_point
 from kho.zips import (
     DAMAGED_ENTRY_ERRORS,
     READABLE_METHODS,
@@ -528,16 +529,71 @@ EXPAT_BAD_CHAR_REF = 14
 XML 1.0 forbids, which some senders write for a control character of an old text."""
 
 
-def _not_well_formed(name: str, exc: ET.ParseError) -> str:
-    """Why a package's XML file is refused, in Vietnamese: what its sender must fix and where."""
+EXPAT_INVALID_TOKEN = 4
+"""expat's ``XML_ERROR_INVALID_TOKEN``: among other faults, a character XML 1.0 forbids written as
+it is (a raw U+0001 of an old text the sender's system exported without a check)."""
+
+XML_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
+
+
+def _xml_text(path: Path) -> str:
+    """The file's text as expat read it, for finding a character it refused: UTF-16 by its BOM,
+    else the encoding its declaration names (UTF-8 by default); a byte that does not decode is
+    U+FFFD (it cannot be one of the characters looked for)."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        declared = XML_DECLARED_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf"))
+        encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        return data.decode(encoding, errors="replace").removeprefix("\ufeff")
+    except LookupError:
+        return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+
+
+def forbidden_character_at(text: str, line: int, column: int) -> tuple[int, str] | None:
+    """The character XML 1.0 forbids (:data:`kho.xmltext.NOT_IN_XML`) that expat stopped at, with
+    its column counted from 1: at ``line`` (from 1) and ``column`` (from 0, in characters) of
+    ``text``, else the first such character of that line; None when the line holds none (the
+    file is refused for another fault). Pure."""
+    lines = re.split(r"\r\n|\r|\n", text)  # expat's line ends (a vertical tab ends none)
+    if not 1 <= line <= len(lines):
+        return None
+    shown = lines[line - 1]
+    if 0 <= column < len(shown) and NOT_IN_XML.fullmatch(shown[column]):
+        return column + 1, shown[column]
+    found = NOT_IN_XML.search(shown)
+    return (found.start() + 1, found.group()) if found else None
+
+
+def _not_well_formed(name: str, exc: ET.ParseError, path: Path) -> SipError:
+    """Why a package's XML file is refused, in Vietnamese: what its sender must fix and where
+    (columns counted from 1, as editors count them)."""
     line, column = getattr(exc, "position", (0, 0))
-    if getattr(exc, "code", None) == EXPAT_BAD_CHAR_REF:
-        return (
-            f"Tệp “{name}” không phải XML hợp lệ: dòng {line}, cột {column} có tham chiếu tới ký tự"
+    code = getattr(exc, "code", None)
+    if code == EXPAT_BAD_CHAR_REF:
+        return SipError(
+            f"Tệp “{name}” không phải XML hợp lệ: dòng {line}, cột {column + 1} có tham chiếu tới ký tự"
             " điều khiển mà XML 1.0 không cho phép (ví dụ “&#1;”). Đề nghị cơ quan gửi thay ký tự đó"
-            " (ví dụ bằng “\ufffd”) rồi xuất lại gói tin."
+            " (ví dụ bằng “\ufffd”) rồi xuất lại gói tin.",
+            code="SIP_XML_INVALID", file=name, line=line, column=column + 1,
         )
-    return f"Tệp “{name}” không phải XML hợp lệ (dòng {line}, cột {column})."
+    found = forbidden_character_at(_xml_text(path), line, column) if code == EXPAT_INVALID_TOKEN else None
+    if found is not None:
+        at, character = found
+        what = "ký tự điều khiển" if ord(character) < 0x20 else "mã không phải ký tự"
+        return SipError(
+            f"Tệp “{name}” không phải XML hợp lệ: dòng {line}, cột {at} có {what} {code_point(character)}"
+            " (viết thẳng trong tệp) mà XML 1.0 không cho phép. Đề nghị cơ quan gửi thay ký tự đó"
+            " (ví dụ bằng “\ufffd”) rồi xuất lại gói tin.",
+            code="SIP_XML_CONTROL_CHARACTER", file=name, line=line, column=at,
+            character=code_point(character),
+        )
+    return SipError(
+        f"Tệp “{name}” không phải XML hợp lệ (dòng {line}, cột {column + 1}).",
+        code="SIP_XML_INVALID", file=name, line=line, column=column + 1,
+    )
 
 
 def check_xml_files(root: Path) -> int:
@@ -578,7 +634,7 @@ def check_xml_files(root: Path) -> int:
                 code="SIP_XML_UNSAFE", file=name,
             ) from exc
         except ET.ParseError as exc:
-            raise SipError(_not_well_formed(name, exc), code="SIP_XML_INVALID", file=name) from exc
+            raise _not_well_formed(name, exc, path) from exc
         except (ValueError, UnicodeError) as exc:
             raise SipError(
                 f"Tệp “{name}” không phải XML hợp lệ.", code="SIP_XML_INVALID", file=name
