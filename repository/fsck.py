@@ -23,6 +23,7 @@ from typing import Any
 from kho.errors import (
     AlreadyExists,
     AuditChainBroken,
+    ClaimNotAFile,
     IntegrityError,
     KeyDestroyed,
     KeyUnwrapFailed,
@@ -464,6 +465,33 @@ def _load_object(repo: Repository, key: str) -> str | None:
     return None
 
 
+CLAIM_REMOVED = "fsck:claim-removed"
+"""The event of a claim or duplicate guard fsck removed (``stale-claim``, ``destruction-claim``,
+``submission-claim``): ``details`` ``key``, ``issue``, ``named`` (the record it named; not the
+event's ``record_id``: a stale guard's record was never committed, and an event naming a record
+reads as its commit to step 3). Review rv55."""
+GUARD_RESTORED = "fsck:guard-restored"
+"""The event of a duplicate guard fsck wrote again for a live record (``guard-missing``):
+``record_id`` that record, ``details`` ``key``, ``issue``. Review rv55."""
+
+
+def _audit_repair(
+    repo: Repository,
+    action: str,
+    key: str,
+    issue: str,
+    *,
+    record_id: str | None = None,
+    named: str | None = None,
+) -> None:
+    """One event per claim or guard a repair changed, naming it (after the change: a repair
+    the store refused is no event)."""
+    details: dict[str, Any] = {"key": key, "issue": issue}
+    if named is not None:
+        details["named"] = named
+    repo.audit.append(FSCK.user, action, record_id=record_id, source=FSCK.source, details=details)
+
+
 DUPLICATE_GUARD_PREFIXES = ("claims/sha256/", "claims/skh/")
 """The duplicate guards step 6b checks against the records: a file's SHA-256, a văn bản's
 (số, ký hiệu, cơ quan ban hành, năm)."""
@@ -898,6 +926,22 @@ def fsck(
             repairable=True,
         )
 
+    # 4a. Claim paths of the local store that are no claim file (review rv55): a folder or a
+    # link where a guard's file belongs, a FIFO, a socket, a file that cannot be read. Each
+    # refuses every create of its key at once (CLAIM_NOT_A_FILE); the listing below does not see
+    # them. Never repaired: fsck did not write them, and a link may lead out of the store.
+    if isinstance(store, LocalStore):
+        for key, found in store.odd_claims():
+            guard = key.startswith(DUPLICATE_GUARD_PREFIXES)
+            what = "Khóa chống trùng" if guard else "Yêu cầu giữ chỗ"
+            add(
+                "guard-not-a-file" if guard else "claim-not-a-file",
+                key,
+                f"{what} “{key}” {found}, không phải tệp Kho đã ghi: mọi lần lưu nội dung mà nó giữ chỗ"
+                " đều bị từ chối (CLAIM_NOT_A_FILE). fsck không sửa: cần người xem rồi xử lý bằng tay.",
+                details={"key": key, "found": found},
+            )
+
     # 4. Duplicate guards that point at nothing (a live record's guard is never stale).
     live = set(committed)
     guards: dict[str, str | None] = {}  # duplicate guard -> its record (None: unreadable), step 6b
@@ -907,6 +951,8 @@ def fsck(
             rid = formats.loads(formats.CLAIM.name, raw)["record_id"]
         except NotFound:
             continue  # released or taken over meanwhile
+        except ClaimNotAFile:
+            continue  # (made so since the listing: the next run's 4a names it)
         except (KhoError, KeyError, ValueError, TypeError) as exc:
             issues.append(_unloadable(info.key, formats.CLAIM.label, exc))
             if info.key.startswith(DUPLICATE_GUARD_PREFIXES):
@@ -926,8 +972,9 @@ def fsck(
                 continue  # a destruction that may be running: never reported, never cleared
             state, message, details = left
             clearable = state in (CLAIM_FINISHED, CLAIM_ABANDONED)
-            if mend and clearable:  # (only while it still holds what was read here)
-                take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
+            taken = claim_body(rid, now)  # (removed only while it still holds what was read here)
+            if mend and clearable and take_over_guard(store, info.key, raw, taken, now=now, replace=False):
+                _audit_repair(repo, CLAIM_REMOVED, info.key, "destruction-claim", named=rid)
             add("destruction-claim", info.key, message, repairable=clearable, details=details)
             continue
         if info.key.startswith(SUBMITTING_PREFIX):
@@ -942,18 +989,19 @@ def fsck(
                 continue  # a nộp lưu that may be running: never reported, never cleared
             state, message, details = left
             clearable = state in (CLAIM_FINISHED, CLAIM_ABANDONED)
-            if mend and clearable:  # (only while it still holds what was read here)
-                take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
+            taken = claim_body(rid, now)  # (removed only while it still holds what was read here)
+            if mend and clearable and take_over_guard(store, info.key, raw, taken, now=now, replace=False):
+                _audit_repair(repo, CLAIM_REMOVED, info.key, "submission-claim", named=rid)
             add("submission-claim", info.key, message, repairable=clearable, details=details)
             continue
         if rid in live or rid in writing:
             continue
         if store.exists(version_key(rid, 1)) or _in_flight(rid, grace_seconds):
             continue
-        if mend:
-            # (a re-run may be taking the same guard over: only one of them removes it, and
-            # only while it still holds what was read here)
-            take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
+        # (a re-run may be taking the same guard over: only one of them removes it, and only
+        # while it still holds what was read here)
+        if mend and take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False):
+            _audit_repair(repo, CLAIM_REMOVED, info.key, "stale-claim", named=rid)
         add("stale-claim", info.key, f"Khóa chống trùng {info.key} không còn bản ghi.", repairable=True)
 
     # 5. Keys: present for every live record, gone for every destroyed one; a wrong master key
@@ -1038,6 +1086,7 @@ def fsck(
             except AlreadyExists:  # taken since it was read: by whom is the next run's to say
                 add(issue.kind, issue.subject, issue.message + " Khóa vừa được ghi: chạy lại fsck.")
                 continue
+            _audit_repair(repo, GUARD_RESTORED, guard, issue.kind, record_id=record_id)
         add(issue.kind, issue.subject, issue.message, repairable=issue.repairable, details=issue.details)
 
     # 7. Fixity of every original (deep).
