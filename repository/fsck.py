@@ -654,6 +654,37 @@ def _guard_issues(
             )
 
 
+def _skh_missing(
+    loaded: Mapping[str, Record],
+    guards: Mapping[str, str | None],
+    created: set[str | None],
+    reasoned: set[str],
+) -> list[tuple[str, str]]:
+    """Step 9c (pure): the live records that took a số/ký hiệu guard when registered and hold
+    none of the keys they may hold (:func:`_skh_keys`: any year, either formula, whoever it
+    names), each with the key a create takes for it today (:func:`duplicate_key` of the year
+    ``plan_registration`` keys by: its ngày ban hành, else its ngày đến). A record took one when
+    it has a số, is not a văn bản đi numbered by a register (its số is the register's), and no
+    event of its history registered it with a ``duplicate_reason`` (nor is it a copy registered
+    again). A record without its creation event is step 9's (``unaudited``): not judged."""
+    out: list[tuple[str, str]] = []
+    for record_id, record in sorted(loaded.items()):
+        md = record.metadata
+        if not isinstance(md, DocumentMetadata) or not md.code_number:
+            continue
+        if record_id not in created or record_id in reasoned or record.extra.get("registered_again_from"):
+            continue
+        if record.kind == "di" and record.registration is not None:
+            continue  # numbered by its register
+        if any(key in guards for key in _skh_keys(record)):
+            continue
+        day = md.issued_date or md.arrival_date
+        key = duplicate_key(md, day.year) if day is not None else None
+        if key is not None:
+            out.append((record_id, key))
+    return out
+
+
 def _label_of(key: str) -> str:
     account_kind = _account_kind(key)
     if account_kind is not None:
@@ -1122,6 +1153,7 @@ def fsck(
     hold_events: dict[str, list[AuditEvent]] = {}  # per record, the events that place or lift a hold
     named_versions: dict[str, tuple[int, str]] = {}  # per record, the highest version events name, when
     withheld_events: dict[tuple[str, int], AuditEvent] = {}  # (record, step): its withheld event
+    reasoned: set[str] = set()  # records an event registered with a duplicate_reason (step 9c)
     indexed = _IndexDigests.of(repo)  # step 9b
     sealing = [False]  # an event whose seal checks came before (step 0 names the others)
     floor = repo.audit.sealed_floor()  # sealed from there on, a signed checkpoint says (rv22)
@@ -1163,6 +1195,9 @@ def fsck(
                 actions, _ = named_objects.setdefault(named, (set(), event.at))
                 actions.add(event.action)
         born.update(_creation_named(event) for event in events)
+        reasoned.update(  # (step 9c: registered again with a reason, so no số/ký hiệu guard)
+            event.record_id for event in events if event.record_id and event.details.get("duplicate_reason")
+        )
     for record_id in committed:
         if record_id not in created:
             if mend:
@@ -1180,6 +1215,34 @@ def fsck(
                 f"Bản ghi {record_id} thiếu sự kiện tạo lập trong nhật ký: ghi bổ sung.",
                 repairable=True,
             )
+    # 9c. Every văn bản that took a số/ký hiệu guard still has one (review rv55). Whether it took
+    # one is decided from what is stored (its metadata: a số, not numbered by a register of văn
+    # bản đi) and from its history (no registration with a duplicate_reason, which takes none).
+    for record_id, key in _skh_missing(loaded, guards, created, reasoned):
+        if key in guards or store.exists(key):
+            continue  # (taken after step 4's listing)
+        repaired_message = ""
+        if mend and refused is None:
+            try:
+                store.put_if_absent(key, claim_body(record_id, now))
+            except AlreadyExists:
+                repaired_message = " Khóa vừa được ghi: chạy lại fsck."
+            else:
+                _audit_repair(repo, GUARD_RESTORED, key, "guard-missing", record_id=record_id)
+        message = (
+            f"Bản ghi {record_id} thiếu khóa chống trùng số, ký hiệu ({key}): một văn bản cùng số, ký"
+            " hiệu, cơ quan ban hành và năm có thể được vào sổ lần nữa. Ghi lại khóa cho bản ghi này."
+        )
+        if repaired_message:
+            add("guard-missing", key, message + repaired_message)
+            continue
+        add(
+            "guard-missing",
+            key,
+            message,
+            repairable=True,
+            details={"guard": key, "record_id": record_id, "records": [record_id]},
+        )
     # 9b. The by-record index of the log (``<data>/audit-index.sqlite``, derived, outside the
     # store) holds every event of the log below its ``next_seq``, as the log does: a row deleted
     # by a hand in the data folder hides an act from the record's history page, and a hold's

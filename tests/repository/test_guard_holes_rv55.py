@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
+from kho_testing import CLERK, incoming, make_store, new_repository, outgoing, pdf_bytes
 
 from kho.errors import Duplicate, KhoError
 from kho.textkey import nfc
@@ -255,3 +255,43 @@ def test_an_s3_guard_claim_that_is_no_claim_refuses_at_once_and_fsck_names_it(
     found = fsck(repo, repair=True)
     assert [(i.kind, i.subject, i.repaired) for i in found.issues] == [("format", key, False)]
     assert _claim_object(store, key) == body  # never overwritten, never removed
+
+
+def _drop(store: ObjectStore, key: str) -> None:
+    if store.name == "s3":
+        store._client.remove_object(store.claims_bucket, "claims/" + key)  # type: ignore[attr-defined]
+    else:
+        store.delete(key)
+
+
+@pytest.mark.parametrize("kind", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_fsck_finds_a_document_without_its_skh_guard_and_restores_it(tmp_path: Path, kind: str) -> None:
+    store, keys = make_store(kind, tmp_path, "rv55skh"), make_store(kind, tmp_path, "rv55skhk")
+    repo = new_repository(store, keys)
+    record = repo.create_document("den", incoming(code_number="4"), pdf_bytes("a"), "a.pdf", CLERK)
+    # Registered again with a reason: it takes no số/ký hiệu guard, and is not reported.
+    again = repo.create_document(
+        "den", incoming(code_number="4"), pdf_bytes("b"), "b.pdf", CLERK, duplicate_reason="Gửi lại bản đúng"
+    )
+    # A văn bản đi numbered by its register: its số is the register's, no guard either.
+    unnumbered = repo.create_document("di", outgoing(), pdf_bytes("c"), "c.pdf", CLERK)
+    (guard,) = [info.key for info in store.list("claims/skh/")]
+    assert json.loads(store.get(guard))["record_id"] == record.record_id
+    assert fsck(repo).clean
+    _drop(store, guard)
+
+    found = fsck(repo)
+    assert [(i.kind, i.subject, i.repairable) for i in found.issues] == [("guard-missing", guard, True)]
+    assert found.issues[0].details["record_id"] == record.record_id
+    assert record.record_id in found.issues[0].message
+    assert found.issues[0].message == nfc(found.issues[0].message)
+    mended = fsck(repo, repair=True)
+    assert [i.repaired for i in mended.issues] == [True]
+    assert formats.loads(formats.CLAIM.name, store.get(guard))["record_id"] == record.record_id
+    events = [e for e in repo.audit.events() if e.action == "fsck:guard-restored"]
+    assert [(e.record_id, e.details["key"]) for e in events] == [(record.record_id, guard)]
+    assert fsck(repo).clean
+    with pytest.raises(Duplicate) as refused:
+        repo.create_document("den", incoming(code_number="4"), pdf_bytes("d"), "d.pdf", CLERK)
+    assert refused.value.details["existing_record_id"] == record.record_id
+    assert {again.record_id, unnumbered.record_id}.isdisjoint(e.record_id for e in events)
