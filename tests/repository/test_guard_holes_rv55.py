@@ -160,6 +160,13 @@ def test_a_guard_folder_linked_out_of_the_store_is_not_followed(tmp_path: Path) 
     refused = _within(lambda: repo.create_document("den", incoming(code_number="8"), content, "b.pdf", CLERK))
     assert isinstance(refused, KhoError) and refused.code == "CLAIM_NOT_A_FILE", repr(refused)
     assert refused.details["key"] == f"claims/sha256/{digest}"
+    # A file not guarded there: its guard is not written out of the store either.
+    other = pdf_bytes("not guarded anywhere")
+    there = sorted(p.name for p in elsewhere.iterdir())  # (the first record's guard moved too)
+    refused = _within(lambda: repo.create_document("den", incoming(code_number="9"), other, "c.pdf", CLERK))
+    assert isinstance(refused, KhoError) and refused.code == "CLAIM_NOT_A_FILE", repr(refused)
+    assert sorted(p.name for p in elsewhere.iterdir()) == there
+    assert _records(store) == [f"catalog/records/{first.record_id}"]
     found = _within(lambda: fsck(repo))
     assert ("claim-not-a-file", "claims/sha256") in [(i.kind, i.subject) for i in found.issues]
     assert not any(i.subject.startswith("claims/sha256/") for i in found.issues)  # not walked into
