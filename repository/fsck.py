@@ -144,7 +144,12 @@ class Issue:
     is taken for it) | ``guard-conflict`` (no guard, two or more live records hold the file:
     never repaired) | ``guard-duplicate`` (two live records of one file, neither registered
     again: never repaired) | ``guard-wrong-record`` (a duplicate guard naming a live record that does
-    not hold what it guards: never repaired), step 6b, review rv53."""
+    not hold what it guards: never repaired), step 6b, review rv53; ``guard-missing`` also for a
+    văn bản's số/ký hiệu guard (step 9c, review rv55) | ``guard-not-a-file`` /
+    ``claim-not-a-file`` (a local store's path under ``claims/`` that is no claim file: a folder
+    where a guard's file belongs, a symbolic link, a FIFO, an unreadable file; never repaired,
+    step 4a, review rv55). Every guard or claim a repair writes or removes is audited
+    (``fsck:guard-restored``, ``fsck:claim-removed``)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -543,7 +548,7 @@ def _guard_issues(
     - ``guard-wrong-record`` (never repaired): a guard names a live record that does not hold
       what it guards (a SHA-256 of a file it does not have; a số/ký hiệu it does not carry).
     A guard naming a destroyed or missing record is step 4's (``stale-claim``) or the
-    destruction's, not reported here; a record's missing số/ký hiệu guard is not either (a
+    destruction's, not reported here; a record's missing số/ký hiệu guard is step 9c's (a
     document registered again with a reason holds none, and the reason is in the log only)."""
     holders: dict[str, list[str]] = {}
     for record_id, record in loaded.items():
