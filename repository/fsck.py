@@ -664,15 +664,16 @@ def _skh_missing(
     guards: Mapping[str, str | None],
     created: set[str | None],
     reasoned: set[str],
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, list[str]]]:
     """Step 9c (pure): the live records that took a số/ký hiệu guard when registered and hold
     none of the keys they may hold (:func:`_skh_keys`: any year, either formula, whoever it
     names), each with the key a create takes for it today (:func:`duplicate_key` of the year
     ``plan_registration`` keys by: its ngày ban hành, else its ngày đến). A record took one when
     it has a số, is not a văn bản đi numbered by a register (its số is the register's), and no
     event of its history registered it with a ``duplicate_reason`` (nor is it a copy registered
-    again). A record without its creation event is step 9's (``unaudited``): not judged."""
-    out: list[tuple[str, str]] = []
+    again). A record without its creation event is step 9's (``unaudited``): not judged. Each
+    key comes once, with the records that miss it (two: a pair a guard did not stop)."""
+    out: dict[str, list[str]] = {}
     for record_id, record in sorted(loaded.items()):
         md = record.metadata
         if not isinstance(md, DocumentMetadata) or not md.code_number:
@@ -686,8 +687,8 @@ def _skh_missing(
         day = md.issued_date or md.arrival_date
         key = duplicate_key(md, day.year) if day is not None else None
         if key is not None:
-            out.append((record_id, key))
-    return out
+            out.setdefault(key, []).append(record_id)
+    return sorted(out.items())
 
 
 def _label_of(key: str) -> str:
@@ -1223,9 +1224,20 @@ def fsck(
     # 9c. Every văn bản that took a số/ký hiệu guard still has one (review rv55). Whether it took
     # one is decided from what is stored (its metadata: a số, not numbered by a register of văn
     # bản đi) and from its history (no registration with a duplicate_reason, which takes none).
-    for record_id, key in _skh_missing(loaded, guards, created, reasoned):
+    for key, holders in _skh_missing(loaded, guards, created, reasoned):
         if key in guards or store.exists(key):
             continue  # (taken after step 4's listing)
+        if len(holders) > 1:  # which one the guard should name is for a person
+            add(
+                "guard-conflict",
+                key,
+                f"Thiếu khóa chống trùng số, ký hiệu {key} và {len(holders)} bản ghi cùng số, ký hiệu, cơ"
+                f" quan ban hành và năm, không bản nào vào sổ lại có lý do ({', '.join(holders)}): cần"
+                " người xem bản ghi nào giữ khóa.",
+                details={"guard": key, "records": holders},
+            )
+            continue
+        (record_id,) = holders
         repaired_message = ""
         if mend and refused is None:
             try:

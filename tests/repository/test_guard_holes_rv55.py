@@ -302,3 +302,22 @@ def test_fsck_finds_a_document_without_its_skh_guard_and_restores_it(tmp_path: P
         repo.create_document("den", incoming(code_number="4"), pdf_bytes("d"), "d.pdf", CLERK)
     assert refused.value.details["existing_record_id"] == record.record_id
     assert {again.record_id, unnumbered.record_id}.isdisjoint(e.record_id for e in events)
+
+
+@pytest.mark.parametrize("kind", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_fsck_never_picks_a_skh_guard_between_two_documents(tmp_path: Path, kind: str) -> None:
+    store, keys = make_store(kind, tmp_path, "rv55pair"), make_store(kind, tmp_path, "rv55pairk")
+    repo = new_repository(store, keys)
+    first = repo.create_document("den", incoming(code_number="6"), pdf_bytes("a"), "a.pdf", CLERK)
+    (guard,) = [info.key for info in store.list("claims/skh/")]
+    _drop(store, guard)  # lost: the same số/ký hiệu is let in again, and that guard lost too
+    second = repo.create_document("den", incoming(code_number="6"), pdf_bytes("b"), "b.pdf", CLERK)
+    _drop(store, guard)
+
+    found = fsck(repo, repair=True)
+    assert [(i.kind, i.subject, i.repairable, i.repaired) for i in found.issues] == [
+        ("guard-conflict", guard, False, False)
+    ]
+    assert found.issues[0].details["records"] == sorted([first.record_id, second.record_id])
+    assert not store.exists(guard)
+    assert not [e for e in repo.audit.events() if e.action.startswith("fsck:")]
