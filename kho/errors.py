@@ -339,6 +339,18 @@ class FormatInvalid(KhoError):
     http_status = 500
 
 
+class ClaimNotAFile(KhoError):
+    """A claim or duplicate guard of the local store (``objects/claims/…``) whose path is not a
+    regular file Kho wrote: a directory, a symbolic link (dangling, or leading anywhere, in or
+    out of the store), a FIFO, a socket, a device, a file that cannot be read, or a file below a
+    linked folder. Never followed, never waited for, never overwritten: the create that meets it
+    is refused at once, and ``kho fsck`` lists it for a person (``guard-not-a-file``,
+    ``claim-not-a-file``; review rv55). ``details``: ``key``, ``found``."""
+
+    code = "CLAIM_NOT_A_FILE"
+    http_status = 409
+
+
 class RegisterSeriesUnknown(NotFound):
     """A register (sổ) name that names no series."""
 

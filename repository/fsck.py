@@ -23,6 +23,7 @@ from typing import Any
 from kho.errors import (
     AlreadyExists,
     AuditChainBroken,
+    ClaimNotAFile,
     IntegrityError,
     KeyDestroyed,
     KeyUnwrapFailed,
@@ -143,7 +144,12 @@ class Issue:
     is taken for it) | ``guard-conflict`` (no guard, two or more live records hold the file:
     never repaired) | ``guard-duplicate`` (two live records of one file, neither registered
     again: never repaired) | ``guard-wrong-record`` (a duplicate guard naming a live record that does
-    not hold what it guards: never repaired), step 6b, review rv53."""
+    not hold what it guards: never repaired), step 6b, review rv53; ``guard-missing`` also for a
+    văn bản's số/ký hiệu guard (step 9c, review rv55) | ``guard-not-a-file`` /
+    ``claim-not-a-file`` (a local store's path under ``claims/`` that is no claim file: a folder
+    where a guard's file belongs, a symbolic link, a FIFO, an unreadable file; never repaired,
+    step 4a, review rv55). Every guard or claim a repair writes or removes is audited
+    (``fsck:guard-restored``, ``fsck:claim-removed``)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -464,6 +470,33 @@ def _load_object(repo: Repository, key: str) -> str | None:
     return None
 
 
+CLAIM_REMOVED = "fsck:claim-removed"
+"""The event of a claim or duplicate guard fsck removed (``stale-claim``, ``destruction-claim``,
+``submission-claim``): ``details`` ``key``, ``issue``, ``named`` (the record it named; not the
+event's ``record_id``: a stale guard's record was never committed, and an event naming a record
+reads as its commit to step 3). Review rv55."""
+GUARD_RESTORED = "fsck:guard-restored"
+"""The event of a duplicate guard fsck wrote again for a live record (``guard-missing``):
+``record_id`` that record, ``details`` ``key``, ``issue``. Review rv55."""
+
+
+def _audit_repair(
+    repo: Repository,
+    action: str,
+    key: str,
+    issue: str,
+    *,
+    record_id: str | None = None,
+    named: str | None = None,
+) -> None:
+    """One event per claim or guard a repair changed, naming it (after the change: a repair
+    the store refused is no event)."""
+    details: dict[str, Any] = {"key": key, "issue": issue}
+    if named is not None:
+        details["named"] = named
+    repo.audit.append(FSCK.user, action, record_id=record_id, source=FSCK.source, details=details)
+
+
 DUPLICATE_GUARD_PREFIXES = ("claims/sha256/", "claims/skh/")
 """The duplicate guards step 6b checks against the records: a file's SHA-256, a văn bản's
 (số, ký hiệu, cơ quan ban hành, năm)."""
@@ -515,7 +548,7 @@ def _guard_issues(
     - ``guard-wrong-record`` (never repaired): a guard names a live record that does not hold
       what it guards (a SHA-256 of a file it does not have; a số/ký hiệu it does not carry).
     A guard naming a destroyed or missing record is step 4's (``stale-claim``) or the
-    destruction's, not reported here; a record's missing số/ký hiệu guard is not either (a
+    destruction's, not reported here; a record's missing số/ký hiệu guard is step 9c's (a
     document registered again with a reason holds none, and the reason is in the log only)."""
     holders: dict[str, list[str]] = {}
     for record_id, record in loaded.items():
@@ -624,6 +657,38 @@ def _guard_issues(
                 guard,
                 None,
             )
+
+
+def _skh_missing(
+    loaded: Mapping[str, Record],
+    guards: Mapping[str, str | None],
+    created: set[str | None],
+    reasoned: set[str],
+) -> list[tuple[str, list[str]]]:
+    """Step 9c (pure): the live records that took a số/ký hiệu guard when registered and hold
+    none of the keys they may hold (:func:`_skh_keys`: any year, either formula, whoever it
+    names), each with the key a create takes for it today (:func:`duplicate_key` of the year
+    ``plan_registration`` keys by: its ngày ban hành, else its ngày đến). A record took one when
+    it has a số, is not a văn bản đi numbered by a register (its số is the register's), and no
+    event of its history registered it with a ``duplicate_reason`` (nor is it a copy registered
+    again). A record without its creation event is step 9's (``unaudited``): not judged. Each
+    key comes once, with the records that miss it (two: a pair a guard did not stop)."""
+    out: dict[str, list[str]] = {}
+    for record_id, record in sorted(loaded.items()):
+        md = record.metadata
+        if not isinstance(md, DocumentMetadata) or not md.code_number:
+            continue
+        if record_id not in created or record_id in reasoned or record.extra.get("registered_again_from"):
+            continue
+        if record.kind == "di" and record.registration is not None:
+            continue  # numbered by its register
+        if any(key in guards for key in _skh_keys(record)):
+            continue
+        day = md.issued_date or md.arrival_date
+        key = duplicate_key(md, day.year) if day is not None else None
+        if key is not None:
+            out.setdefault(key, []).append(record_id)
+    return sorted(out.items())
 
 
 def _label_of(key: str) -> str:
@@ -898,6 +963,22 @@ def fsck(
             repairable=True,
         )
 
+    # 4a. Claim paths of the local store that are no claim file (review rv55): a folder or a
+    # link where a guard's file belongs, a FIFO, a socket, a file that cannot be read. Each
+    # refuses every create of its key at once (CLAIM_NOT_A_FILE); the listing below does not see
+    # them. Never repaired: fsck did not write them, and a link may lead out of the store.
+    if isinstance(store, LocalStore):
+        for key, found in store.odd_claims():
+            guard = key.startswith(DUPLICATE_GUARD_PREFIXES)
+            what = "Khóa chống trùng" if guard else "Yêu cầu giữ chỗ"
+            add(
+                "guard-not-a-file" if guard else "claim-not-a-file",
+                key,
+                f"{what} “{key}” {found}, không phải tệp Kho đã ghi: mọi lần lưu nội dung mà nó giữ chỗ"
+                " đều bị từ chối (CLAIM_NOT_A_FILE). fsck không sửa: cần người xem rồi xử lý bằng tay.",
+                details={"key": key, "found": found},
+            )
+
     # 4. Duplicate guards that point at nothing (a live record's guard is never stale).
     live = set(committed)
     guards: dict[str, str | None] = {}  # duplicate guard -> its record (None: unreadable), step 6b
@@ -907,6 +988,8 @@ def fsck(
             rid = formats.loads(formats.CLAIM.name, raw)["record_id"]
         except NotFound:
             continue  # released or taken over meanwhile
+        except ClaimNotAFile:
+            continue  # (made so since the listing: the next run's 4a names it)
         except (KhoError, KeyError, ValueError, TypeError) as exc:
             issues.append(_unloadable(info.key, formats.CLAIM.label, exc))
             if info.key.startswith(DUPLICATE_GUARD_PREFIXES):
@@ -926,8 +1009,9 @@ def fsck(
                 continue  # a destruction that may be running: never reported, never cleared
             state, message, details = left
             clearable = state in (CLAIM_FINISHED, CLAIM_ABANDONED)
-            if mend and clearable:  # (only while it still holds what was read here)
-                take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
+            taken = claim_body(rid, now)  # (removed only while it still holds what was read here)
+            if mend and clearable and take_over_guard(store, info.key, raw, taken, now=now, replace=False):
+                _audit_repair(repo, CLAIM_REMOVED, info.key, "destruction-claim", named=rid)
             add("destruction-claim", info.key, message, repairable=clearable, details=details)
             continue
         if info.key.startswith(SUBMITTING_PREFIX):
@@ -942,18 +1026,19 @@ def fsck(
                 continue  # a nộp lưu that may be running: never reported, never cleared
             state, message, details = left
             clearable = state in (CLAIM_FINISHED, CLAIM_ABANDONED)
-            if mend and clearable:  # (only while it still holds what was read here)
-                take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
+            taken = claim_body(rid, now)  # (removed only while it still holds what was read here)
+            if mend and clearable and take_over_guard(store, info.key, raw, taken, now=now, replace=False):
+                _audit_repair(repo, CLAIM_REMOVED, info.key, "submission-claim", named=rid)
             add("submission-claim", info.key, message, repairable=clearable, details=details)
             continue
         if rid in live or rid in writing:
             continue
         if store.exists(version_key(rid, 1)) or _in_flight(rid, grace_seconds):
             continue
-        if mend:
-            # (a re-run may be taking the same guard over: only one of them removes it, and
-            # only while it still holds what was read here)
-            take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
+        # (a re-run may be taking the same guard over: only one of them removes it, and only
+        # while it still holds what was read here)
+        if mend and take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False):
+            _audit_repair(repo, CLAIM_REMOVED, info.key, "stale-claim", named=rid)
         add("stale-claim", info.key, f"Khóa chống trùng {info.key} không còn bản ghi.", repairable=True)
 
     # 5. Keys: present for every live record, gone for every destroyed one; a wrong master key
@@ -1038,6 +1123,7 @@ def fsck(
             except AlreadyExists:  # taken since it was read: by whom is the next run's to say
                 add(issue.kind, issue.subject, issue.message + " Khóa vừa được ghi: chạy lại fsck.")
                 continue
+            _audit_repair(repo, GUARD_RESTORED, guard, issue.kind, record_id=record_id)
         add(issue.kind, issue.subject, issue.message, repairable=issue.repairable, details=issue.details)
 
     # 7. Fixity of every original (deep).
@@ -1073,6 +1159,7 @@ def fsck(
     hold_events: dict[str, list[AuditEvent]] = {}  # per record, the events that place or lift a hold
     named_versions: dict[str, tuple[int, str]] = {}  # per record, the highest version events name, when
     withheld_events: dict[tuple[str, int], AuditEvent] = {}  # (record, step): its withheld event
+    reasoned: set[str] = set()  # records an event registered with a duplicate_reason (step 9c)
     indexed = _IndexDigests.of(repo)  # step 9b
     sealing = [False]  # an event whose seal checks came before (step 0 names the others)
     floor = repo.audit.sealed_floor()  # sealed from there on, a signed checkpoint says (rv22)
@@ -1114,6 +1201,9 @@ def fsck(
                 actions, _ = named_objects.setdefault(named, (set(), event.at))
                 actions.add(event.action)
         born.update(_creation_named(event) for event in events)
+        reasoned.update(  # (step 9c: registered again with a reason, so no số/ký hiệu guard)
+            event.record_id for event in events if event.record_id and event.details.get("duplicate_reason")
+        )
     for record_id in committed:
         if record_id not in created:
             if mend:
@@ -1131,6 +1221,45 @@ def fsck(
                 f"Bản ghi {record_id} thiếu sự kiện tạo lập trong nhật ký: ghi bổ sung.",
                 repairable=True,
             )
+    # 9c. Every văn bản that took a số/ký hiệu guard still has one (review rv55). Whether it took
+    # one is decided from what is stored (its metadata: a số, not numbered by a register of văn
+    # bản đi) and from its history (no registration with a duplicate_reason, which takes none).
+    for key, holders in _skh_missing(loaded, guards, created, reasoned):
+        if key in guards or store.exists(key):
+            continue  # (taken after step 4's listing)
+        if len(holders) > 1:  # which one the guard should name is for a person
+            add(
+                "guard-conflict",
+                key,
+                f"Thiếu khóa chống trùng số, ký hiệu {key} và {len(holders)} bản ghi cùng số, ký hiệu, cơ"
+                f" quan ban hành và năm, không bản nào vào sổ lại có lý do ({', '.join(holders)}): cần"
+                " người xem bản ghi nào giữ khóa.",
+                details={"guard": key, "records": holders},
+            )
+            continue
+        (record_id,) = holders
+        repaired_message = ""
+        if mend and refused is None:
+            try:
+                store.put_if_absent(key, claim_body(record_id, now))
+            except AlreadyExists:
+                repaired_message = " Khóa vừa được ghi: chạy lại fsck."
+            else:
+                _audit_repair(repo, GUARD_RESTORED, key, "guard-missing", record_id=record_id)
+        message = (
+            f"Bản ghi {record_id} thiếu khóa chống trùng số, ký hiệu ({key}): một văn bản cùng số, ký"
+            " hiệu, cơ quan ban hành và năm có thể được vào sổ lần nữa. Ghi lại khóa cho bản ghi này."
+        )
+        if repaired_message:
+            add("guard-missing", key, message + repaired_message)
+            continue
+        add(
+            "guard-missing",
+            key,
+            message,
+            repairable=True,
+            details={"guard": key, "record_id": record_id, "records": [record_id]},
+        )
     # 9b. The by-record index of the log (``<data>/audit-index.sqlite``, derived, outside the
     # store) holds every event of the log below its ``next_seq``, as the log does: a row deleted
     # by a hand in the data folder hides an act from the record's history page, and a hold's

@@ -40,9 +40,11 @@ from kho.digits import ascii_int
 from kho.errors import (
     AlreadyExists,
     AuditChainBroken,
+    ClaimNotAFile,
     Conflict,
     Duplicate,
     FieldError,
+    FormatInvalid,
     IdentifierInvalid,
     IntegrityError,
     KeyDestroyed,
@@ -1230,7 +1232,9 @@ class Repository:
         removal that fails (the refusal is what is reported)."""
         try:
             yield
-        except (Duplicate, Conflict):  # refused; a failed write (STORE_FULL …) is left to fsck
+        except (Duplicate, Conflict, ClaimNotAFile, FormatInvalid):
+            # refused (a guard held, pending, or not a guard Kho can read: rv55); a failed write
+            # (STORE_FULL …) is left to fsck
             try:
                 self.remove_uncommitted(record_id)
             except KhoError:

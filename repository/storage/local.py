@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from kho.errors import (
     AlreadyExists,
+    ClaimNotAFile,
     Conflict,
     FormatInvalid,
     KhoError,
@@ -364,6 +365,8 @@ class LocalStore(ObjectStore):
         """Make a durable temp file visible at ``key`` unless the key is taken (the temp file
         goes either way). The caller has made the directory (:meth:`_parent_of`) and syncs it."""
         try:
+            if key.startswith("claims/"):
+                self._claim_folder_inside(key)
             try:
                 os.link(tmp, path)
             except FileExistsError as exc:
@@ -445,11 +448,14 @@ class LocalStore(ObjectStore):
         except OSError as exc:
             raise self._os_error(exc, key) from exc
 
-    @staticmethod
-    def _claim_bytes(path: Path, key: str) -> bytes:
+    def _claim_bytes(self, path: Path, key: str) -> bytes:
         """A claim or guard file, at most :data:`CLAIM_MAX_BYTES`; a longer one (not Kho's) is
-        refused with :class:`FormatInvalid` naming it, the rest never read."""
-        with path.open("rb") as f:
+        refused with :class:`FormatInvalid` naming it, the rest never read. A path that is not a
+        regular file of the store (:func:`_claim_fd`) is :class:`ClaimNotAFile` at once: a FIFO
+        was opened for ever, and a directory or a dangling link read as "not written yet", so
+        every create of its key waited ``get_after_conflict``'s 10 s for ``CLAIM_PENDING``
+        (review rv55)."""
+        with os.fdopen(self._claim_fd(path, key), "rb") as f:
             data = f.read(CLAIM_MAX_BYTES + 1)
         if len(data) > CLAIM_MAX_BYTES:
             raise FormatInvalid(
@@ -460,6 +466,88 @@ class LocalStore(ObjectStore):
                 limit=CLAIM_MAX_BYTES,
             )
         return data
+
+    def _claim_folder_inside(self, key: str) -> None:
+        """Refuse (:class:`ClaimNotAFile`) a claim whose folder below ``objects/`` is reached
+        through a symbolic link (``lstat`` of each folder of the key, 2 for a guard, ~3 µs each):
+        a create would link its file out of the store, a read would read one from there. A
+        folder not made yet is none."""
+        here = self._objects_prefix.rstrip(os.sep)
+        for name in key.split("/")[:-1]:
+            here = os.path.join(here, name)
+            try:
+                mode = os.lstat(here).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            except OSError:
+                return  # (the open or link that follows meets it and says so)
+            if stat.S_ISLNK(mode):
+                raise claim_not_a_file(key, "nằm trong một thư mục là liên kết tượng trưng")
+
+    def _claim_fd(self, path: Path, key: str) -> int:
+        """``key``'s file opened for reading only if it is a regular file reached without a
+        symbolic link below ``objects/`` (``O_NOFOLLOW`` on the name, its folder's real path
+        compared; ``O_NONBLOCK``: a FIFO is not waited on). ``FileNotFoundError`` when there is
+        nothing at the path; anything else there is :class:`ClaimNotAFile`."""
+        self._claim_folder_inside(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise claim_not_a_file(key, "là một tệp không đọc được (không có quyền đọc)") from exc
+            try:
+                found = os.lstat(path)
+            except OSError:
+                raise exc from None
+            if stat.S_ISREG(found.st_mode):
+                raise
+            raise claim_not_a_file(key, _what(found.st_mode)) from exc
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            os.close(fd)
+            raise claim_not_a_file(key, _what(found.st_mode))
+        return fd
+
+    def odd_claims(self) -> list[tuple[str, str]]:
+        """Every path under ``objects/claims/`` that no claim of the store can be, with what it is
+        (Vietnamese): a symbolic link, a FIFO, a socket, a device, a file that cannot be read,
+        a directory where a duplicate guard's file belongs (``claims/sha256/<x>``,
+        ``claims/skh/<x>``). Not listed by :meth:`list`, never read through: ``kho fsck`` names
+        them for a person (review rv55)."""
+        found: list[tuple[str, str]] = []
+        top = os.path.join(self._root, "objects", "claims")
+        try:
+            mode = os.lstat(top).st_mode
+        except FileNotFoundError:
+            return found
+        if not stat.S_ISDIR(mode):
+            return [("claims", _what(mode))]
+
+        def walk(directory: str, folder: str) -> None:
+            try:
+                entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+            except OSError:
+                return
+            for entry in entries:
+                key = folder + entry.name
+                try:
+                    mode = entry.stat(follow_symlinks=False).st_mode
+                except FileNotFoundError:
+                    continue
+                if stat.S_ISDIR(mode):
+                    if folder in _GUARD_FOLDERS:
+                        found.append((key, _what(mode)))
+                    else:
+                        walk(entry.path, key + "/")
+                elif not stat.S_ISREG(mode):
+                    found.append((key, _what(mode)))
+                elif not os.access(entry.path, os.R_OK):
+                    found.append((key, "là một tệp không đọc được (không có quyền đọc)"))
+
+        walk(top, "claims/")
+        return found
 
     def _absent(self, key: str) -> KhoError:
         """What a missing file of ``key`` means: ``NotFound`` when the store is there and the
@@ -506,6 +594,14 @@ class LocalStore(ObjectStore):
         # audit log holds 100,000 names).
         folder = "" if directory == base else os.path.relpath(directory, base) + "/"
         items: list[tuple[str, os.DirEntry[str]]] = []
+        if not folder:
+            entries = [e for e in entries if e.name != "claims" or not e.is_symlink()]
+        elif folder.startswith("claims/"):
+            # (review rv55) Under claims/ a link is never followed and only regular files are
+            # keys: the rest is no claim (LocalStore.odd_claims names it for kho fsck).
+            entries = [e for e in entries if not e.is_symlink() and (e.is_dir() or e.is_file())]
+            if folder.startswith(_GUARD_FOLDERS):
+                entries = [e for e in entries if not e.is_dir()]
         for entry in entries:
             rel = folder + entry.name
             items.append((rel + "/" if entry.is_dir() else rel, entry))
@@ -839,6 +935,39 @@ class _Syncs:
                 first = first or error
         if first is not None:
             raise first
+
+
+_GUARD_FOLDERS = ("claims/sha256/", "claims/skh/")
+"""Folders of duplicate guards: every entry of them is a guard's file, none a folder."""
+
+_KINDS = (
+    (stat.S_ISDIR, "là một thư mục"),
+    (stat.S_ISLNK, "là một liên kết tượng trưng"),
+    (stat.S_ISFIFO, "là một ống FIFO"),
+    (stat.S_ISSOCK, "là một socket"),
+    (stat.S_ISCHR, "là một thiết bị"),
+    (stat.S_ISBLK, "là một thiết bị"),
+)
+
+
+def _what(mode: int) -> str:
+    """What a path of ``mode`` that is no claim file is, for people (Vietnamese)."""
+    return next((what for test, what in _KINDS if test(mode)), "không phải tệp thường")
+
+
+def claim_not_a_file(key: str, found: str) -> ClaimNotAFile:
+    """The refusal of a claim path that is not a regular file of the store (review rv55)."""
+    if key.startswith(_GUARD_FOLDERS):
+        what = f"Khóa chống trùng “{key}” của kho"
+    else:
+        what = f"Yêu cầu giữ chỗ “{key}” của kho"
+    return ClaimNotAFile(
+        f"{what} {found}, không phải tệp Kho đã ghi: Kho không đọc qua nó, không chờ và không ghi đè"
+        " nó, nên không lưu được nội dung mà nó giữ chỗ. Người quản trị cần xem (kho fsck) và xử lý"
+        " bằng tay.",
+        key=key,
+        found=found,
+    )
 
 
 def _unlink(path: str) -> None:

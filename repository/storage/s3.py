@@ -210,14 +210,27 @@ def guard_claim(data: bytes, writer: str) -> bytes:
 
 def guard_from_claim(raw: bytes) -> bytes | None:
     """The guard's bytes a claim carries (:func:`guard_claim`), None for a claim of version 0
-    (a writer's stamp alone: the key's object, if any, is in the data bucket) or for bytes that
-    are no claim. A newer claim format raises :class:`FormatUnsupported` (never guessed at); a
-    version-1 claim without a readable guard, :class:`FormatInvalid`."""
+    (a writer's stamp alone: the key's object, if any, is in the data bucket). A newer claim
+    format raises :class:`FormatUnsupported` (never guessed at); a version-1 claim without a
+    readable guard, and bytes that are no claim (not a JSON object, or one without the string
+    ``writer`` every claim Kho wrote carries), :class:`FormatInvalid`. Such bytes were read as a
+    version-0 claim: every create of the guard waited 10 s for ``CLAIM_PENDING``, took it over
+    (overwrote it) once ``claim_timeout_s`` old, and ``kho fsck`` did not list it (review rv55)."""
+    no_claim = FormatInvalid(
+        "Đối tượng ở bucket phụ của kho S3 không phải yêu cầu giữ chỗ Kho đã ghi (không phải JSON có"
+        " người ghi): Kho không đọc nó là khóa chống trùng, không chờ và không ghi đè nó. Người quản"
+        " trị cần xem và xóa nó bằng tay.",
+        kind=formats.S3_CLAIM.name,
+    )
     try:
         body = formats.parse(formats.S3_CLAIM.name, raw)
-        if not isinstance(body, dict) or formats.version_of(formats.S3_CLAIM.name, body) == 0:
-            return None
-    except FormatInvalid:
+    except FormatInvalid as exc:
+        raise no_claim from exc
+    if not isinstance(body, dict):
+        raise no_claim
+    if formats.version_of(formats.S3_CLAIM.name, body) == 0:
+        if not isinstance(body.get("writer"), str):
+            raise no_claim
         return None
     body = formats.upcast(formats.S3_CLAIM.name, body)
     try:

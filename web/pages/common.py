@@ -186,6 +186,8 @@ ACTION_LABELS = {
     "fixity:cleared": "Hết sai lệch toàn vẹn",
     "fixity:alert": "Cảnh báo toàn vẹn",
     "capacity:warning": "Cảnh báo dung lượng",
+    "fsck:guard-restored": "Kiểm tra kho ghi lại khóa chống trùng",
+    "fsck:claim-removed": "Kiểm tra kho gỡ khóa giữ chỗ không còn dùng",
 }
 
 
