@@ -97,8 +97,8 @@ class TrustStore:
         ``one_thread``: the caller promises that only one thread ever reads the store (a forked
         ``kho verify`` child, which has one thread and one document). Its anchors are then
         never parsed fully: pyHanko reads what it uses of them (the full parse of the four
-        shipped anchors was ~6 ms of each forked child, the idea of branch p14a; ~3 ms of a
-        ~16 ms verification in bench/NOTES-rv56.md)."""
+        shipped anchors was ~6 ms of each forked child, the idea of branch p14a; ~2.4 ms of CPU
+        for the four corpus anchors in bench/NOTES-rv56.md)."""
         store = cls(
             anchors=tuple(x509.Certificate.load(blob) for blob in anchors), source=source,
             crls=tuple(crl.CertificateList.load(blob) for blob in crls),
