@@ -38,6 +38,9 @@ def shared(cert: x509.Certificate) -> x509.Certificate:
         return found
     try:
         _ = cert.native  # parse every part now, so that readers of the shared object only read
+        # and the named extensions: asn1crypto's _set_extensions empties the set of critical
+        # ones and fills it again in place, which another thread could read half-filled
+        _ = cert.critical_extensions
     except Exception:
         return cert  # asn1crypto cannot read all of it: leave it to this document's checks
     with _lock:

@@ -312,7 +312,9 @@ def _child_verify(write_fd: int, memory_mb: int, request: tuple[Any, ...]) -> No
 
     _fastpath.activate()
     data, anchors, source, allow_fetching, now, policy, crls = request
-    trust = TrustStore.from_der(anchors, source, crls)
+    # one thread reads this store (available() forks only a process of one thread): its
+    # anchors are left to pyHanko's lazy reading, not parsed whole (TrustStore.trust_manager)
+    trust = TrustStore.from_der(anchors, source, crls, one_thread=True)
     # the child exits right after replying: the operating system frees the document's
     # objects, so the deferred housekeeping is never run
     _send(out, _verify_reply(data, trust, allow_fetching, now, policy, []))

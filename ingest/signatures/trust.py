@@ -85,17 +85,27 @@ class TrustStore:
 
     @classmethod
     def from_der(
-        cls, anchors: tuple[bytes, ...], source: str = "", crls: tuple[bytes, ...] = ()
+        cls, anchors: tuple[bytes, ...], source: str = "", crls: tuple[bytes, ...] = (),
+        *, one_thread: bool = False,
     ) -> TrustStore:
         """The store whose anchors are these DER encodings, as :attr:`der` gives them: of a store
         that was read and parsed fully when it was made (:meth:`from_dir`, :func:`load_certs`)
         by the process that sends them to a verification worker or child. So they are not
-        parsed fully again: pyHanko reads what it uses of them (the full parse of the four
-        shipped anchors was ~6 ms of each forked ``kho verify`` child, the idea of branch p14a)."""
-        return cls(
+        parsed fully when the store is made: a store that verifies parses them once, when its
+        :attr:`trust_manager` is built (before any thread can share them).
+
+        ``one_thread``: the caller promises that only one thread ever reads the store (a forked
+        ``kho verify`` child, which has one thread and one document). Its anchors are then
+        never parsed fully: pyHanko reads what it uses of them (the full parse of the four
+        shipped anchors was ~6 ms of each forked child, the idea of branch p14a; ~2.4 ms of CPU
+        for the four corpus anchors in bench/NOTES-rv56.md)."""
+        store = cls(
             anchors=tuple(x509.Certificate.load(blob) for blob in anchors), source=source,
             crls=tuple(crl.CertificateList.load(blob) for blob in crls),
         )
+        if one_thread:
+            store.__dict__["_one_thread"] = True  # read by trust_manager (no field: not compared)
+        return store
 
     @property
     def der(self) -> tuple[bytes, ...]:
@@ -112,15 +122,21 @@ class TrustStore:
         digest: hashed once a store, sent to each worker once (:class:`ingest.workerpool.Material`)."""
         return trust_material(self.der, self.source, self.crl_der)
 
-    @cached_property
+    @property
     def fingerprint(self) -> str:
         """SHA-256 over the sorted anchor digests, then the sorted CRL digests when the store
         has CRLs: identifies the store a verdict used (a store without CRLs keeps the
-        fingerprint it had before CRLs existed)."""
-        digests = sorted(hashlib.sha256(c.dump()).hexdigest() for c in self.anchors)
-        if self.crls:
-            digests += ["crl", *sorted(hashlib.sha256(c.dump()).hexdigest() for c in self.crls)]
-        return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+        fingerprint it had before CRLs existed). Computed once per store under
+        :data:`_BUILDING` (:meth:`_once`): ``dump()`` of an anchor another thread is parsing
+        can raise, and the full parse in :attr:`trust_manager` holds the same lock."""
+
+        def build() -> str:
+            digests = sorted(hashlib.sha256(c.dump()).hexdigest() for c in self.anchors)
+            if self.crls:
+                digests += ["crl", *sorted(hashlib.sha256(c.dump()).hexdigest() for c in self.crls)]
+            return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+        return self._once("_fingerprint_state", build)
 
     def impersonated(self, certs: Iterable[x509.Certificate]) -> str | None:
         """The common name of an anchor that one of ``certs`` names as its issuer (by name and,
@@ -309,15 +325,30 @@ class TrustStore:
             found = settled.checks[key] = crl_signed_by(one.asn1, issuer, one.fast)
         return found
 
-    @cached_property
+    @property
     def trust_manager(self) -> SimpleTrustManager:
         """pyHanko's trust manager for these anchors, built once per store and process and
         shared by every validation context (it only indexes the anchors). Imported here: the
         processes that load a store without verifying (a bulk import's parent and workers)
-        need not import pyhanko_certvalidator."""
-        from pyhanko_certvalidator.registry import SimpleTrustManager
+        need not import pyhanko_certvalidator.
 
-        return SimpleTrustManager.build(trust_roots=list(self.anchors))
+        Built under :data:`_BUILDING` (:meth:`_once`; ``cached_property`` takes no lock from
+        Python 3.12), after every anchor is parsed whole (:func:`_read_whole`): pyHanko reads
+        the anchors during every verification, outside any lock of Kho's, and asn1crypto
+        fills what it parses lazily in place, so two verifications at once in one process read
+        each other's half-parsed anchor (``KeyError: No field numbered 1 is present in this
+        asn1crypto.keys.PublicKeyInfo``: a good signature judged unreadable; rv56). A store
+        made with ``one_thread`` (:meth:`from_der`) leaves its anchors to be parsed lazily."""
+
+        def build() -> SimpleTrustManager:
+            from pyhanko_certvalidator.registry import SimpleTrustManager
+
+            if not self.__dict__.get("_one_thread"):
+                for anchor in self.anchors:
+                    _read_whole(anchor)
+            return SimpleTrustManager.build(trust_roots=list(self.anchors))
+
+        return self._once("_trust_manager_state", build)
 
 
 @dataclass(frozen=True)
@@ -589,6 +620,19 @@ def _delta(fast: Any) -> bool:
     except cx509.ExtensionNotFound:
         return False
     return True
+
+
+def _read_whole(cert: x509.Certificate) -> None:
+    """Parse every part of ``cert`` that asn1crypto would otherwise parse on first read and
+    fill in place (its fields, names and extension values: ``native``; the named extensions
+    and the set of critical ones: ``critical_extensions``), so that threads sharing it only
+    read. A part asn1crypto cannot parse is left as it is: the verification that reads it
+    judges it, as before."""
+    try:
+        _ = cert.native
+        _ = cert.critical_extensions
+    except Exception:  # ValueError, TypeError, KeyError from a part asn1crypto cannot read
+        return
 
 
 def _once(items: Iterable[_Signed]) -> tuple[_Signed, ...]:
