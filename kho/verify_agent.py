@@ -183,9 +183,8 @@ def _connect(path: str) -> socket.socket:
 
 def run(args: list[str], prog_name: str) -> int | None:
     """Run ``kho <args>`` in the agent; its exit status, or None when no agent took it (then
-    the caller runs the command itself)."""
-    import socket
-
+    the caller runs the command itself): None only when the agent did not start it
+    (:func:`_accepted`)."""
     folder = private_dir()
     if folder is None:
         return None
@@ -193,20 +192,14 @@ def run(args: list[str], prog_name: str) -> int | None:
         client = _connect(socket_path(folder))
     except OSError:
         return None
-    try:
-        request = json.dumps({
-            "argv": args, "prog_name": prog_name, "cwd": os.getcwd(), "env": dict(os.environ),
-            "stdout": [sys.stdout.encoding, sys.stdout.errors],
-            "stderr": [sys.stderr.encoding, sys.stderr.errors],
-        }).encode()
-        blob = struct.pack(">I", len(request)) + request
-        sent = socket.send_fds(client, [blob], [0, 1, 2])
-        client.sendall(blob[sent:])
-        if _recv_exact(client, 1) != _ACCEPTED:
-            return None  # stale (it exits) or refused: run here
-    except OSError:
+    request = json.dumps({
+        "argv": args, "prog_name": prog_name, "cwd": os.getcwd(), "env": dict(os.environ),
+        "stdout": [sys.stdout.encoding, sys.stdout.errors],
+        "stderr": [sys.stderr.encoding, sys.stderr.errors],
+    }).encode()
+    if not _accepted(client, struct.pack(">I", len(request)) + request):
         client.close()
-        return None
+        return None  # stale (it exits), refused or gone before starting it: run here
     # From here the agent's child runs the command: its status, or a failure said aloud.
     try:
         tail = _recv_exact(client, 4)
@@ -219,6 +212,31 @@ def run(args: list[str], prog_name: str) -> int | None:
                          f"hãy chạy lại với {SWITCH}=0.\n")
         return 2
     return int(struct.unpack(">i", tail)[0])
+
+
+def _accepted(client: socket.socket, blob: bytes) -> bool:
+    """Hand the agent the request ``blob`` and the caller's standard streams; whether the agent
+    started the command (its first byte, :data:`_ACCEPTED`). That byte alone decides: a quick
+    command (a usage error, ``--help``) may be run, reported and its connection closed while
+    the caller, descheduled, has not yet looked again, and a send that then fails (``EPIPE``:
+    once a zero-byte send of the request's empty rest, session 43's CI) says nothing about
+    it; what the agent wrote before closing is still there to read. A command it started is
+    never run here again (its output would be written twice)."""
+    import socket
+
+    try:
+        sent = socket.send_fds(client, [blob], [0, 1, 2])
+        if sent < len(blob):
+            client.sendall(blob[sent:])
+    except OSError:
+        try:  # an incomplete request: the agent reads an end and closes; none is then started
+            client.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+    try:
+        return _recv_exact(client, 1) == _ACCEPTED
+    except OSError:
+        return False
 
 
 def start() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import stat
@@ -129,6 +130,41 @@ def test_the_agent_gives_the_output_and_status_of_an_in_process_run(
         json.loads, _kho_verify(["--json", *files], warm)[0].stdout.splitlines())}
     assert by_name["dss__pdf-spoofing-attack.pdf"]["verdict"]["indication"] != "TOTAL-PASSED"
     assert "error" in by_name["missing.pdf"]
+
+
+
+def test_a_command_the_agent_served_before_its_caller_looked_is_not_run_again(
+    agent_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Session 43's CI race, forced: the caller is descheduled right after handing over its
+    request, and the agent's child runs a quick command (a usage error), reports and exits
+    before the caller looks again. The caller then found the connection closed (a zero-byte
+    ``sendall`` of the request's empty rest: ``EPIPE``), took it for "not served" and ran the
+    command itself: its usage error was written twice. The agent's answer decides: accepted,
+    the caller waits for its status and never runs the command again."""
+    monkeypatch.setenv("KHO_VERIFY_AGENT_DIR", str(agent_dir))
+    monkeypatch.setenv("KHO_VERIFY_AGENT_IDLE", "60")
+    monkeypatch.setenv("KHO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KHO_TRUST_DIR", raising=False)
+    verify_agent.start()  # an agent for this process's interpreter, path and environment
+    _wait_for_agent(agent_dir)
+    real_send_fds = socket.send_fds
+
+    def send_then_wait_until_served(sock: socket.socket, buffers: list[bytes], fds: list[int],
+                                    *rest: object) -> int:
+        sent = real_send_fds(sock, buffers, fds, *rest)
+        poller = select.poll()
+        poller.register(sock, select.POLLRDHUP)  # the agent's side closed: the command is done
+        assert poller.poll(300_000), "the agent did not serve the request"
+        return sent
+
+    monkeypatch.setattr(socket, "send_fds", send_then_wait_until_served)
+    code = verify_agent.run(["verify", "--bogus-option"], "kho")
+    monkeypatch.setattr(socket, "send_fds", real_send_fds)
+    err = capfd.readouterr().err
+    assert code == 2, err  # the agent's status: None would make the caller run it again
+    assert err.count("CLI_OPTION_UNKNOWN") == 1, err
 
 
 def _self_signed_ca_pem() -> bytes:
