@@ -366,7 +366,9 @@ class Registers:
         the number's claim is won, before its entry's data is sent
         (:meth:`~repository.storage.base.ObjectStore.when_claimed`): what the caller starts then
         (the act's audit event claim, :meth:`repository.audit.AuditLog.claim_slot_ahead`)
-        overlaps that PUT. It must not raise. Elsewhere never called."""
+        overlaps that PUT; what the data PUT must wait for is waited for in it (m50: the
+        record's catalog marker and key, written beside the claim). If it raises, the claim is
+        given back and the allocation raises that error, no number used. Elsewhere never called."""
         prefix = register_prefix(organ_id, year, series)
         ahead = claimed is not None and self.store.taken_before_written()
         if self.before_write is not None:
