@@ -2013,7 +2013,8 @@ class Repository:
         # the key and the original are durable together (none of them first), then the
         # duplicate guards. The original precedes the guards: they are held only for the moment
         # between them and the commit, so a writer that dies leaves a guard that is stale
-        # within seconds.
+        # within seconds. With no guard, on S3 in claims mode, the first step goes beside the
+        # register entry's claim and the entry's data waits for it (m50, ``_in_flight_ahead``).
         in_flight = [
             self._marker_object(record_id, direction.value, register_name),
             self.keys.new_object(record_id),
@@ -2075,11 +2076,11 @@ class Repository:
                 else:
                     # The entry is the commit point; the first version it carries and the audit
                     # events of the act depend on it, not on each other: one step after it.
-                    read_witness_ahead()
                     claimed = self.audit.claim_slot_ahead
                     if ahead is not None:  # the marker and key land before the entry's data (m50)
                         claimed = ahead.then(claimed)
                     try:
+                        read_witness_ahead()
                         _, record, sealed_first = self._allocate(
                             base, year, series, now, after=settling, settling=settling, claimed=claimed,
                         )
