@@ -2032,6 +2032,7 @@ class Repository:
         # Once the entry's number is claimed and that read names this process's end of the log,
         # the number of the act's first event object is claimed beside the entry's data PUT
         # (m36, ``AuditLog.claim_slot_ahead``): the event's create then sends its data only.
+        ahead: InFlightAhead | None = None  # the first step beside the entry's claim (m50)
         with Settling() as settling, self.audit.reading_ahead() as read_witness_ahead:
             try:
                 files: tuple[StoredFile, ...] = ()
@@ -2079,20 +2080,17 @@ class Repository:
                     claimed = self.audit.claim_slot_ahead
                     if ahead is not None:  # the marker and key land before the entry's data (m50)
                         claimed = ahead.then(claimed)
-                    try:
-                        read_witness_ahead()
-                        _, record, sealed_first = self._allocate(
-                            base, year, series, now, after=settling, settling=settling, claimed=claimed,
-                        )
-                    except BaseException:
-                        if ahead is not None:
-                            ahead.end(failing=True)  # ended; the allocation's error goes on
-                        raise
+                    read_witness_ahead()
+                    _, record, sealed_first = self._allocate(
+                        base, year, series, now, after=settling, settling=settling, claimed=claimed,
+                    )
                     if ahead is not None:
                         ahead.end()
                     first_key = version_key(record_id, 1)
                     first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
             except BaseException:
+                if ahead is not None:
+                    ahead.end(failing=True)  # the step has ended; the act's error goes on
                 if committing:
                     self._release_unless_committed(claims, record_id, 1, registered=series is not None)
                 else:
