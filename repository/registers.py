@@ -439,6 +439,14 @@ class Registers:
             " dừng ở máy khác); để số không bị bỏ trống, chưa cấp số mới. Hãy thử lại sau ít phút.",
         )
 
+    def met_no_other(self, prefix: str) -> bool:
+        """Whether this process's last allocation in the register at ``prefix`` took the number
+        it tried first (no other writer met), or it has not allocated there yet. No store
+        call. (m50: a creation overlaps more of its steps with the number's claim only then;
+        with writers racing for the same numbers a claim that stands longer before its data
+        costs the others polls and lost claims.)"""
+        return self._taken.get(prefix, 0) == 0
+
     def lowest_next(self, prefix: str) -> int | None:
         """A number no entry allocated from now on in the register at ``prefix`` is below: the
         next number this process would try (numbers only grow), None when it has not allocated

@@ -142,6 +142,41 @@ def test_a_failed_marker_gives_the_claimed_number_back(tmp_path: Path) -> None:
     assert AuditLog(store).verify().ok
 
 
+@pytest.mark.s3
+def test_after_meeting_another_writer_the_marker_goes_before_the_claim_again(tmp_path: Path) -> None:
+    """Two writers in one series: once this process's allocation met the other's number, its
+    next number keeps the order of before (marker and key, then the claim): a claim that waits
+    for the marker stands longer without data, which cost the racing writer polls and lost
+    claims (+0.8 requests a number at 2 processes). The marker's PUT waits 5 s for a claim that
+    must not come; the number after, with no writer met, goes beside again."""
+    store, repo = _repository("s3", tmp_path, "m50met")
+    assert isinstance(store, S3Store)
+    other = new_repository(store, LocalStore(tmp_path / "m50met-keys2"))
+    _number(repo)  # 1
+    _number(other)  # 2 (lists the register)
+    _number(repo)  # tries 2 (its cached next), meets it, takes 3: a writer met
+    claim_started = threading.Event()
+    order: list[str] = []
+    real_put_raw = store._put_raw
+
+    def put_raw(bucket: str, key: str, data: bytes, headers: dict[str, str] | None = None) -> Any:
+        if bucket == store.claims_bucket and key.startswith(ENTRY_CLAIMS):
+            order.append("entry claim")
+            claim_started.set()
+        elif bucket == store.bucket and key.startswith(MARKERS):
+            order.append("marker: claim started" if claim_started.wait(5.0) else "marker: no claim")
+        return real_put_raw(bucket, key, data, headers)
+
+    store._put_raw = put_raw  # type: ignore[method-assign]
+    _number(repo)  # 4, in the order of before
+    claim_started.clear()
+    _number(repo)  # 5: the last allocation met no one, beside again
+    assert order == ["marker: no claim", "entry claim", "entry claim", "marker: claim started"], order
+    assert _numbers(repo) == [1, 2, 3, 4, 5]
+    assert _empty_entry_claims(store) == []
+    assert AuditLog(store).verify().ok
+
+
 def _child_killed_with_its_marker_in_flight(store: S3Store, keys: LocalStore, out: int) -> None:
     """In a forked child: one number, then a second held at its marker's PUT once its entry's
     number is claimed (the parent kills it there)."""
