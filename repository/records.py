@@ -138,7 +138,15 @@ from repository.registration import (
 from repository.rollback import HistoryGuard
 from repository.seals import Sealer
 from repository.storage.base import ObjectStore
-from repository.storage.group import NewObject, Outcome, Settling, read_each, write_group, written
+from repository.storage.group import (
+    NewObject,
+    Outcome,
+    Settling,
+    read_each,
+    step_beside,
+    write_group,
+    written,
+)
 from repository.vocabulary import (
     Direction,
     TextKind,
@@ -152,6 +160,8 @@ from repository.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from repository.anchor import Anchor
     from repository.ledger import DestructionLedger
 
@@ -986,6 +996,43 @@ def _note(text: str | None) -> str | None:
     return None if blank(typed) else typed
 
 
+class InFlightAhead:
+    """A new record's in-flight step (catalog marker, key) written beside its register entry's
+    claim (:meth:`Repository._in_flight_ahead`, m50). :meth:`wait` before the entry's data is
+    sent (its error raised there); :meth:`end` after the allocation, whatever happened: the
+    step has ended before the act goes on or fails."""
+
+    def __init__(self, future: Future[None]) -> None:
+        self._future = future
+        self._waited = False
+
+    def wait(self) -> None:
+        self._waited = True
+        self._future.result()
+
+    def then(self, after: Callable[[], None]) -> Callable[[], None]:
+        """The ``claimed`` callback: wait for the step, then ``after`` (the audit event's claim
+        ahead, m36)."""
+
+        def claimed() -> None:
+            self.wait()
+            after()
+
+        return claimed
+
+    def end(self, *, failing: bool = False) -> None:
+        """Let the step finish. ``failing``: the allocation raised (its error goes on; the
+        step's own, if any, is left to ``kho fsck`` as a failed in-flight write is). Else an
+        error of a step never waited for is raised (the entry was not written after it: in
+        claims mode every won claim waits, so this is a guard, not a path)."""
+        try:
+            self._future.result()
+        except Exception:
+            if failing or self._waited:
+                return  # reported by the allocation, or by wait() already
+            raise
+
+
 class Repository:
     """The system of record. All reads and writes of records go through here."""
 
@@ -1175,6 +1222,39 @@ class Repository:
             if not written(outcome):
                 self._claim(key, record_id, what, taken=isinstance(outcome, AlreadyExists))
                 claims.append(key)
+
+    def _in_flight_ahead(
+        self,
+        objects: list[NewObject],
+        guards: list[tuple[str, str]],
+        record_id: str,
+        claims: list[str],
+        year: int,
+        series: str | None,
+    ) -> InFlightAhead | None:
+        """Start the in-flight step of a registered record that takes no duplicate guard (a văn
+        bản đi numbered without a file: a register number) beside its register entry's claim,
+        where a create is a claim and then the data (S3 claims mode:
+        :meth:`~repository.storage.base.ObjectStore.taken_before_written`); None elsewhere (the
+        caller writes the step in place, as before).
+
+        Issue 14, m50: the marker and key PUTs were a request round of their own before the
+        entry's claim. What a promise needs is that they are durable before the commit point,
+        the entry's *data* PUT: the entry's claim (companion bucket, nothing in the data bucket)
+        does not depend on them. The returned :class:`InFlightAhead` is waited for once the
+        entry's number is claimed, before its data is sent (``Registers.allocate``'s
+        ``claimed``); a failure of the step is raised there and the number's claim given back
+        (``S3Store.put_if_absent``): nothing committed, no number used. A step with guards stays
+        in place: a guard refused (``Duplicate``) must come before a number is claimed. Nor
+        when this process's last allocation in the register met another writer
+        (``Registers.met_no_other``): with two processes in one series the claim that waits for
+        the step cost +0.8 requests a number (polls of a claim with no data yet, lost claims)."""
+        if guards or series is None or not self.store.taken_before_written():
+            return None
+        if not self.registers.met_no_other(register_prefix(self.agency_id, year, series)):
+            return None  # writers racing here: the order of before (a claim that waits less)
+        future = step_beside(self._write_in_flight, objects, [], record_id, claims)
+        return None if future is None else InFlightAhead(future)
 
     def _claim(self, key: str, record_id: str, what: str, *, taken: bool = False) -> None:
         """Take a duplicate guard; a guard left by a crashed write (no committed record behind
@@ -1943,7 +2023,8 @@ class Repository:
         # the key and the original are durable together (none of them first), then the
         # duplicate guards. The original precedes the guards: they are held only for the moment
         # between them and the commit, so a writer that dies leaves a guard that is stale
-        # within seconds.
+        # within seconds. With no guard, on S3 in claims mode, the first step goes beside the
+        # register entry's claim and the entry's data waits for it (m50, ``_in_flight_ahead``).
         in_flight = [
             self._marker_object(record_id, direction.value, register_name),
             self.keys.new_object(record_id),
@@ -1961,6 +2042,7 @@ class Repository:
         # Once the entry's number is claimed and that read names this process's end of the log,
         # the number of the act's first event object is claimed beside the entry's data PUT
         # (m36, ``AuditLog.claim_slot_ahead``): the event's create then sends its data only.
+        ahead: InFlightAhead | None = None  # the first step beside the entry's claim (m50)
         with Settling() as settling, self.audit.reading_ahead() as read_witness_ahead:
             try:
                 files: tuple[StoredFile, ...] = ()
@@ -1981,8 +2063,10 @@ class Repository:
                     dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
                     if dup is not None:
                         guards.append(dup)
-                    with self._withdrawn_if_refused(record_id):
-                        self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
+                    ahead = self._in_flight_ahead(in_flight, guards, record_id, claims, year, series)
+                    if ahead is None:
+                        with self._withdrawn_if_refused(record_id):
+                            self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
                 base = Record(
                     record_id=record_id,
                     version=1,
@@ -2003,14 +2087,20 @@ class Repository:
                 else:
                     # The entry is the commit point; the first version it carries and the audit
                     # events of the act depend on it, not on each other: one step after it.
+                    claimed = self.audit.claim_slot_ahead
+                    if ahead is not None:  # the marker and key land before the entry's data (m50)
+                        claimed = ahead.then(claimed)
                     read_witness_ahead()
                     _, record, sealed_first = self._allocate(
-                        base, year, series, now, after=settling, settling=settling,
-                        claimed=self.audit.claim_slot_ahead,
+                        base, year, series, now, after=settling, settling=settling, claimed=claimed,
                     )
+                    if ahead is not None:
+                        ahead.end()
                     first_key = version_key(record_id, 1)
                     first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
             except BaseException:
+                if ahead is not None:
+                    ahead.end(failing=True)  # the step has ended; the act's error goes on
                 if committing:
                     self._release_unless_committed(claims, record_id, 1, registered=series is not None)
                 else:

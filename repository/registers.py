@@ -366,7 +366,9 @@ class Registers:
         the number's claim is won, before its entry's data is sent
         (:meth:`~repository.storage.base.ObjectStore.when_claimed`): what the caller starts then
         (the act's audit event claim, :meth:`repository.audit.AuditLog.claim_slot_ahead`)
-        overlaps that PUT. It must not raise. Elsewhere never called."""
+        overlaps that PUT; what the data PUT must wait for is waited for in it (m50: the
+        record's catalog marker and key, written beside the claim). If it raises, the claim is
+        given back and the allocation raises that error, no number used. Elsewhere never called."""
         prefix = register_prefix(organ_id, year, series)
         ahead = claimed is not None and self.store.taken_before_written()
         if self.before_write is not None:
@@ -436,6 +438,14 @@ class Registers:
             f"Số {number:02d} của sổ đang bị giữ bởi một lượt ghi chưa hoàn tất (có thể lượt ghi đó đã"
             " dừng ở máy khác); để số không bị bỏ trống, chưa cấp số mới. Hãy thử lại sau ít phút.",
         )
+
+    def met_no_other(self, prefix: str) -> bool:
+        """Whether this process's last allocation in the register at ``prefix`` took the number
+        it tried first (no other writer met), or it has not allocated there yet. No store
+        call. (m50: a creation overlaps more of its steps with the number's claim only then;
+        with writers racing for the same numbers a claim that stands longer before its data
+        costs the others polls and lost claims.)"""
+        return self._taken.get(prefix, 0) == 0
 
     def lowest_next(self, prefix: str) -> int | None:
         """A number no entry allocated from now on in the register at ``prefix`` is below: the

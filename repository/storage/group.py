@@ -268,6 +268,16 @@ def read_beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
         return None
 
 
+def step_beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
+    """Start ``fn(*args)``, a step that writes a group of its own, while the caller goes on with
+    a step that waits for it before it makes anything visible (issue 14, m50: a new record's
+    catalog marker and key beside its register entry's claim on S3). Run on the reader pool,
+    not a write pool: a write pool's thread sends its own group one object after another
+    (:func:`_submit`). None, nothing started, from a reader thread or once the interpreter
+    shuts down: the caller runs the step in place then, as without it."""
+    return read_beside(fn, *args)
+
+
 def pool_running() -> bool:
     """Whether this process runs the small pool already (it has written a group): work left
     running in it (:func:`beside`, a :class:`Settling`) then starts no thread and imports

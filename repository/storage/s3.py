@@ -1144,7 +1144,13 @@ class S3Store(ObjectStore):
                 mine = (self._claim(key), sent)
                 then = self._then.pop((threading.get_ident(), key), None)
                 if then is not None:
-                    then()  # (the caller's next step, beside this data PUT)
+                    try:
+                        then()  # (the caller's next step, beside this data PUT)
+                    except BaseException:
+                        # What the data waits for failed (m50: the record's marker and key):
+                        # nothing of it was sent, the key is free again.
+                        self._release_claim(key)
+                        raise
             try:
                 response = self._put_raw(self.bucket, key, data)
             except MinioException as exc:
