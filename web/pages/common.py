@@ -31,6 +31,7 @@ from flask import (
     session,
     url_for,
 )
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
@@ -47,6 +48,7 @@ from kho.errors import (
     TokenInvalid,
 )
 from kho.timeutil import parse_iso, vn_date, vn_display
+from kho.xmltext import NOT_SHOWN, SHOWN_INSTEAD, shown_text
 from repository.accounts import Account
 from repository.policy import Action, Role, can
 from repository.records import Actor
@@ -666,9 +668,29 @@ class RecordIdConverter(BaseConverter):
     regex = "[0-9a-f]{24}"
 
 
+def shown_value(value: Any) -> Any:
+    """Every value a page's template prints (``{{ … }}``, the Jinja environment's ``finalize``:
+    text, attributes, a form's ``value=``, a ``<textarea>``), before it is escaped: a text as
+    :func:`kho.xmltext.shown_text` shows it. A trích yếu, a name or a title stored before control
+    characters and bidirectional overrides were refused (``Nguyễn \u202eAn Bình`` showed
+    reversed in the browser; U+0007 or U+001B were in the page as stored) shows each of them as
+    U+FFFD, so an edit form shows "�" where the character is and the person can remove it.
+    Markup (``|safe``, a block ``{% set %}``, a macro's output) is HTML already escaped: only
+    those characters are replaced in it, one for one, and no NFC (which could join a ``>`` with
+    a combining U+0338 that follows it), so no tag or entity changes. Other values (numbers,
+    None, dates) as given. Pure; the stored text is not changed."""
+    if isinstance(value, Markup):
+        return Markup(NOT_SHOWN.sub(SHOWN_INSTEAD, value)) if NOT_SHOWN.search(value) else value
+    if isinstance(value, str):
+        return shown_text(value)
+    return value
+
+
 def install_common(app: Flask, installation: Kho, templates: Path, static: Path) -> None:
     app.url_map.converters["rid"] = RecordIdConverter
     app.jinja_loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(templates))])
+    # (read when a template is compiled: set before the first page is rendered)
+    app.jinja_env.finalize = shown_value
     app.jinja_env.filters.update(vn_date=fmt_date, vn_time=fmt_time)
     app.jinja_env.globals.update(
         csrf_token=csrf_token,
