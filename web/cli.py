@@ -22,6 +22,7 @@ from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
 from web.cli_help import KhoContext, adopt, ask
+from web.terminal import shown_streams
 
 if TYPE_CHECKING:
     from repository.accounts import Account
@@ -410,6 +411,10 @@ class LazyGroup(click.Group):
         so does a command line click cannot parse (:func:`web.cli_usage.usage_refusal`), which
         click printed in English without a code."""
         as_json = bool(ctx.meta.get("kho.json"))
+        with shown_streams(not as_json):  # (a stored ESC must not drive the terminal: web.terminal)
+            return self._invoke(ctx, as_json)
+
+    def _invoke(self, ctx: click.Context, as_json: bool) -> Any:
         try:
             return super().invoke(ctx)
         except KhoError as error:
