@@ -45,12 +45,14 @@ class ShownStream:
 @contextmanager
 def shown_streams(wanted: bool = True) -> Iterator[None]:
     """``sys.stdout`` and ``sys.stderr`` as :class:`ShownStream` while the block runs (when
-    ``wanted``), the streams as they were afterwards."""
+    ``wanted``; a closed one stays None), the streams as they were afterwards."""
     if not wanted or isinstance(sys.stdout, ShownStream):
         yield
         return
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = ShownStream(out), ShownStream(err)  # type: ignore[assignment]
+    # (a stream the shell closed is None: click then writes nothing, and so it stays)
+    sys.stdout = ShownStream(out) if out is not None else None  # type: ignore[assignment]
+    sys.stderr = ShownStream(err) if err is not None else None  # type: ignore[assignment]
     try:
         yield
     finally:
