@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from xml.etree import ElementTree as ET
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # (imported where used: every `kho` command's output goes through shown_text)
+    from xml.etree import ElementTree as ET
 
 NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """Characters XML 1.0 cannot carry (its ``Char`` production): C0 controls but tab, LF and CR;
@@ -85,5 +88,7 @@ def xml_bytes(root: ET.Element) -> bytes:
             element.tail = xml_safe(element.tail)
         for name, value in list(element.attrib.items()):
             element.attrib[name] = xml_safe(value)
+    from xml.etree import ElementTree as ET
+
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
