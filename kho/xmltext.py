@@ -58,11 +58,18 @@ LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]")
 """What ends a line once :data:`NOT_SHOWN` is replaced (VT, FF, FS–RS and NEL are in it)."""
 
 
+def shown_characters(text: str) -> str:
+    """``text`` with each :data:`NOT_SHOWN` character replaced by U+FFFD, one for one, nothing
+    else changed: for text that is markup already (HTML escaped for a page, where NFC could
+    join a ``>`` with a combining U+0338 that follows it)."""
+    return NOT_SHOWN.sub(SHOWN_INSTEAD, text)
+
+
 def shown_text(text: str) -> str:
     """``text`` as an output a person reads shows it (a PDF, a CSV cell, a mail's body): each
     :data:`NOT_SHOWN` character replaced by U+FFFD, the result in NFC. Pure; the stored text is
     not changed."""
-    return unicodedata.normalize("NFC", NOT_SHOWN.sub(SHOWN_INSTEAD, text))
+    return unicodedata.normalize("NFC", shown_characters(text))
 
 
 def shown_line(text: str) -> str:

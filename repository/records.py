@@ -142,8 +142,8 @@ from repository.storage.group import (
     NewObject,
     Outcome,
     Settling,
+    read_beside,
     read_each,
-    step_beside,
     write_group,
     written,
 )
@@ -1253,7 +1253,9 @@ class Repository:
             return None
         if not self.registers.met_no_other(register_prefix(self.agency_id, year, series)):
             return None  # writers racing here: the order of before (a claim that waits less)
-        future = step_beside(self._write_in_flight, objects, [], record_id, claims)
+        # (on the reader pool, not a write pool: a write pool's thread sends its own group one
+        # object after another; None from a reader thread: the step is then written in place)
+        future = read_beside(self._write_in_flight, objects, [], record_id, claims)
         return None if future is None else InFlightAhead(future)
 
     def _claim(self, key: str, record_id: str, what: str, *, taken: bool = False) -> None:

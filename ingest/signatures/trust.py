@@ -50,6 +50,9 @@ class TrustStore:
     crls: tuple[crl.CertificateList, ...] = ()
     """Revocation lists loaded into the trust list (``kho trust add-crl``): revocation data of
     every verification. pyHanko checks each CRL's signature and issuer when it uses it."""
+    one_thread: bool = field(default=False, compare=False, repr=False)
+    """Only one thread ever reads the store (:meth:`from_der`): :attr:`trust_manager` leaves its
+    anchors to pyHanko's lazy reading."""
 
     @classmethod
     def empty(cls) -> TrustStore:
@@ -99,13 +102,10 @@ class TrustStore:
         never parsed fully: pyHanko reads what it uses of them (the full parse of the four
         shipped anchors was ~6 ms of each forked child, the idea of branch p14a; ~2.4 ms of CPU
         for the four corpus anchors in bench/NOTES-rv56.md)."""
-        store = cls(
+        return cls(
             anchors=tuple(x509.Certificate.load(blob) for blob in anchors), source=source,
-            crls=tuple(crl.CertificateList.load(blob) for blob in crls),
+            crls=tuple(crl.CertificateList.load(blob) for blob in crls), one_thread=one_thread,
         )
-        if one_thread:
-            store.__dict__["_one_thread"] = True  # read by trust_manager (no field: not compared)
-        return store
 
     @property
     def der(self) -> tuple[bytes, ...]:
@@ -343,7 +343,7 @@ class TrustStore:
         def build() -> SimpleTrustManager:
             from pyhanko_certvalidator.registry import SimpleTrustManager
 
-            if not self.__dict__.get("_one_thread"):
+            if not self.one_thread:
                 for anchor in self.anchors:
                     _read_whole(anchor)
             return SimpleTrustManager.build(trust_roots=list(self.anchors))

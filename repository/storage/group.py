@@ -257,8 +257,9 @@ def read_each(fn: Callable[[_A], _T], items: Sequence[_A]) -> list[_T]:
 def read_beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
     """Start ``fn(*args)``, a read, on the reader pool while the caller goes on with writes the
     read does not depend on (issue 14, m31: the audit witness read of an act on S3 while its
-    register entry is written); the caller takes its result, or its error, with ``result()``.
-    None, nothing started, from a reader thread (no pool waits on itself) or once the
+    register entry is written; m50: a new record's catalog marker and key, a group of their own,
+    beside its register entry's claim); the caller takes its result, or its error, with
+    ``result()``. None, nothing started, from a reader thread (no pool waits on itself) or once the
     interpreter shuts down: the caller reads in place then, as without it."""
     if getattr(_in_pool, "reader", False):
         return None
@@ -266,16 +267,6 @@ def read_beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
         return _executor(_READER).submit(fn, *args)
     except RuntimeError:  # shutting down: no new work for the pool
         return None
-
-
-def step_beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
-    """Start ``fn(*args)``, a step that writes a group of its own, while the caller goes on with
-    a step that waits for it before it makes anything visible (issue 14, m50: a new record's
-    catalog marker and key beside its register entry's claim on S3). Run on the reader pool,
-    not a write pool: a write pool's thread sends its own group one object after another
-    (:func:`_submit`). None, nothing started, from a reader thread or once the interpreter
-    shuts down: the caller runs the step in place then, as without it."""
-    return read_beside(fn, *args)
 
 
 def pool_running() -> bool:

@@ -48,7 +48,7 @@ from kho.errors import (
     TokenInvalid,
 )
 from kho.timeutil import parse_iso, vn_date, vn_display
-from kho.xmltext import NOT_SHOWN, SHOWN_INSTEAD, shown_text
+from kho.xmltext import shown_characters, shown_text
 from repository.accounts import Account
 from repository.policy import Action, Role, can
 from repository.records import Actor
@@ -680,7 +680,8 @@ def shown_value(value: Any) -> Any:
     a combining U+0338 that follows it), so no tag or entity changes. Other values (numbers,
     None, dates) as given. Pure; the stored text is not changed."""
     if isinstance(value, Markup):
-        return Markup(NOT_SHOWN.sub(SHOWN_INSTEAD, value)) if NOT_SHOWN.search(value) else value
+        shown = shown_characters(value)
+        return value if shown == value else Markup(shown)
     if isinstance(value, str):
         return shown_text(value)
     return value
