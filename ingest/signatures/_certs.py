@@ -24,6 +24,8 @@ from asn1crypto import x509
 from pyhanko.sign.general import SignedDataCerts
 from pyhanko.sign.validation import generic_cms
 
+from ingest.signatures._asn1 import read_whole
+
 _CAPACITY = 256  # about 50 KB per parsed certificate: at most ~13 MB per process
 _lock = threading.Lock()
 _shared: dict[bytes, x509.Certificate] = {}
@@ -36,12 +38,7 @@ def shared(cert: x509.Certificate) -> x509.Certificate:
     found = _shared.get(der)
     if found is not None:
         return found
-    try:
-        _ = cert.native  # parse every part now, so that readers of the shared object only read
-        # and the named extensions: asn1crypto's _set_extensions empties the set of critical
-        # ones and fills it again in place, which another thread could read half-filled
-        _ = cert.critical_extensions
-    except Exception:
+    if not read_whole(cert):  # so that readers of the shared object only read
         return cert  # asn1crypto cannot read all of it: leave it to this document's checks
     with _lock:
         found = _shared.get(der)

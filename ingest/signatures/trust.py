@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from asn1crypto import crl, pem, x509
 
+from ingest.signatures._asn1 import read_whole
 from ingest.workerpool import Material, trust_material
 from kho.errors import ConfigError
 
@@ -333,7 +334,7 @@ class TrustStore:
         need not import pyhanko_certvalidator.
 
         Built under :data:`_BUILDING` (:meth:`_once`; ``cached_property`` takes no lock from
-        Python 3.12), after every anchor is parsed whole (:func:`_read_whole`): pyHanko reads
+        Python 3.12), after every anchor is parsed whole (:func:`._asn1.read_whole`): pyHanko reads
         the anchors during every verification, outside any lock of Kho's, and asn1crypto
         fills what it parses lazily in place, so two verifications at once in one process read
         each other's half-parsed anchor (``KeyError: No field numbered 1 is present in this
@@ -345,7 +346,7 @@ class TrustStore:
 
             if not self.one_thread:
                 for anchor in self.anchors:
-                    _read_whole(anchor)
+                    read_whole(anchor)
             return SimpleTrustManager.build(trust_roots=list(self.anchors))
 
         return self._once("_trust_manager_state", build)
@@ -620,19 +621,6 @@ def _delta(fast: Any) -> bool:
     except cx509.ExtensionNotFound:
         return False
     return True
-
-
-def _read_whole(cert: x509.Certificate) -> None:
-    """Parse every part of ``cert`` that asn1crypto would otherwise parse on first read and
-    fill in place (its fields, names and extension values: ``native``; the named extensions
-    and the set of critical ones: ``critical_extensions``), so that threads sharing it only
-    read. A part asn1crypto cannot parse is left as it is: the verification that reads it
-    judges it, as before."""
-    try:
-        _ = cert.native
-        _ = cert.critical_extensions
-    except Exception:  # ValueError, TypeError, KeyError from a part asn1crypto cannot read
-        return
 
 
 def _once(items: Iterable[_Signed]) -> tuple[_Signed, ...]:
