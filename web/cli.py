@@ -411,7 +411,7 @@ class LazyGroup(click.Group):
         so does a command line click cannot parse (:func:`web.cli_usage.usage_refusal`), which
         click printed in English without a code."""
         as_json = bool(ctx.meta.get("kho.json"))
-        with shown_streams(not as_json):  # (a stored ESC must not drive the terminal: web.terminal)
+        with shown_streams(as_json):  # (a stored ESC must not drive the terminal: web.terminal)
             return self._invoke(ctx, as_json)
 
     def _invoke(self, ctx: click.Context, as_json: bool) -> Any:

@@ -8,30 +8,53 @@ The command's ~200 output lines are scattered ``click.echo`` calls over ten modu
 shared printer, so the rule is applied where they all end: the standard streams, wrapped for
 the time a command runs (:func:`shown_streams`, from :meth:`web.cli.LazyGroup.invoke`). Each
 text written goes through :func:`kho.xmltext.shown_text` (each such character shown as U+FFFD,
-tab and line breaks kept). Not when the command was asked for ``--json``: JSON output stays
-exact (its encoder writes every C0 control as ``\\u001b``); nor bytes written to the binary
-buffer (a document's content)."""
+tab and line feeds kept; a carriage return only where Kho's own output puts one:
+:func:`terminal_text`). With ``--json`` the output stays exact: JSON's encoder writes every C0
+control as ``\\u001b`` but leaves DEL, the C1 controls (CSI is U+009B) and the bidirectional
+overrides raw, and :func:`json_text` writes those as ``\\u009b`` too, which a JSON reader decodes
+to the same string. Bytes written to the binary buffer (a document's content) are not touched."""
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from kho.xmltext import shown_text
+from kho.xmltext import NOT_SHOWN, SHOWN_INSTEAD, shown_text
+
+_CARRIAGE_RETURN_INSIDE = re.compile("(?<=.)\r(?!\n)", re.DOTALL)
+
+
+def terminal_text(text: str) -> str:
+    """``text`` as the terminal is given it: :func:`kho.xmltext.shown_text`, and a carriage
+    return shown as U+FFFD unless it starts the text written or ends a line (CR LF). A progress
+    line redrawn in place is written as one text starting with CR (``kho reindex``), and each
+    ``click.echo`` is one write ending its line; a CR in the middle of a stored trích yếu would
+    move the cursor back and write the rest over what the line showed before it."""
+    return _CARRIAGE_RETURN_INSIDE.sub(SHOWN_INSTEAD, shown_text(text))
+
+
+def json_text(text: str) -> str:
+    """JSON text with each :data:`kho.xmltext.NOT_SHOWN` character written as its ``\\uXXXX``
+    escape. Such a character can stand only inside a JSON string (the rest of the text is ASCII
+    punctuation, digits and letters), where the escape means the same character: the output
+    decodes to the same value and no raw control reaches the terminal."""
+    return NOT_SHOWN.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 class ShownStream:
-    """A text stream that writes what it is given as :func:`kho.xmltext.shown_text` shows it
-    to ``stream``; everything else (``buffer``, ``encoding``, ``isatty``, ``flush``) is the
-    stream's."""
+    """A text stream that writes what it is given, as ``shown`` makes it, to ``stream``
+    (:func:`terminal_text`, or :func:`json_text` for ``--json``); everything else
+    (``buffer``, ``encoding``, ``isatty``, ``flush``) is the stream's."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, shown: Callable[[str], str] = terminal_text) -> None:
         self.stream = stream
+        self.shown = shown
 
     def write(self, text: str) -> int:
-        self.stream.write(shown_text(text))
+        self.stream.write(self.shown(text))
         return len(text)
 
     def writelines(self, lines: Iterable[str]) -> None:
@@ -43,16 +66,18 @@ class ShownStream:
 
 
 @contextmanager
-def shown_streams(wanted: bool = True) -> Iterator[None]:
-    """``sys.stdout`` and ``sys.stderr`` as :class:`ShownStream` while the block runs (when
-    ``wanted``; a closed one stays None), the streams as they were afterwards."""
-    if not wanted or isinstance(sys.stdout, ShownStream):
+def shown_streams(as_json: bool = False) -> Iterator[None]:
+    """``sys.stdout`` and ``sys.stderr`` as :class:`ShownStream` while the block runs (a closed
+    one stays None), under :func:`json_text` when the command writes JSON, the streams as they
+    were afterwards."""
+    if isinstance(sys.stdout, ShownStream):
         yield
         return
+    shown = json_text if as_json else terminal_text
     out, err = sys.stdout, sys.stderr
     # (a stream the shell closed is None: click then writes nothing, and so it stays)
-    sys.stdout = ShownStream(out) if out is not None else None  # type: ignore[assignment]
-    sys.stderr = ShownStream(err) if err is not None else None  # type: ignore[assignment]
+    sys.stdout = ShownStream(out, shown) if out is not None else None  # type: ignore[assignment]
+    sys.stderr = ShownStream(err, shown) if err is not None else None  # type: ignore[assignment]
     try:
         yield
     finally:
