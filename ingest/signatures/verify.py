@@ -46,7 +46,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
-from ingest.signatures import _certs, _fastpath, _paths, _pool, _sigcheck, _structure, rules
+from ingest.signatures import _asn1, _certs, _fastpath, _paths, _pool, _sigcheck, _structure, rules
 from ingest.signatures._annotations import (
     AnnotationRule,
     CommentFreeingPolicy,
@@ -194,6 +194,7 @@ def verify_in_process(
     object graph, re-enabling the paused collector) handed back instead of done before the
     result is returned; it runs those steps after it has sent the result, while the caller
     is already reading it. Nothing of the verdict depends on them."""
+    _asn1.install()  # asn1crypto's dump() as read, in every mode: one encoding rule for all verdicts
     reader_class = CachingPdfReader if _fastpath.uses("reader") else PdfFileReader
     return _verify_pdf(data, trust, allow_fetching, now, reader_class, policy=policy, cleanup=cleanup)
 
