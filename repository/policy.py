@@ -732,6 +732,37 @@ def _reads_at_any_level(principal: Principal, facts: RecordFacts) -> bool:
 _GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền."
 
 
+AGENCY_ACTIONS: dict[Action, str] = {
+    Action.PLAN_APPROVE: "lãnh đạo cơ quan (người đứng đầu cơ quan, Nghị định 30/2020/NĐ-CP Điều 28)",
+    Action.SCHEDULE_EDIT: "quản trị của cơ quan",
+}
+"""Acts on what belongs to the whole agency rather than to one of its units, and who does them:
+the approval and issue of the agency's Danh mục hồ sơ, which "người đứng đầu cơ quan, tổ chức"
+approves and issues at the start of the year (ND30 Điều 28; STANDARDS §1.7), and its table of
+retention periods (bảng thời hạn bảo quản), which every unit's hồ sơ are given from. The role
+counts only when it is held at the agency's own unit (the root of the unit tree,
+:func:`decide_for_agency`): the head of a phòng leads the phòng, a phòng's quản trị manages the
+phòng's accounts, neither acts for the agency (review rv58: a phòng's lãnh đạo, cleared for
+nothing, approved and issued the agency's plan, whose periods bound every unit's hồ sơ)."""
+
+
+def decide_for_agency(principal: Principal, action: Action, agency_unit: str) -> Decision:
+    """Whether ``principal`` may do ``action`` when the agency's own unit is ``agency_unit``:
+    :func:`decide`, and for an act of :data:`AGENCY_ACTIONS` a role that gives it held at
+    ``agency_unit`` itself (refused ``AGENCY_HEAD_ONLY`` otherwise). Any other action is
+    :func:`decide`'s alone."""
+    decision = decide(principal, action)
+    if not decision or action not in AGENCY_ACTIONS:
+        return decision
+    if any((agency_unit, role) in principal.roles for role in _ROLE_ACTIONS[action]):
+        return ALLOW
+    return _denied(
+        f"Chỉ {AGENCY_ACTIONS[action]} mới được {_ACTION_LABELS[action]} của cơ quan; vai trò này"
+        " ở phòng, đơn vị thuộc cơ quan thì không.",
+        "AGENCY_HEAD_ONLY",
+    )
+
+
 def decide_granter(principal: Principal) -> Decision:
     """Whether the person holds a role that grants at all (:attr:`Action.RECORD_GRANT`: quản
     trị, or lãnh đạo on what they see). Decided before the names granted are looked up, so

@@ -96,6 +96,7 @@ from repository.policy import (
     Role,
     decide,
     decide_correction,
+    decide_for_agency,
     decide_grant,
     decide_granter,
     decide_new,
@@ -1829,6 +1830,19 @@ class Repository:
         if facts is None and record is not None:
             facts = self.facts(record)
         self._enforce(actor, action, record, decide(actor.as_principal, action, facts))
+
+    def authorize_for_agency(self, actor: Actor, action: Action) -> None:
+        """Raise :class:`PermissionDenied` (audited) unless ``actor`` may do ``action`` for the
+        whole agency (:func:`~repository.policy.decide_for_agency`: an act of
+        :data:`~repository.policy.AGENCY_ACTIONS` needs its role at the agency's own unit)."""
+        if actor.system:
+            return
+        self._enforce(actor, action, None, self.decides_for_agency(actor, action))
+
+    def decides_for_agency(self, actor: Actor, action: Action) -> Decision:
+        """:func:`~repository.policy.decide_for_agency` for this installation's agency, asked
+        without acting (a page deciding whether to offer the step)."""
+        return ALLOW if actor.system else decide_for_agency(actor.as_principal, action, self.agency_id)
 
     def _enforce(self, actor: Actor, action: Action, record: Record | None, decision: Decision) -> None:
         """Audit and refuse what the policy refused (:func:`refusal`: a record the person may not

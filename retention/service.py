@@ -178,7 +178,7 @@ class RetentionService:
         return schedule_from_dict(data)
 
     def edit_schedule(self, entries: Any, *, expected_version: int, note: str, actor: Actor) -> Schedule:
-        self.repo.authorize(actor, Action.SCHEDULE_EDIT)
+        self.repo.authorize_for_agency(actor, Action.SCHEDULE_EDIT)
         current = self.schedule()
         self._expect(current.version, expected_version, "Bảng thời hạn bảo quản")
         parsed = parse_entries(entries)
@@ -277,14 +277,17 @@ class RetentionService:
         return self._save_plan(revised, actor, "plan:draft")
 
     def approve_plan(self, year: int, *, expected_version: int, actor: Actor) -> FilePlan:
-        self.repo.authorize(actor, Action.PLAN_APPROVE)
+        """The head of the agency approves the year's draft (ND30 Điều 28: the agency's own unit's
+        lãnh đạo, :func:`~repository.policy.decide_for_agency`; never one of its drafters)."""
+        self.repo.authorize_for_agency(actor, Action.PLAN_APPROVE)
         current = self.plan(year)
         self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {year}")
         approved = fileplan.approve(self._with_drafters(current), by=actor.user, at=self._now())
         return self._save_plan(approved, actor, "plan:approve")
 
     def issue_plan(self, year: int, *, expected_version: int, actor: Actor) -> FilePlan:
-        self.repo.authorize(actor, Action.PLAN_APPROVE)
+        """The head of the agency issues the approved plan (the same rule as :meth:`approve_plan`)."""
+        self.repo.authorize_for_agency(actor, Action.PLAN_APPROVE)
         current = self.plan(year)
         self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {year}")
         known = self._with_drafters(current)
