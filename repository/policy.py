@@ -735,11 +735,14 @@ _GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn b�
 AGENCY_ACTIONS: dict[Action, str] = {
     Action.PLAN_APPROVE: "lãnh đạo cơ quan (người đứng đầu cơ quan, Nghị định 30/2020/NĐ-CP Điều 28)",
     Action.SCHEDULE_EDIT: "quản trị của cơ quan",
+    Action.OPERATE: "quản trị của cơ quan",
 }
 """Acts on what belongs to the whole agency rather than to one of its units, and who does them:
 the approval and issue of the agency's Danh mục hồ sơ, which "người đứng đầu cơ quan, tổ chức"
 approves and issues at the start of the year (ND30 Điều 28; STANDARDS §1.7), and its table of
-retention periods (bảng thời hạn bảo quản), which every unit's hồ sơ are given from. The role
+retention periods (bảng thời hạn bảo quản), which every unit's hồ sơ are given from, and what
+the installation runs on (:attr:`Action.OPERATE`: the signature trust list every verdict is
+decided by, ``kho trust``). The role
 counts only when it is held at the agency's own unit (the root of the unit tree,
 :func:`decide_for_agency`): the head of a phòng leads the phòng, a phòng's quản trị manages the
 phòng's accounts, neither acts for the agency (review rv58: a phòng's lãnh đạo, cleared for

@@ -2861,7 +2861,7 @@ class Repository:
         touch a document the archive holds (a recall's, not the archive's own destruction):
         refused (:class:`Conflict`) if a hồ sơ of it is submitted or archived, or being handed
         over, checked under the claim (:meth:`_refuse_if_handed_over`)."""
-        self.authorize(actor, Action.OPERATE)
+        self.authorize_for_agency(actor, Action.OPERATE)
         if blank(decision):
             raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
         record = self._load(record_id)

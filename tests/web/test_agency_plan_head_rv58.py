@@ -11,14 +11,19 @@ Real store (local folder), the real API and pages through Werkzeug's client; not
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from kho_people import AGENCY, UNIT_B, People
+from kho_people import AGENCY, PASSWORD, UNIT_B, People
 from kho_retention import PLAN
 from kho_web import error_code, logged_in
 
+from ingest.testpki import TestPKI
 from repository import policy
 from repository.policy import Action, Principal, Role
+from web.cli import main
 from web.context import Kho
 
 
@@ -110,6 +115,27 @@ def test_a_phongs_quan_tri_does_not_edit_the_agencys_retention_schedule(
     assert agency.status_code == 200 and agency.json["version"] == current["version"] + 1, agency.json
 
 
+def test_a_phongs_quan_tri_does_not_change_the_installations_trust_list(
+    managed_env: dict[str, str], kho: Kho, people: People, tmp_path: Path
+) -> None:
+    """Every signature verdict of the agency is decided against one trust list: a quản trị of
+    phòng B added an anchor of their choosing with ``kho trust add`` (before: exit 0, the anchor
+    trusted for every document)."""
+    people.add("quan_tri_b", "Mai Thị Quỳnh", UNIT_B, ("quan_tri",), 0)
+    root = tmp_path / "root.der"
+    root.write_bytes(TestPKI.build().root.cert_der)
+    runner = CliRunner()
+    login = runner.invoke(
+        main, ["login", people.usernames["quan_tri_b"], "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert login.exit_code == 0, login.output
+    added = runner.invoke(main, ["trust", "add", str(root), "--source", "x"])
+    assert added.exit_code == 2 and "AGENCY_HEAD_ONLY" in added.output, added.output
+    assert "Traceback" not in added.output
+    assert not (Path(managed_env["KHO_DATA_DIR"]) / "trust").exists(), "the list was not copied or changed"
+    assert [e.action for e in kho.repo.audit.query(action="trust:")] == []
+
+
 def test_decide_for_agency_counts_the_role_at_the_agencys_own_unit_only() -> None:
     def person(*roles: tuple[str, Role]) -> Principal:
         return Principal(user="x", roles=frozenset(roles))
@@ -125,5 +151,6 @@ def test_decide_for_agency_counts_the_role_at_the_agencys_own_unit_only() -> Non
     schedule = policy.decide_for_agency(person((UNIT_B, Role.QUAN_TRI)), Action.SCHEDULE_EDIT, AGENCY)
     assert not schedule and schedule.code == "AGENCY_HEAD_ONLY"
     assert policy.decide_for_agency(person((AGENCY, Role.QUAN_TRI)), Action.SCHEDULE_EDIT, AGENCY)
+    assert not policy.decide_for_agency(person((UNIT_B, Role.QUAN_TRI)), Action.OPERATE, AGENCY)
     # Acts that are not the agency's keep their rule: a phòng's văn thư drafts.
     assert policy.decide_for_agency(person((UNIT_B, Role.VAN_THU)), Action.PLAN_DRAFT, AGENCY)
