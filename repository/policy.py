@@ -417,6 +417,8 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
             )
         if facts is not None and action in DESTRUCTION_STEPS:
             return _decide_destruction(principal, action, facts)
+        if facts is not None and action in HOLDER_STEPS:
+            return _decide_holder_step(principal, action, facts)
         return ALLOW
     if facts is None:
         raise ValueError(f"{action} needs a record")
@@ -562,6 +564,28 @@ def _roles_in_own_unit(principal: Principal, facts: RecordFacts) -> frozenset[Ro
     if facts.unit in principal.led_units:
         own.add(Role.LANH_DAO)
     return frozenset(own)
+
+
+HOLDER_STEPS: frozenset[Action] = frozenset({Action.FILE_KEEP_APPROVE})
+"""Role acts that, given the hồ sơ, are its holder's (:data:`GRANT_GIVES`): keeping a hồ sơ due
+for nộp lưu in the unit (ND30 Điều 31 k3 d: the head of the unit holding it approves). Decided
+by :func:`_decide_holder_step`: sight and the role in the hồ sơ's own unit (review rv58: a
+phòng's lãnh đạo holding a read grant on the agency's hồ sơ approved keeping it two more years)."""
+
+
+def _decide_holder_step(principal: Principal, action: Action, facts: RecordFacts) -> Decision:
+    """An act of :data:`HOLDER_STEPS` on one hồ sơ: sight of it, and the role held in its *own*
+    unit (a lãnh đạo: leading it or a unit above it); a grant gives sight only."""
+    seen = decide(principal, Action.RECORD_VIEW, facts)
+    if not seen:
+        return seen
+    if _roles_in_own_unit(principal, facts) & _ROLE_ACTIONS[action]:
+        return ALLOW
+    return _denied(
+        f"Hồ sơ này không thuộc đơn vị bạn lãnh đạo: chỉ lãnh đạo đơn vị giữ hồ sơ (hoặc đơn vị cấp"
+        f" trên) mới được {_ACTION_LABELS[action]}; được chia sẻ để xem thì chỉ được xem.",
+        "FILE_OTHER_UNIT",
+    )
 
 
 def _decide_destruction(principal: Principal, action: Action, facts: RecordFacts) -> Decision:

@@ -505,7 +505,13 @@ class Record:
 
 
 _RECORD_PERMISSIONS = frozenset(
-    {Action.FILE_EDIT, Action.RECORD_VIEW, Action.RECORD_UPDATE, Action.RECORD_GRANT}
+    {
+        Action.FILE_EDIT,
+        Action.RECORD_VIEW,
+        Action.RECORD_UPDATE,
+        Action.RECORD_GRANT,
+        Action.FILE_KEEP_APPROVE,  # a role act, decided in the hồ sơ's own unit (policy.HOLDER_STEPS)
+    }
 )
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
