@@ -566,24 +566,37 @@ def _roles_in_own_unit(principal: Principal, facts: RecordFacts) -> frozenset[Ro
     return frozenset(own)
 
 
-HOLDER_STEPS: frozenset[Action] = frozenset({Action.FILE_KEEP_APPROVE})
-"""Role acts that, given the hồ sơ, are its holder's (:data:`GRANT_GIVES`): keeping a hồ sơ due
-for nộp lưu in the unit (ND30 Điều 31 k3 d: the head of the unit holding it approves). Decided
-by :func:`_decide_holder_step`: sight and the role in the hồ sơ's own unit (review rv58: a
-phòng's lãnh đạo holding a read grant on the agency's hồ sơ approved keeping it two more years)."""
+HOLDER_STEPS: frozenset[Action] = frozenset({Action.FILE_KEEP_APPROVE, Action.TRANSFER})
+"""Role acts that, given the hồ sơ, are its holder's, never a reader's (:data:`GRANT_GIVES`):
+keeping a hồ sơ due for nộp lưu in the unit (ND30 Điều 31 k3 d: the head of the unit holding
+it approves), and its transfer to the Lưu trữ lịch sử (the package, its receipt: done by the
+archive that keeps the hồ sơ). Decided by :func:`_decide_holder_step` (review rv58: a phòng's
+lãnh đạo holding a read grant on the agency's hồ sơ approved keeping it two more years, and a
+phòng's lưu trữ viên holding one exported its package and recorded its receipt, which marks it
+transferred for ever)."""
+
+
+def _holder_roles(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
+    """The roles a person holds over the record as its holder: in its own unit
+    (:func:`_roles_in_own_unit`), and lưu trữ viên of its unit or a unit above it (the archive
+    keeps the hồ sơ of every unit below it, :attr:`Principal.archive_units`)."""
+    roles = set(_roles_in_own_unit(principal, facts))
+    if facts.unit in principal.archive_units:
+        roles.add(Role.LUU_TRU)
+    return frozenset(roles)
 
 
 def _decide_holder_step(principal: Principal, action: Action, facts: RecordFacts) -> Decision:
-    """An act of :data:`HOLDER_STEPS` on one hồ sơ: sight of it, and the role held in its *own*
-    unit (a lãnh đạo: leading it or a unit above it); a grant gives sight only."""
+    """An act of :data:`HOLDER_STEPS` on one hồ sơ: sight of it, and the role for the act held
+    over it as its holder (:func:`_holder_roles`); a grant gives sight only."""
     seen = decide(principal, Action.RECORD_VIEW, facts)
     if not seen:
         return seen
-    if _roles_in_own_unit(principal, facts) & _ROLE_ACTIONS[action]:
+    if _holder_roles(principal, facts) & _ROLE_ACTIONS[action]:
         return ALLOW
     return _denied(
-        f"Hồ sơ này không thuộc đơn vị bạn lãnh đạo: chỉ lãnh đạo đơn vị giữ hồ sơ (hoặc đơn vị cấp"
-        f" trên) mới được {_ACTION_LABELS[action]}; được chia sẻ để xem thì chỉ được xem.",
+        f"Hồ sơ này không thuộc đơn vị bạn giữ vai trò được phép {_ACTION_LABELS[action]} (hoặc đơn"
+        " vị cấp dưới): hồ sơ được chia sẻ để xem thì chỉ được xem.",
         "FILE_OTHER_UNIT",
     )
 
