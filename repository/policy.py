@@ -1421,6 +1421,23 @@ def may_lock(
     return _denied("Chỉ người đứng đầu đơn vị của cán bộ hoặc quản trị hệ thống mới được khóa tài khoản này.")
 
 
+def may_hand_over(principal: Principal, units_below: UnitsBelow, leaver_units: Iterable[str]) -> Decision:
+    """Whether the person may hand over the hồ sơ of someone leaving (ND30 Điều 31 k3 đ) who
+    holds a role in ``leaver_units``: those who lock the account of someone leaving
+    (:func:`may_lock` with :data:`LEAVING`: a quản trị of all of their units, a lãnh đạo of one
+    of them or of a unit above). Decided on the person before their hồ sơ are listed, so a
+    refusal names none of them; each hồ sơ is then decided as a grant of it (review rv58: a
+    phòng's lãnh đạo, naming the agency's chuyên viên, was answered 404 with the id of a hồ sơ
+    they may not see, and with a read grant of it made themselves its keeper)."""
+    if may_lock(principal, units_below, leaver_units, LEAVING):
+        return ALLOW
+    return _denied(
+        "Chỉ lãnh đạo đơn vị của người bàn giao (hoặc đơn vị cấp trên) hoặc quản trị hệ thống của"
+        " đơn vị đó mới được bàn giao hồ sơ của họ.",
+        "HANDOVER_NOT_YOURS",
+    )
+
+
 @dataclass(frozen=True)
 class SearchScope:
     """The search filter generated from :func:`sees` and :func:`archive_reads`: a document

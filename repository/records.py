@@ -1845,6 +1845,12 @@ class Repository:
             return
         self._enforce(actor, action, None, self.decides_for_agency(actor, action))
 
+    def authorize_decision(self, actor: Actor, action: Action, decision: Decision) -> None:
+        """Raise :class:`PermissionDenied` (audited, as :meth:`authorize`) unless ``decision`` (a
+        policy answer about no one record, e.g. :func:`~repository.policy.may_hand_over`) allows."""
+        if not actor.system:
+            self._enforce(actor, action, None, decision)
+
     def decides_for_agency(self, actor: Actor, action: Action) -> Decision:
         """:func:`~repository.policy.decide_for_agency` for this installation's agency, asked
         without acting (a page deciding whether to offer the step)."""

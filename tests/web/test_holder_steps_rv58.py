@@ -123,6 +123,41 @@ def test_a_reader_by_grant_neither_exports_nor_receipts_another_units_transfer(
     assert done.status_code == 200 and done.json["state"] == "received", done.json
 
 
+def test_a_phongs_head_hands_over_only_the_hoso_of_their_own_people(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    """``POST /api/retention/handover {from, to}`` by phòng B's lãnh đạo, naming the agency's
+    chuyên viên: before, 404 ``NOT_FOUND`` *naming the id* of the hồ sơ that person holds (which
+    phòng B's head may not see), and once given that hồ sơ to read, 200: they made themselves its
+    keeper. Now refused on the person, before their hồ sơ are listed."""
+    people.add("lanh_dao_b", "Đinh Văn Bình", UNIT_B, ("lanh_dao",), 0)
+    file, _ = closed_file(kho, people, end="2026-06-30")
+    leaver = people.usernames["chuyen_vien"]
+    body = {"from": leaver, "to": people.usernames["chuyen_vien_b"]}
+
+    unseen = client.post("/api/retention/handover", json=body, headers=people.headers("lanh_dao_b"))
+    assert unseen.status_code == 403, unseen.get_data(as_text=True)[:300]  # before: 404 naming the id
+    assert error_code(unseen) == "HANDOVER_NOT_YOURS"
+    assert file.record_id not in unseen.get_data(as_text=True)
+
+    granted = client.post(
+        f"/api/records/{file.record_id}/grants",
+        json={"users": [people.usernames["lanh_dao_b"]]},
+        headers=people.headers("lanh_dao"),
+    )
+    assert granted.status_code == 200, granted.json
+    to_self = client.post(
+        "/api/retention/handover", json={"from": leaver, "to": people.usernames["lanh_dao_b"]},
+        headers=people.headers("lanh_dao_b"),
+    )
+    assert to_self.status_code == 403, to_self.json  # before: 200, phòng B's head its keeper
+    assert error_code(to_self) == "HANDOVER_NOT_YOURS"
+    assert kho.retention.holder(kho.repo._load(file.record_id)) == leaver, "still its keeper"
+
+    head = client.post("/api/retention/handover", json=body, headers=people.headers("lanh_dao"))
+    assert head.status_code == 200 and head.json["moved"] == [file.record_id], head.json
+
+
 def test_keeping_is_decided_in_the_hosos_own_unit() -> None:
     hoso = RecordFacts("f1", "hoso", AGENCY, grant_units=frozenset({UNIT_B}))
     phong_head = Principal("b", frozenset({(UNIT_B, Role.LANH_DAO)}), led_units=frozenset({UNIT_B}))
