@@ -417,6 +417,8 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
             )
         if facts is not None and action in DESTRUCTION_STEPS:
             return _decide_destruction(principal, action, facts)
+        if facts is not None and action in HOLDER_STEPS:
+            return _decide_holder_step(principal, action, facts)
         return ALLOW
     if facts is None:
         raise ValueError(f"{action} needs a record")
@@ -562,6 +564,41 @@ def _roles_in_own_unit(principal: Principal, facts: RecordFacts) -> frozenset[Ro
     if facts.unit in principal.led_units:
         own.add(Role.LANH_DAO)
     return frozenset(own)
+
+
+HOLDER_STEPS: frozenset[Action] = frozenset({Action.FILE_KEEP_APPROVE, Action.TRANSFER})
+"""Role acts that, given the hồ sơ, are its holder's, never a reader's (:data:`GRANT_GIVES`):
+keeping a hồ sơ due for nộp lưu in the unit (ND30 Điều 31 k3 d: the head of the unit holding
+it approves), and its transfer to the Lưu trữ lịch sử (the package, its receipt: done by the
+archive that keeps the hồ sơ). Decided by :func:`_decide_holder_step` (review rv58: a phòng's
+lãnh đạo holding a read grant on the agency's hồ sơ approved keeping it two more years, and a
+phòng's lưu trữ viên holding one exported its package and recorded its receipt, which marks it
+transferred for ever)."""
+
+
+def _holder_roles(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
+    """The roles a person holds over the record as its holder: in its own unit
+    (:func:`_roles_in_own_unit`), and lưu trữ viên of its unit or a unit above it (the archive
+    keeps the hồ sơ of every unit below it, :attr:`Principal.archive_units`)."""
+    roles = set(_roles_in_own_unit(principal, facts))
+    if facts.unit in principal.archive_units:
+        roles.add(Role.LUU_TRU)
+    return frozenset(roles)
+
+
+def _decide_holder_step(principal: Principal, action: Action, facts: RecordFacts) -> Decision:
+    """An act of :data:`HOLDER_STEPS` on one hồ sơ: sight of it, and the role for the act held
+    over it as its holder (:func:`_holder_roles`); a grant gives sight only."""
+    seen = decide(principal, Action.RECORD_VIEW, facts)
+    if not seen:
+        return seen
+    if _holder_roles(principal, facts) & _ROLE_ACTIONS[action]:
+        return ALLOW
+    return _denied(
+        f"Hồ sơ này không thuộc đơn vị bạn giữ vai trò được phép {_ACTION_LABELS[action]} (hoặc đơn"
+        " vị cấp dưới): hồ sơ được chia sẻ để xem thì chỉ được xem.",
+        "FILE_OTHER_UNIT",
+    )
 
 
 def _decide_destruction(principal: Principal, action: Action, facts: RecordFacts) -> Decision:
@@ -730,6 +767,40 @@ def _reads_at_any_level(principal: Principal, facts: RecordFacts) -> bool:
 
 
 _GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền."
+
+
+AGENCY_ACTIONS: dict[Action, str] = {
+    Action.PLAN_APPROVE: "lãnh đạo cơ quan (người đứng đầu cơ quan, Nghị định 30/2020/NĐ-CP Điều 28)",
+    Action.SCHEDULE_EDIT: "quản trị của cơ quan",
+    Action.OPERATE: "quản trị của cơ quan",
+}
+"""Acts on what belongs to the whole agency rather than to one of its units, and who does them:
+the approval and issue of the agency's Danh mục hồ sơ, which "người đứng đầu cơ quan, tổ chức"
+approves and issues at the start of the year (ND30 Điều 28; STANDARDS §1.7), and its table of
+retention periods (bảng thời hạn bảo quản), which every unit's hồ sơ are given from, and what
+the installation runs on (:attr:`Action.OPERATE`: the signature trust list every verdict is
+decided by, ``kho trust``). The role
+counts only when it is held at the agency's own unit (the root of the unit tree,
+:func:`decide_for_agency`): the head of a phòng leads the phòng, a phòng's quản trị manages the
+phòng's accounts, neither acts for the agency (review rv58: a phòng's lãnh đạo, cleared for
+nothing, approved and issued the agency's plan, whose periods bound every unit's hồ sơ)."""
+
+
+def decide_for_agency(principal: Principal, action: Action, agency_unit: str) -> Decision:
+    """Whether ``principal`` may do ``action`` when the agency's own unit is ``agency_unit``:
+    :func:`decide`, and for an act of :data:`AGENCY_ACTIONS` a role that gives it held at
+    ``agency_unit`` itself (refused ``AGENCY_HEAD_ONLY`` otherwise). Any other action is
+    :func:`decide`'s alone."""
+    decision = decide(principal, action)
+    if not decision or action not in AGENCY_ACTIONS:
+        return decision
+    if any((agency_unit, role) in principal.roles for role in _ROLE_ACTIONS[action]):
+        return ALLOW
+    return _denied(
+        f"Chỉ {AGENCY_ACTIONS[action]} mới được {_ACTION_LABELS[action]} của cơ quan; vai trò này"
+        " ở phòng, đơn vị thuộc cơ quan thì không.",
+        "AGENCY_HEAD_ONLY",
+    )
 
 
 def decide_granter(principal: Principal) -> Decision:
@@ -1348,6 +1419,23 @@ def may_lock(
     if decide(principal, Action.ACCOUNT_LOCK) and targets & _reach(principal, {Role.LANH_DAO}, units_below):
         return ALLOW
     return _denied("Chỉ người đứng đầu đơn vị của cán bộ hoặc quản trị hệ thống mới được khóa tài khoản này.")
+
+
+def may_hand_over(principal: Principal, units_below: UnitsBelow, leaver_units: Iterable[str]) -> Decision:
+    """Whether the person may hand over the hồ sơ of someone leaving (ND30 Điều 31 k3 đ) who
+    holds a role in ``leaver_units``: those who lock the account of someone leaving
+    (:func:`may_lock` with :data:`LEAVING`: a quản trị of all of their units, a lãnh đạo of one
+    of them or of a unit above). Decided on the person before their hồ sơ are listed, so a
+    refusal names none of them; each hồ sơ is then decided as a grant of it (review rv58: a
+    phòng's lãnh đạo, naming the agency's chuyên viên, was answered 404 with the id of a hồ sơ
+    they may not see, and with a read grant of it made themselves its keeper)."""
+    if may_lock(principal, units_below, leaver_units, LEAVING):
+        return ALLOW
+    return _denied(
+        "Chỉ lãnh đạo đơn vị của người bàn giao (hoặc đơn vị cấp trên) hoặc quản trị hệ thống của"
+        " đơn vị đó mới được bàn giao hồ sơ của họ.",
+        "HANDOVER_NOT_YOURS",
+    )
 
 
 @dataclass(frozen=True)

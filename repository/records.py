@@ -96,6 +96,7 @@ from repository.policy import (
     Role,
     decide,
     decide_correction,
+    decide_for_agency,
     decide_grant,
     decide_granter,
     decide_new,
@@ -504,7 +505,13 @@ class Record:
 
 
 _RECORD_PERMISSIONS = frozenset(
-    {Action.FILE_EDIT, Action.RECORD_VIEW, Action.RECORD_UPDATE, Action.RECORD_GRANT}
+    {
+        Action.FILE_EDIT,
+        Action.RECORD_VIEW,
+        Action.RECORD_UPDATE,
+        Action.RECORD_GRANT,
+        Action.FILE_KEEP_APPROVE,  # a role act, decided in the hồ sơ's own unit (policy.HOLDER_STEPS)
+    }
 )
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
@@ -1830,6 +1837,25 @@ class Repository:
             facts = self.facts(record)
         self._enforce(actor, action, record, decide(actor.as_principal, action, facts))
 
+    def authorize_for_agency(self, actor: Actor, action: Action) -> None:
+        """Raise :class:`PermissionDenied` (audited) unless ``actor`` may do ``action`` for the
+        whole agency (:func:`~repository.policy.decide_for_agency`: an act of
+        :data:`~repository.policy.AGENCY_ACTIONS` needs its role at the agency's own unit)."""
+        if actor.system:
+            return
+        self._enforce(actor, action, None, self.decides_for_agency(actor, action))
+
+    def authorize_decision(self, actor: Actor, action: Action, decision: Decision) -> None:
+        """Raise :class:`PermissionDenied` (audited, as :meth:`authorize`) unless ``decision`` (a
+        policy answer about no one record, e.g. :func:`~repository.policy.may_hand_over`) allows."""
+        if not actor.system:
+            self._enforce(actor, action, None, decision)
+
+    def decides_for_agency(self, actor: Actor, action: Action) -> Decision:
+        """:func:`~repository.policy.decide_for_agency` for this installation's agency, asked
+        without acting (a page deciding whether to offer the step)."""
+        return ALLOW if actor.system else decide_for_agency(actor.as_principal, action, self.agency_id)
+
     def _enforce(self, actor: Actor, action: Action, record: Record | None, decision: Decision) -> None:
         """Audit and refuse what the policy refused (:func:`refusal`: a record the person may not
         know of is refused as an id that names nothing). The audit event keeps the refusal's
@@ -2847,7 +2873,7 @@ class Repository:
         touch a document the archive holds (a recall's, not the archive's own destruction):
         refused (:class:`Conflict`) if a hồ sơ of it is submitted or archived, or being handed
         over, checked under the claim (:meth:`_refuse_if_handed_over`)."""
-        self.authorize(actor, Action.OPERATE)
+        self.authorize_for_agency(actor, Action.OPERATE)
         if blank(decision):
             raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
         record = self._load(record_id)

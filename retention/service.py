@@ -178,7 +178,7 @@ class RetentionService:
         return schedule_from_dict(data)
 
     def edit_schedule(self, entries: Any, *, expected_version: int, note: str, actor: Actor) -> Schedule:
-        self.repo.authorize(actor, Action.SCHEDULE_EDIT)
+        self.repo.authorize_for_agency(actor, Action.SCHEDULE_EDIT)
         current = self.schedule()
         self._expect(current.version, expected_version, "Bảng thời hạn bảo quản")
         parsed = parse_entries(entries)
@@ -277,14 +277,17 @@ class RetentionService:
         return self._save_plan(revised, actor, "plan:draft")
 
     def approve_plan(self, year: int, *, expected_version: int, actor: Actor) -> FilePlan:
-        self.repo.authorize(actor, Action.PLAN_APPROVE)
+        """The head of the agency approves the year's draft (ND30 Điều 28: the agency's own unit's
+        lãnh đạo, :func:`~repository.policy.decide_for_agency`; never one of its drafters)."""
+        self.repo.authorize_for_agency(actor, Action.PLAN_APPROVE)
         current = self.plan(year)
         self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {year}")
         approved = fileplan.approve(self._with_drafters(current), by=actor.user, at=self._now())
         return self._save_plan(approved, actor, "plan:approve")
 
     def issue_plan(self, year: int, *, expected_version: int, actor: Actor) -> FilePlan:
-        self.repo.authorize(actor, Action.PLAN_APPROVE)
+        """The head of the agency issues the approved plan (the same rule as :meth:`approve_plan`)."""
+        self.repo.authorize_for_agency(actor, Action.PLAN_APPROVE)
         current = self.plan(year)
         self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {year}")
         known = self._with_drafters(current)
@@ -601,27 +604,34 @@ class RetentionService:
     def alerts(self, *, actor: Actor) -> list[Alert]:
         """Alerts the person should see: those of the hồ sơ they hold; a lưu trữ viên sees every
         hồ sơ they may see (the lưu trữ is alerted too, Phụ lục VI III.5.b)."""
-        archivist = actor.as_principal.has(Role.LUU_TRU)
-        out = []
-        for alert in self.all_alerts():
-            mine = alert.holder == actor.user
-            if mine or (archivist and self.repo.may_see(actor, self.repo._load(alert.file_id))):
-                out.append(alert)
-        return out
+        return [alert for alert in self.all_alerts() if self.told(actor, alert)]
+
+    def told(self, actor: Actor, alert: Alert, file: Record | None = None) -> bool:
+        """Whether ``actor`` is told of ``alert`` (the list above, and its notification): the hồ
+        sơ's holder, and a lưu trữ viên who may see the hồ sơ (``file``: the hồ sơ, when read
+        already). One rule for both: the notification went to every lưu trữ viên of every unit,
+        naming the id, due date and overdue days of hồ sơ the list (and the record's page) kept
+        from them (review rv58)."""
+        if alert.holder == actor.user:
+            return True
+        if not actor.as_principal.has(Role.LUU_TRU):
+            return False
+        return self.repo.may_see(actor, file if file is not None else self.repo._load(alert.file_id))
 
     def send_alerts(
         self,
         notify: Callable[[str, str, str, str], None],
-        archivists: Iterable[str],
+        archivists: Iterable[Actor],
         *,
         abandoned_after: timedelta = ALERT_CLAIM_ABANDONED,
     ) -> list[Alert]:
-        """The beat task's step: notify the holder and the lưu trữ viên of each alert once per
-        hồ sơ, level and due date. A run claims an alert (``.claim``), sends it, then marks it
-        sent (``.json``, which a rerun skips). An alert interrupted before it is sent whole (the
-        task's time limit, a store error) gives its claim back; a claim that could not be given
-        back (the store down at that moment) is taken over by a run ``abandoned_after`` later
-        (past the task's hard time limit its run is over): a person told twice, never nobody."""
+        """The beat task's step: notify the holder and each of ``archivists`` told of it
+        (:meth:`told`) of each alert once per hồ sơ, level and due date. A run claims an alert
+        (``.claim``), sends it, then marks it sent (``.json``, which a rerun skips). An alert
+        interrupted before it is sent whole (the task's time limit, a store error) gives its
+        claim back; a claim that could not be given back (the store down at that moment) is
+        taken over by a run ``abandoned_after`` later (past the task's hard time limit its run
+        is over): a person told twice, never nobody."""
         sent = []
         people = list(archivists)
         for alert in self.all_alerts():
@@ -631,7 +641,9 @@ class RetentionService:
             if not self._claim_alert(f"{marker}.claim", abandoned_after):
                 continue
             try:
-                for user in dict.fromkeys([alert.holder, *people]):
+                file = self.repo._load(alert.file_id)
+                told = [a.user for a in people if self.told(a, alert, file)]
+                for user in dict.fromkeys([alert.holder, *told]):
                     if user:
                         notify(user, "retention:due", alert.notice, alert.file_id)
                 self.repo.audit.append(

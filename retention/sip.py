@@ -619,6 +619,7 @@ class Transfers:
     def build(self, file_id: str, out_dir: Path, *, actor: Actor) -> Package:
         self.repo.authorize(actor, Action.TRANSFER)
         file = self.repo.get(file_id, actor=actor)
+        self.repo.authorize(actor, Action.TRANSFER, file)  # its holder's act (policy.HOLDER_STEPS)
         md = file.metadata
         if not isinstance(md, FileMetadata):
             raise SipError("Chỉ lập gói tin cho hồ sơ.", code="FILE_REQUIRED", record_id=file_id)
@@ -720,6 +721,7 @@ class Transfers:
             # phòng's lưu trữ viên mark the agency's hồ sơ transferred for ever. Answered as an
             # unknown transfer: the hồ sơ's id is not named.
             raise self.transfers.absent(transfer_id)
+        self.repo.authorize(actor, Action.TRANSFER, self.repo._load(str(current["file_id"])))
         if current["state"] != "exported":
             raise SipError("Gói tin này đã được ghi nhận giao nhận.", code="RECEIPT_EXISTS")
         self._refuse_if_transferred(str(current["file_id"]))

@@ -31,7 +31,7 @@ from kho.config import Settings, process_settings
 from kho.errors import AuditSealKeyMissing, KhoError
 from kho.timeutil import utcnow, vn_date
 from repository.policy import Role
-from repository.records import Repository
+from repository.records import Actor, Repository
 from retention.operations import SCHEDULER, notify_operators, run_backup, run_capacity, run_fixity
 from retention.submission import Alert
 
@@ -48,7 +48,11 @@ def run_due_alerts(
     """Send the due alerts; a claim left by a run that ended unfinished is taken over once the
     periodic hard time limit (``KHO_PERIODIC_TIME_LIMIT``, a process setting) has passed since it
     (``settings`` given: a scheduled run; None: the service's default)."""
-    archivists = [a.username for a in accounts.accounts() if a.active and a.has_role(Role.LUU_TRU)]
+    archivists = [
+        Actor(user=a.username, source="retention", principal=accounts.principal_of(a))
+        for a in accounts.accounts()
+        if a.active and a.has_role(Role.LUU_TRU)
+    ]
     limit = (
         {}
         if settings is None

@@ -29,7 +29,7 @@ from kho.errors import (
     ValidationFailed,
 )
 from repository.accounts import Account, AccountService, Notification
-from repository.policy import Principal, token_permits
+from repository.policy import Action, Principal, may_hand_over, token_permits
 from repository.records import Actor, Record, Repository
 from repository.vocabulary import nfc
 
@@ -195,8 +195,12 @@ class Kho:
         successor is granted each of them, so they name an existing account, as for
         :meth:`grant` (``GRANT_USER_UNKNOWN``)."""
         self.repo.authorize_granter(actor)  # the right first, then the names
-        (successor,) = self._existing_grantees((to_user,), ())
-        return self.retention.handover(from_user, successor, actor=actor)
+        (leaver, successor) = self._existing_grantees((from_user, to_user), ())
+        if not actor.system:  # the leaver's head or quản trị, before their hồ sơ are listed
+            units = self.accounts.get(leaver).units
+            decision = may_hand_over(actor.as_principal, self.accounts.units_below, units)
+            self.repo.authorize_decision(actor, Action.RECORD_GRANT, decision)
+        return self.retention.handover(leaver, successor, actor=actor)
 
     def _existing_grantees(self, users: tuple[str, ...], units: tuple[str, ...]) -> tuple[str, ...]:
         """The stored usernames of ``users``; :class:`ValidationFailed` when an account or a

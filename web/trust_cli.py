@@ -90,7 +90,7 @@ def trust_list(ctx: Context, as_json: bool) -> None:
 
 def _admin(ctx: Context) -> tuple[Actor, Path]:
     actor = ctx.actor
-    ctx.repo.authorize(actor, Action.OPERATE)
+    ctx.repo.authorize_for_agency(actor, Action.OPERATE)
     settings = ctx.settings
     return actor, trustlist.managed_dir(settings.trust_dir, settings.data_dir)
 

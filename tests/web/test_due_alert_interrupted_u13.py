@@ -25,7 +25,7 @@ def test_an_alert_cut_by_the_time_limit_is_sent_by_the_next_run(kho: Kho, people
         raise SoftTimeLimitExceeded()
 
     with pytest.raises(SoftTimeLimitExceeded):
-        kho.retention.send_alerts(cut, [people.usernames["luu_tru"]])
+        kho.retention.send_alerts(cut, [people.actor("luu_tru")])
     assert calls, "the alert was never started"
     assert not [e for e in kho.repo.audit.events() if e.action == "retention:alert"]
     sent = run_due_alerts(kho.accounts, kho.retention)

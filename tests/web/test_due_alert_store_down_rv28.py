@@ -42,7 +42,7 @@ def test_an_alert_cut_while_the_store_is_down_is_sent_by_a_later_run(tmp_path: o
             raise SoftTimeLimitExceeded()
 
         with pytest.raises((SoftTimeLimitExceeded, KhoError)):
-            service.send_alerts(cut, [people.usernames["luu_tru"]])
+            service.send_alerts(cut, [people.actor("luu_tru")])
         assert told, "the alert was never started"
         relay.start()
         assert run_due_alerts(kho.accounts, service) == [], "a claim as young as a run may still be sending"

@@ -50,7 +50,7 @@ from kho.errors import (
 from kho.timeutil import parse_iso, vn_date, vn_display
 from kho.xmltext import shown_characters, shown_text
 from repository.accounts import Account
-from repository.policy import Action, Role, can
+from repository.policy import Action, Role
 from repository.records import Actor
 from repository.storage.base import ObjectInfo
 from repository.workflow import ACT_LABELS
@@ -581,7 +581,7 @@ def allowed(action: Action) -> bool:
     """Whether to offer ``action`` (a menu entry, a button): the same policy, asked without
     acting, so showing a page never writes ``access:denied`` events for what it leaves out."""
     who = current_actor()
-    return who is not None and (who.system or can(who.as_principal, action))
+    return who is not None and bool(kho().repo.decides_for_agency(who, action))
 
 
 def has_role(role: Role) -> bool:

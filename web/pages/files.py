@@ -9,7 +9,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from kho.errors import Conflict, KhoError, NotFound, PermissionDenied, ValidationFailed
 from kho.timeutil import utcnow, vn_date
 from repository.metadata import DocumentMetadata
-from repository.policy import Action
+from repository.policy import Action, can
 from repository.records import Record
 from web.pages.common import actor, current_account, kho, login_required, page, typed_int
 from web.worklists import indexed_page, visible_document_counts
@@ -143,6 +143,8 @@ def show(file_id: str) -> Response:
         editable = True
     except PermissionDenied:
         editable = False
+    # Keeping a due hồ sơ is its holder's head's (policy.HOLDER_STEPS): asked without acting.
+    keepable = can(who.as_principal, Action.FILE_KEEP_APPROVE, service.facts(record))
     return page(
         "file.html",
         record=record,
@@ -151,6 +153,7 @@ def show(file_id: str) -> Response:
         rows=index_rows(documents),
         documents=documents,
         editable=editable,
+        keepable=keepable,
     )
 
 
