@@ -7,6 +7,11 @@ syncs are gone. Each test forks for real while another thread of the parent hold
 write path's locks (the audit log's, the key ring's, the registers') or while a
 :class:`Settling` has a sync still running; the child must create a registered document within a
 time limit (and, for the Settling, be told at once that it cannot wait for the parent's syncs).
+
+Where a test depends on whether a group's syncs run on the pool or in the writer's thread, it
+pins that (``storage.overlap.ALWAYS``, ``NEVER``): left to the store, it follows the disk's
+fsync times and the idle cores of the moment (m51: on a fast disk the import test's child never
+took the pool path).
 """
 
 from __future__ import annotations
@@ -25,8 +30,16 @@ from kho_testing import CLERK, held_by_another_thread, in_child, incoming, new_r
 from kho.errors import StoreUnavailable
 from repository.records import Repository
 from repository.storage.durability import Durability
-from repository.storage.group import FORK_SYNC_UNKNOWN, NewObject, Settling, write_group, written
+from repository.storage.group import (
+    FORK_SYNC_UNKNOWN,
+    POOL_MODULES,
+    NewObject,
+    Settling,
+    write_group,
+    written,
+)
 from repository.storage.local import LocalStore
+from repository.storage.overlap import ALWAYS
 
 CHILD_LIMIT_S = 60.0
 """Generous for a loaded machine: the child writes one record on a local folder."""
@@ -64,10 +77,13 @@ class _HeldSync(Durability):
     def __init__(self) -> None:
         self.held: str | None = None
         self.holding = threading.Event()
+        self.holder = ""
+        """The name of the thread that met the held sync."""
         self.release = threading.Event()
 
     def directory(self, path: Path) -> None:
         if self.held is not None and self.held in str(path):
+            self.holder = threading.current_thread().name
             self.holding.set()
             self.release.wait(CHILD_LIMIT_S * 2)
         super().directory(path)
@@ -75,7 +91,9 @@ class _HeldSync(Durability):
 
 def test_a_child_forked_while_a_settling_runs_is_refused_at_once_and_writes(tmp_path: Path) -> None:
     rec = _HeldSync()
-    store = LocalStore(tmp_path / "s", durability=rec)
+    # The group's two directory syncs go to the pool (slow syncs, pinned): in the writer's
+    # thread, the held sync would hold the test itself, not a thread the child lacks.
+    store = LocalStore(tmp_path / "s", durability=rec, overlap=ALWAYS)
     repo = new_repository(store, LocalStore(tmp_path / "k"))
     _create(repo, "1")()
     settling = Settling()
@@ -84,7 +102,8 @@ def test_a_child_forked_while_a_settling_runs_is_refused_at_once_and_writes(tmp_
         [NewObject(store, "held/a/one", b"1"), NewObject(store, "held/b/two", b"2")], settling=settling
     )
     assert all(written(o) for o in outcomes)
-    assert rec.holding.wait(10)  # a pool thread of the parent is inside the sync
+    assert rec.holding.wait(10)
+    assert rec.holder.startswith("kho-group-small"), rec.holder  # a pool thread of the parent
 
     def work() -> None:
         rec.held = None  # the child's own syncs are not held
@@ -110,9 +129,12 @@ import json, os, signal, sys, threading, time
 from pathlib import Path
 from kho_testing import CLERK, incoming, new_repository
 from repository.storage.local import LocalStore
+from repository.storage.overlap import ALWAYS, NEVER
 
 root, module, limit = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-repo = new_repository(LocalStore(root / "s"), LocalStore(root / "k"))  # nothing written yet
+policy = {"pool": ALWAYS, "inline": NEVER}[sys.argv[5]]  # where the child's groups run
+repo = new_repository(LocalStore(root / "s", overlap=policy), LocalStore(root / "k", overlap=policy))
+# (nothing written yet)
 if sys.argv[4] == "pools":
     import concurrent.futures.thread  # as a process that has made its pools
 inside = threading.Event()
@@ -137,43 +159,45 @@ if pid == 0:
     signal.alarm(limit)  # a child stuck on the import lock is killed (SIGALRM)
     before = set(sys.modules)
     repo.create_document("den", incoming(code_number="1"), b"%PDF-1.4 x", "a.pdf", CLERK)
-    os.write(write_end, json.dumps(sorted(set(sys.modules) - before)).encode())
+    imported = sorted(set(sys.modules) - before)
+    from repository.storage.group import pool_running  # (loaded: no import)
+    os.write(write_end, json.dumps({"imported": imported, "pool": pool_running()}).encode())
     os._exit(0)
 os.close(write_end)
 _, status = os.waitpid(pid, 0)
 report = os.read(read_end, 65536).decode()
-print(json.dumps({"status": status, "imported": json.loads(report) if report else None}))
+print(json.dumps({"status": status, **(json.loads(report) if report else {})}))
 """
 
 
 @pytest.mark.parametrize(
-    ("module", "pools"),
+    ("module", "pools", "groups", "imports"),
     [
-        ("repository.anchor", "pools"),
-        ("cryptography.hazmat.primitives.keywrap", "pools"),
-        ("repository.anchor", "none"),
+        pytest.param("repository.anchor", "pools", "pool", [], id="anchor-pools-pool"),
+        pytest.param("cryptography.hazmat.primitives.keywrap", "pools", "pool", [], id="keywrap-pools-pool"),
+        pytest.param("repository.anchor", "none", "pool", sorted(POOL_MODULES), id="anchor-none-pool"),
+        pytest.param("repository.anchor", "none", "inline", [], id="anchor-none-inline"),
     ],
 )
 def test_a_child_forked_while_another_thread_imports_a_write_path_module_writes_a_record(
-    tmp_path: Path, module: str, pools: str
+    tmp_path: Path, module: str, pools: str, groups: str, imports: list[str]
 ) -> None:
     """A fresh process (nothing written yet) forks while another thread is half-way through
     importing a module that the write path imports lazily: the child inherits that module's
     import lock held by a thread it does not have. The child still creates a record. In a
     process that has its pools' modules, the child needs no import of its own for it (every
     other lazy import of the write path was finished before the fork); in one that has not,
-    only those."""
+    exactly those, when its groups go to the pool, and none when they run in the writer's
+    thread (pinned both ways: left to the store, the path follows the disk's fsync times)."""
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests" / "support")])}
     limit = str(int(CHILD_LIMIT_S) // 3)
     done = subprocess.run(
-        [sys.executable, "-c", _IMPORTING_AT_FORK, str(tmp_path), module, limit, pools],
+        [sys.executable, "-c", _IMPORTING_AT_FORK, str(tmp_path), module, limit, pools, groups],
         env=env, capture_output=True, text=True, timeout=CHILD_LIMIT_S * 2, check=True,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == 0, (result, done.stderr[-2000:])
-    if pools == "pools":
-        assert result["imported"] == [], result
-    else:
-        assert {m.split(".")[0] for m in result["imported"]} == {"concurrent"}, result
+    assert result["pool"] == (groups == "pool"), result  # the child's groups went where pinned
+    assert result["imported"] == imports, result
     assert "release unlocked lock" not in done.stderr  # the pools' own fork hooks stay balanced

@@ -6,12 +6,13 @@ threads do not deadlock."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import CLERK, incoming, new_repository, pdf_bytes
+from kho_testing import CLERK, in_child, incoming, new_repository, pdf_bytes
 
 from kho.errors import Duplicate, StoreFull, StoreUnavailable
 from repository.fsck import fsck
@@ -53,9 +54,11 @@ def test_an_interrupt_is_not_replaced_by_the_commit_points_sync_error(
     assert isinstance(caught.value.__cause__, StoreUnavailable)  # the sync error is kept, chained
 
 
-def test_a_put_that_cannot_write_says_so_also_when_the_archive_failed_to_sync(
+def _put_over_a_full_disk_while_the_archive_fails_to_sync(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[LocalStore, Callable[[], None]]:
+    """A store holding ``a/b`` = ``one``, and a put of ``two`` over it whose temp file cannot be
+    written (ENOSPC) while the archive's directory sync fails (EIO)."""
     rec = _FailUnder()
     store = LocalStore(tmp_path / "s", durability=rec)
     store.put("a/b", b"one")
@@ -64,12 +67,46 @@ def test_a_put_that_cannot_write_says_so_also_when_the_archive_failed_to_sync(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store, "_write_temp", full)
-    rec.armed = "/versions/"  # the archive's directory sync fails meanwhile
-    with pytest.raises(StoreFull) as caught:
+
+    def put() -> None:
+        rec.armed = "/versions/"  # the archive's directory sync fails meanwhile
         store.put("a/b", b"two")
+
+    return store, put
+
+
+def test_a_put_that_cannot_write_says_so_also_when_the_archive_failed_to_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The archive's sync runs beside the write only in a process that runs the small pool
+    # (``group.beside``): started here, whatever the tests before this one wrote (m51: without
+    # it, this test failed when it ran first, or after tests whose groups all ran inline).
+    group._executor(True)
+    assert group.pool_running()
+    store, put = _put_over_a_full_disk_while_the_archive_fails_to_sync(tmp_path, monkeypatch)
+    with pytest.raises(StoreFull) as caught:
+        put()
     assert isinstance(caught.value.__cause__.__cause__, OSError)  # ENOSPC, caused by the sync's EIO
     assert caught.value.__cause__.__cause__.errno == 5
     assert store.get("a/b") == b"one"
+
+
+def test_a_put_whose_archive_fails_to_sync_in_place_says_so_before_it_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the small pool (a ``fork`` child forgets its parent's), the archive's sync runs
+    in place, before the write: its error is the put's, and nothing is replaced."""
+    store, put = _put_over_a_full_disk_while_the_archive_fails_to_sync(tmp_path, monkeypatch)
+
+    def work() -> None:
+        assert not group.pool_running()
+        with pytest.raises(StoreUnavailable) as caught:
+            put()
+        assert isinstance(caught.value.__cause__, OSError)
+        assert caught.value.__cause__.errno == 5  # the sync's EIO; the write was not tried
+        assert store.get("a/b") == b"one"
+
+    assert in_child(work, 60.0) == "ok"
 
 
 def test_a_failed_sync_of_the_entry_leaves_a_record_fsck_rolls_forward(tmp_path: Path) -> None:
