@@ -3281,12 +3281,16 @@ class Repository:
         actor: Actor,
         action: str,
         details: Mapping[str, Any] | None = None,
+        known: Record | None = None,
     ) -> Record:
         """A new version with extra (non-Phụ-lục-VI) attributes, e.g. ingest status or the
         signature verdict summary. Retries on a concurrent update (these are system writes).
-        ``details``: what the event names besides the keys changed (a recall's id and order)."""
-        for _ in range(20):
-            current = self._load(record_id)
+        ``details``: what the event names besides the keys changed (a recall's id and order).
+        ``known``: the latest version as the caller read it just now (m52: ingest's signature
+        step), used for the first attempt instead of reading it again; an older one only costs
+        a retry (its next version exists: ``Conflict``, the record read again)."""
+        for attempt in range(20):
+            current = known if attempt == 0 and known is not None else self._load(record_id)
             self.authorize(actor, Action.RECORD_UPDATE, current)
             new = self._next_version(current, actor, extra={**current.extra, **values})
             try:
