@@ -905,7 +905,7 @@ class Pipeline:
             error = as_kho_error(exc)
             logger.exception("indexing a batch of %d documents failed", len(deferred))
         share = (time.perf_counter() - began) / len(deferred)
-        out = []
+        finals = []
         for status, _, _ in deferred:
             previous = status.steps["index"]
             seconds = round(previous.seconds + share, 4)
@@ -918,7 +918,25 @@ class Pipeline:
                     state=JobState.FAILED, step="index", reason_code=error.code,
                     reason=f"{IndexRecord.label}: {error.message}", steps=steps,
                 )
-            out.append(self.jobs.put(final))
+            finals.append(final)
+        return self._put_jobs(finals)
+
+    def _put_jobs(self, finals: Sequence[JobStatus]) -> list[JobStatus]:
+        """Write the ends of a batch's jobs (m52: side by side, one job per key, none depending
+        on another); as written, in order. Every write ends before the first failure (in that
+        order) is raised."""
+        from repository.storage.group import write_beside
+
+        sent = [write_beside(self.jobs.put, final) for final in finals]
+        out: list[JobStatus] = []
+        failure: Exception | None = None
+        for one in sent:
+            try:
+                out.append(one.result())
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
         return out
 
     def timed_out(self, job_id: str, *, hard: bool = False, waiting: bool = False) -> JobStatus:

@@ -3103,16 +3103,30 @@ class Repository:
     def _write_version(
         self, current: Record, new: Record, actor: Actor, action: str, details: dict[str, Any]
     ) -> Record:
-        try:
-            self.store.put_if_absent(version_key(new.record_id, new.version), self._seal_version(new))
-        except AlreadyExists as exc:
-            raise Conflict(
-                f"Văn bản/hồ sơ “{new.record_id}” vừa được người khác cập nhật (phiên bản"
-                f" {new.version} đã tồn tại). Hãy tải lại và sửa lại.",
-                record_id=new.record_id,
-                version=new.version,
-            ) from exc
-        self._event(actor, action, new, details)
+        # On S3 the act's witness read starts as the version's create does, and once the
+        # version's claim is won the act's event number is claimed beside its data PUT (issue
+        # 14, m52, as a registration does: m31, m36); every check of them is still made
+        # before the event is written (``AuditLog.reading_ahead``, ``claim_slot_ahead``).
+        key = version_key(new.record_id, new.version)
+        sealed = self._seal_version(new)
+        ahead = self.store.taken_before_written()
+        with self.audit.reading_ahead() as read_witness_ahead:
+            read_witness_ahead()
+            if ahead:
+                self.store.when_claimed(key, self.audit.claim_slot_ahead)
+            try:
+                self.store.put_if_absent(key, sealed)
+            except AlreadyExists as exc:
+                raise Conflict(
+                    f"Văn bản/hồ sơ “{new.record_id}” vừa được người khác cập nhật (phiên bản"
+                    f" {new.version} đã tồn tại). Hãy tải lại và sửa lại.",
+                    record_id=new.record_id,
+                    version=new.version,
+                ) from exc
+            finally:
+                if ahead:
+                    self.store.when_claimed(key, None)
+            self._event(actor, action, new, details)
         self._emit(new)
         return new
 
