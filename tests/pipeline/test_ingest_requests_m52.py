@@ -144,11 +144,11 @@ BESIDE = Counter({
 def test_an_ingested_document_costs_its_requests_and_waits_for_few(
     s3_pipeline: Pipeline, requests: Requests
 ) -> None:
-    """Main sent 41 requests per document, 39 of them one after another from the pipeline's
-    thread: it read back what it had just written (the record twice, text and metadata for the
-    index), looked for derived objects of a record it had just made, and waited for every
-    derived object and the job's first write. Now 29, 14 of them from the pipeline's thread;
-    the others go beside it."""
+    """Main sent 41 requests per document, 38 of them from the pipeline's thread, each one
+    waited for: it read back what it had just written (the record twice, text and metadata for
+    the index), looked for derived objects of a record it had just made, and waited for every
+    derived object, the job's writes and the update's witness read and event claim. Now 29, 14
+    of them from the pipeline's thread; the others go beside it."""
     first, doc = _documents(2)
     warm = s3_pipeline.ingest(first, "warm.pdf")
     (warm,) = s3_pipeline.flush_index()
