@@ -263,6 +263,15 @@ class JobContext:
             raise failure
 
 
+def _wait_quietly(sent: Future[Any]) -> None:
+    """Wait for a write sent beside the steps, whatever its outcome: a failure of its own is
+    reported by the caller's error, or found again by the next run."""
+    try:
+        sent.result()
+    except Exception:
+        pass
+
+
 class PendingWriteFailed(Exception):
     """A derived object sent beside the later steps (:meth:`JobContext.put_derived_json`) was
     not stored: the failure of the step that made it."""
@@ -868,6 +877,13 @@ class Pipeline:
                 error = time_limit_error() if is_time_limit(exc) else as_kho_error(exc)
                 elapsed = time.perf_counter() - began
                 return self._failed(ctx, step, error, elapsed, final_attempt, exc, started=started)
+            except BaseException:
+                # A run stopped from outside (SystemExit, KeyboardInterrupt) leaves the job as
+                # its first write made it (``đang xử lý``): the next run finds it and counts
+                # this one, as when that write came before the store step.
+                if started is not None:
+                    _wait_quietly(started)
+                raise
             elapsed = time.perf_counter() - began
             previous = ctx.status.steps.get(step.name)
             record = StepRecord(outcome.state, round(elapsed, 4), outcome.note)
@@ -978,11 +994,8 @@ class Pipeline:
     ) -> JobStatus:
         # What is still on its way is waited for before the job is written: the job's first
         # write would land after this one, and a retry would write the derived objects again.
-        for sent in [started] if started is not None else []:
-            try:
-                sent.result()
-            except Exception:
-                pass  # (this failure is the one reported, or one just like it)
+        if started is not None:
+            _wait_quietly(started)  # (its failure is the one reported, or one just like it)
         try:
             ctx.settle()
         except PendingWriteFailed:
