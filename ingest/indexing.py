@@ -7,7 +7,7 @@ extracted metadata), and ``kho reindex`` rebuilds everything from the store alon
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kho.errors import KeyDestroyed, KhoError, NotFound
@@ -48,18 +48,29 @@ def _text_of(derived: dict[str, Any] | None) -> str:
 
 
 def to_index_document(
-    repo: Repository, record: Record, *, holders: Sequence[Record] | None = None
+    repo: Repository,
+    record: Record,
+    *,
+    holders: Sequence[Record] | None = None,
+    derived: Mapping[str, dict[str, Any]] | None = None,
 ) -> IndexDocument:
     """The search document of a record (pure mapping once the derived data is read).
-    ``holders``: the hồ sơ it sits in, when the caller has them (a reindex does)."""
+    ``holders``: the hồ sơ it sits in, when the caller has them (a reindex does). ``derived``:
+    derived objects of the record as stored (``load_derived`` of their bytes), when the caller
+    has them (ingest wrote or read them for this record): not read again from the store."""
     from search.documents import IndexDocument
 
     if holders is None:
         holders = repo.holders_of(record, readable_only=True)  # (a damaged hồ sơ adds no reader)
-    text = _text_of(_derived_json(repo, record.record_id, TEXT))
-    extracted = _derived_json(repo, record.record_id, EXTRACTED_METADATA) or {}
+    known = derived or {}
+
+    def read(name: str) -> dict[str, Any] | None:
+        return known[name] if name in known else _derived_json(repo, record.record_id, name)
+
+    text = _text_of(read(TEXT))
+    extracted = read(EXTRACTED_METADATA) or {}
     verdict = str(record.extra.get("signature_verdict", ""))
-    if not verdict and (signatures := _derived_json(repo, record.record_id, SIGNATURES)):
+    if not verdict and (signatures := read(SIGNATURES)):
         verdict = str(signatures.get("verdict", ""))
     cites = tuple(
         str(c.get("so_ky_hieu"))

@@ -41,6 +41,8 @@ from repository.records import EXTRACTED_METADATA, Actor, Record, Repository
 from repository.vocabulary import blank, nfc, typed_text
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from ingest.metadata import ExtractedMetadata
     from ingest.signatures import PdfVerification, TrustStore
     from ingest.signatures.model import SignatureReport
@@ -194,6 +196,19 @@ class JobContext:
     summary: dict[str, Any] = field(default_factory=dict)
     deferred_document: Any = None
     """The search document waiting for the batch commit (``Pipeline.defer_index``)."""
+    record: Record | None = None
+    """The record's latest version as this run wrote or read it (m52): the signature step's
+    update and the index step start from it instead of reading it again. A version someone
+    else wrote meanwhile costs a retry of the update (``Conflict``); the index keeps the newest
+    version it was given (version-aware), as with a read made a moment earlier."""
+    fresh: bool = False
+    """This run created the record (the store step, not an adopted duplicate): its record id is
+    new, so no derived object of it can exist yet and none is looked for (m52)."""
+    derived: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The derived objects this run read or wrote, as a read of them would answer."""
+    pending: list[tuple[str, Future[None]]] = field(default_factory=list)
+    """Derived objects on their way to the store (m52), with the step that made each: nothing
+    reads them before the job is written, and :meth:`settle` waits for them before that."""
 
     @property
     def repo(self) -> Repository:
@@ -213,13 +228,58 @@ class JobContext:
         return self.content
 
     def derived_json(self, name: str) -> dict[str, Any] | None:
+        if name in self.derived:
+            return self.derived[name]
+        if self.fresh:
+            return None
         try:
-            return load_derived(self.repo.get_derived(self.record_id, name), name)
+            found = load_derived(self.repo.get_derived(self.record_id, name), name)
         except NotFound:
             return None
+        self.derived[name] = found
+        return found
 
     def put_derived_json(self, name: str, data: dict[str, Any]) -> None:
-        self.repo.put_derived(self.record_id, name, dump_derived(data, name))
+        """Store a derived object beside the original, sent while the next steps run: the job
+        records the step done only once :meth:`settle` has seen it stored."""
+        from repository.storage.group import write_beside
+
+        stored = dump_derived(data, name)
+        self.derived[name] = load_derived(stored, name)
+        sent = write_beside(self.repo.put_derived, self.record_id, name, stored)
+        self.pending.append((self.status.step or "", sent))
+
+    def settle(self) -> None:
+        """Wait for every derived object on its way; the first failure (in the order sent) is
+        raised as :class:`PendingWriteFailed`, naming its step, once all of them have ended."""
+        pending, self.pending = self.pending, []
+        failure: PendingWriteFailed | None = None
+        for step, sent in pending:
+            try:
+                sent.result()
+            except Exception as exc:
+                failure = failure or PendingWriteFailed(step, exc)
+        if failure is not None:
+            raise failure
+
+
+def _wait_quietly(sent: Future[Any]) -> None:
+    """Wait for a write sent beside the steps, whatever its outcome: a failure of its own is
+    reported by the caller's error, or found again by the next run."""
+    try:
+        sent.result()
+    except Exception:
+        pass
+
+
+class PendingWriteFailed(Exception):
+    """A derived object sent beside the later steps (:meth:`JobContext.put_derived_json`) was
+    not stored: the failure of the step that made it."""
+
+    def __init__(self, step: str, error: Exception) -> None:
+        super().__init__(f"{step}: {error}")
+        self.step = step
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -272,6 +332,7 @@ class StoreOriginal:
                 ctx.status.direction, content, ctx.status.filename, ctx.pipeline.actor
             )
             record_id = record.record_id
+            ctx.record, ctx.fresh = record, True
             note = None
         except Duplicate as dup:
             existing = dup.details.get("existing_record_id")
@@ -383,10 +444,13 @@ class VerifySignatures:
             outcome = DONE
         verdict = ctx.verification.verdict
         extra = signature_fields(ctx.verification)
-        record = ctx.repo.get(ctx.record_id, actor=ctx.pipeline.actor)
+        record = ctx.record or ctx.repo.get(ctx.record_id, actor=ctx.pipeline.actor)
         if any(record.extra.get(k) != v for k, v in extra.items()):
-            ctx.repo.set_extra(ctx.record_id, extra, actor=ctx.pipeline.actor, action="ingest:signatures")
+            record = ctx.repo.set_extra(
+                ctx.record_id, extra, actor=ctx.pipeline.actor, action="ingest:signatures", known=record
+            )
             outcome = DONE
+        ctx.record = record
         ctx.summary.update(
             signature_verdict=verdict.indication.value,
             signature_explanation=verdict.explanation,
@@ -557,8 +621,8 @@ class IndexRecord:
             return StepOutcome(StepState.SKIPPED, "không có chỉ mục")
         if ctx.pipeline.defer_index:
             # Bulk import: one index commit per batch (see Pipeline.flush_index).
-            record = ctx.repo.get(ctx.record_id, actor=ctx.pipeline.actor)
-            ctx.deferred_document = to_index_document(ctx.repo, record)
+            record = ctx.record or ctx.repo.get(ctx.record_id, actor=ctx.pipeline.actor)
+            ctx.deferred_document = to_index_document(ctx.repo, record, derived=ctx.derived)
             return DONE
         index_record(ctx.repo, backend, ctx.record_id)
         return DONE
@@ -784,20 +848,42 @@ class Pipeline:
             # Only the store step, which reads no file format (it adopts the record already
             # stored, found by SHA-256): the original is kept and the job names its record.
             steps = [s for s in steps if s.name == "store"]
+        started: Future[JobStatus] | None = None
+        """The job's first write, sent beside the store step (below)."""
         for step in steps:
             now = time.monotonic()
             if last_write is None or now - last_write >= self.status_interval:
-                ctx.status = self.jobs.put(ctx.status.evolve(step=step.name))
+                if step.name == "store" and ctx.status.record_id is None:
+                    # ``đang xử lý`` goes to the store while the original is stored (m52): the
+                    # store step reads no file format (nothing in it can kill the process for
+                    # a file's sake, what the lost-run count is for), and it is waited for
+                    # before the next step and before any other write of the job.
+                    from repository.storage.group import write_beside
+
+                    ctx.status = JobStatus.from_dict(ctx.status.evolve(step=step.name).to_dict())
+                    started = write_beside(self.jobs.put, ctx.status)
+                else:
+                    ctx.status = self.jobs.put(ctx.status.evolve(step=step.name))
                 last_write = now
             else:
                 ctx.status = ctx.status.evolve(step=step.name)
             began = time.perf_counter()
             try:
                 outcome = step.run(ctx)
+                if started is not None:
+                    started.result()
+                    started = None
             except (Exception, SoftTimeLimit) as exc:
                 error = time_limit_error() if is_time_limit(exc) else as_kho_error(exc)
                 elapsed = time.perf_counter() - began
-                return self._failed(ctx, step, error, elapsed, final_attempt, exc)
+                return self._failed(ctx, step, error, elapsed, final_attempt, exc, started=started)
+            except BaseException:
+                # A run stopped from outside (SystemExit, KeyboardInterrupt) leaves the job as
+                # its first write made it (``đang xử lý``): the next run finds it and counts
+                # this one, as when that write came before the store step.
+                if started is not None:
+                    _wait_quietly(started)
+                raise
             elapsed = time.perf_counter() - began
             previous = ctx.status.steps.get(step.name)
             record = StepRecord(outcome.state, round(elapsed, 4), outcome.note)
@@ -805,6 +891,11 @@ class Pipeline:
                 record = previous  # a re-run found the output: keep the timing of the run that made it
             steps_done = {**ctx.status.steps, step.name: record}
             ctx.status = ctx.status.evolve(steps=steps_done, summary=dict(ctx.summary))
+        try:
+            ctx.settle()
+        except PendingWriteFailed as failed:
+            late = next(s for s in steps if s.name == failed.step)
+            return self._failed(ctx, late, as_kho_error(failed.error), 0.0, final_attempt, failed.error)
         if give_up:
             return self._lost(ctx.status, lost, last_step=status.step)
         if until is not None and steps[-1] is not self.steps[-1]:
@@ -830,7 +921,7 @@ class Pipeline:
             error = as_kho_error(exc)
             logger.exception("indexing a batch of %d documents failed", len(deferred))
         share = (time.perf_counter() - began) / len(deferred)
-        out = []
+        finals = []
         for status, _, _ in deferred:
             previous = status.steps["index"]
             seconds = round(previous.seconds + share, 4)
@@ -843,7 +934,25 @@ class Pipeline:
                     state=JobState.FAILED, step="index", reason_code=error.code,
                     reason=f"{IndexRecord.label}: {error.message}", steps=steps,
                 )
-            out.append(self.jobs.put(final))
+            finals.append(final)
+        return self._put_jobs(finals)
+
+    def _put_jobs(self, finals: Sequence[JobStatus]) -> list[JobStatus]:
+        """Write the ends of a batch's jobs (m52: side by side, one job per key, none depending
+        on another); as written, in order. Every write ends before the first failure (in that
+        order) is raised."""
+        from repository.storage.group import write_beside
+
+        sent = [write_beside(self.jobs.put, final) for final in finals]
+        out: list[JobStatus] = []
+        failure: Exception | None = None
+        for one in sent:
+            try:
+                out.append(one.result())
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
         return out
 
     def timed_out(self, job_id: str, *, hard: bool = False, waiting: bool = False) -> JobStatus:
@@ -880,7 +989,17 @@ class Pipeline:
         elapsed: float,
         final_attempt: bool,
         exc: BaseException,
+        *,
+        started: Future[JobStatus] | None = None,
     ) -> JobStatus:
+        # What is still on its way is waited for before the job is written: the job's first
+        # write would land after this one, and a retry would write the derived objects again.
+        if started is not None:
+            _wait_quietly(started)  # (its failure is the one reported, or one just like it)
+        try:
+            ctx.settle()
+        except PendingWriteFailed:
+            pass  # (a finished step's object missing: the re-run makes it again)
         transient = is_transient(exc) or is_transient(error)
         if transient and not final_attempt:
             status = self.jobs.put(

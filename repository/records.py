@@ -3129,16 +3129,30 @@ class Repository:
     def _write_version(
         self, current: Record, new: Record, actor: Actor, action: str, details: dict[str, Any]
     ) -> Record:
-        try:
-            self.store.put_if_absent(version_key(new.record_id, new.version), self._seal_version(new))
-        except AlreadyExists as exc:
-            raise Conflict(
-                f"Văn bản/hồ sơ “{new.record_id}” vừa được người khác cập nhật (phiên bản"
-                f" {new.version} đã tồn tại). Hãy tải lại và sửa lại.",
-                record_id=new.record_id,
-                version=new.version,
-            ) from exc
-        self._event(actor, action, new, details)
+        # On S3 the act's witness read starts as the version's create does, and once the
+        # version's claim is won the act's event number is claimed beside its data PUT (issue
+        # 14, m52, as a registration does: m31, m36); every check of them is still made
+        # before the event is written (``AuditLog.reading_ahead``, ``claim_slot_ahead``).
+        key = version_key(new.record_id, new.version)
+        sealed = self._seal_version(new)
+        ahead = self.store.taken_before_written()
+        with self.audit.reading_ahead() as read_witness_ahead:
+            read_witness_ahead()
+            if ahead:
+                self.store.when_claimed(key, self.audit.claim_slot_ahead)
+            try:
+                self.store.put_if_absent(key, sealed)
+            except AlreadyExists as exc:
+                raise Conflict(
+                    f"Văn bản/hồ sơ “{new.record_id}” vừa được người khác cập nhật (phiên bản"
+                    f" {new.version} đã tồn tại). Hãy tải lại và sửa lại.",
+                    record_id=new.record_id,
+                    version=new.version,
+                ) from exc
+            finally:
+                if ahead:
+                    self.store.when_claimed(key, None)
+            self._event(actor, action, new, details)
         self._emit(new)
         return new
 
@@ -3307,12 +3321,16 @@ class Repository:
         actor: Actor,
         action: str,
         details: Mapping[str, Any] | None = None,
+        known: Record | None = None,
     ) -> Record:
         """A new version with extra (non-Phụ-lục-VI) attributes, e.g. ingest status or the
         signature verdict summary. Retries on a concurrent update (these are system writes).
-        ``details``: what the event names besides the keys changed (a recall's id and order)."""
-        for _ in range(20):
-            current = self._load(record_id)
+        ``details``: what the event names besides the keys changed (a recall's id and order).
+        ``known``: the latest version as the caller read it just now (m52: ingest's signature
+        step), used for the first attempt instead of reading it again; an older one only costs
+        a retry (its next version exists: ``Conflict``, the record read again)."""
+        for attempt in range(20):
+            current = known if attempt == 0 and known is not None else self._load(record_id)
             self.authorize(actor, Action.RECORD_UPDATE, current)
             new = self._next_version(current, actor, extra={**current.extra, **values})
             try:

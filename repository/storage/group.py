@@ -236,6 +236,15 @@ def beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
     return _submit(True, fn, *args)
 
 
+def write_beside(fn: Callable[..., _T], *args: Any) -> Future[_T]:
+    """Start ``fn(*args)``, a write nothing reads before the caller waits for it, on the pool
+    of larger objects while the caller goes on (issue 14, m52: an ingest step's derived object
+    and a job's first status write, each beside the requests of the steps after it). The
+    caller takes its result, or its error, with ``result()`` before anything depends on it.
+    From a pool thread or once the interpreter shuts down it runs here, before returning."""
+    return _submit(False, fn, *args)
+
+
 def read_each(fn: Callable[[_A], _T], items: Sequence[_A]) -> list[_T]:
     """``[fn(item) for item in items]``, the calls run concurrently on a per-process pool of
     reader threads (made again in the child of a ``fork``, as the write pools are): reads that
