@@ -262,6 +262,13 @@ class JobContext:
         if failure is not None:
             raise failure
 
+    def settle_quietly(self) -> None:
+        """Wait for every derived object on its way, whatever its outcome (a run stopped from
+        outside: a missing one is made again by the next run)."""
+        pending, self.pending = self.pending, []
+        for _, sent in pending:
+            _wait_quietly(sent)
+
 
 def _wait_quietly(sent: Future[Any]) -> None:
     """Wait for a write sent beside the steps, whatever its outcome: a failure of its own is
@@ -879,10 +886,12 @@ class Pipeline:
                 return self._failed(ctx, step, error, elapsed, final_attempt, exc, started=started)
             except BaseException:
                 # A run stopped from outside (SystemExit, KeyboardInterrupt) leaves the job as
-                # its first write made it (``đang xử lý``): the next run finds it and counts
-                # this one, as when that write came before the store step.
+                # its first write made it (``đang xử lý``) and the derived objects of the steps
+                # it finished stored: the next run finds them and counts this one, as when
+                # those writes came before the next step.
                 if started is not None:
                     _wait_quietly(started)
+                ctx.settle_quietly()
                 raise
             elapsed = time.perf_counter() - began
             previous = ctx.status.steps.get(step.name)
@@ -996,10 +1005,7 @@ class Pipeline:
         # write would land after this one, and a retry would write the derived objects again.
         if started is not None:
             _wait_quietly(started)  # (its failure is the one reported, or one just like it)
-        try:
-            ctx.settle()
-        except PendingWriteFailed:
-            pass  # (a finished step's object missing: the re-run makes it again)
+        ctx.settle_quietly()  # (a finished step's object missing: the re-run makes it again)
         transient = is_transient(exc) or is_transient(error)
         if transient and not final_attempt:
             status = self.jobs.put(

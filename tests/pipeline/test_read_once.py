@@ -222,3 +222,30 @@ def test_a_run_killed_between_text_and_signatures_of_a_combined_run_resumes_to_o
     assert again.summary["signature_verdict"] == "TOTAL-PASSED"
     record = pipeline.repo.get(record_id, actor=pipeline.actor)
     assert record.extra["signature_verdict"] == "TOTAL-PASSED"
+
+
+def test_a_run_stopped_in_a_later_step_leaves_the_derived_objects_it_sent_stored(
+    pipeline: Pipeline, signed: dict[str, bytes], requests: _Requests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text step's text.json goes to the store beside the later steps (m52); a run stopped
+    from outside (SystemExit) in the signatures step waits for it before it leaves, as it
+    waits for the job's first write: the kill point is the same however slow the store is."""
+    from repository.records import Repository
+
+    put_derived = Repository.put_derived
+
+    def slow(self: Repository, *args: Any, **kwargs: Any) -> Any:
+        __import__("time").sleep(0.5)  # a loaded gateway (CI at load 14 lost this race)
+        return put_derived(self, *args, **kwargs)
+
+    def killed(self: VerifySignatures, ctx: Any) -> Any:
+        raise SystemExit("killed")
+
+    pipeline.status_interval = 600.0
+    with monkeypatch.context() as patch:
+        patch.setattr(Repository, "put_derived", slow)
+        patch.setattr(VerifySignatures, "run", killed)
+        with pytest.raises(SystemExit):
+            pipeline.ingest(signed["valid-1"], "qd-1.pdf")
+        (record_id,) = pipeline.repo.record_ids()
+        assert json.loads(pipeline.repo.get_derived(record_id, "text.json"))  # stored, not on its way
