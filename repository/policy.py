@@ -588,7 +588,15 @@ def _holder_roles(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
 
 def _decide_holder_step(principal: Principal, action: Action, facts: RecordFacts) -> Decision:
     """An act of :data:`HOLDER_STEPS` on one hồ sơ: sight of it, and the role for the act held
-    over it as its holder (:func:`_holder_roles`); a grant gives sight only."""
+    over it as its holder (:func:`_holder_roles`); a grant gives sight only.
+
+    A transfer is also the act of the Lưu trữ cơ quan on a hồ sơ it holds as the archive
+    (:func:`receives_submission`: submitted to it or taken in, of its unit or a unit below):
+    the same rule that lists the hồ sơ due for transfer to it (``Transfers.due``), so what the
+    archive is shown it acts on (review rv59: the agency's archivist was listed a phòng's
+    archived hồ sơ and answered 404 on its export, a hồ sơ being no record it *sees*)."""
+    if action is Action.TRANSFER and receives_submission(principal, facts):
+        return ALLOW
     seen = decide(principal, Action.RECORD_VIEW, facts)
     if not seen:
         return seen
