@@ -432,11 +432,7 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
             return ALLOW
         action = Action.RECORD_VIEW
     if action is Action.RECORD_GRANT:
-        if Role.QUAN_TRI in held:
-            return ALLOW
-        if decide_granter(principal) and sees(principal, facts):
-            return ALLOW
-        return _denied(_GRANTERS_ONLY)
+        return _decide_grant_role(principal, facts)
     if facts.secrecy > principal.clearance:
         if not auditing and not _reads_at_any_level(principal, facts):
             # No sight of it whatever its level: refused as any record they may not see, so the
@@ -813,11 +809,34 @@ def decide_for_agency(principal: Principal, action: Action, agency_unit: str) ->
 
 def decide_granter(principal: Principal) -> Decision:
     """Whether the person holds a role that grants at all (:attr:`Action.RECORD_GRANT`: quản
-    trị, or lãnh đạo on what they see). Decided before the names granted are looked up, so
-    that a refusal says nothing of whether an account exists."""
+    trị, or lãnh đạo on what they see by their own unit's rule, never on what a grant lets them
+    see: :func:`_decide_grant_role`). Decided before the names granted are looked up, so that a
+    refusal says nothing of whether an account exists."""
     if principal.has(Role.QUAN_TRI) or principal.has(Role.LANH_DAO):
         return ALLOW
     return _denied(_GRANTERS_ONLY)
+
+
+def _decide_grant_role(principal: Principal, facts: RecordFacts) -> Decision:
+    """:attr:`Action.RECORD_GRANT` on a record: a quản trị (who grants without reading), or a
+    lãnh đạo who sees it by their own unit's rule — it is of a unit they lead or of a unit below
+    it (:func:`_roles_in_own_unit`), within their clearance and not recalled from them
+    (:func:`sees`). Sight that comes from a grant (to them by name, to their unit, or on a hồ sơ
+    holding it) is read-only (:data:`GRANT_GIVES`): it is not passed on (``GRANT_NOT_YOURS``;
+    review rv58/rv59: phòng B's head, given one Mật document of the agency to read, could grant
+    it to all of phòng B). The holder of such a grant keeps reading it."""
+    if principal.has(Role.QUAN_TRI):
+        return ALLOW
+    if not decide_granter(principal) or not sees(principal, facts):
+        return _denied(_GRANTERS_ONLY)
+    if Role.LANH_DAO in _roles_in_own_unit(principal, facts):
+        return ALLOW
+    return _denied(
+        "Bạn xem được văn bản/hồ sơ này nhờ được chia sẻ: quyền được chia sẻ chỉ để xem, không được"
+        " phân quyền tiếp cho người khác. Chỉ lãnh đạo đơn vị giữ văn bản/hồ sơ (hoặc đơn vị cấp"
+        " trên) hoặc quản trị mới được phân quyền.",
+        "GRANT_NOT_YOURS",
+    )
 
 
 def can(principal: Principal, action: Action, facts: RecordFacts | None = None) -> bool:
