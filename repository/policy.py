@@ -131,7 +131,11 @@ class Action(StrEnum):
     DESTRUCTION_EXECUTE = "destruction:execute"
     """Carry out a decided destruction, after re-entering one's password (lưu trữ viên)."""
     TRANSFER = "retention:transfer"
-    """Build, export and import SIPs for the historical archive (lưu trữ viên)."""
+    """Build and export the SIP of a hồ sơ for the historical archive, record its receipt
+    (lưu trữ viên; decided on the hồ sơ: :data:`HOLDER_STEPS`)."""
+    TRANSFER_IMPORT = "retention:transfer-import"
+    """Check and record a SIP arriving from another agency (the agency's lưu trữ viên:
+    :data:`AGENCY_ACTIONS`)."""
     RECORD_RECALL = "record:recall"
     """Record a recall (thu hồi) of a document (văn thư, lãnh đạo)."""
 
@@ -235,6 +239,7 @@ _ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.DESTRUCTION_DECIDE: frozenset({Role.LANH_DAO}),
     Action.DESTRUCTION_EXECUTE: frozenset({Role.LUU_TRU}),
     Action.TRANSFER: frozenset({Role.LUU_TRU}),
+    Action.TRANSFER_IMPORT: frozenset({Role.LUU_TRU}),
 }
 
 # Actions on a record: the roles that may do them, given sight of the record.
@@ -774,20 +779,27 @@ _GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn b�
 
 
 AGENCY_ACTIONS: dict[Action, str] = {
+    Action.PLAN_DRAFT: "văn thư hoặc lưu trữ viên của cơ quan (Nghị định 30/2020/NĐ-CP Điều 28)",
     Action.PLAN_APPROVE: "lãnh đạo cơ quan (người đứng đầu cơ quan, Nghị định 30/2020/NĐ-CP Điều 28)",
     Action.SCHEDULE_EDIT: "quản trị của cơ quan",
     Action.OPERATE: "quản trị của cơ quan",
+    Action.AGENCY_MANAGE: "văn thư hoặc quản trị của cơ quan",
+    Action.TRANSFER_IMPORT: "lưu trữ viên của cơ quan",
 }
 """Acts on what belongs to the whole agency rather than to one of its units, and who does them:
-the approval and issue of the agency's Danh mục hồ sơ, which "người đứng đầu cơ quan, tổ chức"
-approves and issues at the start of the year (ND30 Điều 28; STANDARDS §1.7), and its table of
-retention periods (bảng thời hạn bảo quản), which every unit's hồ sơ are given from, and what
-the installation runs on (:attr:`Action.OPERATE`: the signature trust list every verdict is
-decided by, ``kho trust``). The role
-counts only when it is held at the agency's own unit (the root of the unit tree,
-:func:`decide_for_agency`): the head of a phòng leads the phòng, a phòng's quản trị manages the
-phòng's accounts, neither acts for the agency (review rv58: a phòng's lãnh đạo, cleared for
-nothing, approved and issued the agency's plan, whose periods bound every unit's hồ sơ)."""
+the agency's Danh mục hồ sơ, which its văn thư and lưu trữ draft and "người đứng đầu cơ quan, tổ
+chức" approves and issues at the start of the year (ND30 Điều 28; STANDARDS §1.7), its table of
+retention periods (bảng thời hạn bảo quản), which every unit's hồ sơ are given from, what the
+installation runs on (:attr:`Action.OPERATE`: the signature trust list every verdict is decided
+by, ``kho trust``), the agency's directory of senders (:attr:`Action.AGENCY_MANAGE`: every
+unit's văn thư receives from it) and the packages the agency's archive takes in from another
+agency (:attr:`Action.TRANSFER_IMPORT`). The role counts only when it is held at the agency's
+own unit (the root of the unit tree, :func:`decide_for_agency`): the head of a phòng leads the
+phòng, a phòng's quản trị manages the phòng's accounts, a phòng's văn thư registers the phòng's
+documents, none of them acts for the agency (review rv58: a phòng's lãnh đạo, cleared for
+nothing, approved and issued the agency's plan, whose periods bound every unit's hồ sơ; review
+rv59: a phòng's văn thư drafted it, added organs to the directory, and a phòng's lưu trữ viên
+recorded another agency's package as received by the archive)."""
 
 
 def decide_for_agency(principal: Principal, action: Action, agency_unit: str) -> Decision:
@@ -951,7 +963,8 @@ _ACTION_LABELS = {
     Action.DESTRUCTION_PROPOSE: "lập hồ sơ đề nghị hủy tài liệu",
     Action.DESTRUCTION_DECIDE: "quyết định hủy tài liệu",
     Action.DESTRUCTION_EXECUTE: "thực hiện hủy tài liệu",
-    Action.TRANSFER: "lập, xuất, nhập gói tin nộp lưu lịch sử",
+    Action.TRANSFER: "lập, xuất gói tin nộp lưu lịch sử",
+    Action.TRANSFER_IMPORT: "nhập gói tin từ cơ quan khác",
     Action.RECORD_RECALL: "thu hồi văn bản",
 }
 

@@ -1102,7 +1102,7 @@ class Repository:
 
     # -- agencies --------------------------------------------------------------------------
     def add_agency(self, organ_id: str, name: str, actor: Actor) -> None:
-        self.authorize(actor, Action.AGENCY_MANAGE)
+        self.authorize_for_agency(actor, Action.AGENCY_MANAGE)  # the agency's directory
         if not is_organ_id(organ_id):
             raise ValidationFailed(
                 [

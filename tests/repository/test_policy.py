@@ -86,6 +86,7 @@ TABLE: dict[Action, tuple[bool, bool, bool, bool, bool, bool]] = {
     Action.DESTRUCTION_DECIDE: (N, Y, N, N, N, N),
     Action.DESTRUCTION_EXECUTE: (N, N, N, Y, N, N),
     Action.TRANSFER: (N, N, N, Y, N, N),
+    Action.TRANSFER_IMPORT: (N, N, N, Y, N, N),
     Action.RECORD_RECALL: (Y, Y, N, N, N, N),
 }
 ROLES = (Role.VAN_THU, Role.LANH_DAO, Role.CHUYEN_VIEN, Role.LUU_TRU, Role.KIEM_TOAN, Role.QUAN_TRI)
