@@ -1943,6 +1943,17 @@ class Repository:
         except UNOPENABLE:
             return False
 
+    def notice_facts(self, record_id: str) -> RecordFacts:
+        """The policy's facts of a record a notice names (a fixity finding), for
+        :func:`~repository.policy.knows_of`: who may be told its id. A record gone or that cannot
+        be opened (:data:`UNOPENABLE`, what such notices are about) has no unit to read: it is
+        taken as the agency's own (as a record of no unit is, :meth:`facts`), so the quản trị and
+        the agency's own archivists are told of it, a phòng's are not (review rv59)."""
+        try:
+            return self.facts(self._load(record_id))
+        except UNOPENABLE:
+            return RecordFacts(record_id=record_id, kind="", unit=self.agency_id)
+
     def _emit(self, record: Record) -> None:
         if self.on_change is not None:
             self.on_change(record)
