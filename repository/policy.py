@@ -1449,23 +1449,39 @@ def moves_unit(principal: Principal, units_below: UnitsBelow, unit: str, new_par
 def may_lock(
     principal: Principal, units_below: UnitsBelow, target_units: Iterable[str], reason: str
 ) -> Decision:
-    """Whether the person may lock the account of someone of ``target_units`` for ``reason``:
-    a quản trị of all of them for any reason; for :data:`LEAVING` also a lãnh đạo of one of
-    them or of a unit above it (:attr:`Action.ACCOUNT_LOCK`)."""
+    """Whether the person may lock the account of someone of ``target_units`` (every unit where
+    they hold a role) for ``reason``: a quản trị of all of them for any reason; for
+    :data:`LEAVING` also a lãnh đạo who leads *every* one of them (holds the role at it or at a
+    unit above it; :attr:`Action.ACCOUNT_LOCK`). A lock is account-wide: the head of phòng B
+    does not lock a person who also holds a role at the agency or in phòng C, whom they do not
+    lead (``LOCK_OTHER_UNIT``; review rv58/rv59; only a quản trị holding the account's clearance
+    reopens it)."""
     targets = frozenset(target_units)
     managed = manages_accounts_of(principal, units_below, targets)
     if managed or reason != LEAVING:
         return managed
-    if decide(principal, Action.ACCOUNT_LOCK) and targets & _reach(principal, {Role.LANH_DAO}, units_below):
+    if not decide(principal, Action.ACCOUNT_LOCK):
+        return _denied(_LOCKERS_ONLY)
+    reach = _reach(principal, {Role.LANH_DAO}, units_below)
+    if targets and targets <= reach:
         return ALLOW
-    return _denied("Chỉ người đứng đầu đơn vị của cán bộ hoặc quản trị hệ thống mới được khóa tài khoản này.")
+    if targets & reach:
+        return _denied(
+            "Cán bộ này còn giữ vai trò ở đơn vị khác mà bạn không lãnh đạo: khóa tài khoản sẽ khóa"
+            " cả ở đơn vị đó. Hãy đề nghị lãnh đạo đơn vị đó hoặc quản trị hệ thống thực hiện.",
+            "LOCK_OTHER_UNIT",
+        )
+    return _denied(_LOCKERS_ONLY)
+
+
+_LOCKERS_ONLY = "Chỉ người đứng đầu đơn vị của cán bộ hoặc quản trị hệ thống mới được khóa tài khoản này."
 
 
 def may_hand_over(principal: Principal, units_below: UnitsBelow, leaver_units: Iterable[str]) -> Decision:
     """Whether the person may hand over the hồ sơ of someone leaving (ND30 Điều 31 k3 đ) who
     holds a role in ``leaver_units``: those who lock the account of someone leaving
-    (:func:`may_lock` with :data:`LEAVING`: a quản trị of all of their units, a lãnh đạo of one
-    of them or of a unit above). Decided on the person before their hồ sơ are listed, so a
+    (:func:`may_lock` with :data:`LEAVING`: a quản trị of all of their units, a lãnh đạo leading
+    every one of them). Decided on the person before their hồ sơ are listed, so a
     refusal names none of them; each hồ sơ is then decided as a grant of it (review rv58: a
     phòng's lãnh đạo, naming the agency's chuyên viên, was answered 404 with the id of a hồ sơ
     they may not see, and with a read grant of it made themselves its keeper)."""
