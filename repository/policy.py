@@ -131,7 +131,11 @@ class Action(StrEnum):
     DESTRUCTION_EXECUTE = "destruction:execute"
     """Carry out a decided destruction, after re-entering one's password (lưu trữ viên)."""
     TRANSFER = "retention:transfer"
-    """Build, export and import SIPs for the historical archive (lưu trữ viên)."""
+    """Build and export the SIP of a hồ sơ for the historical archive, record its receipt
+    (lưu trữ viên; decided on the hồ sơ: :data:`HOLDER_STEPS`)."""
+    TRANSFER_IMPORT = "retention:transfer-import"
+    """Check and record a SIP arriving from another agency (the agency's lưu trữ viên:
+    :data:`AGENCY_ACTIONS`)."""
     RECORD_RECALL = "record:recall"
     """Record a recall (thu hồi) of a document (văn thư, lãnh đạo)."""
 
@@ -235,6 +239,7 @@ _ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.DESTRUCTION_DECIDE: frozenset({Role.LANH_DAO}),
     Action.DESTRUCTION_EXECUTE: frozenset({Role.LUU_TRU}),
     Action.TRANSFER: frozenset({Role.LUU_TRU}),
+    Action.TRANSFER_IMPORT: frozenset({Role.LUU_TRU}),
 }
 
 # Actions on a record: the roles that may do them, given sight of the record.
@@ -432,11 +437,7 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
             return ALLOW
         action = Action.RECORD_VIEW
     if action is Action.RECORD_GRANT:
-        if Role.QUAN_TRI in held:
-            return ALLOW
-        if decide_granter(principal) and sees(principal, facts):
-            return ALLOW
-        return _denied(_GRANTERS_ONLY)
+        return _decide_grant_role(principal, facts)
     if facts.secrecy > principal.clearance:
         if not auditing and not _reads_at_any_level(principal, facts):
             # No sight of it whatever its level: refused as any record they may not see, so the
@@ -588,7 +589,15 @@ def _holder_roles(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
 
 def _decide_holder_step(principal: Principal, action: Action, facts: RecordFacts) -> Decision:
     """An act of :data:`HOLDER_STEPS` on one hồ sơ: sight of it, and the role for the act held
-    over it as its holder (:func:`_holder_roles`); a grant gives sight only."""
+    over it as its holder (:func:`_holder_roles`); a grant gives sight only.
+
+    A transfer is also the act of the Lưu trữ cơ quan on a hồ sơ it holds as the archive
+    (:func:`receives_submission`: submitted to it or taken in, of its unit or a unit below):
+    the same rule that lists the hồ sơ due for transfer to it (``Transfers.due``), so what the
+    archive is shown it acts on (review rv59: the agency's archivist was listed a phòng's
+    archived hồ sơ and answered 404 on its export, a hồ sơ being no record it *sees*)."""
+    if action is Action.TRANSFER and receives_submission(principal, facts):
+        return ALLOW
     seen = decide(principal, Action.RECORD_VIEW, facts)
     if not seen:
         return seen
@@ -770,20 +779,27 @@ _GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn b�
 
 
 AGENCY_ACTIONS: dict[Action, str] = {
+    Action.PLAN_DRAFT: "văn thư hoặc lưu trữ viên của cơ quan (Nghị định 30/2020/NĐ-CP Điều 28)",
     Action.PLAN_APPROVE: "lãnh đạo cơ quan (người đứng đầu cơ quan, Nghị định 30/2020/NĐ-CP Điều 28)",
     Action.SCHEDULE_EDIT: "quản trị của cơ quan",
     Action.OPERATE: "quản trị của cơ quan",
+    Action.AGENCY_MANAGE: "văn thư hoặc quản trị của cơ quan",
+    Action.TRANSFER_IMPORT: "lưu trữ viên của cơ quan",
 }
 """Acts on what belongs to the whole agency rather than to one of its units, and who does them:
-the approval and issue of the agency's Danh mục hồ sơ, which "người đứng đầu cơ quan, tổ chức"
-approves and issues at the start of the year (ND30 Điều 28; STANDARDS §1.7), and its table of
-retention periods (bảng thời hạn bảo quản), which every unit's hồ sơ are given from, and what
-the installation runs on (:attr:`Action.OPERATE`: the signature trust list every verdict is
-decided by, ``kho trust``). The role
-counts only when it is held at the agency's own unit (the root of the unit tree,
-:func:`decide_for_agency`): the head of a phòng leads the phòng, a phòng's quản trị manages the
-phòng's accounts, neither acts for the agency (review rv58: a phòng's lãnh đạo, cleared for
-nothing, approved and issued the agency's plan, whose periods bound every unit's hồ sơ)."""
+the agency's Danh mục hồ sơ, which its văn thư and lưu trữ draft and "người đứng đầu cơ quan, tổ
+chức" approves and issues at the start of the year (ND30 Điều 28; STANDARDS §1.7), its table of
+retention periods (bảng thời hạn bảo quản), which every unit's hồ sơ are given from, what the
+installation runs on (:attr:`Action.OPERATE`: the signature trust list every verdict is decided
+by, ``kho trust``), the agency's directory of senders (:attr:`Action.AGENCY_MANAGE`: every
+unit's văn thư receives from it) and the packages the agency's archive takes in from another
+agency (:attr:`Action.TRANSFER_IMPORT`). The role counts only when it is held at the agency's
+own unit (the root of the unit tree, :func:`decide_for_agency`): the head of a phòng leads the
+phòng, a phòng's quản trị manages the phòng's accounts, a phòng's văn thư registers the phòng's
+documents, none of them acts for the agency (review rv58: a phòng's lãnh đạo, cleared for
+nothing, approved and issued the agency's plan, whose periods bound every unit's hồ sơ; review
+rv59: a phòng's văn thư drafted it, added organs to the directory, and a phòng's lưu trữ viên
+recorded another agency's package as received by the archive)."""
 
 
 def decide_for_agency(principal: Principal, action: Action, agency_unit: str) -> Decision:
@@ -805,11 +821,34 @@ def decide_for_agency(principal: Principal, action: Action, agency_unit: str) ->
 
 def decide_granter(principal: Principal) -> Decision:
     """Whether the person holds a role that grants at all (:attr:`Action.RECORD_GRANT`: quản
-    trị, or lãnh đạo on what they see). Decided before the names granted are looked up, so
-    that a refusal says nothing of whether an account exists."""
+    trị, or lãnh đạo on what they see by their own unit's rule, never on what a grant lets them
+    see: :func:`_decide_grant_role`). Decided before the names granted are looked up, so that a
+    refusal says nothing of whether an account exists."""
     if principal.has(Role.QUAN_TRI) or principal.has(Role.LANH_DAO):
         return ALLOW
     return _denied(_GRANTERS_ONLY)
+
+
+def _decide_grant_role(principal: Principal, facts: RecordFacts) -> Decision:
+    """:attr:`Action.RECORD_GRANT` on a record: a quản trị (who grants without reading), or a
+    lãnh đạo who sees it by their own unit's rule — it is of a unit they lead or of a unit below
+    it (:func:`_roles_in_own_unit`), within their clearance and not recalled from them
+    (:func:`sees`). Sight that comes from a grant (to them by name, to their unit, or on a hồ sơ
+    holding it) is read-only (:data:`GRANT_GIVES`): it is not passed on (``GRANT_NOT_YOURS``;
+    review rv58/rv59: phòng B's head, given one Mật document of the agency to read, could grant
+    it to all of phòng B). The holder of such a grant keeps reading it."""
+    if principal.has(Role.QUAN_TRI):
+        return ALLOW
+    if not decide_granter(principal) or not sees(principal, facts):
+        return _denied(_GRANTERS_ONLY)
+    if Role.LANH_DAO in _roles_in_own_unit(principal, facts):
+        return ALLOW
+    return _denied(
+        "Bạn xem được văn bản/hồ sơ này nhờ được chia sẻ: quyền được chia sẻ chỉ để xem, không được"
+        " phân quyền tiếp cho người khác. Chỉ lãnh đạo đơn vị giữ văn bản/hồ sơ (hoặc đơn vị cấp"
+        " trên) hoặc quản trị mới được phân quyền.",
+        "GRANT_NOT_YOURS",
+    )
 
 
 def can(principal: Principal, action: Action, facts: RecordFacts | None = None) -> bool:
@@ -924,7 +963,8 @@ _ACTION_LABELS = {
     Action.DESTRUCTION_PROPOSE: "lập hồ sơ đề nghị hủy tài liệu",
     Action.DESTRUCTION_DECIDE: "quyết định hủy tài liệu",
     Action.DESTRUCTION_EXECUTE: "thực hiện hủy tài liệu",
-    Action.TRANSFER: "lập, xuất, nhập gói tin nộp lưu lịch sử",
+    Action.TRANSFER: "lập, xuất gói tin nộp lưu lịch sử",
+    Action.TRANSFER_IMPORT: "nhập gói tin từ cơ quan khác",
     Action.RECORD_RECALL: "thu hồi văn bản",
 }
 
@@ -1409,23 +1449,39 @@ def moves_unit(principal: Principal, units_below: UnitsBelow, unit: str, new_par
 def may_lock(
     principal: Principal, units_below: UnitsBelow, target_units: Iterable[str], reason: str
 ) -> Decision:
-    """Whether the person may lock the account of someone of ``target_units`` for ``reason``:
-    a quản trị of all of them for any reason; for :data:`LEAVING` also a lãnh đạo of one of
-    them or of a unit above it (:attr:`Action.ACCOUNT_LOCK`)."""
+    """Whether the person may lock the account of someone of ``target_units`` (every unit where
+    they hold a role) for ``reason``: a quản trị of all of them for any reason; for
+    :data:`LEAVING` also a lãnh đạo who leads *every* one of them (holds the role at it or at a
+    unit above it; :attr:`Action.ACCOUNT_LOCK`). A lock is account-wide: the head of phòng B
+    does not lock a person who also holds a role at the agency or in phòng C, whom they do not
+    lead (``LOCK_OTHER_UNIT``; review rv58/rv59; only a quản trị holding the account's clearance
+    reopens it)."""
     targets = frozenset(target_units)
     managed = manages_accounts_of(principal, units_below, targets)
     if managed or reason != LEAVING:
         return managed
-    if decide(principal, Action.ACCOUNT_LOCK) and targets & _reach(principal, {Role.LANH_DAO}, units_below):
+    if not decide(principal, Action.ACCOUNT_LOCK):
+        return _denied(_LOCKERS_ONLY)
+    reach = _reach(principal, {Role.LANH_DAO}, units_below)
+    if targets and targets <= reach:
         return ALLOW
-    return _denied("Chỉ người đứng đầu đơn vị của cán bộ hoặc quản trị hệ thống mới được khóa tài khoản này.")
+    if targets & reach:
+        return _denied(
+            "Cán bộ này còn giữ vai trò ở đơn vị khác mà bạn không lãnh đạo: khóa tài khoản sẽ khóa"
+            " cả ở đơn vị đó. Hãy đề nghị lãnh đạo đơn vị đó hoặc quản trị hệ thống thực hiện.",
+            "LOCK_OTHER_UNIT",
+        )
+    return _denied(_LOCKERS_ONLY)
+
+
+_LOCKERS_ONLY = "Chỉ người đứng đầu đơn vị của cán bộ hoặc quản trị hệ thống mới được khóa tài khoản này."
 
 
 def may_hand_over(principal: Principal, units_below: UnitsBelow, leaver_units: Iterable[str]) -> Decision:
     """Whether the person may hand over the hồ sơ of someone leaving (ND30 Điều 31 k3 đ) who
     holds a role in ``leaver_units``: those who lock the account of someone leaving
-    (:func:`may_lock` with :data:`LEAVING`: a quản trị of all of their units, a lãnh đạo of one
-    of them or of a unit above). Decided on the person before their hồ sơ are listed, so a
+    (:func:`may_lock` with :data:`LEAVING`: a quản trị of all of their units, a lãnh đạo leading
+    every one of them). Decided on the person before their hồ sơ are listed, so a
     refusal names none of them; each hồ sơ is then decided as a grant of it (review rv58: a
     phòng's lãnh đạo, naming the agency's chuyên viên, was answered 404 with the id of a hồ sơ
     they may not see, and with a read grant of it made themselves its keeper)."""

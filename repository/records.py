@@ -1102,7 +1102,7 @@ class Repository:
 
     # -- agencies --------------------------------------------------------------------------
     def add_agency(self, organ_id: str, name: str, actor: Actor) -> None:
-        self.authorize(actor, Action.AGENCY_MANAGE)
+        self.authorize_for_agency(actor, Action.AGENCY_MANAGE)  # the agency's directory
         if not is_organ_id(organ_id):
             raise ValidationFailed(
                 [
@@ -1942,6 +1942,17 @@ class Repository:
             return self.may_see(actor, self._load(record_id))
         except UNOPENABLE:
             return False
+
+    def notice_facts(self, record_id: str) -> RecordFacts:
+        """The policy's facts of a record a notice names (a fixity finding), for
+        :func:`~repository.policy.knows_of`: who may be told its id. A record gone or that cannot
+        be opened (:data:`UNOPENABLE`, what such notices are about) has no unit to read: it is
+        taken as the agency's own (as a record of no unit is, :meth:`facts`), so the quản trị and
+        the agency's own archivists are told of it, a phòng's are not (review rv59)."""
+        try:
+            return self.facts(self._load(record_id))
+        except UNOPENABLE:
+            return RecordFacts(record_id=record_id, kind="", unit=self.agency_id)
 
     def _emit(self, record: Record) -> None:
         if self.on_change is not None:

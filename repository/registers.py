@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from kho.digits import ascii_int
 from kho.errors import (
     AlreadyExists,
     FieldError,
@@ -64,6 +65,27 @@ SERIES_LABELS = {
     SECRET: "Sổ văn bản mật",
     COPIES: "Sổ bản sao văn bản",
 }
+
+
+YEAR_DIGITS = 4
+"""A register's year is written in at most four digits (1 … 9999)."""
+
+
+def register_year(raw: str | int) -> int:
+    """The year of a sổ đăng ký asked for (the page's ``?year=``, the API's
+    ``/api/registers/<series>/<year>``, ``kho register list --year``): the one rule of the three.
+    A whole number 1 … 9999 written in ASCII digits; anything else is refused (422
+    ``FIELD_INVALID``) with one Vietnamese message. The API read the path with werkzeug's int
+    converter and answered a year of 0 or of 30 digits with an empty register (200, audited as
+    a ``register:list``), where the page refused the long one (review rv58/rv59)."""
+    year = ascii_int(str(raw), max_digits=YEAR_DIGITS)
+    if year is None or year < 1:
+        raise KhoError(
+            f"“Năm” phải là số nguyên từ 1 đến 9999, viết bằng chữ số 0–9 (tối đa {YEAR_DIGITS} chữ số).",
+            code="FIELD_INVALID",
+            field="year",
+        )
+    return year
 
 
 def series_label(series: str) -> str:

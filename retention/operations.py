@@ -41,7 +41,7 @@ from repository.installation import (
     restore_identity,
 )
 from repository.ledger import Tombstone
-from repository.policy import Role
+from repository.policy import Role, knows_of
 from repository.records import DESTROYED_PREFIX, Actor, Repository
 from repository.rollback import note_restored
 from repository.seals import Sealer
@@ -381,43 +381,80 @@ installation and keep the records."""
 
 
 def notify_operators(
-    repo: Repository, settings: Settings, kind: str, message: str
+    repo: Repository,
+    settings: Settings,
+    kind: str,
+    message: str | Callable[[tuple[str, ...]], str],
+    *,
+    records: Sequence[str] = (),
 ) -> tuple[list[str], dict[str, str]]:
     """Leave ``message`` for every active account holding one of :data:`ALERTED`; who was told,
     and who could not be (username, or ``*`` when the accounts could not be read → code). Never
-    raises: an alert that cannot be delivered must not hide what it is about."""
+    raises: an alert that cannot be delivered must not hide what it is about.
+
+    ``records``: the ids of the records the notice is about. Each person is told only of those
+    they may know of (:func:`~repository.policy.knows_of`, on :meth:`Repository.notice_facts`: a
+    quản trị of every record, a phòng's lưu trữ viên of what they would see), ``message`` being
+    then a function of those ids; a person who may know of none of them is not told (review
+    rv59: every fixity notice named its damaged record ids to every lưu trữ viên of every
+    unit)."""
     from repository.service import open_accounts
 
     notified: list[str] = []
     failed: dict[str, str] = {}
     try:
         accounts = open_accounts(repo, settings)
-        people = [a.username for a in accounts.accounts() if a.active and any(a.has_role(r) for r in ALERTED)]
+        people = [a for a in accounts.accounts() if a.active and any(a.has_role(r) for r in ALERTED)]
+        facts = [repo.notice_facts(record_id) for record_id in dict.fromkeys(records)]
     except KhoError as exc:
         return notified, {"*": exc.code}
-    for username in people:
+    for account in people:
         try:
-            accounts.notify(username, kind, message)
-            notified.append(username)
+            if callable(message):
+                principal = accounts.principal_of(account)
+                known = tuple(f.record_id for f in facts if knows_of(principal, f))
+                if facts and not known:
+                    continue
+                text = message(known)
+            else:
+                text = message
+            accounts.notify(account.username, kind, text)
+            notified.append(account.username)
         except KhoError as exc:
-            failed[username] = exc.code
+            failed[account.username] = exc.code
     return notified, failed
+
+
+def record_of_key(key: str) -> str:
+    """The record id an original's key names (``records/<id>/content/<sha256>``,
+    :func:`repository.records.content_key`); the key itself when it names none."""
+    parts = key.split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "records" else key
 
 
 def alert_fixity(repo: Repository, settings: Settings, actor: Actor, report: FixityReport) -> tuple[str, ...]:
     """Every fixity failure reaches a person, not only the log: each active quản trị and lưu trữ
-    viên gets a notification naming what was damaged, what was mended and what was not (an
-    original changed in the store is also what an insider's edit looks like). Audited as
+    viên who may know of a damaged record gets a notification naming what of those was damaged,
+    mended and not (:func:`notify_operators` with the records; an original changed in the store
+    is also what an insider's edit looks like). Audited as
     ``fixity:alert`` with who was told; who could be told is returned."""
     unrepaired = report.unrepaired
-    message = sentences(
-        f"Kiểm tra toàn vẹn tệp gốc: {len(report.damaged)} tệp hỏng hoặc không kiểm tra được,"
-        f" đã sửa từ bản sao lưu {len(report.repaired)}, CHƯA SỬA ĐƯỢC {len(unrepaired)}",
-        f"Chưa sửa: {', '.join(unrepaired[:10])}" + (" …" if len(unrepaired) > 10 else "")
-        if unrepaired else None,
-        "Xem nhật ký (fixity:check) và chạy “kho fsck”",
-    )
-    notified, failed = notify_operators(repo, settings, "fixity", message)
+
+    def message(known: tuple[str, ...]) -> str:
+        """The notice of a person who may know of the records ``known``: only their originals,
+        counted and named (a phòng's lưu trữ viên is not told how many the agency has damaged)."""
+        damaged = [k for k in report.damaged if record_of_key(k) in known]
+        repaired = [k for k in report.repaired if record_of_key(k) in known]
+        left = [k for k in unrepaired if record_of_key(k) in known]
+        return sentences(
+            f"Kiểm tra toàn vẹn tệp gốc: {len(damaged)} tệp hỏng hoặc không kiểm tra được,"
+            f" đã sửa từ bản sao lưu {len(repaired)}, CHƯA SỬA ĐƯỢC {len(left)}",
+            f"Chưa sửa: {', '.join(left[:10])}" + (" …" if len(left) > 10 else "") if left else None,
+            "Xem nhật ký (fixity:check) và chạy “kho fsck”",
+        )
+
+    records = [record_of_key(k) for k in report.damaged]
+    notified, failed = notify_operators(repo, settings, "fixity", message, records=records)
     repo.audit.append(
         actor.user, "fixity:alert", source=actor.source,
         details={"notified": notified, "failed": failed, "damaged": len(report.damaged),

@@ -255,8 +255,9 @@ class RetentionService:
     def draft_plan(
         self, raw: Mapping[str, Any], *, actor: Actor, expected_version: int | None = None
     ) -> FilePlan:
-        """Create or revise the draft of a year's plan (văn thư, lưu trữ viên)."""
-        self.repo.authorize(actor, Action.PLAN_DRAFT)
+        """Create or revise the draft of a year's plan (the agency's văn thư or lưu trữ viên:
+        ``policy.AGENCY_ACTIONS``, ND30 Điều 28)."""
+        self.repo.authorize_for_agency(actor, Action.PLAN_DRAFT)
         new = fileplan.parse_plan(raw, organ_id=self.repo.agency_id)
         try:
             current = self.plan(new.year)

@@ -37,8 +37,8 @@ from kho.timeutil import to_iso_utc, to_vn, vn_date
 from kho.xmltext import xml_bytes, xml_safe
 from repository import formats
 from repository.metadata import MAINTENANCE_PERMANENT, DocumentMetadata, FileMetadata
-from repository.policy import Action
-from repository.records import KIND_FILE, Actor, Record, Repository
+from repository.policy import ALLOW, UNKNOWN_RECORD, Action, Decision, decide, unknown
+from repository.records import KIND_FILE, UNOPENABLE, Actor, Record, Repository
 from repository.vocabulary import blank, typed_text
 from retention.destruction import closed_on
 from retention.workflow import Versions
@@ -617,9 +617,12 @@ class Transfers:
         )
 
     def build(self, file_id: str, out_dir: Path, *, actor: Actor) -> Package:
+        """The package of one hồ sơ, decided on the hồ sơ by the transfer's one rule
+        (``policy.HOLDER_STEPS``: its holder, or the Lưu trữ cơ quan holding it as the archive,
+        as :meth:`due` lists it); its documents are read as the exporter reads them."""
         self.repo.authorize(actor, Action.TRANSFER)
-        file = self.repo.get(file_id, actor=actor)
-        self.repo.authorize(actor, Action.TRANSFER, file)  # its holder's act (policy.HOLDER_STEPS)
+        file = self.repo._load(file_id)
+        self.repo.authorize(actor, Action.TRANSFER, file)
         md = file.metadata
         if not isinstance(md, FileMetadata):
             raise SipError("Chỉ lập gói tin cho hồ sơ.", code="FILE_REQUIRED", record_id=file_id)
@@ -716,10 +719,10 @@ class Transfers:
         if blank(reference):
             raise SipError("Cần số, ngày của biên bản giao nhận.", code="RECEIPT_REQUIRED")
         current = self.transfers.latest(transfer_id)
-        if not self.repo.may_see_listed(actor, str(current["file_id"])):
-            # The hồ sơ must be the reader's to see (as its export needed): the role alone let a
-            # phòng's lưu trữ viên mark the agency's hồ sơ transferred for ever. Answered as an
-            # unknown transfer: the hồ sơ's id is not named.
+        if self._transfers(actor, str(current["file_id"])).code == UNKNOWN_RECORD:
+            # Decided as its export was (the role alone let a phòng's lưu trữ viên mark the
+            # agency's hồ sơ transferred for ever). Answered as an unknown transfer: the hồ sơ's
+            # id is not named to who may not know of it.
             raise self.transfers.absent(transfer_id)
         self.repo.authorize(actor, Action.TRANSFER, self.repo._load(str(current["file_id"])))
         if current["state"] != "exported":
@@ -757,10 +760,22 @@ class Transfers:
                 )
 
     def list(self, *, actor: Actor) -> list[dict[str, Any]]:
-        """The transfers of the hồ sơ ``actor`` may see (:meth:`Repository.may_see_listed`): the
-        role alone named every exported hồ sơ, its code and its size, to a phòng's lưu trữ viên."""
+        """The transfers of the hồ sơ ``actor`` may transfer (:meth:`_transfers`, the rule of
+        the export and its receipt): the role alone named every exported hồ sơ, its code and its
+        size, to a phòng's lưu trữ viên."""
         self.repo.authorize(actor, Action.TRANSFER)
-        return [t for t in self.transfers.all() if self.repo.may_see_listed(actor, str(t["file_id"]))]
+        return [t for t in self.transfers.all() if self._transfers(actor, str(t["file_id"]))]
+
+    def _transfers(self, actor: Actor, file_id: str) -> Decision:
+        """The transfer's rule on hồ sơ ``file_id`` (``policy.HOLDER_STEPS``), asked without
+        acting; a hồ sơ gone or unopenable is one nobody may know of here (answered as absent)."""
+        if actor.system:
+            return ALLOW
+        try:
+            file = self.repo._load(file_id)
+        except UNOPENABLE:
+            return unknown(file_id, Decision(False, "RECORD_UNREADABLE"))
+        return decide(actor.as_principal, Action.TRANSFER, self.repo.facts(file))
 
     def due(self, *, actor: Actor, today: date | None = None) -> list[TransferDue]:
         """Permanent hồ sơ of the agency archive whose transfer to the Lưu trữ lịch sử is due

@@ -1064,7 +1064,7 @@ def import_package(
     from ingest.pipeline import signature_fields
     from retention.sip_replay import PackageImports
 
-    repo.authorize(actor, Action.TRANSFER)
+    repo.authorize_for_agency(actor, Action.TRANSFER_IMPORT)  # the agency archive's act
     imports = PackageImports(repo.store)
     completed = False
     try:

@@ -626,17 +626,19 @@ def create_app(
         return _reply(record.to_dict())
 
     # -- registers, hồ sơ ----------------------------------------------------------------------
-    @app.get("/api/registers/<series>/<int:year>")
-    def register_list(series: str, year: int) -> Response:
+    @app.get("/api/registers/<series>/<year>")
+    def register_list(series: str, year: str) -> Response:
         from repository.metadata import parse_date
+        from repository.registers import register_year
 
         who = actor()
+        number = register_year(year)  # the page's rule (422 FIELD_INVALID)
         try:
             start = parse_date(request.args.get("from"))
             end = parse_date(request.args.get("to"))
         except ValueError as exc:
             raise ApiError(f"Ngày không hợp lệ: {exc}.", code="DATE_INVALID") from exc
-        rows = service.register(series, year, date_from=start, date_to=end, actor=who)
+        rows = service.register(series, number, date_from=start, date_to=end, actor=who)
         return _paged(rows, lambda r: r.to_dict())
 
     @app.post("/api/files")

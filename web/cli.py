@@ -675,9 +675,10 @@ def register_list(
 ) -> None:
     """In sổ đăng ký cho một năm hoặc một khoảng thời gian."""
     from repository.metadata import DocumentMetadata, parse_date
-    from repository.registers import series_label
+    from repository.registers import register_year, series_label
     from repository.vocabulary import Direction
 
+    year = register_year(year)  # the page's and the API's rule
     try:
         start, end = parse_date(date_from), parse_date(date_to)
     except ValueError as exc:

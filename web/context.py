@@ -281,7 +281,8 @@ class Kho:
     def report_unreadable(self, record_id: str, code: str, actor: Actor | None) -> None:
         """A fixity finding made while reading: an audit event ``fixity:finding`` every time, and
         the first time for the record and cause, a notification to every active quản trị and lưu
-        trữ viên (as a fixity run's alert). Never raises: the person still gets the refusal."""
+        trữ viên who may know of the record (as a fixity run's alert). Never raises: the person
+        still gets the refusal."""
         from retention.fixity import finding_marker
         from retention.operations import notify_operators
 
@@ -303,8 +304,12 @@ class Kho:
             self.repo,
             self.settings,
             "fixity",
-            f"Văn bản/hồ sơ {record_id} không mở được khi đọc ({code}): khóa mã hóa hoặc dữ liệu lưu"
-            " trữ bị hỏng. Chạy “kho fixity” và “kho fsck”, khôi phục khóa hoặc bản gốc từ bản sao lưu.",
+            lambda _known: (
+                f"Văn bản/hồ sơ {record_id} không mở được khi đọc ({code}): khóa mã hóa hoặc dữ liệu"
+                " lưu trữ bị hỏng. Chạy “kho fixity” và “kho fsck”, khôi phục khóa hoặc bản gốc từ bản"
+                " sao lưu."
+            ),
+            records=[record_id],  # told only to who may know of it
         )
 
     def actor_of(self, account: Account, source: str | None) -> Actor:

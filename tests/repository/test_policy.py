@@ -86,6 +86,7 @@ TABLE: dict[Action, tuple[bool, bool, bool, bool, bool, bool]] = {
     Action.DESTRUCTION_DECIDE: (N, Y, N, N, N, N),
     Action.DESTRUCTION_EXECUTE: (N, N, N, Y, N, N),
     Action.TRANSFER: (N, N, N, Y, N, N),
+    Action.TRANSFER_IMPORT: (N, N, N, Y, N, N),
     Action.RECORD_RECALL: (Y, Y, N, N, N, N),
 }
 ROLES = (Role.VAN_THU, Role.LANH_DAO, Role.CHUYEN_VIEN, Role.LUU_TRU, Role.KIEM_TOAN, Role.QUAN_TRI)
@@ -252,7 +253,10 @@ def test_who_manages_the_accounts_of_which_units(
 LOCK: list[tuple[tuple[tuple[str, Role], ...], frozenset[str], str, bool]] = [
     (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_B}), LEAVING, Y),  # a member who leaves
     (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_B1}), LEAVING, Y),  # of a unit below
-    (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_B1, UNIT_C}), LEAVING, Y),  # one of their units
+    # A lock is account-wide: the head of one of the person's units, not of all, does not lock
+    # them (rv59, LOCK_OTHER_UNIT; rv58 open item 6).
+    (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_B1, UNIT_C}), LEAVING, N),
+    (((UNIT_B, Role.LANH_DAO), (UNIT_C, Role.LANH_DAO)), frozenset({UNIT_B1, UNIT_C}), LEAVING, Y),
     (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_C}), LEAVING, N),  # another unit
     (((UNIT_B1, Role.LANH_DAO),), frozenset({UNIT_B}), LEAVING, N),  # a unit above
     (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_B}), "admin", N),  # only leaving is theirs
@@ -273,7 +277,7 @@ def test_who_locks_whose_account(
     decision = may_lock(holder(*roles), below, targets, reason)
     assert decision.allowed is allowed
     if not allowed:
-        assert decision.code == "PERMISSION_DENIED" and decision.message
+        assert decision.code in ("PERMISSION_DENIED", "LOCK_OTHER_UNIT") and decision.message
 
 
 # -- handling steps (Điều 23–24; Lạng Sơn Điều 13–16) ---------------------------------------------

@@ -152,5 +152,9 @@ def test_decide_for_agency_counts_the_role_at_the_agencys_own_unit_only() -> Non
     assert not schedule and schedule.code == "AGENCY_HEAD_ONLY"
     assert policy.decide_for_agency(person((AGENCY, Role.QUAN_TRI)), Action.SCHEDULE_EDIT, AGENCY)
     assert not policy.decide_for_agency(person((UNIT_B, Role.QUAN_TRI)), Action.OPERATE, AGENCY)
-    # Acts that are not the agency's keep their rule: a phòng's văn thư drafts.
-    assert policy.decide_for_agency(person((UNIT_B, Role.VAN_THU)), Action.PLAN_DRAFT, AGENCY)
+    # Acts that are not the agency's keep their rule: a phòng's văn thư registers documents.
+    assert policy.decide_for_agency(person((UNIT_B, Role.VAN_THU)), Action.RECORD_CREATE, AGENCY)
+    # Drafting the plan is the agency's văn thư's or lưu trữ's (rv59; ND30 Điều 28).
+    drafting = policy.decide_for_agency(person((UNIT_B, Role.VAN_THU)), Action.PLAN_DRAFT, AGENCY)
+    assert not drafting and drafting.code == "AGENCY_HEAD_ONLY"
+    assert policy.decide_for_agency(person((AGENCY, Role.LUU_TRU)), Action.PLAN_DRAFT, AGENCY)

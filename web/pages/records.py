@@ -117,6 +117,9 @@ def _show(record_id: str, service: Repository) -> Response:
         editable_files=editable_files,
         recall_open=Recalls(service).withdrawable(record, actor=who, facts=facts),
         lower_to=_lower_to(record, principal, asked),
+        # Granting it onward: the policy's rule (a reader by grant does not re-share), asked
+        # without acting.
+        grantable=who.system or can(principal, Action.RECORD_GRANT, facts),
         note_max=int(NOTE_MAX),
         withdraw_reason_max=int(WITHDRAW_REASON_MAX),
     )

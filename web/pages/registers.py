@@ -11,9 +11,9 @@ from flask import Blueprint, Response, request
 from kho.errors import KhoError
 from kho.timeutil import utcnow, vn_date, vn_display
 from repository.metadata import parse_date
-from repository.registers import INCOMING, SERIES_LABELS, is_incoming_series, series_label
+from repository.registers import INCOMING, SERIES_LABELS, is_incoming_series, register_year, series_label
 from web.heads import FileHeaders, attachment, file_response, file_route
-from web.pages.common import actor, kho, login_required, page, typed_int
+from web.pages.common import actor, kho, login_required, page
 from web.pages.register_export import build_sheet, to_pdf, to_xlsx
 
 bp = Blueprint("registers", __name__, url_prefix="/registers")
@@ -25,7 +25,7 @@ class DateInvalid(KhoError):
 
 def _args() -> tuple[str, int, date | None, date | None, str]:
     series = request.args.get("series", INCOMING).strip() or INCOMING
-    year = typed_int(request.args, "year", vn_date(utcnow()).year, label="Năm", max_digits=4) or 0
+    year = register_year(request.args.get("year") or vn_date(utcnow()).year)
     try:
         start = parse_date(request.args.get("from") or None)
         end = parse_date(request.args.get("to") or None)
