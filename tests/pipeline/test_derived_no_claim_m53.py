@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,42 +111,65 @@ def test_a_job_the_pipeline_replaces_while_the_scrub_recreates_it_is_kept(
     assert s3_pipeline.jobs.get(done.job_id).attempts == done.attempts + 7
 
 
-def _die_at_derived(k: int, after: bool) -> None:
-    """In the child: exit like SIGKILL at the ``k``-th data PUT of a derived object, before it
-    is sent (``after``: once it has landed)."""
-    seen = 0
+def _die_at_derived(k: int, after: bool, trace: list[str]) -> None:
+    """In the child: exit like SIGKILL before the ``k``-th data PUT of a derived object is sent
+    (``after``: once the ``k``-th one has landed; a PUT that failed and is sent again counts
+    once, when it lands). The derived objects are sent beside the steps, from pool threads, two
+    of them at times together: each PUT takes its own number under a lock (a shared counter
+    read after the PUT had moved on when another PUT was sent meanwhile, and the child lived).
+    ``trace``: what the child saw (the parent's message if it lived)."""
+    sent = landed = 0
+    lock = threading.Lock()
     real: Callable[..., Any] = S3Store._put_raw
 
     def put_raw(self: S3Store, bucket: str, key: str, *args: Any, **kwargs: Any) -> Any:
-        nonlocal seen
-        if bucket == self.bucket and "/derived/" in key:
-            seen += 1
-            if seen == k and not after:
-                os._exit(137)
+        nonlocal sent, landed
+        if bucket != self.bucket or "/derived/" not in key:
+            return real(self, bucket, key, *args, **kwargs)
+        with lock:
+            sent += 1
+            mine = sent
+        if mine == k and not after:
+            os._exit(137)
+        try:
             answer = real(self, bucket, key, *args, **kwargs)
-            if seen == k:
-                os._exit(137)
-            return answer
-        return real(self, bucket, key, *args, **kwargs)
+        except BaseException as exc:
+            trace.append(f"{key}: {exc!r}")
+            raise
+        with lock:
+            landed += 1
+            mine = landed
+        trace.append(f"{key}: landed")
+        if mine == k and after:
+            os._exit(137)
+        return answer
 
     S3Store._put_raw = put_raw  # type: ignore[method-assign]
 
 
-def _killed(doc: bytes, k: int, after: bool) -> None:
+def _killed(doc: bytes, k: int, after: bool, note: Path) -> None:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         code = 1
+        trace: list[str] = []
         try:
-            _die_at_derived(k, after)
-            _ingested(_pipeline(), doc)
+            _die_at_derived(k, after, trace)
+            trace.append(f"job: {_ingested(_pipeline(), doc).state}")
             code = 0
+        except BaseException as exc:
+            trace.append(repr(exc))
         finally:
+            note.write_text("\n".join(trace))
             os._exit(code)
     _, wait_status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(wait_status) == 137, f"the run outlived derived write {k}"
+    told = note.read_text() if note.exists() else ""
+    code = os.waitstatus_to_exitcode(wait_status)
+    assert code == 137, f"derived write {k} (after: {after}) outlived (exit {code}): {told}"
 
 
-def test_a_run_killed_between_its_derived_writes_resumes_and_fsck_accepts_it(s3_env: None) -> None:
+def test_a_run_killed_between_its_derived_writes_resumes_and_fsck_accepts_it(
+    s3_env: None, tmp_path: Path
+) -> None:
     """Killed at each derived object's write (before it is sent, or once it has landed): the
     re-run finishes the document on the same record, every derived object is stored with no
     claim left beside it, and fsck finds nothing a kill may not leave (all of it repairable)."""
@@ -152,7 +177,7 @@ def test_a_run_killed_between_its_derived_writes_resumes_and_fsck_accepts_it(s3_
     docs = _documents(len(cases), 600)
     records: dict[str, str] = {}
     for (k, after), doc in zip(cases, docs, strict=True):
-        _killed(doc, k, after)
+        _killed(doc, k, after, tmp_path / f"child-{k}-{after}.txt")
         pipeline = _pipeline()
         try:
             status = _ingested(pipeline, doc)
