@@ -351,6 +351,17 @@ class ClaimNotAFile(KhoError):
     http_status = 409
 
 
+class KeyNeverCreated(KhoError):
+    """A conditional create (``put_if_absent``, ``put_new``, ``stage``, ``claim_ahead``) of a key
+    whose family is declared replaced only (:data:`repository.storage.base.REPLACED_ONLY`): such a
+    key is written with ``put`` alone, and an S3 store in the claims mode sends its replace
+    without a claim, so a create of it could not see it taken. A fault of the program, never of
+    the caller's input (m53). ``details``: ``key``, ``family``."""
+
+    code = "KEY_NEVER_CREATED"
+    http_status = 500
+
+
 class RegisterSeriesUnknown(NotFound):
     """A register (sổ) name that names no series."""
 

@@ -33,7 +33,7 @@ from repository import formats
 from repository.audit import WITNESS_KEY
 from repository.installation import INSTALLATION_KEY, parse_installation
 from repository.seals import Sealer, Verdict
-from repository.storage.base import ObjectStore, Retention
+from repository.storage.base import ObjectStore, Retention, replaced_only
 
 MANIFESTS_PREFIX = "backups/"
 BLOBS_PREFIX = "blobs/"
@@ -769,13 +769,28 @@ def restore(
         data = kept.get(entry["sha256"])
         if data is None:
             data = checked_copy(destination, key, entry["sha256"])
-        try:
-            target.put_if_absent(key, data)
-        except AlreadyExists:
-            if hashlib.sha256(target.get(key)).hexdigest() != entry["sha256"]:
-                target.put(key, data)
+        restore_object(target, key, data, entry["sha256"])
         total += len(data)
     return RestoreReport(manifest["backup_id"], len(wanted), total, removed, time.monotonic() - started)
+
+
+def restore_object(target: ObjectStore, key: str, data: bytes, sha256: str) -> None:
+    """Make ``key`` hold ``data`` (its SHA-256 ``sha256``): created if absent; if present with
+    other bytes, replaced. A key of a family that is never created conditionally
+    (:func:`replaced_only`: derived objects) is read first and replaced if absent or other (m53:
+    an S3 store in the claims mode writes it without a claim, so a create could not find it)."""
+    if replaced_only(key) is None:
+        try:
+            target.put_if_absent(key, data)
+            return
+        except AlreadyExists:
+            pass
+    try:
+        held = hashlib.sha256(target.get(key)).hexdigest()
+    except NotFound:
+        held = None
+    if held != sha256:
+        target.put(key, data)
 
 
 def checked_copy(destination: ObjectStore, key: str, sha256: str) -> bytes:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from kho.errors import AlreadyExists
+from kho.errors import AlreadyExists, KeyNeverCreated
 
 
 @dataclass(frozen=True)
@@ -304,6 +305,67 @@ POINTERS = frozenset({"audit/witness.json"})
 replace keeps no older version — on S3 they live in the companion unversioned bucket
 (:class:`.s3.S3Store`, "Pointers"); the local folder does not archive the version a conditional
 replace of one replaces (:meth:`.local.LocalStore.put_if_match`)."""
+
+
+
+@dataclass(frozen=True)
+class ReplacedOnly:
+    """A family of keys that is only ever written with :meth:`ObjectStore.put` (a replace) and
+    never created conditionally (``put_if_absent``, ``put_new``, ``stage``, ``claim_ahead``:
+    refused with :class:`~kho.errors.KeyNeverCreated`, on every backend).
+
+    Why it matters (m53): an S3 store in the claims mode sends a claim before the data of every
+    replace so that a later conditional create of the same key finds it taken, as
+    ``If-None-Match: *`` or the local folder's ``link(2)`` find the data itself. A key nothing
+    ever creates conditionally needs no such claim: its replace is one PUT. Every key outside
+    these families keeps its claim (the safe default)."""
+
+    name: str
+    pattern: re.Pattern[str]
+    """The keys of the family (``fullmatch``)."""
+    writers: str
+    """Who writes them, and why none of them creates one (read by people, kept beside the rule)."""
+
+    def holds(self, key: str) -> bool:
+        return self.pattern.fullmatch(key) is not None
+
+
+DERIVED = ReplacedOnly(
+    "derived",
+    re.compile(r"records/[^/]+/derived/.+"),
+    "Repository.put_derived (the ingest steps' text, verdicts and metadata, a hồ sơ's destruction"
+    " dossier): last writer wins, every writer writes what its read of the record gives; a"
+    " restore compares and replaces (retention.backup.restore_store).",
+)
+"""Text, signature verdicts, extracted metadata beside a record's original."""
+
+REPLACED_ONLY: tuple[ReplacedOnly, ...] = (DERIVED,)
+"""The families of keys never created conditionally. Not here, and why (m53): the ingest jobs
+(``ingest/jobs/``) — ``kho ingest scrub`` (and ``kho fsck --repair``) re-creates a job with
+``put_if_absent`` after removing its old versions, and a job the pipeline replaced in between
+must make that create fail (:func:`replace_every_version`, r29): on S3 in the claims mode only the
+claim of the pipeline's replace can tell it."""
+
+
+def replaced_only(key: str) -> ReplacedOnly | None:
+    """The family of :data:`REPLACED_ONLY` that ``key`` belongs to, None for any other key."""
+    for family in REPLACED_ONLY:
+        if family.holds(key):
+            return family
+    return None
+
+
+def check_created(key: str) -> None:
+    """Refuse a conditional create of a key of a replaced-only family (:class:`ReplacedOnly`):
+    :class:`~kho.errors.KeyNeverCreated`. Called by every backend's create methods."""
+    family = replaced_only(key)
+    if family is not None:
+        raise KeyNeverCreated(
+            f"Đối tượng {key} thuộc nhóm “{family.name}” chỉ được ghi đè, không được tạo có điều"
+            " kiện: đây là lỗi của chương trình.",
+            key=key,
+            family=family.name,
+        )
 
 
 class PreparedPut:

@@ -52,6 +52,7 @@ from repository.storage.base import (
     PreparedPut,
     Retention,
     Staged,
+    check_created,
 )
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
@@ -348,6 +349,7 @@ class LocalStore(ObjectStore):
 
     # -- contract --------------------------------------------------------------------------
     def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
+        check_created(key)
         path = self._file(key)
         if os.path.exists(path):
             raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
@@ -417,6 +419,7 @@ class LocalStore(ObjectStore):
         in threads where :meth:`overlaps_syncs`); :meth:`_LocalStaged.publish` links it."""
         if not self._unwrapped():
             return super().stage(key, data, fresh=fresh)
+        check_created(key)
         path = self._file(key)
         try:
             tmp, version = self._written_temp(data)

@@ -33,7 +33,9 @@ delete and a create): RGW ignores ``If-Match`` on a DELETE, so a conditional rep
 could not be made safe against ``kho fsck``'s removal of the same guard without that token.
 
 Claims are taken only where a race is possible: ``put_new`` (a key under a record id the writer
-has just made, or one every writer writes with the same bytes) is one PUT.
+has just made, or one every writer writes with the same bytes) is one PUT, and so is the ``put``
+of a key nothing ever creates conditionally (:data:`~repository.storage.base.REPLACED_ONLY`:
+a replace claims its key only for the conditional creates that may come after it, m53).
 
 Pointers (:data:`POINTERS`, the audit witness) live in the companion bucket too, under
 ``pointers/<key>``: it is unversioned, and there RGW honours ``If-Match`` (it refuses every
@@ -97,7 +99,16 @@ from kho.errors import (
 )
 from kho.process import process_alive, this_host, writer_gone
 from repository import formats
-from repository.storage.base import ABSENT, CLAIM_MAX_BYTES, POINTERS, ObjectInfo, ObjectStore, Retention
+from repository.storage.base import (
+    ABSENT,
+    CLAIM_MAX_BYTES,
+    POINTERS,
+    ObjectInfo,
+    ObjectStore,
+    Retention,
+    check_created,
+    replaced_only,
+)
 from repository.storage.group import start_after_fork
 from repository.storage.local import check_key
 
@@ -1124,6 +1135,7 @@ class S3Store(ObjectStore):
 
     def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
         check_key(key)
+        check_created(key)
         if key in POINTERS:
             return self._create_pointer(key, data)
         if self._create_conditionally():
@@ -1172,6 +1184,7 @@ class S3Store(ObjectStore):
         by this object then sends the data only. Else (conditional creates, pointers) False:
         nothing to take apart."""
         check_key(key)
+        check_created(key)
         if key in POINTERS or self._create_conditionally() or key.startswith(GUARD_PREFIXES):
             return False
         sent = time.monotonic()
@@ -1245,6 +1258,7 @@ class S3Store(ObjectStore):
     def put_new(self, key: str, data: bytes) -> ObjectInfo:
         """One PUT: on a key no other writer can produce, a claim guards against nothing."""
         check_key(key)
+        check_created(key)
         if key in POINTERS:  # (never written so; kept where it is read, as put_if_absent)
             return self._create_pointer(key, data)
         if self._create_conditionally():
@@ -1447,7 +1461,14 @@ class S3Store(ObjectStore):
     def put(self, key: str, data: bytes) -> ObjectInfo:
         """Replace ``key``. A pointer (:data:`POINTERS`): written to the companion bucket
         (pending), then the data bucket's marker made sure of; its earlier versions are not
-        kept (nothing reads them: ``bench/NOTES-s2.md``)."""
+        kept (nothing reads them: ``bench/NOTES-s2.md``).
+
+        In the claims mode the data is sent after a claim of ``key`` (written whatever claim is
+        there): what a later :meth:`put_if_absent` of the key finds taken, as ``If-None-Match``
+        finds the data on a conditional store (a job re-created by ``kho ingest scrub`` after a
+        pipeline replaced it: ``replace_every_version``, r29). A key never created
+        conditionally (:func:`~repository.storage.base.replaced_only`: derived objects) has
+        nothing to be found by: its replace is the data PUT alone (m53)."""
         check_key(key)
         if key in POINTERS:
             self._ensure_claims_bucket()
@@ -1460,7 +1481,8 @@ class S3Store(ObjectStore):
             return ObjectInfo(key=key, size=len(data), version_id=None)
         if self.object_lock:  # without object lock nothing can refuse the write: no HEAD
             self._check_not_locked(key, self._current_version(key))
-        if not self._create_conditionally():
+        # (_create_conditionally first: the companion bucket is checked before any first write)
+        if not self._create_conditionally() and replaced_only(key) is None:
             self._call(
                 lambda: self._put_raw(self.claims_bucket, _CLAIMS_PREFIX + key, self._claim_body()),
                 key,
