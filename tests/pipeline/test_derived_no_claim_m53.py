@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kho_claims import claim_held
 from kho_testing import s3_options_or_skip, s3_store_env
-from minio.error import S3Error
 
 from ingest.pipeline import Pipeline, RetryPolicy
 from ingest.status import JobState, job_key
@@ -57,13 +57,7 @@ def _documents(count: int, seed: int) -> list[bytes]:
 
 
 def _claimed(store: S3Store, key: str) -> bool:
-    try:
-        store._client.stat_object(store.claims_bucket, f"claims/{key}")
-    except S3Error as exc:
-        if exc.code == "NoSuchKey":
-            return False
-        raise
-    return True
+    return claim_held(store, f"claims/{key}")
 
 
 def _ingested(pipeline: Pipeline, doc: bytes) -> Any:

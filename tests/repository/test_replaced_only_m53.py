@@ -10,8 +10,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from kho_claims import claim_held
 from kho_testing import BACKENDS, make_store
-from minio.error import S3Error
 
 from kho.errors import AlreadyExists, KeyNeverCreated
 from repository.storage.base import DERIVED, ObjectStore, replaced_only
@@ -24,14 +24,7 @@ def _derived_key() -> str:
 
 
 def _claimed(store: S3Store, key: str) -> bool:
-    """Is there a claim of ``key`` in the companion bucket?"""
-    try:
-        store._client.stat_object(store.claims_bucket, f"claims/{key}")
-    except S3Error as exc:
-        if exc.code == "NoSuchKey":
-            return False
-        raise
-    return True
+    return claim_held(store, f"claims/{key}")
 
 
 def test_the_families_are_declared_in_one_place() -> None:

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import urllib3
 from kho_buckets import new_bucket
+from kho_claims import claim_held
 from kho_testing import backup_s3_options, make_store, s3_options, two_event_act
 from minio.error import S3Error
 
@@ -81,13 +82,7 @@ def _data_versions(store: S3Store) -> list[bytes]:
 
 
 def _in_new_place(store: S3Store) -> bool:
-    try:
-        store._client.stat_object(store.claims_bucket, NEW_PLACE)
-    except S3Error as exc:
-        if exc.code == "NoSuchKey":
-            return False
-        raise
-    return True
+    return claim_held(store, NEW_PLACE)
 
 
 def _old_layout(store: S3Store, acts: int) -> None:

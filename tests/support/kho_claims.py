@@ -18,6 +18,20 @@ def plant_dead_claim(store: ObjectStore, key: str) -> None:
     store._put_raw(store.claims_bucket, "claims/" + key, body, {"If-None-Match": "*"})  # type: ignore[attr-defined]
 
 
+def claim_held(store: ObjectStore, name: str) -> bool:
+    """Whether the companion bucket holds ``name`` (``claims/<key>``, a pointer's place) on an S3
+    store in the claims mode."""
+    from minio.error import S3Error
+
+    try:
+        store._client.stat_object(store.claims_bucket, name)  # type: ignore[attr-defined]
+    except S3Error as exc:
+        if exc.code == "NoSuchKey":
+            return False
+        raise
+    return True
+
+
 def next_event_key(store: ObjectStore) -> str:
     """The key the log's next append writes (after the newest object)."""
     newest = None
