@@ -14,13 +14,13 @@ from retention.service import FileState
 from web.context import Kho
 
 
-def phong_b_file(kho: Kho, people: People) -> Record:
-    """A hồ sơ of phòng B (05 năm, opened 05/01/2015) made by its chuyên viên."""
+def phong_b_file(kho: Kho, people: People, *, maintenance: str = "05 năm") -> Record:
+    """A hồ sơ of phòng B (kept ``maintenance``, opened 05/01/2015) made by its chuyên viên."""
     return kho.repo.create_file(
         {
             "file_notation": "02.PTH",
             "title": "Hồ sơ phòng Tổng hợp",
-            "maintenance": "05 năm",
+            "maintenance": maintenance,
             "creator": "Trần Đại Nghĩa",
             "start_date": "2015-01-05",
             "unit": UNIT_B,
@@ -29,9 +29,9 @@ def phong_b_file(kho: Kho, people: People) -> Record:
     )
 
 
-def submitted_by_phong_b(kho: Kho, people: People) -> Record:
+def submitted_by_phong_b(kho: Kho, people: People, *, maintenance: str = "05 năm") -> Record:
     officer_b = people.actor("chuyen_vien_b")
-    file = phong_b_file(kho, people)
+    file = phong_b_file(kho, people, maintenance=maintenance)
     doc = kho.repo.create_document(
         "den",
         incoming(code_number="9913", issued_date="2015-03-02"),
@@ -46,11 +46,12 @@ def submitted_by_phong_b(kho: Kho, people: People) -> Record:
     return kho.retention.submit(file.record_id, expected_version=file.version, actor=officer_b)
 
 
-def taken_in(kho: Kho, submitted: Record) -> Record:
+def taken_in(kho: Kho, submitted: Record, *, archived_at: str | None = None) -> Record:
     """The submitted hồ sơ taken in by the archive (``archived``), its state written as the
     take-in writes it, by Kho's own process. The test documents are unsigned, so take-in's own
     checks (:meth:`RetentionService.accept`, tested with signed documents in test_retention.py)
-    would refuse them."""
+    would refuse them. ``archived_at``: the date of the take-in, written as it writes it (what
+    the transfers due are counted from)."""
     return kho.repo.transition_file(
         submitted.record_id,
         expected_version=submitted.version,
@@ -58,4 +59,5 @@ def taken_in(kho: Kho, submitted: Record) -> Record:
         permission=Action.SUBMISSION_REVIEW,
         action="submission:accept",
         state=FileState.ARCHIVED,
+        extra={"archived_at": archived_at} if archived_at else None,
     )

@@ -23,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import AGENCY, UNIT_B, People
 from kho_retention import PLAN
+from kho_submission import submitted_by_phong_b, taken_in
 from kho_testing import incoming, pdf_bytes
 from kho_web import cli_as, error_code, logged_in, text
 
@@ -30,7 +31,6 @@ from kho.errors import PermissionDenied
 from kho.timeutil import vn_date
 from repository.policy import LEAVING, Action, Principal, RecordFacts, Role, decide, may_hand_over, may_lock
 from repository.records import SYSTEM, Record, content_key
-from retention.service import FileState
 from retention.sip import Transfers
 from web.cli import main
 from web.context import Kho
@@ -41,39 +41,9 @@ UNIT_C = "000.02.18.H40"
 
 def _archived_phong_b_hoso(kho: Kho, people: People) -> Record:
     """A permanent hồ sơ of phòng B with one document, closed, submitted by its chuyên viên and
-    taken in by the agency's archive (state ``archived`` and its date, as the take-in writes
-    them, by Kho's own process: the test documents are unsigned, which take-in's own checks
-    refuse; ``kho_submission.taken_in`` does the same)."""
-    officer_b = people.actor("chuyen_vien_b")
-    file = kho.repo.create_file(
-        {
-            "file_notation": "07.PTH",
-            "title": "Hồ sơ vĩnh viễn phòng Tổng hợp",
-            "maintenance": "Vĩnh viễn",
-            "creator": "Trần Đại Nghĩa",
-            "start_date": "2015-01-05",
-            "unit": UNIT_B,
-        },
-        officer_b,
-    )
-    doc = kho.repo.create_document(
-        "den", incoming(code_number="5907", issued_date="2015-03-02"), pdf_bytes("rv59-b"), "b.pdf",
-        people.actor("van_thu_b"),
-    )
-    file = kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=officer_b)
-    file = kho.retention.close_file(
-        file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=officer_b
-    )
-    file = kho.retention.submit(file.record_id, expected_version=file.version, actor=officer_b)
-    return kho.repo.transition_file(
-        file.record_id,
-        expected_version=file.version,
-        actor=SYSTEM,
-        permission=Action.SUBMISSION_REVIEW,
-        action="submission:accept",
-        state=FileState.ARCHIVED,
-        extra={"archived_at": "2020-01-06T02:00:00+00:00"},  # as the take-in writes it
-    )
+    taken in by the agency's archive on 06/01/2020 (``kho_submission``)."""
+    submitted = submitted_by_phong_b(kho, people, maintenance="Vĩnh viễn")
+    return taken_in(kho, submitted, archived_at="2020-01-06T02:00:00+00:00")
 
 
 def _unit_c(kho: Kho, people: People) -> None:
