@@ -111,7 +111,28 @@ def _run(command: list[str], env: dict[str, str], manifest: Path, limit: float |
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             code = None
+        except KeyboardInterrupt:
+            _stop(proc)
+            raise
     return time.monotonic() - started, _lines(manifest) - before, code
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the import this script was interrupted in (Ctrl-C or SIGTERM): it runs in its own
+    session, so the terminal's signal does not reach it, and it would go on alone. SIGINT lets
+    it end as ``kho ingest files`` ends on Ctrl-C (what it finished is in the manifest); SIGKILL
+    after 120 s."""
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    print(f"stopped: the import (pid {proc.pid}) ended with {proc.returncode}", file=sys.stderr)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> int:
@@ -127,6 +148,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true",
                         help="keep the S3 buckets of a complete import (default: removed)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupted)  # `kill` stops the import as Ctrl-C does
 
     env = _env(args.data, args.trust or args.corpus / "trust", args.s3)
     manifest = args.data / "bulk-manifest.jsonl"

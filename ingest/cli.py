@@ -251,6 +251,7 @@ def files(
         progress=progress,
         owner=actor.user,
         shown=functools.partial(_item_as_seen, obj, actor),
+        name_skipped=as_json,  # the text report counts the files done before, names none
     )
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
