@@ -387,6 +387,7 @@ def notify_operators(
     message: str | Callable[[tuple[str, ...]], str],
     *,
     records: Sequence[str] = (),
+    agency_only: bool = False,
 ) -> tuple[list[str], dict[str, str]]:
     """Leave ``message`` for every active account holding one of :data:`ALERTED`; who was told,
     and who could not be (username, or ``*`` when the accounts could not be read → code). Never
@@ -397,14 +398,25 @@ def notify_operators(
     quản trị of every record, a phòng's lưu trữ viên of what they would see), ``message`` being
     then a function of those ids; a person who may know of none of them is not told (review
     rv59: every fixity notice named its damaged record ids to every lưu trữ viên of every
-    unit)."""
+    unit).
+
+    ``agency_only``: told only to whoever holds one of :data:`ALERTED` at the agency's own unit
+    (:attr:`Repository.agency_id`), for what is the installation's rather than a record's: a
+    scheduled job that failed (backup, fixity, capacity...), which the agency's quản trị runs
+    (:attr:`~repository.policy.Action.OPERATE`). Its message is the job's error, which nothing
+    keeps from naming a record (review rv59: it reached every lưu trữ viên of every phòng)."""
     from repository.service import open_accounts
 
     notified: list[str] = []
     failed: dict[str, str] = {}
     try:
         accounts = open_accounts(repo, settings)
-        people = [a for a in accounts.accounts() if a.active and any(a.has_role(r) for r in ALERTED)]
+        people = [
+            a for a in accounts.accounts()
+            if a.active and any(
+                m.role in ALERTED and (not agency_only or m.unit == repo.agency_id) for m in a.memberships
+            )
+        ]
         facts = [repo.notice_facts(record_id) for record_id in dict.fromkeys(records)]
     except KhoError as exc:
         return notified, {"*": exc.code}

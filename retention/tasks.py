@@ -83,7 +83,8 @@ def _guarded(
     job: str, repo: Repository, settings: Settings, step: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
     """Run a scheduled job; a failure is logged, audited as ``<job>:failed`` and left as a
-    notification for every active quản trị and lưu trữ viên (a backup that did not happen must
+    notification for every active quản trị and lưu trữ viên of the agency's own unit (not a
+    phòng's: ``notify_operators(agency_only=True)``; a backup that did not happen must
     reach a person, not only a worker's log; ``notified`` in the event says who). Past its soft
     time limit (backup, fixity: ``KHO_BACKUP_SOFT_TIME_LIMIT``, ``KHO_FIXITY_SOFT_TIME_LIMIT``)
     the run stops and is recorded the same way with ``BACKUP_TIMEOUT`` / ``FIXITY_TIMEOUT``."""
@@ -99,7 +100,8 @@ def _record_failure(job: str, repo: Repository, settings: Settings, exc: KhoErro
     logger.error("%s failed: [%s] %s", job, exc.code, exc)
     label = JOB_LABELS.get(job, job)
     notified, failed = notify_operators(
-        repo, settings, job, f"Việc định kỳ “{label}” không chạy được: [{exc.code}] {exc}"
+        repo, settings, job, f"Việc định kỳ “{label}” không chạy được: [{exc.code}] {exc}",
+        agency_only=True,  # the installation's job: the agency's operators', not a phòng's
     )
     try:
         repo.audit.append(
