@@ -119,12 +119,13 @@ def _run(command: list[str], env: dict[str, str], manifest: Path, limit: float |
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     """Stop the import this script was interrupted in (Ctrl-C or SIGTERM): it runs in its own
-    session, so the terminal's signal does not reach it, and it would go on alone. SIGINT lets
-    it end as ``kho ingest files`` ends on Ctrl-C (what it finished is in the manifest); SIGKILL
-    after 120 s."""
-    os.killpg(proc.pid, signal.SIGINT)
+    session, so the terminal's signal does not reach it, and it would go on alone. SIGTERM, not
+    SIGINT: a command started in the background by a non-interactive shell (``nohup … &``)
+    ignores SIGINT, and went on. The import is made to be killed at any point (what it finished
+    is in the manifest; the next call goes on); SIGKILL if it is still there after 60 s."""
+    os.killpg(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(timeout=120)
+        proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
