@@ -211,4 +211,8 @@ def _drop_installation(env: dict[str, str], data: Path, manifest: Path) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("interrupted: what finished is in the manifest; run again to go on", file=sys.stderr)
+        raise SystemExit(130) from None
