@@ -16,11 +16,10 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import urllib3
 from click.testing import CliRunner
+from kho_counting import count_http_requests
 from kho_people import make_people
 from kho_testing import s3_options_or_skip, s3_store_env
 
@@ -52,13 +51,7 @@ class RecordReads:
 @pytest.fixture()
 def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordReads]:
     seen = RecordReads()
-    real = urllib3.PoolManager.urlopen
-
-    def counted(self: urllib3.PoolManager, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        seen.add(method, url)
-        return real(self, method, url, *args, **kwargs)
-
-    monkeypatch.setattr(urllib3.PoolManager, "urlopen", counted)
+    count_http_requests(monkeypatch, seen.add)
     yield seen
 
 

@@ -11,10 +11,9 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import urllib3
+from kho_counting import count_http_requests
 from kho_testing import s3_options_or_skip, s3_store_env
 
 from ingest.indexing import to_index_document
@@ -69,13 +68,7 @@ class Requests:
 @pytest.fixture()
 def requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[Requests]:
     seen = Requests()
-    real = urllib3.PoolManager.urlopen
-
-    def counted(self: urllib3.PoolManager, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        seen.add(method, url)
-        return real(self, method, url, *args, **kwargs)
-
-    monkeypatch.setattr(urllib3.PoolManager, "urlopen", counted)
+    count_http_requests(monkeypatch, seen.add)
     yield seen
 
 

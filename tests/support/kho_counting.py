@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +81,18 @@ class StoreReads:
             sum(n for p, n in self.lists.items() if p.startswith(prefix)),
             sum(n for k, n in self.gets.items() if k.startswith(prefix)),
         )
+
+
+def count_http_requests(monkeypatch: pytest.MonkeyPatch, add: Callable[[str, str], None]) -> None:
+    """Call ``add(method, url)`` for every HTTP request any urllib3 pool manager of this process
+    sends from now on (every S3 client's), before sending it (the test's ``monkeypatch`` undoes
+    it). ``add`` runs in the sending thread."""
+    import urllib3
+
+    real = urllib3.PoolManager.urlopen
+
+    def counted(self: urllib3.PoolManager, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        add(method, url)
+        return real(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.PoolManager, "urlopen", counted)
