@@ -411,12 +411,8 @@ def notify_operators(
     failed: dict[str, str] = {}
     try:
         accounts = open_accounts(repo, settings)
-        people = [
-            a for a in accounts.accounts()
-            if a.active and any(
-                m.role in ALERTED and (not agency_only or m.unit == repo.agency_id) for m in a.memberships
-            )
-        ]
+        unit = repo.agency_id if agency_only else None  # None: a role held in any unit
+        people = [a for a in accounts.accounts() if a.active and any(a.has_role(r, unit) for r in ALERTED)]
         facts = [repo.notice_facts(record_id) for record_id in dict.fromkeys(records)]
     except KhoError as exc:
         return notified, {"*": exc.code}
