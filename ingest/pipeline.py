@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ingest.source_files import read_source
 from ingest.status import JobState, JobStatus, JobStore, StepRecord, StepState, new_status
+from ingest.timelimit import SoftTimeLimit, is_time_limit, raise_lost_limit
 from kho.config import Settings, process_settings
 from kho.errors import Conflict, Duplicate, KhoError, NotFound, StoreUnavailable
 from kho.timeutil import to_iso_utc, utcnow
@@ -87,29 +88,6 @@ LOST_CODE = "INGEST_WORKER_LOST"
 TIMEOUT_CODE = "INGEST_TIMEOUT"
 """A job whose run went past Celery's time limit of a task (``KHO_TASK_SOFT_TIME_LIMIT``, or
 ``KHO_TASK_TIME_LIMIT`` when the process had to be killed): not retried, a retry would too."""
-
-
-class SoftTimeLimit(BaseException):
-    """Celery's soft time limit as the ingest worker raises it (:func:`soft_limit_handler`):
-    not an :class:`Exception`. billiard's own ``SoftTimeLimitExceeded`` is one, raised by a
-    signal in the task's main thread wherever it is, so every broad ``except Exception`` took it
-    for a file's or a store's failure: the signature step stored a made-up verdict
-    (INDETERMINATE, "the worker pool failed") and the job went on past its limit (review
-    rv13). Like ``KeyboardInterrupt``, which the store's write groups and the workers' pools
-    were built to be interrupted by, it reaches the task through every such block."""
-
-
-def soft_limit_handler(signum: int, frame: object) -> None:
-    """The SIGUSR1 handler of the ingest worker's pool processes (billiard's
-    ``soft_timeout_sighandler`` replaced by :mod:`ingest.tasks`)."""
-    raise SoftTimeLimit()
-
-
-def is_time_limit(error: BaseException) -> bool:
-    """Celery's soft time limit, raised in the task's thread by a signal handler."""
-    from billiard.exceptions import SoftTimeLimitExceeded
-
-    return isinstance(error, (SoftTimeLimit, SoftTimeLimitExceeded))
 
 
 def time_limit_error(*, hard: bool = False) -> KhoError:
@@ -880,6 +858,7 @@ class Pipeline:
                 if started is not None:
                     started.result()
                     started = None
+                raise_lost_limit()  # the soft limit, if a finalizer swallowed it in the step
             except (Exception, SoftTimeLimit) as exc:
                 error = time_limit_error() if is_time_limit(exc) else as_kho_error(exc)
                 elapsed = time.perf_counter() - began

@@ -22,13 +22,12 @@ from ingest.celery_app import app, ingest_queue, make_app
 from ingest.pipeline import (
     Pipeline,
     RetryPolicy,
-    SoftTimeLimit,
     TransientFailure,
     end_timed_out,
     quiet_validation_logs,
-    soft_limit_handler,
 )
 from ingest.status import JobState, JobStatus, JobStore
+from ingest.timelimit import SoftTimeLimit, forget_lost_limit, soft_limit_handler
 from kho.config import Settings
 from repository.storage import open_store
 
@@ -115,6 +114,7 @@ def process(self: Any, job_id: str, force: bool = False) -> str:
     was: in a step (the step's failure), between steps, or outside the run — opening the
     pipeline at the first task of a pool process, sending a retry (before u11 the limit escaped
     there as a BaseException and ended the pool process: a lost run, the job delivered again)."""
+    forget_lost_limit()
     try:
         return _process(self, job_id, force)
     except (SoftTimeLimit, SoftTimeLimitExceeded):

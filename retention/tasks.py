@@ -26,7 +26,7 @@ from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery import Task
 
 from ingest.celery_app import app, ingest_queue
-from ingest.pipeline import SoftTimeLimit
+from ingest.timelimit import SoftTimeLimit
 from kho.config import Settings, process_settings
 from kho.errors import AuditSealKeyMissing, KhoError
 from kho.timeutil import utcnow, vn_date

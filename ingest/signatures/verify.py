@@ -70,6 +70,7 @@ from ingest.signatures.model import (
     TimestampInfo,
 )
 from ingest.signatures.trust import TrustStore
+from ingest.timelimit import raise_lost_limit
 
 if TYPE_CHECKING:
     # imported where a document is rendered (content after a signed revision): its module and
@@ -159,6 +160,7 @@ def verify_pdf(
     except Exception as exc:  # the pool itself failed: still a verdict, never a crash
         logger.warning("signature worker pool failed", exc_info=exc)
         status, payload = "error", _short(exc)
+    raise_lost_limit()  # a soft time limit a finalizer swallowed while we waited: not a verdict
     if status == "ok":
         return PdfVerification.from_dict(payload)
     reason = _pool.verdict_for_problem(status, payload)

@@ -25,7 +25,7 @@ import pytest
 from billiard.pool import soft_timeout_sighandler
 from kho_testing import CLERK, checked_by_ingest, incoming, new_repository, pdf_bytes
 
-from ingest.pipeline import is_time_limit
+from ingest.timelimit import is_time_limit
 from kho.errors import Duplicate
 from repository.fsck import fsck
 from repository.records import Repository
