@@ -22,9 +22,9 @@ import resource
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest.source_files import Identity, read_source, source_refused
 from ingest.source_files import identity as source_identity
@@ -33,6 +33,9 @@ from kho.config import Settings
 from kho.errors import KhoError
 from kho.files import FOLDER, kind, printable
 from repository.originals import FORMATS, extension_of
+
+if TYPE_CHECKING:
+    from repository.policy import RecordFacts
 
 MANIFEST_DIR = "ingest-manifests"
 BATCH = 64
@@ -56,6 +59,13 @@ class BulkItem:
     """Already final in the manifest: not read again."""
     steps: dict[str, float] = field(default_factory=dict)
     """Seconds per step (what ran now)."""
+    facts: RecordFacts | None = field(default=None, compare=False, repr=False)
+    """What the access policy knows of the record this import created for the file, from the
+    version its worker wrote last (:attr:`ingest.pipeline.Pipeline.created`): ``shown``
+    decides on them instead of reading the record again (four requests on S3, in the
+    importing process, one file after another). None for a record it did not create (a
+    duplicate of one already stored: read and decided as it is now). Not kept past the
+    decision (:meth:`Manifest.add`), not in the report."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -443,7 +453,7 @@ class Manifest:
 
     def add(self, key: str, item: BulkItem) -> BulkItem:
         """Write ``item`` as :attr:`shown` lets the importer see it; returns that."""
-        item = self.shown(item)
+        item = replace(self.shown(item), facts=None)
         entry = {"key": key, **item.to_dict()}
         entry.pop("skipped", None)
         self.entries[key] = entry
@@ -455,7 +465,7 @@ class Manifest:
         self._fh.close()
 
 
-def _item(path: Path, status: JobStatus) -> BulkItem:
+def _item(path: Path, status: JobStatus, facts: RecordFacts | None = None) -> BulkItem:
     return BulkItem(
         path=str(path),
         job_id=status.job_id,
@@ -464,6 +474,7 @@ def _item(path: Path, status: JobStatus) -> BulkItem:
         reason=status.reason,
         record_id=status.record_id,
         steps={name: rec.seconds for name, rec in status.steps.items()},
+        facts=facts,
     )
 
 
@@ -539,10 +550,16 @@ def _ingest_chunk(chunk: list[tuple[str, str, Identity]]) -> list[tuple[str, Bul
             continue
         results.append((key, path, pipeline.ingest(data, path.name, direction, source=str(path))))
     flushed = {status.job_id: status for status in pipeline.flush_index()}
+    created, pipeline.created = pipeline.created, {}
     out = []
     for key, path, result in results:
         if isinstance(result, JobStatus):
-            result = _item(path, flushed.get(result.job_id, result))
+            final = flushed.get(result.job_id, result)
+            record = created.get(final.job_id)
+            facts = None
+            if record is not None and record.record_id == final.record_id:
+                facts = pipeline.repo.facts(record)
+            result = _item(path, final, facts)
         out.append((key, result))
     return out
 

@@ -112,7 +112,8 @@ def _item_as_seen(obj: Any, actor: Actor, item: BulkItem) -> BulkItem:
     unit's record, a Mật one too (:func:`repository.policy.job_sight`)."""
     if item.record_id is None or item.job_id is None:
         return item
-    if shown_job(obj.repo, actor, {"job_id": item.job_id, "record_id": item.record_id}) is not None:
+    job = {"job_id": item.job_id, "record_id": item.record_id}
+    if shown_job(obj.repo, actor, job, facts=item.facts) is not None:
         return item
     return replace(item, record_id=None)
 

@@ -668,6 +668,10 @@ class Pipeline:
         """Bulk mode: the index step only builds each search document; :meth:`flush_index`
         writes them in one commit and only then are their jobs ``xong``."""
         self._deferred: list[tuple[JobStatus, Any, float]] = []
+        self.created: dict[str, Record] = {}
+        """Bulk mode (``defer_index``): the records this pipeline's runs created, by job id, as
+        their last write left them; its caller takes them (:func:`ingest.bulk._ingest_chunk`)
+        to tell the access policy what they are without reading them again."""
 
     @property
     def trust(self) -> TrustStore:
@@ -890,6 +894,8 @@ class Pipeline:
             final = ctx.status.evolve(state=JobState.WAITING, step=None)
         elif ctx.deferred_document is not None:
             self._deferred.append((ctx.status, ctx.deferred_document, time.perf_counter()))
+            if ctx.fresh and ctx.record is not None:
+                self.created[ctx.status.job_id] = ctx.record
             return ctx.status  # still "đang xử lý": xong once flush_index has committed it
         else:
             final = ctx.status.evolve(state=JobState.DONE, step=None)

@@ -36,6 +36,7 @@ from repository.storage.base import ObjectStore, replace_every_version
 
 if TYPE_CHECKING:
     from repository.audit import AuditLog
+    from repository.policy import RecordFacts
     from repository.records import Actor, Repository
 
 JOBS_PREFIX = "ingest/jobs/"
@@ -91,24 +92,28 @@ def bare(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def shown_job(repo: Repository, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any] | None:
+def shown_job(
+    repo: Repository, actor: Actor, data: Mapping[str, Any], *, facts: RecordFacts | None = None
+) -> dict[str, Any] | None:
     """``data`` (a job as stored) as ``actor`` may have it (:func:`repository.policy.job_sight`):
     whole, bare, or None (not to be shown: answered as a job that does not exist). Kho's own
     processes get it whole. A record that cannot be opened any more is one the person may not
-    see (:data:`repository.records.UNOPENABLE`)."""
+    see (:data:`repository.records.UNOPENABLE`). ``facts``: the job's record as the process that
+    just wrote it knows it (a bulk import's worker), used instead of reading it; only for the
+    record the job names."""
     from repository.policy import INTAKE_STATE, JobSight, RecordFacts, job_sight
     from repository.records import SYSTEM, UNOPENABLE
 
     if actor.system:
         return dict(data)
     record_id = data.get("record_id")
-    if record_id:
+    if not record_id:  # the intake it would have made: of no unit, so the agency's (Repository.facts)
+        facts = RecordFacts(str(data.get("job_id") or ""), INTAKE_STATE, repo.agency_id, state=INTAKE_STATE)
+    elif facts is None or facts.record_id != record_id:
         try:
             facts = repo.facts(repo.get(str(record_id), actor=SYSTEM))
         except UNOPENABLE:
             return None
-    else:  # the intake it would have made: of no unit, so the agency's (Repository.facts)
-        facts = RecordFacts(str(data.get("job_id") or ""), INTAKE_STATE, repo.agency_id, state=INTAKE_STATE)
     sight = job_sight(actor.as_principal, facts, stored=bool(record_id))
     if sight is JobSight.WHOLE:
         return dict(data)
