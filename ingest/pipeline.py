@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ingest.source_files import read_source
 from ingest.status import JobState, JobStatus, JobStore, StepRecord, StepState, new_status
-from ingest.timelimit import SoftTimeLimit, is_time_limit, raise_lost_limit
 from kho.config import Settings, process_settings
 from kho.errors import Conflict, Duplicate, KhoError, NotFound, StoreUnavailable
+from kho.timelimit import SoftTimeLimit, is_time_limit, raise_lost_limit
 from kho.timeutil import to_iso_utc, utcnow
 from repository.formats import dump_derived, load_derived
 from repository.policy import Action

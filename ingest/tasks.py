@@ -27,8 +27,8 @@ from ingest.pipeline import (
     quiet_validation_logs,
 )
 from ingest.status import JobState, JobStatus, JobStore
-from ingest.timelimit import SoftTimeLimit, forget_lost_limit, soft_limit_handler
 from kho.config import Settings
+from kho.timelimit import SoftTimeLimit, forget_lost_limit, soft_limit_handler
 from repository.storage import open_store
 
 logger = logging.getLogger(__name__)

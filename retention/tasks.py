@@ -26,9 +26,9 @@ from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery import Task
 
 from ingest.celery_app import app, ingest_queue
-from ingest.timelimit import SoftTimeLimit
 from kho.config import Settings, process_settings
 from kho.errors import AuditSealKeyMissing, KhoError
+from kho.timelimit import SoftTimeLimit, forget_lost_limit
 from kho.timeutil import utcnow, vn_date
 from repository.policy import Role
 from repository.records import Actor, Repository
@@ -198,6 +198,7 @@ def _scheduled(job: str, step: Callable[[Repository, Settings], dict[str, Any]])
     """Open the installation and run ``step`` under :func:`_guarded`. The soft time limit landing
     while the installation opens (a slow store) is recorded too: the limit fires once, so the
     installation is opened again to record it (the hard limit still bounds that)."""
+    forget_lost_limit()  # one lost in the task before, which then finished, is not this run's
     try:
         settings = Settings.from_env()
         repo = _repository(settings)

@@ -70,7 +70,7 @@ from ingest.signatures.model import (
     TimestampInfo,
 )
 from ingest.signatures.trust import TrustStore
-from ingest.timelimit import raise_lost_limit
+from kho.timelimit import raise_lost_limit
 
 if TYPE_CHECKING:
     # imported where a document is rendered (content after a signed revision): its module and

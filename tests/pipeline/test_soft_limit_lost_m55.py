@@ -7,55 +7,33 @@ kept and raised again at the next check point: after the verification's answer, 
 pipeline step it landed in. A limit that propagated as usual is never raised a second time.
 
 The limit is delivered here exactly where it was lost in CI: inside a weakref callback, with the
-handler the worker's pool processes install (``billiard.pool.soft_timeout_sighandler``, set by
-``ingest.tasks``), around the real verifier pool and the real store step."""
+handler the worker's pool processes install (``ingest.tasks`` sets it as billiard's
+``soft_timeout_sighandler``), around the real verifier pool and the real store step."""
 
 from __future__ import annotations
 
 import signal
-import sys
-import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import billiard.pool
 import pytest
+from kho_people import make_people
+from kho_softlimit import limit_in_a_finalizer, soft_limit_on_usr1  # noqa: F401 - a fixture
+from kho_testing import pdf_bytes
 
-import ingest.tasks  # noqa: F401 - installs the worker's soft-limit handler
 from ingest.pipeline import STEPS, JobContext, Pipeline, RetryPolicy, Step, StepOutcome
 from ingest.signatures import _pool
 from ingest.signatures.trust import TrustStore
 from ingest.signatures.verify import verify_pdf
 from ingest.status import JobState, StepState
-from ingest.timelimit import SoftTimeLimit, forget_lost_limit
 from kho.config import Settings
 from kho.errors import NotFound
-
-
-@pytest.fixture()
-def soft_limit_on_usr1() -> Iterator[None]:
-    previous = signal.signal(signal.SIGUSR1, billiard.pool.soft_timeout_sighandler)
-    hook = sys.unraisablehook
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGUSR1, previous)
-        sys.unraisablehook = hook
-        forget_lost_limit()
-
-
-class _Referent:
-    pass
-
-
-def _limit_in_a_finalizer() -> None:
-    """The soft limit delivered while a weakref callback runs: its handler raises there and
-    Python swallows the raise ("Exception ignored in …"); this function returns."""
-    referent = _Referent()
-    ref = weakref.ref(referent, lambda _: signal.raise_signal(signal.SIGUSR1))
-    del referent
-    assert ref() is None
+from kho.timelimit import SoftTimeLimit
+from repository.records import SYSTEM, Repository
+from retention import backup, tasks
+from web.context import Kho
 
 
 class _LimitWhileVerifying:
@@ -66,7 +44,7 @@ class _LimitWhileVerifying:
 
     def verify(self, *args: Any, **kwargs: Any) -> tuple[str, Any]:
         answer = self.pool.verify(*args, **kwargs)
-        _limit_in_a_finalizer()
+        limit_in_a_finalizer()
         return answer
 
 
@@ -92,7 +70,7 @@ def test_a_limit_swallowed_by_a_finalizer_during_a_verification_still_ends_it(
 def test_a_limit_that_propagated_is_not_raised_a_second_time(signed: dict[str, bytes]) -> None:
     real = _pool.VerifierPool()
     try:
-        _limit_in_a_finalizer()  # the hook is in place (the handler installs it)
+        limit_in_a_finalizer()  # the hook is in place (the handler installs it)
         with pytest.raises(SoftTimeLimit):
             verify_pdf(signed["valid-1"], TrustStore.empty(), pool=real)  # the lost one
         with pytest.raises(SoftTimeLimit):
@@ -119,7 +97,7 @@ class _LimitInside:
 
     def run(self, ctx: JobContext) -> StepOutcome:
         outcome = self.step.run(ctx)
-        _limit_in_a_finalizer()
+        limit_in_a_finalizer()
         return outcome
 
 
@@ -144,3 +122,59 @@ def test_a_limit_swallowed_by_a_finalizer_in_the_store_step_ends_the_job_there(
             pipeline.repo.get_derived(status.record_id, "text.json")
     finally:
         pipeline.close()
+
+
+def _installation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Kho:
+    """An installation with a document in it and a backup destination."""
+    monkeypatch.setenv("KHO_BACKUP_URLS", str(tmp_path / "backup-a"))
+    monkeypatch.setenv("KHO_BACKUP_KEYS_URL", str(tmp_path / "backup-keys"))
+    kho = Kho(Settings.from_env(), follow_index=False)
+    make_people(kho)
+    kho.repo.create_intake("den", pdf_bytes("m55 fixity"), "a.pdf", SYSTEM)
+    return kho
+
+
+def _lost_first(real: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """``real``'s items, the soft limit lost in a finalizer before the first."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        limit_in_a_finalizer()
+        yield from real(*args, **kwargs)
+
+    return wrapped
+
+
+@pytest.mark.usefixtures("soft_limit_on_usr1")
+def test_a_limit_swallowed_by_a_finalizer_stops_the_scheduled_backup_and_is_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    kho = _installation(tmp_path, monkeypatch, settings)
+    monkeypatch.setattr(backup, "_keys_in_order", _lost_first(backup._keys_in_order))
+    outcome = tasks.scheduled_backup()
+    assert outcome == {"ok": False, "code": "BACKUP_TIMEOUT"}, outcome
+    audit = [e for e in kho.repo.audit.events() if e.action.startswith("backup:")]
+    assert [(e.action, e.details["code"]) for e in audit] == [("backup:failed", "BACKUP_TIMEOUT")]
+    assert not list((tmp_path / "backup-a").rglob("manifest*")), "a copy was finished"
+
+
+@pytest.mark.usefixtures("soft_limit_on_usr1")
+def test_a_limit_swallowed_by_a_finalizer_stops_the_scheduled_fixity_check_and_is_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    kho = _installation(tmp_path, monkeypatch, settings)
+    monkeypatch.setattr(Repository, "record_ids", _lost_first(Repository.record_ids))
+    outcome = tasks.scheduled_fixity()
+    assert outcome == {"ok": False, "code": "FIXITY_TIMEOUT"}, outcome
+    audit = [e.action for e in kho.repo.audit.events() if e.action.startswith("fixity:")]
+    assert audit == ["fixity:failed"]
+
+
+@pytest.mark.usefixtures("soft_limit_on_usr1")
+def test_a_limit_lost_in_the_task_before_is_not_the_next_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    kho = _installation(tmp_path, monkeypatch, settings)
+    limit_in_a_finalizer()  # lost after the last check of a task that then finished
+    outcome = tasks.scheduled_fixity()
+    assert outcome.get("ok") is True, outcome
+    assert "fixity:failed" not in [e.action for e in kho.repo.audit.events()]

@@ -20,7 +20,7 @@ import ingest.tasks  # noqa: F401 - installs the worker's soft-limit handler
 from ingest.signatures import _pool
 from ingest.signatures.trust import TrustStore
 from ingest.signatures.verify import verify_pdf
-from ingest.timelimit import is_time_limit
+from kho.timelimit import is_time_limit
 
 
 @pytest.fixture()

@@ -25,8 +25,8 @@ import pytest
 from billiard.pool import soft_timeout_sighandler
 from kho_testing import CLERK, checked_by_ingest, incoming, new_repository, pdf_bytes
 
-from ingest.timelimit import is_time_limit
 from kho.errors import Duplicate
+from kho.timelimit import is_time_limit
 from repository.fsck import fsck
 from repository.records import Repository
 from repository.storage.local import LocalStore
