@@ -9,8 +9,9 @@ on to the hard limit, which kills the process (CI, session 47: ``test_soft_limit
 
 The handler therefore also installs :func:`_keep_lost_limit` as ``sys.unraisablehook``: a
 :class:`SoftTimeLimit` that reaches it is kept, and :func:`raise_lost_limit` raises it again at
-the next check point (after a verification's answer, after each pipeline step). A limit that
-propagated as usual never reaches the hook, so it is never raised twice. Each task starts with
+the next check point (after a verification's answer, after each pipeline step, at each object
+a backup copies and each record a fixity check reads). A limit that propagated as usual never
+reaches the hook, so it is never raised twice. Each ingest and scheduled task starts with
 :func:`forget_lost_limit`: a limit lost in a task that then finished is not the next task's.
 """
 
