@@ -61,11 +61,12 @@ class BulkItem:
     """Seconds per step (what ran now)."""
     facts: RecordFacts | None = field(default=None, compare=False, repr=False)
     """What the access policy knows of the record this import created for the file, from the
-    version its worker wrote last (:attr:`ingest.pipeline.Pipeline.created`): ``shown``
-    decides on them instead of reading the record again (four requests on S3, in the
-    importing process, one file after another). None for a record it did not create (a
-    duplicate of one already stored: read and decided as it is now). Not kept past the
-    decision (:meth:`Manifest.add`), not in the report."""
+    version its worker wrote last (:attr:`ingest.pipeline.Pipeline.created`) if that is still
+    the latest once the worker's chunk is indexed (``Repository.facts_if_latest``): ``shown``
+    decides on them instead of reading the record again (four requests on S3, in the importing
+    process, one file after another). None for a record it did not create (a duplicate of one
+    already stored) or that someone changed meanwhile (review rv60): read and decided as it is
+    now. Not kept past the decision (:meth:`Manifest.add`), not in the report."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -558,7 +559,7 @@ def _ingest_chunk(chunk: list[tuple[str, str, Identity]]) -> list[tuple[str, Bul
             record = created.get(final.job_id)
             facts = None
             if record is not None and record.record_id == final.record_id:
-                facts = pipeline.repo.facts(record)
+                facts = pipeline.repo.facts_if_latest(record)  # None: changed since, read it
             result = _item(path, final, facts)
         out.append((key, result))
     return out

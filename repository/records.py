@@ -1824,6 +1824,17 @@ class Repository:
             received_from=frozenset(received),
         )
 
+    def facts_if_latest(self, record: Record) -> RecordFacts | None:
+        """:meth:`facts` of ``record`` if it is still the record's latest version (its versions
+        listed: one request on S3), else None: someone changed it since (registered it, granted
+        it, made it Mật) and facts of the version in hand would decide on what it was (review
+        rv60: a bulk import's worker holds the version it wrote until its whole chunk is
+        indexed). The caller then reads the record as it is."""
+        versions = self._versions(record.record_id)
+        if not versions or versions[-1] != record.version:
+            return None
+        return self.facts(record)
+
     def authorize(
         self, actor: Actor, action: Action, record: Record | None = None, *, facts: RecordFacts | None = None
     ) -> None:
