@@ -350,6 +350,18 @@ class LocalStore(ObjectStore):
     # -- contract --------------------------------------------------------------------------
     def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
         check_created(key)
+        return self._create(key, data)
+
+    def put_again(self, key: str, data: bytes) -> bool:
+        """:meth:`ObjectStore.put_again`: the create's ``link(2)``, which finds another
+        writer's ``put`` made since the delete (a rename into place) and leaves it."""
+        try:
+            self._create(key, data)
+        except AlreadyExists:
+            return False
+        return True
+
+    def _create(self, key: str, data: bytes) -> ObjectInfo:
         path = self._file(key)
         if os.path.exists(path):
             raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
