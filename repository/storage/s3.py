@@ -1153,7 +1153,9 @@ class S3Store(ObjectStore):
         lands after the listing is newer than this write and replaces it. One PUT and one LIST
         where nothing else wrote the key."""
         check_key(key)
-        if self._create_conditionally() or replaced_only(key) is None:
+        if replaced_only(key) is None:  # (through put_if_absent: a wrapper of it sees the write)
+            return super().put_again(key, data)
+        if self._create_conditionally():
             try:
                 self._create(key, data)
             except AlreadyExists:
