@@ -177,10 +177,10 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
         except NotFound:
             continue
         if not store.exists(key) or _needs_scrub(json.loads(store.get(key))):
-            if store.exists(key):
-                store.delete(key)
-            store.put(key, staged)
-            finished.append(key)
+            store.delete(key)
+            # (a job the pipeline wrote since the delete is newer than the staged copy: kept)
+            if store.put_again(key, staged):
+                finished.append(key)
         store.delete(info.key)
     checked = 0
     done: list[str] = []

@@ -779,7 +779,7 @@ def restore(
 def restore_object(target: ObjectStore, key: str, data: bytes, sha256: str) -> None:
     """Make ``key`` hold ``data`` (its SHA-256 ``sha256``): created if absent; if present with
     other bytes, replaced. A key of a family that is never created conditionally
-    (:func:`replaced_only`: derived objects) is read first and replaced if absent or other (m53:
+    (:func:`replaced_only`: derived objects, ingest jobs) is read first and replaced if absent or other (m53:
     an S3 store in the claims mode writes it without a claim, so a create could not find it)."""
     if replaced_only(key) is None:
         try:

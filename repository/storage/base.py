@@ -121,6 +121,24 @@ class ObjectStore(abc.ABC):
         beside the writer (``storage.overlap``)."""
         return False
 
+    def put_again(self, key: str, data: bytes) -> bool:
+        """Write ``key`` again after :meth:`delete` removed it with every version (a rewrite that
+        keeps no older version: :func:`replace_every_version`). False when another writer put
+        ``key`` since the delete (a ``put`` or a create, whether it landed before or while this
+        write was made): its object is kept current and nothing of this write stays. True when
+        this write is current; a ``put`` that lands after it replaces it, as any replace does.
+
+        Not a create of ``key``: allowed on a key of a replaced-only family (:data:`REPLACED_ONLY`:
+        the ingest jobs), whose writers send no claim. This default is :meth:`put_if_absent`
+        (the local folder's ``link(2)``, an ``If-None-Match: *`` PUT find the other writer's
+        object itself); S3 in the claims mode writes a replaced-only key and then lists its
+        versions (:meth:`.s3.S3Store.put_again`)."""
+        try:
+            self.put_if_absent(key, data)
+        except AlreadyExists:
+            return False
+        return True
+
     @abc.abstractmethod
     def get(self, key: str, version_id: str | None = None) -> bytes:
         """The bytes of ``key`` (or of one earlier version of it)."""
@@ -339,12 +357,22 @@ DERIVED = ReplacedOnly(
 )
 """Text, signature verdicts, extracted metadata beside a record's original."""
 
-REPLACED_ONLY: tuple[ReplacedOnly, ...] = (DERIVED,)
-"""The families of keys never created conditionally. Not here, and why (m53): the ingest jobs
-(``ingest/jobs/``) — ``kho ingest scrub`` (and ``kho fsck --repair``) re-creates a job with
-``put_if_absent`` after removing its old versions, and a job the pipeline replaced in between
-must make that create fail (:func:`replace_every_version`, r29): on S3 in the claims mode only the
-claim of the pipeline's replace can tell it."""
+JOBS = ReplacedOnly(
+    "jobs",
+    re.compile(r"ingest/jobs/.+"),
+    "JobStore.put (the pipeline's state of a job, last writer wins); kho ingest scrub and kho fsck"
+    " --repair write one again after removing it with every version, only with"
+    " ObjectStore.put_again (replace_every_version), never with a create; a restore compares and"
+    " replaces (retention.backup.restore_object).",
+)
+"""The ingest jobs (``ingest/jobs/<sha256>.json``). Until m56 they kept their claim: the scrub
+re-created a job with ``put_if_absent``, which on S3 in the claims mode only the claim of the
+pipeline's replace could make fail (r29). The scrub now writes it again with
+:meth:`ObjectStore.put_again`, which needs no claim on any backend."""
+
+REPLACED_ONLY: tuple[ReplacedOnly, ...] = (DERIVED, JOBS)
+"""The families of keys never created conditionally (a key removed with every version and
+written again goes through :meth:`ObjectStore.put_again`, which is not a create of it)."""
 
 
 def replaced_only(key: str) -> ReplacedOnly | None:
@@ -398,9 +426,7 @@ def replace_every_version(store: ObjectStore, key: str, body: bytes, staged_key:
     staged copy, for the caller to file elsewhere or drop."""
     store.put(staged_key, body)
     store.delete(key)
-    try:
-        store.put_if_absent(key, body)
-    except AlreadyExists:
+    if not store.put_again(key, body):
         return False
     store.delete(staged_key)
     return True

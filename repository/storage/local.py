@@ -53,6 +53,7 @@ from repository.storage.base import (
     Retention,
     Staged,
     check_created,
+    replaced_only,
 )
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
@@ -350,6 +351,21 @@ class LocalStore(ObjectStore):
     # -- contract --------------------------------------------------------------------------
     def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
         check_created(key)
+        return self._create(key, data)
+
+    def put_again(self, key: str, data: bytes) -> bool:
+        """:meth:`ObjectStore.put_again`: the create's ``link(2)``, which finds another
+        writer's ``put`` made since the delete (a rename into place) and leaves it; through
+        :meth:`put_if_absent` for a key that may be created (a wrapper of it sees the write)."""
+        if replaced_only(key) is None:
+            return super().put_again(key, data)
+        try:
+            self._create(key, data)
+        except AlreadyExists:
+            return False
+        return True
+
+    def _create(self, key: str, data: bytes) -> ObjectInfo:
         path = self._file(key)
         if os.path.exists(path):
             raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)

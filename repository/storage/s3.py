@@ -35,7 +35,9 @@ could not be made safe against ``kho fsck``'s removal of the same guard without 
 Claims are taken only where a race is possible: ``put_new`` (a key under a record id the writer
 has just made, or one every writer writes with the same bytes) is one PUT, and so is the ``put``
 of a key nothing ever creates conditionally (:data:`~repository.storage.base.REPLACED_ONLY`:
-a replace claims its key only for the conditional creates that may come after it, m53).
+a replace claims its key only for the conditional creates that may come after it, m53; the
+ingest jobs, m56, which :meth:`S3Store.put_again` writes again after a delete by writing and
+then listing the key's versions, no claim needed).
 
 Pointers (:data:`POINTERS`, the audit witness) live in the companion bucket too, under
 ``pointers/<key>``: it is unversioned, and there RGW honours ``If-Match`` (it refuses every
@@ -1136,6 +1138,40 @@ class S3Store(ObjectStore):
     def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
         check_key(key)
         check_created(key)
+        return self._create(key, data)
+
+    def put_again(self, key: str, data: bytes) -> bool:
+        """:meth:`ObjectStore.put_again`. Where creates are conditional, and for a key whose
+        writers claim it, the create (``If-None-Match: *``, or the claim) finds the other
+        writer's object. In the claims mode a key of a replaced-only family (the ingest jobs)
+        is written by replaces that send no claim (m56), so nothing in the companion bucket can
+        tell of one: its data is PUT and then its versions listed. Another version holding other
+        bytes is another writer's, landed since the delete (the delete removed every older one),
+        before or after this PUT: this PUT's version is removed by its id, so the other writer's
+        object is current again whichever landed last, and the answer is False. A version with
+        the same bytes (another run of the same rewrite) is no other writer's. A ``put`` that
+        lands after the listing is newer than this write and replaces it. One PUT and one LIST
+        where nothing else wrote the key."""
+        check_key(key)
+        if replaced_only(key) is None:  # (through put_if_absent: a wrapper of it sees the write)
+            return super().put_again(key, data)
+        if self._create_conditionally():
+            try:
+                self._create(key, data)
+            except AlreadyExists:
+                return False
+            return True
+        response = self._call(lambda: self._put_raw(self.bucket, key, data), key)
+        mine = response.headers.get("x-amz-version-id")
+        others = [v for v in self.list_versions(key) if v.version_id != mine]
+        if mine is None or all(self.get(key, v.version_id) == data for v in others):
+            return True  # (no version id: a bucket without versions keeps the last PUT alone)
+        self._call(
+            lambda: self._client.remove_object(self.bucket, key, version_id=mine), key, locked=True
+        )
+        return False
+
+    def _create(self, key: str, data: bytes) -> ObjectInfo:
         if key in POINTERS:
             return self._create_pointer(key, data)
         if self._create_conditionally():
@@ -1466,9 +1502,10 @@ class S3Store(ObjectStore):
         In the claims mode the data is sent after a claim of ``key`` (written whatever claim is
         there): what a later :meth:`put_if_absent` of the key finds taken, as ``If-None-Match``
         finds the data on a conditional store (a job re-created by ``kho ingest scrub`` after a
-        pipeline replaced it: ``replace_every_version``, r29). A key never created
-        conditionally (:func:`~repository.storage.base.replaced_only`: derived objects) has
-        nothing to be found by: its replace is the data PUT alone (m53)."""
+        pipeline replaced it before m56: ``replace_every_version``, r29). A key never created
+        conditionally (:func:`~repository.storage.base.replaced_only`: derived objects, m53;
+        ingest jobs, m56, written again by :meth:`put_again`) has nothing to be found by: its
+        replace is the data PUT alone."""
         check_key(key)
         if key in POINTERS:
             self._ensure_claims_bucket()

@@ -1,6 +1,6 @@
 """m53 (issue 14): on an S3 server in the claims mode a record's derived objects are replaced
-without a claim (nothing ever creates one conditionally), the ingest jobs keep theirs (``kho
-ingest scrub`` re-creates a job conditionally). Real pipeline, real S3 gateway (Ceph RGW)."""
+without a claim (nothing ever creates one conditionally); m56: the ingest jobs too (``kho
+ingest scrub`` writes a job again with ``put_again``). Real pipeline, real S3 gateway (Ceph RGW)."""
 
 from __future__ import annotations
 
@@ -67,23 +67,24 @@ def _ingested(pipeline: Pipeline, doc: bytes) -> Any:
     return status
 
 
-def test_derived_objects_are_replaced_without_a_claim_jobs_with_one(s3_pipeline: Pipeline) -> None:
+def test_derived_objects_and_jobs_are_replaced_without_a_claim(s3_pipeline: Pipeline) -> None:
+    """(m53: derived objects; m56: the jobs too, which kept theirs until then.)"""
     store = s3_pipeline.repo.store
     assert isinstance(store, S3Store) and store.create_mode == "claims"
     status = _ingested(s3_pipeline, _documents(1, 530)[0])
     for name in DERIVED:
         key = f"records/{status.record_id}/derived/{name}"
         assert store.exists(key) and not _claimed(store, key), key
-    assert _claimed(store, job_key(status.job_id))
+    assert store.exists(job_key(status.job_id)) and not _claimed(store, job_key(status.job_id))
 
 
 def test_a_job_the_pipeline_replaces_while_the_scrub_recreates_it_is_kept(
     s3_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Why a job keeps its claim: the scrub removes an old job with its versions and creates it
-    again with ``put_if_absent``; the pipeline's replace in between (a resumed run writing its
-    step) must make that create fail and be kept (``replace_every_version``, r29). On S3 in the
-    claims mode only the claim of the pipeline's replace can tell the scrub's create."""
+    """The scrub removes an old job with its versions and writes it again; the pipeline's
+    replace in between (a resumed run writing its step) must be kept (``replace_every_version``,
+    r29). m53 kept the job's claim for this; m56 writes it again with ``put_again``, which tells
+    without one (every point of the scrub: ``tests/pipeline/test_job_no_claim_m56.py``)."""
     store = s3_pipeline.repo.store
     done = _ingested(s3_pipeline, _documents(1, 560)[0])
     key = job_key(done.job_id)

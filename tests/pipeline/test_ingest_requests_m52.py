@@ -117,10 +117,9 @@ OWN = Counter({
     "GET data LIST": 1,
 })
 BESIDE = Counter({
-    # the job (claim + data): ``đang xử lý`` beside the store step, ``xong`` beside the other
-    # jobs of the batch commit (the claim kept: ``kho ingest scrub`` re-creates a job with a
-    # conditional create that a job replaced meanwhile must fail, m53)
-    "PUT claims claims/ingest": 2,
+    # the job: ``đang xử lý`` beside the store step, ``xong`` beside the other jobs of the
+    # batch commit; the data alone, no claim (m56: ``kho ingest scrub`` writes a job again with
+    # ``put_again``, which needs none; m53 kept 2 claims here)
     "PUT data ingest/jobs": 2,
     # store: the catalog marker, the key and the original in one group
     "PUT data catalog/records": 1,
@@ -146,7 +145,7 @@ def test_an_ingested_document_costs_its_requests_and_waits_for_few(
     the index), looked for derived objects of a record it had just made, and waited for every
     derived object, the job's writes and the update's witness read and event claim. m52: 29, 14
     of them from the pipeline's thread; the others go beside it. m53: 26, the derived objects'
-    replaces without their claims (the jobs keep theirs)."""
+    replaces without their claims. m56: 24, the jobs' replaces without theirs."""
     first, doc = _documents(2)
     warm = s3_pipeline.ingest(first, "warm.pdf")
     (warm,) = s3_pipeline.flush_index()
@@ -162,7 +161,7 @@ def test_an_ingested_document_costs_its_requests_and_waits_for_few(
     with requests.lock:
         own, beside = dict(requests.own), dict(requests.beside)
     assert (own, beside) == (dict(OWN), dict(BESIDE))
-    assert sum(OWN.values()) == 14 and sum(OWN.values()) + sum(BESIDE.values()) == 26
+    assert sum(OWN.values()) == 14 and sum(OWN.values()) + sum(BESIDE.values()) == 24
 
 
 def test_what_ingest_keeps_in_memory_is_what_the_store_holds(s3_pipeline: Pipeline) -> None:

@@ -14,7 +14,7 @@ from kho_claims import claim_held
 from kho_testing import BACKENDS, make_store
 
 from kho.errors import AlreadyExists, KeyNeverCreated
-from repository.storage.base import DERIVED, ObjectStore, replaced_only
+from repository.storage.base import DERIVED, JOBS, ObjectStore, replaced_only
 from repository.storage.s3 import S3Store
 from retention.backup import restore_object
 
@@ -30,8 +30,9 @@ def _claimed(store: S3Store, key: str) -> bool:
 def test_the_families_are_declared_in_one_place() -> None:
     assert replaced_only("records/0f3e/derived/signatures.json") is DERIVED
     assert replaced_only("records/0f3e/derived/ho-so/muc-luc.pdf") is DERIVED
+    assert replaced_only("ingest/jobs/ab12.json") is JOBS  # m56: written again by put_again
     for key in (
-        "ingest/jobs/ab12.json",  # re-created by kho ingest scrub: keeps its claim
+        "ingest/scrub/ab12.json",  # the scrub's staged copy
         "records/0f3e/v000001.json",
         "records/0f3e/content/ab12",
         "derived/files-by-creator/ab/0f3e",
@@ -68,11 +69,16 @@ def test_a_replace_claims_its_key_only_where_a_create_may_follow(tmp_path: Path)
     store = make_store("s3", tmp_path, "m53r")
     assert isinstance(store, S3Store) and store.create_mode == "claims"
     derived, job = _derived_key(), f"ingest/jobs/{uuid.uuid4().hex}.json"
+    other = f"ingest/scrub/{uuid.uuid4().hex}.json"
     store.put(derived, b"{}")
-    store.put(job, b"{}")
+    store.put(job, b"{}")  # m56: the jobs' replaces claim nothing either
+    store.put(other, b"{}")
     assert not _claimed(store, derived)
-    assert _claimed(store, job)
-    with pytest.raises(AlreadyExists):  # what the job's claim is for
+    assert not _claimed(store, job)
+    assert _claimed(store, other)
+    with pytest.raises(AlreadyExists):  # what the claim is for
+        store.put_if_absent(other, b"{}")
+    with pytest.raises(KeyNeverCreated):
         store.put_if_absent(job, b"{}")
     store.delete(derived)
     assert not store.exists(derived)
