@@ -33,19 +33,16 @@ def one(tree: str, count: int) -> None:
 
     import urllib3
     from click.testing import CliRunner
-    from kho_buckets import drop_made, new_bucket
+    from kho_buckets import drop_made
     from kho_people import make_people
+    from kho_testing import s3_options, s3_store_env
 
     from ingest.testpki import TestPKI, Variant, make_variant
 
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
-    options = {
-        "endpoint": os.environ["KHO_TEST_S3_ENDPOINT"],
-        "access_key": os.environ["KHO_TEST_S3_ACCESS_KEY"],
-        "secret_key": os.environ["KHO_TEST_S3_SECRET_KEY"],
-        "secure": False,
-    }
+    options = s3_options()
+    assert options is not None, "KHO_TEST_S3_ENDPOINT is not set: eval the services' env first"
     pki = TestPKI.build()
     with tempfile.TemporaryDirectory(prefix="rv60-facts-") as tmp:
         trust = Path(tmp) / "trust"
@@ -60,10 +57,7 @@ def one(tree: str, count: int) -> None:
             KHO_DATA_DIR=str(Path(tmp) / "kho"), KHO_TRUST_DIR=str(trust), KHO_FSYNC="false",
             KHO_BROKER_URL="", KHO_TIKA_URL="", KHO_AGENCY_ID="000.00.18.H40",
             KHO_PASSWORD_MEMORY_KB="1024", KHO_PASSWORD_TIME_COST="1",
-            KHO_STORE_URL=f"s3://{new_bucket('rv60b', options)}",
-            KHO_KEYSTORE_URL=f"s3://{new_bucket('rv60b-keys', options)}",
-            KHO_S3_ENDPOINT=options["endpoint"], KHO_S3_ACCESS_KEY=options["access_key"],
-            KHO_S3_SECRET_KEY=options["secret_key"], KHO_TOKEN_FILE=str(Path(tmp) / "tokens.json"),
+            KHO_TOKEN_FILE=str(Path(tmp) / "tokens.json"), **s3_store_env(options, "rv60b"),
         )
         try:
             from kho.config import Settings

@@ -14,13 +14,11 @@ process's HTTP requests counted (the workers' are their own).
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kho_counting import count_http_requests
+from kho_counting import NamedRequests, named_requests
 from kho_people import make_people
 from kho_testing import s3_options_or_skip, s3_store_env
 
@@ -34,30 +32,13 @@ pytestmark = pytest.mark.s3
 FILES = 4
 
 
-class Requests:
-    """The importing process's requests from now on, as ``METHOD bucket/key-or-prefix``."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-        self.lock = threading.Lock()
-
-    def add(self, method: str, url: str) -> None:
-        path, _, query = url.split("://", 1)[-1].partition("?")
-        bucket, _, key = path.partition("/")[2].partition("/")
-        named = key or next((p for p in query.split("&") if p.startswith("prefix=")), "")
-        with self.lock:
-            self.seen.append(f"{method} {bucket}/{named}")
-
-
 @pytest.fixture()
-def requests_made(monkeypatch: pytest.MonkeyPatch) -> Iterator[Requests]:
-    seen = Requests()
-    count_http_requests(monkeypatch, seen.add)
-    yield seen
+def requests_made(monkeypatch: pytest.MonkeyPatch) -> NamedRequests:
+    return named_requests(monkeypatch)
 
 
 def test_the_importing_process_reads_no_record_its_workers_created(
-    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, requests_made: Requests
+    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, requests_made: NamedRequests
 ) -> None:
     for key, value in s3_store_env(s3_options_or_skip(), "m55f").items():
         monkeypatch.setenv(key, value)

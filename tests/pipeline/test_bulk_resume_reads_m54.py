@@ -13,13 +13,11 @@ id, still asks the policy for each. Real S3 gateway, real pipeline, every HTTP r
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kho_counting import count_http_requests
+from kho_counting import NamedRequests, named_requests
 from kho_people import make_people
 from kho_testing import s3_options_or_skip, s3_store_env
 
@@ -33,26 +31,9 @@ pytestmark = pytest.mark.s3
 FILES = 3
 
 
-class RecordReads:
-    """The requests from now on, as ``METHOD bucket/key`` (or ``bucket/prefix=…`` for a listing)."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-        self.lock = threading.Lock()
-
-    def add(self, method: str, url: str) -> None:
-        path, _, query = url.split("://", 1)[-1].partition("?")
-        bucket, _, key = path.partition("/")[2].partition("/")
-        named = key or next((p for p in query.split("&") if p.startswith("prefix=")), "")
-        with self.lock:
-            self.seen.append(f"{method} {bucket}/{named}")
-
-
 @pytest.fixture()
-def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordReads]:
-    seen = RecordReads()
-    count_http_requests(monkeypatch, seen.add)
-    yield seen
+def reads(monkeypatch: pytest.MonkeyPatch) -> NamedRequests:
+    return named_requests(monkeypatch)
 
 
 def _ingest(runner: CliRunner, *args: str) -> tuple[int, str]:
@@ -61,7 +42,7 @@ def _ingest(runner: CliRunner, *args: str) -> tuple[int, str]:
 
 
 def test_a_resumed_import_reads_no_record_of_the_files_it_skips(
-    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, reads: RecordReads
+    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, reads: NamedRequests
 ) -> None:
     for key, value in s3_store_env(s3_options_or_skip(), "m54r").items():
         monkeypatch.setenv(key, value)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import collections
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,26 @@ def count_http_requests(monkeypatch: pytest.MonkeyPatch, add: Callable[[str, str
         return real(self, method, url, *args, **kwargs)
 
     monkeypatch.setattr(urllib3.PoolManager, "urlopen", counted)
+
+
+class NamedRequests:
+    """The HTTP requests of this process from :func:`named_requests` on, each as ``METHOD
+    bucket/key`` (``METHOD bucket/prefix=…`` for a listing), in :attr:`seen`."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, method: str, url: str) -> None:
+        path, _, query = url.split("://", 1)[-1].partition("?")
+        bucket, _, key = path.partition("/")[2].partition("/")
+        named = key or next((p for p in query.split("&") if p.startswith("prefix=")), "")
+        with self._lock:
+            self.seen.append(f"{method} {bucket}/{named}")
+
+
+def named_requests(monkeypatch: pytest.MonkeyPatch) -> NamedRequests:
+    """Every S3 request this process sends from now on, named (:class:`NamedRequests`)."""
+    named = NamedRequests()
+    count_http_requests(monkeypatch, named.add)
+    return named
