@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_claims import claim_held
+from kho_claims import assert_every_create_refused, claim_held
 from kho_counting import count_http_requests
 from kho_testing import BACKENDS, make_store, s3_options_or_skip, s3_store_env
 
@@ -22,7 +22,6 @@ from ingest.pipeline import Pipeline, RetryPolicy
 from ingest.status import JobState, JobStatus, job_key
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
-from kho.errors import KeyNeverCreated
 from repository.fsck import fsck
 from repository.ingest_jobs import STAGED_PREFIX, _dump, scrub_jobs, scrubbed
 from repository.storage.s3 import S3Store
@@ -244,15 +243,7 @@ def test_a_conditional_create_of_a_job_key_is_refused(backend: str, tmp_path: Pa
     backend, so a new caller that would need the claim m56 dropped fails in every test."""
     store = make_store(backend, tmp_path, "m56c")
     key = "ingest/jobs/" + "ab" * 32 + ".json"
-    creates = [store.put_if_absent, store.put_new, lambda k, d: store.stage(k, d).publish()]
-    if isinstance(store, S3Store):
-        creates.append(lambda k, d: store.claim_ahead(k))
-    for create in creates:
-        with pytest.raises(KeyNeverCreated) as refused:
-            create(key, b"{}")
-        assert refused.value.code == "KEY_NEVER_CREATED"
-        assert refused.value.details == {"key": key, "family": "jobs"}
-    assert not store.exists(key)
+    assert_every_create_refused(store, key, "jobs")
     assert store.put_again(key, b'{"v": 1}')  # the scrub's write after a delete is no create
     store.put(key, b'{"v": 2}')
     store.delete(key)

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from kho_claims import claim_held
+from kho_claims import assert_every_create_refused, claim_held
 from kho_testing import BACKENDS, make_store
 
 from kho.errors import AlreadyExists, KeyNeverCreated
@@ -48,15 +48,7 @@ def test_a_conditional_create_of_a_derived_key_is_refused(backend: str, tmp_path
     not only on an S3 server that ignores ``If-None-Match``."""
     store = make_store(backend, tmp_path, "m53c")
     key = _derived_key()
-    creates = [store.put_if_absent, store.put_new, lambda k, d: store.stage(k, d).publish()]
-    if isinstance(store, S3Store):
-        creates.append(lambda k, d: store.claim_ahead(k))
-    for create in creates:
-        with pytest.raises(KeyNeverCreated) as refused:
-            create(key, b"{}")
-        assert refused.value.code == "KEY_NEVER_CREATED"
-        assert refused.value.details == {"key": key, "family": "derived"}
-    assert not store.exists(key)
+    assert_every_create_refused(store, key, "derived")
     if isinstance(store, S3Store):
         assert not _claimed(store, key)
     store.put(key, b'{"v": 1}')  # its one write

@@ -98,3 +98,22 @@ def store_same_documents(
         except KhoError as exc:
             out.append((n, exc.code, str(exc.details.get("existing_record_id")), 0))
     return out
+
+
+def assert_every_create_refused(store: ObjectStore, key: str, family: str) -> None:
+    """Every conditional create of ``key`` (a key of a replaced-only ``family``: m53, m56) is
+    refused with ``KEY_NEVER_CREATED`` naming the key and its family, and nothing is written."""
+    import pytest
+
+    from kho.errors import KeyNeverCreated
+    from repository.storage.s3 import S3Store
+
+    creates: list[Any] = [store.put_if_absent, store.put_new, lambda k, d: store.stage(k, d).publish()]
+    if isinstance(store, S3Store):
+        creates.append(lambda k, d: store.claim_ahead(k))
+    for create in creates:
+        with pytest.raises(KeyNeverCreated) as refused:
+            create(key, b"{}")
+        assert refused.value.code == "KEY_NEVER_CREATED"
+        assert refused.value.details == {"key": key, "family": family}
+    assert not store.exists(key)
