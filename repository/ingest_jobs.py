@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from kho.errors import KhoError, NotFound
 from repository import formats
-from repository.storage.base import ObjectStore, replace_every_version
+from repository.storage.base import ABSENT, ObjectStore, replace_every_version
 
 if TYPE_CHECKING:
     from repository.audit import AuditLog
@@ -167,8 +167,9 @@ def _dump(data: Mapping[str, Any]) -> bytes:
 def scrub_jobs(store: ObjectStore) -> ScrubReport:
     """Rewrite every job that keeps what the rule does not allow (or is of an older format):
     staged copy first, then the old object removed with every old version it has (a ``put``
-    over it would keep them on a versioned bucket or folder), then the new one written, then the
-    staged copy removed. Idempotent; the caller audits it."""
+    over it would keep them on a versioned bucket or folder) while it is still the version read
+    (m57), then the new one written, then the staged copy removed. A job the pipeline wrote
+    after the read is newer: kept, the staged copy dropped. Idempotent; the caller audits it."""
     finished = []
     for info in list(store.list(STAGED_PREFIX)):  # a run stopped midway: finish its jobs
         key = JOBS_PREFIX + info.key.removeprefix(STAGED_PREFIX)
@@ -176,11 +177,18 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
             staged = store.get(info.key)
         except NotFound:
             continue
-        if not store.exists(key) or _needs_scrub(json.loads(store.get(key))):
-            store.delete(key)
-            # (a job the pipeline wrote since the delete is newer than the staged copy: kept)
-            if store.put_again(key, staged):
-                finished.append(key)
+        try:
+            current, tag = store.get_tagged(key)
+        except NotFound:
+            current, tag = None, ABSENT
+        # (a job the pipeline wrote since that read, or since the delete, is newer than the
+        # staged copy: kept, the staged copy dropped)
+        if (
+            (current is None or _needs_scrub(json.loads(current)))
+            and store.delete_if_current(key, tag)
+            and store.put_again(key, staged)
+        ):
+            finished.append(key)
         store.delete(info.key)
     checked = 0
     done: list[str] = []
@@ -190,7 +198,8 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
             continue
         checked += 1
         try:
-            stored = json.loads(store.get(info.key))
+            raw, tag = store.get_tagged(info.key)
+            stored = json.loads(raw)
             if not isinstance(stored, dict) or not _needs_scrub(stored):
                 continue
             body = _dump(scrubbed(stored))
@@ -198,7 +207,8 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
             unreadable.append(info.key)
             continue
         staged = STAGED_PREFIX + info.key.removeprefix(JOBS_PREFIX)
-        if not replace_every_version(store, info.key, body, staged):
+        # (removed only while it is the version read: a job the pipeline wrote since is kept)
+        if not replace_every_version(store, info.key, body, staged, tag):
             store.delete(staged)  # the job written meanwhile is newer: kept, checked by the next run
             continue
         done.append(info.key)

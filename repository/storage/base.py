@@ -233,6 +233,20 @@ class ObjectStore(abc.ABC):
         """Remove ``key`` (all versions). Refused with ``RetentionLocked`` under retention or
         legal hold. Deleting a missing key is not an error."""
 
+    def delete_if_current(self, key: str, tag: str) -> bool:
+        """:meth:`delete` (``key`` with every version) only while its current version is still
+        the one :meth:`get_tagged` tagged ``tag`` (:data:`ABSENT`: while none is current; its
+        older versions go). False, nothing removed, when another writer put ``key`` (or
+        removed it) since that read: a rewrite that removes an object to write a scrubbed copy
+        of what it read (:func:`replace_every_version`) must not remove a newer one (m57).
+
+        One step against every writer's :meth:`put`: the local folder compares and removes
+        under the lock of the key's folder that every ``put`` takes; S3 lists the versions and
+        goes on only if the newest is the one read (a PUT landing after that listing is not in
+        it and stays current once the listed ones are gone). Only those two backends; a
+        replaced-only key (:data:`REPLACED_ONLY`) or a due notice, never a pointer."""
+        raise NotImplementedError(f"{self.name} does not delete conditionally")
+
     def discard_new(self, made: ObjectInfo) -> None:
         """Remove what one :meth:`put_new` of this caller made (``made``, its answer), on a key
         no other writer can produce (a login attempt's claim, ``web.pages.common.LoginLimiter``).
@@ -415,17 +429,27 @@ class PreparedPut:
         """Give up what was prepared (a temp file)."""
 
 
-def replace_every_version(store: ObjectStore, key: str, body: bytes, staged_key: str) -> bool:
+def replace_every_version(
+    store: ObjectStore, key: str, body: bytes, staged_key: str, tag: str | None = None
+) -> bool:
     """Replace ``key`` by ``body`` so that none of its older versions stays (a ``put`` over it
     would keep them on a versioned bucket or folder): ``body`` staged at ``staged_key`` first (what
     a stopped run finishes from), the object removed with every version, written again, the
     staged copy removed. Used by the rewrites of objects that kept plaintext (jobs, notices).
 
-    False when another writer put ``key`` between the removal and the write: its object is kept
-    (a ``put`` here replaced it, r29: a notification numbered meanwhile was lost) and so is the
-    staged copy, for the caller to file elsewhere or drop."""
+    ``tag``: the version ``body`` was made from (:meth:`ObjectStore.get_tagged`); the object is
+    removed only while it is still that version (:meth:`ObjectStore.delete_if_current`, m57: a
+    job the pipeline wrote after the scrub read it was removed). None: removed whatever it is
+    (the due notices, whose writers create new keys only).
+
+    False when another writer put ``key`` after the read (``tag``) or between the removal and
+    the write: its object is kept (a ``put`` here replaced it, r29: a notification numbered
+    meanwhile was lost) and so is the staged copy, for the caller to file elsewhere or drop."""
     store.put(staged_key, body)
-    store.delete(key)
+    if tag is None:
+        store.delete(key)
+    elif not store.delete_if_current(key, tag):
+        return False
     if not store.put_again(key, body):
         return False
     store.delete(staged_key)
