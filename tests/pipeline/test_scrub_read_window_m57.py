@@ -199,6 +199,18 @@ def _stop_at(backend: str, point: str, store: ObjectStore, key: str) -> Callable
     return install
 
 
+def _killed_at(install: Callable[[Callable[[], None]], None], store: ObjectStore) -> None:
+    """A real scrub of ``store`` in a forked child, stopped (SIGSTOP) where ``install``'s hook
+    says and killed there (SIGKILL)."""
+
+    def work(stop: Callable[[], None]) -> str:
+        install(stop)
+        return str(scrub_jobs(store))
+
+    with paused_child(work) as child:
+        child.kill()
+
+
 KILLS = [
     ("local", "compared", True),
     ("local", "unlinked", False),
@@ -229,15 +241,11 @@ def test_a_scrub_killed_at_each_step_of_its_removal_is_finished_by_the_next_run(
     read = store.get(key)
     assert len(store.list_versions(key)) >= 3  # (the removal has versions to go through)
     install = _stop_at(backend, point, store, key)
-
-    def work(stop: Callable[[], None]) -> str:
-        install(stop)
-        return str(scrub_jobs(store))
-
-    with paused_child(work) as child:
-        child.kill()
+    _killed_at(install, store)
     staged = STAGED_PREFIX + key.rsplit("/", 1)[1]
     assert store.exists(staged)  # what the next run finishes from
+    found = fsck(pipeline.repo, grace_seconds=0)  # and fsck names it (m57)
+    assert ("job-scrub-unfinished", key) in {(i.kind, i.subject) for i in found.issues}
     if readable:
         assert store.get(key) == read  # the version read, whole
         assert pipeline.jobs.get(done.job_id).job_id == done.job_id
@@ -254,4 +262,27 @@ def test_a_scrub_killed_at_each_step_of_its_removal_is_finished_by_the_next_run(
     assert not list(store.list(STAGED_PREFIX))
     if isinstance(store, S3Store):
         assert not claim_held(store, f"claims/{key}")
+    assert fsck(pipeline.repo, grace_seconds=0).clean
+
+
+@pytest.mark.parametrize("backend", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_fsck_repair_finishes_a_scrub_killed_after_its_removal(backend: str, pipeline: Pipeline) -> None:
+    """Killed after the job was removed, before it was written again: the job is absent, no
+    job keeps plaintext for fsck to name, only the staged copy is left. ``kho fsck`` names it
+    (``job-scrub-unfinished``) and ``--repair`` finishes it (before m57: fsck was clean with the
+    job missing, and its repair ran the scrub only for a job keeping plaintext)."""
+    store = pipeline.repo.store
+    done = _ingested(pipeline, _documents(1, 5900)[0])
+    key = _as_before_a3(pipeline, done)
+    _killed_at(_stop_at(backend, "deleted", store, key), store)
+    assert not store.exists(key)
+    checked = fsck(pipeline.repo, grace_seconds=0)
+    assert [(i.kind, i.subject, i.repairable) for i in checked.issues] == [
+        ("job-scrub-unfinished", key, True)
+    ]
+    fsck(pipeline.repo, repair=True, grace_seconds=0)
+    stored = json.loads(store.get(key))
+    assert stored["format_version"] == 2 and plaintext_left(stored) == []
+    assert pipeline.jobs.get(done.job_id).record_id == done.record_id
+    assert _plaintext_versions(store, key) == [] and not list(store.list(STAGED_PREFIX))
     assert fsck(pipeline.repo, grace_seconds=0).clean
