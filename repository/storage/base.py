@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from kho.errors import AlreadyExists, KeyNeverCreated
@@ -429,9 +430,22 @@ class PreparedPut:
         """Give up what was prepared (a temp file)."""
 
 
+class Replaced(StrEnum):
+    """What :func:`replace_every_version` did."""
+
+    REPLACED = "replaced"
+    """``key`` removed with every version and written again: only the new object is left."""
+    CHANGED = "changed"
+    """Another writer put ``key`` after the read the caller tagged: nothing removed, its object
+    current, the version read still stored (older now)."""
+    OVERTAKEN = "overtaken"
+    """Another writer put ``key`` between the removal and the write: its object kept, nothing
+    older left."""
+
+
 def replace_every_version(
     store: ObjectStore, key: str, body: bytes, staged_key: str, tag: str | None = None
-) -> bool:
+) -> Replaced:
     """Replace ``key`` by ``body`` so that none of its older versions stays (a ``put`` over it
     would keep them on a versioned bucket or folder): ``body`` staged at ``staged_key`` first (what
     a stopped run finishes from), the object removed with every version, written again, the
@@ -442,15 +456,15 @@ def replace_every_version(
     job the pipeline wrote after the scrub read it was removed). None: removed whatever it is
     (the due notices, whose writers create new keys only).
 
-    False when another writer put ``key`` after the read (``tag``) or between the removal and
-    the write: its object is kept (a ``put`` here replaced it, r29: a notification numbered
-    meanwhile was lost) and so is the staged copy, for the caller to file elsewhere or drop."""
+    Unless :attr:`Replaced.REPLACED`, another writer's object is kept (a ``put`` here replaced
+    it, r29: a notification numbered meanwhile was lost) and so is the staged copy, for the
+    caller to file elsewhere or drop."""
     store.put(staged_key, body)
     if tag is None:
         store.delete(key)
     elif not store.delete_if_current(key, tag):
-        return False
+        return Replaced.CHANGED
     if not store.put_again(key, body):
-        return False
+        return Replaced.OVERTAKEN
     store.delete(staged_key)
-    return True
+    return Replaced.REPLACED

@@ -30,7 +30,14 @@ from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
 from kho.errors import NotFound
 from repository.fsck import fsck
-from repository.ingest_jobs import STAGED_PREFIX, plaintext_left, scrub_jobs
+from repository.ingest_jobs import (
+    RACE_TRIES,
+    STAGED_PREFIX,
+    _dump,
+    plaintext_left,
+    scrub_jobs,
+    scrubbed,
+)
 from repository.storage.base import ObjectStore
 from repository.storage.s3 import S3Store
 
@@ -129,8 +136,9 @@ def test_a_job_the_pipeline_writes_after_the_scrub_read_it_is_kept(
 ) -> None:
     """The pipeline's write lands once the scrub has read the job (``read``) or once it has
     staged its scrubbed copy (``staged``), before its removal: the pipeline's job is current
-    after the scrub (m56: the scrub's), the staged copy is gone, fsck is clean, and the next run
-    finds nothing to scrub in the pipeline's job."""
+    after the scrub (m56: the scrub's), no version holds the old job's plaintext (the scrub
+    rewrote the pipeline's job from a new read, which removed the version it had read), the
+    staged copy is gone, fsck is clean, and the next run finds nothing to scrub."""
     store = pipeline.repo.store
     done = _ingested(pipeline, _documents(1, 5710 if point == "read" else 5720)[0])
     key = _as_before_a3(pipeline, done)
@@ -149,7 +157,9 @@ def test_a_job_the_pipeline_writes_after_the_scrub_read_it_is_kept(
     assert ran == [1]
     assert pipeline.jobs.get(done.job_id) == newer  # the pipeline's job is current
     assert plaintext_left(json.loads(store.get(key))) == []
-    assert report.scrubbed == () and report.finished == ()
+    assert _plaintext_versions(store, key) == []  # the version read, older now, is gone too
+    # (the pipeline's job rewritten from a new read: what removed the version read)
+    assert report.scrubbed == (key,) and report.finished == () and report.overtaken == ()
     assert not list(store.list(STAGED_PREFIX))
     if isinstance(store, S3Store):
         assert not claim_held(store, f"claims/{key}")
@@ -157,6 +167,61 @@ def test_a_job_the_pipeline_writes_after_the_scrub_read_it_is_kept(
     again = scrub_jobs(store)  # the next run checks the pipeline's job: nothing to rewrite
     assert again.scrubbed == () and again.finished == ()
     assert pipeline.jobs.get(done.job_id) == newer
+
+
+@pytest.mark.parametrize("backend", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_a_job_the_pipeline_writes_after_the_finish_of_a_stopped_scrub_read_it_is_kept(
+    backend: str, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The finish of a stopped run (a staged copy left) reads the job, then removes it and
+    writes the staged copy: a job the pipeline wrote between that read and the removal is
+    newer than the staged copy and is kept (m56: removed, the staged copy written), and the
+    version read goes with the pipeline's job rewritten from a new read."""
+    store = pipeline.repo.store
+    done = _ingested(pipeline, _documents(1, 5730)[0])
+    key = _as_before_a3(pipeline, done)
+    store.put(STAGED_PREFIX + key.rsplit("/", 1)[1], _dump(scrubbed(json.loads(store.get(key)))))
+    newer = done.evolve(attempts=done.attempts + 5)
+    ran = _after_any(
+        store, ("get", "get_tagged"), monkeypatch, lambda k, *_: k == key, lambda: pipeline.jobs.put(newer)
+    )
+    report = scrub_jobs(store)
+    monkeypatch.undo()
+    assert ran == [1]
+    assert pipeline.jobs.get(done.job_id) == newer
+    assert report.finished == () and report.scrubbed == (key,) and report.overtaken == ()
+    assert _plaintext_versions(store, key) == [] and not list(store.list(STAGED_PREFIX))
+    assert fsck(pipeline.repo, grace_seconds=0).clean
+
+
+@pytest.mark.parametrize("backend", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_a_job_the_pipeline_writes_after_every_read_is_left_to_it_and_reported(
+    backend: str, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipeline that writes the job again after each of the scrub's reads: the run gives up
+    after ``RACE_TRIES`` reads (no endless loop), the pipeline's latest job current, the job
+    reported ``overtaken``, no staged copy left, fsck clean."""
+    store = pipeline.repo.store
+    done = _ingested(pipeline, _documents(1, 5740)[0])
+    key = _as_before_a3(pipeline, done)
+    written: list[JobStatus] = []
+    real = store.get_tagged
+
+    def get_tagged(k: str) -> tuple[bytes, str]:
+        answer = real(k)
+        if k == key:
+            written.append(done.evolve(attempts=done.attempts + 10 + len(written)))
+            pipeline.jobs.put(written[-1])
+        return answer
+
+    monkeypatch.setattr(store, "get_tagged", get_tagged)
+    report = scrub_jobs(store)
+    monkeypatch.undo()
+    assert len(written) == RACE_TRIES
+    assert report.overtaken == (key,) and report.scrubbed == () and report.finished == ()
+    assert pipeline.jobs.get(done.job_id) == written[-1]
+    assert not list(store.list(STAGED_PREFIX))
+    assert fsck(pipeline.repo, grace_seconds=0).clean
 
 
 def _stop_at(backend: str, point: str, store: ObjectStore, key: str) -> Callable[[Callable[[], None]], None]:
