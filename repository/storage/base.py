@@ -376,9 +376,10 @@ JOBS = ReplacedOnly(
     "jobs",
     re.compile(r"ingest/jobs/.+"),
     "JobStore.put (the pipeline's state of a job, last writer wins); kho ingest scrub and kho fsck"
-    " --repair write one again after removing it with every version, only with"
-    " ObjectStore.put_again (replace_every_version), never with a create; a restore compares and"
-    " replaces (retention.backup.restore_object).",
+    " --repair remove one with every version only while it is the version they read"
+    " (ObjectStore.delete_if_current) and write it again only with ObjectStore.put_again"
+    " (replace_every_version), never with a create; a restore compares and replaces"
+    " (retention.backup.restore_object).",
 )
 """The ingest jobs (``ingest/jobs/<sha256>.json``). Until m56 they kept their claim: the scrub
 re-created a job with ``put_if_absent``, which on S3 in the claims mode only the claim of the
