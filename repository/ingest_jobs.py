@@ -183,9 +183,9 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
     most :data:`RACE_TRIES` times), so that the version read goes. Idempotent; the caller
     audits it."""
     finished = []
+    # Jobs the pipeline wrote after this run read them: the version read (older now, under the
+    # pipeline's) is still stored; each is rewritten below from a new read.
     lost: set[str] = set()
-    """Jobs the pipeline wrote after this run read them: the version read (older now, under
-    the pipeline's) is still stored; each is rewritten below from a new read."""
     for info in list(store.list(STAGED_PREFIX)):  # a run stopped midway: finish its jobs
         key = JOBS_PREFIX + info.key.removeprefix(STAGED_PREFIX)
         try:

@@ -699,8 +699,12 @@ class LocalStore(ObjectStore):
         path = self._file(key)
         folder = _parent(path)
         self._check_deletable(key)
+
+        def remake() -> None:  # the folder is gone: made again, empty (nothing current)
+            self._make_dirs(folder)
+
         try:
-            with _exclusive(folder, lambda: self._make_dirs(folder)):  # (remade empty: none current)
+            with _exclusive(folder, remake):
                 if not _matches(self._current_tag(path), tag):
                     return False
                 removed = self._remove(key)
