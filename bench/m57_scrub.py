@@ -10,7 +10,13 @@ requests per job, and the min/median per tree.
     nice -n 10 .venv/bin/python bench/m57_scrub.py /tmp/m57base . [--s3] [--jobs 40] [--rounds 3]
 
 A run is this script with ``--run <tree>``: that tree's code first on ``sys.path`` (this
-interpreter). The local folder syncs (``fsync`` on), as a real store. Not a test."""
+interpreter). The local folder syncs (``fsync`` on), as a real store.
+
+    nice -n 10 .venv/bin/python bench/m57_scrub.py --ops [--s3] [--jobs 150]
+
+The removal alone, in this tree: for each pair of keys (3 versions each), one read and
+removed as main's scrub did (``get`` + ``delete``), the other as m57's does (``get_tagged`` +
+``delete_if_current``), alternately in one process: min/median/p90 of each. Not a test."""
 
 from __future__ import annotations
 
@@ -117,6 +123,47 @@ def run(tree: str, s3: bool, jobs: int) -> None:
           f" requests/job {sum(counts.values()) / jobs:.3f} {kinds}")
 
 
+def ops(s3: bool, jobs: int) -> None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
+    from repository.storage import open_store
+
+    with tempfile.TemporaryDirectory(prefix="m57-ops-") as tmp:
+        if s3:
+            from kho_buckets import drop_made, new_bucket
+
+            options = {"endpoint": os.environ["KHO_TEST_S3_ENDPOINT"],
+                       "access_key": os.environ["KHO_TEST_S3_ACCESS_KEY"],
+                       "secret_key": os.environ["KHO_TEST_S3_SECRET_KEY"], "secure": False}
+            store = open_store(f"s3://{new_bucket('m57o', options)}", **options)
+        else:
+            store = open_store(f"file://{tmp}/store")
+        try:
+            keys = [f"ingest/jobs/{n:064x}.json" for n in range(2 * jobs)]
+            for key in keys:
+                for version in range(3):
+                    store.put(key, b'{"attempts": %d}' % version)
+            plain: list[float] = []
+            conditional: list[float] = []
+            for n in range(jobs):
+                began = time.perf_counter()
+                store.get(keys[2 * n])
+                store.delete(keys[2 * n])
+                plain.append(time.perf_counter() - began)
+                began = time.perf_counter()
+                _, tag = store.get_tagged(keys[2 * n + 1])
+                assert store.delete_if_current(keys[2 * n + 1], tag)
+                conditional.append(time.perf_counter() - began)
+        finally:
+            if s3:
+                drop_made()
+    print(f"{jobs} pairs, {'S3 gateway (claims mode)' if s3 else 'local folder (fsync)'}")
+    pairs = (("get + delete (main)", plain), ("get_tagged + delete_if_current (m57)", conditional))
+    for name, times in pairs:
+        times.sort()
+        print(f"{name:38s} ms: min {times[0] * 1e3:.3f} median {statistics.median(times) * 1e3:.3f}"
+              f" p90 {times[int(len(times) * 0.9)] * 1e3:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("a", nargs="?")
@@ -125,8 +172,11 @@ def main() -> None:
     parser.add_argument("--s3", action="store_true")
     parser.add_argument("--jobs", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ops", action="store_true")
     args = parser.parse_args()
-    if args.run:
+    if args.ops:
+        ops(args.s3, args.jobs)
+    elif args.run:
         run(args.run, args.s3, args.jobs)
     else:
         drive(args)
