@@ -318,6 +318,7 @@ def scrub_cmd(as_json: bool) -> None:
                     "scrubbed": list(report.scrubbed),
                     "finished": list(report.finished),
                     "unreadable": list(report.unreadable),
+                    "overtaken": list(report.overtaken),
                 },
                 ensure_ascii=False,
             )
@@ -327,6 +328,12 @@ def scrub_cmd(as_json: bool) -> None:
         f"Đã kiểm tra {report.checked} lượt tiếp nhận; xóa bản rõ ở {len(report.scrubbed)} lượt"
         + (f", hoàn tất {len(report.finished)} lượt bị dừng lần trước" if report.finished else "")
         + (f"; {len(report.unreadable)} lượt không đọc được (xem kho fsck)" if report.unreadable else "")
+        + (
+            f"; {len(report.overtaken)} lượt đang được tiếp nhận ghi lại liên tục, chưa xóa hết bản cũ"
+            " (chạy lại sau)"
+            if report.overtaken
+            else ""
+        )
         + "."
     )
 

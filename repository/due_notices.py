@@ -25,7 +25,7 @@ from kho.errors import AlreadyExists, KhoError, NotFound
 from repository import formats
 from repository.accounts import RECORD_REFERENCE, next_notification_number
 from repository.audit import AuditLog
-from repository.storage.base import ObjectStore, replace_every_version
+from repository.storage.base import ObjectStore, Replaced, replace_every_version
 
 DUE_KIND = "retention:due"
 ALERT_PREFIX = "retention/alerts/"
@@ -187,7 +187,7 @@ def rewrite(store: ObjectStore, title_of: Callable[[str], str | None]) -> Rewrit
         record_id = resolve(wording) if wording else None
         body = json.dumps(rewritten(data, record_id), ensure_ascii=False, sort_keys=True).encode()
         staged = STAGED_PREFIX + key.removeprefix(NOTIFICATIONS_PREFIX)
-        if not replace_every_version(store, key, body, staged):
+        if replace_every_version(store, key, body, staged) is not Replaced.REPLACED:
             key = _refile(store, key, body, staged)
         done.append(key)
         if record_id is None:

@@ -73,6 +73,7 @@ from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
 from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
 from repository.handling import WITHHELD_ACTION, WITHHELD_PREFIX, withheld_key
 from repository.ingest_jobs import JOBS_PREFIX, plaintext_left, scrub_audited
+from repository.ingest_jobs import STAGED_PREFIX as JOBS_STAGED
 from repository.installation import INSTALLATION_KEY, parse_installation
 from repository.metadata import DocumentMetadata
 from repository.records import (
@@ -130,7 +131,9 @@ class Issue:
     history names: never repaired) | ``object-missing`` (an account, unit or token object the log
     names as written, gone from the store: never repaired) | ``job-plaintext`` (an ingest job that
     keeps a document's description or file name in plaintext, :mod:`repository.ingest_jobs`:
-    repaired by the audited scrub) | ``destruction-claim`` (a ``claims/destroying/<id>`` left by
+    repaired by the audited scrub) | ``job-scrub-unfinished`` (a scrub's staged copy of a job,
+    ``ingest/scrub/…``, left by a run that stopped: the job may be absent until the repair's
+    scrub finishes it, m57) | ``destruction-claim`` (a ``claims/destroying/<id>`` left by
     a destruction that did not finish: repaired only when its record is destroyed or its writer
     is provably dead, :func:`kho.process.claim_state`) | ``submission-claim`` (a
     ``claims/submitting/<hồ sơ>`` left by a nộp lưu that did not finish: repaired only when the
@@ -1472,7 +1475,18 @@ def fsck(
                 " hoặc “kho fsck --repair”.",
                 repairable=True,
             )
-    if plaintext and mend:
+    # A scrub stopped between its staged copy and its end (killed, m57): the job may be absent
+    # until a run finishes it from the copy; named, and finished by the repair.
+    unfinished = [info.key for info in store.list(JOBS_STAGED)]
+    for key in unfinished:
+        add(
+            "job-scrub-unfinished",
+            JOBS_PREFIX + key.removeprefix(JOBS_STAGED),
+            "Lượt tiếp nhận đang được viết lại dở (“kho ingest scrub” dừng giữa chừng, còn bản chép"
+            f" tạm {key}): hoàn tất bằng “kho ingest scrub” hoặc “kho fsck --repair”.",
+            repairable=True,
+        )
+    if (plaintext or unfinished) and mend:
         scrub_audited(store, repo.audit, FSCK.user, FSCK.source)
     # Notifications written before m5 that keep a hồ sơ's title (format 1 retention:due).
     titled = plaintext_notices(store)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from kho.errors import KhoError, NotFound
 from repository import formats
-from repository.storage.base import ObjectStore, replace_every_version
+from repository.storage.base import ABSENT, ObjectStore, Replaced, replace_every_version
 
 if TYPE_CHECKING:
     from repository.audit import AuditLog
@@ -137,6 +137,15 @@ class ScrubReport:
     """Jobs a stopped run had staged, finished now."""
     unreadable: tuple[str, ...]
     """Job objects that are not JSON jobs: left as they are (fsck names them)."""
+    overtaken: tuple[str, ...] = ()
+    """Jobs the pipeline wrote again after each of this run's :data:`RACE_TRIES` reads of them:
+    the pipeline's job kept current, an older version of it may still hold what the rule does
+    not allow (m57; a run finds it only by chance: it reads the current version)."""
+
+
+RACE_TRIES = 3
+"""How many times a run rewrites one job that the pipeline writes meanwhile, each time from a
+new read, before it leaves it (:attr:`ScrubReport.overtaken`)."""
 
 
 def scrub_audited(store: ObjectStore, audit: AuditLog, user: str, source: str) -> ScrubReport:
@@ -155,6 +164,7 @@ def scrub_audited(store: ObjectStore, audit: AuditLog, user: str, source: str) -
                 "scrubbed": list(report.scrubbed),
                 "finished": list(report.finished),
                 "unreadable": list(report.unreadable),
+                **({"overtaken": list(report.overtaken)} if report.overtaken else {}),
             },
         )
     return report
@@ -167,39 +177,69 @@ def _dump(data: Mapping[str, Any]) -> bytes:
 def scrub_jobs(store: ObjectStore) -> ScrubReport:
     """Rewrite every job that keeps what the rule does not allow (or is of an older format):
     staged copy first, then the old object removed with every old version it has (a ``put``
-    over it would keep them on a versioned bucket or folder), then the new one written, then the
-    staged copy removed. Idempotent; the caller audits it."""
+    over it would keep them on a versioned bucket or folder) while it is still the version read
+    (m57), then the new one written, then the staged copy removed. A job the pipeline wrote
+    after the read is newer: kept, the staged copy dropped, and rewritten from a new read (at
+    most :data:`RACE_TRIES` times), so that the version read goes. Idempotent; the caller
+    audits it."""
     finished = []
+    # Jobs the pipeline wrote after this run read them: the version read (older now, under the
+    # pipeline's) is still stored; each is rewritten below from a new read.
+    lost: set[str] = set()
     for info in list(store.list(STAGED_PREFIX)):  # a run stopped midway: finish its jobs
         key = JOBS_PREFIX + info.key.removeprefix(STAGED_PREFIX)
         try:
             staged = store.get(info.key)
         except NotFound:
             continue
-        if not store.exists(key) or _needs_scrub(json.loads(store.get(key))):
-            store.delete(key)
-            # (a job the pipeline wrote since the delete is newer than the staged copy: kept)
-            if store.put_again(key, staged):
+        try:
+            current, tag = store.get_tagged(key)
+        except NotFound:
+            current, tag = None, ABSENT
+        # (a job the pipeline wrote since that read, or since the delete, is newer than the
+        # staged copy: kept, the staged copy dropped)
+        if current is None or _needs_scrub(json.loads(current)):
+            if not store.delete_if_current(key, tag):
+                lost.add(key)
+            elif store.put_again(key, staged):
                 finished.append(key)
         store.delete(info.key)
     checked = 0
     done: list[str] = []
     unreadable: list[str] = []
+    overtaken: list[str] = []
     for info in list(store.list(JOBS_PREFIX)):
         if not info.key.endswith(".json"):
             continue
         checked += 1
-        try:
-            stored = json.loads(store.get(info.key))
-            if not isinstance(stored, dict) or not _needs_scrub(stored):
-                continue
-            body = _dump(scrubbed(stored))
-        except (NotFound, ValueError, KhoError):
-            unreadable.append(info.key)
-            continue
-        staged = STAGED_PREFIX + info.key.removeprefix(JOBS_PREFIX)
-        if not replace_every_version(store, info.key, body, staged):
-            store.delete(staged)  # the job written meanwhile is newer: kept, checked by the next run
-            continue
-        done.append(info.key)
-    return ScrubReport(checked, tuple(done), tuple(finished), tuple(unreadable))
+        staged_key = STAGED_PREFIX + info.key.removeprefix(JOBS_PREFIX)
+        again = info.key in lost
+        for _ in range(RACE_TRIES):
+            try:
+                raw, tag = store.get_tagged(info.key)
+                stored = json.loads(raw)
+                if not isinstance(stored, dict) or not (again or _needs_scrub(stored)):
+                    break
+                body = _dump(scrubbed(stored))
+            except NotFound:
+                if not again:  # (listed, gone when read)
+                    unreadable.append(info.key)
+                break
+            except (ValueError, KhoError):
+                unreadable.append(info.key)
+                break
+            # Removed only while it is the version read. A job the pipeline wrote since is
+            # newer: kept; if it came before the removal (CHANGED), the version read is still
+            # stored under it: the pipeline's job is rewritten from a new read (what it holds
+            # stays), which removes that version too.
+            replaced = replace_every_version(store, info.key, body, staged_key, tag)
+            if replaced is Replaced.REPLACED:
+                done.append(info.key)
+                break
+            store.delete(staged_key)
+            if replaced is Replaced.OVERTAKEN:  # (landed after the removal: nothing older left)
+                break
+            again = True
+        else:
+            overtaken.append(info.key)
+    return ScrubReport(checked, tuple(done), tuple(finished), tuple(unreadable), tuple(overtaken))

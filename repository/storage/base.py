@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from kho.errors import AlreadyExists, KeyNeverCreated
@@ -233,6 +234,20 @@ class ObjectStore(abc.ABC):
         """Remove ``key`` (all versions). Refused with ``RetentionLocked`` under retention or
         legal hold. Deleting a missing key is not an error."""
 
+    def delete_if_current(self, key: str, tag: str) -> bool:
+        """:meth:`delete` (``key`` with every version) only while its current version is still
+        the one :meth:`get_tagged` tagged ``tag`` (:data:`ABSENT`: while none is current; its
+        older versions go). False, nothing removed, when another writer put ``key`` (or
+        removed it) since that read: a rewrite that removes an object to write a scrubbed copy
+        of what it read (:func:`replace_every_version`) must not remove a newer one (m57).
+
+        One step against every writer's :meth:`put`: the local folder compares and removes
+        under the lock of the key's folder that every ``put`` takes; S3 lists the versions and
+        goes on only if the newest is the one read (a PUT landing after that listing is not in
+        it and stays current once the listed ones are gone). Only those two backends; a
+        replaced-only key (:data:`REPLACED_ONLY`) or a due notice, never a pointer."""
+        raise NotImplementedError(f"{self.name} does not delete conditionally")
+
     def discard_new(self, made: ObjectInfo) -> None:
         """Remove what one :meth:`put_new` of this caller made (``made``, its answer), on a key
         no other writer can produce (a login attempt's claim, ``web.pages.common.LoginLimiter``).
@@ -361,9 +376,10 @@ JOBS = ReplacedOnly(
     "jobs",
     re.compile(r"ingest/jobs/.+"),
     "JobStore.put (the pipeline's state of a job, last writer wins); kho ingest scrub and kho fsck"
-    " --repair write one again after removing it with every version, only with"
-    " ObjectStore.put_again (replace_every_version), never with a create; a restore compares and"
-    " replaces (retention.backup.restore_object).",
+    " --repair remove one with every version only while it is the version they read"
+    " (ObjectStore.delete_if_current) and write it again only with ObjectStore.put_again"
+    " (replace_every_version), never with a create; a restore compares and replaces"
+    " (retention.backup.restore_object).",
 )
 """The ingest jobs (``ingest/jobs/<sha256>.json``). Until m56 they kept their claim: the scrub
 re-created a job with ``put_if_absent``, which on S3 in the claims mode only the claim of the
@@ -415,18 +431,41 @@ class PreparedPut:
         """Give up what was prepared (a temp file)."""
 
 
-def replace_every_version(store: ObjectStore, key: str, body: bytes, staged_key: str) -> bool:
+class Replaced(StrEnum):
+    """What :func:`replace_every_version` did."""
+
+    REPLACED = "replaced"
+    """``key`` removed with every version and written again: only the new object is left."""
+    CHANGED = "changed"
+    """Another writer put ``key`` after the read the caller tagged: nothing removed, its object
+    current, the version read still stored (older now)."""
+    OVERTAKEN = "overtaken"
+    """Another writer put ``key`` between the removal and the write: its object kept, nothing
+    older left."""
+
+
+def replace_every_version(
+    store: ObjectStore, key: str, body: bytes, staged_key: str, tag: str | None = None
+) -> Replaced:
     """Replace ``key`` by ``body`` so that none of its older versions stays (a ``put`` over it
     would keep them on a versioned bucket or folder): ``body`` staged at ``staged_key`` first (what
     a stopped run finishes from), the object removed with every version, written again, the
     staged copy removed. Used by the rewrites of objects that kept plaintext (jobs, notices).
 
-    False when another writer put ``key`` between the removal and the write: its object is kept
-    (a ``put`` here replaced it, r29: a notification numbered meanwhile was lost) and so is the
-    staged copy, for the caller to file elsewhere or drop."""
+    ``tag``: the version ``body`` was made from (:meth:`ObjectStore.get_tagged`); the object is
+    removed only while it is still that version (:meth:`ObjectStore.delete_if_current`, m57: a
+    job the pipeline wrote after the scrub read it was removed). None: removed whatever it is
+    (the due notices, whose writers create new keys only).
+
+    Unless :attr:`Replaced.REPLACED`, another writer's object is kept (a ``put`` here replaced
+    it, r29: a notification numbered meanwhile was lost) and so is the staged copy, for the
+    caller to file elsewhere or drop."""
     store.put(staged_key, body)
-    store.delete(key)
+    if tag is None:
+        store.delete(key)
+    elif not store.delete_if_current(key, tag):
+        return Replaced.CHANGED
     if not store.put_again(key, body):
-        return False
+        return Replaced.OVERTAKEN
     store.delete(staged_key)
-    return True
+    return Replaced.REPLACED

@@ -680,21 +680,52 @@ class LocalStore(ObjectStore):
         return next((p for p in vdir.iterdir() if p.name.split("_", 1)[1] == version_id), None)
 
     def delete(self, key: str) -> None:
-        path = self._path(key)
         self._check_deletable(key)
-        vdir = self.root / "versions" / key
-        meta = self.root / "meta" / f"{key}.retention.json"
-        # Gone for good (a destroyed record's objects): the directories losing a name are synced.
-        removed = {str(p.parent) for p in (path, vdir, meta) if p.exists()}
-        import shutil  # (only here: the other commands' imports stay without it)
+        try:
+            self._sync_dirs(self._remove(key))
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
+
+    def delete_if_current(self, key: str, tag: str) -> bool:
+        """:meth:`ObjectStore.delete_if_current`: the current file compared with ``tag``
+        (:meth:`get_tagged`) and removed with the key's versions under the exclusive ``flock``
+        of the key's folder, which every ``put`` of this store takes for its rename
+        (:meth:`_LocalPreparedPut.commit`): no put lands between the compare and the removal,
+        one after it lands on an absent key (and :meth:`put_again`'s link finds it). A ``put``
+        that archived the version read (a link: a new change time, part of the tag) and has not
+        renamed yet is seen as a change: False, and its write lands after. Nothing is moved
+        aside: a crash leaves the file there or removed (its older versions maybe left), as one
+        of :meth:`delete` does; the caller's staged copy finishes it (m57)."""
+        path = self._file(key)
+        folder = _parent(path)
+        self._check_deletable(key)
+
+        def remake() -> None:  # the folder is gone: made again, empty (nothing current)
+            self._make_dirs(folder)
 
         try:
-            path.unlink(missing_ok=True)
-            shutil.rmtree(vdir, ignore_errors=True)
-            meta.unlink(missing_ok=True)
+            with _exclusive(folder, remake):
+                if not _matches(self._current_tag(path), tag):
+                    return False
+                removed = self._remove(key)
             self._sync_dirs(removed)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
+        return True
+
+    def _remove(self, key: str) -> set[str]:
+        """Remove ``key``'s file, its versions and its retention; the directories that lost a
+        name (gone for good, a destroyed record's objects: the caller syncs them)."""
+        path = self._file(key)
+        vdir = os.path.join(self._root, "versions", key)
+        meta = os.path.join(self._root, "meta", f"{key}.retention.json")
+        removed = {_parent(p) for p in (path, vdir, meta) if os.path.exists(p)}
+        import shutil  # (only here: the other commands' imports stay without it)
+
+        _unlink(path)
+        shutil.rmtree(vdir, ignore_errors=True)
+        _unlink(meta)
+        return removed
 
     def put(self, key: str, data: bytes) -> ObjectInfo:
         """Replace ``key``, keeping the previous version readable by its version id."""

@@ -1604,12 +1604,13 @@ class S3Store(ObjectStore):
                 continue
             yield ObjectInfo(key=name, size=obj.size or 0, version_id=obj.version_id)
 
-    def _versions(self, key: str) -> list[tuple[str, bool]]:
-        """``(version_id, is_delete_marker)`` of ``key``, newest first."""
+    def _versions(self, key: str) -> list[tuple[str, bool, str]]:
+        """``(version_id, is_delete_marker, ETag)`` of ``key``, newest first (the ETag unquoted,
+        as :meth:`get_tagged` tags a read)."""
         out = []
         for obj in self._client.list_objects(self.bucket, prefix=key, include_version=True):
             if obj.object_name == key and obj.version_id is not None:
-                out.append((obj.version_id, bool(obj.is_delete_marker)))
+                out.append((obj.version_id, bool(obj.is_delete_marker), (obj.etag or "").strip('"')))
         return out
 
     def list_versions(self, key: str) -> list[ObjectInfo]:
@@ -1650,12 +1651,35 @@ class S3Store(ObjectStore):
             self._call(lambda: self._client.remove_object(self.claims_bucket, _POINTERS_PREFIX + key), key)
             self._mark_moved(key)
             return
+        self._remove_versions(key, self._call(lambda: self._versions(key), key))
+
+    def delete_if_current(self, key: str, tag: str) -> bool:
+        """:meth:`ObjectStore.delete_if_current`: the key's versions listed; unless the newest
+        is the version ``tag`` names (:meth:`get_tagged`: ``"<ETag> <version id>"``; ABSENT:
+        none, or a delete marker), False and nothing removed. Else the listed versions are
+        removed, the one read last (a reader meanwhile sees it or nothing), then the key's
+        claim (claims mode). A PUT landing after the listing is not in it: it stays, current
+        (the scrub's :meth:`put_again` then finds it). One LIST more than nothing: the
+        :meth:`delete` lists them too (m57)."""
+        check_key(key)
+        if key in POINTERS:
+            raise ValueError(f"{key} is a pointer: it is not deleted conditionally")
         versions = self._call(lambda: self._versions(key), key)
-        # Check every version first: a refusal must come before anything is removed.
-        for version_id, marker in versions:
+        newest = versions[0] if versions else None
+        current = ABSENT if newest is None or newest[1] else f"{newest[2]} {newest[0]}"
+        if current != tag:
+            return False
+        self._remove_versions(key, versions[::-1])
+        return True
+
+    def _remove_versions(self, key: str, versions: list[tuple[str, bool, str]]) -> None:
+        """Remove the listed ``versions`` of ``key`` in their order (:meth:`_versions`), then
+        its claim in the claims mode. Every version is checked first: a refusal (retention,
+        legal hold) comes before anything is removed."""
+        for version_id, marker, _ in versions:
             if not marker:
                 self._check_not_locked(key, version_id)
-        for version_id, _ in versions:  # newest first
+        for version_id, _, _ in versions:
             self._call(
                 lambda v=version_id: self._client.remove_object(self.bucket, key, version_id=v),
                 key,

@@ -22,7 +22,7 @@ from kho.errors import (
     StoreUnavailable,
 )
 from repository.storage import open_store
-from repository.storage.base import ObjectStore, Retention
+from repository.storage.base import ABSENT, ObjectStore, Retention
 from repository.storage.local import LocalStore
 
 from .conftest import S3_ENDPOINT, S3_SKIP_REASON, s3_options
@@ -311,6 +311,42 @@ def test_delete_removes_every_version_and_frees_the_key(store: ObjectStore, ns: 
     store.delete(key)  # deleting a missing key is not an error
     store.put_if_absent(key, b"new life")
     assert store.get(key) == b"new life"
+
+
+def test_delete_if_current_removes_every_version_only_while_it_is_the_version_read(
+    store: ObjectStore, ns: str
+) -> None:
+    """m57: a rewrite removes an object with every version only while it is what it read
+    (``get_tagged``); another writer's ``put`` since is kept, with everything older."""
+    key = ns + "rewritten/j1"
+    store.put(key, b"v1")
+    store.put(key, b"v2")
+    _, tag = store.get_tagged(key)
+    store.put(key, b"v3")  # another writer, after the read
+
+    assert store.delete_if_current(key, tag) is False
+    assert store.get(key) == b"v3" and len(store.list_versions(key)) == 3
+    _, tag = store.get_tagged(key)
+    assert store.delete_if_current(key, tag) is True
+    assert not store.exists(key) and store.list_versions(key) == []
+    assert store.delete_if_current(key, tag) is False  # gone: no longer the version read
+    assert store.delete_if_current(key, ABSENT) is True  # none current: nothing to keep
+    store.put(key, b"v4")
+    assert store.delete_if_current(key, ABSENT) is False
+    assert store.get(key) == b"v4" and len(store.list_versions(key)) == 1
+
+
+def test_delete_if_current_is_refused_under_legal_hold(store: ObjectStore, ns: str) -> None:
+    _needs_retention(store)
+    key = ns + "rewritten/held"
+    store.put(key, b"evidence")
+    _, tag = store.get_tagged(key)
+    store.set_legal_hold(key, True)
+    with pytest.raises(RetentionLocked):
+        store.delete_if_current(key, tag)
+    assert store.get(key) == b"evidence"
+    store.set_legal_hold(key, False)
+    assert store.delete_if_current(key, tag) is True
 
 
 # -- retention and legal hold ----------------------------------------------------------------

@@ -92,16 +92,18 @@ def test_a_job_the_pipeline_replaces_while_the_scrub_recreates_it_is_kept(
     old.update(format_version=1, filename="QD-ky-luat-Nguyen-Van-Binh.pdf", source="/srv/import/x.pdf")
     store.put(key, json.dumps(old, ensure_ascii=False).encode())
     newer = done.evolve(attempts=done.attempts + 7)
-    real_delete = store.delete
+    real_delete = store.delete_if_current
 
-    def delete(k: str) -> None:
-        real_delete(k)
+    def delete(k: str, tag: str) -> bool:
+        removed = real_delete(k, tag)
         if k == key:  # the pipeline's write, between the scrub's removal and its create
             s3_pipeline.jobs.put(newer)
+        return removed
 
-    monkeypatch.setattr(store, "delete", delete)
+    # (m57: the scrub removes the job with delete_if_current, only while it is the version read)
+    monkeypatch.setattr(store, "delete_if_current", delete)
     report = scrub_jobs(store)
-    monkeypatch.setattr(store, "delete", real_delete)
+    monkeypatch.setattr(store, "delete_if_current", real_delete)
     assert report.scrubbed == ()
     assert s3_pipeline.jobs.get(done.job_id).attempts == done.attempts + 7
 

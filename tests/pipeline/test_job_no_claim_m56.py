@@ -128,8 +128,8 @@ def test_a_job_the_pipeline_writes_while_the_scrub_rewrites_it_is_kept(
 
     if point == "listed":
         ran = _after(store, "_versions", monkeypatch, lambda k: k == key, write)
-    elif point == "deleted":
-        ran = _after(store, "delete", monkeypatch, lambda k: k == key, write)
+    elif point == "deleted":  # (m57: the scrub's removal is delete_if_current)
+        ran = _after(store, "delete_if_current", monkeypatch, lambda k, *_: k == key, write)
     elif point == "written":
         ran = _after(
             store, "_put_raw", monkeypatch, lambda bucket, k, *_: bucket == store.bucket and k == key, write
@@ -160,7 +160,9 @@ def test_a_stopped_scrub_finished_while_the_pipeline_writes_the_job_keeps_the_pi
     key = _as_before_a3(pipeline, done)
     store.put(STAGED_PREFIX + key.rsplit("/", 1)[1], _dump(scrubbed(json.loads(store.get(key)))))
     newer = done.evolve(attempts=done.attempts + 3)
-    ran = _after(store, "delete", monkeypatch, lambda k: k == key, lambda: pipeline.jobs.put(newer))
+    ran = _after(  # (m57: the finish removes the job with delete_if_current)
+        store, "delete_if_current", monkeypatch, lambda k, *_: k == key, lambda: pipeline.jobs.put(newer)
+    )
     report = scrub_jobs(store)
     monkeypatch.undo()
     assert ran == [1]
