@@ -176,6 +176,13 @@ CREATION_EVENTS = ("record:create", "file:create", "record:recovered")
 """Audit events that record a record's creation (one of them for every committed record)."""
 
 
+RECORD_UNIT = "record_unit"
+"""In the details of every event that writes a version of a record (its creation and each later
+version: :meth:`Repository._announce`, :meth:`Repository._write_version`): the unit that version
+belongs to (the agency's id for a record of no unit). The record's unit kept outside its sealed
+versions, in sealed events, for when no version can be opened (:func:`unit_in_events`, m59)."""
+
+
 def append_recovered_event(audit: AuditLog, actor: Actor, record_id: str, reason: str) -> None:
     """The creation event of a record committed by a writer that stopped before writing its
     own (``record:recovered``: written by a re-run that adopts the record and by ``kho fsck
@@ -2005,7 +2012,8 @@ class Repository:
                 details=data,
             )
 
-        drafts = [draft(action, details), *(draft(what, data) for what, data in also)]
+        first = draft(action, self._with_unit(record, details))
+        drafts = [first, *(draft(what, data) for what, data in also)]
         if record.registration is not None:
             reg = record.registration
             number = {"series": reg.series, "year": reg.year, "number": reg.number}
@@ -3174,9 +3182,14 @@ class Repository:
             finally:
                 if ahead:
                     self.store.when_claimed(key, None)
-            self._event(actor, action, new, details)
+            self._event(actor, action, new, self._with_unit(new, details))
         self._emit(new)
         return new
+
+    def _with_unit(self, record: Record, details: dict[str, Any]) -> dict[str, Any]:
+        """The details of the event that writes ``record`` (a version), with its unit
+        (:data:`RECORD_UNIT`)."""
+        return {**details, RECORD_UNIT: record.unit or self.agency_id}
 
     def update_metadata(
         self,
