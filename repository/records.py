@@ -2002,13 +2002,13 @@ class Repository:
         version damaged), from what a writer of the store cannot forge: the record's audit
         events whose seal checks, each version's writing event stating its unit
         (:func:`unit_in_events`). None (unknown: the caller takes the agency's own) when they do
-        not say it, when the log has lost any event of the record, when the store holds a newer
-        version than the log names (written and not audited, or put there by hand), or when that
-        version opens and names another unit. Not trusted, so never asked: the catalog marker and
-        register entries (unsealed; an entry's sealed version opens with the same key), the
-        search index (derived, written outside the store's seals), unsealed events (a writer of
-        the store appends them). A damaged or forged source so narrows who is told to the
-        agency's people, never widens it to a unit of the writer's choosing."""
+        not say it, when the log has lost any event of the record, or when the store holds a
+        newer version than the log names (written and not audited, or put there by hand: the
+        sources disagree). Not trusted, so never asked: the catalog marker and register entries
+        (unsealed; an entry's sealed version needs the same key), the search index (derived,
+        written outside the store's seals), unsealed events (a writer of the store appends
+        them). A damaged or forged source so narrows who is told to the agency's people, never
+        widens it to a unit of the writer's choosing."""
         try:
             missing: list[int] = []
             events = self.audit.record_events(record_id, missing=missing, trusted_only=True)
@@ -2017,13 +2017,7 @@ class Repository:
                 return None
             version, unit = told
             stored = self._versions(record_id)
-            if stored and stored[-1] > version:
-                return None
-            try:
-                opened = self._load(record_id, version)
-            except UNOPENABLE:
-                return unit
-            return unit if (opened.unit or self.agency_id) == unit else None
+            return None if stored and stored[-1] > version else unit
         except KhoError as exc:  # the log or the store unreadable: the notice still goes out
             logs.warn(__name__, "unit of unreadable record %s not read: %s", record_id, exc.code)
             return None

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import audit_tamper as tamper
 import pytest
 from flask.testing import FlaskClient
 from kho_people import AGENCY, UNIT_B, People
@@ -176,6 +177,33 @@ def test_a_version_the_log_does_not_name_leaves_the_record_to_the_agency(kho: Kh
     try:
         _fixity(fresh, people)
         _told_to_agency_only(fresh, people, record.record_id)
+    finally:
+        fresh.close()
+
+
+@pytest.mark.sealed
+@pytest.mark.parametrize("copied_seal", [False, True], ids=["no-seal", "seal-copied"])
+def test_a_forged_event_does_not_send_the_notice_to_a_unit_of_the_forgers_choosing(
+    kho: Kho, people: People, copied_seal: bool
+) -> None:
+    """A writer of the store (no seal key) damages phòng B's record and appends, with a correct
+    hash and ``prev``, an event saying its next version is phòng C's (unsealed, or carrying the
+    creation event's seal): the event's seal does not check, it is not acted on; phòng B's lưu
+    trữ viên is told, phòng C's is not."""
+    _staff(kho, people)
+    record = _phong_b_record(kho, people, "5907")
+    [made] = [e for e in kho.repo.audit.record_events(record.record_id) if e.action == "record:create"]
+    forged = {
+        "actor": made.actor, "action": "record:update", "record_id": record.record_id, "version": 2,
+        "details": {"fields": ["unit"], "record_unit": UNIT_C},
+    }
+    tamper.append_forged(kho.repo.store, forged, seal=made.seal if copied_seal else None)
+    _damage_version(kho, record)
+    fresh = Kho(kho.settings)
+    try:
+        _fixity(fresh, people)
+        assert _notes(fresh, people, "luu_tru_c", record.record_id) == []
+        _told_to_phong_b(fresh, people, record.record_id)
     finally:
         fresh.close()
 
