@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import json, sys, tempfile, time
+import json, shutil, sys, tempfile, time
 from pathlib import Path
 from kho_testing import CLERK, incoming, new_repository, pdf_bytes
 from repository.audit import EVENTS_PREFIX
@@ -44,6 +44,7 @@ for n in range(updates):
     )
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 after = sum(i.size for i in store.list(EVENTS_PREFIX))
+shutil.rmtree(home)
 print(json.dumps({"wall": wall, "cpu": cpu, "bytes": after - before}))
 """
 
