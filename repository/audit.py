@@ -1971,6 +1971,16 @@ class AuditLog:
             return True
         return verdict is Verdict.LEGACY and not self._sealed_before(event.seq)
 
+    def seal_checks(self, event: AuditEvent) -> bool:
+        """Whether ``event`` carries a seal that checks (:attr:`Verdict.SEALED`): written by a
+        Kho holding the seal key, which a writer of the store cannot forge. Narrower than
+        :meth:`trusted`, which also takes a legacy event (unsealed, before the first sealed one)
+        and, without a seal key, every event: for a reader that must not let a writer of the
+        store choose what it acts on (m59: the unit an unreadable record's notice goes to)."""
+        if not self.sealer.active:
+            return False
+        return event_check(self.sealer, event, after_sealed=False) is Verdict.SEALED
+
     def sealed_floor(self) -> int | None:
         """The first sealed position the newest signed checkpoints vouch for (``sealed_since``,
         review rv22), read once per process (again after :data:`FLOOR_RECHECK_S` while none is

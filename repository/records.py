@@ -176,6 +176,36 @@ CREATION_EVENTS = ("record:create", "file:create", "record:recovered")
 """Audit events that record a record's creation (one of them for every committed record)."""
 
 
+RECORD_UNIT = "record_unit"
+"""In the details of every event that writes a version of a record (its creation and each later
+version: :meth:`Repository._announce`, :meth:`Repository._write_version`): the unit that version
+belongs to (the agency's id for a record of no unit). The record's unit kept outside its sealed
+versions, in sealed events, for when no version can be opened (:func:`unit_in_events`, m59)."""
+
+
+def unit_in_events(
+    events: Sequence[AuditEvent], sealed: Callable[[AuditEvent], bool]
+) -> tuple[int, str] | None:
+    """The newest version of a record that its audit events name and the unit that version
+    belongs to (:data:`RECORD_UNIT`), or None when the events do not say it for sure: no event
+    names a version; the newest version named (by any event: its writing, a view) has no writing
+    event whose seal checks (``sealed``) stating its unit (written before m59, a forged event, one
+    of a log without a seal key); or those events disagree. ``events``: the record's events a
+    reader may act on (:meth:`~repository.audit.AuditLog.record_events` ``trusted_only``). Pure."""
+    newest = max((e.version for e in events if e.version is not None), default=None)
+    if newest is None:
+        return None
+    told = {
+        e.details.get(RECORD_UNIT)
+        for e in events
+        if e.version == newest and RECORD_UNIT in (e.details or {}) and sealed(e)
+    }
+    if len(told) != 1:
+        return None
+    unit = told.pop()
+    return (newest, unit) if isinstance(unit, str) and unit else None
+
+
 def append_recovered_event(audit: AuditLog, actor: Actor, record_id: str, reason: str) -> None:
     """The creation event of a record committed by a writer that stopped before writing its
     own (``record:recovered``: written by a re-run that adopts the record and by ``kho fsck
@@ -1957,13 +1987,40 @@ class Repository:
     def notice_facts(self, record_id: str) -> RecordFacts:
         """The policy's facts of a record a notice names (a fixity finding), for
         :func:`~repository.policy.knows_of`: who may be told its id. A record gone or that cannot
-        be opened (:data:`UNOPENABLE`, what such notices are about) has no unit to read: it is
-        taken as the agency's own (as a record of no unit is, :meth:`facts`), so the quản trị and
-        the agency's own archivists are told of it, a phòng's are not (review rv59)."""
+        be opened (:data:`UNOPENABLE`, what such notices are about) is taken as a record of the
+        unit its sealed audit events say (:meth:`unopenable_unit`: a phòng's archivists are told
+        of their phòng's record, m59), else as the agency's own (as a record of no unit is,
+        :meth:`facts`): the quản trị and the agency's own archivists are told of it (review rv59)."""
         try:
             return self.facts(self._load(record_id))
         except UNOPENABLE:
-            return RecordFacts(record_id=record_id, kind="", unit=self.agency_id)
+            unit = self.unopenable_unit(record_id) or self.agency_id
+            return RecordFacts(record_id=record_id, kind="", unit=unit)
+
+    def unopenable_unit(self, record_id: str) -> str | None:
+        """The unit of a record none of whose versions may be openable (its key lost, its newest
+        version damaged), from what a writer of the store cannot forge: the record's audit
+        events whose seal checks, each version's writing event stating its unit
+        (:func:`unit_in_events`). None (unknown: the caller takes the agency's own) when they do
+        not say it, when the log has lost any event of the record, or when the store holds a
+        newer version than the log names (written and not audited, or put there by hand: the
+        sources disagree). Not trusted, so never asked: the catalog marker and register entries
+        (unsealed; an entry's sealed version needs the same key), the search index (derived,
+        written outside the store's seals), unsealed events (a writer of the store appends
+        them). A damaged or forged source so narrows who is told to the agency's people, never
+        widens it to a unit of the writer's choosing."""
+        try:
+            missing: list[int] = []
+            events = self.audit.record_events(record_id, missing=missing, trusted_only=True)
+            told = None if missing else unit_in_events(events, self.audit.seal_checks)
+            if told is None:
+                return None
+            version, unit = told
+            stored = self._versions(record_id)
+            return None if stored and stored[-1] > version else unit
+        except KhoError as exc:  # the log or the store unreadable: the notice still goes out
+            logs.warn(__name__, "unit of unreadable record %s not read: %s", record_id, exc.code)
+            return None
 
     def _emit(self, record: Record) -> None:
         if self.on_change is not None:
@@ -2005,7 +2062,8 @@ class Repository:
                 details=data,
             )
 
-        drafts = [draft(action, details), *(draft(what, data) for what, data in also)]
+        first = draft(action, self._with_unit(record, details))
+        drafts = [first, *(draft(what, data) for what, data in also)]
         if record.registration is not None:
             reg = record.registration
             number = {"series": reg.series, "year": reg.year, "number": reg.number}
@@ -3174,9 +3232,14 @@ class Repository:
             finally:
                 if ahead:
                     self.store.when_claimed(key, None)
-            self._event(actor, action, new, details)
+            self._event(actor, action, new, self._with_unit(new, details))
         self._emit(new)
         return new
+
+    def _with_unit(self, record: Record, details: dict[str, Any]) -> dict[str, Any]:
+        """The details of the event that writes ``record`` (a version), with its unit
+        (:data:`RECORD_UNIT`)."""
+        return {**details, RECORD_UNIT: record.unit or self.agency_id}
 
     def update_metadata(
         self,

@@ -21,7 +21,7 @@ from kho_files import file_with_a_secret
 from kho_people import AGENCY, PASSWORD, UNIT_B, People
 from kho_testing import incoming, pdf_bytes
 
-from repository.records import Record
+from repository.records import RECORD_UNIT, Record
 from web.context import Kho
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -220,7 +220,7 @@ def test_a_hoso_is_still_corrected_by_its_holder(kho: Kho, people: People, clien
     assert edited.status_code == 200, edited.get_data(as_text=True)[:300]
     assert edited.json["metadata"]["title"] == title
     [event] = [e for e in kho.repo.audit.record_events(file_id) if e.action == "record:update"]
-    assert event.details == {"fields": ["title"]}
+    assert event.details == {"fields": ["title"], RECORD_UNIT: AGENCY}  # the version's unit (m59)
     again = kho.repo._load(file_id)
     stray = _patch(client, again, people.headers("chuyen_vien"), changes={"secrecy": 0})
     assert stray.status_code in (403, 404, 422), stray.get_data(as_text=True)[:300]

@@ -19,7 +19,7 @@ from kho_testing import incoming
 
 from kho.errors import Conflict, NotFound, PermissionDenied
 from repository.policy import Action
-from repository.records import Record
+from repository.records import RECORD_UNIT, Record
 from search.query import FACETS, Filters, Principal, parse_query
 from web.cli import main
 from web.context import Kho
@@ -80,7 +80,9 @@ def test_removal_is_a_new_audited_version_and_the_index_follows(kho: Kho, people
     event = [e for e in kho.repo.audit.events() if e.action == "file:remove-document"]
     assert len(event) == 1
     assert event[0].actor == people.usernames["chuyen_vien"] and event[0].record_id == file.record_id
-    assert event[0].details == {"document_id": first.record_id, "ordinal": 1, "reason": "Nhầm hồ sơ"}
+    assert event[0].details == {
+        "document_id": first.record_id, "ordinal": 1, "reason": "Nhầm hồ sơ", RECORD_UNIT: kho.repo.agency_id
+    }  # the hồ sơ version's unit (m59)
     assert _hoso_facet(kho, people, "chuyen_vien", file.record_id) == 1
     # Added again later: a further version, the link and the facet come back.
     again = kho.repo.add_to_file(
