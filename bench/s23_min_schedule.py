@@ -21,7 +21,8 @@ Schedules (see ``bench/NOTES-s23.md`` for why each request is there and may not 
   the original: only for originals that upload well within a guard's grace);
 * ``strict-claims``: today's formats, the guards after the original as today but both at once;
 * ``one-claims``: the one-object design (register entry = number + sealed first version + the
-  act's audit batch; a small chain link at the event's key), claims mode;
+  act's audit batch; a small chain link at the event's key; the catalog marker written beside
+  the entry, naming it; no ``v000001``), claims mode;
 * ``today-cond``, ``min-cond``, ``one-cond``: the same in the conditional mode (a server that
   honours ``If-None-Match`` on versioned buckets). This gateway ignores it there, so they are
   timed as if honoured: same requests, the header sent, no claims;
@@ -32,8 +33,10 @@ Schedules (see ``bench/NOTES-s23.md`` for why each request is there and may not 
 
 Prints records/s (min/median of ``--rounds``), requests and request rounds a record (counted by
 ``bench_store``'s wrapper around the client's connection pool), client CPU a record, and the
-ratio to raw ``put_object`` measured in the same round; then the gateway's latency per request
-kind (sequential, median). Every bucket is the benchmark's own and removed after each run.
+ratio to raw ``put_object`` measured in the same round (the lines of a round store their records
+in ``--chunks`` chunks, taking turns); then the gateway's latency per request kind (sequential,
+median) and the client's CPU for it. Every bucket is the benchmark's own and removed at the end
+of its round.
 Prints figures; it is not a test.
 """
 
@@ -169,12 +172,12 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         "one-claims",
         (
-            (CONTENT, DATA_KEY, CAT, G_SHA, G_SKH, W_GET),
+            (CONTENT, DATA_KEY, G_SHA, G_SKH, W_GET),
             (_claim("entry-claim"), _claim("event-claim")),
-            (_put("entry+v1+events", ENTRY + EVENTS), _put("link", LINK)),
+            (_put("entry+v1+events", ENTRY + EVENTS), _put("link", LINK), CAT),
             (W_PUT,),
         ),
-        "one object: entry carries v1 and the act's events; a chain link at the event's key",
+        "one object: entry = number + v1 + the act's events; a chain link; the marker names the entry",
     ),
     Schedule(
         "today-cond",
@@ -201,9 +204,9 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         "one-cond",
         (
-            (_content(True), DATA_KEY, CAT, C_G_SHA, C_G_SKH, W_GET),
+            (_content(True), DATA_KEY, C_G_SHA, C_G_SKH, W_GET),
             (_create("link", LINK),),
-            (_create("entry+v1+events", ENTRY + EVENTS),),
+            (_create("entry+v1+events", ENTRY + EVENTS), CAT),
             (W_PUT,),
         ),
         "one object, conditional mode: the link takes the chain's slot before the entry",
@@ -336,67 +339,116 @@ class Run:
     """Client CPU a record (every thread of this process)."""
 
 
-def _timed(count: int, one: Callable[[int], None]) -> Run:
-    bs.COUNTS.clear()
-    started, cpu0 = time.perf_counter(), time.process_time()
-    for i in range(count):
-        one(i)
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
-    counts = dict(bs.COUNTS)
-    rounds = counts.pop("~ request rounds", 0)
-    counts.pop("~ fsync rounds", None)
-    requests = sum(v for k, v in counts.items() if not k.startswith("~") and "fsync" not in k)
-    return Run(count / wall, requests / count, rounds / count, 1000 * cpu / count)
+@dataclass
+class Line:
+    """One line of the table: something that stores records, measured in chunks interleaved
+    with the other lines' (``start`` opens it and writes one record untimed, as a process's
+    first act; ``stop`` removes its buckets)."""
+
+    name: str
+    start: Callable[[], Callable[[int], None]]
+    """Opens the line; returns what stores record ``i``."""
+    stop: Callable[[], None]
+    done: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    requests: int = 0
+    rounds: int = 0
+    one: Callable[[int], None] | None = None
+
+    def chunk(self, count: int) -> None:
+        assert self.one is not None
+        bs.COUNTS.clear()
+        started, cpu0 = time.perf_counter(), time.process_time()
+        for i in range(self.done, self.done + count):
+            self.one(i)
+        self.wall += time.perf_counter() - started
+        self.cpu += time.process_time() - cpu0
+        counts = dict(bs.COUNTS)
+        self.rounds += counts.pop("~ request rounds", 0)
+        self.requests += sum(v for k, v in counts.items() if not k.startswith("~") and "fsync" not in k)
+        self.done += count
+
+    def result(self) -> Run:
+        n = self.done
+        return Run(n / self.wall, self.requests / n, self.rounds / n, 1000 * self.cpu / n)
 
 
-def raw_put(options: Mapping[str, Any], count: int, *, versioned: bool) -> Run:
+def raw_line(options: Mapping[str, Any], *, versioned: bool) -> Line:
+    """One ``put_object`` a record, as ``bench_store``'s raw baseline (an unversioned bucket),
+    or into a versioned bucket."""
     bucket = new_bucket("s23raw", options)
     client = bs._minio(dict(options))
-    client.make_bucket(bucket)
-    if versioned:
-        client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
     body = os.urandom(SIZE)
-    try:
 
-        def one(i: int) -> None:
-            data = b"%PDF-1.7\n" + i.to_bytes(8, "big") + body
-            client.put_object(bucket, f"raw/{i:08d}", io.BytesIO(data), len(data))
+    def one(i: int) -> None:
+        data = b"%PDF-1.7\n" + i.to_bytes(8, "big") + body
+        client.put_object(bucket, f"raw/{i:08d}", io.BytesIO(data), len(data))
 
-        one(-1 % 2**32)
-        return _timed(count, one)
-    finally:
-        for problem in drop_bucket(bucket, options):
-            print(f"  ! {problem}")
+    def start() -> Callable[[int], None]:
+        client.make_bucket(bucket)
+        if versioned:
+            client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
+        one(2**32 - 1)
+        return one
+
+    name = "raw put_object" + (", versioned" if versioned else "")
+    return Line(name, start, lambda: _drop(options, bucket))
 
 
-def kho(options: Mapping[str, Any], count: int) -> Run:
+def kho_line(options: Mapping[str, Any]) -> Line:
+    """Kho's ``create_document`` of a 200 KB văn bản đến (group commit, main's default)."""
     bucket = new_bucket("s23kho", options)
     track(f"{bucket}-keys", options)
-    repo = bs._open(f"s3://{bucket}", {**options, "group_commit": True})
     body = os.urandom(SIZE)
-    try:
+
+    def start() -> Callable[[int], None]:
+        repo = bs._open(f"s3://{bucket}", {**options, "group_commit": True})
 
         def one(i: int) -> None:
             data = b"%PDF-1.7\n" + i.to_bytes(8, "big") + body
             repo.create_document("den", bs._metadata(i, "den"), data, f"vb{i}.pdf", bs.CLERK)
 
         one(999_999)  # first act of the process: the companion check, the first witness
-        return _timed(count, one)
-    finally:
-        for name in (bucket, f"{bucket}-keys"):
-            for problem in drop_bucket(name, options):
-                print(f"  ! {problem}")
+        return one
+
+    return Line("Kho create_document", start, lambda: _drop(options, bucket, f"{bucket}-keys"))
 
 
-def replay(options: Mapping[str, Any], count: int, schedule: Schedule, pool: ThreadPoolExecutor) -> Run:
-    buckets = Buckets.make(options, "s23rep")
-    try:
-        player = Replayer(buckets, pool)
+def replay_line(options: Mapping[str, Any], schedule: Schedule, pool: ThreadPoolExecutor) -> Line:
+    made: list[Buckets] = []
+
+    def start() -> Callable[[int], None]:
+        made.append(Buckets.make(options, "s23rep"))
+        player = Replayer(made[0], pool)
         player.start()
         player.record(schedule)  # warm: connections open, as Kho's first act
-        return _timed(count, lambda _i: player.record(schedule))
+        return lambda _i: player.record(schedule)
+
+    return Line(f"replay {schedule.name}", start, lambda: [b.drop() for b in made] and None)
+
+
+def _drop(options: Mapping[str, Any], *buckets: str) -> None:
+    for name in buckets:  # each with its "-claims" companion
+        for problem in drop_bucket(name, options):
+            print(f"  ! {problem}")
+
+
+def measure_round(lines: list[Line], records: int, chunks: int) -> dict[str, Run]:
+    """Every line stores ``records`` records in ``chunks`` chunks, the lines taking turns chunk
+    by chunk (the order turned by one each time), so that what else the machine does meets
+    them alike."""
+    try:
+        for line in lines:
+            line.one = line.start()
+        per = max(1, records // chunks)
+        for c in range(chunks):
+            for line in lines[c % len(lines):] + lines[: c % len(lines)]:
+                line.chunk(per)
+        return {line.name: line.result() for line in lines}
     finally:
-        buckets.drop()
+        for line in lines:
+            line.stop()
 
 
 def probe(options: Mapping[str, Any], count: int, pool: ThreadPoolExecutor) -> None:
@@ -475,6 +527,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=80)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--chunks", type=int, default=4, help="turns each line takes in a round")
     parser.add_argument("--probe", type=int, default=40, help="requests of each kind (0: no probe)")
     parser.add_argument("--only", default="", help="schedules to replay, comma-separated (default: all)")
     parser.add_argument("--s3-endpoint", default=os.environ.get("KHO_TEST_S3_ENDPOINT", ""))
@@ -493,12 +546,9 @@ def main() -> None:
         try:
             for r in range(args.rounds):
                 print(f"-- round {r + 1} of {args.rounds}", flush=True)
-                runs: dict[str, Run] = {}
-                runs["raw put_object"] = raw_put(options, args.records, versioned=False)
-                runs["raw put_object, versioned"] = raw_put(options, args.records, versioned=True)
-                runs["Kho create_document"] = kho(options, args.records)
-                for schedule in chosen:
-                    runs[f"replay {schedule.name}"] = replay(options, args.records, schedule, pool)
+                lines_now = [raw_line(options, versioned=False), raw_line(options, versioned=True),
+                             kho_line(options)] + [replay_line(options, s, pool) for s in chosen]
+                runs = measure_round(lines_now, args.records, args.chunks)
                 raw = runs["raw put_object"].rate
                 for name, run in runs.items():
                     lines.setdefault(name, []).append(run)
@@ -509,8 +559,9 @@ def main() -> None:
         finally:
             drop_made()
     designed = {f"replay {s.name}": s for s in SCHEDULES}
-    print(f"\n== {args.records} records a run, {args.rounds} rounds interleaved; ratio = records/s over raw "
-          "put_object's of the same round (unversioned bucket, as bench_store) ==")
+    print(f"\n== {args.records} records a line and round, in {args.chunks} chunks taking turns;"
+          f" {args.rounds} rounds; ratio = records/s over raw put_object's of the same round"
+          " (unversioned bucket, as bench_store) ==")
     print(f"{'line':<30} {'rounds':>6} {'req':>4} | {'req/rec':>7} {'rounds/rec':>10} {'cpu ms':>6} | "
           f"{'records/s min / median':>22} | ratio min / median | per round")
     for name, runs in lines.items():
