@@ -1055,7 +1055,7 @@ class S3Store(ObjectStore):
                     elif carried != data:
                         kept.append(key)
                         continue
-                for version_id, _ in self._call(lambda k=key: self._versions(k), key):
+                for version_id, _, _ in self._call(lambda k=key: self._versions(k), key):
                     self._call(
                         lambda k=key, v=version_id: self._client.remove_object(self.bucket, k, version_id=v),
                         key,

@@ -69,22 +69,24 @@ def _stored_digests(repo: Repository, record_id: str, first_event: int) -> dict[
     }
 
 
-# Taken by running this file's digest tests against main's repository/ (e773fc01).
+# Taken by running this file's digest tests against main's repository/ (e773fc01); the events'
+# again when m59 added the version's unit to the event that writes a version (``record_unit``,
+# session 49): the versions' digests are main's of e773fc01, unchanged.
 MAIN_DIGESTS = {
     "den": {
         "version": "767ff3261901edcbb3e24ac114874032b94ab6ac2bd0f7f200827357f53b46a1",
         "entry_version": "767ff3261901edcbb3e24ac114874032b94ab6ac2bd0f7f200827357f53b46a1",
-        "events": "303544481d17a979cef0bc4005f28ff5edcecfef26ff8e95908e7880ef67e3a2",
+        "events": "2085731800adc8768077cccef95f65006066005dcb542b54d96f53a1368d9910",
     },
     "di": {
         "version": "1d15c8c2d9894de76a46ca7e5816828f980e75c0ce35a01ac8dc323008c00b34",
         "entry_version": "1d15c8c2d9894de76a46ca7e5816828f980e75c0ce35a01ac8dc323008c00b34",
-        "events": "b3d57d816ce4c4e2b5df149b6f6366d9fb78bd761e584146c676159ebecfcab5",
+        "events": "71d8e1f6b6afefdf8b614a3c9d053c14991aa062049bacd2d1fc186dc857c8a5",
     },
     "den-sealed": {
         "version": "767ff3261901edcbb3e24ac114874032b94ab6ac2bd0f7f200827357f53b46a1",
         "entry_version": "767ff3261901edcbb3e24ac114874032b94ab6ac2bd0f7f200827357f53b46a1",
-        "events": "7f34cf979c449d3ace8b160d415bf8c056c396094bf71c77744bfe6a5818a61b",
+        "events": "8ae6182dc70a3a1515ef177cf62b6b656766b17a3341bf41c77ea1ce380da3b9",
     },
 }
 
@@ -102,6 +104,8 @@ def test_a_fixed_records_stored_bytes_are_those_main_wrote(
     print(json.dumps(got, indent=1))  # (how the digests above were taken)
     assert got == {name: MAIN_DIGESTS[name] for name in got}
     assert repo.audit.verify().ok
+    [creation] = [e for e in repo.audit.record_events(den.record_id) if e.action == "record:create"]
+    assert creation.details[records.RECORD_UNIT] == AGENCY  # what changed the events' bytes (m59)
 
 
 def _drafts() -> list[EventDraft]:
