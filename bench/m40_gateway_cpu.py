@@ -4,7 +4,13 @@ stored Kho record (200 KB, group commit on) and per raw ``put_object`` of the sa
 the requests each costs (``bench_store``'s counting wrapper) and this process's own CPU.
 Alternates ``--rounds`` blocks of Kho records and raw puts so both see the same load.
 
-    PYTHONPATH=. .venv/bin/python bench/m40_gateway_cpu.py [--records 100] [--rounds 2]
+``--numbers`` (m60): register numbers instead (văn bản đi, no file, one series, as
+``bench_store.py --parts numbers``) against the raw conditional PUT of a number. Each block also
+prints ``bound``: the items a second this machine's cores could give if all of an item's CPU,
+the gateway's and this process's, were spread over them with nothing else running (every
+request of an item overlapping every other): no order of the same requests goes past it.
+
+    PYTHONPATH=. .venv/bin/python bench/m40_gateway_cpu.py [--records 100] [--rounds 2] [--numbers]
 
 Needs ``scripts/services.sh env``. Prints figures; not a test. Removes its buckets.
 """
@@ -84,12 +90,14 @@ def _block(label: str, pids: dict[int, str], count: int, write: object) -> None:
         per_pid.append(f"{name}[{pid}] {delta * 1000 / count:.2f}")
     requests = sum(v for k, v in b.COUNTS.items() if not k.startswith("~"))
     gateway = sum(by_name.values())
+    bound = (os.cpu_count() or 1) * count / max(gateway + own, 1e-9)
     print(
         f"{label:5} {count / wall:6.1f}/s  requests {requests / count:5.2f}/item  "
         f"gateway cpu {gateway * 1000 / count:6.2f} ms/item "
         f"({gateway * 1000 / max(requests, 1):5.2f} ms/request, "
         + ", ".join(f"{n} {v * 1000 / count:.2f}" for n, v in by_name.items())
-        + f")  client cpu {own * 1000 / count:.2f} ms/item  load {os.getloadavg()[0]:.2f}",
+        + f")  client cpu {own * 1000 / count:.2f} ms/item  bound {bound:6.1f}/s"
+        f"  load {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     print("      per pid ms/item: " + ", ".join(per_pid), flush=True)
@@ -140,6 +148,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--size-kb", type=int, default=200)
     parser.add_argument("--kinds", action="store_true", help="also each kind of request alone")
+    parser.add_argument("--numbers", action="store_true", help="register numbers, not stored records")
     args = parser.parse_args()
     endpoint = os.environ["KHO_TEST_S3_ENDPOINT"]
     opts = {
@@ -172,9 +181,19 @@ def main() -> None:
             data = b"%PDF-1.7\n" + serial[0].to_bytes(8, "big") + body
             client.put_object(raw, f"raw/{serial[0]:08d}", io.BytesIO(data), len(data))
 
+        def number(_: int) -> None:
+            repo.create_document("di", b._metadata(0, "di"), None, None, b.CLERK)
+
+        def conditional(i: int) -> None:
+            serial[0] += 1  # (the next free number, as a register takes it: never met here)
+            client._execute("PUT", raw, f"n/{serial[0]:08d}", body=b"1", headers={"If-None-Match": "*"})
+
+        if args.numbers:
+            for _ in range(5):  # (the first number lists the register and reads the log in place)
+                number(0)
         for _ in range(args.rounds):
-            _block("kho", pids, args.records, record)
-            _block("raw", pids, args.records, put)
+            _block("kho", pids, args.records, number if args.numbers else record)
+            _block("raw", pids, args.records, conditional if args.numbers else put)
         if args.kinds:
             _kinds(pids, args.records, client, raw, bucket, body)
     finally:
