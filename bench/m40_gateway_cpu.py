@@ -27,61 +27,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_store as b  # installs the request counter
 
-TICK = os.sysconf("SC_CLK_TCK")
-NAMES = ("radosgw", "ceph-osd", "ceph-mon")
-
-
-def _listener(port: str) -> int | None:
-    """The pid listening on ``port`` (``ss -ltnp``), None if unknown."""
-    import re
-    import subprocess
-
-    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=False).stdout
-    for line in out.splitlines():
-        if re.search(rf":{port}\s", line) and (m := re.search(r"pid=(\d+)", line)):
-            return int(m.group(1))
-    return None
-
-
-def _gateway_pids(port: str) -> dict[int, str]:
-    """radosgw, ceph-osd, ceph-mon of the cluster serving ``port`` (same working directory as
-    its listener: other helpers' clusters on this machine are left out)."""
-    listener = _listener(port)
-    home = os.readlink(f"/proc/{listener}/cwd") if listener else None
-    found: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                name = (entry / "comm").read_text().strip()
-            except OSError:
-                continue
-            try:
-                same = home is None or os.readlink(entry / "cwd") == home
-            except OSError:
-                same = False
-            if name in NAMES and same:
-                found[int(entry.name)] = name
-    return found
-
-
-def _cpu(pids: dict[int, str]) -> dict[int, float]:
-    out: dict[int, float] = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[pid] = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
-    return out
-
 
 def _block(label: str, pids: dict[int, str], count: int, write: object) -> None:
     b.COUNTS.clear()
-    before, started, own0 = _cpu(pids), time.perf_counter(), time.process_time()
+    before, started, own0 = b.gateway_cpu(pids), time.perf_counter(), time.process_time()
     for i in range(count):
         write(i)  # type: ignore[operator]
     wall, own = time.perf_counter() - started, time.process_time() - own0
-    after = _cpu(pids)
+    after = b.gateway_cpu(pids)
     by_name: dict[str, float] = {}
     per_pid = []
     for pid, name in pids.items():
@@ -157,7 +110,7 @@ def main() -> None:
         "secret_key": os.environ["KHO_TEST_S3_SECRET_KEY"],
         "secure": False,
     }
-    pids = _gateway_pids(endpoint.rsplit(":", 1)[1])
+    pids = b.gateway_pids(endpoint)
     print("gateway processes:", ", ".join(f"{n}[{p}]" for p, n in sorted(pids.items())))
     try:
         bucket = b.new_bucket("m40cpu", opts)
