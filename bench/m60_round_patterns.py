@@ -14,6 +14,7 @@ Patterns (one line per round; ``∥``: sent together):
   event object: claim ∥ marker ∥ key ∥ witness GET → entry → v000001 ∥ witness;
 * ``no-v000001``: readers take version 1 from the entry (m40's B): today's without v000001;
 * ``events-in-entry, no-v000001``: both;
+* ``key-store-unversioned``: today's, the record key PUT into an unversioned bucket;
 * ``all-at-once``: the 9 requests of today in one round (no order could do better).
 
 Each block sends ``--numbers`` numbers of every pattern, one pattern after the other, the
@@ -66,6 +67,7 @@ CLAIM = Request("claim", "claims", SIZES["claim"], conditional=True)
 CLAIM_WITH_ENTRY = Request("claim", "claims", SIZES["claim"] + SIZES["entry"], conditional=True)
 MARKER = Request("marker", "data", SIZES["marker"])
 KEY = Request("key", "keys", SIZES["key"])
+KEY_UNVERSIONED = Request("key", "keys-plain", SIZES["key"])
 WITNESS_GET = Request("witness-get", "claims")
 ENTRY = Request("entry", "data", SIZES["entry"])
 ENTRY_WITH_EVENTS = Request("entry", "data", SIZES["entry"] + SIZES["event"])
@@ -84,6 +86,12 @@ PATTERNS: dict[str, list[list[Request]]] = {
     "events-in-entry": [[CLAIM, MARKER, KEY, WITNESS_GET], [ENTRY_WITH_EVENTS], [V1, WITNESS_PUT]],
     "no-v000001": [[CLAIM, MARKER, KEY, WITNESS_GET], [ENTRY, EVENT_CLAIM], [EVENT], [WITNESS_PUT]],
     "events-in-entry, no-v000001": [[CLAIM, MARKER, KEY, WITNESS_GET], [ENTRY_WITH_EVENTS], [WITNESS_PUT]],
+    "key-store-unversioned": [
+        [CLAIM, MARKER, KEY_UNVERSIONED, WITNESS_GET],
+        [ENTRY, EVENT_CLAIM],
+        [V1, EVENT],
+        [WITNESS_PUT],
+    ],
     "all-at-once": [[CLAIM, MARKER, KEY, WITNESS_GET, ENTRY, EVENT_CLAIM, V1, EVENT, WITNESS_PUT]],
 }
 
@@ -148,10 +156,11 @@ def main() -> None:
     try:
         senders = {}
         for name in PATTERNS:  # each pattern its own buckets: its numbers never meet another's
-            buckets = {kind: new_bucket("m60pat", options) for kind in ("data", "keys", "claims")}
+            kinds = ("data", "keys", "keys-plain", "claims")
+            buckets = {kind: new_bucket("m60pat", options) for kind in kinds}
             for kind, bucket in buckets.items():
                 client.make_bucket(bucket)
-                if kind != "claims":
+                if kind in ("data", "keys"):
                     client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
             senders[name] = Sender(client, buckets)
             senders[name].send(WITNESS_PUT, 0, "")  # (the log's witness exists before an act)
