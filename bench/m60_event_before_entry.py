@@ -1,19 +1,23 @@
-"""The crash state that moving a number's audit event beside its register entry would add, and
-what today's code makes of it (issue 14, m60, NOTES-m60 candidate B): not a test (the move is
-not made), a probe run against the real S3 gateway.
+"""The crash states that moving a number's audit event (NOTES-m60 candidate B) or its first
+version (candidate A) beside its register entry would add, and what today's code makes of them
+(issue 14, m60): not a test (neither move is made), a probe run against the real S3 gateway.
 
-    PYTHONPATH=. .venv/bin/python bench/m60_event_before_entry.py
+    PYTHONPATH=. .venv/bin/python bench/m60_event_before_entry.py [--version]
 
-A writer process claims number 2 of a register (the claim of the entry's create), writes its
-record's marker and key, appends the act's events (``record:create`` and ``register:assign``
-number 2) and dies before the entry's data PUT: the state a kill between the event's PUT and
-the entry's leaves if the two went in one round. Then, as after any crash: the next writer on
-this machine takes the number, ``kho fsck --repair``, ``kho fsck``, ``audit verify``. Prints
-what the log and the register say of number 2. Needs ``scripts/services.sh env``.
+Without ``--version``: a writer process claims number 2 of a register (the claim of the entry's
+create), writes its record's marker and key, appends the act's events (``record:create`` and
+``register:assign`` number 2) and dies before the entry's data PUT: the state a kill between the
+event's PUT and the entry's leaves if the two went in one round. With ``--version``: a writer
+runs a real ``create_document`` whose entry data PUT is replaced by the PUT of the
+``records/<id>/v000001`` it carries, then dies: the state of a kill between those two PUTs.
+Then, as after any crash: the next writer on this machine takes a number, ``kho fsck
+--repair``, ``kho fsck``, ``audit verify``. Prints what the register, the records and the log
+say of number 2. Needs ``scripts/services.sh env``.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import sys
 import tempfile
@@ -27,8 +31,8 @@ from kho_testing import CLERK, make_store, new_repository, outgoing
 
 from repository.audit import EventDraft
 from repository.fsck import fsck
-from repository.records import Repository, new_record_id
-from repository.registers import entry_key, register_prefix
+from repository.records import Repository, new_record_id, version_key
+from repository.registers import RegisterEntry, entry_key, register_prefix
 from repository.storage.base import ObjectStore
 from repository.storage.group import write_group
 from repository.storage.local import LocalStore
@@ -59,7 +63,29 @@ def _dying_writer(store: ObjectStore, keys: ObjectStore, year: int) -> None:  # 
         os._exit(code)  # no cleanup, as SIGKILL: the entry's data is never sent
 
 
+def _writer_dying_after_its_version(store: ObjectStore, keys: ObjectStore) -> None:  # the child
+    code = 1
+    try:
+        assert isinstance(store, S3Store)
+        real = S3Store._put_raw
+
+        def put(self: S3Store, bucket: str, key: str, data: bytes, headers: object = None) -> object:
+            if bucket == self.bucket and key.startswith("registers/"):  # the entry's data PUT
+                entry = RegisterEntry.from_json(data)
+                self.put_new(version_key(entry.record_id, 1), base64.b64decode(entry.sealed_version))
+                print(f"writer {os.getpid()}: record {entry.record_id} number {entry.number}:"
+                      " v000001 written, entry not; dies", flush=True)
+                os._exit(137)
+            return real(self, bucket, key, data, headers)  # type: ignore[arg-type]
+
+        S3Store._put_raw = put  # type: ignore[method-assign,assignment]
+        new_repository(store, keys).create_document("di", outgoing(), None, None, CLERK)
+    finally:
+        os._exit(code)
+
+
 def main() -> None:
+    version = "--version" in sys.argv[1:]
     base = Path(tempfile.mkdtemp(prefix="m60-probe-"))
     try:
         store = make_store("s3", base, "m60probe")
@@ -70,6 +96,8 @@ def main() -> None:
         year = first.registration.year
         pid = os.fork()
         if pid == 0:
+            if version:
+                _writer_dying_after_its_version(store, keys)
             _dying_writer(store, keys, year)
         _, status = os.waitpid(pid, 0)
         print(f"writer exit status {os.WEXITSTATUS(status)}")
@@ -93,11 +121,14 @@ def main() -> None:
         print("register:assign events (seq, record, number):", assigned)
         twice = [n for n in {a[2] for a in assigned} if sum(a[2] == n for a in assigned) > 1]
         print("numbers assigned twice in the log:", twice)
-        existing = {r.record_id for r in final.records()}
+        records = list(final.records())
+        existing = {r.record_id for r in records}
         print(
             "assigned to a record that does not exist:",
             [a for a in assigned if a[1] not in existing],
         )
+        shown = [(r.record_id, r.registration.number) for r in records if r.registration is not None]
+        print("records readers see, with their number:", sorted(shown, key=lambda x: x[1]))
     finally:
         drop_made()
 
