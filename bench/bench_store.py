@@ -12,7 +12,11 @@ one ``put_object`` per record into a plain bucket on the same gateway, and one c
 requests by kind (S3, counted by a wrapper around the client's connection pool) and the fsync
 calls (local: ``fsync`` of files, ``fsync dir`` of directories), and the rounds of each
 (``~ fsync rounds``, ``~ request rounds``: the sequential stages of the critical path, where
-the objects of one step are written at the same time). Each
+the objects of one step are written at the same time). When the S3 gateway runs on this
+machine (the test cluster), each S3 line also gives the CPU its radosgw, ceph-osd and ceph-mon
+spent per record (every client's requests meanwhile count: read it on a quiet machine) and the
+``bound``: the records a second the cores could give if all of a record's CPU, the gateway's and
+Kho's, were spread over them with nothing else running (m60). Each
 figure is min/median of ``--repeat`` runs. Kho runs once per audit mode asked
 (``--group-commit``: one object per event, or the events of one act in one object).
 ``--profile`` first lists every object one record and one number write, and why.
@@ -101,6 +105,64 @@ def _counting_fsync(fd: int) -> None:
 
 urllib3.PoolManager.urlopen = _counting_urlopen  # type: ignore[method-assign]
 os.fsync = _counting_fsync
+
+
+# -- the gateway's CPU (S3): radosgw, ceph-osd, ceph-mon of the cluster on this machine ---------
+GATEWAY_NAMES = ("radosgw", "ceph-osd", "ceph-mon")
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _listener(port: str) -> int | None:
+    """The pid listening on ``port`` (``ss -ltnp``), None if unknown."""
+    import re
+    import subprocess
+
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=False).stdout
+    for line in out.splitlines():
+        if re.search(rf":{port}\s", line) and (m := re.search(r"pid=(\d+)", line)):
+            return int(m.group(1))
+    return None
+
+
+def gateway_pids(endpoint: str) -> dict[int, str]:
+    """radosgw, ceph-osd, ceph-mon of the cluster serving ``endpoint`` (same working directory as
+    its listener: other clusters on this machine are left out); empty when the gateway runs
+    elsewhere (m40)."""
+    listener = _listener(endpoint.rsplit(":", 1)[-1])
+    if listener is None:
+        return {}
+    try:
+        home = os.readlink(f"/proc/{listener}/cwd")
+    except OSError:
+        return {}
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name = (entry / "comm").read_text().strip()
+                same = os.readlink(entry / "cwd") == home
+            except OSError:
+                continue
+            if name in GATEWAY_NAMES and same:
+                found[int(entry.name)] = name
+    return found
+
+
+def gateway_cpu(pids: dict[int, str]) -> dict[int, float]:
+    """CPU seconds (user + system) each of ``pids`` has spent so far (``/proc/<pid>/stat``)."""
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14, 15)
+    return out
+
+
+def _gateway_spent(pids: dict[int, str], before: dict[int, float]) -> float:
+    after = gateway_cpu(pids)
+    return sum(after.get(pid, 0.0) - before.get(pid, 0.0) for pid in pids)
 
 
 def _metadata(i: int, direction: str) -> dict[str, Any]:
@@ -375,10 +437,14 @@ def _measure(
     counts: dict[str, int] = {}
     done = 0
     note = ""
+    pids = gateway_pids(str(options["endpoint"])) if "endpoint" in options else {}
+    spent = 0.0  # the gateway's CPU seconds during the runs (every client's requests: m60)
     for _ in range(repeat):
         url = fresh()
         prepare(url)
+        before = gateway_cpu(pids)
         done, wall, counts = _pool(p, worker, [(url, options, w, per, size) for w in range(p)])
+        spent += _gateway_spent(pids, before)
         rates.append(done / wall)
         if check is not None:
             note = check(url, done)
@@ -387,9 +453,16 @@ def _measure(
     cpu_ms = counts.pop("~ cpu us", 0) / 1000 / done
     # per record of one process: its wall time (the median run's) beside the CPU it spent
     wall_ms = 1000 * p / median
+    gateway = ""
+    if pids:
+        # The gateway runs on this machine's cores: no order of the same requests gives more
+        # records a second than the cores over the CPU a record costs, the gateway's and Kho's.
+        gateway_ms = 1000 * spent / (done * repeat)
+        bound = 1000 * (os.cpu_count() or 1) / (gateway_ms + cpu_ms)
+        gateway = f"   gateway cpu {gateway_ms:.2f} ms per record, bound {bound:.1f} /s"
     print(
         f"{label:<34} {p} proc: {_stats(rates)} /s   cpu {cpu_ms:.2f} ms / wall {wall_ms:.2f} ms per record"
-        f" and process   writes: {_per(counts, done)}{note}"
+        f" and process{gateway}   writes: {_per(counts, done)}{note}"
     )
     return median
 

@@ -4,7 +4,13 @@ stored Kho record (200 KB, group commit on) and per raw ``put_object`` of the sa
 the requests each costs (``bench_store``'s counting wrapper) and this process's own CPU.
 Alternates ``--rounds`` blocks of Kho records and raw puts so both see the same load.
 
-    PYTHONPATH=. .venv/bin/python bench/m40_gateway_cpu.py [--records 100] [--rounds 2]
+``--numbers`` (m60): register numbers instead (văn bản đi, no file, one series, as
+``bench_store.py --parts numbers``) against the raw conditional PUT of a number. Each block also
+prints ``bound``: the items a second this machine's cores could give if all of an item's CPU,
+the gateway's and this process's, were spread over them with nothing else running (every
+request of an item overlapping every other): no order of the same requests goes past it.
+
+    PYTHONPATH=. .venv/bin/python bench/m40_gateway_cpu.py [--records 100] [--rounds 2] [--numbers]
 
 Needs ``scripts/services.sh env``. Prints figures; not a test. Removes its buckets.
 """
@@ -21,61 +27,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_store as b  # installs the request counter
 
-TICK = os.sysconf("SC_CLK_TCK")
-NAMES = ("radosgw", "ceph-osd", "ceph-mon")
-
-
-def _listener(port: str) -> int | None:
-    """The pid listening on ``port`` (``ss -ltnp``), None if unknown."""
-    import re
-    import subprocess
-
-    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=False).stdout
-    for line in out.splitlines():
-        if re.search(rf":{port}\s", line) and (m := re.search(r"pid=(\d+)", line)):
-            return int(m.group(1))
-    return None
-
-
-def _gateway_pids(port: str) -> dict[int, str]:
-    """radosgw, ceph-osd, ceph-mon of the cluster serving ``port`` (same working directory as
-    its listener: other helpers' clusters on this machine are left out)."""
-    listener = _listener(port)
-    home = os.readlink(f"/proc/{listener}/cwd") if listener else None
-    found: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                name = (entry / "comm").read_text().strip()
-            except OSError:
-                continue
-            try:
-                same = home is None or os.readlink(entry / "cwd") == home
-            except OSError:
-                same = False
-            if name in NAMES and same:
-                found[int(entry.name)] = name
-    return found
-
-
-def _cpu(pids: dict[int, str]) -> dict[int, float]:
-    out: dict[int, float] = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[pid] = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
-    return out
-
 
 def _block(label: str, pids: dict[int, str], count: int, write: object) -> None:
     b.COUNTS.clear()
-    before, started, own0 = _cpu(pids), time.perf_counter(), time.process_time()
+    before, started, own0 = b.gateway_cpu(pids), time.perf_counter(), time.process_time()
     for i in range(count):
         write(i)  # type: ignore[operator]
     wall, own = time.perf_counter() - started, time.process_time() - own0
-    after = _cpu(pids)
+    after = b.gateway_cpu(pids)
     by_name: dict[str, float] = {}
     per_pid = []
     for pid, name in pids.items():
@@ -84,12 +43,14 @@ def _block(label: str, pids: dict[int, str], count: int, write: object) -> None:
         per_pid.append(f"{name}[{pid}] {delta * 1000 / count:.2f}")
     requests = sum(v for k, v in b.COUNTS.items() if not k.startswith("~"))
     gateway = sum(by_name.values())
+    bound = (os.cpu_count() or 1) * count / max(gateway + own, 1e-9)
     print(
         f"{label:5} {count / wall:6.1f}/s  requests {requests / count:5.2f}/item  "
         f"gateway cpu {gateway * 1000 / count:6.2f} ms/item "
         f"({gateway * 1000 / max(requests, 1):5.2f} ms/request, "
         + ", ".join(f"{n} {v * 1000 / count:.2f}" for n, v in by_name.items())
-        + f")  client cpu {own * 1000 / count:.2f} ms/item  load {os.getloadavg()[0]:.2f}",
+        + f")  client cpu {own * 1000 / count:.2f} ms/item  bound {bound:6.1f}/s"
+        f"  load {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     print("      per pid ms/item: " + ", ".join(per_pid), flush=True)
@@ -140,6 +101,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--size-kb", type=int, default=200)
     parser.add_argument("--kinds", action="store_true", help="also each kind of request alone")
+    parser.add_argument("--numbers", action="store_true", help="register numbers, not stored records")
     args = parser.parse_args()
     endpoint = os.environ["KHO_TEST_S3_ENDPOINT"]
     opts = {
@@ -148,7 +110,7 @@ def main() -> None:
         "secret_key": os.environ["KHO_TEST_S3_SECRET_KEY"],
         "secure": False,
     }
-    pids = _gateway_pids(endpoint.rsplit(":", 1)[1])
+    pids = b.gateway_pids(endpoint)
     print("gateway processes:", ", ".join(f"{n}[{p}]" for p, n in sorted(pids.items())))
     try:
         bucket = b.new_bucket("m40cpu", opts)
@@ -172,9 +134,19 @@ def main() -> None:
             data = b"%PDF-1.7\n" + serial[0].to_bytes(8, "big") + body
             client.put_object(raw, f"raw/{serial[0]:08d}", io.BytesIO(data), len(data))
 
+        def number(_: int) -> None:
+            repo.create_document("di", b._metadata(0, "di"), None, None, b.CLERK)
+
+        def conditional(i: int) -> None:
+            serial[0] += 1  # (the next free number, as a register takes it: never met here)
+            client._execute("PUT", raw, f"n/{serial[0]:08d}", body=b"1", headers={"If-None-Match": "*"})
+
+        if args.numbers:
+            for _ in range(5):  # (the first number lists the register and reads the log in place)
+                number(0)
         for _ in range(args.rounds):
-            _block("kho", pids, args.records, record)
-            _block("raw", pids, args.records, put)
+            _block("kho", pids, args.records, number if args.numbers else record)
+            _block("raw", pids, args.records, conditional if args.numbers else put)
         if args.kinds:
             _kinds(pids, args.records, client, raw, bucket, body)
     finally:
