@@ -16,18 +16,17 @@ from typing import Any
 import pytest
 from kho_claims import assert_every_create_refused, claim_held
 from kho_counting import count_http_requests
+from kho_jobs import as_before_a3, ingested, plaintext_versions
 from kho_testing import BACKENDS, make_store, s3_options_or_skip, s3_store_env
 
 from ingest.pipeline import Pipeline, RetryPolicy
-from ingest.status import JobState, JobStatus, job_key
+from ingest.status import job_key
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
 from repository.fsck import fsck
 from repository.ingest_jobs import STAGED_PREFIX, _dump, scrub_jobs, scrubbed
 from repository.storage.s3 import S3Store
 from retention.backup import restore_object
-
-PLAINTEXT = b"Nguyen-Van-Binh"
 
 
 def _documents(count: int, seed: int) -> list[bytes]:
@@ -51,29 +50,6 @@ def pipeline(backend: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch)
         assert isinstance(store, S3Store) and store.create_mode == "claims"
     yield made
     made.close()
-
-
-def _ingested(pipeline: Pipeline, doc: bytes) -> JobStatus:
-    pipeline.ingest(doc, "qd.pdf")
-    (status,) = pipeline.flush_index()
-    assert status.state is JobState.DONE, status.reason
-    return status
-
-
-def _as_before_a3(pipeline: Pipeline, done: JobStatus) -> str:
-    """The job rewritten as a Kho before a3 wrote it (format 1, the file name and the import
-    path in plaintext): one the scrub rewrites. Its key."""
-    key = job_key(done.job_id)
-    store = pipeline.repo.store
-    old = json.loads(store.get(key))
-    old.update(format_version=1, filename="QD-ky-luat-Nguyen-Van-Binh.pdf", source="/srv/import/x.pdf")
-    store.put(key, json.dumps(old, ensure_ascii=False).encode())
-    return key
-
-
-def _plaintext_versions(pipeline: Pipeline, key: str) -> list[str]:
-    store = pipeline.repo.store
-    return [str(v.version_id) for v in store.list_versions(key) if PLAINTEXT in store.get(key, v.version_id)]
 
 
 def _after(
@@ -119,8 +95,8 @@ def test_a_job_the_pipeline_writes_while_the_scrub_rewrites_it_is_kept(
     backend: str, point: str, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = pipeline.repo.store
-    done = _ingested(pipeline, _documents(1, 5600)[0])
-    key = _as_before_a3(pipeline, done)
+    done = ingested(pipeline, _documents(1, 5600)[0])
+    key = as_before_a3(pipeline, done)
     newer = done.evolve(attempts=done.attempts + 7)
 
     def write() -> None:
@@ -141,7 +117,7 @@ def test_a_job_the_pipeline_writes_while_the_scrub_rewrites_it_is_kept(
     assert ran == [1]
     assert pipeline.jobs.get(done.job_id) == newer  # the newer job is current
     assert report.scrubbed == ((key,) if point == "after" else ())
-    assert _plaintext_versions(pipeline, key) == []  # and nothing of the old one is left
+    assert plaintext_versions(pipeline.repo.store, key) == []  # and nothing of the old one is left
     assert not list(store.list(STAGED_PREFIX))
     if isinstance(store, S3Store):
         assert not claim_held(store, f"claims/{key}")
@@ -156,8 +132,8 @@ def test_a_stopped_scrub_finished_while_the_pipeline_writes_the_job_keeps_the_pi
     again); a job the pipeline writes after that run removed the old one is newer than the
     staged copy and is kept. Before m56 the staged copy was ``put`` over it."""
     store = pipeline.repo.store
-    done = _ingested(pipeline, _documents(1, 5700)[0])
-    key = _as_before_a3(pipeline, done)
+    done = ingested(pipeline, _documents(1, 5700)[0])
+    key = as_before_a3(pipeline, done)
     store.put(STAGED_PREFIX + key.rsplit("/", 1)[1], _dump(scrubbed(json.loads(store.get(key)))))
     newer = done.evolve(attempts=done.attempts + 3)
     ran = _after(  # (m57: the finish removes the job with delete_if_current)
@@ -168,7 +144,7 @@ def test_a_stopped_scrub_finished_while_the_pipeline_writes_the_job_keeps_the_pi
     assert ran == [1]
     assert pipeline.jobs.get(done.job_id) == newer
     assert report.finished == () and report.scrubbed == ()
-    assert _plaintext_versions(pipeline, key) == [] and not list(store.list(STAGED_PREFIX))
+    assert plaintext_versions(pipeline.repo.store, key) == [] and not list(store.list(STAGED_PREFIX))
     assert fsck(pipeline.repo, grace_seconds=0).clean
 
 
@@ -226,7 +202,7 @@ def test_an_ingest_sends_no_companion_request_for_its_job(
                 sent.append((method, url.split("?", 1)[0]))
 
         count_http_requests(monkeypatch, add)
-        status = _ingested(pipeline, _documents(1, 5900)[0])
+        status = ingested(pipeline, _documents(1, 5900)[0])
         monkeypatch.undo()
         jobs = [(m, u) for m, u in sent if "/ingest/jobs/" in u]
         assert [(m, u) for m, u in jobs if f"/{store.claims_bucket}/" in u] == []
@@ -264,12 +240,12 @@ def test_a_job_claimed_by_an_earlier_kho_is_scrubbed_and_its_claim_removed(
     scrub's delete still removes it, the job is written again, and fsck stays clean."""
     store = pipeline.repo.store
     assert isinstance(store, S3Store)
-    done = _ingested(pipeline, _documents(1, 6000)[0])
-    key = _as_before_a3(pipeline, done)
+    done = ingested(pipeline, _documents(1, 6000)[0])
+    key = as_before_a3(pipeline, done)
     store._put_raw(store.claims_bucket, f"claims/{key}", store._claim_body())  # as m55's put left it
     assert claim_held(store, f"claims/{key}")
     report = scrub_jobs(store)
     assert report.scrubbed == (key,)
     assert not claim_held(store, f"claims/{key}")
-    assert json.loads(store.get(key))["format_version"] == 2 and _plaintext_versions(pipeline, key) == []
+    assert json.loads(store.get(key))["format_version"] == 2 and plaintext_versions(store, key) == []
     assert fsck(pipeline.repo, grace_seconds=0).clean

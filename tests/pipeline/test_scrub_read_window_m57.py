@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 from kho_child import paused_child, stop_once_at
 from kho_claims import claim_held
+from kho_jobs import as_before_a3, ingested, plaintext_versions
 from kho_testing import s3_options_or_skip, s3_store_env
 from minio import Minio
 
 from ingest.pipeline import Pipeline, RetryPolicy
-from ingest.status import JobState, JobStatus, job_key
+from ingest.status import JobState, JobStatus
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
 from kho.errors import NotFound
@@ -41,7 +42,6 @@ from repository.ingest_jobs import (
 from repository.storage.base import ObjectStore
 from repository.storage.s3 import S3Store
 
-PLAINTEXT = b"Nguyen-Van-Binh"
 S3_MODES = {"s3": "claims", "s3-conditional": "conditional"}
 
 
@@ -74,28 +74,6 @@ def pipeline(backend: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch)
         assert isinstance(store, S3Store) and store.create_mode == S3_MODES[backend]
     yield made
     made.close()
-
-
-def _ingested(pipeline: Pipeline, doc: bytes) -> JobStatus:
-    pipeline.ingest(doc, "qd.pdf")
-    (status,) = pipeline.flush_index()
-    assert status.state is JobState.DONE, status.reason
-    return status
-
-
-def _as_before_a3(pipeline: Pipeline, done: JobStatus) -> str:
-    """The job rewritten as a Kho before a3 wrote it (format 1, the file name and the import
-    path in plaintext): one the scrub rewrites. Its key."""
-    key = job_key(done.job_id)
-    store = pipeline.repo.store
-    old = json.loads(store.get(key))
-    old.update(format_version=1, filename="QD-ky-luat-Nguyen-Van-Binh.pdf", source="/srv/import/x.pdf")
-    store.put(key, json.dumps(old, ensure_ascii=False).encode())
-    return key
-
-
-def _plaintext_versions(store: ObjectStore, key: str) -> list[str]:
-    return [str(v.version_id) for v in store.list_versions(key) if PLAINTEXT in store.get(key, v.version_id)]
 
 
 def _after_any(
@@ -140,8 +118,8 @@ def test_a_job_the_pipeline_writes_after_the_scrub_read_it_is_kept(
     rewrote the pipeline's job from a new read, which removed the version it had read), the
     staged copy is gone, fsck is clean, and the next run finds nothing to scrub."""
     store = pipeline.repo.store
-    done = _ingested(pipeline, _documents(1, 5710 if point == "read" else 5720)[0])
-    key = _as_before_a3(pipeline, done)
+    done = ingested(pipeline, _documents(1, 5710 if point == "read" else 5720)[0])
+    key = as_before_a3(pipeline, done)
     newer = done.evolve(attempts=done.attempts + 7)
 
     def write() -> None:
@@ -157,7 +135,7 @@ def test_a_job_the_pipeline_writes_after_the_scrub_read_it_is_kept(
     assert ran == [1]
     assert pipeline.jobs.get(done.job_id) == newer  # the pipeline's job is current
     assert plaintext_left(json.loads(store.get(key))) == []
-    assert _plaintext_versions(store, key) == []  # the version read, older now, is gone too
+    assert plaintext_versions(store, key) == []  # the version read, older now, is gone too
     # (the pipeline's job rewritten from a new read: what removed the version read)
     assert report.scrubbed == (key,) and report.finished == () and report.overtaken == ()
     assert not list(store.list(STAGED_PREFIX))
@@ -178,8 +156,8 @@ def test_a_job_the_pipeline_writes_after_the_finish_of_a_stopped_scrub_read_it_i
     newer than the staged copy and is kept (m56: removed, the staged copy written), and the
     version read goes with the pipeline's job rewritten from a new read."""
     store = pipeline.repo.store
-    done = _ingested(pipeline, _documents(1, 5730)[0])
-    key = _as_before_a3(pipeline, done)
+    done = ingested(pipeline, _documents(1, 5730)[0])
+    key = as_before_a3(pipeline, done)
     store.put(STAGED_PREFIX + key.rsplit("/", 1)[1], _dump(scrubbed(json.loads(store.get(key)))))
     newer = done.evolve(attempts=done.attempts + 5)
     ran = _after_any(
@@ -190,7 +168,7 @@ def test_a_job_the_pipeline_writes_after_the_finish_of_a_stopped_scrub_read_it_i
     assert ran == [1]
     assert pipeline.jobs.get(done.job_id) == newer
     assert report.finished == () and report.scrubbed == (key,) and report.overtaken == ()
-    assert _plaintext_versions(store, key) == [] and not list(store.list(STAGED_PREFIX))
+    assert plaintext_versions(store, key) == [] and not list(store.list(STAGED_PREFIX))
     assert fsck(pipeline.repo, grace_seconds=0).clean
 
 
@@ -202,8 +180,8 @@ def test_a_job_the_pipeline_writes_after_every_read_is_left_to_it_and_reported(
     after ``RACE_TRIES`` reads (no endless loop), the pipeline's latest job current, the job
     reported ``overtaken``, no staged copy left, fsck clean."""
     store = pipeline.repo.store
-    done = _ingested(pipeline, _documents(1, 5740)[0])
-    key = _as_before_a3(pipeline, done)
+    done = ingested(pipeline, _documents(1, 5740)[0])
+    key = as_before_a3(pipeline, done)
     written: list[JobStatus] = []
     real = store.get_tagged
 
@@ -301,8 +279,8 @@ def test_a_scrub_killed_at_each_step_of_its_removal_is_finished_by_the_next_run(
     staged copy kept; the next run finishes it: the scrubbed job current and readable, no old
     version holding the plaintext, no staged copy, fsck clean."""
     store = pipeline.repo.store
-    done = _ingested(pipeline, _documents(1, 5800 + 10 * [k[1] for k in KILLS].index(point))[0])
-    key = _as_before_a3(pipeline, done)
+    done = ingested(pipeline, _documents(1, 5800 + 10 * [k[1] for k in KILLS].index(point))[0])
+    key = as_before_a3(pipeline, done)
     read = store.get(key)
     assert len(store.list_versions(key)) >= 3  # (the removal has versions to go through)
     install = _stop_at(backend, point, store, key)
@@ -323,7 +301,7 @@ def test_a_scrub_killed_at_each_step_of_its_removal_is_finished_by_the_next_run(
     assert finished.record_id == done.record_id and finished.state is JobState.DONE
     stored = json.loads(store.get(key))
     assert stored["format_version"] == 2 and plaintext_left(stored) == []
-    assert _plaintext_versions(store, key) == []
+    assert plaintext_versions(store, key) == []
     assert not list(store.list(STAGED_PREFIX))
     if isinstance(store, S3Store):
         assert not claim_held(store, f"claims/{key}")
@@ -337,8 +315,8 @@ def test_fsck_repair_finishes_a_scrub_killed_after_its_removal(backend: str, pip
     (``job-scrub-unfinished``) and ``--repair`` finishes it (before m57: fsck was clean with the
     job missing, and its repair ran the scrub only for a job keeping plaintext)."""
     store = pipeline.repo.store
-    done = _ingested(pipeline, _documents(1, 5900)[0])
-    key = _as_before_a3(pipeline, done)
+    done = ingested(pipeline, _documents(1, 5900)[0])
+    key = as_before_a3(pipeline, done)
     _killed_at(_stop_at(backend, "deleted", store, key), store)
     assert not store.exists(key)
     checked = fsck(pipeline.repo, grace_seconds=0)
@@ -349,5 +327,5 @@ def test_fsck_repair_finishes_a_scrub_killed_after_its_removal(backend: str, pip
     stored = json.loads(store.get(key))
     assert stored["format_version"] == 2 and plaintext_left(stored) == []
     assert pipeline.jobs.get(done.job_id).record_id == done.record_id
-    assert _plaintext_versions(store, key) == [] and not list(store.list(STAGED_PREFIX))
+    assert plaintext_versions(store, key) == [] and not list(store.list(STAGED_PREFIX))
     assert fsck(pipeline.repo, grace_seconds=0).clean
