@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kho_claims import assert_every_create_refused, claim_held
 from kho_counting import count_http_requests
-from kho_jobs import as_before_a3, ingested, plaintext_versions
+from kho_jobs import after_any, as_before_a3, ingested, plaintext_versions
 from kho_testing import BACKENDS, make_store, s3_options_or_skip, s3_store_env
 
 from ingest.pipeline import Pipeline, RetryPolicy
@@ -52,26 +52,6 @@ def pipeline(backend: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     made.close()
 
 
-def _after(
-    obj: Any, name: str, monkeypatch: pytest.MonkeyPatch, when: Callable[..., bool], then: Callable[[], None]
-) -> list[int]:
-    """``obj.name`` wrapped (on the instance): once a call of it for which ``when(*args)`` holds
-    has returned, ``then()`` runs, once. The number of times it ran (to check the point was
-    reached)."""
-    real = getattr(obj, name)
-    ran: list[int] = []
-
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        answer = real(*args, **kwargs)
-        if not ran and when(*args):
-            ran.append(1)
-            then()
-        return answer
-
-    monkeypatch.setattr(obj, name, wrapped)
-    return ran
-
-
 POINTS = [
     # while the scrub removes the job: after its delete listed the versions to remove (S3: the
     # delete removes the versions it listed, then the key's claim; m55 lost the pipeline's
@@ -103,15 +83,16 @@ def test_a_job_the_pipeline_writes_while_the_scrub_rewrites_it_is_kept(
         pipeline.jobs.put(newer)
 
     if point == "listed":
-        ran = _after(store, "_versions", monkeypatch, lambda k: k == key, write)
+        ran = after_any(store, ("_versions",), monkeypatch, lambda k: k == key, write)
     elif point == "deleted":  # (m57: the scrub's removal is delete_if_current)
-        ran = _after(store, "delete_if_current", monkeypatch, lambda k, *_: k == key, write)
+        ran = after_any(store, ("delete_if_current",), monkeypatch, lambda k, *_: k == key, write)
     elif point == "written":
-        ran = _after(
-            store, "_put_raw", monkeypatch, lambda bucket, k, *_: bucket == store.bucket and k == key, write
+        ran = after_any(
+            store, ("_put_raw",), monkeypatch,
+            lambda bucket, k, *_: bucket == store.bucket and k == key, write,
         )
     else:
-        ran = _after(store, "put_again", monkeypatch, lambda k, *_: k == key, write)
+        ran = after_any(store, ("put_again",), monkeypatch, lambda k, *_: k == key, write)
     report = scrub_jobs(store)
     monkeypatch.undo()
     assert ran == [1]
@@ -136,8 +117,8 @@ def test_a_stopped_scrub_finished_while_the_pipeline_writes_the_job_keeps_the_pi
     key = as_before_a3(pipeline, done)
     store.put(STAGED_PREFIX + key.rsplit("/", 1)[1], _dump(scrubbed(json.loads(store.get(key)))))
     newer = done.evolve(attempts=done.attempts + 3)
-    ran = _after(  # (m57: the finish removes the job with delete_if_current)
-        store, "delete_if_current", monkeypatch, lambda k, *_: k == key, lambda: pipeline.jobs.put(newer)
+    ran = after_any(  # (m57: the finish removes the job with delete_if_current)
+        store, ("delete_if_current",), monkeypatch, lambda k, *_: k == key, lambda: pipeline.jobs.put(newer)
     )
     report = scrub_jobs(store)
     monkeypatch.undo()

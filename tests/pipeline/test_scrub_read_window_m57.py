@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from kho_child import paused_child, stop_once_at
 from kho_claims import claim_held
-from kho_jobs import as_before_a3, ingested, plaintext_versions
+from kho_jobs import after_any, as_before_a3, ingested, plaintext_versions
 from kho_testing import s3_options_or_skip, s3_store_env
 from minio import Minio
 
@@ -76,28 +76,6 @@ def pipeline(backend: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     made.close()
 
 
-def _after_any(
-    obj: Any, names: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, when: Callable[..., bool],
-    then: Callable[[], None],
-) -> list[int]:
-    """Each of ``obj``'s methods ``names`` wrapped (on the instance): once a call of one of them
-    for which ``when(*args)`` holds has returned, ``then()`` runs, once in all. The number of
-    times it ran (the point was reached)."""
-    ran: list[int] = []
-    for name in names:
-        real = getattr(obj, name)
-
-        def wrapped(*args: Any, _real: Callable[..., Any] = real, **kwargs: Any) -> Any:
-            answer = _real(*args, **kwargs)
-            if not ran and when(*args):
-                ran.append(1)
-                then()
-            return answer
-
-        monkeypatch.setattr(obj, name, wrapped)
-    return ran
-
-
 WINDOW = [
     (backend, point)
     for backend in ("local", "s3", "s3-conditional")
@@ -126,10 +104,10 @@ def test_a_job_the_pipeline_writes_after_the_scrub_read_it_is_kept(
         pipeline.jobs.put(newer)
 
     if point == "read":  # (get before m57, get_tagged since: whichever reads the job)
-        ran = _after_any(store, ("get", "get_tagged"), monkeypatch, lambda k, *_: k == key, write)
+        ran = after_any(store, ("get", "get_tagged"), monkeypatch, lambda k, *_: k == key, write)
     else:
         staged = STAGED_PREFIX + key.rsplit("/", 1)[1]
-        ran = _after_any(store, ("put",), monkeypatch, lambda k, *_: k == staged, write)
+        ran = after_any(store, ("put",), monkeypatch, lambda k, *_: k == staged, write)
     report = scrub_jobs(store)
     monkeypatch.undo()
     assert ran == [1]
@@ -160,7 +138,7 @@ def test_a_job_the_pipeline_writes_after_the_finish_of_a_stopped_scrub_read_it_i
     key = as_before_a3(pipeline, done)
     store.put(STAGED_PREFIX + key.rsplit("/", 1)[1], _dump(scrubbed(json.loads(store.get(key)))))
     newer = done.evolve(attempts=done.attempts + 5)
-    ran = _after_any(
+    ran = after_any(
         store, ("get", "get_tagged"), monkeypatch, lambda k, *_: k == key, lambda: pipeline.jobs.put(newer)
     )
     report = scrub_jobs(store)

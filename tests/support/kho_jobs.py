@@ -1,10 +1,15 @@
 """Ingest jobs for the scrub's tests (m56, m57): a document ingested to its end, its job
-rewritten as a Kho before a3 stored it (the document's name and import path in plaintext), and
-the stored versions of a job that still hold that plaintext."""
+rewritten as a Kho before a3 stored it (the document's name and import path in plaintext), the
+stored versions of a job that still hold that plaintext, and a write landing at a point of the
+scrub (:func:`after_any`)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from ingest.pipeline import Pipeline
 from ingest.status import JobState, JobStatus, job_key
@@ -37,3 +42,25 @@ def as_before_a3(pipeline: Pipeline, done: JobStatus) -> str:
 def plaintext_versions(store: ObjectStore, key: str) -> list[str]:
     """The version ids of ``key`` that still hold :data:`PLAINTEXT`."""
     return [str(v.version_id) for v in store.list_versions(key) if PLAINTEXT in store.get(key, v.version_id)]
+
+
+def after_any(
+    obj: Any, names: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, when: Callable[..., bool],
+    then: Callable[[], None],
+) -> list[int]:
+    """Each of ``obj``'s methods ``names`` wrapped (on the instance): once a call of one of them
+    for which ``when(*args)`` holds has returned, ``then()`` runs, once in all. The number of
+    times it ran (to check the point was reached)."""
+    ran: list[int] = []
+    for name in names:
+        real = getattr(obj, name)
+
+        def wrapped(*args: Any, _real: Callable[..., Any] = real, **kwargs: Any) -> Any:
+            answer = _real(*args, **kwargs)
+            if not ran and when(*args):
+                ran.append(1)
+                then()
+            return answer
+
+        monkeypatch.setattr(obj, name, wrapped)
+    return ran
