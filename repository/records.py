@@ -118,8 +118,10 @@ from repository.policy import (
     unknown_record_message,
 )
 from repository.registers import (
+    ASSIGN_ACTION,
     RegisterEntry,
     Registers,
+    assign_details,
     entry_key_in,
     frozen_field_errors,
     register_prefix,
@@ -2066,8 +2068,8 @@ class Repository:
         drafts = [first, *(draft(what, data) for what, data in also)]
         if record.registration is not None:
             reg = record.registration
-            number = {"series": reg.series, "year": reg.year, "number": reg.number}
-            drafts.append(draft("register:assign", number))
+            number = assign_details(reg.organ_id, reg.year, reg.series, reg.number)
+            drafts.append(draft(ASSIGN_ACTION, number))
         self.audit.append_many(drafts, alongside=alongside, after=after)
         self._emit(record)
         return record

@@ -13,8 +13,8 @@ import hashlib
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 
 from kho.digits import ascii_int
 from kho.errors import (
@@ -265,6 +265,116 @@ def entry_key(organ_id: str, year: int, series: str, number: int) -> str:
 def entry_key_in(prefix: str, number: int) -> str:
     """The key of entry ``number`` of the register at ``prefix`` (:func:`register_prefix`)."""
     return f"{prefix}{number:08d}.json"
+
+
+ASSIGN_ACTION = "register:assign"
+"""The audit event of a number given (``details``: ``series``, ``year``, ``number`` and, since
+m61, ``organ_id``; the event's ``record_id`` is the record that took it)."""
+
+
+def assign_details(organ_id: str, year: int, series: str, number: int) -> dict[str, object]:
+    """The ``details`` of a :data:`ASSIGN_ACTION` event: the register's whole key, so that the
+    log alone tells the series apart when several agencies share a store (m61)."""
+    return {"series": series, "year": year, "number": number, "organ_id": organ_id}
+
+
+@dataclass(frozen=True)
+class NumberGiven:
+    """One statement that number ``number`` of a register went to ``record_id``: a
+    :data:`ASSIGN_ACTION` event (``seq``) or the register entry (``seq`` None)."""
+
+    organ_id: str | None
+    """None: an event written before m61, which names no agency."""
+    year: int
+    series: str
+    number: int
+    record_id: str
+    seq: int | None = None
+
+    @property
+    def prefix(self) -> str | None:
+        """The register (:func:`register_prefix`), None while the agency is unknown."""
+        return None if self.organ_id is None else register_prefix(self.organ_id, self.year, self.series)
+
+
+def number_given_in(details: Mapping[str, object], record_id: str | None, seq: int) -> NumberGiven | None:
+    """What a :data:`ASSIGN_ACTION` event says was given (None: details that name no number)."""
+    organ, year, series, number = (details.get(k) for k in ("organ_id", "year", "series", "number"))
+    if not record_id or not isinstance(series, str) or not series:
+        return None
+    if type(year) is not int or type(number) is not int or number < 1:
+        return None
+    if organ is not None and (not isinstance(organ, str) or not organ):
+        return None
+    return NumberGiven(organ, year, series, number, record_id, seq)
+
+
+@dataclass(frozen=True)
+class NumberGivenTwice:
+    """A number of one register that the log and the register give to more than one record."""
+
+    organ_id: str
+    year: int
+    series: str
+    number: int
+    records: tuple[str, ...]
+    """Every record it was given to, sorted."""
+    events: tuple[tuple[int, str], ...]
+    """The (seq, record) of each event that gave it, in the log's order."""
+    entry_record: str | None
+    """The record the register entry of the number names (None: no entry)."""
+
+
+def numbers_given_twice(
+    events: Iterable[NumberGiven], entries: Iterable[NumberGiven]
+) -> tuple[list[NumberGivenTwice], list[NumberGiven]]:
+    """The numbers given to more than one record in one register (NĐ 30/2020/NĐ-CP: a số goes
+    to one document only in a sổ in a year), from the :data:`ASSIGN_ACTION` events and the
+    register entries; pure.
+
+    A register is (agency, year, series) (:func:`register_prefix`), the key every number is
+    allocated under: units of an agency share its registers, a year starts its own. The same
+    record named twice (a confirmation retried, an event restored) is one holder. An event
+    written before m61 names no agency: it is given the agency of the register entry naming its
+    record (the record's registration is that entry), else the store's only agency when the
+    entries and the events name one agency only, else none: returned apart (second list), never
+    matched against another agency's numbers (no false finding in a store of several agencies).
+    """
+    entries = list(entries)
+    events = list(events)
+    organ_of = {e.record_id: e.organ_id for e in entries}
+    organs = {e.organ_id for e in entries} | {e.organ_id for e in events if e.organ_id is not None}
+    sole = next(iter(organs)) if len(organs) == 1 else None
+    held: dict[tuple[str, int], list[NumberGiven]] = {}
+    unplaced: list[NumberGiven] = []
+    for given in events:
+        organ = given.organ_id or organ_of.get(given.record_id) or sole
+        if organ is None:
+            unplaced.append(given)
+            continue
+        placed = given if given.organ_id == organ else replace(given, organ_id=organ)
+        held.setdefault((str(placed.prefix), given.number), []).append(placed)
+    for entry in entries:
+        held.setdefault((str(entry.prefix), entry.number), []).append(entry)
+    twice: list[NumberGivenTwice] = []
+    for (_, number), given in sorted(held.items()):
+        records = sorted({g.record_id for g in given})
+        if len(records) < 2:
+            continue
+        first = given[0]
+        assert first.organ_id is not None
+        twice.append(
+            NumberGivenTwice(
+                first.organ_id,
+                first.year,
+                first.series,
+                number,
+                tuple(records),
+                tuple(sorted((g.seq, g.record_id) for g in given if g.seq is not None)),
+                next((g.record_id for g in given if g.seq is None), None),
+            )
+        )
+    return twice, unplaced
 
 
 REGISTER_STEPS_BEFORE_LISTING = 1
