@@ -98,7 +98,17 @@ from repository.records import (
     take_over_guard,
     version_key,
 )
-from repository.registers import RegisterEntry, entry_key, register_prefix
+from repository.registers import (
+    ASSIGN_ACTION,
+    NumberGiven,
+    RegisterEntry,
+    entry_key,
+    entry_key_in,
+    number_given_in,
+    numbers_given_twice,
+    register_prefix,
+    series_label,
+)
 from repository.seals import SEALED_SINCE, Sealer, Verdict
 from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
@@ -151,8 +161,11 @@ class Issue:
     văn bản's số/ký hiệu guard (step 9c, review rv55) | ``guard-not-a-file`` /
     ``claim-not-a-file`` (a local store's path under ``claims/`` that is no claim file: a folder
     where a guard's file belongs, a symbolic link, a FIFO, an unreadable file; never repaired,
-    step 4a, review rv55). Every guard or claim a repair writes or removes is audited
-    (``fsck:guard-restored``, ``fsck:claim-removed``)."""
+    step 4a, review rv55) | ``register-number-reused`` (a number of one register, agency, year
+    and series, that the log's ``register:assign`` events and the register entry give to more
+    than one record: never repaired) | ``register-assign-orphan`` (a ``register:assign`` naming
+    a record the store does not hold: never repaired), step 9d, m61. Every guard or claim a
+    repair writes or removes is audited (``fsck:guard-restored``, ``fsck:claim-removed``)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -1163,6 +1176,7 @@ def fsck(
     named_versions: dict[str, tuple[int, str]] = {}  # per record, the highest version events name, when
     withheld_events: dict[tuple[str, int], AuditEvent] = {}  # (record, step): its withheld event
     reasoned: set[str] = set()  # records an event registered with a duplicate_reason (step 9c)
+    assigned: list[NumberGiven] = []  # what the register:assign events say was given (step 9d)
     indexed = _IndexDigests.of(repo)  # step 9b
     sealing = [False]  # an event whose seal checks came before (step 0 names the others)
     floor = repo.audit.sealed_floor()  # sealed from there on, a signed checkpoint says (rv22)
@@ -1204,6 +1218,12 @@ def fsck(
                 actions, _ = named_objects.setdefault(named, (set(), event.at))
                 actions.add(event.action)
         born.update(_creation_named(event) for event in events)
+        for event in events:
+            if event.action != ASSIGN_ACTION:
+                continue
+            given = number_given_in(event.details, event.record_id, event.seq)
+            if given is not None:
+                assigned.append(given)
         reasoned.update(  # (step 9c: registered again with a reason, so no số/ký hiệu guard)
             event.record_id for event in events if event.record_id and event.details.get("duplicate_reason")
         )
@@ -1224,6 +1244,11 @@ def fsck(
                 f"Bản ghi {record_id} thiếu sự kiện tạo lập trong nhật ký: ghi bổ sung.",
                 repairable=True,
             )
+    # 9d. No number is given to two records in one register, and none to a record that does not
+    # exist (m61): from the events read above and the entries of step 2, no read more but one
+    # per event found naming a record absent from the listings (a writer that committed since).
+    for kind, subject, message, details in _numbers_given_issues(repo, assigned, by_key, set(committed)):
+        add(kind, subject, message, details=details)
     # 9c. Every văn bản that took a số/ký hiệu guard still has one (review rv55). Whether it took
     # one is decided from what is stored (its metadata: a số, not numbered by a register of văn
     # bản đi) and from its history (no registration with a duplicate_reason, which takes none).
@@ -1841,6 +1866,123 @@ def _first_act_without_witness(repo: Repository, report: VerifyReport) -> bool:
     if repo.anchor is not None and folder_checkpoints(repo.anchor.checkpoint_dir):
         return False
     return first_act_only(store)
+
+
+NUMBER_GIVEN_TWICE = "register-number-reused"
+"""The finding of a number given to more than one record in one register (m61): never repaired."""
+NUMBER_GIVEN_TO_NOTHING = "register-assign-orphan"
+"""The finding of a ``register:assign`` naming a record the store does not hold (m61): never
+repaired."""
+
+
+def _register_named(organ_id: str | None, year: int, series: str) -> str:
+    """A register as a person reads it: its name, series key, year and agency (Vietnamese)."""
+    unknown = "cơ quan không rõ (sự kiện ghi trước m61 không ghi mã cơ quan)"
+    agency = f"cơ quan {organ_id}" if organ_id else unknown
+    return f"{series_label(series)} ({series}) năm {year} của {agency}"
+
+
+def _numbers_given_issues(
+    repo: Repository,
+    assigned: list[NumberGiven],
+    by_key: Mapping[str, RegisterEntry],
+    committed: set[str],
+) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """Step 9d's findings as (kind, subject, message, details); neither is repairable: the log
+    cannot be changed, and which record keeps the number is for a person to decide.
+
+    - :data:`NUMBER_GIVEN_TWICE`: a number of one register (agency, year, series) that the log's
+      ``register:assign`` events and the register entry give to more than one record
+      (:func:`~repository.registers.numbers_given_twice`). Left, e.g., by a writer killed after
+      its events and before its entry whose claimed number the next writer took over (NOTES-m60
+      candidate B), or by an event appended by a hand in the store.
+    - :data:`NUMBER_GIVEN_TO_NOTHING`: an event giving a number to a record that is neither in
+      the store (no first version, register entry or "đã hủy" row) nor written since the
+      listings (one read of its first version and of its register entry)."""
+    store = repo.store
+    entries = [
+        NumberGiven(e.organ_id, e.year, e.series, e.number, e.record_id) for e in by_key.values()
+    ]
+    twice, _ = numbers_given_twice(assigned, entries)
+    listed = {e.record_id for e in by_key.values()}
+    missing: set[str] = set()
+    for given in assigned:
+        rid = given.record_id
+        if rid in committed or rid in listed or rid in missing:
+            continue
+        if store.exists(version_key(rid, 1)) or store.exists(destroyed_key(rid)):
+            continue  # committed since the listings
+        prefix = given.prefix
+        if prefix is not None and _entry_names(store, entry_key_in(prefix, given.number), rid):
+            continue
+        missing.add(rid)
+    for found in twice:
+        prefix = register_prefix(found.organ_id, found.year, found.series)
+        where = []
+        for record_id in found.records:
+            said = [f"#{seq}" for seq, rid in found.events if rid == record_id]
+            parts = [f"nhật ký kiểm toán {', '.join(said)}"] if said else []
+            if found.entry_record == record_id:
+                parts.append("mục sổ đăng ký")
+            if record_id in missing:
+                parts.append("văn bản không có trong kho")
+            where.append(f"{record_id} ({'; '.join(parts)})")
+        yield (
+            NUMBER_GIVEN_TWICE,
+            entry_key_in(prefix, found.number),
+            f"Số {found.number:02d} của {_register_named(found.organ_id, found.year, found.series)} đã"
+            f" được cấp cho {len(found.records)} văn bản: {', '.join(where)}. Mỗi số chỉ được cấp cho một"
+            " văn bản trong một sổ trong năm (Nghị định 30/2020/NĐ-CP). Không sửa tự động (nhật ký kiểm"
+            " toán không sửa được); cần người xem xét văn bản nào giữ số này.",
+            {
+                "organ_id": found.organ_id,
+                "year": found.year,
+                "series": found.series,
+                "number": found.number,
+                "records": list(found.records),
+                "events": [{"seq": seq, "record_id": rid} for seq, rid in found.events],
+                "entry_record": found.entry_record,
+                "missing": sorted(r for r in found.records if r in missing),
+            },
+        )
+    by_record: dict[str, list[NumberGiven]] = {}
+    for given in assigned:
+        if given.record_id in missing:
+            by_record.setdefault(given.record_id, []).append(given)
+    for record_id, given in sorted(by_record.items()):
+        said = "; ".join(
+            f"số {g.number:02d} của {_register_named(g.organ_id, g.year, g.series)} (sự kiện #{g.seq})"
+            for g in given
+        )
+        yield (
+            NUMBER_GIVEN_TO_NOTHING,
+            record_id,
+            f"Nhật ký kiểm toán ghi đã cấp {said} cho văn bản {record_id}, nhưng kho không có văn bản"
+            " đó và sổ đăng ký không có mục nào ghi nó: việc ghi văn bản đã dừng sau khi ghi nhật ký,"
+            " hoặc văn bản đã bị xóa thẳng trong kho. Số đó có thể đã được cấp cho văn bản khác. Không"
+            " sửa tự động; cần người xem xét.",
+            {
+                "record_id": record_id,
+                "numbers": [
+                    {
+                        "organ_id": g.organ_id,
+                        "year": g.year,
+                        "series": g.series,
+                        "number": g.number,
+                        "seq": g.seq,
+                    }
+                    for g in given
+                ],
+            },
+        )
+
+
+def _entry_names(store: ObjectStore, key: str, record_id: str) -> bool:
+    """Does the register entry at ``key`` exist and name ``record_id``?"""
+    try:
+        return RegisterEntry.from_json(store.get(key)).record_id == record_id
+    except (KhoError, ValueError, TypeError):
+        return False
 
 
 def _restore_marker(repo: Repository, record_id: str) -> None:
