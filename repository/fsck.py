@@ -163,8 +163,10 @@ class Issue:
     where a guard's file belongs, a symbolic link, a FIFO, an unreadable file; never repaired,
     step 4a, review rv55) | ``register-number-reused`` (a number of one register, agency, year
     and series, that the log's ``register:assign`` events and the register entry give to more
-    than one record: never repaired) | ``register-assign-orphan`` (a ``register:assign`` naming
-    a record the store does not hold: never repaired), step 9d, m61. Every guard or claim a
+    than one record: never repaired) | ``register-assign-orphan`` (a ``register:assign`` before
+    m61, naming no agency, in a store of several, for a record the store does not hold and a
+    number another record holds in some register of that year and series: never repaired),
+    step 9d, m61. Every guard or claim a
     repair writes or removes is audited (``fsck:guard-restored``, ``fsck:claim-removed``)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
@@ -1244,9 +1246,9 @@ def fsck(
                 f"Bản ghi {record_id} thiếu sự kiện tạo lập trong nhật ký: ghi bổ sung.",
                 repairable=True,
             )
-    # 9d. No number is given to two records in one register, and none to a record that does not
-    # exist (m61): from the events read above and the entries of step 2, no read more but one
-    # per event found naming a record absent from the listings (a writer that committed since).
+    # 9d. No number is given to two records in one register (m61): from the events read above
+    # and the entries of step 2; no read more but two or three per record such a finding names
+    # that is absent from the listings (to say whether it committed since).
     for kind, subject, message, details in _numbers_given_issues(repo, assigned, by_key, set(committed)):
         add(kind, subject, message, details=details)
     # 9c. Every văn bản that took a số/ký hiệu guard still has one (review rv55). Whether it took
@@ -1871,8 +1873,10 @@ def _first_act_without_witness(repo: Repository, report: VerifyReport) -> bool:
 NUMBER_GIVEN_TWICE = "register-number-reused"
 """The finding of a number given to more than one record in one register (m61): never repaired."""
 NUMBER_GIVEN_TO_NOTHING = "register-assign-orphan"
-"""The finding of a ``register:assign`` naming a record the store does not hold (m61): never
-repaired."""
+"""The finding of a ``register:assign`` written before m61 (no agency) in a store of several
+agencies, naming a record the store does not hold, whose number some register of that year and
+series gives to another record: maybe a number given twice, in a register the log does not name
+(m61): never repaired."""
 
 
 def _register_named(organ_id: str | None, year: int, series: str) -> str:
@@ -1895,36 +1899,54 @@ def _numbers_given_issues(
       ``register:assign`` events and the register entry give to more than one record
       (:func:`~repository.registers.numbers_given_twice`). Left, e.g., by a writer killed after
       its events and before its entry whose claimed number the next writer took over (NOTES-m60
-      candidate B), or by an event appended by a hand in the store.
-    - :data:`NUMBER_GIVEN_TO_NOTHING`: an event giving a number to a record that is neither in
-      the store (no first version, register entry or "đã hủy" row) nor written since the
-      listings (one read of its first version and of its register entry)."""
+      candidate B), by a backup cut restored and written to (its log names records made while
+      the store was copied, left out of the copy, whose numbers the restored register gives
+      again), or by an event appended by a hand in the store. A record the store does not hold
+      (no first version, register entry or "đã hủy" row, nor written since the listings: one
+      read of each) is said so.
+    - :data:`NUMBER_GIVEN_TO_NOTHING`: the same, for an event before m61 that names no agency in
+      a store of several (:func:`~repository.registers.numbers_given_twice` places it nowhere):
+      its record is not in the store and the number is another record's in some agency's
+      register of that year and series.
+
+    An event giving a number to a record the store does not hold, when no other record holds
+    that number, is not a finding: it is what a backup cut holds (README, "Backup, restore"),
+    and what a writer killed between its events and its entry leaves until the number is given
+    again — which is then a number given twice."""
     store = repo.store
-    entries = [
-        NumberGiven(e.organ_id, e.year, e.series, e.number, e.record_id) for e in by_key.values()
-    ]
-    twice, _ = numbers_given_twice(assigned, entries)
+    entries = [NumberGiven(e.organ_id, e.year, e.series, e.number, e.record_id) for e in by_key.values()]
+    twice, unplaced = numbers_given_twice(assigned, entries)
     listed = {e.record_id for e in by_key.values()}
-    missing: set[str] = set()
-    for given in assigned:
+    checked: dict[str, bool] = {}
+
+    def missing(given: NumberGiven) -> bool:
+        """Is the record ``given`` names absent from the store (re-read, once per record)?"""
         rid = given.record_id
-        if rid in committed or rid in listed or rid in missing:
-            continue
-        if store.exists(version_key(rid, 1)) or store.exists(destroyed_key(rid)):
-            continue  # committed since the listings
-        prefix = given.prefix
-        if prefix is not None and _entry_names(store, entry_key_in(prefix, given.number), rid):
-            continue
-        missing.add(rid)
+        if rid in committed or rid in listed:
+            return False
+        if rid not in checked:
+            prefix = given.prefix
+            checked[rid] = not (
+                store.exists(version_key(rid, 1))
+                or store.exists(destroyed_key(rid))
+                or (prefix is not None and _entry_names(store, entry_key_in(prefix, given.number), rid))
+            )
+        return checked[rid]
+
     for found in twice:
         prefix = register_prefix(found.organ_id, found.year, found.series)
+        absent = [
+            rid
+            for rid in found.records
+            if missing(NumberGiven(found.organ_id, found.year, found.series, found.number, rid))
+        ]
         where = []
         for record_id in found.records:
             said = [f"#{seq}" for seq, rid in found.events if rid == record_id]
             parts = [f"nhật ký kiểm toán {', '.join(said)}"] if said else []
             if found.entry_record == record_id:
                 parts.append("mục sổ đăng ký")
-            if record_id in missing:
+            if record_id in absent:
                 parts.append("văn bản không có trong kho")
             where.append(f"{record_id} ({'; '.join(parts)})")
         yield (
@@ -1942,37 +1964,33 @@ def _numbers_given_issues(
                 "records": list(found.records),
                 "events": [{"seq": seq, "record_id": rid} for seq, rid in found.events],
                 "entry_record": found.entry_record,
-                "missing": sorted(r for r in found.records if r in missing),
+                "missing": absent,
             },
         )
-    by_record: dict[str, list[NumberGiven]] = {}
-    for given in assigned:
-        if given.record_id in missing:
-            by_record.setdefault(given.record_id, []).append(given)
-    for record_id, given in sorted(by_record.items()):
-        said = "; ".join(
-            f"số {g.number:02d} của {_register_named(g.organ_id, g.year, g.series)} (sự kiện #{g.seq})"
-            for g in given
-        )
+    held: dict[tuple[int, str, int], list[RegisterEntry]] = {}
+    for entry in by_key.values():
+        held.setdefault((entry.year, entry.series, entry.number), []).append(entry)
+    for given in unplaced:
+        same = held.get((given.year, given.series, given.number), [])
+        others = [e for e in same if e.record_id != given.record_id]
+        if not others or not missing(given):
+            continue
+        holders = ", ".join(f"{e.record_id} (cơ quan {e.organ_id})" for e in others)
         yield (
             NUMBER_GIVEN_TO_NOTHING,
-            record_id,
-            f"Nhật ký kiểm toán ghi đã cấp {said} cho văn bản {record_id}, nhưng kho không có văn bản"
-            " đó và sổ đăng ký không có mục nào ghi nó: việc ghi văn bản đã dừng sau khi ghi nhật ký,"
-            " hoặc văn bản đã bị xóa thẳng trong kho. Số đó có thể đã được cấp cho văn bản khác. Không"
-            " sửa tự động; cần người xem xét.",
+            f"#{given.seq}",
+            f"Nhật ký kiểm toán (sự kiện #{given.seq}, ghi trước m61, không ghi mã cơ quan) ghi đã cấp số"
+            f" {given.number:02d} của {series_label(given.series)} ({given.series}) năm {given.year} cho văn"
+            f" bản {given.record_id}, nhưng kho không có văn bản đó, và số {given.number:02d} của sổ đó"
+            f" đang thuộc văn bản khác: {holders}. Kho có sổ của nhiều cơ quan nên không biết sự kiện này"
+            " thuộc sổ nào: có thể một số đã được cấp hai lần. Không sửa tự động; cần người xem xét.",
             {
-                "record_id": record_id,
-                "numbers": [
-                    {
-                        "organ_id": g.organ_id,
-                        "year": g.year,
-                        "series": g.series,
-                        "number": g.number,
-                        "seq": g.seq,
-                    }
-                    for g in given
-                ],
+                "seq": given.seq,
+                "record_id": given.record_id,
+                "year": given.year,
+                "series": given.series,
+                "number": given.number,
+                "holders": [{"organ_id": e.organ_id, "record_id": e.record_id} for e in others],
             },
         )
 

@@ -71,22 +71,23 @@ def _stored_digests(repo: Repository, record_id: str, first_event: int) -> dict[
 
 # Taken by running this file's digest tests against main's repository/ (e773fc01); the events'
 # again when m59 added the version's unit to the event that writes a version (``record_unit``,
-# session 49): the versions' digests are main's of e773fc01, unchanged.
+# session 49), and when m61 added the agency to ``register:assign`` (``organ_id``, session 50):
+# the versions' digests are main's of e773fc01, unchanged.
 MAIN_DIGESTS = {
     "den": {
         "version": "767ff3261901edcbb3e24ac114874032b94ab6ac2bd0f7f200827357f53b46a1",
         "entry_version": "767ff3261901edcbb3e24ac114874032b94ab6ac2bd0f7f200827357f53b46a1",
-        "events": "2085731800adc8768077cccef95f65006066005dcb542b54d96f53a1368d9910",
+        "events": "ec44ad04e9e6d5625da63a278dcfc4557d494a2ead4251808c9c1e5516a1308d",
     },
     "di": {
         "version": "1d15c8c2d9894de76a46ca7e5816828f980e75c0ce35a01ac8dc323008c00b34",
         "entry_version": "1d15c8c2d9894de76a46ca7e5816828f980e75c0ce35a01ac8dc323008c00b34",
-        "events": "71d8e1f6b6afefdf8b614a3c9d053c14991aa062049bacd2d1fc186dc857c8a5",
+        "events": "ddc969e76bc9af3445df27c463609ef8d8029574eaf95aa1d39d6d09d166d0b3",
     },
     "den-sealed": {
         "version": "767ff3261901edcbb3e24ac114874032b94ab6ac2bd0f7f200827357f53b46a1",
         "entry_version": "767ff3261901edcbb3e24ac114874032b94ab6ac2bd0f7f200827357f53b46a1",
-        "events": "8ae6182dc70a3a1515ef177cf62b6b656766b17a3341bf41c77ea1ce380da3b9",
+        "events": "63f8b4ae6489a74e721b18676d6d0f7c498e3454a2b895d1fb552f73522bdbe3",
     },
 }
 
@@ -106,6 +107,8 @@ def test_a_fixed_records_stored_bytes_are_those_main_wrote(
     assert repo.audit.verify().ok
     [creation] = [e for e in repo.audit.record_events(den.record_id) if e.action == "record:create"]
     assert creation.details[records.RECORD_UNIT] == AGENCY  # what changed the events' bytes (m59)
+    [assign] = [e for e in repo.audit.record_events(den.record_id) if e.action == "register:assign"]
+    assert assign.details["organ_id"] == AGENCY  # and then (m61)
 
 
 def _drafts() -> list[EventDraft]:
