@@ -1,0 +1,104 @@
+"""m61 probe: a backup taken while records are written, restored, then written to again.
+
+Not a test: it shows what today's code does (``tests/repository/test_group_commit.py``'s
+backup-under-a-writer scenario, carried one step further). A writer process registers văn bản
+đến without pause; a backup of the store and key store is taken meanwhile, then restored into
+a new store. Prints how many records and entries the copy holds, which ``register:assign``
+numbers its log holds beyond its register's newest entry, what ``kho fsck`` says of the
+restored copy, then registers one document on it and prints its number and what fsck says.
+
+    nice -n 10 .venv/bin/python bench/m61_backup_cut_numbers.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "tests" / "support"))
+
+from kho_testing import AGENCY, AGENCY_NAME, CLERK, incoming  # noqa: E402
+
+from repository.fsck import fsck  # noqa: E402
+from repository.records import Repository  # noqa: E402
+from repository.storage.local import LocalStore  # noqa: E402
+from retention.backup import backup, restore  # noqa: E402
+
+WRITER = """
+import sys
+from pathlib import Path
+sys.path[:0] = [sys.argv[3], sys.argv[4]]
+from kho_testing import AGENCY, AGENCY_NAME, CLERK, incoming
+from repository.records import Repository
+from repository.storage.local import LocalStore
+repo = Repository(LocalStore(sys.argv[1] + "/store"), LocalStore(sys.argv[1] + "/keys"), agency_id=AGENCY,
+                  agency_name=AGENCY_NAME)
+stop, n = Path(sys.argv[2]), 0
+while not stop.exists():
+    n += 1
+    repo.create_document("den", incoming(code_number=str(1000 + n)), b"%PDF-1.4\\n" + str(n).encode() * 300,
+                         f"cv{n}.pdf", CLERK)
+print(n)
+"""
+
+
+def _repo(base: Path, store: str, keys: str) -> Repository:
+    stores = LocalStore(base / store), LocalStore(base / keys)
+    return Repository(*stores, agency_id=AGENCY, agency_name=AGENCY_NAME)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="m61-cut-") as tmp:
+        base = Path(tmp)
+        first = _repo(base, "store", "keys")
+        first.create_document("den", incoming(code_number="1"), b"%PDF-1.4\nfirst", "a.pdf", CLERK)
+        stop = base / "stop"
+        support = str(HERE / "tests" / "support")
+        args = [sys.executable, "-c", WRITER, str(base), str(stop), support, str(HERE)]
+        writer = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            while sum(1 for _ in first.store.list("registers/")) < 15:
+                assert writer.poll() is None, writer.stderr.read() if writer.stderr else ""
+                time.sleep(0.05)
+            copy, key_copy = LocalStore(base / "b-store"), LocalStore(base / "b-keys")
+            made = backup(first.store, copy, label="store")
+            backup(first.keys.store, key_copy, label="keys", records=made.records)
+            time.sleep(0.3)
+        finally:
+            stop.touch()
+            writer.communicate(timeout=60)
+        restored = _repo(base, "again", "again-keys")
+        restore(copy, restored.store)
+        restore(key_copy, restored.keys.store)
+        entries = [e.number for e in restored.registers.all_entries()]
+        newest = max(entries)
+        beyond = sorted(
+            {
+                e.details["number"]
+                for e in restored.audit.events()
+                if e.action == "register:assign" and e.details.get("number", 0) > newest
+            }
+        )
+        print(f"copy: {len(entries)} register entries (newest {newest}); assigns beyond it in its log:")
+        print("   ", beyond)
+        report = fsck(restored, grace_seconds=0)
+        said = "clean" if report.clean else [(i.kind, i.subject) for i in report.issues]
+        print("fsck of the restored copy:", said)
+        again = _repo(base, "again", "again-keys")
+        form = incoming(code_number="99999")
+        made_now = again.create_document("den", form, b"%PDF-1.4\nafter", "b.pdf", CLERK)
+        assert made_now.registration is not None
+        print(f"first document registered after the restore: number {made_now.registration.number}")
+        after = fsck(_repo(base, "again", "again-keys"), grace_seconds=0)
+        found = [(i.kind, i.subject, i.details.get("records")) for i in after.issues]
+        said = "clean" if after.clean else found
+        print("fsck then:", said)
+
+
+if __name__ == "__main__":
+    main()
