@@ -95,6 +95,27 @@ def main() -> None:
         paired = zip(runs["main"], runs["m61"], strict=True)
         pairs = [float(str(b["cpu"])) - float(str(a["cpu"])) for a, b in paired]
         print(f"m61 - main cpu per round: {', '.join(f'{d:+.3f}' for d in pairs)} s")
+    _rule_alone(args.records)
+
+
+def _rule_alone(records: int) -> None:
+    """The rule of step 9d alone on as many events and entries (this tree, in process)."""
+    import time
+
+    sys.path.insert(0, str(HERE))
+    from repository.registers import NumberGiven, numbers_given_twice
+
+    organ = "000.00.18.H40"
+    events = [NumberGiven(None, 2026, "den", n, f"r{n}", 2 * n) for n in range(1, records + 1)]
+    entries = [NumberGiven(organ, 2026, "den", n, f"r{n}") for n in range(1, records + 1)]
+    took = []
+    for _ in range(5):
+        start = time.process_time()
+        twice, unplaced = numbers_given_twice(events, entries)
+        took.append(time.process_time() - start)
+        assert not twice and not unplaced
+    print(f"the rule alone, {records} events + {records} entries: cpu min {min(took) * 1000:.1f}"
+          f" median {statistics.median(took) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
