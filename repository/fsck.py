@@ -3,8 +3,9 @@
 A crash can leave only garbage written before a commit point (temp files, a record's key,
 content and duplicate guards with no committed version) or a committed first version not yet
 materialised from its register entry. Neither is visible to readers; fsck removes the first
-and rolls the second forward. It also reports what it cannot mend: register gaps, originals
-whose bytes no longer match their digest (``deep``), and breaks in the audit chain.
+and rolls the second forward. It also reports what it cannot mend: register gaps, a number
+given to more than one record (m61), originals whose bytes no longer match their digest
+(``deep``), and breaks in the audit chain.
 """
 
 from __future__ import annotations
@@ -166,8 +167,8 @@ class Issue:
     than one record: never repaired) | ``register-assign-orphan`` (a ``register:assign`` before
     m61, naming no agency, in a store of several, for a record the store does not hold and a
     number another record holds in some register of that year and series: never repaired),
-    step 9d, m61. Every guard or claim a
-    repair writes or removes is audited (``fsck:guard-restored``, ``fsck:claim-removed``)."""
+    step 9d, m61. Every guard or claim a repair writes or removes is audited
+    (``fsck:guard-restored``, ``fsck:claim-removed``)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
