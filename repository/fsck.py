@@ -72,7 +72,7 @@ from repository.audit_index import HOLD_EVENT_ACTIONS, SqliteRecordIndex, entry_
 from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
 from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
 from repository.handling import WITHHELD_ACTION, WITHHELD_PREFIX, withheld_key
-from repository.ingest_jobs import JOBS_PREFIX, plaintext_left, scrub_audited
+from repository.ingest_jobs import JOBS_PREFIX, older_plaintext, plaintext_left, scrub_audited
 from repository.ingest_jobs import STAGED_PREFIX as JOBS_STAGED
 from repository.installation import INSTALLATION_KEY, parse_installation
 from repository.metadata import DocumentMetadata
@@ -1459,20 +1459,26 @@ def fsck(
     # the two writes; the event is appended from the object (what it withheld, from whom).
     _check_withheld(repo, withheld_events, now, grace_seconds, add, mend)
     # 15. Ingest jobs that keep a document's description or its file name in plaintext (written
-    # before a3's fix and job format 2): named, and scrubbed by the repair (audited).
+    # before a3's fix and job format 2), in their current version or an older one: named, and
+    # scrubbed by the repair (audited).
     plaintext = 0
     for info in store.list(JOBS_PREFIX):
         try:
             stored = json.loads(store.get(info.key))
         except (NotFound, ValueError):
             continue
-        if isinstance(stored, dict) and (fields := plaintext_left(stored)):
+        if not isinstance(stored, dict):
+            continue
+        fields, where = plaintext_left(stored), ""
+        if not fields:  # (a pipeline put over an old job keeps the old version, m62)
+            fields, where = older_plaintext(store, info.key), " trong một phiên bản cũ"
+        if fields:
             plaintext += 1
             add(
                 "job-plaintext",
                 info.key,
-                f"Lượt tiếp nhận còn giữ bản rõ ({', '.join(fields)}): xóa bằng “kho ingest scrub”"
-                " hoặc “kho fsck --repair”.",
+                f"Lượt tiếp nhận còn giữ bản rõ{where} ({', '.join(fields)}): xóa bằng “kho ingest"
+                " scrub” hoặc “kho fsck --repair”.",
                 repairable=True,
             )
     # A scrub stopped between its staged copy and its end (killed, m57): the job may be absent
