@@ -100,7 +100,7 @@ from repository.records import (
 )
 from repository.registers import RegisterEntry, entry_key, register_prefix
 from repository.seals import SEALED_SINCE, Sealer, Verdict
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectInfo, ObjectStore
 from repository.storage.local import LocalStore
 
 REFUSED_CHAIN_BROKEN = AuditChainBroken.code
@@ -133,7 +133,8 @@ class Issue:
     keeps a document's description or file name in plaintext, :mod:`repository.ingest_jobs`:
     repaired by the audited scrub) | ``job-scrub-unfinished`` (a scrub's staged copy of a job,
     ``ingest/scrub/…``, left by a run that stopped: the job may be absent until the repair's
-    scrub finishes it, m57) | ``destruction-claim`` (a ``claims/destroying/<id>`` left by
+    scrub finishes it, m57; one younger than the grace is a running scrub's: not named, m62)
+    | ``destruction-claim`` (a ``claims/destroying/<id>`` left by
     a destruction that did not finish: repaired only when its record is destroyed or its writer
     is provably dead, :func:`kho.process.claim_state`) | ``submission-claim`` (a
     ``claims/submitting/<hồ sơ>`` left by a nộp lưu that did not finish: repaired only when the
@@ -211,6 +212,22 @@ def _in_flight(record_id: str, grace_seconds: float) -> bool:
     margin = CLOCK_SKEW_SECONDS if grace_seconds > 0 else 0.0
     age = _age_seconds(record_id)
     return -CLOCK_SKEW_SECONDS <= age < grace_seconds + margin
+
+
+def _scrub_in_flight(staged: ObjectInfo, store: ObjectStore, grace_seconds: float) -> bool:
+    """Whether the scrub that wrote ``staged`` (its copy of a job, ``ingest/scrub/…``) may still
+    be running: written less than ``grace_seconds`` ago, as a temp file or an uncommitted record
+    is in flight (m62: ``kho fsck`` beside a running scrub named the job it was rewriting). A
+    scrub holds its copy for the milliseconds of one job's removal and write, so one older than
+    the grace is a stopped run's. The time is the store's (:attr:`ObjectInfo.modified`): the
+    local folder's is this machine's clock; an S3 server's may differ from it by up to
+    :data:`~kho.process.CLOCK_SKEW_SECONDS`, which is added, as for a record id minted by
+    another machine (:func:`_in_flight`). Grace 0, or no time known: not in flight."""
+    if grace_seconds <= 0 or staged.modified is None:
+        return False
+    margin = 0.0 if isinstance(store, LocalStore) else CLOCK_SKEW_SECONDS
+    age = utcnow().timestamp() - staged.modified
+    return -margin <= age < grace_seconds + margin
 
 
 def creation_in_flight(
@@ -1482,8 +1499,11 @@ def fsck(
                 repairable=True,
             )
     # A scrub stopped between its staged copy and its end (killed, m57): the job may be absent
-    # until a run finishes it from the copy; named, and finished by the repair.
-    unfinished = [info.key for info in store.list(JOBS_STAGED)]
+    # until a run finishes it from the copy; named, and finished by the repair. A copy younger
+    # than the grace is a running scrub's (it lives milliseconds): neither (m62).
+    unfinished = [
+        info.key for info in store.list(JOBS_STAGED) if not _scrub_in_flight(info, store, grace_seconds)
+    ]
     for key in unfinished:
         add(
             "job-scrub-unfinished",
