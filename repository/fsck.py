@@ -130,7 +130,7 @@ class Issue:
     repaired) | ``rolled-back`` (a record whose newest stored version is older than one its
     history names: never repaired) | ``object-missing`` (an account, unit or token object the log
     names as written, gone from the store: never repaired) | ``job-plaintext`` (an ingest job that
-    keeps a document's description or file name in plaintext, :mod:`repository.ingest_jobs`:
+    keeps a document's description or file name in plaintext, in any version, :mod:`repository.ingest_jobs`:
     repaired by the audited scrub) | ``job-scrub-unfinished`` (a scrub's staged copy of a job,
     ``ingest/scrub/…``, left by a run that stopped: the job may be absent until the repair's
     scrub finishes it, m57; one younger than the grace is a running scrub's: not named, m62)
