@@ -73,7 +73,7 @@ from repository.audit_index import HOLD_EVENT_ACTIONS, SqliteRecordIndex, entry_
 from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
 from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
 from repository.handling import WITHHELD_ACTION, WITHHELD_PREFIX, withheld_key
-from repository.ingest_jobs import JOBS_PREFIX, plaintext_left, scrub_audited
+from repository.ingest_jobs import JOBS_PREFIX, older_plaintext, plaintext_left, scrub_audited
 from repository.ingest_jobs import STAGED_PREFIX as JOBS_STAGED
 from repository.installation import INSTALLATION_KEY, parse_installation
 from repository.metadata import DocumentMetadata
@@ -111,7 +111,7 @@ from repository.registers import (
     series_label,
 )
 from repository.seals import SEALED_SINCE, Sealer, Verdict
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectInfo, ObjectStore
 from repository.storage.local import LocalStore
 
 REFUSED_CHAIN_BROKEN = AuditChainBroken.code
@@ -141,10 +141,11 @@ class Issue:
     repaired) | ``rolled-back`` (a record whose newest stored version is older than one its
     history names: never repaired) | ``object-missing`` (an account, unit or token object the log
     names as written, gone from the store: never repaired) | ``job-plaintext`` (an ingest job that
-    keeps a document's description or file name in plaintext, :mod:`repository.ingest_jobs`:
+    keeps a document's description or file name in plaintext, in any version, :mod:`repository.ingest_jobs`:
     repaired by the audited scrub) | ``job-scrub-unfinished`` (a scrub's staged copy of a job,
     ``ingest/scrub/…``, left by a run that stopped: the job may be absent until the repair's
-    scrub finishes it, m57) | ``destruction-claim`` (a ``claims/destroying/<id>`` left by
+    scrub finishes it, m57; one younger than the grace is a running scrub's: not named, m62)
+    | ``destruction-claim`` (a ``claims/destroying/<id>`` left by
     a destruction that did not finish: repaired only when its record is destroyed or its writer
     is provably dead, :func:`kho.process.claim_state`) | ``submission-claim`` (a
     ``claims/submitting/<hồ sơ>`` left by a nộp lưu that did not finish: repaired only when the
@@ -227,6 +228,22 @@ def _in_flight(record_id: str, grace_seconds: float) -> bool:
     margin = CLOCK_SKEW_SECONDS if grace_seconds > 0 else 0.0
     age = _age_seconds(record_id)
     return -CLOCK_SKEW_SECONDS <= age < grace_seconds + margin
+
+
+def _scrub_in_flight(staged: ObjectInfo, store: ObjectStore, grace_seconds: float) -> bool:
+    """Whether the scrub that wrote ``staged`` (its copy of a job, ``ingest/scrub/…``) may still
+    be running: written less than ``grace_seconds`` ago, as a temp file or an uncommitted record
+    is in flight (m62: ``kho fsck`` beside a running scrub named the job it was rewriting). A
+    scrub holds its copy for the milliseconds of one job's removal and write, so one older than
+    the grace is a stopped run's. The time is the store's (:attr:`ObjectInfo.modified`): the
+    local folder's is this machine's clock; an S3 server's may differ from it by up to
+    :data:`~kho.process.CLOCK_SKEW_SECONDS`, which is added, as for a record id minted by
+    another machine (:func:`_in_flight`). Grace 0, or no time known: not in flight."""
+    if grace_seconds <= 0 or staged.modified is None:
+        return False
+    margin = 0.0 if isinstance(store, LocalStore) else CLOCK_SKEW_SECONDS
+    age = utcnow().timestamp() - staged.modified
+    return -margin <= age < grace_seconds + margin
 
 
 def creation_in_flight(
@@ -1487,25 +1504,34 @@ def fsck(
     # the two writes; the event is appended from the object (what it withheld, from whom).
     _check_withheld(repo, withheld_events, now, grace_seconds, add, mend)
     # 15. Ingest jobs that keep a document's description or its file name in plaintext (written
-    # before a3's fix and job format 2): named, and scrubbed by the repair (audited).
+    # before a3's fix and job format 2), in their current version or an older one: named, and
+    # scrubbed by the repair (audited).
     plaintext = 0
     for info in store.list(JOBS_PREFIX):
         try:
             stored = json.loads(store.get(info.key))
         except (NotFound, ValueError):
             continue
-        if isinstance(stored, dict) and (fields := plaintext_left(stored)):
+        if not isinstance(stored, dict):
+            continue
+        fields, where = plaintext_left(stored), ""
+        if not fields:  # (a pipeline put over an old job keeps the old version, m62)
+            fields, where = older_plaintext(store, info.key), " trong một phiên bản cũ"
+        if fields:
             plaintext += 1
             add(
                 "job-plaintext",
                 info.key,
-                f"Lượt tiếp nhận còn giữ bản rõ ({', '.join(fields)}): xóa bằng “kho ingest scrub”"
-                " hoặc “kho fsck --repair”.",
+                f"Lượt tiếp nhận còn giữ bản rõ{where} ({', '.join(fields)}): xóa bằng “kho ingest"
+                " scrub” hoặc “kho fsck --repair”.",
                 repairable=True,
             )
     # A scrub stopped between its staged copy and its end (killed, m57): the job may be absent
-    # until a run finishes it from the copy; named, and finished by the repair.
-    unfinished = [info.key for info in store.list(JOBS_STAGED)]
+    # until a run finishes it from the copy; named, and finished by the repair. A copy younger
+    # than the grace is a running scrub's (it lives milliseconds): neither (m62).
+    unfinished = [
+        info.key for info in store.list(JOBS_STAGED) if not _scrub_in_flight(info, store, grace_seconds)
+    ]
     for key in unfinished:
         add(
             "job-scrub-unfinished",

@@ -120,6 +120,24 @@ def shown_job(
     return bare(data) if sight is JobSight.BARE else None
 
 
+def older_plaintext(store: ObjectStore, key: str) -> list[str]:
+    """The fields (:func:`plaintext_left`) that a stored version of the job ``key`` older than
+    its current one still holds (m62): a pipeline ``put`` over a job keeps the version it
+    replaces (the local folder's archive, an S3 version), so a job written before a3 and
+    written again by the pipeline keeps its plaintext there while its current version is clean.
+    One listing of the key's versions (S3: one LIST), then a read of each older one; a key with
+    one version reads nothing more. A version gone meanwhile, or not a JSON job, holds none."""
+    found: list[str] = []
+    for info in store.list_versions(key)[:-1]:  # (oldest first: the last is the current one)
+        try:
+            old = json.loads(store.get(key, info.version_id))
+        except (NotFound, ValueError):
+            continue
+        if isinstance(old, dict):
+            found.extend(f for f in plaintext_left(old) if f not in found)
+    return found
+
+
 def _needs_scrub(stored: Mapping[str, Any]) -> bool:
     return (
         bool(plaintext_left(stored))
@@ -140,7 +158,7 @@ class ScrubReport:
     overtaken: tuple[str, ...] = ()
     """Jobs the pipeline wrote again after each of this run's :data:`RACE_TRIES` reads of them:
     the pipeline's job kept current, an older version of it may still hold what the rule does
-    not allow (m57; a run finds it only by chance: it reads the current version)."""
+    not allow; the next run finds it there (:func:`older_plaintext`, m62) and rewrites it."""
 
 
 RACE_TRIES = 3
@@ -175,7 +193,8 @@ def _dump(data: Mapping[str, Any]) -> bytes:
 
 
 def scrub_jobs(store: ObjectStore) -> ScrubReport:
-    """Rewrite every job that keeps what the rule does not allow (or is of an older format):
+    """Rewrite every job that keeps what the rule does not allow (or is of an older format), in
+    its current version or in an older one (:func:`older_plaintext`, m62):
     staged copy first, then the old object removed with every old version it has (a ``put``
     over it would keep them on a versioned bucket or folder) while it is still the version read
     (m57), then the new one written, then the staged copy removed. A job the pipeline wrote
@@ -218,7 +237,10 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
             try:
                 raw, tag = store.get_tagged(info.key)
                 stored = json.loads(raw)
-                if not isinstance(stored, dict) or not (again or _needs_scrub(stored)):
+                if not isinstance(stored, dict):
+                    break
+                # (a clean job is rewritten too while an older version of it is not, m62)
+                if not (again or _needs_scrub(stored) or older_plaintext(store, info.key)):
                     break
                 body = _dump(scrubbed(stored))
             except NotFound:

@@ -389,6 +389,47 @@ def knows_of(principal: Principal, facts: RecordFacts) -> bool:
     return sees(principal, unmarked) or archive_reads(principal, unmarked)
 
 
+ALERTED: tuple[Role, ...] = (Role.QUAN_TRI, Role.LUU_TRU)
+"""Who is told of a fixity failure or a scheduled job that failed: the people who run the
+installation and keep the records (a record's notice: :func:`notice_recipients`)."""
+
+
+def notice_recipients(
+    facts: RecordFacts, people: Iterable[Principal], line: Iterable[str]
+) -> frozenset[str]:
+    """Who is told of a record a notice names (a fixity finding, a record that cannot be opened):
+    the usernames among ``people`` (the active accounts), each of whom may know of it
+    (:func:`knows_of`, review rv59: nobody learns an id they may not know of). ``line``: the
+    record's unit and the units above it, nearest first. Pure (review m62).
+
+    * Every quản trị (restores it from a backup) and every lưu trữ viên who may know of it
+      (:data:`ALERTED`, as before).
+    * Where the record's own unit has no lưu trữ viên, nobody of that unit who keeps records was
+      told: its **văn thư** is (ND30: the unit's văn thư registered the document and keeps it
+      with the unit's hồ sơ until they are submitted, Điều 31; the Lưu trữ cơ quan receives it
+      only then, and may not know of it before: rv59);
+    * where it has no văn thư either, the **lãnh đạo** of the nearest unit at or above it that
+      has one (the head who directs the unit's văn thư work and knows of its records: a unit
+      below one they lead is theirs too).
+
+    The lưu trữ viên and văn thư of a unit above are not told of it: they may not know of a
+    record of a unit below (:func:`sees`), so the line ends with the leaders, who may."""
+    knowing = [p for p in people if knows_of(p, facts)]
+
+    def holding(role: Role, unit: str | None = None) -> set[str]:
+        return {p.user for p in knowing if any(r is role and unit in (None, u) for u, r in p.roles)}
+
+    told = holding(Role.QUAN_TRI) | holding(Role.LUU_TRU)
+    if holding(Role.LUU_TRU, facts.unit):
+        return frozenset(told)
+    keepers = holding(Role.VAN_THU, facts.unit)
+    for unit in line:
+        if keepers:
+            break
+        keepers = holding(Role.LANH_DAO, unit)
+    return frozenset(told | keepers)
+
+
 def unknown(record_id: str, behind: Decision) -> Decision:
     """The refusal of a record the person may not know of (:func:`knows_of`), answered as an
     absent id; ``behind``: the refusal it stands for (:attr:`Decision.behind`)."""

@@ -41,7 +41,7 @@ from repository.installation import (
     restore_identity,
 )
 from repository.ledger import Tombstone
-from repository.policy import Role, knows_of
+from repository.policy import ALERTED, Role, notice_recipients
 from repository.records import DESTROYED_PREFIX, Actor, Repository
 from repository.rollback import note_restored
 from repository.seals import Sealer
@@ -375,9 +375,6 @@ def run_fixity(
     return report
 
 
-ALERTED = (Role.QUAN_TRI, Role.LUU_TRU)
-"""Who is told of a fixity failure or a scheduled job that failed: the people who run the
-installation and keep the records."""
 
 
 def notify_operators(
@@ -393,12 +390,12 @@ def notify_operators(
     and who could not be (username, or ``*`` when the accounts could not be read → code). Never
     raises: an alert that cannot be delivered must not hide what it is about.
 
-    ``records``: the ids of the records the notice is about. Each person is told only of those
-    they may know of (:func:`~repository.policy.knows_of`, on :meth:`Repository.notice_facts`: a
-    quản trị of every record, a phòng's lưu trữ viên of what they would see), ``message`` being
-    then a function of those ids; a person who may know of none of them is not told (review
-    rv59: every fixity notice named its damaged record ids to every lưu trữ viên of every
-    unit).
+    ``records``: the ids of the records the notice is about. Each record is told to the people
+    :func:`~repository.policy.notice_recipients` names (on :meth:`Repository.notice_facts`:
+    the quản trị, the lưu trữ viên who may know of it, and where its unit has no lưu trữ viên
+    its văn thư or its nearest lãnh đạo, m62), ``message`` being then a function of the ids a
+    person is told; a person told of none of them gets nothing (review rv59: every fixity notice
+    named its damaged record ids to every lưu trữ viên of every unit).
 
     ``agency_only``: told only to whoever holds one of :data:`ALERTED` at the agency's own unit
     (:attr:`Repository.agency_id`), for what is the installation's rather than a record's: a
@@ -412,16 +409,24 @@ def notify_operators(
     try:
         accounts = open_accounts(repo, settings)
         unit = repo.agency_id if agency_only else None  # None: a role held in any unit
-        people = [a for a in accounts.accounts() if a.active and any(a.has_role(r, unit) for r in ALERTED)]
-        facts = [repo.notice_facts(record_id) for record_id in dict.fromkeys(records)]
+        active = [a for a in accounts.accounts() if a.active]
+        people = [a for a in active if any(a.has_role(r, unit) for r in ALERTED)]
+        told: dict[str, frozenset[str]] = {}  # record id → who is told of it
+        if records:
+            keepers = [a for a in active if a.roles & KEEPER_ROLES]
+            principals = [accounts.principal_of(a) for a in keepers]
+            parents = {u.unit_id: u.parent_id for u in accounts.units()}
+            for record_id in dict.fromkeys(records):
+                facts = repo.notice_facts(record_id)
+                told[record_id] = notice_recipients(facts, principals, unit_line(facts.unit, parents))
+            people = [a for a in keepers if any(a.username in t for t in told.values())]
     except KhoError as exc:
         return notified, {"*": exc.code}
     for account in people:
         try:
             if callable(message):
-                principal = accounts.principal_of(account)
-                known = tuple(f.record_id for f in facts if knows_of(principal, f))
-                if facts and not known:
+                known = tuple(r for r, t in told.items() if account.username in t)
+                if told and not known:
                     continue
                 text = message(known)
             else:
@@ -431,6 +436,21 @@ def notify_operators(
         except KhoError as exc:
             failed[account.username] = exc.code
     return notified, failed
+
+
+KEEPER_ROLES = frozenset({Role.QUAN_TRI, Role.LUU_TRU, Role.VAN_THU, Role.LANH_DAO})
+"""The roles :func:`~repository.policy.notice_recipients` may tell of a record."""
+
+
+def unit_line(unit: str, parents: Mapping[str, str | None]) -> list[str]:
+    """``unit`` and the units above it, nearest first (``parents``: each unit's parent; a loop
+    or an unknown parent ends it)."""
+    line: list[str] = []
+    current: str | None = unit
+    while current is not None and current not in line:
+        line.append(current)
+        current = parents.get(current)
+    return line
 
 
 def record_of_key(key: str) -> str:

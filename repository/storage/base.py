@@ -21,6 +21,12 @@ class ObjectInfo:
     size: int
     version_id: str | None = None
     """Backend version id (S3 versioning); ``None`` where the backend keeps one version."""
+    modified: float | None = None
+    """When this version was written (POSIX seconds), by the store's clock (the local folder:
+    this machine's, the file's modification time; S3: the server's ``LastModified``), as
+    :meth:`ObjectStore.list` gives it; None where not known (a number, not a ``datetime``: the
+    local listing makes none per file). fsck tells a live writer's object from a dead one's by it
+    (a scrub's staged copy, m62)."""
 
 
 @dataclass(frozen=True)

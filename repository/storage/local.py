@@ -641,7 +641,12 @@ class LocalStore(ObjectStore):
                     st = entry.stat()
                 except FileNotFoundError:
                     continue
-                yield ObjectInfo(key=rel, size=st.st_size, version_id=f"{st.st_ino:x}-{st.st_mtime_ns:x}")
+                yield ObjectInfo(
+                    key=rel,
+                    size=st.st_size,
+                    version_id=f"{st.st_ino:x}-{st.st_mtime_ns:x}",
+                    modified=st.st_mtime,
+                )
 
     def list_versions(self, key: str) -> list[ObjectInfo]:
         path = self._path(key)

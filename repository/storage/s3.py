@@ -1602,7 +1602,8 @@ class S3Store(ObjectStore):
             name = obj.object_name or ""
             if name.startswith(_PROBE_PREFIX) or obj.is_dir:
                 continue
-            yield ObjectInfo(key=name, size=obj.size or 0, version_id=obj.version_id)
+            written = obj.last_modified.timestamp() if obj.last_modified is not None else None
+            yield ObjectInfo(key=name, size=obj.size or 0, version_id=obj.version_id, modified=written)
 
     def _versions(self, key: str) -> list[tuple[str, bool, str]]:
         """``(version_id, is_delete_marker, ETag)`` of ``key``, newest first (the ETag unquoted,

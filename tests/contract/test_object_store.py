@@ -242,6 +242,19 @@ def test_listing_is_in_key_order(store: ObjectStore, ns: str) -> None:
     assert [o.size for o in listed] == [len(n) for n in sorted(LISTED)]
 
 
+def test_listing_tells_when_each_object_was_written(store: ObjectStore, ns: str) -> None:
+    """:attr:`ObjectInfo.modified` (m62: fsck tells a live scrub's staged copy by its age):
+    the store's time of the write, within the S3 clock skew a live writer may have."""
+    before = time.time()
+    store.put_if_absent(ns + "a", b"1")
+    time.sleep(1.2)
+    store.put(ns + "b", b"2")
+    listed = {o.key: o.modified for o in store.list(ns)}
+    first, second = listed[ns + "a"], listed[ns + "b"]
+    assert first is not None and second is not None
+    assert abs(first - before) < 60 and second - first >= 1.0  # (S3 gives whole seconds)
+
+
 @pytest.mark.parametrize(
     ("prefix", "start_after", "expected"),
     [
