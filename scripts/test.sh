@@ -48,13 +48,18 @@ fi
 # database per run all the same), every S3 bucket and search index a test makes has a fresh name,
 # and every port is chosen free at run time.
 runs_tmp="$(mktemp -d /tmp/kho-tests.XXXXXX)"
+# Each part's log, JUnit XML (every test's time) and wall/CPU seconds stay after the run, in
+# bench/out/test-timings/<UTC time>/ (not in git); the end of the run prints their summary
+# (scripts/test_timings.py: each part's totals, the 15 heaviest test files), to start from.
+timings="${KHO_TEST_TIMINGS_DIR:-bench/out/test-timings/$(date -u +%Y%m%dT%H%M%SZ)}"
+mkdir -p "$timings"
 redis_base="${KHO_TEST_REDIS_URL%/*}"
 run_part() {  # name, Redis database, pytest arguments...
-  local name=$1 db=$2
+  local name=$1 db=$2 TIMEFORMAT='%R %U %S'  # wall, user and system seconds, children included
   shift 2
-  KHO_TEST_REDIS_URL="$redis_base/$db" \
-    .venv/bin/pytest -q -p no:cacheprovider --durations=15 --basetemp="$runs_tmp/$name" "$@" \
-    >"$runs_tmp/$name.log" 2>&1
+  { time KHO_TEST_REDIS_URL="$redis_base/$db" \
+    .venv/bin/pytest -q -p no:cacheprovider --durations=15 --basetemp="$runs_tmp/$name" \
+    --junitxml="$timings/$name.xml" "$@" >"$timings/$name.log" 2>&1; } 2>"$timings/$name.time"
 }
 web_files() {  # tests/web but the files another part runs, in two halves by name below
   find tests/web -name 'test_*.py' ! -name test_api_schema.py ! -name test_cli_verify_agent.py \
@@ -114,8 +119,9 @@ for name in "${order[@]}"; do
   status=0
   wait "${pids[$name]}" || status=$?
   echo "== $name: ${parts[$name]} (exit $status) =="
-  cat "$runs_tmp/$name.log"
+  cat "$timings/$name.log"
   [ "$status" -eq 0 ] || failed=1
 done
 rm -rf "$runs_tmp"
+python3 scripts/test_timings.py "$timings" 15 || true  # a summary, never the run's verdict
 exit "$failed"

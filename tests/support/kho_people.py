@@ -7,8 +7,11 @@ password is changed so their token works.
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from kho.config import Settings
@@ -100,7 +103,9 @@ def create_person(
     return accounts.get(account.username), password
 
 
-def make_people(kho: Kho) -> People:
+def make_accounts(kho: Kho) -> People:
+    """The installation's units and one account per role of :data:`STAFF` (each password set),
+    no token yet (:func:`issue_tokens`)."""
     accounts = kho.accounts
     people = People(kho)
     _, admin, initial = accounts.bootstrap(AGENCY, "Ủy ban nhân dân tỉnh Ninh Bình", "ubnd", "Quản Trị Viên")
@@ -114,10 +119,98 @@ def make_people(kho: Kho) -> People:
         people.usernames[who] = account.username
         if who == "lanh_dao":
             head = account
+    return people
+
+
+def issue_tokens(people: People) -> None:
+    """A token for each person, issued now (a token unused for ``KHO_TOKEN_IDLE_MINUTES`` ends)."""
+    accounts = people.kho.accounts
     for who, username in people.usernames.items():
         account = accounts.get(username)
         people.tokens[who] = accounts.issue_token(username, "test", account)
+
+
+def make_people(kho: Kho) -> People:
+    people = make_accounts(kho)
+    issue_tokens(people)
     return people
+
+
+@dataclass(frozen=True)
+class PeopleTemplate:
+    data_dir: Path
+    """A closed installation holding what :func:`make_accounts` wrote, and nothing else."""
+    usernames: dict[str, str]
+
+
+class PeopleTemplates:
+    """The accounts of :func:`make_accounts` made once per set of settings, in a session folder,
+    and copied into each test's data folder before its installation opens: a test gets its own
+    copy (its own store, audit chain and index files), as if its installation had been
+    restarted after :func:`make_accounts`. Its tokens are issued afresh (:func:`issue_tokens`),
+    so their idle time starts with the test, as before.
+
+    Only an installation wholly inside its data folder (the local store and key store, by
+    default) and with an empty data folder is copied into; settings differing in anything
+    but that folder (a master key, an audit signing key's path, a limit) get their own
+    template. Anything else makes its accounts as :func:`make_people` does."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._made: dict[str, PeopleTemplate] = {}
+
+    def copy_into(self, settings: Settings, now: datetime | None = None) -> dict[str, str] | None:
+        """The usernames of the people copied into ``settings.data_dir``; None (nothing copied)
+        when these settings cannot take a copy. ``now``: the installation's clock is stopped
+        at this time (tests/support/kho_retention.py's ``Clock``), and so was the template's
+        while its accounts were made: every time they hold is the one a fresh build holds."""
+        key = _template_key(settings)
+        data_dir = settings.data_dir
+        if key is None or (data_dir.exists() and any(data_dir.iterdir())):
+            return None
+        key += repr(now)
+        template = self._made.get(key)
+        if template is None:
+            template = self._build(settings, now)
+            self._made[key] = template
+        shutil.copytree(template.data_dir, data_dir, dirs_exist_ok=True)
+        return dict(template.usernames)
+
+    def _build(self, settings: Settings, now: datetime | None) -> PeopleTemplate:
+        data_dir = self._root / f"t{len(self._made)}" / "kho"
+        installation = Kho(_in_folder(settings, data_dir))
+        if now is not None:
+            installation.repo.clock = installation.accounts.clock = lambda: now
+        try:
+            usernames = dict(make_accounts(installation).usernames)
+        finally:
+            installation.close()
+        return PeopleTemplate(data_dir, usernames)
+
+
+def _in_folder(settings: Settings, data_dir: Path) -> Settings:
+    """``settings`` with the data folder and what is kept in it by default (store, key store,
+    audit checkpoints: :meth:`Settings.from_env`) moved to ``data_dir``."""
+    return dataclasses.replace(
+        settings,
+        data_dir=data_dir,
+        store_url=f"file://{(data_dir / 'store').resolve()}",
+        keystore_url=f"file://{(data_dir / 'keys').resolve()}",
+        audit_checkpoint_dir=data_dir / "audit-checkpoints",
+    )
+
+
+def _template_key(settings: Settings) -> str | None:
+    """What a template is chosen by: every setting but the data folder; None when the store, the
+    key store or the audit checkpoints are not in their default places inside the data folder,
+    or another setting names that folder (a copy would not be where it points)."""
+    if settings != _in_folder(settings, settings.data_dir):
+        return None
+    moved = _in_folder(settings, Path("/data-folder"))
+    key = repr([(item.name, getattr(moved, item.name)) for item in dataclasses.fields(moved)])
+    if str(settings.data_dir.resolve()) in key or str(settings.data_dir) in key:
+        return None
+    return key
 
 
 def submit_with_note(people: People, record_id: str, note: str) -> object:

@@ -3,6 +3,7 @@ the small builders the path-map tests make their documents with."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
@@ -57,6 +58,16 @@ def stock_path_map(
     except Exception as exc:
         return None, (type(exc), str(exc))
     return resolver._indirect_object_access_cache, None
+
+
+@functools.lru_cache(maxsize=32)
+def fresh_stock_path_map(
+    data: bytes, revision: int
+) -> tuple[dict[object, set[RawPdfPath]] | None, tuple[type, str] | None]:
+    """:func:`stock_path_map` of ``revision`` by a fresh stock reader of ``data``: the oracle,
+    a function of the bytes alone, made once for the several orders in which a test compares a
+    fast reader's maps with it (each order with a fast reader of its own). Read only."""
+    return stock_path_map(PdfFileReader(BytesIO(data), strict=False), revision)
 
 
 def fast_path_map(

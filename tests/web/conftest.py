@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from kho_people import People, make_people
+from kho_people import People, PeopleTemplates, issue_tokens, make_people
 from kho_relay import Relay
 from kho_retention import s3_env
 from kho_testing import s3_options_or_skip, sealed_cong_van, so_sealed_cong_van
@@ -97,16 +97,40 @@ def store_site(
         installation.close()
 
 
+COPIED_PEOPLE = pytest.StashKey[dict[str, str]]()
+"""The usernames of the people :func:`kho` copied into the test's installation, if it did."""
+
+
+@pytest.fixture(scope="session")
+def people_templates(tmp_path_factory: pytest.TempPathFactory) -> PeopleTemplates:
+    return PeopleTemplates(tmp_path_factory.mktemp("people-templates"))
+
+
 @pytest.fixture
-def kho(env: dict[str, str]) -> Iterator[Kho]:
-    installation = Kho(Settings.from_env())
+def kho(
+    env: dict[str, str], request: pytest.FixtureRequest, people_templates: PeopleTemplates
+) -> Iterator[Kho]:
+    """The installation; for a test that asks for :func:`people` too, its data folder starts as
+    a copy of the accounts :func:`make_accounts` makes (:class:`PeopleTemplates`)."""
+    settings = Settings.from_env()
+    if "people" in request.fixturenames:
+        usernames = people_templates.copy_into(settings)
+        if usernames is not None:
+            request.node.stash[COPIED_PEOPLE] = usernames
+    installation = Kho(settings)
     yield installation
     installation.close()
 
 
 @pytest.fixture
-def people(kho: Kho) -> People:
-    return make_people(kho)
+def people(kho: Kho, request: pytest.FixtureRequest) -> People:
+    """One person per role (:func:`make_people`), with tokens issued now."""
+    usernames = request.node.stash.get(COPIED_PEOPLE, None)
+    if usernames is None:
+        return make_people(kho)
+    people = People(kho, usernames=usernames)
+    issue_tokens(people)
+    return people
 
 
 @pytest.fixture
