@@ -24,7 +24,7 @@ from kho_testing import s3_options_or_skip, s3_store_env
 
 from ingest.bulk import import_paths
 from ingest.pipeline import Pipeline, RetryPolicy
-from ingest.status import JobState, JobStatus, JobStore, job_key
+from ingest.status import JobState, JobStatus, JobStore, job_key, new_status
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
 from repository.fsck import fsck
@@ -211,4 +211,47 @@ def test_a_scrub_beside_an_ingest_loses_no_current_job(
     assert done.record_id and done.state is JobState.DONE
     assert _naming(store, key, WORD, b"/srv/import") == []
     assert not list(store.list(STAGED_PREFIX))
+    assert fsck(pipeline.repo, grace_seconds=0).clean
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("point", ["written", "listed"])
+def test_a_second_worker_running_the_job_meanwhile_keeps_its_job_and_leaves_no_name(
+    backend: str, point: str, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second worker (a task delivered twice) that read the job before its record existed
+    runs it whole inside the first one's removal: after the first's write with the record, or
+    after its listing of the versions. Its own versions naming the file are removed by its own
+    first write with the record; the first worker's removal never removes the current job (the
+    second's), and a version the second already removed is not an error."""
+    store = pipeline.repo.store
+    doc = _document(6350 if point == "written" else 6355)
+    job_id = hashlib.sha256(doc).hexdigest()
+    key = job_key(job_id)
+    second = Pipeline.from_settings(Settings.from_env(), read_once=True, retry=RetryPolicy(max_retries=0))
+    second.defer_index = False
+    ends: list[JobStatus] = []
+
+    def run_second() -> None:
+        before = new_status(job_id, NAME, "den", source="/srv/import/" + NAME)
+        ends.append(second.run(job_id, content=doc, status=before, force=True))
+
+    try:
+        if point == "written":
+            ran = after_any(
+                store, ("put",), monkeypatch,
+                lambda k, data, *_: k == key and bool(json.loads(data).get("record_id")), run_second,
+            )
+        else:
+            ran = after_any(store, ("list_versions",), monkeypatch, lambda k, *_: k == key, run_second)
+        done = _ingest(pipeline, doc, source="/srv/import/" + NAME)
+        monkeypatch.undo()
+    finally:
+        second.close()
+    assert ran == [1]
+    (end,) = ends
+    assert end.state is JobState.DONE and end.record_id == done.record_id
+    current = pipeline.jobs.get(job_id)
+    assert current.state is JobState.DONE and current.record_id == done.record_id
+    assert _naming(store, key, WORD, b"/srv/import") == []
     assert fsck(pipeline.repo, grace_seconds=0).clean
