@@ -11,7 +11,11 @@ written before kept them, and every job kept its file name, which often is the s
 - once the record exists (``record_id``), the file name is the record's, sealed: the job keeps
   a neutral name (the job id's first 16 digits and the file's suffix, which the text step reads
   the format by), and no ``source`` (a bulk import's path, which holds the name too: it is
-  only read to store the original again). Before that, both are needed, and kept.
+  only read to store the original again). Before that, both are needed, and kept; once it
+  exists, no *version* of the job keeps them either, the ones written before it included
+  (:func:`named_in`, judged by the current version; m63): the job's first write with its record
+  removes them (:func:`remove_older_named`, from ``JobStore.put``), and a crash before that
+  removal is finished by the scrub below.
 
 Job format 2 (:data:`repository.formats.JOB`) is written under this rule, and older jobs read
 through it. :func:`scrub_jobs` rewrites the jobs still stored under format 1 or holding any of
