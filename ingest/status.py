@@ -20,7 +20,7 @@ from typing import Any
 from kho.errors import IdentifierInvalid, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
-from repository.ingest_jobs import scrubbed
+from repository.ingest_jobs import remove_older_named, scrubbed
 from repository.storage.base import ObjectStore
 
 JOBS_PREFIX = "ingest/jobs/"
@@ -84,6 +84,10 @@ class JobStatus:
     steps: dict[str, StepRecord] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     """Results worth showing at a glance: signature verdict, pages, text sources, số/ký hiệu."""
+    older_named: bool = field(default=False, compare=False, repr=False)
+    """Not stored: whether a stored version of this job may name its file and source (this
+    status was made, or read, before its record existed). :meth:`JobStore.put`'s first write
+    of it with a record id removes those versions (m63); what it returns is False."""
 
     @property
     def sha256(self) -> str:
@@ -134,6 +138,7 @@ class JobStatus:
             lost_runs=int(data.get("lost_runs", 0)),
             steps={k: StepRecord.from_dict(v) for k, v in (data.get("steps") or {}).items()},
             summary=dict(data.get("summary") or {}),
+            older_named=not data.get("record_id"),
         )
 
     def evolve(self, **changes: Any) -> JobStatus:
@@ -150,6 +155,7 @@ def new_status(job_id: str, filename: str, direction: str, *, source: str | None
         created_at=now,
         updated_at=now,
         source=source,
+        older_named=True,
     )
 
 
@@ -196,9 +202,17 @@ class JobStore:
 
     def put(self, status: JobStatus) -> JobStatus:
         """Write ``status``; what was written (the job as stored, under the rule of
-        :func:`repository.ingest_jobs.scrubbed`: no file name once the record exists)."""
+        :func:`repository.ingest_jobs.scrubbed`: no file name once the record exists).
+
+        The first write with the record id (``status.older_named``: the status was made or read
+        before the record existed) then removes the job's older versions that name the file or
+        its source (:func:`repository.ingest_jobs.remove_older_named`, m63): on S3 one LIST, a
+        GET and a DELETE per such version; nothing more on the later writes."""
         stored = status.to_dict()
-        self.store.put(job_key(status.job_id), json.dumps(stored, ensure_ascii=False).encode())
+        key = job_key(status.job_id)
+        self.store.put(key, json.dumps(stored, ensure_ascii=False).encode())
+        if status.older_named and stored.get("record_id"):
+            remove_older_named(self.store, key, str(stored["record_id"]))
         return JobStatus.from_dict(stored)
 
     def get(self, job_id: str) -> JobStatus:

@@ -1516,7 +1516,8 @@ def fsck(
             continue
         fields, where = plaintext_left(stored), ""
         if not fields:  # (a pipeline put over an old job keeps the old version, m62)
-            fields, where = older_plaintext(store, info.key), " trong một phiên bản cũ"
+            fields = older_plaintext(store, info.key, stored.get("record_id"))
+            where = " trong một phiên bản cũ"
         if fields:
             plaintext += 1
             add(

@@ -11,7 +11,11 @@ written before kept them, and every job kept its file name, which often is the s
 - once the record exists (``record_id``), the file name is the record's, sealed: the job keeps
   a neutral name (the job id's first 16 digits and the file's suffix, which the text step reads
   the format by), and no ``source`` (a bulk import's path, which holds the name too: it is
-  only read to store the original again). Before that, both are needed, and kept.
+  only read to store the original again). Before that, both are needed, and kept; once it
+  exists, no *version* of the job keeps them either, the ones written before it included
+  (:func:`named_in`, judged by the current version; m63): the job's first write with its record
+  removes them (:func:`remove_older_named`, from ``JobStore.put``), and a crash before that
+  removal is finished by the scrub below.
 
 Job format 2 (:data:`repository.formats.JOB`) is written under this rule, and older jobs read
 through it. :func:`scrub_jobs` rewrites the jobs still stored under format 1 or holding any of
@@ -120,22 +124,80 @@ def shown_job(
     return bare(data) if sight is JobSight.BARE else None
 
 
-def older_plaintext(store: ObjectStore, key: str) -> list[str]:
-    """The fields (:func:`plaintext_left`) that a stored version of the job ``key`` older than
-    its current one still holds (m62): a pipeline ``put`` over a job keeps the version it
-    replaces (the local folder's archive, an S3 version), so a job written before a3 and
-    written again by the pipeline keeps its plaintext there while its current version is clean.
+def named_in(version: Mapping[str, Any], record_id: str | None) -> list[str]:
+    """The fields (:func:`plaintext_left`) that one stored ``version`` of a job holds, judged by
+    the state of the job's *current* version (m63): ``record_id`` its record (None: none yet).
+    Once the record exists no version of the job may name the file or its source, the ones
+    written before it included (a3: "once the record exists, the file name is the record's");
+    before, each version is judged by its own state (pure)."""
+    if record_id and not version.get("record_id"):
+        version = {**version, "record_id": record_id}
+    return plaintext_left(version)
+
+
+@dataclass(frozen=True)
+class OlderVersion:
+    """A stored version of a job older than its current one that holds what the rule forbids."""
+
+    version_id: str
+    fields: tuple[str, ...]
+
+
+def older_named(store: ObjectStore, key: str, record_id: str | None) -> list[OlderVersion]:
+    """The versions of the job ``key`` older than its current one that hold what the rule does
+    not let them keep (:func:`named_in`, judged by ``record_id``, the current version's record).
     One listing of the key's versions (S3: one LIST), then a read of each older one; a key with
-    one version reads nothing more. A version gone meanwhile, or not a JSON job, holds none."""
-    found: list[str] = []
-    for info in store.list_versions(key)[:-1]:  # (oldest first: the last is the current one)
+    one version reads nothing more. The last version listed (the current one) and any archive
+    with its id are never among them. A version gone meanwhile, or not a JSON job, holds none."""
+    versions = store.list_versions(key)  # (oldest first: the last is the current one)
+    if len(versions) < 2:
+        return []
+    current = versions[-1].version_id
+    found: list[OlderVersion] = []
+    for info in versions[:-1]:
+        if info.version_id is None or info.version_id == current:
+            continue
         try:
             old = json.loads(store.get(key, info.version_id))
         except (NotFound, ValueError):
             continue
         if isinstance(old, dict):
-            found.extend(f for f in plaintext_left(old) if f not in found)
+            fields = named_in(old, record_id)
+            if fields:
+                found.append(OlderVersion(info.version_id, tuple(fields)))
     return found
+
+
+def older_plaintext(store: ObjectStore, key: str, record_id: str | None = None) -> list[str]:
+    """The fields that a stored version of the job ``key`` older than its current one still
+    holds (:func:`older_named`; m62, judged by the current version's ``record_id`` since m63):
+    a pipeline ``put`` over a job keeps the version it replaces (the local folder's archive, an
+    S3 version), so a job written before a3 and written again by the pipeline keeps its
+    plaintext there while its current version is clean, and every job's versions written before
+    its record existed keep the file name and source until the pipeline's first write with the
+    record removes them (:func:`remove_older_named`)."""
+    found: list[str] = []
+    for version in older_named(store, key, record_id):
+        found.extend(f for f in version.fields if f not in found)
+    return found
+
+
+def remove_older_named(store: ObjectStore, key: str, record_id: str) -> tuple[str, ...]:
+    """Remove the versions of the job ``key`` older than its current one that name its file or
+    source (or hold any other field the rule forbids), judged by ``record_id``, the record the
+    caller has just written the job with (m63): only those versions, each by its id
+    (:meth:`ObjectStore.delete_older_version`), never the current one. Their ids.
+
+    Safe beside a scrub (which removes every version only while the current one is the version
+    it read, and writes it again: a version it removed first is gone, not an error) and beside a
+    second writer (a version written after the listing is not in it; one listed as older stays
+    older). A crash before or during it leaves such versions under a current job with its record:
+    :func:`scrub_jobs` and fsck's ``job-plaintext`` judge older versions by the current one and
+    finish it."""
+    found = older_named(store, key, record_id)
+    for version in found:
+        store.delete_older_version(key, version.version_id)
+    return tuple(v.version_id for v in found)
 
 
 def _needs_scrub(stored: Mapping[str, Any]) -> bool:
@@ -240,7 +302,11 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
                 if not isinstance(stored, dict):
                     break
                 # (a clean job is rewritten too while an older version of it is not, m62)
-                if not (again or _needs_scrub(stored) or older_plaintext(store, info.key)):
+                if not (
+                    again
+                    or _needs_scrub(stored)
+                    or older_plaintext(store, info.key, stored.get("record_id"))
+                ):
                     break
                 body = _dump(scrubbed(stored))
             except NotFound:

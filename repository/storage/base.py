@@ -254,6 +254,15 @@ class ObjectStore(abc.ABC):
         replaced-only key (:data:`REPLACED_ONLY`) or a due notice, never a pointer."""
         raise NotImplementedError(f"{self.name} does not delete conditionally")
 
+    def delete_older_version(self, key: str, version_id: str) -> None:
+        """Remove the one version ``version_id`` of ``key``, which its caller listed
+        (:meth:`list_versions`) as *not* the current one: the current version and every other
+        one stay (a version is immutable, so the removal takes exactly what the caller read).
+        A version gone meanwhile (another removal, a scrub's :meth:`delete_if_current`) is not
+        an error. Used by ``JobStore.put`` (m63) for a job's versions that name its file once
+        its record exists. Only the local folder and S3; never a pointer."""
+        raise NotImplementedError(f"{self.name} does not remove one version")
+
     def discard_new(self, made: ObjectInfo) -> None:
         """Remove what one :meth:`put_new` of this caller made (``made``, its answer), on a key
         no other writer can produce (a login attempt's claim, ``web.pages.common.LoginLimiter``).

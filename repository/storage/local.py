@@ -718,6 +718,25 @@ class LocalStore(ObjectStore):
             raise self._os_error(exc, key) from exc
         return True
 
+    def delete_older_version(self, key: str, version_id: str) -> None:
+        """:meth:`ObjectStore.delete_older_version`: the archive file of that version in
+        ``versions/<key>/`` unlinked and its folder synced. The current file (``objects/``) is
+        never touched, whatever ``version_id`` says: a ``put`` that archived the current version
+        and has not renamed yet holds an archive with the current one's id, whose removal only
+        takes the copy the ``put`` keeps of the version it replaces."""
+        self._check_deletable(key)
+        try:
+            archived = self._archived(key, version_id)
+            if archived is None:
+                return
+            try:
+                archived.unlink()
+            except FileNotFoundError:
+                return
+            self._sync_dirs({str(archived.parent)})
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
+
     def _remove(self, key: str) -> set[str]:
         """Remove ``key``'s file, its versions and its retention; the directories that lost a
         name (gone for good, a destroyed record's objects: the caller syncs them)."""

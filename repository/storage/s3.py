@@ -1673,6 +1673,20 @@ class S3Store(ObjectStore):
         self._remove_versions(key, versions[::-1])
         return True
 
+    def delete_older_version(self, key: str, version_id: str) -> None:
+        """:meth:`ObjectStore.delete_older_version`: one DELETE of that version id (no marker
+        is made, the current version stays current: the caller listed this one as older). S3
+        answers a version already gone with success. A version under retention or legal hold is
+        refused by the server (``RetentionLocked``)."""
+        check_key(key)
+        if key in POINTERS:
+            raise ValueError(f"{key} is a pointer: it keeps no older version")
+        self._call(
+            lambda: self._client.remove_object(self.bucket, key, version_id=version_id),
+            key,
+            locked=True,
+        )
+
     def _remove_versions(self, key: str, versions: list[tuple[str, bool, str]]) -> None:
         """Remove the listed ``versions`` of ``key`` in their order (:meth:`_versions`), then
         its claim in the claims mode. Every version is checked first: a refusal (retention,
