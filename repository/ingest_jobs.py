@@ -120,6 +120,18 @@ def shown_job(
     return bare(data) if sight is JobSight.BARE else None
 
 
+def read_job(raw: bytes) -> dict[str, Any]:
+    """A stored job's bytes as the scrub and fsck's plaintext check read them: a JSON object
+    whose ``summary``, if it has one, is an object. ``ValueError`` otherwise: an object under
+    the jobs' prefix that is not a job (damaged, or put there by hand) is reported unreadable
+    and left as it is, beside a staged copy too (review rv61: it stopped ``kho ingest scrub``,
+    ``kho fsck`` and ``kho fsck --repair`` with a traceback); ``kho fsck --deep`` names it."""
+    data = json.loads(raw)
+    if not isinstance(data, dict) or not isinstance(data.get("summary") or {}, Mapping):
+        raise ValueError("not a job object")
+    return data
+
+
 def _needs_scrub(stored: Mapping[str, Any]) -> bool:
     return (
         bool(plaintext_left(stored))
@@ -183,6 +195,7 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
     most :data:`RACE_TRIES` times), so that the version read goes. Idempotent; the caller
     audits it."""
     finished = []
+    unreadable: list[str] = []
     # Jobs the pipeline wrote after this run read them: the version read (older now, under the
     # pipeline's) is still stored; each is rewritten below from a new read.
     lost: set[str] = set()
@@ -196,9 +209,16 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
             current, tag = store.get_tagged(key)
         except NotFound:
             current, tag = None, ABSENT
+        try:
+            unfinished = current is None or _needs_scrub(read_job(current))
+        except (ValueError, KhoError):
+            # Not a job (damaged, or put there by hand): left as it is with the staged copy,
+            # which a run finishes once the object is mended or removed (fsck names both).
+            unreadable.append(key)
+            continue
         # (a job the pipeline wrote since that read, or since the delete, is newer than the
         # staged copy: kept, the staged copy dropped)
-        if current is None or _needs_scrub(json.loads(current)):
+        if unfinished:
             if not store.delete_if_current(key, tag):
                 lost.add(key)
             elif store.put_again(key, staged):
@@ -206,19 +226,20 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
         store.delete(info.key)
     checked = 0
     done: list[str] = []
-    unreadable: list[str] = []
     overtaken: list[str] = []
     for info in list(store.list(JOBS_PREFIX)):
         if not info.key.endswith(".json"):
             continue
         checked += 1
+        if info.key in unreadable:  # (found so by the finish above)
+            continue
         staged_key = STAGED_PREFIX + info.key.removeprefix(JOBS_PREFIX)
         again = info.key in lost
         for _ in range(RACE_TRIES):
             try:
                 raw, tag = store.get_tagged(info.key)
-                stored = json.loads(raw)
-                if not isinstance(stored, dict) or not (again or _needs_scrub(stored)):
+                stored = read_job(raw)
+                if not (again or _needs_scrub(stored)):
                     break
                 body = _dump(scrubbed(stored))
             except NotFound:
