@@ -1,18 +1,36 @@
-"""Review rv61: attacks on session 49's scrub (m57). An object under the jobs' prefix that is not a
-job, beside a staged copy a stopped scrub left (a damaged job, or one put there by a writer of the
-store), stopped ``kho ingest scrub`` and ``kho fsck --repair`` with a traceback; both now report
-it unreadable (a Vietnamese line, the JSON key ``unreadable``) and leave it and the staged copy as
-they are. Real CLI, the local folder."""
+"""Review rv61: attacks on session 49's scrub (m57).
+
+A hole: an object under the jobs' prefix that is not a job, beside a staged copy a stopped scrub
+left (a damaged job, or one put there by a writer of the store), stopped ``kho ingest scrub`` and
+``kho fsck --repair`` with a traceback (a summary that is a number stopped plain ``kho fsck``
+too); both now report it unreadable (a Vietnamese line, the JSON key ``unreadable``), leave it
+and the staged copy as they are, and fsck does not say it repaired. Real CLI, the local folder.
+
+Guards of attacks that held: a real scrub process stopped at a step of its rewrite while the
+pipeline writes the job between the S3 listing and the removal, or while ``kho fsck --repair``
+runs a second scrub (local folder, S3 gateway in the claims mode)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from kho_child import paused_child, stop_once_at
+from kho_claims import claim_held
+from kho_jobs import as_before_a3, documents, ingested, plaintext_versions, scrub_pipeline
+from minio import Minio
 
+from ingest.pipeline import Pipeline
+from ingest.status import JobState
 from kho.config import Settings
-from repository.ingest_jobs import JOBS_PREFIX, STAGED_PREFIX
+from repository.fsck import fsck
+from repository.ingest_jobs import JOBS_PREFIX, STAGED_PREFIX, plaintext_left, scrub_jobs
+from repository.storage.base import ObjectStore
+from repository.storage.s3 import S3Store
 from web.cli import main
 from web.context import Kho
 
@@ -67,3 +85,127 @@ def test_a_job_object_that_is_not_a_job_is_reported_unreadable_by_the_scrub_and_
         assert (f"[format] {KEY}" in checked.output) is deep  # the object named by the format check
     assert store.get(KEY) == body
     assert [i.key for i in store.list(STAGED_PREFIX)] == ([STAGED] if staged else [])
+
+
+# -- Attacks that held (guards): real processes on the local folder and the S3 gateway (Ceph RGW,
+# claims mode). A real scrub in a forked child, stopped (SIGSTOP) at one step of its rewrite of a
+# job; meanwhile the pipeline writes the job, or a second scrub (``kho fsck --repair``'s) runs;
+# then the child goes on.
+
+
+@pytest.fixture()
+def pipeline(backend: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    with scrub_pipeline(backend, monkeypatch) as made:
+        yield made
+
+
+def _stop(point: str, store: ObjectStore, key: str) -> Callable[[Callable[[], None]], None]:
+    """The hook that stops the child's scrub at ``point``: ``staging`` (the job read, its
+    scrubbed copy not staged yet), ``listed`` / ``one-removed`` (S3: the versions listed and
+    compared, before the first / second removal), ``deleted`` (removed, not written again)."""
+    staged = STAGED_PREFIX + key.rsplit("/", 1)[1]
+    seen = [0]
+
+    def nth_removal(n: int) -> Callable[..., bool]:
+        def when(_client: Minio, bucket_name: str, name: str, *_: Any, **__: Any) -> bool:
+            assert isinstance(store, S3Store)
+            if (bucket_name, name) != (store.bucket, key):
+                return False
+            seen[0] += 1
+            return seen[0] == n
+
+        return when
+
+    def install(stop: Callable[[], None]) -> None:
+        if point == "staging":
+            stop_once_at(type(store), "put", stop, lambda _self, k, *_: k == staged)
+        elif point == "listed":
+            stop_once_at(Minio, "remove_object", stop, nth_removal(1))
+        elif point == "one-removed":
+            stop_once_at(Minio, "remove_object", stop, nth_removal(2))
+        elif point == "deleted":
+            stop_once_at(type(store), "put_again", stop, lambda _self, k, *_: k == key)
+        else:
+            raise AssertionError(point)
+
+    return install
+
+
+def _scrub_in_child(install: Callable[[Callable[[], None]], None], store: ObjectStore) -> Any:
+    def work(stop: Callable[[], None]) -> str:
+        install(stop)
+        return json.dumps(asdict(scrub_jobs(store)), separators=(",", ":"))
+
+    return paused_child(work)
+
+
+def _clean_after(pipeline: Pipeline, key: str) -> None:
+    """No version of the job holds the old plaintext, no staged copy, no claim, fsck clean."""
+    store = pipeline.repo.store
+    assert plaintext_left(json.loads(store.get(key))) == []
+    assert plaintext_versions(store, key) == []
+    assert not list(store.list(STAGED_PREFIX))
+    if isinstance(store, S3Store):
+        assert not claim_held(store, f"claims/{key}")
+    assert fsck(pipeline.repo, grace_seconds=0).clean
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("point", ["listed", "one-removed"])
+@pytest.mark.parametrize("backend", ["s3"])
+def test_a_pipeline_write_between_the_listing_and_the_removal_of_the_versions_is_kept(
+    backend: str, point: str, pipeline: Pipeline
+) -> None:
+    """S3: the pipeline's PUT lands after the scrub listed the job's versions (compared: the
+    newest is the one read) and before it removed them (or after the oldest went). It is not in
+    the listing, so it stays and is current; the scrub's write finds it (the listing after its
+    PUT) and backs off; the version read is gone."""
+    store = pipeline.repo.store
+    done = ingested(pipeline, documents(1, 6110 + (point == "one-removed"))[0])
+    key = as_before_a3(pipeline, done)
+    newer = done.evolve(attempts=done.attempts + 9)
+    with _scrub_in_child(_stop(point, store, key), store) as child:
+        pipeline.jobs.put(newer)
+        answer = child.resume()
+    assert answer[0] == "got", answer
+    report = json.loads(answer[1])
+    assert report["unreadable"] == [] and report["overtaken"] == []
+    assert pipeline.jobs.get(done.job_id) == newer  # the pipeline's job is current
+    _clean_after(pipeline, key)
+
+
+SECOND = [
+    ("local", "staging"),
+    ("local", "deleted"),
+    ("s3", "staging"),
+    ("s3", "listed"),
+    ("s3", "one-removed"),
+    ("s3", "deleted"),
+]
+
+
+@pytest.mark.parametrize(
+    ("backend", "point"),
+    [pytest.param(b, p, marks=pytest.mark.s3) if b != "local" else (b, p) for b, p in SECOND],
+)
+def test_fsck_repair_beside_a_running_scrub_leaves_one_scrubbed_job(
+    backend: str, point: str, pipeline: Pipeline
+) -> None:
+    """Two scrubs at once: one stopped at a step of its rewrite (a real process), ``kho fsck
+    --repair`` (the second, audited scrub) runs in full, then the first goes on. The job ends
+    scrubbed and readable (its record kept), no version holds the plaintext, no staged copy,
+    both runs end without error, fsck clean."""
+    store = pipeline.repo.store
+    done = ingested(pipeline, documents(1, 6200 + 10 * SECOND.index((backend, point)))[0])
+    key = as_before_a3(pipeline, done)
+    with _scrub_in_child(_stop(point, store, key), store) as child:
+        repaired = fsck(pipeline.repo, repair=True, grace_seconds=0)
+        assert repaired.unrepaired == (), repaired.issues
+        answer = child.resume()
+    assert answer[0] == "got", answer
+    report = json.loads(answer[1])
+    assert report["overtaken"] == [], report
+    job = pipeline.jobs.get(done.job_id)
+    assert job.record_id == done.record_id and job.state is JobState.DONE
+    assert json.loads(store.get(key))["format_version"] == 2
+    _clean_after(pipeline, key)
