@@ -13,6 +13,8 @@ runs a second scrub (local folder, S3 gateway in the claims mode)."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
@@ -262,4 +264,36 @@ def test_a_stopped_scrub_is_finished_under_a_delete_marker(backend: str, pipelin
     job = pipeline.jobs.get(done.job_id)
     assert job.record_id == done.record_id and job.state is JobState.DONE
     assert [v[1] for v in store._versions(key)] == [False]  # the scrubbed job alone, no marker
+    _clean_after(pipeline, key)
+
+
+@pytest.mark.parametrize("backend", ["local"])
+def test_a_pipeline_write_waits_while_the_scrub_compares_and_removes_under_the_folder_lock(
+    backend: str, pipeline: Pipeline
+) -> None:
+    """The local folder: the scrub has compared the job with the version read under the lock of
+    the jobs' folder and is stopped (a real process) before its unlink. The pipeline's ``put``
+    (a thread here) archives the version read, then waits for that lock to rename its file; once
+    the scrub goes on, its removal takes that archive too and the pipeline's job lands after it,
+    current. Without the lock, the rename lands while the scrub is stopped and the scrub's unlink
+    removes the pipeline's job (m57 left this exclusion undriven by any test)."""
+    store = pipeline.repo.store
+    done = ingested(pipeline, documents(1, 6400)[0])
+    key = as_before_a3(pipeline, done)
+    newer = done.evolve(attempts=done.attempts + 11)
+    path = os.path.join(str(getattr(store, "root", "")), "objects", key)
+
+    def install(stop: Callable[[], None]) -> None:  # under the lock, compared, before the unlink
+        stop_once_at(os, "unlink", stop, lambda p, *_, **__: os.fspath(p) == path)
+
+    with _scrub_in_child(install, store) as child:
+        writer = threading.Thread(target=pipeline.jobs.put, args=(newer,))
+        writer.start()
+        writer.join(timeout=1.5)
+        assert writer.is_alive()  # its rename waits for the scrub's lock
+        answer = child.resume()
+        writer.join(timeout=30)
+        assert not writer.is_alive()
+    assert answer[0] == "got", answer
+    assert pipeline.jobs.get(done.job_id) == newer  # the pipeline's job is current
     _clean_after(pipeline, key)
