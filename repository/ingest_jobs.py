@@ -243,8 +243,9 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
                     break
                 body = _dump(scrubbed(stored))
             except NotFound:
-                if not again:  # (listed, gone when read)
-                    unreadable.append(info.key)
+                # Listed, gone when read (another scrub removed it to write it again; a stopped
+                # one leaves its staged copy, which fsck names): nothing here to read, not a
+                # job that cannot be read (review rv61).
                 break
             except (ValueError, KhoError):
                 unreadable.append(info.key)

@@ -297,3 +297,30 @@ def test_a_pipeline_write_waits_while_the_scrub_compares_and_removes_under_the_f
     assert answer[0] == "got", answer
     assert pipeline.jobs.get(done.job_id) == newer  # the pipeline's job is current
     _clean_after(pipeline, key)
+
+
+@pytest.mark.parametrize("backend", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_a_job_another_scrub_removes_between_the_listing_and_the_read_is_not_called_unreadable(
+    backend: str, pipeline: Pipeline
+) -> None:
+    """Two scrubs at once (real processes): B has listed the jobs and is stopped before it reads
+    the job; A has removed it and is stopped before writing it again. B reads nothing there: the
+    job is not "unreadable" (before: reported so, in B's report and its audited ``ingest:scrub``
+    event, and a ``kho fsck --repair`` as B would say its issue was not mended); A then finishes."""
+    store = pipeline.repo.store
+    done = ingested(pipeline, documents(1, 6500 + (backend == "s3"))[0])
+    key = as_before_a3(pipeline, done)
+
+    def before_read(stop: Callable[[], None]) -> None:
+        stop_once_at(type(store), "get_tagged", stop, lambda _self, k, *_: k == key)
+
+    with _scrub_in_child(before_read, store) as b, _scrub_in_child(_stop("deleted", store, key), store) as a:
+        assert not store.exists(key)  # A removed it
+        seen = b.resume()
+        answer = a.resume()
+    assert seen[0] == "got" and answer[0] == "got", (seen, answer)
+    assert json.loads(seen[1])["unreadable"] == [], seen  # before: [key]
+    assert json.loads(answer[1])["scrubbed"] == [key]
+    job = pipeline.jobs.get(done.job_id)
+    assert job.record_id == done.record_id and job.state is JobState.DONE
+    _clean_after(pipeline, key)
