@@ -132,6 +132,15 @@ def read_job(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def _is_job(raw: bytes) -> bool:
+    """Whether ``raw`` reads as a job (:func:`read_job`)."""
+    try:
+        read_job(raw)
+    except ValueError:
+        return False
+    return True
+
+
 def _needs_scrub(stored: Mapping[str, Any]) -> bool:
     return (
         bool(plaintext_left(stored))
@@ -216,6 +225,14 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
             # which a run finishes once the object is mended or removed (fsck names both).
             unreadable.append(key)
             continue
+        if unfinished and not _is_job(staged):
+            # A staged copy that is not a job (damaged) is never written as the job (review
+            # rv61: it replaced the job). Dropped where the job is there (scrubbed below from
+            # its own content); left where it is absent, reported (fsck names the copy).
+            if current is None:
+                unreadable.append(key)
+                continue
+            unfinished = False
         # (a job the pipeline wrote since that read, or since the delete, is newer than the
         # staged copy: kept, the staged copy dropped)
         if unfinished:

@@ -324,3 +324,32 @@ def test_a_job_another_scrub_removes_between_the_listing_and_the_read_is_not_cal
     job = pipeline.jobs.get(done.job_id)
     assert job.record_id == done.record_id and job.state is JobState.DONE
     _clean_after(pipeline, key)
+
+
+@pytest.mark.parametrize("job_there", [True, False], ids=["job-there", "job-absent"])
+@pytest.mark.parametrize("backend", ["local"])
+def test_a_staged_copy_that_is_not_a_job_is_never_written_as_the_job(
+    backend: str, job_there: bool, pipeline: Pipeline
+) -> None:
+    """A stopped scrub's staged copy damaged (not a job). Where the job is there, the copy is
+    dropped and the job scrubbed from its own content (before: the damaged copy replaced it, the
+    job's state lost); where it is absent, the copy is left, the job reported unreadable and fsck
+    names the copy (before: the damaged bytes written as the job)."""
+    store = pipeline.repo.store
+    done = ingested(pipeline, documents(1, 6600 + job_there)[0])
+    key = as_before_a3(pipeline, done)
+    staged = STAGED_PREFIX + key.rsplit("/", 1)[1]
+    store.put(staged, b'{"job_id": "cut sh')
+    if not job_there:
+        store.delete(key)
+    report = scrub_jobs(store)
+    if job_there:
+        assert report.scrubbed == (key,) and report.finished == () and report.unreadable == ()
+        job = pipeline.jobs.get(done.job_id)
+        assert job.record_id == done.record_id and job.state is JobState.DONE
+        _clean_after(pipeline, key)
+    else:
+        assert report.unreadable == (key,) and report.finished == ()
+        assert not store.exists(key) and store.get(staged) == b'{"job_id": "cut sh'
+        found = fsck(pipeline.repo, grace_seconds=0)
+        assert ("job-scrub-unfinished", key) in {(i.kind, i.subject) for i in found.issues}
