@@ -12,9 +12,12 @@ runs a second scrub (local folder, S3 gateway in the claims mode)."""
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
@@ -135,6 +138,8 @@ def _stop(point: str, store: ObjectStore, key: str) -> Callable[[Callable[[], No
 
 def _scrub_in_child(install: Callable[[Callable[[], None]], None], store: ObjectStore) -> Any:
     def work(stop: Callable[[], None]) -> str:
+        # (its stacks on SIGUSR1, to stderr: sent when it does not answer, see NOTES-rv61)
+        faulthandler.register(signal.SIGUSR1)
         install(stop)
         return json.dumps(asdict(scrub_jobs(store)), separators=(",", ":"))
 
@@ -168,7 +173,12 @@ def test_a_pipeline_write_between_the_listing_and_the_removal_of_the_versions_is
     newer = done.evolve(attempts=done.attempts + 9)
     with _scrub_in_child(_stop(point, store, key), store) as child:
         pipeline.jobs.put(newer)
-        answer = child.resume()
+        try:
+            answer = child.resume()
+        except AssertionError:
+            os.kill(child.pid, signal.SIGUSR1)
+            time.sleep(2)
+            raise
     assert answer[0] == "got", answer
     report = json.loads(answer[1])
     assert report["unreadable"] == [] and report["overtaken"] == []
