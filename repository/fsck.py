@@ -73,7 +73,7 @@ from repository.audit_index import HOLD_EVENT_ACTIONS, SqliteRecordIndex, entry_
 from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
 from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
 from repository.handling import WITHHELD_ACTION, WITHHELD_PREFIX, withheld_key
-from repository.ingest_jobs import JOBS_PREFIX, older_plaintext, plaintext_left, scrub_audited
+from repository.ingest_jobs import JOBS_PREFIX, older_plaintext, plaintext_left, read_job, scrub_audited
 from repository.ingest_jobs import STAGED_PREFIX as JOBS_STAGED
 from repository.installation import INSTALLATION_KEY, parse_installation
 from repository.metadata import DocumentMetadata
@@ -825,10 +825,12 @@ def fsck(
         *,
         repairable: bool = False,
         details: Mapping[str, Any] | None = None,
+        mended: bool = True,
     ) -> None:
+        """``mended``: False when the repair ran and did not mend it (the issue stays open)."""
         why = refused if repairable else None
         shown = dict(details or {})
-        issues.append(Issue(kind, subject, message, mend and repairable, repairable, why, shown))
+        issues.append(Issue(kind, subject, message, mend and repairable and mended, repairable, why, shown))
 
     # 1. Temp files of writers that died (never objects of the store, never read: a writer's
     # staged copy that was not linked into place). Removed even while the chain is broken.
@@ -1506,33 +1508,39 @@ def fsck(
     # 15. Ingest jobs that keep a document's description or its file name in plaintext (written
     # before a3's fix and job format 2), in their current version or an older one: named, and
     # scrubbed by the repair (audited).
-    plaintext = 0
+    plain: list[tuple[str, list[str], str]] = []
     for info in store.list(JOBS_PREFIX):
         try:
-            stored = json.loads(store.get(info.key))
+            stored = read_job(store.get(info.key))
         except (NotFound, ValueError):
-            continue
-        if not isinstance(stored, dict):
-            continue
+            continue  # (not a job: named by the format check, --deep)
         fields, where = plaintext_left(stored), ""
         if not fields:  # (a pipeline put over an old job keeps the old version, m62)
             fields = older_plaintext(store, info.key, stored.get("record_id"))
             where = " trong một phiên bản cũ"
         if fields:
-            plaintext += 1
-            add(
-                "job-plaintext",
-                info.key,
-                f"Lượt tiếp nhận còn giữ bản rõ{where} ({', '.join(fields)}): xóa bằng “kho ingest"
-                " scrub” hoặc “kho fsck --repair”.",
-                repairable=True,
-            )
+            plain.append((info.key, fields, where))
     # A scrub stopped between its staged copy and its end (killed, m57): the job may be absent
     # until a run finishes it from the copy; named, and finished by the repair. A copy younger
     # than the grace is a running scrub's (it lives milliseconds): neither (m62).
     unfinished = [
         info.key for info in store.list(JOBS_STAGED) if not _scrub_in_flight(info, store, grace_seconds)
     ]
+    # Said repaired only if the repair's scrub did it (review rv61: a staged copy it leaves
+    # beside an object that is not a job was said repaired).
+    left: set[str] = set()
+    if (plain or unfinished) and mend:
+        scrubbed = scrub_audited(store, repo.audit, FSCK.user, FSCK.source)
+        left = {*scrubbed.unreadable, *scrubbed.overtaken, *(i.key for i in store.list(JOBS_STAGED))}
+    for key, fields, where in plain:
+        add(
+            "job-plaintext",
+            key,
+            f"Lượt tiếp nhận còn giữ bản rõ{where} ({', '.join(fields)}): xóa bằng “kho ingest"
+            " scrub” hoặc “kho fsck --repair”.",
+            repairable=True,
+            mended=key not in left,
+        )
     for key in unfinished:
         add(
             "job-scrub-unfinished",
@@ -1540,9 +1548,8 @@ def fsck(
             "Lượt tiếp nhận đang được viết lại dở (“kho ingest scrub” dừng giữa chừng, còn bản chép"
             f" tạm {key}): hoàn tất bằng “kho ingest scrub” hoặc “kho fsck --repair”.",
             repairable=True,
+            mended=key not in left,
         )
-    if (plaintext or unfinished) and mend:
-        scrub_audited(store, repo.audit, FSCK.user, FSCK.source)
     # Notifications written before m5 that keep a hồ sơ's title (format 1 retention:due).
     titled = plaintext_notices(store)
     for key in titled:

@@ -124,6 +124,27 @@ def shown_job(
     return bare(data) if sight is JobSight.BARE else None
 
 
+def read_job(raw: bytes) -> dict[str, Any]:
+    """A stored job's bytes as the scrub and fsck's plaintext check read them: a JSON object
+    whose ``summary``, if it has one, is an object. ``ValueError`` otherwise: an object under
+    the jobs' prefix that is not a job (damaged, or put there by hand) is reported unreadable
+    and left as it is, beside a staged copy too (review rv61: it stopped ``kho ingest scrub``,
+    ``kho fsck`` and ``kho fsck --repair`` with a traceback); ``kho fsck --deep`` names it."""
+    data = json.loads(raw)
+    if not isinstance(data, dict) or not isinstance(data.get("summary") or {}, Mapping):
+        raise ValueError("not a job object")
+    return data
+
+
+def _is_job(raw: bytes) -> bool:
+    """Whether ``raw`` reads as a job (:func:`read_job`)."""
+    try:
+        read_job(raw)
+    except ValueError:
+        return False
+    return True
+
+
 def named_in(version: Mapping[str, Any], record_id: str | None) -> list[str]:
     """The fields (:func:`plaintext_left`) that one stored ``version`` of a job holds, judged by
     the state of the job's *current* version (m63): ``record_id`` its record (None: none yet).
@@ -158,13 +179,12 @@ def older_named(store: ObjectStore, key: str, record_id: str | None) -> list[Old
         if info.version_id is None or info.version_id == current:
             continue
         try:
-            old = json.loads(store.get(key, info.version_id))
+            old = read_job(store.get(key, info.version_id))
         except (NotFound, ValueError):
             continue
-        if isinstance(old, dict):
-            fields = named_in(old, record_id)
-            if fields:
-                found.append(OlderVersion(info.version_id, tuple(fields)))
+        fields = named_in(old, record_id)
+        if fields:
+            found.append(OlderVersion(info.version_id, tuple(fields)))
     return found
 
 
@@ -264,6 +284,7 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
     most :data:`RACE_TRIES` times), so that the version read goes. Idempotent; the caller
     audits it."""
     finished = []
+    unreadable: list[str] = []
     # Jobs the pipeline wrote after this run read them: the version read (older now, under the
     # pipeline's) is still stored; each is rewritten below from a new read.
     lost: set[str] = set()
@@ -277,9 +298,24 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
             current, tag = store.get_tagged(key)
         except NotFound:
             current, tag = None, ABSENT
+        try:
+            unfinished = current is None or _needs_scrub(read_job(current))
+        except (ValueError, KhoError):
+            # Not a job (damaged, or put there by hand): left as it is with the staged copy,
+            # which a run finishes once the object is mended or removed (fsck names both).
+            unreadable.append(key)
+            continue
+        if unfinished and not _is_job(staged):
+            # A staged copy that is not a job (damaged) is never written as the job (review
+            # rv61: it replaced the job). Dropped where the job is there (scrubbed below from
+            # its own content); left where it is absent, reported (fsck names the copy).
+            if current is None:
+                unreadable.append(key)
+                continue
+            unfinished = False
         # (a job the pipeline wrote since that read, or since the delete, is newer than the
         # staged copy: kept, the staged copy dropped)
-        if current is None or _needs_scrub(json.loads(current)):
+        if unfinished:
             if not store.delete_if_current(key, tag):
                 lost.add(key)
             elif store.put_again(key, staged):
@@ -287,20 +323,19 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
         store.delete(info.key)
     checked = 0
     done: list[str] = []
-    unreadable: list[str] = []
     overtaken: list[str] = []
     for info in list(store.list(JOBS_PREFIX)):
         if not info.key.endswith(".json"):
             continue
         checked += 1
+        if info.key in unreadable:  # (found so by the finish above)
+            continue
         staged_key = STAGED_PREFIX + info.key.removeprefix(JOBS_PREFIX)
         again = info.key in lost
         for _ in range(RACE_TRIES):
             try:
                 raw, tag = store.get_tagged(info.key)
-                stored = json.loads(raw)
-                if not isinstance(stored, dict):
-                    break
+                stored = read_job(raw)
                 # (a clean job is rewritten too while an older version of it is not, m62)
                 if not (
                     again
@@ -310,8 +345,9 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
                     break
                 body = _dump(scrubbed(stored))
             except NotFound:
-                if not again:  # (listed, gone when read)
-                    unreadable.append(info.key)
+                # Listed, gone when read (another scrub removed it to write it again; a stopped
+                # one leaves its staged copy, which fsck names): nothing here to read, not a
+                # job that cannot be read (review rv61).
                 break
             except (ValueError, KhoError):
                 unreadable.append(info.key)

@@ -1606,13 +1606,19 @@ class S3Store(ObjectStore):
             yield ObjectInfo(key=name, size=obj.size or 0, version_id=obj.version_id, modified=written)
 
     def _versions(self, key: str) -> list[tuple[str, bool, str]]:
-        """``(version_id, is_delete_marker, ETag)`` of ``key``, newest first (the ETag unquoted,
-        as :meth:`get_tagged` tags a read)."""
-        out = []
+        """``(version_id, is_delete_marker, ETag)`` of ``key`` (the ETag unquoted, as
+        :meth:`get_tagged` tags a read): the current one first (``IsLatest``: a version, or a
+        delete marker another S3 client's plain delete left), then the others in the listing's
+        order. Not the listing's order alone: minio parses a page's versions apart from its
+        delete markers and yields the markers after them, so a marker on top came last and the
+        newest *version* was taken for the current one (review rv61: ``delete_if_current``
+        removed a key deleted since the read, and refused ``ABSENT`` under a marker)."""
+        current, rest = [], []
         for obj in self._client.list_objects(self.bucket, prefix=key, include_version=True):
             if obj.object_name == key and obj.version_id is not None:
-                out.append((obj.version_id, bool(obj.is_delete_marker), (obj.etag or "").strip('"')))
-        return out
+                entry = (obj.version_id, bool(obj.is_delete_marker), (obj.etag or "").strip('"'))
+                (current if (obj.is_latest or "").lower() == "true" else rest).append(entry)
+        return current + rest
 
     def list_versions(self, key: str) -> list[ObjectInfo]:
         check_key(key)

@@ -21,14 +21,11 @@ from typing import Any
 import pytest
 from kho_child import paused_child, stop_once_at
 from kho_claims import claim_held
-from kho_jobs import after_any, as_before_a3, ingested, plaintext_versions
-from kho_testing import s3_options_or_skip, s3_store_env
+from kho_jobs import after_any, as_before_a3, documents, ingested, plaintext_versions, scrub_pipeline
 from minio import Minio
 
-from ingest.pipeline import Pipeline, RetryPolicy
+from ingest.pipeline import Pipeline
 from ingest.status import JobState, JobStatus
-from ingest.testpki import TestPKI, Variant, make_variant
-from kho.config import Settings
 from kho.errors import NotFound
 from repository.fsck import fsck
 from repository.ingest_jobs import (
@@ -42,38 +39,12 @@ from repository.ingest_jobs import (
 from repository.storage.base import ObjectStore
 from repository.storage.s3 import S3Store
 
-S3_MODES = {"s3": "claims", "s3-conditional": "conditional"}
-
-
-def _documents(count: int, seed: int) -> list[bytes]:
-    pki = TestPKI.build()
-    return [make_variant(Variant.NO_TIMESTAMP, pki=pki, seed=seed + n, pages=1) for n in range(count)]
-
 
 @pytest.fixture()
 def pipeline(backend: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
-    """The bulk import's pipeline on ``backend``: ``local``, ``s3`` (claims mode) or
-    ``s3-conditional`` (the data bucket opened with ``conditional_create=True``)."""
-    if backend in S3_MODES:
-        for key, value in s3_store_env(s3_options_or_skip(), "m57p").items():
-            monkeypatch.setenv(key, value)
-    if backend == "s3-conditional":
-        real = S3Store.from_url.__func__  # type: ignore[attr-defined]
-
-        def from_url(cls: type[S3Store], url: str, **options: Any) -> S3Store:
-            options.setdefault("conditional_create", True)  # (the key store passes False)
-            return real(cls, url, **options)
-
-        monkeypatch.setattr(S3Store, "from_url", classmethod(from_url))
-    made = Pipeline.from_settings(
-        Settings.from_env(), read_once=True, retry=RetryPolicy(max_retries=2, base_delay=0.05)
-    )
-    made.defer_index = True
-    if backend in S3_MODES:
-        store = made.repo.store
-        assert isinstance(store, S3Store) and store.create_mode == S3_MODES[backend]
-    yield made
-    made.close()
+    """The bulk import's pipeline on ``backend`` (:func:`kho_jobs.scrub_pipeline`)."""
+    with scrub_pipeline(backend, monkeypatch) as made:
+        yield made
 
 
 WINDOW = [
@@ -96,7 +67,7 @@ def test_a_job_the_pipeline_writes_after_the_scrub_read_it_is_kept(
     rewrote the pipeline's job from a new read, which removed the version it had read), the
     staged copy is gone, fsck is clean, and the next run finds nothing to scrub."""
     store = pipeline.repo.store
-    done = ingested(pipeline, _documents(1, 5710 if point == "read" else 5720)[0])
+    done = ingested(pipeline, documents(1, 5710 if point == "read" else 5720)[0])
     key = as_before_a3(pipeline, done)
     newer = done.evolve(attempts=done.attempts + 7)
 
@@ -134,7 +105,7 @@ def test_a_job_the_pipeline_writes_after_the_finish_of_a_stopped_scrub_read_it_i
     newer than the staged copy and is kept (m56: removed, the staged copy written), and the
     version read goes with the pipeline's job rewritten from a new read."""
     store = pipeline.repo.store
-    done = ingested(pipeline, _documents(1, 5730)[0])
+    done = ingested(pipeline, documents(1, 5730)[0])
     key = as_before_a3(pipeline, done)
     store.put(STAGED_PREFIX + key.rsplit("/", 1)[1], _dump(scrubbed(json.loads(store.get(key)))))
     newer = done.evolve(attempts=done.attempts + 5)
@@ -160,7 +131,7 @@ def test_a_job_the_pipeline_writes_after_every_read_is_left_to_it_and_reported(
     the pipeline's: fsck names it (m62; it was clean here, blind to older versions) and the
     next run removes it (``test_scrub_versions_m62.py``)."""
     store = pipeline.repo.store
-    done = ingested(pipeline, _documents(1, 5740)[0])
+    done = ingested(pipeline, documents(1, 5740)[0])
     key = as_before_a3(pipeline, done)
     written: list[JobStatus] = []
     real = store.get_tagged
@@ -261,7 +232,7 @@ def test_a_scrub_killed_at_each_step_of_its_removal_is_finished_by_the_next_run(
     staged copy kept; the next run finishes it: the scrubbed job current and readable, no old
     version holding the plaintext, no staged copy, fsck clean."""
     store = pipeline.repo.store
-    done = ingested(pipeline, _documents(1, 5800 + 10 * [k[1] for k in KILLS].index(point))[0])
+    done = ingested(pipeline, documents(1, 5800 + 10 * [k[1] for k in KILLS].index(point))[0])
     # (m63: an ingest leaves its job one version; one more write of it by the pipeline)
     done = pipeline.jobs.put(done.evolve(attempts=done.attempts + 1))
     key = as_before_a3(pipeline, done)
@@ -299,7 +270,7 @@ def test_fsck_repair_finishes_a_scrub_killed_after_its_removal(backend: str, pip
     (``job-scrub-unfinished``) and ``--repair`` finishes it (before m57: fsck was clean with the
     job missing, and its repair ran the scrub only for a job keeping plaintext)."""
     store = pipeline.repo.store
-    done = ingested(pipeline, _documents(1, 5900)[0])
+    done = ingested(pipeline, documents(1, 5900)[0])
     key = as_before_a3(pipeline, done)
     _killed_at(_stop_at(backend, "deleted", store, key), store)
     assert not store.exists(key)

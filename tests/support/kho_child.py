@@ -112,6 +112,10 @@ def paused_child(work: Callable[[Callable[[], None]], str]) -> Iterator[PausedCh
     child = PausedChild(pid, read_end)
     try:
         read_lines_until(read_end, lambda seen: "paused" in seen)
+        # Stopped, not only about to stop: the line is written before the SIGSTOP, and a parent
+        # that sent SIGCONT in between lost it (the child then stopped for good: review rv61).
+        _, status = os.waitpid(pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status), f"the child did not stop: status {status}"
         yield child
     finally:
         if not child.ended:

@@ -6,18 +6,61 @@ scrub (:func:`after_any`)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from kho_testing import s3_options_or_skip, s3_store_env
 
-from ingest.pipeline import Pipeline
+from ingest.pipeline import Pipeline, RetryPolicy
 from ingest.status import JobState, JobStatus, job_key
+from ingest.testpki import TestPKI, Variant, make_variant
+from kho.config import Settings
 from repository.storage.base import ObjectStore
+from repository.storage.s3 import S3Store
 
 PLAINTEXT = b"Nguyen-Van-Binh"
 """In the file name an old job keeps (:func:`as_before_a3`): what the scrub must leave in no
 version."""
+
+
+S3_MODES = {"s3": "claims", "s3-conditional": "conditional"}
+"""The S3 backends of the scrub's tests and the create mode of each."""
+
+
+def documents(count: int, seed: int) -> list[bytes]:
+    """``count`` signed one-page PDFs, each its own (``seed``)."""
+    pki = TestPKI.build()
+    return [make_variant(Variant.NO_TIMESTAMP, pki=pki, seed=seed + n, pages=1) for n in range(count)]
+
+
+@contextmanager
+def scrub_pipeline(backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """The bulk import's pipeline (the test's ``env`` set) on ``backend``: ``local``, ``s3``
+    (claims mode) or ``s3-conditional`` (the data bucket opened with ``conditional_create=True``)."""
+    if backend in S3_MODES:
+        for key, value in s3_store_env(s3_options_or_skip(), "m57p").items():
+            monkeypatch.setenv(key, value)
+    if backend == "s3-conditional":
+        real = S3Store.from_url.__func__  # type: ignore[attr-defined]
+
+        def from_url(cls: type[S3Store], url: str, **options: Any) -> S3Store:
+            options.setdefault("conditional_create", True)  # (the key store passes False)
+            return real(cls, url, **options)
+
+        monkeypatch.setattr(S3Store, "from_url", classmethod(from_url))
+    made = Pipeline.from_settings(
+        Settings.from_env(), read_once=True, retry=RetryPolicy(max_retries=2, base_delay=0.05)
+    )
+    made.defer_index = True
+    if backend in S3_MODES:
+        store = made.repo.store
+        assert isinstance(store, S3Store) and store.create_mode == S3_MODES[backend]
+    try:
+        yield made
+    finally:
+        made.close()
 
 
 def ingested(pipeline: Pipeline, doc: bytes) -> JobStatus:

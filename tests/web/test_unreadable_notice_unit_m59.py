@@ -182,14 +182,18 @@ def test_a_version_the_log_does_not_name_leaves_the_record_to_the_agency(kho: Kh
 
 
 @pytest.mark.sealed
-@pytest.mark.parametrize("copied_seal", [False, True], ids=["no-seal", "seal-copied"])
+@pytest.mark.parametrize(
+    "copied_seal", ["none", "own", "other"], ids=["no-seal", "seal-copied", "other-records-event"]
+)
 def test_a_forged_event_does_not_send_the_notice_to_a_unit_of_the_forgers_choosing(
-    kho: Kho, people: People, copied_seal: bool
+    kho: Kho, people: People, copied_seal: str
 ) -> None:
     """A writer of the store (no seal key) damages phòng B's record and appends, with a correct
     hash and ``prev``, an event saying its next version is phòng C's (unsealed, or carrying the
-    creation event's seal): the event's seal does not check, it is not acted on; phòng B's lưu
-    trữ viên is told, phòng C's is not."""
+    creation event's seal, or a phòng C record's sealed creation event copied whole, its seal and
+    ``record_unit`` included, naming phòng B's record and its next version: review rv61): the
+    event's seal does not check, it is not acted on; phòng B's lưu trữ viên is told, phòng C's
+    is not."""
     _staff(kho, people)
     record = _phong_b_record(kho, people, "5907")
     [made] = [e for e in kho.repo.audit.record_events(record.record_id) if e.action == "record:create"]
@@ -197,7 +201,20 @@ def test_a_forged_event_does_not_send_the_notice_to_a_unit_of_the_forgers_choosi
         "actor": made.actor, "action": "record:update", "record_id": record.record_id, "version": 2,
         "details": {"fields": ["unit"], "record_unit": UNIT_C},
     }
-    tamper.append_forged(kho.repo.store, forged, seal=made.seal if copied_seal else None)
+    seal = made.seal if copied_seal == "own" else None
+    if copied_seal == "other":
+        people.add("van_thu_c", "Hà Văn Chín", UNIT_C, ("van_thu",), 0)
+        in_c = kho.repo.create_document(
+            "den", incoming(code_number="5917"), pdf_bytes("m59-5917"), "c.pdf", people.actor("van_thu_c")
+        )
+        [other] = [e for e in kho.repo.audit.record_events(in_c.record_id) if e.action == "record:create"]
+        assert other.details["record_unit"] == UNIT_C and kho.repo.audit.seal_checks(other)
+        forged = {
+            "actor": other.actor, "action": other.action, "record_id": record.record_id, "version": 2,
+            "details": other.details,
+        }
+        seal = other.seal
+    tamper.append_forged(kho.repo.store, forged, seal=seal)
     _damage_version(kho, record)
     fresh = Kho(kho.settings)
     try:
