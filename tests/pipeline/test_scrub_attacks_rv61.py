@@ -35,6 +35,7 @@ from kho.config import Settings
 from repository.fsck import fsck
 from repository.ingest_jobs import JOBS_PREFIX, STAGED_PREFIX, _dump, plaintext_left, scrub_jobs, scrubbed
 from repository.storage.base import ABSENT, ObjectStore
+from repository.storage.local import LocalStore
 from repository.storage.s3 import S3Store
 from web.cli import main
 from web.context import Kho
@@ -67,6 +68,10 @@ def test_a_job_object_that_is_not_a_job_is_reported_unreadable_by_the_scrub_and_
     store.put(KEY, body)
     if staged:
         store.put(STAGED, STAGED_BODY)
+        # (a stopped run's copy: older than fsck's grace, m62; a younger one is a live scrub's)
+        old = time.time() - 3600
+        assert isinstance(store, LocalStore)
+        os.utime(store.root / "objects" / STAGED, (old, old))
     runner = CliRunner()
 
     scrub = runner.invoke(main, ["ingest", "scrub", "--json"])
