@@ -93,12 +93,15 @@ def test_a_revision_listing_many_objects_costs_no_more_than_stock() -> None:
     # went through the 8,000 listed numbers for each of the 399 page memos it reuses (1.4 s
     # where stock's map takes 60 ms; after it, 8 ms)
     data = _rotated(_rotated(_pages(400), 0, 8000), 1, 0)
-    fast_reader = CachingPdfReader(BytesIO(data), strict=False)
-    stock_reader = PdfFileReader(BytesIO(data), strict=False)
-    fast_first = _analysis_cpu(fast_reader, range(1))
-    stock_first = _analysis_cpu(stock_reader, range(1))
-    fast_map = _map_cpu(fast_reader, 1)
-    stock_map = _map_cpu(stock_reader, 1)
+
+    def first_and_map(reader_class: type[PdfFileReader]) -> tuple[float, float]:
+        reader = reader_class(BytesIO(data), strict=False)
+        return _analysis_cpu(reader, range(1)), _map_cpu(reader, 1)
+
+    # The least of three fresh readers each, as below: a loaded CI run (seven suites at once)
+    # measured 3.0x for one sample, which neither the fault (4.4x) nor the fix (0.5-0.8x) is
+    fast_first, fast_map = map(min, zip(*(first_and_map(CachingPdfReader) for _ in range(3)), strict=True))
+    stock_first, stock_map = map(min, zip(*(first_and_map(PdfFileReader) for _ in range(3)), strict=True))
     assert fast_first < 3 * stock_first, (fast_first, stock_first)
     assert fast_map < stock_map, (fast_map, stock_map)
 
