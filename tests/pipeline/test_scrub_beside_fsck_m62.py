@@ -16,12 +16,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from kho_child import paused_child, stop_once_at
 from kho_claims import claim_held
-from kho_jobs import as_before_a3, ingested, plaintext_versions
-from kho_testing import s3_options_or_skip, s3_store_env
+from kho_jobs import as_before_a3, ingested, plaintext_versions, scrub_pipeline
 
-from ingest.pipeline import Pipeline, RetryPolicy
+from ingest.pipeline import Pipeline
 from ingest.testpki import TestPKI, Variant, make_variant
-from kho.config import Settings
 from repository.fsck import fsck
 from repository.ingest_jobs import STAGED_PREFIX, plaintext_left, scrub_jobs
 from repository.storage.base import ObjectStore
@@ -32,15 +30,9 @@ BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
 
 @pytest.fixture()
 def pipeline(backend: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
-    if backend == "s3":
-        for key, value in s3_store_env(s3_options_or_skip(), "m62f").items():
-            monkeypatch.setenv(key, value)
-    made = Pipeline.from_settings(
-        Settings.from_env(), read_once=True, retry=RetryPolicy(max_retries=2, base_delay=0.05)
-    )
-    made.defer_index = True
-    yield made
-    made.close()
+    """The bulk import's pipeline on ``backend`` (:func:`kho_jobs.scrub_pipeline`)."""
+    with scrub_pipeline(backend, monkeypatch) as made:
+        yield made
 
 
 def _old_job(pipeline: Pipeline, seed: int) -> tuple[str, str]:

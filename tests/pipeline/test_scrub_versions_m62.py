@@ -14,13 +14,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from kho_jobs import after_any, as_before_a3, ingested, plaintext_versions
-from kho_testing import s3_options_or_skip, s3_store_env
+from kho_jobs import after_any, as_before_a3, documents, ingested, plaintext_versions, scrub_pipeline
 
-from ingest.pipeline import Pipeline, RetryPolicy
+from ingest.pipeline import Pipeline
 from ingest.status import JobStatus
-from ingest.testpki import TestPKI, Variant, make_variant
-from kho.config import Settings
 from repository.fsck import fsck
 from repository.ingest_jobs import RACE_TRIES, STAGED_PREFIX, plaintext_left, scrub_jobs
 
@@ -29,26 +26,17 @@ BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
 
 @pytest.fixture()
 def pipeline(backend: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
-    if backend == "s3":
-        for key, value in s3_store_env(s3_options_or_skip(), "m62v").items():
-            monkeypatch.setenv(key, value)
-    made = Pipeline.from_settings(
-        Settings.from_env(), read_once=True, retry=RetryPolicy(max_retries=2, base_delay=0.05)
-    )
-    made.defer_index = True
-    yield made
-    made.close()
+    """The bulk import's pipeline on ``backend`` (:func:`kho_jobs.scrub_pipeline`)."""
+    with scrub_pipeline(backend, monkeypatch) as made:
+        yield made
 
-
-def _document(seed: int) -> bytes:
-    return make_variant(Variant.NO_TIMESTAMP, pki=TestPKI.build(), seed=seed, pages=1)
 
 
 def _written_over(pipeline: Pipeline, seed: int) -> tuple[str, JobStatus]:
     """A job written before a3 (format 1, the file name and import path in plaintext), then
     written again by the pipeline (a retry, a status update): its current version is clean, an
     older one holds the plaintext. Its key and the pipeline's job."""
-    done = ingested(pipeline, _document(seed))
+    done = ingested(pipeline, documents(1, seed)[0])
     key = as_before_a3(pipeline, done)
     newer = done.evolve(attempts=done.attempts + 3)
     pipeline.jobs.put(newer)
@@ -120,7 +108,7 @@ def test_an_overtaken_job_is_rewritten_by_the_next_run(
     pipeline quiet) removes that version, the pipeline's job kept (before: fsck clean, the next
     run read only the clean current version)."""
     store = pipeline.repo.store
-    done = ingested(pipeline, _document(6240))
+    done = ingested(pipeline, documents(1, 6240)[0])
     key = as_before_a3(pipeline, done)
     written: list[JobStatus] = []
     real = store.get_tagged
