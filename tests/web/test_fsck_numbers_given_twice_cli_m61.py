@@ -8,7 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from kho_testing import CLERK, outgoing, s3_options, s3_store_env
+from kho_testing import CLERK, outgoing, s3_options_or_skip, s3_store_env
 
 from kho.config import Settings
 from repository.audit import EventDraft
@@ -25,10 +25,7 @@ def test_kho_fsck_names_a_number_given_twice(
     backend: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if backend == "s3":
-        options = s3_options()
-        if options is None:
-            pytest.skip("KHO_TEST_S3_ENDPOINT is not set")
-        for name, value in s3_store_env(options, "fsckm61").items():
+        for name, value in s3_store_env(s3_options_or_skip(), "fsckm61").items():
             monkeypatch.setenv(name, value)
     repo = open_repository(Settings.from_env())
     first = repo.create_document("di", outgoing(), None, None, CLERK)
