@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kho_people import People, PeopleTemplates, issue_tokens, make_people
+from kho_people import People, PeopleTemplates, people_in
 from kho_retention import Clock, kho_env, open_kho, s3_env
 
 from kho.config import Settings
@@ -49,9 +49,4 @@ def kho(
 @pytest.fixture
 def people(kho: Kho, request: pytest.FixtureRequest) -> People:
     """One person per role (``make_people``), with tokens issued at the clock's time."""
-    usernames = request.node.stash.get(COPIED_PEOPLE, None)
-    if usernames is None:
-        return make_people(kho)
-    people = People(kho, usernames=usernames)
-    issue_tokens(people)
-    return people
+    return people_in(kho, request.node.stash.get(COPIED_PEOPLE, None))

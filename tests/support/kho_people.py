@@ -137,6 +137,17 @@ def make_people(kho: Kho) -> People:
     return people
 
 
+def people_in(kho: Kho, copied: dict[str, str] | None) -> People:
+    """The people of ``kho``: those :meth:`PeopleTemplates.copy_into` copied into it
+    (``copied``, their usernames), or, when none were, made by :func:`make_people`; tokens
+    issued now either way."""
+    if copied is None:
+        return make_people(kho)
+    people = People(kho, usernames=copied)
+    issue_tokens(people)
+    return people
+
+
 @dataclass(frozen=True)
 class PeopleTemplate:
     data_dir: Path

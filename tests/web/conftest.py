@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from kho_people import People, PeopleTemplates, issue_tokens, make_people
+from kho_people import People, PeopleTemplates, make_people, people_in
 from kho_relay import Relay
 from kho_retention import s3_env
 from kho_testing import s3_options_or_skip, sealed_cong_van, so_sealed_cong_van
@@ -125,12 +125,7 @@ def kho(
 @pytest.fixture
 def people(kho: Kho, request: pytest.FixtureRequest) -> People:
     """One person per role (:func:`make_people`), with tokens issued now."""
-    usernames = request.node.stash.get(COPIED_PEOPLE, None)
-    if usernames is None:
-        return make_people(kho)
-    people = People(kho, usernames=usernames)
-    issue_tokens(people)
-    return people
+    return people_in(kho, request.node.stash.get(COPIED_PEOPLE, None))
 
 
 @pytest.fixture
