@@ -827,6 +827,12 @@ class Pipeline:
         started_status = status.evolve(
             state=JobState.RUNNING, attempts=status.attempts + 1, reason_code=None, reason=None,
             lost_runs=lost,
+            # A job with its record that did not end done (a run killed, or one whose removal of
+            # the versions naming the file failed) may have left those versions: this run's
+            # first write removes them (m63's removal, finished by the job's own re-run instead
+            # of only by the scrub; ci57).
+            older_named=status.older_named
+            or (status.record_id is not None and status.state in (JobState.RUNNING, JobState.FAILED)),
         )
         ctx.status = started_status
         last_write: float | None = None  # the first step always writes the job first

@@ -12,18 +12,21 @@ failed for good: ``reason_code`` + ``reason`` say why; the stored original is ke
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from kho.errors import IdentifierInvalid, NotFound
+from kho.errors import IdentifierInvalid, KhoError, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.ingest_jobs import remove_older_named, scrubbed
 from repository.storage.base import ObjectStore
 
 JOBS_PREFIX = "ingest/jobs/"
+
+logger = logging.getLogger(__name__)
 
 
 class JobState(StrEnum):
@@ -207,12 +210,25 @@ class JobStore:
         The first write with the record id (``status.older_named``: the status was made or read
         before the record existed) then removes the job's older versions that name the file or
         its source (:func:`repository.ingest_jobs.remove_older_named`, m63): on S3 one LIST, a
-        GET and a DELETE per such version; nothing more on the later writes."""
+        GET and a DELETE per such version; nothing more on the later writes.
+
+        The removal is best-effort (session 51): the job is written by then, so a store error in
+        it (a transient S3 failure, a bucket whose default retention keeps every version) is
+        logged, not raised into the run it would end. What it leaves, ``kho ingest scrub`` and
+        fsck's ``job-plaintext`` find and remove, as after a crash at the same point; a run that
+        resumes the job (:meth:`ingest.pipeline.Pipeline.run`) tries again."""
         stored = status.to_dict()
         key = job_key(status.job_id)
         self.store.put(key, json.dumps(stored, ensure_ascii=False).encode())
         if status.older_named and stored.get("record_id"):
-            remove_older_named(self.store, key, str(stored["record_id"]))
+            try:
+                remove_older_named(self.store, key, str(stored["record_id"]))
+            except (KhoError, OSError) as exc:
+                logger.warning(
+                    "job %s: its older versions naming the file were not removed (%s: %s);"
+                    " kho ingest scrub removes them",
+                    status.job_id, getattr(exc, "code", type(exc).__name__), exc,
+                )
         return JobStatus.from_dict(stored)
 
     def get(self, job_id: str) -> JobStatus:

@@ -27,6 +27,7 @@ from ingest.pipeline import Pipeline, RetryPolicy
 from ingest.status import JobState, JobStatus, JobStore, job_key, new_status
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
+from kho.errors import RetentionLocked, StoreUnavailable
 from repository.fsck import fsck
 from repository.ingest_jobs import STAGED_PREFIX, scrub_jobs
 from repository.service import open_repository
@@ -254,4 +255,66 @@ def test_a_second_worker_running_the_job_meanwhile_keeps_its_job_and_leaves_no_n
     current = pipeline.jobs.get(job_id)
     assert current.state is JobState.DONE and current.record_id == done.record_id
     assert _naming(store, key, WORD, b"/srv/import") == []
+    assert fsck(pipeline.repo, grace_seconds=0).clean
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_same_document_sent_again_after_a_crash_before_the_removal_leaves_no_name(
+    backend: str, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(ci57) The process stopped after the job's write with its record, before the removal:
+    the same file arriving again resumes the job (``đang xử lý`` with its record) and its first
+    write finishes the removal; before, only the scrub did, and fsck named the job until then
+    (a kill between derived writes on S3, ``test_derived_no_claim_m53``, left it so in CI)."""
+    store = pipeline.repo.store
+    pipeline.status_interval = 0  # (every step writes the job: the crash comes while it runs)
+    doc = _document(6360)
+    key = job_key(hashlib.sha256(doc).hexdigest())
+    _crash_after_the_record_write(store, key, monkeypatch)
+    with pytest.raises(_Crash):
+        _ingest(pipeline, doc, source="/srv/import/" + NAME)
+    monkeypatch.undo()
+    assert json.loads(store.get(key))["state"] == JobState.RUNNING.value
+    assert _naming(store, key, WORD)  # the crash left it
+    done = _ingest(pipeline, doc, source="/srv/import/" + NAME)
+    assert done.record_id == json.loads(store.get(key))["record_id"]
+    assert _naming(store, key, WORD, b"/srv/import") == []
+    assert fsck(pipeline.repo, grace_seconds=0).clean
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("fault", ["unavailable", "retained"])
+def test_a_removal_the_store_refuses_does_not_fail_the_ingest_and_is_found_after(
+    backend: str, fault: str, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """(session 51) The job is written with its record when the removal of its older versions
+    fails (the S3 gateway down for that moment; a bucket whose default retention keeps every
+    version): the document ends done, the failure is logged with its code, and fsck names the
+    version left (``job-plaintext``, repairable) until the scrub removes it. Before, the error
+    came out of ``JobStore.put`` into the run, after the job was already written."""
+    store = pipeline.repo.store
+    doc = _document(6365 if fault == "unavailable" else 6368)
+    key = job_key(hashlib.sha256(doc).hexdigest())
+    error = (
+        StoreUnavailable("Kho lưu trữ tạm thời không trả lời.")
+        if fault == "unavailable"
+        else RetentionLocked("Phiên bản đang trong thời hạn lưu giữ.")
+    )
+
+    def refuse(k: str, version_id: str) -> None:
+        raise error
+
+    monkeypatch.setattr(store, "delete_older_version", refuse)
+    with caplog.at_level("WARNING", logger="ingest.status"):
+        done = _ingest(pipeline, doc, source="/srv/import/" + NAME)
+    monkeypatch.undo()
+    assert done.state is JobState.DONE and done.record_id
+    assert any(error.code in r.getMessage() and done.job_id in r.getMessage() for r in caplog.records)
+    assert _naming(store, key, WORD)
+    issues = fsck(pipeline.repo, grace_seconds=0).issues
+    assert [(i.kind, i.subject, i.repairable) for i in issues] == [("job-plaintext", key, True)]
+    assert scrub_jobs(store).scrubbed == (key,)
+    assert _naming(store, key, WORD, b"/srv/import") == []
+    assert pipeline.jobs.get(done.job_id) == done
     assert fsck(pipeline.repo, grace_seconds=0).clean
