@@ -26,7 +26,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -855,7 +855,7 @@ class Pipeline:
                     # before the next step and before any other write of the job.
                     from repository.storage.group import write_beside
 
-                    ctx.status = JobStatus.from_dict(ctx.status.evolve(step=step.name).to_dict())
+                    ctx.status = ctx.status.evolve(step=step.name).as_stored()
                     started = write_beside(self.jobs.put, ctx.status)
                 else:
                     ctx.status = self.jobs.put(ctx.status.evolve(step=step.name))
@@ -866,7 +866,8 @@ class Pipeline:
             try:
                 outcome = step.run(ctx)
                 if started is not None:
-                    started.result()
+                    # (the version it made names the file: the write with the record removes it)
+                    ctx.status = replace(ctx.status, named_versions=started.result().named_versions)
                     started = None
                 raise_lost_limit()  # the soft limit, if a finalizer swallowed it in the step
             except (Exception, SoftTimeLimit) as exc:
@@ -996,6 +997,8 @@ class Pipeline:
         # write would land after this one, and a retry would write the derived objects again.
         if started is not None:
             _wait_quietly(started)  # (its failure is the one reported, or one just like it)
+            if not started.exception():  # (the version it made: the job's write below removes it)
+                ctx.status = replace(ctx.status, named_versions=started.result().named_versions)
         ctx.settle_quietly()  # (a finished step's object missing: the re-run makes it again)
         transient = is_transient(exc) or is_transient(error)
         if transient and not final_attempt:

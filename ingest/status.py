@@ -88,9 +88,16 @@ class JobStatus:
     summary: dict[str, Any] = field(default_factory=dict)
     """Results worth showing at a glance: signature verdict, pages, text sources, số/ký hiệu."""
     older_named: bool = field(default=False, compare=False, repr=False)
-    """Not stored: whether a stored version of this job may name its file and source (this
-    status was made, or read, before its record existed). :meth:`JobStore.put`'s first write
-    of it with a record id removes those versions (m63); what it returns is False."""
+    """Not stored: whether a stored version of this job that this process did not write may
+    name its file and source (this status was read before its record existed, or its run
+    resumes one that may have stopped before the removal). :meth:`JobStore.put`'s first write
+    of it with a record id lists the job's versions and removes those (m63); what it returns
+    is False."""
+    named_versions: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """Not stored: the ids of the versions of this job that this process wrote before its
+    record existed (each names the file). :meth:`JobStore.put`'s first write with a record id
+    removes exactly these, one request each, where ``older_named`` is False (session 51: the
+    listing and reads of m63's removal were 2 of an S3 ingest's 27 requests)."""
 
     @property
     def sha256(self) -> str:
@@ -144,6 +151,15 @@ class JobStatus:
             older_named=not data.get("record_id"),
         )
 
+    def as_stored(self) -> JobStatus:
+        """This status as :meth:`JobStore.put` stores it (the rule of
+        :func:`repository.ingest_jobs.scrubbed` applied), with what is not stored kept."""
+        return replace(
+            JobStatus.from_dict(self.to_dict()),
+            older_named=self.older_named,
+            named_versions=self.named_versions,
+        )
+
     def evolve(self, **changes: Any) -> JobStatus:
         return replace(self, updated_at=to_iso_utc(utcnow()), **changes)
 
@@ -158,7 +174,9 @@ def new_status(job_id: str, filename: str, direction: str, *, source: str | None
         created_at=now,
         updated_at=now,
         source=source,
-        older_named=True,
+        # (made only where no job was stored: its versions naming the file are the ones this
+        # process writes, which ``named_versions`` keeps)
+        older_named=False,
     )
 
 
@@ -207,10 +225,13 @@ class JobStore:
         """Write ``status``; what was written (the job as stored, under the rule of
         :func:`repository.ingest_jobs.scrubbed`: no file name once the record exists).
 
-        The first write with the record id (``status.older_named``: the status was made or read
-        before the record existed) then removes the job's older versions that name the file or
-        its source (:func:`repository.ingest_jobs.remove_older_named`, m63): on S3 one LIST, a
-        GET and a DELETE per such version; nothing more on the later writes.
+        A write without the record id returns the status with the id of the version it made
+        added to ``named_versions``. The first write with the record id then removes the job's
+        older versions that name the file or its source: where ``status.older_named`` (a
+        version this process did not write may), every such version the listing finds
+        (:func:`repository.ingest_jobs.remove_older_named`, m63: on S3 one LIST, a GET and a
+        DELETE per such version); otherwise exactly ``named_versions`` (one DELETE each). Nothing
+        more on the later writes.
 
         The removal is best-effort (session 51): the job is written by then, so a store error in
         it (a transient S3 failure, a bucket whose default retention keeps every version) is
@@ -219,10 +240,21 @@ class JobStore:
         resumes the job (:meth:`ingest.pipeline.Pipeline.run`) tries again."""
         stored = status.to_dict()
         key = job_key(status.job_id)
-        self.store.put(key, json.dumps(stored, ensure_ascii=False).encode())
-        if status.older_named and stored.get("record_id"):
+        made = self.store.put(key, json.dumps(stored, ensure_ascii=False).encode())
+        if not stored.get("record_id"):
+            return replace(
+                JobStatus.from_dict(stored),
+                # (a store that names no version: the listing finds what this write left)
+                older_named=status.older_named or made.version_id is None,
+                named_versions=status.named_versions + ((made.version_id,) if made.version_id else ()),
+            )
+        if status.older_named or status.named_versions:
             try:
-                remove_older_named(self.store, key, str(stored["record_id"]))
+                if status.older_named:
+                    remove_older_named(self.store, key, str(stored["record_id"]))
+                else:
+                    for version_id in status.named_versions:
+                        self.store.delete_older_version(key, version_id)
             except (KhoError, OSError) as exc:
                 logger.warning(
                     "job %s: its older versions naming the file were not removed (%s: %s);"

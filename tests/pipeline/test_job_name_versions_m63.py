@@ -96,6 +96,28 @@ def _crash_after_the_record_write(store: ObjectStore, key: str, monkeypatch: pyt
     monkeypatch.setattr(store, "put", put)
 
 
+def _refused_before(pipeline: Pipeline, doc: bytes) -> None:
+    """The job of ``doc`` as an earlier attempt left it, refused before anything was stored
+    (``lỗi`` without a record, naming the file): the next arrival reads it, so its first write
+    with the record lists the job's versions (m63) instead of removing only its own by id."""
+    made = new_status(hashlib.sha256(doc).hexdigest(), NAME, "den", source="/srv/import/" + NAME)
+    pipeline.jobs.put(made.evolve(state=JobState.FAILED, reason_code="FILE_NAME_INVALID", reason="Tên tệp."))
+
+
+def _removals(store: ObjectStore, key: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts of the store's listings and removals of the versions of ``key`` from now on."""
+    counts = {"list_versions": 0, "delete_older_version": 0}
+    for name in counts:
+        real = getattr(store, name)
+
+        def counted(k: str, *args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            counts[_name] += k == key
+            return _real(k, *args, **kwargs)
+
+        monkeypatch.setattr(store, name, counted)
+    return counts
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_ingest_leaves_no_version_of_its_job_naming_the_file(backend: str, pipeline: Pipeline) -> None:
     """Before: the job's first version (``đang xử lý``, no record) kept the file name and the
@@ -186,10 +208,14 @@ def test_a_scrub_beside_an_ingest_loses_no_current_job(
 ) -> None:
     """A whole scrub runs inside the ingest's removal: after its write with the record id,
     after its listing of the versions, after its first removal. The ingest's job stays current
-    and ends done, and no version names the file."""
+    and ends done, and no version names the file. (Session 51: a job this process made removes
+    its own versions by id, without a listing; the listing is for a job read before its record
+    existed, here an earlier attempt refused before anything was stored.)"""
     store = pipeline.repo.store
     doc = _document({"written": 6340, "listed": 6345, "removed": 6348}[point])
     key = job_key(hashlib.sha256(doc).hexdigest())
+    if point == "listed":
+        _refused_before(pipeline, doc)
     reports: list[Any] = []
 
     def scrub() -> None:
@@ -229,6 +255,8 @@ def test_a_second_worker_running_the_job_meanwhile_keeps_its_job_and_leaves_no_n
     doc = _document(6350 if point == "written" else 6355)
     job_id = hashlib.sha256(doc).hexdigest()
     key = job_key(job_id)
+    if point == "listed":
+        _refused_before(pipeline, doc)
     second = Pipeline.from_settings(Settings.from_env(), read_once=True, retry=RetryPolicy(max_retries=0))
     second.defer_index = False
     ends: list[JobStatus] = []
@@ -317,4 +345,29 @@ def test_a_removal_the_store_refuses_does_not_fail_the_ingest_and_is_found_after
     assert scrub_jobs(store).scrubbed == (key,)
     assert _naming(store, key, WORD, b"/srv/import") == []
     assert pipeline.jobs.get(done.job_id) == done
+    assert fsck(pipeline.repo, grace_seconds=0).clean
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("before", ["nothing", "refused"])
+def test_a_job_removes_its_own_versions_by_id_and_lists_only_one_read_before_its_record(
+    backend: str, before: str, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(session 51, issue #14) A job this process made removes the one version it wrote before
+    the record (one DELETE on S3, no LIST and no GET: 27 → 25 requests a document); a job read
+    from the store before its record existed (an earlier attempt refused) lists its versions
+    and removes both that attempt's and this run's."""
+    store = pipeline.repo.store
+    doc = _document(6370 if before == "nothing" else 6375)
+    key = job_key(hashlib.sha256(doc).hexdigest())
+    if before == "refused":
+        _refused_before(pipeline, doc)
+    counts = _removals(store, key, monkeypatch)
+    _ingest(pipeline, doc, source="/srv/import/" + NAME)
+    monkeypatch.undo()
+    if before == "nothing":
+        assert counts == {"list_versions": 0, "delete_older_version": 1}
+    else:
+        assert counts == {"list_versions": 1, "delete_older_version": 2}
+    assert _naming(store, key, WORD, b"/srv/import") == []
     assert fsck(pipeline.repo, grace_seconds=0).clean
