@@ -242,11 +242,14 @@ class JobStore:
         key = job_key(status.job_id)
         made = self.store.put(key, json.dumps(stored, ensure_ascii=False).encode())
         if not stored.get("record_id"):
+            # S3 names the one version of a bucket whose versioning is suspended "null": the
+            # next put replaces it, and a removal by that id would take the current job. A
+            # store that names no version of its own: the listing finds what this write left.
+            own = made.version_id if made.version_id not in (None, "", "null") else None
             return replace(
                 JobStatus.from_dict(stored),
-                # (a store that names no version: the listing finds what this write left)
-                older_named=status.older_named or made.version_id is None,
-                named_versions=status.named_versions + ((made.version_id,) if made.version_id else ()),
+                older_named=status.older_named or own is None,
+                named_versions=status.named_versions + ((own,) if own else ()),
             )
         if status.older_named or status.named_versions:
             try:

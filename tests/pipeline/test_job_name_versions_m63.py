@@ -371,3 +371,26 @@ def test_a_job_removes_its_own_versions_by_id_and_lists_only_one_read_before_its
         assert counts == {"list_versions": 1, "delete_older_version": 2}
     assert _naming(store, key, WORD, b"/srv/import") == []
     assert fsck(pipeline.repo, grace_seconds=0).clean
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("backend", ["s3"])
+def test_a_bucket_whose_versioning_is_suspended_keeps_the_job(
+    backend: str, pipeline: Pipeline
+) -> None:
+    """(session 51) On a bucket whose versioning was suspended a put makes the one "null"
+    version, which the next put replaces: a removal by that id after the job's write with its
+    record would take the current job. Ceph answers such a put without a version id (AWS may
+    name it "null": ``JobStore.put`` takes neither as the version it made), so the job's first
+    write with its record lists the versions instead. The job is kept, done, and no version of
+    it names the file."""
+    from minio.versioningconfig import SUSPENDED, VersioningConfig
+
+    store = pipeline.repo.store
+    store._client.set_bucket_versioning(store.bucket, VersioningConfig(SUSPENDED))  # type: ignore[attr-defined]
+    doc = _document(6380)
+    done = _ingest(pipeline, doc, source="/srv/import/" + NAME)
+    key = job_key(done.job_id)
+    assert pipeline.jobs.get(done.job_id) == done
+    assert WORD not in store.get(key)
+    assert _naming(store, key, WORD, b"/srv/import") == []
