@@ -2139,12 +2139,21 @@ def acknowledge_finding(
     ``AGENCY_HEAD_ONLY``); a kind fsck does not report (``FSCK_KIND_UNKNOWN``) or one a person
     may not acknowledge (``FSCK_KIND_NOT_ACKNOWLEDGEABLE``); a blank reason (``REASON_INVALID``)
     or one with control characters or too long (``FIELD_CONTROL_CHARS``, ``FIELD_TOO_LONG``); no
-    such finding now (``FSCK_FINDING_NOT_FOUND``); one already acknowledged with these facts
+    such finding now (``FSCK_FINDING_NOT_FOUND``); one about another agency's register in a store
+    of several (``FSCK_FINDING_OTHER_AGENCY``); one already acknowledged with these facts
     (``FSCK_ALREADY_ACKNOWLEDGED``); ``digest`` not that of the finding now
     (``FSCK_FINDING_CHANGED``: its facts changed since the person looked)."""
     _may_acknowledge(repo, actor, kind)
     text = fsck_reason(reason)
     issue = _finding(fsck(repo), kind, subject)
+    organ = issue.details.get("organ_id")
+    if organ is not None and organ != repo.agency_id:  # (a store of several agencies, m61)
+        raise PermissionDenied(
+            f"Phát hiện [{kind}] về “{subject}” thuộc sổ đăng ký của cơ quan {organ}, không phải của"
+            f" cơ quan {repo.agency_id}: chỉ người có thẩm quyền của cơ quan đó mới chấp nhận được.",
+            code="FSCK_FINDING_OTHER_AGENCY",
+            organ_id=organ,
+        )
     if issue.acknowledged is not None:
         mark = issue.acknowledged
         raise FsckAcknowledgeRefused(

@@ -251,3 +251,28 @@ def test_an_assign_of_a_record_the_store_does_not_hold_is_acknowledged_too(tmp_p
     _acknowledge(repo, ARCHIVIST, orphan.kind, orphan.subject, orphan.digest, REASON)
     report = fsck(repo, grace_seconds=0)
     assert report.unrepaired == () and report.issues[0].acknowledged is not None
+
+
+def test_a_number_given_twice_in_another_agencys_register_is_not_this_agencys_to_acknowledge(
+    tmp_path: Path,
+) -> None:
+    """A store of two agencies (m61): each agency's registers are its own; the quản trị of one
+    does not decide on a number the other's register gave twice."""
+    repo = _repo("local", tmp_path, "m65agency")
+    other = "000.00.19.H41"
+    theirs = Repository(repo.store, repo.keys.store, agency_id=other, master_key=b"k" * 32)
+    name = "Ủy ban nhân dân tỉnh Thử Nghiệm"
+    a, b = (theirs.create_document("di", outgoing(organ_name=name), None, None, CLERK) for _ in range(2))
+    assert a.registration is not None
+    details = {"series": SERIES, "year": a.registration.year, "number": 1, "organ_id": other}
+    given = EventDraft("x", "register:assign", record_id=b.record_id, version=1, details=details)
+    repo.audit.append_many([given])
+    [issue] = fsck(repo, grace_seconds=0).issues
+    assert issue.kind == REUSED and issue.details["organ_id"] == other
+    with pytest.raises(KhoError) as refused:
+        _acknowledge(repo, ADMIN, REUSED, issue.subject, issue.digest, REASON)
+    assert refused.value.code == "FSCK_FINDING_OTHER_AGENCY" and other in refused.value.message
+    assert _decisions(repo) == []
+    their_admin = person("quantri.khac", (other, Role.QUAN_TRI))
+    _acknowledge(theirs, their_admin, REUSED, issue.subject, issue.digest, REASON)
+    assert fsck(repo, grace_seconds=0).unrepaired == ()
