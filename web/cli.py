@@ -1171,22 +1171,23 @@ def _issue_line(issue: Any, refused_message: str) -> str:
         fixable = f"CHƯA SỬA [{issue.refused}]: {refused_message}"
     state = "đã sửa" if issue.repaired else fixable
     mark = issue.acknowledged
+    hint = ""
     if mark is not None:
         state = (
             f"KHÔNG SỬA, ĐÃ CHẤP NHẬN bởi {mark['by']} lúc {vn_display(parse_iso(mark['at']))} (sự kiện"
             f" #{mark['event']}): {mark['reason']}"
         )
     elif issue.acknowledgeable:
-        state += (
-            f"; mã phát hiện {issue.digest}: người có thẩm quyền ghi quyết định bằng “kho"
-            f" fsck-acknowledge {issue.kind} {issue.subject} --finding MÃ --reason LÝ_DO”"
+        hint = (
+            f" Mã phát hiện {issue.digest}: người có thẩm quyền ghi quyết định bằng “kho"
+            f" fsck-acknowledge {issue.kind} {issue.subject} --finding MÃ --reason LÝ_DO”."
         )
-    return f"  - [{issue.kind}] {issue.subject}: {issue.message} ({state})"
+    return f"  - [{issue.kind}] {issue.subject}: {issue.message} ({state}){hint}"
 
 
 @main.command("fsck-acknowledge")
-@click.argument("kind")
-@click.argument("subject")
+@click.argument("kind", metavar="LOẠI")
+@click.argument("subject", metavar="ĐỐI_TƯỢNG")
 @click.option("--finding", "digest",
               help="Mã phát hiện đã xem (in bởi “kho fsck” hoặc lệnh này khi thiếu --finding).")
 @click.option("--reason", help="Lý do, quyết định đã đưa ra (bắt buộc khi ghi).")

@@ -62,7 +62,7 @@ def test_kho_fsck_acknowledge_records_the_decision_and_fsck_lists_it_without_fai
     assert kind == REUSED and len(digest) == 64 and issue["acknowledged"] is None  # main: no "finding"
     shown = runner.invoke(main, ["fsck"])
     assert shown.exit_code == 1
-    assert f"mã phát hiện {digest}" in shown.output
+    assert f"(CHƯA SỬA) Mã phát hiện {digest}" in shown.output
     assert f"kho fsck-acknowledge {REUSED} {subject} --finding MÃ --reason LÝ_DO" in shown.output
 
     ack = ["fsck-acknowledge", kind, subject]
@@ -74,7 +74,7 @@ def test_kho_fsck_acknowledge_records_the_decision_and_fsck_lists_it_without_fai
 
     _login(runner, people, "quan_tri")
     look = runner.invoke(main, ack)  # without --finding: shows only
-    assert look.exit_code == 1 and f"mã phát hiện {digest}" in look.output and "Chưa ghi gì" in look.output
+    assert look.exit_code == 1 and f"Mã phát hiện {digest}" in look.output and "Chưa ghi gì" in look.output
     for args, code in [
         (["no-such-kind", subject], "FSCK_KIND_UNKNOWN"),
         (["uncommitted", subject], "FSCK_KIND_NOT_ACKNOWLEDGEABLE"),
