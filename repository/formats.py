@@ -154,6 +154,8 @@ FSCK_ACKNOWLEDGEMENT = define(
 finding a person accepted (``kind``, ``subject``, its ``facts``: the finding's details as fsck
 gave them, and its ``message``), the ``digest`` of kind, subject and facts, and the ``reason``.
 Stamped from the start (version 1); the event hash covers it as written."""
+
+
 def _job_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 2 jobs keep no document description in their summary and, once the record
     exists, no file name but a neutral one (:func:`repository.ingest_jobs.scrubbed`): a job of
