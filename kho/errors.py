@@ -446,6 +446,31 @@ class AcknowledgeReasonInvalid(AcknowledgeRefused):
     http_status = 422
 
 
+class FsckAcknowledgeRefused(KhoError):
+    """``kho fsck-acknowledge`` refuses a person's decision on a finding of ``kho fsck`` (m65):
+    the finding changed since the person looked (``FSCK_FINDING_CHANGED``: another record took
+    the number, its facts are not those of the digest given) or is already acknowledged with
+    these facts (``FSCK_ALREADY_ACKNOWLEDGED``)."""
+
+    code = "FSCK_FINDING_CHANGED"
+    http_status = 409
+
+
+class FsckKindInvalid(KhoError):
+    """The kind named is none of ``kho fsck``'s (``FSCK_KIND_UNKNOWN``), or one a person may not
+    acknowledge (``FSCK_KIND_NOT_ACKNOWLEDGEABLE``: repaired by ``--repair``, the auditor's, or
+    evidence of lost or changed data): the caller's to fix."""
+
+    code = "FSCK_KIND_UNKNOWN"
+    http_status = 422
+
+
+class FsckFindingNotFound(NotFound):
+    """No current finding of ``kho fsck`` has the kind and subject named."""
+
+    code = "FSCK_FINDING_NOT_FOUND"
+
+
 class AcknowledgeKeyMissing(AuditKeyMissing):
     """``kho audit acknowledge`` without the checkpoint signing key: the auditor's decision must
     be signed outside the store, so it is refused (the caller's setup to fix, not a failure)."""

@@ -46,6 +46,7 @@ from repository import audit_offline as offline
 from repository import formats
 from repository.audit import (
     ACKNOWLEDGE_ACTION,
+    AuditEvent,
     AuditLog,
     EventDraft,
     Finding,
@@ -56,7 +57,7 @@ from repository.audit import (
 )
 from repository.rollback import note_written
 from repository.seals import SEAL_FIELD
-from repository.vocabulary import blank
+from repository.vocabulary import TextKind, blank, typed_text
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -350,3 +351,103 @@ def _witness_said(log: AuditLog) -> dict[str, Any]:
     except (FormatInvalid, FormatUnsupported):
         return {"state": "unreadable"}
     return {"state": "present", "seq": witness.get("seq"), "hash": witness.get("hash")}
+
+
+# -- a person's decision on a finding kho fsck cannot repair (m65) ------------------------------
+# The same mechanism for the store's findings: one event records the decision (who, when, why),
+# the exact finding it is about is recorded in it (kind, subject, facts and their digest), and
+# the finding stays listed, marked with the decision (``Issue.acknowledged``: by, at, reason,
+# event; the mark of :meth:`Acknowledgement.mark`), covered only while it is the finding recorded.
+# Unlike the auditor's, it is not signed outside the store: it unlocks nothing (the log goes on
+# taking events, fsck repairs what it repairs either way), it only stops ``kho fsck`` failing on a
+# finding a person decided on. It counts only when its seal checks (fsck's rule for the events
+# its repairs act on, :func:`repository.audit.sealed_events`): one who can write the store but
+# holds no ``KHO_MASTER_KEY`` cannot make fsck accept a finding.
+FSCK_ACKNOWLEDGE_ACTION = "fsck:acknowledge"
+"""A person's decision on a finding of ``kho fsck`` that cannot be repaired."""
+
+FSCK_ACKNOWLEDGEABLE: Mapping[str, str] = {
+    "register-number-reused": "một số của sổ đăng ký được cấp cho hơn một văn bản",
+    "register-assign-orphan": "sự kiện cấp số (trước m61, không ghi mã cơ quan) cho văn bản kho không có",
+}
+"""The kinds of finding a person may acknowledge, and what each is (Vietnamese): those whose
+state is lawful and final once a person has decided (both documents exist and are legal
+documents; the log cannot be changed), never one that is repaired, the auditor's (the chain's),
+or evidence of data lost or changed (bench/NOTES-m65.md says why, kind by kind)."""
+
+
+def finding_digest(kind: str, subject: str, facts: Mapping[str, Any]) -> str:
+    """The digest that names one finding of fsck exactly: its kind, subject and facts (the
+    records sharing the number, the events, the register entry). Another record taking the
+    number changes it."""
+    canonical = json.dumps(
+        {"kind": kind, "subject": subject, "facts": facts},
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FsckAcknowledgement:
+    """An ``fsck:acknowledge`` event as fsck reads it."""
+
+    seq: int
+    actor: str
+    at: str
+    reason: str
+    kind: str
+    subject: str
+    digest: str
+
+    def mark(self) -> dict[str, Any]:
+        return {"by": self.actor, "at": self.at, "reason": self.reason, "event": self.seq}
+
+
+def fsck_acknowledgement(event: AuditEvent) -> FsckAcknowledgement | None:
+    """The decision an ``fsck:acknowledge`` event records; None for another event, or one whose
+    details do not load or whose digest is not that of the facts it records."""
+    if event.action != FSCK_ACKNOWLEDGE_ACTION:
+        return None
+    try:
+        details = formats.upcast(formats.FSCK_ACKNOWLEDGEMENT.name, dict(event.details or {}))
+        kind, subject, facts = details["kind"], details["subject"], details["facts"]
+        digest, reason = details["digest"], details["reason"]
+        if not (isinstance(kind, str) and isinstance(subject, str) and isinstance(facts, Mapping)):
+            return None
+        if not isinstance(reason, str) or digest != finding_digest(kind, subject, facts):
+            return None
+    except (FormatInvalid, FormatUnsupported, KeyError, TypeError, ValueError):
+        return None
+    return FsckAcknowledgement(event.seq, event.actor, event.at, reason, kind, subject, digest)
+
+
+def fsck_reason(reason: str | None) -> str:
+    """The reason of a decision on a finding of fsck: typed text on one line (no control or
+    direction characters: fsck prints it to another person's terminal), at most
+    :attr:`~repository.vocabulary.TextKind.NOTE` characters, NFC, not blank (``REASON_INVALID``)."""
+    text = typed_text(reason or "", "reason", "Lý do chấp nhận", line_breaks=False, kind=TextKind.NOTE)
+    if blank(text):
+        raise AcknowledgeReasonInvalid(
+            "Phải ghi lý do chấp nhận (--reason): người có thẩm quyền đã quyết định thế nào về phát"
+            " hiện này (ví dụ văn bản nào giữ số, căn cứ quyết định)."
+        )
+    return text
+
+
+def fsck_details(
+    kind: str, subject: str, facts: Mapping[str, Any], message: str, reason: str
+) -> dict[str, Any]:
+    """The details of the ``fsck:acknowledge`` event of a decision (stamped)."""
+    return formats.stamp(
+        formats.FSCK_ACKNOWLEDGEMENT.name,
+        {
+            "kind": kind,
+            "subject": subject,
+            "facts": dict(facts),
+            "digest": finding_digest(kind, subject, facts),
+            "message": message,
+            "reason": reason,
+        },
+    )

@@ -1861,6 +1861,12 @@ class AuditLog:
         if end > first:
             self.record_index.add(pairs, first, end, versions, holds, last, named)
 
+    def close(self) -> None:
+        """Close the by-record index's file (:meth:`RecordIndex.close`), under the index's lock
+        so that no catch-up is between its reads; a later read or append opens it again."""
+        with self._index_lock:
+            self.record_index.close()
+
     def rebuild_index(self) -> int:
         """Empty the by-record index and rebuild it from the log by one scan (``kho reindex``);
         the number of stored objects read. The one reset that also forgets the account versions

@@ -163,6 +163,11 @@ class RecordIndex(Protocol):
         of the store who cut the events naming a version together with that version; the names
         are kept (the check fails closed), and only ``kho reindex`` forgets them."""
 
+    def close(self) -> None:
+        """Release what the index holds open (a SQLite connection): at the repository's close,
+        not at the garbage collector's, whose late close checkpoints the WAL into a folder that
+        may be being copied or removed by then. The next use opens it again."""
+
 
 class MemoryRecordIndex:
     """Kept in the process only."""
@@ -232,6 +237,9 @@ class MemoryRecordIndex:
         self._seqs, self._holds, self._next, self._anchor, self._head = {}, {}, 0, anchor, None
         if not keep_named:
             self._named = {}
+
+    def close(self) -> None:
+        """Nothing is held open (the entries stay: they are this process's)."""
 
 
 _EVENTS_TABLE = """CREATE TABLE IF NOT EXISTS events(record_id TEXT NOT NULL, seq INTEGER NOT NULL,

@@ -147,6 +147,15 @@ findings contradicted and how the auditor was authenticated (``login``: ``user``
 passwords, the idle days or the password's age while the log refused); readers take ``login``
 as a mapping and need none of the optional keys). Stamped from the start (version 1); the event
 hash covers it as written."""
+FSCK_ACKNOWLEDGEMENT = define(
+    Kind("fsck-acknowledgement", "quyết định chấp nhận phát hiện của kiểm tra kho", unversioned=1)
+)
+"""The details of an ``fsck:acknowledge`` event (m65, :mod:`repository.acknowledge`): the
+finding a person accepted (``kind``, ``subject``, its ``facts``: the finding's details as fsck
+gave them, and its ``message``), the ``digest`` of kind, subject and facts, and the ``reason``.
+Stamped from the start (version 1); the event hash covers it as written."""
+
+
 def _job_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 2 jobs keep no document description in their summary and, once the record
     exists, no file name but a neutral one (:func:`repository.ingest_jobs.scrubbed`): a job of

@@ -16,7 +16,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
@@ -25,11 +25,15 @@ from kho.errors import (
     AlreadyExists,
     AuditChainBroken,
     ClaimNotAFile,
+    FsckAcknowledgeRefused,
+    FsckFindingNotFound,
+    FsckKindInvalid,
     IntegrityError,
     KeyDestroyed,
     KeyUnwrapFailed,
     KhoError,
     NotFound,
+    PermissionDenied,
 )
 from kho.process import (
     CLAIM_ABANDONED,
@@ -57,6 +61,15 @@ from repository.accounts import (
     carries_no_events,
     pending_events,
 )
+from repository.acknowledge import (
+    FSCK_ACKNOWLEDGE_ACTION,
+    FSCK_ACKNOWLEDGEABLE,
+    FsckAcknowledgement,
+    finding_digest,
+    fsck_acknowledgement,
+    fsck_details,
+    fsck_reason,
+)
 from repository.anchor import CHECKPOINTS_PREFIX, folder_checkpoints, latest_register_heads, verify_anchored
 from repository.audit import (
     EVENTS_PREFIX,
@@ -77,6 +90,7 @@ from repository.ingest_jobs import JOBS_PREFIX, older_plaintext, plaintext_left,
 from repository.ingest_jobs import STAGED_PREFIX as JOBS_STAGED
 from repository.installation import INSTALLATION_KEY, parse_installation
 from repository.metadata import DocumentMetadata
+from repository.policy import Action
 from repository.records import (
     ARCHIVE_STATES,
     CREATION_EVENTS,
@@ -182,6 +196,21 @@ class Issue:
     details: Mapping[str, Any] = dataclass_field(default_factory=dict)
     """What a machine reads of the issue beyond its message (a destruction claim: its record,
     holder, age and decision)."""
+    acknowledged: Mapping[str, Any] | None = None
+    """The decision a person recorded on this very finding (``kho fsck-acknowledge``, m65): who
+    (``by``), when (``at``), why (``reason``) and its event (``event``); None while none covers
+    it. Only kinds of :data:`~repository.acknowledge.FSCK_ACKNOWLEDGEABLE`; an acknowledged
+    finding is listed and does not fail fsck."""
+
+    @property
+    def digest(self) -> str:
+        """The digest naming this finding exactly (kind, subject, facts): what
+        ``kho fsck-acknowledge --finding`` repeats."""
+        return finding_digest(self.kind, self.subject, self.details)
+
+    @property
+    def acknowledgeable(self) -> bool:
+        return self.kind in FSCK_ACKNOWLEDGEABLE and not self.repaired
 
 
 @dataclass(frozen=True)
@@ -196,7 +225,12 @@ class FsckReport:
 
     @property
     def unrepaired(self) -> tuple[Issue, ...]:
-        return tuple(i for i in self.issues if not i.repaired)
+        """The issues fsck fails on: neither repaired nor acknowledged by a person (m65)."""
+        return tuple(i for i in self.issues if not i.repaired and i.acknowledged is None)
+
+    @property
+    def acknowledged(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.acknowledged is not None)
 
 
 def _age_seconds(record_id: str) -> float:
@@ -1199,6 +1233,7 @@ def fsck(
     withheld_events: dict[tuple[str, int], AuditEvent] = {}  # (record, step): its withheld event
     reasoned: set[str] = set()  # records an event registered with a duplicate_reason (step 9c)
     assigned: list[NumberGiven] = []  # what the register:assign events say was given (step 9d)
+    decided: dict[tuple[str, str, str], FsckAcknowledgement] = {}  # a person's decisions (m65)
     indexed = _IndexDigests.of(repo)  # step 9b
     sealing = [False]  # an event whose seal checks came before (step 0 names the others)
     floor = repo.audit.sealed_floor()  # sealed from there on, a signed checkpoint says (rv22)
@@ -1219,6 +1254,10 @@ def fsck(
             ):
                 hold_events.setdefault(event.record_id, []).append(event)
         events = [e for e in events if id(e) in kept]  # repairs act on these only
+        for event in events:  # (a decision counts only sealed, as what the repairs act on)
+            decision = fsck_acknowledgement(event)
+            if decision is not None:
+                decided.setdefault((decision.kind, decision.subject, decision.digest), decision)
         for event in events:
             if event.record_id and event.action == WITHHELD_ACTION:
                 for seq in event.details.get("seqs") or ():
@@ -1564,8 +1603,17 @@ def fsck(
         rewrite_audited(store, repo.audit, title_reader(repo._load), FSCK.user, FSCK.source)
     issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
-    ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
+    ordered = tuple(_decided(i, decided) for i in issues if unique.get((i.kind, i.subject)) is i)
     return FsckReport(issues=ordered, records=len(committed), register_entries=entries)
+
+
+def _decided(issue: Issue, decided: Mapping[tuple[str, str, str], FsckAcknowledgement]) -> Issue:
+    """``issue`` marked with the decision a person recorded on it, if one names it exactly: the
+    same kind, subject and facts (a third record given the number is another finding)."""
+    if not issue.acknowledgeable:
+        return issue
+    decision = decided.get((issue.kind, issue.subject, issue.digest))
+    return issue if decision is None else replace(issue, acknowledged=decision.mark())
 
 
 @dataclass
@@ -2051,3 +2099,140 @@ def _restore_marker(repo: Repository, record_id: str) -> None:
         repo._write_marker(record_id, record.kind, prefix)
     except AlreadyExists:
         pass
+
+
+KINDS: frozenset[str] = frozenset(
+    {
+        "temp-file", "uncommitted", "key-orphan", "rolled-forward", "stale-claim", "catalog-missing",
+        "derived-orphan", "unaudited", "register-gap", "register-truncated", "register-mismatch",
+        "key-missing", "key-corrupt", "key-not-destroyed", "master-key", "fixity", "audit",
+        "witness-missing", "checkpoint", "format", "downgraded", "seal", "hold-missing", "rolled-back",
+        "object-missing", "job-plaintext", "job-scrub-unfinished", "notice-plaintext",
+        "destruction-claim", "submission-claim", "withheld-marker-missing", "withheld-unaudited",
+        "audit-index", "guard-missing", "guard-conflict", "guard-duplicate", "guard-wrong-record",
+        "guard-not-a-file", "claim-not-a-file", NUMBER_GIVEN_TWICE, NUMBER_GIVEN_TO_NOTHING,
+    }
+)
+"""Every kind of issue fsck reports (:attr:`Issue.kind`)."""
+REPAIRED_KINDS: frozenset[str] = frozenset(
+    {
+        "temp-file", "uncommitted", "key-orphan", "rolled-forward", "stale-claim", "catalog-missing",
+        "derived-orphan", "unaudited", "witness-missing", "job-plaintext", "job-scrub-unfinished",
+        "notice-plaintext", "destruction-claim", "submission-claim", "withheld-unaudited",
+        "audit-index", "guard-missing",
+    }
+)
+"""The kinds ``kho fsck --repair`` mends (all or some of their findings)."""
+AUDITOR_KINDS: frozenset[str] = frozenset({"audit", "checkpoint"})
+"""The audit chain's findings: the auditor's (``kho audit acknowledge``)."""
+
+
+def acknowledge_finding(
+    repo: Repository, actor: Actor, kind: str, subject: str, digest: str, reason: str | None
+) -> tuple[AuditEvent, Issue]:
+    """Record a person's decision on one finding of fsck that cannot be repaired (m65): one
+    ``fsck:acknowledge`` event naming the finding exactly (kind, subject, facts, their digest)
+    with the reason; the finding as fsck now lists it (acknowledged) and the event.
+
+    Refused, writing nothing but the denial's event: a system actor or a person without
+    :attr:`~repository.policy.Action.FSCK_ACKNOWLEDGE` at the agency (``PERMISSION_DENIED``,
+    ``AGENCY_HEAD_ONLY``); a kind fsck does not report (``FSCK_KIND_UNKNOWN``) or one a person
+    may not acknowledge (``FSCK_KIND_NOT_ACKNOWLEDGEABLE``); a blank reason (``REASON_INVALID``)
+    or one with control characters or too long (``FIELD_CONTROL_CHARS``, ``FIELD_TOO_LONG``); no
+    such finding now (``FSCK_FINDING_NOT_FOUND``); one about another agency's register in a store
+    of several (``FSCK_FINDING_OTHER_AGENCY``); one already acknowledged with these facts
+    (``FSCK_ALREADY_ACKNOWLEDGED``); ``digest`` not that of the finding now
+    (``FSCK_FINDING_CHANGED``: its facts changed since the person looked)."""
+    _may_acknowledge(repo, actor, kind)
+    text = fsck_reason(reason)
+    issue = _finding(fsck(repo), kind, subject)
+    organ = issue.details.get("organ_id")
+    if organ is not None and organ != repo.agency_id:  # (a store of several agencies, m61)
+        raise PermissionDenied(
+            f"Phát hiện [{kind}] về “{subject}” thuộc sổ đăng ký của cơ quan {organ}, không phải của"
+            f" cơ quan {repo.agency_id}: chỉ người có thẩm quyền của cơ quan đó mới chấp nhận được.",
+            code="FSCK_FINDING_OTHER_AGENCY",
+            organ_id=organ,
+        )
+    if issue.acknowledged is not None:
+        mark = issue.acknowledged
+        raise FsckAcknowledgeRefused(
+            f"Phát hiện [{kind}] về “{subject}” đã được {mark['by']} chấp nhận (sự kiện #{mark['event']})"
+            " với đúng các dữ kiện hiện nay: không ghi thêm.",
+            code="FSCK_ALREADY_ACKNOWLEDGED",
+            event=mark["event"],
+        )
+    if (digest or "").strip().lower() != issue.digest:
+        raise FsckAcknowledgeRefused(
+            f"Phát hiện [{kind}] về “{subject}” không còn là phát hiện đã xem (mã phát hiện không"
+            f" khớp: dữ kiện của nó đã thay đổi, ví dụ thêm văn bản mang cùng số). Xem lại bằng “kho"
+            f" fsck” rồi chấp nhận với mã mới {issue.digest}.",
+            code="FSCK_FINDING_CHANGED",
+            finding=issue.digest,
+        )
+    details = fsck_details(kind, subject, issue.details, issue.message, text)
+    event = repo.audit.append(actor.user, FSCK_ACKNOWLEDGE_ACTION, source=actor.source, details=details)
+    assert event is not None  # (not inside a batch)
+    decision = fsck_acknowledgement(event)
+    assert decision is not None
+    return event, replace(issue, acknowledged=decision.mark())
+
+
+def current_finding(repo: Repository, actor: Actor, kind: str, subject: str) -> Issue:
+    """The finding ``kho fsck-acknowledge`` would record a decision on, as fsck lists it now
+    (with its digest), for a person who may acknowledge it; refused as
+    :func:`acknowledge_finding` refuses (writing nothing)."""
+    _may_acknowledge(repo, actor, kind)
+    return _finding(fsck(repo), kind, subject)
+
+
+def _may_acknowledge(repo: Repository, actor: Actor, kind: str) -> None:
+    """Refuse a system actor, a person without the right (audited) and a kind that cannot be
+    acknowledged."""
+    if actor.system:
+        raise PermissionDenied(
+            "Chỉ quản trị hoặc lưu trữ viên của cơ quan đăng nhập bằng tài khoản của mình mới chấp"
+            " nhận được phát hiện của kiểm tra kho: quyết định phải là của một người.",
+            code="PERMISSION_DENIED",
+        )
+    repo.authorize_for_agency(actor, Action.FSCK_ACKNOWLEDGE)
+    _acknowledgeable_kind(kind)
+
+
+def _finding(report: FsckReport, kind: str, subject: str) -> Issue:
+    issue = next((i for i in report.issues if i.kind == kind and i.subject == subject), None)
+    if issue is None:
+        raise FsckFindingNotFound(
+            f"“kho fsck” hiện không có phát hiện [{kind}] nào về “{subject}”: chạy “kho fsck” để xem"
+            " các phát hiện và chép đúng loại, đối tượng của phát hiện.",
+            kind=kind,
+            subject=subject,
+        )
+    return issue
+
+
+def _acknowledgeable_kind(kind: str) -> None:
+    """Refuse a kind fsck does not report, or one a person may not acknowledge (with why)."""
+    allowed = ", ".join(sorted(FSCK_ACKNOWLEDGEABLE))
+    if kind in FSCK_ACKNOWLEDGEABLE:
+        return
+    if kind not in KINDS:
+        raise FsckKindInvalid(
+            f"“kho fsck” không có loại phát hiện “{kind}”. Chỉ chấp nhận được: {allowed}.",
+            code="FSCK_KIND_UNKNOWN",
+            kind=kind,
+        )
+    if kind in REPAIRED_KINDS:
+        why = "fsck sửa được nó: chạy “kho fsck --repair”"
+    elif kind in AUDITOR_KINDS:
+        why = "đó là phát hiện của nhật ký kiểm toán: kiểm toán viên xử lý bằng “kho audit acknowledge”"
+    else:
+        why = (
+            "đó là dấu hiệu dữ liệu bị mất, bị sửa hoặc cấu hình sai: cần khắc phục (khôi phục từ bản"
+            " sao lưu, sửa cấu hình), không chấp nhận được"
+        )
+    raise FsckKindInvalid(
+        f"Không chấp nhận được phát hiện loại “{kind}”: {why}. Chỉ chấp nhận được: {allowed}.",
+        code="FSCK_KIND_NOT_ACKNOWLEDGEABLE",
+        kind=kind,
+    )

@@ -93,6 +93,9 @@ class Action(StrEnum):
     SEARCH = "search"
     OPERATE = "system:operate"
     """fsck, reindex, index-check: operators of the installation."""
+    FSCK_ACKNOWLEDGE = "fsck:acknowledge"
+    """Record the decision taken on a finding of ``kho fsck`` that cannot be repaired (a register
+    number given to two records): ``kho fsck-acknowledge`` (m65)."""
     HANDLE_SUBMIT = "handling:submit"
     """Trình a registered document to a leader or chuyển giao it to a unit (văn thư)."""
     HANDLE_DIRECT = "handling:direct"
@@ -227,6 +230,7 @@ _ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.AGENCY_MANAGE: frozenset({Role.QUAN_TRI, Role.VAN_THU}),
     Action.SEARCH: frozenset(Role),
     Action.OPERATE: frozenset({Role.QUAN_TRI}),
+    Action.FSCK_ACKNOWLEDGE: frozenset({Role.QUAN_TRI, Role.LUU_TRU}),
     Action.HANDLE_REPORT: frozenset({Role.VAN_THU, Role.LANH_DAO}),
     Action.HANDLE_REPORT_TOTALS: frozenset({Role.KIEM_TOAN}),
     Action.PLAN_DRAFT: frozenset({Role.VAN_THU, Role.LUU_TRU}),
@@ -824,6 +828,7 @@ AGENCY_ACTIONS: dict[Action, str] = {
     Action.PLAN_APPROVE: "lãnh đạo cơ quan (người đứng đầu cơ quan, Nghị định 30/2020/NĐ-CP Điều 28)",
     Action.SCHEDULE_EDIT: "quản trị của cơ quan",
     Action.OPERATE: "quản trị của cơ quan",
+    Action.FSCK_ACKNOWLEDGE: "quản trị hoặc lưu trữ viên của cơ quan",
     Action.AGENCY_MANAGE: "văn thư hoặc quản trị của cơ quan",
     Action.TRANSFER_IMPORT: "lưu trữ viên của cơ quan",
 }
@@ -986,6 +991,7 @@ _ACTION_LABELS = {
     Action.AGENCY_MANAGE: "quản lý danh mục cơ quan",
     Action.SEARCH: "tìm kiếm",
     Action.OPERATE: "vận hành hệ thống",
+    Action.FSCK_ACKNOWLEDGE: "chấp nhận phát hiện không sửa được của kiểm tra kho",
     Action.HANDLE_SUBMIT: "trình, chuyển giao văn bản",
     Action.HANDLE_DIRECT: "cho ý kiến chỉ đạo",
     Action.HANDLE_ASSIGN: "giao xử lý",

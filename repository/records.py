@@ -1129,8 +1129,15 @@ class Repository:
         pending written head, :meth:`repository.rollback.HistoryGuard.close`), not by a timer
         that dies with the process. Every factory that opens a repository for a process that
         writes calls it when that process (a command, a web worker, a Celery worker, a scheduled
-        run) ends; the repository stays usable (a later act is noted again)."""
+        run) ends; the repository stays usable (a later act is noted again).
+
+        It also closes the audit log's by-record index (its SQLite connection, m65): left to the
+        garbage collector, its close checkpointed the WAL into the data folder at some later
+        time, while the folder was being copied or removed (tests/support/kho_people.py's
+        template, ci55). Idempotent; a later read or act opens the index again (the pipeline
+        closes its repository and goes on with it)."""
         self.history_guard.close()
+        self.audit.close()
 
     # -- agencies --------------------------------------------------------------------------
     def add_agency(self, organ_id: str, name: str, actor: Actor) -> None:

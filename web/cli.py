@@ -1136,7 +1136,8 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
                     "clean": report.clean,
                     "records": report.records,
                     "register_entries": report.register_entries,
-                    "issues": [i.__dict__ for i in report.issues],
+                    "issues": [_issue_json(i) for i in report.issues],
+                    "open": len(report.unrepaired),
                 },
                 ensure_ascii=False,
             )
@@ -1144,15 +1145,80 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
     else:
         click.echo(f"{report.records} bản ghi, {report.register_entries} mục sổ đăng ký.")
         for issue in report.issues:
-            fixable = "sửa được bằng --repair" if issue.repairable else "CHƯA SỬA"
-            if issue.refused:
-                fixable = f"CHƯA SỬA [{issue.refused}]: {REFUSED_MESSAGE}"
-            state = "đã sửa" if issue.repaired else fixable
-            click.echo(f"  - [{issue.kind}] {issue.subject}: {issue.message} ({state})")
+            click.echo(_issue_line(issue, REFUSED_MESSAGE))
         if report.clean:
             click.echo("Kho nhất quán.")
+        elif not report.unrepaired:
+            click.echo(
+                f"Kho nhất quán, trừ {len(report.acknowledged)} phát hiện không sửa được đã có người có"
+                " thẩm quyền chấp nhận (liệt kê ở trên)."
+            )
     if report.unrepaired:
         sys.exit(1)
+
+
+def _issue_json(issue: Any) -> dict[str, Any]:
+    """An fsck issue as ``--json`` prints it; one a person may acknowledge carries the digest
+    ``kho fsck-acknowledge --finding`` repeats (``finding``)."""
+    return {**issue.__dict__, "finding": issue.digest if issue.acknowledgeable else None}
+
+
+def _issue_line(issue: Any, refused_message: str) -> str:
+    """An fsck issue for people: its kind, subject and message, and its state (repaired, to
+    repair, refused, not repaired; acknowledged: by whom, when, why; or how to acknowledge it)."""
+    fixable = "sửa được bằng --repair" if issue.repairable else "CHƯA SỬA"
+    if issue.refused:
+        fixable = f"CHƯA SỬA [{issue.refused}]: {refused_message}"
+    state = "đã sửa" if issue.repaired else fixable
+    mark = issue.acknowledged
+    hint = ""
+    if mark is not None:
+        state = (
+            f"KHÔNG SỬA, ĐÃ CHẤP NHẬN bởi {mark['by']} lúc {vn_display(parse_iso(mark['at']))} (sự kiện"
+            f" #{mark['event']}): {mark['reason']}"
+        )
+    elif issue.acknowledgeable:
+        hint = (
+            f" Mã phát hiện {issue.digest}: người có thẩm quyền ghi quyết định bằng “kho"
+            f" fsck-acknowledge {issue.kind} {issue.subject} --finding MÃ --reason LÝ_DO”."
+        )
+    return f"  - [{issue.kind}] {issue.subject}: {issue.message} ({state}){hint}"
+
+
+@main.command("fsck-acknowledge")
+@click.argument("kind", metavar="LOẠI")
+@click.argument("subject", metavar="ĐỐI_TƯỢNG")
+@click.option("--finding", "digest",
+              help="Mã phát hiện đã xem (in bởi “kho fsck” hoặc lệnh này khi thiếu --finding).")
+@click.option("--reason", help="Lý do, quyết định đã đưa ra (bắt buộc khi ghi).")
+@json_option
+@pass_ctx
+@handles_errors
+def fsck_acknowledge_command(
+    ctx: Context, kind: str, subject: str, digest: str | None, reason: str | None, as_json: bool
+) -> None:
+    """Quản trị hoặc lưu trữ viên của cơ quan ghi quyết định về một phát hiện của “kho fsck” không
+    sửa được (một số của sổ đăng ký cấp cho hai văn bản): ghi vào nhật ký kiểm toán (ai, khi nào,
+    vì sao); “kho fsck” vẫn liệt kê phát hiện đó nhưng là đã chấp nhận và không báo lỗi vì nó, cho
+    đến khi dữ kiện của nó thay đổi. Không có --finding: chỉ in phát hiện và mã của nó, không ghi gì.
+    """
+    from repository.fsck import REFUSED_MESSAGE, acknowledge_finding, current_finding
+
+    actor = ctx.actor
+    if not digest:
+        issue = current_finding(ctx.repo, actor, kind, subject)
+        if as_json:
+            click.echo(json.dumps({"issue": _issue_json(issue)}, ensure_ascii=False))
+        else:
+            click.echo(_issue_line(issue, REFUSED_MESSAGE))
+            click.echo("Chưa ghi gì: xem phát hiện rồi chạy lại với --finding MÃ --reason LÝ_DO.")
+        sys.exit(1)
+    event, issue = acknowledge_finding(ctx.repo, actor, kind, subject, digest, reason)
+    if as_json:
+        click.echo(json.dumps({"event": event.seq, "issue": _issue_json(issue)}, ensure_ascii=False))
+        return
+    click.echo(f"Đã ghi quyết định: sự kiện #{event.seq}.")
+    click.echo(_issue_line(issue, REFUSED_MESSAGE))
 
 
 @main.command("duplicate-guards")

@@ -105,6 +105,7 @@ def read_claim_guard(claim: dict[str, Any]) -> object:
 READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "audit-checkpoint": _read_checkpoint,
     "audit-acknowledgement": lambda d: formats.upcast(formats.AUDIT_ACKNOWLEDGEMENT.name, d)["findings"],
+    "fsck-acknowledgement": lambda d: formats.upcast(formats.FSCK_ACKNOWLEDGEMENT.name, d)["facts"],
     "backup-manifest": lambda d: formats.upcast(formats.BACKUP_MANIFEST.name, d)["objects"][0]["sha256"],
     "installation": lambda d: parse_installation(json.dumps(d).encode()).installation_id,
     "destruction-tombstone": lambda d: formats.upcast(formats.DESTRUCTION_TOMBSTONE.name, d)["record_id"],

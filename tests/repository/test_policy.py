@@ -66,6 +66,7 @@ TABLE: dict[Action, tuple[bool, bool, bool, bool, bool, bool]] = {
     Action.AGENCY_MANAGE: (Y, N, N, N, N, Y),
     Action.SEARCH: (Y, Y, Y, Y, Y, Y),
     Action.OPERATE: (N, N, N, N, N, Y),
+    Action.FSCK_ACKNOWLEDGE: (N, N, N, Y, N, Y),
     # Handling steps, with nothing yet known of the handling (no one submitted, assigned, asked):
     Action.HANDLE_SUBMIT: (Y, N, N, N, N, N),
     Action.HANDLE_DIRECT: (N, Y, N, N, N, N),

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from kho.config import Settings
 from repository.accounts import Account, AccountService
-from repository.audit_index import SqliteRecordIndex
 from repository.policy import Role
 from repository.records import Actor
 from web.context import Kho
@@ -196,14 +195,7 @@ class PeopleTemplates:
         try:
             usernames = dict(make_accounts(installation).usernames)
         finally:
-            installation.close()
-            # Kho.close leaves the by-record index's SQLite connection to the garbage collector,
-            # whose close later checkpoints its WAL into the template's file: a copy taken
-            # meanwhile could hold the file without its WAL (ci55: the template changed under a
-            # test). Closed here, the template is still before any copy of it is taken.
-            index = installation.repo.audit.record_index
-            if isinstance(index, SqliteRecordIndex):
-                index.close()
+            installation.close()  # (closes the audit index's SQLite file too, m65: no late WAL)
         assert not list(data_dir.glob("*-wal")), "the template's SQLite files are not at rest"
         return PeopleTemplate(data_dir, usernames)
 

@@ -190,6 +190,7 @@ ACTION_LABELS = {
     "capacity:warning": "Cảnh báo dung lượng",
     "fsck:guard-restored": "Kiểm tra kho ghi lại khóa chống trùng",
     "fsck:claim-removed": "Kiểm tra kho gỡ khóa giữ chỗ không còn dùng",
+    "fsck:acknowledge": "Chấp nhận phát hiện không sửa được của kiểm tra kho",
 }
 
 
