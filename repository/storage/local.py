@@ -649,17 +649,36 @@ class LocalStore(ObjectStore):
                 )
 
     def list_versions(self, key: str) -> list[ObjectInfo]:
+        """The archives of ``key`` oldest first, then its current file. An entry of its
+        ``versions/`` folder that is not an archive this store wrote (a name without
+        ``<nanoseconds>_``, not a regular file) is not a version, and one removed while listed (a
+        ``delete_older_version`` or a scrub's removal beside this listing, a dangling link) is
+        gone: skipped, not an ``IndexError`` / ``FileNotFoundError`` (review rv62: since m62/m63
+        every ingest's job write, every scrub and every fsck lists each job's versions, and one
+        such entry stopped them with a traceback)."""
         path = self._path(key)
         out: list[ObjectInfo] = []
         vdir = self.root / "versions" / key
-        if vdir.is_dir():
-            # Archive names are "<nanoseconds>_<version id>": they sort oldest first.
-            for entry in sorted(vdir.iterdir(), key=lambda p: p.name):
-                out.append(
-                    ObjectInfo(key=key, size=entry.stat().st_size, version_id=entry.name.split("_", 1)[1])
-                )
-        if path.is_file():
-            out.append(ObjectInfo(key=key, size=path.stat().st_size, version_id=self._version_of(path)))
+        try:
+            names = sorted(os.listdir(vdir))  # "<nanoseconds>_<version id>": oldest first
+        except (FileNotFoundError, NotADirectoryError):
+            names = []
+        for name in names:
+            _, sep, version_id = name.partition("_")
+            if not sep or not version_id:
+                continue
+            try:
+                st = os.stat(vdir / name)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                out.append(ObjectInfo(key=key, size=st.st_size, version_id=version_id))
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return out
+        if stat.S_ISREG(st.st_mode):
+            out.append(ObjectInfo(key=key, size=st.st_size, version_id=_version(st)))
         return out
 
     @staticmethod
@@ -682,7 +701,7 @@ class LocalStore(ObjectStore):
         if not vdir.is_dir():
             return None
         # archives written before names were derived from the version
-        return next((p for p in vdir.iterdir() if p.name.split("_", 1)[1] == version_id), None)
+        return next((p for p in vdir.iterdir() if p.name.partition("_")[2] == version_id), None)
 
     def delete(self, key: str) -> None:
         self._check_deletable(key)
