@@ -743,6 +743,8 @@ class LocalStore(ObjectStore):
         never touched, whatever ``version_id`` says: a ``put`` that archived the current version
         and has not renamed yet holds an archive with the current one's id, whose removal only
         takes the copy the ``put`` keeps of the version it replaces."""
+        if not version_id:  # (as S3, where it would be a plain delete: review rv62)
+            raise ValueError(f"{key}: no version id, no older version named")
         self._check_deletable(key)
         try:
             archived = self._archived(key, version_id)
