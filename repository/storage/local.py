@@ -69,6 +69,10 @@ _KEY = re.compile(rf"{_PART}(?:/{_PART})*")
 joined by ``/``, none ``.`` or ``..`` (so no empty name, no leading or trailing ``/``)."""
 
 
+_NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP})
+"""A ``stat``'s errors that mean "no file there" (as :meth:`pathlib.Path.is_file` reads them)."""
+
+
 def check_key(key: str) -> None:
     """Refuse keys that are not plain relative ASCII paths (no empty, ``.`` or ``..`` name, no
     leading or trailing ``/``, only :data:`_SAFE`'s characters): one match of :data:`_KEY`
@@ -661,7 +665,9 @@ class LocalStore(ObjectStore):
         vdir = self.root / "versions" / key
         try:
             names = sorted(os.listdir(vdir))  # "<nanoseconds>_<version id>": oldest first
-        except (FileNotFoundError, NotADirectoryError):
+        except OSError as exc:
+            if exc.errno not in _NOT_THERE:
+                raise
             names = []
         for name in names:
             _, sep, version_id = name.partition("_")
@@ -669,14 +675,18 @@ class LocalStore(ObjectStore):
                 continue
             try:
                 st = os.stat(vdir / name)
-            except FileNotFoundError:
-                continue
+            except OSError as exc:
+                if exc.errno in _NOT_THERE:
+                    continue
+                raise
             if stat.S_ISREG(st.st_mode):
                 out.append(ObjectInfo(key=key, size=st.st_size, version_id=version_id))
         try:
             st = os.stat(path)
-        except FileNotFoundError:
-            return out
+        except OSError as exc:  # (as ``Path.is_file`` before: no file there)
+            if exc.errno in _NOT_THERE:
+                return out
+            raise
         if stat.S_ISREG(st.st_mode):
             out.append(ObjectInfo(key=key, size=st.st_size, version_id=_version(st)))
         return out
