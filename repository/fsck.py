@@ -2007,6 +2007,11 @@ def _numbers_given_issues(
         rid = given.record_id
         if rid in committed or rid in listed:
             return False
+        if not is_record_id(rid):
+            # An id of a form Kho never makes names nothing stored, as every read by id says
+            # (``_check_record_id``); read as a key it stopped fsck (review rv62: a crafted
+            # event's ``../x`` or NUL, the store's ValueError; a long one, the folder's OSError).
+            return True
         if rid not in checked:
             prefix = given.prefix
             checked[rid] = not (

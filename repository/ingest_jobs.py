@@ -176,7 +176,7 @@ def older_named(store: ObjectStore, key: str, record_id: str | None) -> list[Old
     current = versions[-1].version_id
     found: list[OlderVersion] = []
     for info in versions[:-1]:
-        if info.version_id is None or info.version_id == current:
+        if not info.version_id or info.version_id == current:  # ("": none, review rv62)
             continue
         try:
             old = read_job(store.get(key, info.version_id))

@@ -298,9 +298,11 @@ class NumberGiven:
 
 
 def number_given_in(details: Mapping[str, object], record_id: str | None, seq: int) -> NumberGiven | None:
-    """What a :data:`ASSIGN_ACTION` event says was given (None: details that name no number)."""
+    """What a :data:`ASSIGN_ACTION` event says was given (None: details that name no number, or
+    a ``record_id`` that is not a string: a crafted log's, which stopped fsck sorting the
+    holders, review rv62)."""
     organ, year, series, number = (details.get(k) for k in ("organ_id", "year", "series", "number"))
-    if not record_id or not isinstance(series, str) or not series:
+    if not isinstance(record_id, str) or not record_id or not isinstance(series, str) or not series:
         return None
     if type(year) is not int or type(number) is not int or number < 1:
         return None

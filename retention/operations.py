@@ -413,9 +413,23 @@ def notify_operators(
         people = [a for a in active if any(a.has_role(r, unit) for r in ALERTED)]
         told: dict[str, frozenset[str]] = {}  # record id → who is told of it
         if records:
-            keepers = [a for a in active if a.roles & KEEPER_ROLES]
-            principals = [accounts.principal_of(a) for a in keepers]
-            parents = {u.unit_id: u.parent_id for u in accounts.units()}
+            # The unit tree and a lãnh đạo's or lưu trữ viên's principal (which reads it) may be
+            # refused (a unit rolled back in the store: UNIT_ROLLED_BACK, review s20). Then the
+            # others are still told (review rv62: since m62 one refusal here told nobody, the
+            # quản trị who restores the record included): without the tree, no head above the
+            # record's unit is reached; a person whose principal is refused is reported failed.
+            principals = []
+            for account in (a for a in active if a.roles & KEEPER_ROLES):
+                try:
+                    principals.append(accounts.principal_of(account))
+                except KhoError as exc:
+                    failed[account.username] = exc.code
+            try:
+                parents = {u.unit_id: u.parent_id for u in accounts.units()}
+            except KhoError:
+                parents = {}
+            read = {p.user for p in principals}
+            keepers = [a for a in active if a.username in read]
             for record_id in dict.fromkeys(records):
                 facts = repo.notice_facts(record_id)
                 told[record_id] = notice_recipients(facts, principals, unit_line(facts.unit, parents))

@@ -260,7 +260,8 @@ class ObjectStore(abc.ABC):
         one stay (a version is immutable, so the removal takes exactly what the caller read).
         A version gone meanwhile (another removal, a scrub's :meth:`delete_if_current`) is not
         an error. Used by ``JobStore.put`` (m63) for a job's versions that name its file once
-        its record exists. Only the local folder and S3; never a pointer."""
+        its record exists. Only the local folder and S3; never a pointer. An empty ``version_id``
+        names no version: ``ValueError`` (review rv62: S3 took it for a plain delete)."""
         raise NotImplementedError(f"{self.name} does not remove one version")
 
     def discard_new(self, made: ObjectInfo) -> None:

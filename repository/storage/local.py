@@ -69,6 +69,10 @@ _KEY = re.compile(rf"{_PART}(?:/{_PART})*")
 joined by ``/``, none ``.`` or ``..`` (so no empty name, no leading or trailing ``/``)."""
 
 
+_NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP})
+"""A ``stat``'s errors that mean "no file there" (as :meth:`pathlib.Path.is_file` reads them)."""
+
+
 def check_key(key: str) -> None:
     """Refuse keys that are not plain relative ASCII paths (no empty, ``.`` or ``..`` name, no
     leading or trailing ``/``, only :data:`_SAFE`'s characters): one match of :data:`_KEY`
@@ -649,17 +653,42 @@ class LocalStore(ObjectStore):
                 )
 
     def list_versions(self, key: str) -> list[ObjectInfo]:
+        """The archives of ``key`` oldest first, then its current file. An entry of its
+        ``versions/`` folder that is not an archive this store wrote (a name without
+        ``<nanoseconds>_``, not a regular file) is not a version, and one removed while listed (a
+        ``delete_older_version`` or a scrub's removal beside this listing, a dangling link) is
+        gone: skipped, not an ``IndexError`` / ``FileNotFoundError`` (review rv62: since m62/m63
+        every ingest's job write, every scrub and every fsck lists each job's versions, and one
+        such entry stopped them with a traceback)."""
         path = self._path(key)
         out: list[ObjectInfo] = []
         vdir = self.root / "versions" / key
-        if vdir.is_dir():
-            # Archive names are "<nanoseconds>_<version id>": they sort oldest first.
-            for entry in sorted(vdir.iterdir(), key=lambda p: p.name):
-                out.append(
-                    ObjectInfo(key=key, size=entry.stat().st_size, version_id=entry.name.split("_", 1)[1])
-                )
-        if path.is_file():
-            out.append(ObjectInfo(key=key, size=path.stat().st_size, version_id=self._version_of(path)))
+        try:
+            names = sorted(os.listdir(vdir))  # "<nanoseconds>_<version id>": oldest first
+        except OSError as exc:
+            if exc.errno not in _NOT_THERE:
+                raise
+            names = []
+        for name in names:
+            _, sep, version_id = name.partition("_")
+            if not sep or not version_id:
+                continue
+            try:
+                st = os.stat(vdir / name)
+            except OSError as exc:
+                if exc.errno in _NOT_THERE:
+                    continue
+                raise
+            if stat.S_ISREG(st.st_mode):
+                out.append(ObjectInfo(key=key, size=st.st_size, version_id=version_id))
+        try:
+            st = os.stat(path)
+        except OSError as exc:  # (as ``Path.is_file`` before: no file there)
+            if exc.errno in _NOT_THERE:
+                return out
+            raise
+        if stat.S_ISREG(st.st_mode):
+            out.append(ObjectInfo(key=key, size=st.st_size, version_id=_version(st)))
         return out
 
     @staticmethod
@@ -682,7 +711,7 @@ class LocalStore(ObjectStore):
         if not vdir.is_dir():
             return None
         # archives written before names were derived from the version
-        return next((p for p in vdir.iterdir() if p.name.split("_", 1)[1] == version_id), None)
+        return next((p for p in vdir.iterdir() if p.name.partition("_")[2] == version_id), None)
 
     def delete(self, key: str) -> None:
         self._check_deletable(key)
@@ -724,6 +753,8 @@ class LocalStore(ObjectStore):
         never touched, whatever ``version_id`` says: a ``put`` that archived the current version
         and has not renamed yet holds an archive with the current one's id, whose removal only
         takes the copy the ``put`` keeps of the version it replaces."""
+        if not version_id:  # (as S3, where it would be a plain delete: review rv62)
+            raise ValueError(f"{key}: no version id, no older version named")
         self._check_deletable(key)
         try:
             archived = self._archived(key, version_id)

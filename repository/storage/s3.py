@@ -1683,10 +1683,13 @@ class S3Store(ObjectStore):
         """:meth:`ObjectStore.delete_older_version`: one DELETE of that version id (no marker
         is made, the current version stays current: the caller listed this one as older). S3
         answers a version already gone with success. A version under retention or legal hold is
-        refused by the server (``RetentionLocked``)."""
+        refused by the server (``RetentionLocked``). An empty ``version_id`` is refused
+        (``ValueError``): sent, it was a plain DELETE, a delete marker over the current version."""
         check_key(key)
         if key in POINTERS:
             raise ValueError(f"{key} is a pointer: it keeps no older version")
+        if not version_id:  # minio leaves an empty versionId out: a plain DELETE (review rv62)
+            raise ValueError(f"{key}: no version id, no older version named")
         self._call(
             lambda: self._client.remove_object(self.bucket, key, version_id=version_id),
             key,

@@ -255,6 +255,41 @@ def test_listing_tells_when_each_object_was_written(store: ObjectStore, ns: str)
     assert abs(first - before) < 60 and second - first >= 1.0  # (S3 gives whole seconds)
 
 
+def test_delete_older_version_removes_that_version_only(store: ObjectStore, ns: str) -> None:
+    """m63's removal of a job's versions that name its file (review rv62: no contract test had
+    it): the one listed version goes; the current one, the others, another key's stay; a version
+    id of another key, or one gone already, removes nothing and is not an error."""
+    key, other = ns + "job.json", ns + "other.json"
+    for body in (b"v1", b"v2", b"v3"):
+        store.put(key, body)
+    store.put(other, b"o1")
+    store.put(other, b"o2")
+    v1, v2, v3 = (v.version_id for v in store.list_versions(key))
+    assert v1 is not None and v2 is not None
+    store.delete_older_version(key, v2)
+    assert [v.version_id for v in store.list_versions(key)] == [v1, v3] and store.get(key) == b"v3"
+    store.delete_older_version(key, v2)  # gone already
+    other_first = store.list_versions(other)[0].version_id
+    assert other_first is not None
+    store.delete_older_version(key, other_first)  # another key's version
+    assert [v.version_id for v in store.list_versions(key)] == [v1, v3] and store.get(key) == b"v3"
+    assert len(store.list_versions(other)) == 2
+
+
+def test_delete_older_version_refuses_an_empty_version_id(store: ObjectStore, ns: str) -> None:
+    """An empty version id names no older version. On S3 it was sent as a plain DELETE (minio
+    leaves out an empty ``versionId``): a delete marker on top, the current version gone for
+    readers and every older one kept, the one naming the file included (review rv62). Refused
+    on both backends, nothing removed."""
+    key = ns + "job.json"
+    store.put(key, b"v1")
+    store.put(key, b"v2")
+    listed = store.list_versions(key)
+    with pytest.raises(ValueError):
+        store.delete_older_version(key, "")
+    assert store.get(key) == b"v2" and store.list_versions(key) == listed
+
+
 @pytest.mark.parametrize(
     ("prefix", "start_after", "expected"),
     [
