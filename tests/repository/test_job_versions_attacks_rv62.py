@@ -69,8 +69,8 @@ def test_an_older_version_naming_the_file_beside_a_stray_entry_is_still_found(tm
     first = JobStore(store).put(new_status("cd" * 32, NAME, "den", source=f"/nhap/{NAME}"))
     key = job_key(first.job_id)
     _stray(tmp_path / "store" / "versions" / key, "no-underscore")
-    # the record's write without the removal (older_named False: as a crash right after the put)
-    JobStore(store).put(first.evolve(record_id=new_record_id(), older_named=False))
+    # the record's write without the removal (nothing to remove named: as a crash right after the put)
+    JobStore(store).put(first.evolve(record_id=new_record_id(), older_named=False, named_versions=()))
     [named] = [i for i in fsck(repo, grace_seconds=0).issues if i.kind == "job-plaintext"]
     assert named.subject == key  # main: IndexError
     fsck(repo, repair=True, grace_seconds=0)
