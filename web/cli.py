@@ -675,8 +675,8 @@ def register_list(
 ) -> None:
     """In sổ đăng ký cho một năm hoặc một khoảng thời gian."""
     from repository.metadata import DocumentMetadata, parse_date
-    from repository.registers import register_year, series_label
-    from repository.vocabulary import Direction
+    from repository.registers import floor_explained, register_year, series_label
+    from repository.vocabulary import Direction, nfc
 
     year = register_year(year)  # the page's and the API's rule
     try:
@@ -688,6 +688,9 @@ def register_list(
         click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
     click.echo(f"{series_label(series).upper()} — NĂM {year} ({len(rows)} văn bản)")
+    restored = ctx.repo.registers.restored_floor(ctx.repo.agency_id, year, nfc(series).strip().lower())
+    if restored is not None:  # numbers a restore found given to documents its copy does not hold
+        click.echo(f"Ghi chú: {floor_explained(restored)}")
     for rec in rows:
         md = rec.metadata
         assert isinstance(md, DocumentMetadata) and rec.registration
@@ -1137,6 +1140,7 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
                     "records": report.records,
                     "register_entries": report.register_entries,
                     "issues": [i.__dict__ for i in report.issues],
+                    "notes": [i.__dict__ for i in report.notes],
                 },
                 ensure_ascii=False,
             )
@@ -1149,6 +1153,8 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
                 fixable = f"CHƯA SỬA [{issue.refused}]: {REFUSED_MESSAGE}"
             state = "đã sửa" if issue.repaired else fixable
             click.echo(f"  - [{issue.kind}] {issue.subject}: {issue.message} ({state})")
+        for note in report.notes:  # no fault, nothing to do (m64)
+            click.echo(f"  * Ghi chú [{note.kind}] {note.subject}: {note.message}")
         if report.clean:
             click.echo("Kho nhất quán.")
     if report.unrepaired:
