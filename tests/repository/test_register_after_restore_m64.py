@@ -86,13 +86,13 @@ def test_after_a_restore_the_next_number_is_past_every_number_the_log_gave(
     year = first[0].registration.year  # type: ignore[union-attr]
     ghosts = _cut(repo, year, range(4, 7), organ=organ)  # entries stop at 03; the log gives 04–06
     store, keys, done = _backed_up_and_restored(repo, backend, tmp_path, "m64")
-    moved = [(f.organ_id, f.series, f.numbers(), f.number) for f in done.floors]
-    assert moved == [(AGENCY, "den", [4, 5, 6], 6)]
     assert fsck(new_repository(store, keys), grace_seconds=0).clean
 
     again = new_repository(store, keys)
     taken = _registered(again, 7)
     assert taken.registration is not None and taken.registration.number == 7  # before m64: 04
+    moved = [(f.organ_id, f.series, f.numbers(), f.number) for f in done.floors]
+    assert moved == [(AGENCY, "den", [4, 5, 6], 6)]
     assert _registered(new_repository(store, keys), 8).registration.number == 8  # type: ignore[union-attr]
 
     report = fsck(new_repository(store, keys), grace_seconds=0)
@@ -116,11 +116,11 @@ def test_another_agency_and_another_series_keep_their_numbers(tmp_path: Path) ->
     year = mine[0].registration.year  # type: ignore[union-attr]
     _cut(ours, year, range(3, 5), organ=AGENCY)  # our đến register: entries stop at 02, log gives 03–04
     again, again_keys, done = _backed_up_and_restored(ours, "local", tmp_path, "m64two")
-    assert [(f.organ_id, f.numbers()) for f in done.floors] == [(AGENCY, [3, 4])]
 
     ours_now = new_repository(again, again_keys)
     theirs_now = Repository(again, again_keys, agency_id=OTHER_AGENCY, agency_name=OTHER_NAME)
     assert _registered(ours_now, 20).registration.number == 5  # type: ignore[union-attr]
+    assert [(f.organ_id, f.numbers()) for f in done.floors] == [(AGENCY, [3, 4])]
     assert _registered(theirs_now, 21, to_places=OTHER_NAME).registration.number == 3  # type: ignore[union-attr]
     going = ours_now.create_document("di", outgoing(), None, None, CLERK)  # hành chính: untouched
     assert going.registration is not None and going.registration.number == 1
@@ -139,11 +139,11 @@ def test_a_second_cut_restored_keeps_the_first_restore_s_numbers(tmp_path: Path)
     assert _registered(again, 1).registration.number == 4  # type: ignore[union-attr]
     second_lost = _cut(again, year, range(5, 6), organ=AGENCY)
     store, keys, done = _backed_up_and_restored(again, "local", tmp_path, "m64b")
+    third = new_repository(store, keys)
+    assert _registered(third, 2).registration.number == 6  # type: ignore[union-attr]
     [floor] = done.floors
     assert floor.numbers() == [2, 3, 5] and floor.number == 5
     assert [x.record_id for x in floor.lost] == [*first_lost, *second_lost]
-    third = new_repository(store, keys)
-    assert _registered(third, 2).registration.number == 6  # type: ignore[union-attr]
     report = fsck(third, grace_seconds=0)
     assert report.clean, [(i.kind, i.subject, i.message) for i in report.issues]
     [note] = report.notes
@@ -152,12 +152,13 @@ def test_a_second_cut_restored_keeps_the_first_restore_s_numbers(tmp_path: Path)
 
 def test_a_restore_of_a_whole_copy_writes_no_floor(tmp_path: Path) -> None:
     """A copy whose log gives no number past its registers is restored byte for byte, nothing
-    added: the next number is the one after the newest entry, as before."""
+    added: the next number is the one after the newest entry, as before. (A guard: it passes on
+    the code before m64 too.)"""
     repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
     [_registered(repo, n) for n in range(3)]
     store, keys, done = _backed_up_and_restored(repo, "local", tmp_path, "m64whole")
-    assert done.floors == ()
+    assert getattr(done, "floors", ()) == ()
     assert not [info.key for info in store.list("registers-floor/")]
     assert _registered(new_repository(store, keys), 9).registration.number == 4  # type: ignore[union-attr]
     report = fsck(new_repository(store, keys), grace_seconds=0)
-    assert report.clean and report.notes == ()
+    assert report.clean and getattr(report, "notes", ()) == ()
