@@ -172,9 +172,10 @@ class Issue:
     than one record: never repaired) | ``register-assign-orphan`` (a ``register:assign`` before
     m61, naming no agency, in a store of several, for a record the store does not hold and a
     number another record holds in some register of that year and series: never repaired),
-    step 9d, m61. (``register-numbers-lost-in-backup`` is a note, not an issue:
-    :attr:`FsckReport.notes`, m64.) Every guard or claim a repair writes or removes is audited
-    (``fsck:guard-restored``, ``fsck:claim-removed``)."""
+    step 9d, m61 | ``register-floor-unexplained`` (a restore's register floor naming numbers
+    the log does not give as it says: never repaired, m64). (``register-numbers-lost-in-backup``
+    is a note, not an issue: :attr:`FsckReport.notes`, m64.) Every guard or claim a repair writes
+    or removes is audited (``fsck:guard-restored``, ``fsck:claim-removed``)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -1321,6 +1322,25 @@ def fsck(
     # that is absent from the listings (to say whether it committed since).
     for kind, subject, message, details in _numbers_given_issues(repo, assigned, by_key, set(committed)):
         add(kind, subject, message, details=details)
+    # A register floor (m64) says numbers were given by events of the log: each must be, or the
+    # floor was not written by a restore as it is (a store writer's: it makes the register skip).
+    for prefix, floor in sorted(floors.items()):
+        said = {(g.number, g.record_id, g.seq) for g in assigned
+                if (g.year, g.series) == (floor.year, floor.series) and g.organ_id in (None, floor.organ_id)}
+        unbacked = [x.number for x in floor.lost if (x.number, x.record_id, x.seq) not in said]
+        if floor.number > max(floor.numbers(), default=0):
+            unbacked.append(floor.number)
+        if unbacked:
+            add(
+                FLOOR_UNEXPLAINED,
+                floor.key,
+                f"Mốc số của {series_label(floor.series)} ({floor.series}) năm {floor.year} của cơ quan"
+                f" {floor.organ_id} ghi các số {number_ranges(unbacked)} là đã cấp, nhưng nhật ký kiểm toán"
+                " không có sự kiện cấp số tương ứng: mốc này không do một lần khôi phục ghi ra như vậy (có"
+                f" thể đã bị sửa); sổ đang bỏ qua các số đến {floor.number:02d}. Không sửa tự động: cần"
+                " người kiểm tra.",
+                details={"prefix": prefix, "numbers": sorted(set(unbacked)), "floor": floor.number},
+            )
     # 9c. Every văn bản that took a số/ký hiệu guard still has one (review rv55). Whether it took
     # one is decided from what is stored (its metadata: a số, not numbered by a register of văn
     # bản đi) and from its history (no registration with a duplicate_reason, which takes none).
@@ -1959,6 +1979,9 @@ NUMBERS_LOST_IN_BACKUP = "register-numbers-lost-in-backup"
 """A note (:attr:`FsckReport.notes`), never an issue: numbers of a register that a restore found
 given in its copy's audit log to documents the copy does not hold (:class:`RegisterFloor`),
 missing from the register on purpose: never given again (m64)."""
+FLOOR_UNEXPLAINED = "register-floor-unexplained"
+"""A register floor naming numbers no ``register:assign`` of the log gives as it says (m64):
+never repaired."""
 NUMBER_GIVEN_TWICE = "register-number-reused"
 """The finding of a number given to more than one record in one register (m61): never repaired."""
 NUMBER_GIVEN_TO_NOTHING = "register-assign-orphan"

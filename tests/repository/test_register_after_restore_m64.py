@@ -21,6 +21,7 @@ from kho_testing import AGENCY, BACKENDS, CLERK, incoming, make_store, new_repos
 from repository.audit import EventDraft
 from repository.fsck import FsckReport, fsck
 from repository.records import Record, Repository, new_record_id
+from repository.registers import LostNumber, RegisterFloor
 from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 from retention.backup import backup, restore
@@ -162,3 +163,21 @@ def test_a_restore_of_a_whole_copy_writes_no_floor(tmp_path: Path) -> None:
     assert _registered(new_repository(store, keys), 9).registration.number == 4  # type: ignore[union-attr]
     report = fsck(new_repository(store, keys), grace_seconds=0)
     assert report.clean and getattr(report, "notes", ()) == ()
+
+
+def test_a_floor_the_log_does_not_back_is_named(tmp_path: Path) -> None:
+    """A register floor written by hand (a store writer's, not a restore's) makes the register skip
+    numbers the log never gave: fsck names it, never repairs it."""
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    repo = new_repository(store, keys)
+    year = _registered(repo, 0).registration.year  # type: ignore[union-attr]
+    [ghost] = _cut(repo, year, range(2, 3), organ=AGENCY)
+    planted = RegisterFloor(AGENCY, year, "den", 50, (LostNumber(2, ghost, 3), LostNumber(40, "x" * 24, 9)))
+    store.put(planted.key, planted.to_json())
+    assert _registered(new_repository(store, keys), 1).registration.number == 51  # type: ignore[union-attr]
+    report = fsck(new_repository(store, keys), repair=True, grace_seconds=0)
+    gap, issue = report.issues  # the numbers the log does not explain are a gap, as ever
+    assert gap.kind == "register-gap" and gap.message.endswith("thiếu số 03–39, 41–50.")
+    assert issue.kind == "register-floor-unexplained" and issue.subject == planted.key
+    assert not issue.repairable and not issue.repaired
+    assert issue.details["numbers"] == [40, 50] and "40, 50" in issue.message
