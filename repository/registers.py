@@ -804,9 +804,18 @@ class Registers:
         load (fsck names it)."""
         for info in self.store.list(FLOOR_PREFIX):
             try:
-                yield info.key, RegisterFloor.from_json(self.store.get(info.key))
+                floor = RegisterFloor.from_json(self.store.get(info.key))
             except Exception as exc:  # every failure is the caller's to report
                 yield info.key, exc
+                continue
+            if floor.key != info.key:  # moved by hand: the allocator reads it at its key all the same
+                yield info.key, FormatInvalid(
+                    f"{formats.REGISTER_FLOOR.label.capitalize()} nằm ở “{info.key}” nhưng ghi sổ"
+                    f" “{floor.key}”.",
+                    kind=formats.REGISTER_FLOOR.name,
+                )
+                continue
+            yield info.key, floor
 
     def all_entries(self) -> Iterator[RegisterEntry]:
         for info in self.store.list("registers/"):

@@ -181,3 +181,15 @@ def test_a_floor_the_log_does_not_back_is_named(tmp_path: Path) -> None:
     assert issue.kind == "register-floor-unexplained" and issue.subject == planted.key
     assert not issue.repairable and not issue.repaired
     assert issue.details["numbers"] == [40, 50] and "40, 50" in issue.message
+
+
+def test_a_floor_at_another_register_s_key_is_named(tmp_path: Path) -> None:
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    repo = new_repository(store, keys)
+    year = _registered(repo, 0).registration.year  # type: ignore[union-attr]
+    [ghost] = _cut(repo, year, range(2, 3), organ=AGENCY)
+    floor = RegisterFloor(AGENCY, year, "den", 2, (LostNumber(2, ghost, 3),))
+    moved = floor.key.replace("/den.json", "/hanh-chinh.json")
+    store.put(moved, floor.to_json())
+    [issue] = fsck(new_repository(store, keys), grace_seconds=0).issues
+    assert (issue.kind, issue.subject) == ("format", moved) and floor.key in issue.message
