@@ -7,11 +7,17 @@ a new store. Prints how many records and entries the copy holds, which ``registe
 numbers its log holds beyond its register's newest entry, what ``kho fsck`` says of the
 restored copy, then registers one document on it and prints its number and what fsck says.
 
-    nice -n 10 .venv/bin/python bench/m61_backup_cut_numbers.py
+    nice -n 10 .venv/bin/python bench/m61_backup_cut_numbers.py [--runs 5]
+
+m64: the restore moves a register past the numbers its copy's log gives (a register floor); each
+run also prints the floors the restore wrote, and the last line counts the runs in which the
+first number after the restore was one the log had given (reused) and those fsck then named
+``register-number-reused``.
 """
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -53,6 +59,24 @@ def _repo(base: Path, store: str, keys: str) -> Repository:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=1)
+    runs = parser.parse_args().runs
+    reused = named = beyond_any = 0
+    for run in range(1, runs + 1):
+        print(f"--- run {run} of {runs}")
+        took, was_given, said, beyond = once()
+        reused += took in was_given
+        named += said
+        beyond_any += bool(beyond)
+    print(
+        f"runs: {runs}; copies whose log gave numbers past the register: {beyond_any}; first number"
+        f" after the restore one the log had given: {reused} of {runs}; fsck register-number-reused:"
+        f" {named} of {runs}"
+    )
+
+
+def once() -> tuple[int, set[int], bool, list[int]]:
     with tempfile.TemporaryDirectory(prefix="m61-cut-") as tmp:
         base = Path(tmp)
         first = _repo(base, "store", "keys")
@@ -73,8 +97,10 @@ def main() -> None:
             stop.touch()
             writer.communicate(timeout=60)
         restored = _repo(base, "again", "again-keys")
-        restore(copy, restored.store)
+        done = restore(copy, restored.store)
         restore(key_copy, restored.keys.store)
+        floors = getattr(done, "floors", ())  # (none before m64)
+        print("register floors the restore wrote:", [(f.series, f.numbers(), f.number) for f in floors])
         entries = [e.number for e in restored.registers.all_entries()]
         newest = max(entries)
         beyond = sorted(
@@ -98,6 +124,16 @@ def main() -> None:
         found = [(i.kind, i.subject, i.details.get("records")) for i in after.issues]
         said = "clean" if after.clean else found
         print("fsck then:", said)
+        notes = [(n.kind, n.details.get("numbers")) for n in getattr(after, "notes", ())]
+        if notes:
+            print("fsck notes:", notes)
+        given = {
+            e.details["number"]
+            for e in restored.audit.events()
+            if e.action == "register:assign" and e.record_id != made_now.record_id
+        }
+        twice = any(i.kind == "register-number-reused" for i in after.issues)
+        return made_now.registration.number, given, twice, beyond
 
 
 if __name__ == "__main__":

@@ -106,6 +106,12 @@ def define(kind: Kind) -> Kind:
 
 RECORD = define(Kind("record", "phiên bản văn bản, hồ sơ", (_record_v0_to_v1,)))
 REGISTER_ENTRY = define(Kind("register-entry", "mục sổ đăng ký", (_same,)))
+REGISTER_FLOOR = define(Kind("register-floor", "mốc số đã cấp của sổ đăng ký sau khôi phục", unversioned=1))
+"""``registers-floor/<organ>/<year>/<series>.json`` (m64): written by a restore whose copy's
+audit log gives numbers of a register past its newest entry (a backup cut taken while records
+were written): the register's next number starts past them, and the numbers and the records the
+log gave them to are kept to say why they are missing (:class:`repository.registers.RegisterFloor`).
+Stamped from the start (version 1)."""
 AUDIT_EVENT = define(Kind("audit-event", "sự kiện nhật ký kiểm toán", (_same, _same)))
 """The event hash covers the body as written: upcasters of this kind must change no field.
 Version 2 (review rv20) may carry ``seal``, inside the hashed body: written by a Kho with a seal

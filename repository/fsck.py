@@ -115,11 +115,15 @@ from repository.records import (
 )
 from repository.registers import (
     ASSIGN_ACTION,
+    FLOOR_PREFIX,
     NumberGiven,
     RegisterEntry,
+    RegisterFloor,
     entry_key,
     entry_key_in,
+    floor_explained,
     number_given_in,
+    number_ranges,
     numbers_given_twice,
     register_prefix,
     series_label,
@@ -182,8 +186,10 @@ class Issue:
     than one record: never repaired) | ``register-assign-orphan`` (a ``register:assign`` before
     m61, naming no agency, in a store of several, for a record the store does not hold and a
     number another record holds in some register of that year and series: never repaired),
-    step 9d, m61. Every guard or claim a repair writes or removes is audited
-    (``fsck:guard-restored``, ``fsck:claim-removed``)."""
+    step 9d, m61 | ``register-floor-unexplained`` (a restore's register floor naming numbers
+    the log does not give as it says: never repaired, m64). (``register-numbers-lost-in-backup``
+    is a note, not an issue: :attr:`FsckReport.notes`, m64.) Every guard or claim a repair writes
+    or removes is audited (``fsck:guard-restored``, ``fsck:claim-removed``)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -218,6 +224,10 @@ class FsckReport:
     issues: tuple[Issue, ...]
     records: int
     register_entries: int
+    notes: tuple[Issue, ...] = ()
+    """What fsck says that is no fault of the store and needs nothing done: numbers missing from a
+    register because a restore found them given to documents its copy does not hold
+    (:data:`NUMBERS_LOST_IN_BACKUP`, m64). They do not make the report unclean."""
 
     @property
     def clean(self) -> bool:
@@ -487,6 +497,9 @@ def _load_object(repo: Repository, key: str) -> str | None:
             return None
         formats.load_derived(repo.keys.open(parts[1], store.get(key), key), parts[3])
         return formats.KINDS[formats.DERIVED_KINDS[parts[3]]].label
+    if key.startswith(FLOOR_PREFIX):
+        RegisterFloor.from_json(store.get(key))
+        return formats.REGISTER_FLOOR.label
     if key.startswith("registers/"):
         entry = RegisterEntry.from_json(store.get(key))
         sealed = base64.b64decode(entry.sealed_version)
@@ -769,6 +782,7 @@ def _label_of(key: str) -> str:
         ("catalog/records/", formats.CATALOG_MARKER),
         ("catalog/agencies/", formats.AGENCY),
         ("registers/", formats.REGISTER_ENTRY),
+        (FLOOR_PREFIX, formats.REGISTER_FLOOR),
         (EVENTS_PREFIX, formats.AUDIT_EVENT),
         (WITNESS_KEY, formats.WITNESS),
         (INSTALLATION_KEY, formats.INSTALLATION),
@@ -875,6 +889,14 @@ def fsck(
             issues.append(Issue("temp-file", path.name, f"Tệp tạm còn sót: {path.name}.", repair, True))
 
     # 2. Register entries: roll forward, numbering has no gap and reaches every checkpointed head.
+    # A gap of numbers a restore found given to documents its copy does not hold is no fault:
+    # said, in the notes (m64).
+    floors: dict[str, RegisterFloor] = {}
+    for key, floor in repo.registers.restored_floors():
+        if isinstance(floor, RegisterFloor):
+            floors[floor.prefix] = floor
+        else:
+            issues.append(_unloadable(key, formats.REGISTER_FLOOR.label, floor))
     entries = 0
     by_key: dict[str, RegisterEntry] = {}
     newest: dict[str, int] = {}
@@ -890,12 +912,16 @@ def fsck(
         series = info.key.rsplit("/", 1)[0]
         newest[series + "/"] = max(newest.get(series + "/", 0), entry.number)
         expected = last[1] + 1 if last and last[0] == series else 1
-        if entry.number != expected:
+        lost = set(floors[series + "/"].numbers()) if series + "/" in floors else set()
+        missing = [n for n in range(expected, entry.number) if n not in lost]
+        if entry.number != expected and (not lost or len(missing) == entry.number - expected):
             add(
                 "register-gap",
                 info.key,
                 f"Sổ {series}: thiếu số từ {expected:02d} đến {entry.number - 1:02d}.",
             )
+        elif missing:  # some of the missing numbers are explained by a restore, not these
+            add("register-gap", info.key, f"Sổ {series}: thiếu số {number_ranges(missing)}.")
         last = (series, entry.number)
         if not store.exists(version_key(entry.record_id, entry.version)):
             try:
@@ -911,6 +937,31 @@ def fsck(
             except Exception as exc:
                 issues.append(_unloadable(info.key, formats.REGISTER_ENTRY.label, exc))
     registered = {e.record_id for e in by_key.values()}
+    notes: list[Issue] = []
+    for prefix, floor in sorted(floors.items()):
+        absent = [n for n in floor.numbers() if entry_key_in(prefix, n) not in by_key]
+        if absent:
+            notes.append(
+                Issue(
+                    NUMBERS_LOST_IN_BACKUP,
+                    prefix,
+                    floor_explained(floor, absent),
+                    False,
+                    details={
+                        "organ_id": floor.organ_id,
+                        "year": floor.year,
+                        "series": floor.series,
+                        "numbers": absent,
+                        "records": [
+                            {"number": x.number, "record_id": x.record_id, "seq": x.seq}
+                            for x in floor.lost
+                            if x.number in absent
+                        ],
+                        "backup_id": floor.backup_id,
+                        "next": floor.number + 1,
+                    },
+                )
+            )
     try:
         heads = latest_register_heads(store, repo.anchor)
     except KhoError as exc:
@@ -1310,6 +1361,25 @@ def fsck(
     # that is absent from the listings (to say whether it committed since).
     for kind, subject, message, details in _numbers_given_issues(repo, assigned, by_key, set(committed)):
         add(kind, subject, message, details=details)
+    # A register floor (m64) says numbers were given by events of the log: each must be, or the
+    # floor was not written by a restore as it is (a store writer's: it makes the register skip).
+    for prefix, floor in sorted(floors.items()):
+        said = {(g.number, g.record_id, g.seq) for g in assigned
+                if (g.year, g.series) == (floor.year, floor.series) and g.organ_id in (None, floor.organ_id)}
+        unbacked = [x.number for x in floor.lost if (x.number, x.record_id, x.seq) not in said]
+        if floor.number > max(floor.numbers(), default=0):
+            unbacked.append(floor.number)
+        if unbacked:
+            add(
+                FLOOR_UNEXPLAINED,
+                floor.key,
+                f"Mốc số của {series_label(floor.series)} ({floor.series}) năm {floor.year} của cơ quan"
+                f" {floor.organ_id} ghi các số {number_ranges(unbacked)} là đã cấp, nhưng nhật ký kiểm toán"
+                " không có sự kiện cấp số tương ứng: mốc này không do một lần khôi phục ghi ra như vậy (có"
+                f" thể đã bị sửa); sổ đang bỏ qua các số đến {floor.number:02d}. Không sửa tự động: cần"
+                " người kiểm tra.",
+                details={"prefix": prefix, "numbers": sorted(set(unbacked)), "floor": floor.number},
+            )
     # 9c. Every văn bản that took a số/ký hiệu guard still has one (review rv55). Whether it took
     # one is decided from what is stored (its metadata: a số, not numbered by a register of văn
     # bản đi) and from its history (no registration with a duplicate_reason, which takes none).
@@ -1604,7 +1674,7 @@ def fsck(
     issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(_decided(i, decided) for i in issues if unique.get((i.kind, i.subject)) is i)
-    return FsckReport(issues=ordered, records=len(committed), register_entries=entries)
+    return FsckReport(issues=ordered, records=len(committed), register_entries=entries, notes=tuple(notes))
 
 
 def _decided(issue: Issue, decided: Mapping[tuple[str, str, str], FsckAcknowledgement]) -> Issue:
@@ -1953,6 +2023,13 @@ def _first_act_without_witness(repo: Repository, report: VerifyReport) -> bool:
     return first_act_only(store)
 
 
+NUMBERS_LOST_IN_BACKUP = "register-numbers-lost-in-backup"
+"""A note (:attr:`FsckReport.notes`), never an issue: numbers of a register that a restore found
+given in its copy's audit log to documents the copy does not hold (:class:`RegisterFloor`),
+missing from the register on purpose: never given again (m64)."""
+FLOOR_UNEXPLAINED = "register-floor-unexplained"
+"""A register floor naming numbers no ``register:assign`` of the log gives as it says (m64):
+never repaired."""
 NUMBER_GIVEN_TWICE = "register-number-reused"
 """The finding of a number given to more than one record in one register (m61): never repaired."""
 NUMBER_GIVEN_TO_NOTHING = "register-assign-orphan"

@@ -20,6 +20,7 @@ from kho.digits import ascii_int
 from kho.errors import (
     AlreadyExists,
     FieldError,
+    FormatInvalid,
     KhoError,
     RegisterSeriesAmbiguous,
     RegisterSeriesUnknown,
@@ -327,6 +328,29 @@ class NumberGivenTwice:
     """The record the register entry of the number names (None: no entry)."""
 
 
+def placed_events(
+    events: Iterable[NumberGiven], entries: Iterable[NumberGiven]
+) -> tuple[list[NumberGiven], list[NumberGiven]]:
+    """The :data:`ASSIGN_ACTION` events each with its agency, and apart those that cannot be
+    placed; pure. An event written before m61 names no agency: it is given the agency of the
+    register entry naming its record, else the store's only agency when the entries and the
+    events name one agency only, else none (second list)."""
+    entries = list(entries)
+    events = list(events)
+    organ_of = {e.record_id: e.organ_id for e in entries}
+    organs = {e.organ_id for e in entries} | {e.organ_id for e in events if e.organ_id is not None}
+    sole = next(iter(organs)) if len(organs) == 1 else None
+    placed: list[NumberGiven] = []
+    unplaced: list[NumberGiven] = []
+    for given in events:
+        organ = given.organ_id or organ_of.get(given.record_id) or sole
+        if organ is None:
+            unplaced.append(given)
+            continue
+        placed.append(given if given.organ_id == organ else replace(given, organ_id=organ))
+    return placed, unplaced
+
+
 def numbers_given_twice(
     events: Iterable[NumberGiven], entries: Iterable[NumberGiven]
 ) -> tuple[list[NumberGivenTwice], list[NumberGiven]]:
@@ -343,19 +367,10 @@ def numbers_given_twice(
     matched against another agency's numbers (no false finding in a store of several agencies).
     """
     entries = list(entries)
-    events = list(events)
-    organ_of = {e.record_id: e.organ_id for e in entries}
-    organs = {e.organ_id for e in entries} | {e.organ_id for e in events if e.organ_id is not None}
-    sole = next(iter(organs)) if len(organs) == 1 else None
+    placed, unplaced = placed_events(events, entries)
     held: dict[tuple[str, int], list[NumberGiven]] = {}
-    unplaced: list[NumberGiven] = []
-    for given in events:
-        organ = given.organ_id or organ_of.get(given.record_id) or sole
-        if organ is None:
-            unplaced.append(given)
-            continue
-        placed = given if given.organ_id == organ else replace(given, organ_id=organ)
-        held.setdefault((str(placed.prefix), given.number), []).append(placed)
+    for given in placed:
+        held.setdefault((str(given.prefix), given.number), []).append(given)
     for entry in entries:
         held.setdefault((str(entry.prefix), entry.number), []).append(entry)
     twice: list[NumberGivenTwice] = []
@@ -377,6 +392,168 @@ def numbers_given_twice(
             )
         )
     return twice, unplaced
+
+
+FLOOR_PREFIX = "registers-floor/"
+"""Where a restore keeps, per register, the numbers its copy's log gave past the register's
+newest entry (:class:`RegisterFloor`). Not under ``registers/``: every reader of entries lists
+that prefix."""
+
+
+def floor_key(organ_id: str, year: int, series: str) -> str:
+    return f"{FLOOR_PREFIX}{organ_id}/{year}/{series}.json"
+
+
+def floor_key_of(prefix: str) -> str:
+    """The :func:`floor_key` of the register at ``prefix`` (:func:`register_prefix`)."""
+    return f"{FLOOR_PREFIX}{prefix.removeprefix('registers/').rstrip('/')}.json"
+
+
+@dataclass(frozen=True)
+class LostNumber:
+    """A number the log gave (a :data:`ASSIGN_ACTION` event) that the register restored does
+    not hold: the record it went to was not in the backup's copy."""
+
+    number: int
+    record_id: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class RegisterFloor:
+    """Numbers of one register (agency, year, series) that a restored audit log gives past the
+    register's newest entry: a backup taken while records were written copied their
+    ``register:assign`` events and not their entries (the cut fell between the two). They were
+    given once (a document may have gone out under them), so the register goes on past them:
+    the next number is :attr:`number` + 1, and the numbers stay missing from the register,
+    explained (NĐ 30/2020/NĐ-CP: a số is given to one document only in a sổ in a year)."""
+
+    organ_id: str
+    year: int
+    series: str
+    number: int
+    """The highest number the log gives in this register: no allocation gives it or one below."""
+    lost: tuple[LostNumber, ...]
+    """Each number past the register's newest entry that the log gives, with the record and the
+    event, by number."""
+    backup_id: str | None = None
+    """The backup restored (None: not known)."""
+    restored_at: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return register_prefix(self.organ_id, self.year, self.series)
+
+    @property
+    def key(self) -> str:
+        return floor_key(self.organ_id, self.year, self.series)
+
+    def numbers(self) -> list[int]:
+        return sorted({lost.number for lost in self.lost})
+
+    def to_json(self) -> bytes:
+        body = formats.as_dict(self)
+        return formats.dumps(formats.REGISTER_FLOOR.name, body, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> RegisterFloor:
+        """A floor of any known format version (:class:`~kho.errors.FormatInvalid` for one that
+        does not say a register and a whole number)."""
+        kind = formats.REGISTER_FLOOR.name
+        body = formats.unstamped(kind, formats.loads(kind, data))
+        try:
+            lost = tuple(
+                LostNumber(int(x["number"]), str(x["record_id"]), int(x["seq"])) for x in body["lost"]
+            )
+            floor = cls(
+                str(body["organ_id"]),
+                body["year"],
+                str(body["series"]),
+                body["number"],
+                lost,
+                body.get("backup_id"),
+                body.get("restored_at"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FormatInvalid(
+                f"{formats.REGISTER_FLOOR.label.capitalize()} thiếu trường hoặc sai kiểu: {exc}.", kind=kind
+            ) from exc
+        if type(floor.year) is not int or type(floor.number) is not int or floor.number < 0:
+            raise FormatInvalid(f"{formats.REGISTER_FLOOR.label.capitalize()} sai kiểu số.", kind=kind)
+        return floor
+
+
+def floors_past_entries(
+    events: Iterable[NumberGiven],
+    entries: Iterable[NumberGiven],
+    *,
+    backup_id: str | None = None,
+    restored_at: str | None = None,
+) -> tuple[list[RegisterFloor], list[NumberGiven]]:
+    """For each register, the numbers the :data:`ASSIGN_ACTION` events give past its newest
+    entry (a register with no entry: every number they give), as a :class:`RegisterFloor`; pure.
+
+    Events are placed in a register as :func:`numbers_given_twice` places them
+    (:func:`placed_events`); one that cannot be placed (before m61, in a store of several
+    agencies, naming a record no entry holds) moves no register and is returned apart: which
+    agency gave that number the log does not say."""
+    entries = list(entries)
+    placed, unplaced = placed_events(events, entries)
+    newest: dict[str, int] = {}
+    for entry in entries:
+        newest[str(entry.prefix)] = max(newest.get(str(entry.prefix), 0), entry.number)
+    past: dict[str, list[NumberGiven]] = {}
+    for given in placed:
+        if given.number > newest.get(str(given.prefix), 0):
+            past.setdefault(str(given.prefix), []).append(given)
+    floors: list[RegisterFloor] = []
+    for _, given in sorted(past.items()):
+        first = given[0]
+        assert first.organ_id is not None
+        lost = sorted({(g.number, g.record_id, g.seq if g.seq is not None else -1) for g in given})
+        floors.append(
+            RegisterFloor(
+                first.organ_id,
+                first.year,
+                first.series,
+                max(g.number for g in given),
+                tuple(LostNumber(*x) for x in lost),
+                backup_id,
+                restored_at,
+            )
+        )
+    return floors, unplaced
+
+
+def number_ranges(numbers: Iterable[int]) -> str:
+    """``04–06, 09`` for 4, 5, 6, 9: numbers as a văn thư reads them in a register."""
+    ordered = sorted(set(numbers))
+    runs: list[tuple[int, int]] = []
+    for n in ordered:
+        if runs and runs[-1][1] == n - 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return ", ".join(f"{a:02d}" if a == b else f"{a:02d}–{b:02d}" for a, b in runs)
+
+
+def floor_explained(floor: RegisterFloor, missing: Iterable[int] | None = None) -> str:
+    """What a văn thư reads of the numbers of ``floor`` missing from the register (``missing``:
+    those of them still missing; default every one): why they are not there and that they are
+    never given again."""
+    numbers = sorted(set(floor.numbers() if missing is None else missing))
+    source = f" (khôi phục từ bản sao lưu “{floor.backup_id}”)" if floor.backup_id else ""
+    each = "; ".join(
+        f"số {lost.number:02d}: văn bản {lost.record_id} (nhật ký kiểm toán #{lost.seq})"
+        for lost in floor.lost
+        if lost.number in numbers
+    )
+    return (
+        f"{series_label(floor.series)} ({floor.series}) năm {floor.year} của cơ quan {floor.organ_id}:"
+        f" các số {number_ranges(numbers)} là số đã cấp trước khi sao lưu, văn bản không có trong bản"
+        f" sao{source} — {each}. Các số này không được cấp lại (Nghị định 30/2020/NĐ-CP: mỗi số chỉ"
+        f" cấp cho một văn bản trong một sổ trong năm); sổ tiếp tục từ số {floor.number + 1:02d}."
+    )
 
 
 REGISTER_STEPS_BEFORE_LISTING = 1
@@ -456,6 +633,31 @@ class Registers:
             newest = int(info.key.rsplit("/", 1)[1].split(".")[0])
         return newest
 
+    def _first_free(self, prefix: str) -> int:
+        """The number the first allocation of this process in the register at ``prefix`` tries:
+        past its newest entry, past what signed checkpoints vouch for, and past every number a
+        restore found given in its log (:meth:`_restored_floor`, m64). Once per process and
+        register: the next allocations start from the number after their own."""
+        return max(self._newest(prefix), self._floor(prefix), self._restored_floor(prefix)) + 1
+
+    def _restored_floor(self, prefix: str) -> int:
+        """The highest number of the register at ``prefix`` that a restore found given in the
+        copy's audit log past the copy's newest entry (:class:`RegisterFloor`), 0 when no restore
+        wrote one. One read. A floor that does not load counts 0, as a damaged checkpoint does:
+        fsck names it (its deep check opens it)."""
+        try:
+            return RegisterFloor.from_json(self.store.get(floor_key_of(prefix))).number
+        except KhoError:  # NotFound: no restore wrote one (the usual case)
+            return 0
+
+    def restored_floor(self, organ_id: str, year: int, series: str) -> RegisterFloor | None:
+        """The :class:`RegisterFloor` a restore wrote for the register, None if none (or one
+        that does not load: fsck names it)."""
+        try:
+            return RegisterFloor.from_json(self.store.get(floor_key(organ_id, year, series)))
+        except KhoError:
+            return None
+
     def _floor(self, prefix: str) -> int:
         return self.floor(prefix) if self.floor is not None else self._checkpointed(prefix)
 
@@ -513,7 +715,7 @@ class Registers:
             earlier = self._unsettled.pop(prefix, None)
             if earlier is not None:
                 earlier.wait()  # the entry before is durable before the next one is visible: no gap
-            number = self._next.get(prefix) or max(self._newest(prefix), self._floor(prefix)) + 1
+            number = self._next.get(prefix) or self._first_free(prefix)
             first, stepped = number, 0  # (collisions in this allocation)
             # read forward only while others are found one number ahead (two writers)
             forward = REGISTER_STEPS_BEFORE_LISTING if self._taken.get(prefix, 0) <= 1 else 0
@@ -598,6 +800,24 @@ class Registers:
             if not seen or seen[-1] != series:
                 seen.append(series)
         return seen
+
+    def restored_floors(self) -> Iterator[tuple[str, RegisterFloor | Exception]]:
+        """Every :class:`RegisterFloor` in the store by key, or the error of one that does not
+        load (fsck names it)."""
+        for info in self.store.list(FLOOR_PREFIX):
+            try:
+                floor = RegisterFloor.from_json(self.store.get(info.key))
+            except Exception as exc:  # every failure is the caller's to report
+                yield info.key, exc
+                continue
+            if floor.key != info.key:  # moved by hand: the allocator reads it at its key all the same
+                yield info.key, FormatInvalid(
+                    f"{formats.REGISTER_FLOOR.label.capitalize()} nằm ở “{info.key}” nhưng ghi sổ"
+                    f" “{floor.key}”.",
+                    kind=formats.REGISTER_FLOOR.name,
+                )
+                continue
+            yield info.key, floor
 
     def all_entries(self) -> Iterator[RegisterEntry]:
         for info in self.store.list("registers/"):

@@ -33,6 +33,7 @@ from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.audit import WITNESS_KEY
 from repository.installation import INSTALLATION_KEY, parse_installation
+from repository.registers import RegisterFloor
 from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore, Retention, replaced_only
 
@@ -130,6 +131,9 @@ class RestoreReport:
     bytes: int
     removed: int
     seconds: float
+    floors: tuple[RegisterFloor, ...] = ()
+    """The registers whose copy's log gives numbers past their newest entry, moved past them
+    (:func:`write_register_floors`, m64)."""
 
 
 def _keys_in_order(store: ObjectStore) -> list[str]:
@@ -293,11 +297,15 @@ class _Cut:
         self.first_versions: set[str] = set()
         self.destroyed: set[str] = set()
         self.claims: dict[str, str | None] = {}
+        self.lost: dict[tuple[str, int, str], set[int]] = {}
+        """(organ, year, series) → the numbers a restore found given to documents its copy did
+        not hold (:class:`~repository.registers.RegisterFloor`, m64): missing on purpose, never
+        an entry on its way."""
 
     def note(self, key: str, data: bytes) -> None:
         from repository.audit import EVENTS_PREFIX, listed_seq, raw_events
         from repository.records import DESTROYED_PREFIX
-        from repository.registers import RegisterEntry
+        from repository.registers import FLOOR_PREFIX, RegisterEntry
 
         parts = key.split("/")
         try:
@@ -313,6 +321,9 @@ class _Cut:
                 self.registered[key] = entry.record_id
                 series = (entry.organ_id, entry.year, entry.series)
                 self.numbers.setdefault(series, {})[entry.number] = entry.record_id
+            elif key.startswith(FLOOR_PREFIX):
+                floor = RegisterFloor.from_json(data)
+                self.lost[(floor.organ_id, floor.year, floor.series)] = set(floor.numbers())
             elif key.startswith("catalog/records/"):
                 self.markers.add(parts[2])
             elif key.startswith(DESTROYED_PREFIX):
@@ -360,7 +371,8 @@ class _Cut:
             if len(held) == top and min(held) == 1:
                 continue  # 01 … top, every one
             ordered = sorted(held)
-            for n in sorted(set(range(1, top)) - held.keys()):
+            lost = self.lost.get((organ, year, series), set())
+            for n in sorted(set(range(1, top)) - held.keys() - lost):
                 following = held[ordered[bisect_right(ordered, n)]]
                 gaps.append((entry_key(organ, year, series, n), following))
         return gaps
@@ -731,6 +743,8 @@ def restore(
     """Write a backup back into ``target`` byte for byte. A non-empty target is refused unless
     ``force``; then objects the backup does not hold are removed, so the result is exactly the
     backed-up state. A manifest whose seal ``sealer`` refuses is refused before anything.
+    Beside it, a register whose restored log gives numbers past its newest entry gets a floor
+    (:func:`write_register_floors`, m64): those numbers are never given again.
 
     ``manifest`` and ``held``: the manifest a caller has already read (with ``sealer``) and the
     bytes its :func:`check_copies` kept; those are written as they were checked, not read
@@ -767,13 +781,93 @@ def restore(
             target.delete(key)
             removed += 1
     total = 0
+    given = _NumbersGiven()
     for key, entry in wanted.items():
         data = kept.get(entry["sha256"])
         if data is None:
             data = checked_copy(destination, key, entry["sha256"])
         restore_object(target, key, data, entry["sha256"])
+        given.note(key, data)
         total += len(data)
-    return RestoreReport(manifest["backup_id"], len(wanted), total, removed, time.monotonic() - started)
+    floors = write_register_floors(target, given, backup_id=str(manifest["backup_id"]))
+    return RestoreReport(
+        manifest["backup_id"], len(wanted), total, removed, time.monotonic() - started, floors
+    )
+
+
+class _NumbersGiven:
+    """What a restored copy says of its registers' numbers, noted as its objects are written:
+    the ``register:assign`` events of its log, its register entries and the floors an earlier
+    restore left in it."""
+
+    def __init__(self) -> None:
+        from repository.registers import NumberGiven
+
+        self.events: list[NumberGiven] = []
+        self.entries: list[NumberGiven] = []
+        self.floors: dict[str, RegisterFloor] = {}
+
+    def note(self, key: str, data: bytes) -> None:
+        from repository.audit import EVENTS_PREFIX, listed_seq, raw_events
+        from repository.registers import (
+            ASSIGN_ACTION,
+            FLOOR_PREFIX,
+            NumberGiven,
+            RegisterEntry,
+            number_given_in,
+        )
+
+        try:
+            if key.startswith(EVENTS_PREFIX):
+                first = listed_seq(key)
+                if first is None:
+                    return
+                for offset, raw in enumerate(raw_events(json.loads(data))):
+                    details = raw.get("details")
+                    if raw.get("action") != ASSIGN_ACTION or not isinstance(details, Mapping):
+                        continue
+                    record_id = raw.get("record_id")
+                    said = number_given_in(details, record_id if isinstance(record_id, str) else None,
+                                           first + offset)
+                    if said is not None:
+                        self.events.append(said)
+            elif key.startswith("registers/"):
+                e = RegisterEntry.from_json(data)
+                self.entries.append(NumberGiven(e.organ_id, e.year, e.series, e.number, e.record_id))
+            elif key.startswith(FLOOR_PREFIX):
+                self.floors[key] = RegisterFloor.from_json(data)
+        except (KhoError, ValueError, TypeError, AttributeError):
+            return  # an object that does not load is restored as it is; fsck names it
+
+
+def write_register_floors(
+    target: ObjectStore, given: _NumbersGiven, *, backup_id: str
+) -> tuple[RegisterFloor, ...]:
+    """After a restore: each register whose restored log gives numbers past its newest entry is
+    moved past them (a :class:`~repository.registers.RegisterFloor` written beside it, which
+    the allocator reads at its first number in the register), so no number the log shows given
+    is given again. A backup taken while records were written holds the ``register:assign``
+    events of records it left out (the cut fell between an act's events and its entry, or the
+    copy's catch-up of the log passed the register): their numbers went to documents the copy
+    does not hold, and a văn thư may have sent them out. Once per restore, no read of the store:
+    the copy's objects are noted as they are written. A floor the copy already holds (an earlier
+    restore's) keeps its numbers; the new one adds to it."""
+    from dataclasses import replace
+
+    from repository.registers import floors_past_entries
+
+    made, _unplaced = floors_past_entries(given.events, given.entries, backup_id=backup_id,
+                                          restored_at=to_iso_utc(utcnow()))
+    written: list[RegisterFloor] = []
+    for floor in made:
+        earlier = given.floors.get(floor.key)
+        if earlier is not None:
+            lost = {(x.number, x.record_id, x.seq): x for x in (*earlier.lost, *floor.lost)}
+            floor = replace(floor, number=max(floor.number, earlier.number),
+                            lost=tuple(lost[k] for k in sorted(lost)))
+        target.put(floor.key, floor.to_json())
+        written.append(floor)
+    return tuple(written)
 
 
 def restore_object(target: ObjectStore, key: str, data: bytes, sha256: str) -> None:

@@ -621,6 +621,7 @@ def run_restore(
 
     One at a time, and never beside a backup or a fixity run (:func:`one_run`: the backup and
     fixity locks): refused at once with RESTORE_BUSY, nothing read or written."""
+    from repository.registers import floor_explained
     from retention.backup import (
         apply_tombstones,
         check_copies,
@@ -712,7 +713,13 @@ def run_restore(
                      "without_ledger": bool(without_ledger and not ledger.reached),
                      "history_findings": list(history),
                      "history_override": override if history else None,
-                     "installation": {**identity.details(), "renewed": renewed}, **failed},
+                     "installation": {**identity.details(), "renewed": renewed},
+                     # numbers the copy's log gave past its registers, never given again (m64)
+                     "numbers_lost_in_backup": [
+                         {"register": f.prefix, "numbers": f.numbers(), "next": f.number + 1}
+                         for f in done.floors
+                     ],
+                     **failed},
         )
 
     step = "history-anchor"
@@ -726,6 +733,8 @@ def run_restore(
                        force=force, sealer=sealer, manifest=keys_manifest, held=keys_held)
         for finding in history:
             warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
+        for floor in done.floors:
+            warn(f"Sổ đăng ký: {floor_explained(floor)}")
         # The by-record index of the log lives outside the store and still describes the log
         # that was replaced (events past the copy's end, of another timeline): rebuilt from the
         # restored log before anything is appended to it, or a record's history would miss the

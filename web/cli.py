@@ -675,8 +675,8 @@ def register_list(
 ) -> None:
     """In sổ đăng ký cho một năm hoặc một khoảng thời gian."""
     from repository.metadata import DocumentMetadata, parse_date
-    from repository.registers import register_year, series_label
-    from repository.vocabulary import Direction
+    from repository.registers import floor_explained, register_year, series_label
+    from repository.vocabulary import Direction, nfc
 
     year = register_year(year)  # the page's and the API's rule
     try:
@@ -688,6 +688,9 @@ def register_list(
         click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
     click.echo(f"{series_label(series).upper()} — NĂM {year} ({len(rows)} văn bản)")
+    restored = ctx.repo.registers.restored_floor(ctx.repo.agency_id, year, nfc(series).strip().lower())
+    if restored is not None:  # numbers a restore found given to documents its copy does not hold
+        click.echo(f"Ghi chú: {floor_explained(restored)}")
     for rec in rows:
         md = rec.metadata
         assert isinstance(md, DocumentMetadata) and rec.registration
@@ -1138,6 +1141,7 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
                     "register_entries": report.register_entries,
                     "issues": [_issue_json(i) for i in report.issues],
                     "open": len(report.unrepaired),
+                    "notes": [_issue_json(i) for i in report.notes],
                 },
                 ensure_ascii=False,
             )
@@ -1146,6 +1150,8 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
         click.echo(f"{report.records} bản ghi, {report.register_entries} mục sổ đăng ký.")
         for issue in report.issues:
             click.echo(_issue_line(issue, REFUSED_MESSAGE))
+        for note in report.notes:  # no fault, nothing to do (m64)
+            click.echo(f"  * Ghi chú [{note.kind}] {note.subject}: {note.message}")
         if report.clean:
             click.echo("Kho nhất quán.")
         elif not report.unrepaired:

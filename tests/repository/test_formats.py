@@ -38,7 +38,7 @@ from repository.audit import AuditEvent, parse_object, read_witness
 from repository.fsck import check_formats, fsck
 from repository.installation import manifest_installation, parse_installation
 from repository.records import Record, Repository, version_key
-from repository.registers import RegisterEntry
+from repository.registers import RegisterEntry, RegisterFloor
 from repository.registration import PdfIdentity
 from repository.saved_searches import SavedSearch
 from repository.storage.local import LocalStore
@@ -113,6 +113,7 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "record": Record.from_dict,
     "saved-search": lambda d: SavedSearch.from_dict(d).params(),
     "register-entry": lambda d: RegisterEntry.from_json(json.dumps(d).encode()),
+    "register-floor": lambda d: RegisterFloor.from_json(json.dumps(d).encode()).lost,
     "audit-event": _read_event,
     "audit-batch": _read_batch,
     "job": JobStatus.from_dict,
