@@ -15,9 +15,10 @@ from typing import Any
 import audit_tamper as tamper
 import pytest
 from kho_forged_holds import assert_still_held, forge_release, placed_hold
-from kho_people import People, make_people
-from kho_retention import kho_env, open_kho, s3_env
+from kho_people import People, PeopleTemplates, people_in
+from kho_retention import Clock, kho_env, open_kho, s3_env
 
+from kho.config import Settings
 from repository import audit_offline, formats, sealing
 from repository.audit import AuditEvent, AuditLog
 from repository.fsck import fsck
@@ -33,11 +34,31 @@ def _env(where: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+COPIED = pytest.StashKey[dict[str, str]]()
+"""The usernames of the people :func:`sealed_kho` copied into the test's installation, if it did."""
+
+
 @pytest.fixture(params=["local", "s3"])
-def sealed_kho(request: pytest.FixtureRequest, tmp_path: Path, clock: object) -> Iterator[Kho]:
-    installation = open_kho(_env(request.param, tmp_path, KHO_MASTER_KEY=MASTER), clock)  # type: ignore[arg-type]
+def sealed_kho(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock, people_templates: PeopleTemplates
+) -> Iterator[Kho]:
+    """For a test that asks for :func:`staff` too, a local installation's data folder starts as
+    a copy of the accounts ``make_accounts`` makes with this master key at the clock's time
+    (:class:`PeopleTemplates`); on S3 they are made in the test (``make_people``)."""
+    env = _env(request.param, tmp_path, KHO_MASTER_KEY=MASTER)
+    if "staff" in request.fixturenames:
+        usernames = people_templates.copy_into(Settings.from_env(env), clock.now)
+        if usernames is not None:
+            request.node.stash[COPIED] = usernames
+    installation = open_kho(env, clock)
     yield installation
     installation.close()
+
+
+@pytest.fixture
+def staff(sealed_kho: Kho, request: pytest.FixtureRequest) -> People:
+    """One person per role of ``sealed_kho`` (``make_people``), tokens issued at the clock's time."""
+    return people_in(sealed_kho, request.node.stash.get(COPIED, None))
 
 
 def _assert_caught_and_still_held(kho: Kho, people: People, record_id: str, forged: AuditEvent) -> None:
@@ -52,18 +73,18 @@ def _assert_caught_and_still_held(kho: Kho, people: People, record_id: str, forg
 
 
 def test_a_forged_hold_release_appended_at_the_next_key_is_caught_and_the_document_stays_held(
-    sealed_kho: Kho,
+    sealed_kho: Kho, staff: People,
 ) -> None:
     """rv19's reproduction, on the local store and the Ceph S3 bucket (witness in its companion)."""
-    people = make_people(sealed_kho)
+    people = staff
     record_id, placed = placed_hold(sealed_kho, people)
     forged = forge_release(sealed_kho, record_id, placed)
     _assert_caught_and_still_held(sealed_kho, people, record_id, forged)
     assert getattr(placed, "seal", None) is not None and placed.format_version == 2
 
 
-def test_a_forged_event_inside_the_last_batch_is_caught(sealed_kho: Kho) -> None:
-    people = make_people(sealed_kho)
+def test_a_forged_event_inside_the_last_batch_is_caught(sealed_kho: Kho, staff: People) -> None:
+    people = staff
     record_id, placed = placed_hold(sealed_kho, people)
     with sealed_kho.repo.audit.batch():  # a genuine act of two events: the log's last object
         for _ in range(2):
@@ -74,10 +95,10 @@ def test_a_forged_event_inside_the_last_batch_is_caught(sealed_kho: Kho) -> None
     _assert_caught_and_still_held(sealed_kho, people, record_id, forged)
 
 
-def test_a_seal_copied_from_another_event_does_not_check(sealed_kho: Kho) -> None:
+def test_a_seal_copied_from_another_event_does_not_check(sealed_kho: Kho, staff: People) -> None:
     """The placer's own sealed event's seal, put on the forged release: it binds its body and
     position, so it checks nowhere else."""
-    people = make_people(sealed_kho)
+    people = staff
     record_id, placed = placed_hold(sealed_kho, people)
     forged = forge_release(sealed_kho, record_id, placed, seal=placed.seal)
     _assert_caught_and_still_held(sealed_kho, people, record_id, forged)
@@ -85,11 +106,11 @@ def test_a_seal_copied_from_another_event_does_not_check(sealed_kho: Kho) -> Non
 
 
 def test_a_genuine_event_copied_to_another_position_with_its_seal_does_not_check(
-    sealed_kho: Kho,
+    sealed_kho: Kho, staff: People,
 ) -> None:
     """A whole genuine event (a download, say) replayed at the log's end: its seq and prev must
     change to chain, and the seal no longer checks."""
-    people = make_people(sealed_kho)
+    people = staff
     _, placed = placed_hold(sealed_kho, people)
     fields = {k: v for k, v in placed.stored().items() if k not in {"seq", "prev", "hash", "at", "seal"}}
     forged = tamper.append_forged(sealed_kho.repo.store, fields, seal=placed.seal)
@@ -132,10 +153,10 @@ def test_without_a_seal_key_then_with_one_the_legacy_events_count_and_later_forg
     ]
 
 
-def test_a_forged_acknowledgement_acknowledges_nothing(sealed_kho: Kho) -> None:
+def test_a_forged_acknowledgement_acknowledges_nothing(sealed_kho: Kho, staff: People) -> None:
     """An ``audit:acknowledge`` a writer of the store appends is itself a ``seal`` finding and is
     not read as an auditor's decision."""
-    people = make_people(sealed_kho)
+    people = staff
     placed_hold(sealed_kho, people)
     forged = tamper.append_forged(sealed_kho.repo.store, {"actor": "kiemtoan", "action": "audit:acknowledge"})
     _, _, acknowledgements = sealed_kho.repo.audit.verify_parts()
@@ -143,8 +164,8 @@ def test_a_forged_acknowledgement_acknowledges_nothing(sealed_kho: Kho) -> None:
     assert [(f.kind, f.seq) for f in sealed_kho.repo.audit.verify().open_findings] == [("seal", forged.seq)]
 
 
-def test_the_offline_verifier_says_it_cannot_check_seals(sealed_kho: Kho) -> None:
-    people = make_people(sealed_kho)
+def test_the_offline_verifier_says_it_cannot_check_seals(sealed_kho: Kho, staff: People) -> None:
+    people = staff
     placed_hold(sealed_kho, people)
     positions = [(e.seq, e.stored()) for e in sealed_kho.repo.audit.events()]
     note = audit_offline.seals_note(positions)
@@ -158,12 +179,12 @@ def test_the_offline_verifier_says_it_cannot_check_seals(sealed_kho: Kho) -> Non
     ["é" * 64, "zz" * 32, "0" * 1_000_000, 12345, ["00"], {"seal": "00"}],
     ids=["non-ascii", "non-hex", "huge", "int", "list", "object"],
 )
-def test_a_malformed_seal_is_a_finding_not_a_crash(sealed_kho: Kho, seal: object) -> None:
+def test_a_malformed_seal_is_a_finding_not_a_crash(sealed_kho: Kho, staff: People, seal: object) -> None:
     """Review rv21: a seal a writer of the store makes up (not hex, not ASCII, not a string, a
     megabyte long) is a ``seal`` finding; the hold check, verify and fsck do not crash on it. On
     rv20 a non-ASCII seal raised ``TypeError`` from ``hmac.compare_digest`` (verify, fsck and
     every change of the held document failed)."""
-    people = make_people(sealed_kho)
+    people = staff
     record_id, placed = placed_hold(sealed_kho, people)
     forged = forge_release(sealed_kho, record_id, placed, seal=seal)  # type: ignore[arg-type]
     _assert_caught_and_still_held(sealed_kho, people, record_id, forged)
@@ -191,13 +212,13 @@ def test_a_non_ascii_seal_on_an_account_version_is_broken_not_a_crash() -> None:
     assert verdict is Verdict.BROKEN
 
 
-def test_kho_account_seal_takes_no_forged_event_for_evidence(sealed_kho: Kho) -> None:
+def test_kho_account_seal_takes_no_forged_event_for_evidence(sealed_kho: Kho, staff: People) -> None:
     """Review rv21: ``kho account seal`` seals an unsealed account version the log vouches for,
     after verify says the chain is ok — which it says once an auditor acknowledges a ``seal``
     finding. Its reading of the log then took a forged ``account:create`` (appended after sealed
     events) for evidence, as fsck's repairs and the hold check do not: on rv20 the forged
     username was among the created accounts."""
-    make_people(sealed_kho)
+    assert staff.usernames  # the people made (their account:create events)
     before = sealing._read_log(sealed_kho.repo)
     assert before.created  # the genuine (sealed) account:create events vouch
     tamper.append_forged(
@@ -253,7 +274,7 @@ def test_a_legacy_event_is_judged_from_the_log_once_per_process(tmp_path: Path) 
 
 
 def test_a_running_process_takes_no_forged_acknowledgement_as_leave_to_write_past_a_cut(
-    sealed_kho: Kho,
+    sealed_kho: Kho, staff: People,
 ) -> None:
     """A process that knew the log's end finds it cut (the last act deleted with the witness):
     it appends past the cut only after an auditor's acknowledgement written since
@@ -266,7 +287,7 @@ def test_a_running_process_takes_no_forged_acknowledgement_as_leave_to_write_pas
 
     # people of this installation (the ``people`` fixture opens another, local one in the same
     # data folder, whose written head in the shared checkpoint folder this store never held)
-    record_id, _placed = placed_hold(sealed_kho, make_people(sealed_kho))
+    record_id, _placed = placed_hold(sealed_kho, staff)
     repo = sealed_kho.repo
     repo.audit.append("clerk", "content:read", record_id=record_id)  # the end this process knows
     store = repo.store

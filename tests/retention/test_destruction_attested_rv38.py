@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_people import PASSWORD, People, make_people
+from kho_people import PASSWORD, People, PeopleTemplates, people_in
 from kho_retention import Clock, closed_file, council_ready, kho_env, open_kho, s3_env
 from kho_testing import incoming, pdf_bytes
 
+from kho.config import Settings
 from kho.errors import KhoError
 from repository import formats
 from repository.workflow import Act
@@ -38,18 +39,32 @@ MASTER = base64.b64encode(bytes(range(32))).decode()
 CODE = "DESTRUCTION_STEPS_UNRECORDED"
 
 
+COPIED = pytest.StashKey[dict[str, str]]()
+"""The usernames of the people :func:`sealed` copied into the test's installation, if it did."""
+
+
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
-def sealed(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Kho]:
-    """An installation whose audit log is sealed (the writer of the store lacks its key)."""
+def sealed(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock, people_templates: PeopleTemplates
+) -> Iterator[Kho]:
+    """An installation whose audit log is sealed (the writer of the store lacks its key). For a
+    test that asks for :func:`staff`, a local installation's data folder starts as a copy of the
+    accounts ``make_accounts`` makes with this master key at the clock's time
+    (:class:`PeopleTemplates`); on S3 they are made in the test (``make_people``)."""
     env = kho_env(tmp_path) if request.param == "local" else s3_env(tmp_path)
-    installation = open_kho({**env, "KHO_MASTER_KEY": MASTER}, clock)
+    env = {**env, "KHO_MASTER_KEY": MASTER}
+    if "staff" in request.fixturenames:
+        usernames = people_templates.copy_into(Settings.from_env(env), clock.now)
+        if usernames is not None:
+            request.node.stash[COPIED] = usernames
+    installation = open_kho(env, clock)
     yield installation
     installation.close()
 
 
 @pytest.fixture
-def staff(sealed: Kho) -> People:
-    return make_people(sealed)
+def staff(sealed: Kho, request: pytest.FixtureRequest) -> People:
+    return people_in(sealed, request.node.stash.get(COPIED, None))
 
 
 def _forge(d: Destructions, case_id: str, **changes: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from kho_people import make_people
+from kho_people import PeopleTemplates, people_in
 from kho_retention import Clock, kho_env, open_kho
 from kho_testing import backup_s3_options, incoming
 
@@ -113,7 +113,9 @@ def _place(tmp_path: Path, name: str, *, s3: dict[str, Any] | None = None) -> Pl
     return Place(env, usb, f"file://{root / 'keys-backup'}")
 
 
-def test_an_installation_on_s3_gets_its_identity_and_refuses_another_ones_backup(tmp_path: Path) -> None:
+def test_an_installation_on_s3_gets_its_identity_and_refuses_another_ones_backup(
+    tmp_path: Path, people_templates: PeopleTemplates
+) -> None:
     """The records store itself on the S3 gateway: the first backup gives it its identity there
     (create-if-absent on S3), and another installation's backup is refused over it."""
     from kho_testing import s3_options_or_skip, s3_store_env
@@ -121,9 +123,9 @@ def test_an_installation_on_s3_gets_its_identity_and_refuses_another_ones_backup
     other = _place(tmp_path, "other")
     ours = _place(tmp_path, "ours")
     ours.env.update(s3_store_env(s3_options_or_skip(), "rv39s"), KHO_S3_SECURE="false")
-    _in_use(other, "11")
+    _in_use(other, people_templates, "11")
     other.backup()
-    mine = _in_use(ours, "21")
+    mine = _in_use(ours, people_templates, "21")
     assert ours.identity() is None
     ours.backup()
     own = ours.identity()
@@ -140,11 +142,16 @@ def test_an_installation_on_s3_gets_its_identity_and_refuses_another_ones_backup
     assert ours.identity() == own and ours.records() == mine
 
 
-def _in_use(place: Place, *numbers: str) -> set[str]:
-    """Accounts and registered documents (an agency at work); their record ids."""
-    kho = open_kho(place.env, Clock())
+def _in_use(place: Place, templates: PeopleTemplates, *numbers: str) -> set[str]:
+    """Accounts and registered documents (an agency at work); their record ids. The accounts of
+    a local installation are a copy of those ``make_accounts`` makes with these settings
+    (:class:`PeopleTemplates`: each agency its own copy, as if restarted after making them);
+    on S3 they are made here (``make_people``)."""
+    clock = Clock()
+    copied = templates.copy_into(Settings.from_env(place.env), clock.now)
+    kho = open_kho(place.env, clock)
     try:
-        people = make_people(kho)
+        people = people_in(kho, copied)
         clerk = people.actor("van_thu")
         return {
             kho.repo.create_document("den", incoming(code_number=n), None, None, clerk).record_id
@@ -155,14 +162,16 @@ def _in_use(place: Place, *numbers: str) -> set[str]:
 
 
 @pytest.fixture(params=["folder", pytest.param("s3", marks=pytest.mark.s3)])
-def agencies(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Place, Place, set[str], set[str]]:
+def agencies(
+    request: pytest.FixtureRequest, tmp_path: Path, people_templates: PeopleTemplates
+) -> tuple[Place, Place, set[str], set[str]]:
     """Two agencies from one image: the other one (its backup made) and ours, in use, backed
     up (so it has its identity). Their record ids."""
     s3 = backup_s3_options() if request.param == "s3" else None
     other, ours = _place(tmp_path, "other", s3=s3), _place(tmp_path, "ours", s3=s3)
-    theirs = _in_use(other, "11", "12")
+    theirs = _in_use(other, people_templates, "11", "12")
     other.backup()
-    mine = _in_use(ours, "21")
+    mine = _in_use(ours, people_templates, "21")
     ours.backup()
     return other, ours, theirs, mine
 
@@ -203,14 +212,14 @@ def test_another_installations_key_copy_is_refused_with_the_stores_own_copy(
 
 
 def test_a_store_in_use_without_an_id_is_another_installation_than_any_backup_naming_one(
-    tmp_path: Path,
+    tmp_path: Path, people_templates: PeopleTemplates
 ) -> None:
     """A store made before identities (never backed up since) holds records and no id: a backup
     naming an id is not its own."""
     other, ours = _place(tmp_path, "other"), _place(tmp_path, "ours")
-    _in_use(other, "11")
+    _in_use(other, people_templates, "11")
     other.backup()
-    mine = _in_use(ours, "21")
+    mine = _in_use(ours, people_templates, "21")
     assert ours.identity() is None
     before = ours.hashes()
 
@@ -294,11 +303,13 @@ def _in_use_more(place: Place, number: str) -> str:
         kho.close()
 
 
-def test_a_fresh_installation_takes_another_installations_backup(tmp_path: Path) -> None:
+def test_a_fresh_installation_takes_another_installations_backup(
+    tmp_path: Path, people_templates: PeopleTemplates
+) -> None:
     """Disaster recovery: a new installation, set up only (``kho account init``, which gives it
     its identity), takes the backup, and with it the identity the backup names."""
     other, fresh = _place(tmp_path, "other"), _place(tmp_path, "fresh")
-    theirs = _in_use(other, "11")
+    theirs = _in_use(other, people_templates, "11")
     other.backup()
     made = fresh.kho("account", "init", "--code", "ub", "--admin", "Nguyễn Văn Quản")
     assert made.exit_code == 0, _printed(made)
@@ -350,13 +361,15 @@ def _made_before_identities(destination: LocalStore, label: str) -> None:
     destination.put(key, json.dumps(sealed, ensure_ascii=False, sort_keys=True).encode())
 
 
-def test_an_old_manifest_is_restored_as_before(tmp_path: Path) -> None:
+def test_an_old_manifest_is_restored_as_before(
+    tmp_path: Path, people_templates: PeopleTemplates
+) -> None:
     """Manifests of format 3 (before identities) name no installation: restored as before, over
     a store in use (the gap an old backup leaves; their seals still check)."""
     other, ours = _place(tmp_path, "other"), _place(tmp_path, "ours")
-    theirs = _in_use(other, "11")
+    theirs = _in_use(other, people_templates, "11")
     other.backup()
-    _in_use(ours, "21")
+    _in_use(ours, people_templates, "21")
     ours.backup()
     _made_before_identities(LocalStore(tmp_path / "other" / "usb"), "store")
     _made_before_identities(LocalStore(tmp_path / "other" / "keys-backup"), "keys")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 
@@ -20,6 +21,19 @@ def pdf_from_objects(objects: Sequence[bytes]) -> bytes:
     return bytes(out)
 
 
+@functools.lru_cache(maxsize=4)
+def _deflated_q_q(inflated: int) -> bytes:
+    """``inflated`` bytes of "q Q " then a line of text, deflated at level 9: the same bytes
+    for every bomb of that size, made once per process (deflating 600 MiB costs ~4 CPU-s,
+    and a test module makes a dozen bombs of one size)."""
+    import zlib
+
+    compressor = zlib.compressobj(9)
+    chunk = b"q Q " * (1 << 18)
+    parts = [compressor.compress(chunk) for _ in range(inflated // len(chunk))]
+    return b"".join(parts) + compressor.compress(b" BT /F1 12 Tf 10 10 Td (bom) Tj ET") + compressor.flush()
+
+
 def flate_bomb_pdf(inflated: int, *, hex_layer: bool = False, padded: bool = False, shape: str = "") -> bytes:
     """One page whose content stream is ``inflated`` bytes of "q Q " (save/restore: nothing
     drawn) in a Flate stream of about inflated/1000 bytes: a PDF decompression bomb. ``shape``
@@ -30,10 +44,7 @@ def flate_bomb_pdf(inflated: int, *, hex_layer: bool = False, padded: bool = Fal
     import binascii
     import zlib
 
-    compressor = zlib.compressobj(9)
-    chunk = b"q Q " * (1 << 18)
-    parts = [compressor.compress(chunk) for _ in range(inflated // len(chunk))]
-    data = b"".join(parts) + compressor.compress(b" BT /F1 12 Tf 10 10 Td (bom) Tj ET") + compressor.flush()
+    data = _deflated_q_q(inflated)
     filters, keyword, extra = b"/FlateDecode", b"stream\n", []
     if hex_layer:
         data, filters = binascii.hexlify(data) + b">", b"[/ASCIIHexDecode /FlateDecode]"
