@@ -400,6 +400,33 @@ newest entry (:class:`RegisterFloor`). Not under ``registers/``: every reader of
 that prefix."""
 
 
+MAX_NUMBER = 99_999_999
+"""The highest number a register floor may say (m64, rv63): entry keys hold 8 digits
+(:func:`entry_key_in`), and past them the keys' listing order the allocator reads is no longer
+the numbers' order (a floor of 10**300 made every registration of its register fail: the
+entry's file name too long). No register of a year comes near it (NĐ 30: numbers start at 01
+each year)."""
+
+_SERIES_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+
+
+def floorable(organ_id: object, year: object, series: object) -> bool:
+    """Whether a register floor may be kept for the register (agency, year, series): each a
+    value a Kho register has (a mã định danh, a year of 1 … 9999, a series slug), so its key is
+    the register's own, one key part each (rv63: a crafted log's ``..`` or ``a/../b`` stopped a
+    restore before its floors)."""
+    from repository.identifiers import is_organ_id
+
+    return (
+        isinstance(organ_id, str)
+        and is_organ_id(organ_id)
+        and type(year) is int
+        and 1 <= year <= 10**YEAR_DIGITS - 1
+        and isinstance(series, str)
+        and _SERIES_RE.match(series) is not None
+    )
+
+
 def floor_key(organ_id: str, year: int, series: str) -> str:
     return f"{FLOOR_PREFIX}{organ_id}/{year}/{series}.json"
 
@@ -480,6 +507,16 @@ class RegisterFloor:
             ) from exc
         if type(floor.year) is not int or type(floor.number) is not int or floor.number < 0:
             raise FormatInvalid(f"{formats.REGISTER_FLOOR.label.capitalize()} sai kiểu số.", kind=kind)
+        if floor.number > MAX_NUMBER or any(not 1 <= x.number <= MAX_NUMBER for x in floor.lost):
+            raise FormatInvalid(
+                f"{formats.REGISTER_FLOOR.label.capitalize()} ghi số ngoài khoảng 01–{MAX_NUMBER}.", kind=kind
+            )
+        if not floorable(floor.organ_id, floor.year, floor.series):
+            raise FormatInvalid(
+                f"{formats.REGISTER_FLOOR.label.capitalize()} không ghi một sổ hợp lệ (mã cơ quan, năm"
+                " 1–9999, loại sổ).",
+                kind=kind,
+            )
         return floor
 
 
@@ -496,13 +533,18 @@ def floors_past_entries(
     Events are placed in a register as :func:`numbers_given_twice` places them
     (:func:`placed_events`); one that cannot be placed (before m61, in a store of several
     agencies, naming a record no entry holds) moves no register and is returned apart: which
-    agency gave that number the log does not say."""
+    agency gave that number the log does not say. Nor does one whose number is past
+    :data:`MAX_NUMBER` or whose register is no register (:func:`floorable`): a crafted log's."""
     entries = list(entries)
     placed, unplaced = placed_events(events, entries)
     newest: dict[str, int] = {}
     for entry in entries:
         newest[str(entry.prefix)] = max(newest.get(str(entry.prefix), 0), entry.number)
     past: dict[str, list[NumberGiven]] = {}
+    # A number or a register no Kho register has is a crafted log's: it moves nothing (rv63).
+    odd = [g for g in placed if g.number > MAX_NUMBER or not floorable(g.organ_id, g.year, g.series)]
+    placed = [g for g in placed if g.number <= MAX_NUMBER and floorable(g.organ_id, g.year, g.series)]
+    unplaced = [*unplaced, *odd]
     for given in placed:
         if given.number > newest.get(str(given.prefix), 0):
             past.setdefault(str(given.prefix), []).append(given)

@@ -1,0 +1,107 @@
+"""rv63: a register floor (m64) from a crafted backup copy or planted in the store.
+
+A restore writes a floor from the ``register:assign`` events of its copy; the allocator reads
+it at the first number of a process. The events are the log's, which a writer of the store can
+append to (a crafted copy holds whatever the store held when it was taken). Before rv63:
+
+* an assign giving number 10**300 made the restore write a floor of 10**300, and every
+  registration in that register failed for ever (STORE_UNAVAILABLE, the entry's file name too
+  long); 10**9 made the register go on from 1,000,000,001 (entry keys hold 8 digits: past them
+  the listing order the allocator reads is no longer the numbers' order);
+* an assign naming an agency or a series that is no key part (``..``, ``../../x``) stopped the
+  restore with a ValueError after every object was written and before the floors: the
+  registers the copy's log had really moved got no floor, so their lost numbers were given again;
+* a floor planted with such a number stopped the register the same way.
+
+Real local store (the key checks are the local store's; the S3 gateway takes longer keys)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kho_testing import AGENCY, CLERK, incoming, new_repository
+
+from repository.audit import EventDraft
+from repository.fsck import fsck
+from repository.records import Record, Repository, new_record_id
+from repository.registers import LostNumber, RegisterFloor, floor_key
+from repository.storage.local import LocalStore
+from retention.backup import backup, restore
+
+ASSIGN = "register:assign"
+
+
+def _registered(repo: Repository, n: int) -> Record:
+    record = repo.create_document("den", incoming(code_number=str(100 + n)), None, None, CLERK)
+    assert record.registration is not None
+    return record
+
+
+def _assign(repo: Repository, details: dict[str, Any]) -> str:
+    ghost = new_record_id()
+    repo.audit.append_many(
+        [
+            EventDraft("vanthu.nguyen", "record:create", record_id=ghost, version=1, details={"kind": "den"}),
+            EventDraft("vanthu.nguyen", ASSIGN, record_id=ghost, version=1, details=details),
+        ]
+    )
+    return ghost
+
+
+def _restored(repo: Repository, tmp_path: Path) -> tuple[LocalStore, Any]:
+    copy = LocalStore(tmp_path / "copy")
+    backup(repo.store, copy, label="store")
+    again = LocalStore(tmp_path / "again")
+    return again, restore(copy, again)
+
+
+@pytest.mark.parametrize("number", [10**9, 10**300], ids=["1e9", "1e300"])
+def test_a_copy_whose_log_gives_an_absurd_number_moves_no_register(tmp_path: Path, number: int) -> None:
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    repo = new_repository(store, keys)
+    year = _registered(repo, 0).registration.year  # type: ignore[union-attr]
+    _assign(repo, {"series": "den", "year": year, "number": number, "organ_id": AGENCY})
+    again, done = _restored(repo, tmp_path)
+    assert not again.exists(floor_key(AGENCY, year, "den"))
+    assert done.floors == ()
+    assert _registered(new_repository(again, keys), 1).registration.number == 2  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [{"organ_id": ".."}, {"series": "../../x"}, {"series": "den/../den"}, {"year": 10**40}, {"year": -3}],
+    ids=["organ-dotdot", "series-up", "series-dots", "year-huge", "year-negative"],
+)
+def test_a_copy_whose_log_names_no_register_still_restores_the_floors_it_needs(
+    tmp_path: Path, crafted: dict[str, Any]
+) -> None:
+    """The crafted event moves nothing, and the register the log really moved still gets its
+    floor: the next number is past the lost one."""
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    repo = new_repository(store, keys)
+    year = _registered(repo, 0).registration.year  # type: ignore[union-attr]
+    ghost = _assign(repo, {"series": "den", "year": year, "number": 2, "organ_id": AGENCY})
+    _assign(repo, {"series": "den", "year": year, "number": 7, "organ_id": AGENCY, **crafted})
+    again, done = _restored(repo, tmp_path)
+    [floor] = done.floors
+    assert (floor.key, floor.number) == (floor_key(AGENCY, year, "den"), 2)
+    assert [x.record_id for x in floor.lost] == [ghost]
+    assert [info.key for info in again.list("registers-floor/")] == [floor.key]
+    assert _registered(new_repository(again, keys), 1).registration.number == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("number", [10**9, 10**300], ids=["1e9", "1e300"])
+def test_a_planted_floor_with_an_absurd_number_neither_stops_nor_moves_the_register(
+    tmp_path: Path, number: int
+) -> None:
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    repo = new_repository(store, keys)
+    year = _registered(repo, 0).registration.year  # type: ignore[union-attr]
+    planted = RegisterFloor(AGENCY, year, "den", number, (LostNumber(number, "x" * 24, 9),))
+    store.put(planted.key, planted.to_json())
+    assert _registered(new_repository(store, keys), 1).registration.number == 2  # type: ignore[union-attr]
+    [issue] = fsck(new_repository(store, keys), grace_seconds=0).issues
+    assert (issue.kind, issue.subject) == ("format", planted.key)
+    assert not issue.repairable
