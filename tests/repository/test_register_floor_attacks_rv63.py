@@ -105,3 +105,37 @@ def test_a_planted_floor_with_an_absurd_number_neither_stops_nor_moves_the_regis
     [issue] = fsck(new_repository(store, keys), grace_seconds=0).issues
     assert (issue.kind, issue.subject) == ("format", planted.key)
     assert not issue.repairable
+
+
+@pytest.mark.parametrize("seal", ["none", "copied"])
+def test_an_assign_forged_into_the_store_without_the_master_key_moves_no_register_on_restore(
+    tmp_path: Path, seal: str
+) -> None:
+    """One who writes the store but holds no KHO_MASTER_KEY appends a ``register:assign`` of
+    number 40, chained and witnessed (no seal, or another event's). Backed up and restored with
+    the installation's key (as ``kho restore`` does), it moved the register to 41 before rv63:
+    the restore read every event of the copy, where fsck reads only those whose seal checks.
+    The number the log really gave (sealed) still moves it."""
+    from audit_tamper import append_forged
+
+    from repository.seals import Sealer
+
+    master = b"k" * 32
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    repo = Repository(store, keys, agency_id=AGENCY, master_key=master)
+    year = _registered(repo, 0).registration.year  # type: ignore[union-attr]
+    ghost = _assign(repo, {"series": "den", "year": year, "number": 2, "organ_id": AGENCY})
+    copied = list(repo.audit.events())[-1].seal if seal == "copied" else None
+    assert seal == "none" or copied is not None
+    details = {"series": "den", "year": year, "number": 40, "organ_id": AGENCY}
+    append_forged(store, {"actor": "vanthu.nguyen", "action": ASSIGN, "record_id": new_record_id(),
+                          "version": 1, "details": details}, seal=copied)
+    sealer = Sealer.from_master_key(master)
+    copy = LocalStore(tmp_path / "copy")
+    backup(store, copy, label="store", sealer=sealer)
+    again = LocalStore(tmp_path / "again")
+    done = restore(copy, again, label="store", sealer=sealer)
+    [floor] = done.floors
+    assert (floor.number, [x.record_id for x in floor.lost]) == (2, [ghost])
+    restored = Repository(again, keys, agency_id=AGENCY, master_key=master)
+    assert _registered(restored, 1).registration.number == 3  # type: ignore[union-attr]
