@@ -489,9 +489,7 @@ class RegisterFloor:
         kind = formats.REGISTER_FLOOR.name
         body = formats.unstamped(kind, formats.loads(kind, data))
         try:
-            lost = tuple(
-                LostNumber(int(x["number"]), str(x["record_id"]), int(x["seq"])) for x in body["lost"]
-            )
+            lost = tuple(LostNumber(*_lost_fields(x)) for x in body["lost"])
             floor = cls(
                 str(body["organ_id"]),
                 body["year"],
@@ -518,6 +516,17 @@ class RegisterFloor:
                 kind=kind,
             )
         return floor
+
+
+def _lost_fields(raw: object) -> tuple[int, str, int]:
+    """A :class:`LostNumber`'s fields as stored, each of its type (rv63: ``int()`` of a JSON
+    1e400 raised OverflowError out of the allocator; a true, 5.5 or 7 were taken as 1, 5, "7")."""
+    if not isinstance(raw, Mapping):
+        raise TypeError("a lost number is not an object")
+    number, record_id, seq = raw["number"], raw["record_id"], raw["seq"]
+    if type(number) is not int or type(seq) is not int or not isinstance(record_id, str):
+        raise TypeError("a lost number's number, record_id or seq is not of its type")
+    return number, record_id, seq
 
 
 def floors_past_entries(

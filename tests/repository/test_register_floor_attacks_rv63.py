@@ -139,3 +139,32 @@ def test_an_assign_forged_into_the_store_without_the_master_key_moves_no_registe
     assert (floor.number, [x.record_id for x in floor.lost]) == (2, [ghost])
     restored = Repository(again, keys, agency_id=AGENCY, master_key=master)
     assert _registered(restored, 1).registration.number == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        '[{"number": 1e400, "record_id": "x", "seq": 9}]',
+        '[{"number": 5, "record_id": "x", "seq": 1e400}]',
+        '[{"number": true, "record_id": "x", "seq": 9}]',
+        '[{"number": 5.5, "record_id": "x", "seq": 9}]',
+        '[{"number": 5, "record_id": 7, "seq": 9}]',
+    ],
+    ids=["number-inf", "seq-inf", "number-bool", "number-float", "record-not-text"],
+)
+def test_a_planted_floor_whose_lost_numbers_are_not_whole_numbers_does_not_stop_the_register(
+    tmp_path: Path, lost: str
+) -> None:
+    """A lost number of 1e400 (JSON reads it as infinity) raised OverflowError out of the floor's
+    reader: every registration in the register failed with a traceback (the allocator reads the
+    floor at a process's first number). A true, 5.5 or a record id 7 were taken as 1, 5, "7"."""
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    repo = new_repository(store, keys)
+    year = _registered(repo, 0).registration.year  # type: ignore[union-attr]
+    body = RegisterFloor(AGENCY, year, "den", 5, (LostNumber(5, "x", 9),)).to_json().decode()
+    head, _, tail = body.partition('"lost":')
+    crafted = head + '"lost":' + lost + tail[tail.index("]") + 1:]
+    store.put(floor_key(AGENCY, year, "den"), crafted.encode())
+    assert _registered(new_repository(store, keys), 1).registration.number == 2  # type: ignore[union-attr]
+    [issue] = fsck(new_repository(store, keys), grace_seconds=0).issues
+    assert (issue.kind, issue.subject) == ("format", floor_key(AGENCY, year, "den"))
