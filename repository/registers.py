@@ -10,6 +10,7 @@ entry, so the register has no gap and no duplicate; each (agency, year, series) 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 import unicodedata
@@ -27,6 +28,7 @@ from kho.errors import (
 )
 from repository import formats
 from repository.metadata import DocumentMetadata
+from repository.seals import Sealer
 from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Settling, start_after_fork, write_group
 from repository.vocabulary import (
@@ -478,9 +480,15 @@ class RegisterFloor:
     def numbers(self) -> list[int]:
         return sorted({lost.number for lost in self.lost})
 
-    def to_json(self) -> bytes:
-        body = formats.as_dict(self)
-        return formats.dumps(formats.REGISTER_FLOOR.name, body, ensure_ascii=False, sort_keys=True)
+    def to_json(self, sealer: Sealer | None = None) -> bytes:
+        """The stored form; sealed (bound to :attr:`key`) when ``sealer`` has a key (rv63: a
+        restore with the installation's key writes it so, and fsck takes a floor's numbers as
+        explained only when its seal checks)."""
+        kind = formats.REGISTER_FLOOR.name
+        body = formats.stamp(kind, formats.as_dict(self))
+        if sealer is not None:
+            body = sealer.seal(kind, self.key, body)
+        return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> RegisterFloor:

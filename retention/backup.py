@@ -898,7 +898,7 @@ def write_register_floors(
             lost = {(x.number, x.record_id, x.seq): x for x in (*earlier.lost, *floor.lost)}
             floor = replace(floor, number=max(floor.number, earlier.number),
                             lost=tuple(lost[k] for k in sorted(lost)))
-        target.put(floor.key, floor.to_json())
+        target.put(floor.key, floor.to_json(given.sealer))
         written.append(floor)
     return tuple(written)
 

@@ -17,6 +17,7 @@ Real local store (the key checks are the local store's; the S3 gateway takes lon
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +169,68 @@ def test_a_planted_floor_whose_lost_numbers_are_not_whole_numbers_does_not_stop_
     assert _registered(new_repository(store, keys), 1).registration.number == 2  # type: ignore[union-attr]
     [issue] = fsck(new_repository(store, keys), grace_seconds=0).issues
     assert (issue.kind, issue.subject) == ("format", floor_key(AGENCY, year, "den"))
+
+
+def _sealed_repo(store: LocalStore, keys: LocalStore) -> Repository:
+    return Repository(store, keys, agency_id=AGENCY, master_key=b"k" * 32)
+
+
+@pytest.mark.parametrize("seal", ["none", "copied"])
+def test_a_floor_planted_without_the_master_key_does_not_hide_a_deleted_document(
+    tmp_path: Path, seal: str
+) -> None:
+    """One who writes the store without KHO_MASTER_KEY deletes document 02 (its record, catalog
+    entry and register entry) and plants a floor naming 02 with the record and the seq of its
+    real, sealed ``register:assign``. Before rv63 fsck read the floor as a restore's: the gap
+    became a note ("given before the backup, not in the copy") and no issue named it. A floor a
+    restore writes with the key carries a seal bound to its key; one whose seal does not check
+    (none, or another floor's) explains nothing."""
+    from repository.registers import entry_key
+
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    repo = _sealed_repo(store, keys)
+    records = [_registered(repo, n) for n in range(3)]
+    victim = records[1]
+    year = victim.registration.year  # type: ignore[union-attr]
+    [given] = [e for e in repo.audit.events() if e.action == ASSIGN and e.record_id == victim.record_id]
+    for info in list(store.list("")):
+        if victim.record_id in info.key:
+            store.delete(info.key)
+    store.delete(entry_key(AGENCY, year, "den", 2))
+    planted = RegisterFloor(AGENCY, year, "den", 2, (LostNumber(2, victim.record_id, given.seq),))
+    body = planted.to_json()
+    if seal == "copied":  # the seal of a floor a restore wrote, for another register
+        other = RegisterFloor(AGENCY, year, "hanh-chinh", 2, planted.lost)
+        from repository.seals import Sealer
+
+        sealer = Sealer.from_master_key(b"k" * 32)
+        sealed = sealer.seal("register-floor", other.key, json.loads(other.to_json()))
+        body = json.dumps({**json.loads(body), "seal": sealed["seal"]}).encode()
+    store.put(planted.key, body)
+    report = fsck(_sealed_repo(store, keys), grace_seconds=0)
+    kinds = {i.kind: i for i in report.issues}
+    assert "register-gap" in kinds and "02" in kinds["register-gap"].message
+    assert kinds["register-floor-unexplained"].subject == planted.key
+    assert not kinds["register-floor-unexplained"].repairable
+    assert [n.kind for n in report.notes] == []
+
+
+def test_a_floor_a_restore_wrote_with_the_key_is_sealed_and_explains_its_numbers(tmp_path: Path) -> None:
+    """The guard of the test above: the floor ``restore(sealer=)`` writes checks, the numbers it
+    names are a note and no issue, and the register goes on past them."""
+    from repository.seals import Sealer
+
+    master = b"k" * 32
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    repo = _sealed_repo(store, keys)
+    year = _registered(repo, 0).registration.year  # type: ignore[union-attr]
+    _assign(repo, {"series": "den", "year": year, "number": 2, "organ_id": AGENCY})
+    sealer = Sealer.from_master_key(master)
+    copy = LocalStore(tmp_path / "copy")
+    backup(store, copy, label="store", sealer=sealer)
+    again = LocalStore(tmp_path / "again")
+    restore(copy, again, label="store", sealer=sealer)
+    report = fsck(_sealed_repo(again, keys), grace_seconds=0)
+    assert [i.kind for i in report.issues] == []
+    assert [n.kind for n in report.notes] == ["register-numbers-lost-in-backup"]
+    assert _registered(_sealed_repo(again, keys), 1).registration.number == 3  # type: ignore[union-attr]
