@@ -122,6 +122,7 @@ from repository.registers import (
     entry_key,
     entry_key_in,
     floor_explained,
+    floor_sealed,
     number_given_in,
     number_ranges,
     numbers_given_twice,
@@ -428,16 +429,13 @@ def _floor_seal_problem(repo: Repository, key: str, floor: RegisterFloor) -> str
     writer of the store without KHO_MASTER_KEY (or moved from another register's key), and its
     numbers explain no gap (rv63: a planted floor naming a deleted document's number turned the
     gap into a note). One read more per floor, only with a key."""
-    sealer = repo.audit.sealer
-    if not sealer.active:
+    if not repo.audit.sealer.active:
         return None
-    kind = formats.REGISTER_FLOOR.name
     try:
-        raw = json.loads(repo.store.get(key))
-        verdict = sealer.verdict(kind, key, raw, formats.version_of(kind, raw))
-    except (KhoError, ValueError, TypeError, AttributeError):
-        verdict = Verdict.BROKEN
-    if verdict is Verdict.SEALED:
+        data = repo.store.get(key)
+    except KhoError:
+        data = b""
+    if floor_sealed(repo.audit.sealer, key, data):
         return None
     return (
         f"Mốc số của {series_label(floor.series)} ({floor.series}) năm {floor.year} của cơ quan"

@@ -28,7 +28,7 @@ from kho.errors import (
 )
 from repository import formats
 from repository.metadata import DocumentMetadata
-from repository.seals import Sealer
+from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Settling, start_after_fork, write_group
 from repository.vocabulary import (
@@ -537,6 +537,21 @@ def _lost_fields(raw: object) -> tuple[int, str, int]:
     return number, record_id, seq
 
 
+def floor_sealed(sealer: Sealer, key: str, data: bytes) -> bool:
+    """Whether the register floor stored at ``key`` as ``data`` is one a restore with the seal
+    key wrote there (its seal checks, bound to ``key``); True without a key (nothing can be
+    checked). rv63: a writer of the store without KHO_MASTER_KEY planted a floor naming a
+    deleted document's number, and fsck took the gap for a restore's."""
+    if not sealer.active:
+        return True
+    kind = formats.REGISTER_FLOOR.name
+    try:
+        raw = json.loads(data)
+        return sealer.verdict(kind, key, raw, formats.version_of(kind, raw)) is Verdict.SEALED
+    except (KhoError, ValueError, TypeError, AttributeError, KeyError):
+        return False
+
+
 def floors_past_entries(
     events: Iterable[NumberGiven],
     entries: Iterable[NumberGiven],
@@ -709,13 +724,19 @@ class Registers:
         except KhoError:  # NotFound: no restore wrote one (the usual case)
             return 0
 
-    def restored_floor(self, organ_id: str, year: int, series: str) -> RegisterFloor | None:
+    def restored_floor(
+        self, organ_id: str, year: int, series: str, sealer: Sealer | None = None
+    ) -> RegisterFloor | None:
         """The :class:`RegisterFloor` a restore wrote for the register, None if none (or one
-        that does not load: fsck names it)."""
+        that does not load, or, with ``sealer``'s key, whose seal does not check: fsck names
+        it; rv63: a planted floor's "given before the backup" is not shown as a restore's)."""
+        key = floor_key(organ_id, year, series)
         try:
-            return RegisterFloor.from_json(self.store.get(floor_key(organ_id, year, series)))
+            data = self.store.get(key)
+            floor = RegisterFloor.from_json(data)
         except KhoError:
             return None
+        return floor if sealer is None or floor_sealed(sealer, key, data) else None
 
     def _floor(self, prefix: str) -> int:
         return self.floor(prefix) if self.floor is not None else self._checkpointed(prefix)
