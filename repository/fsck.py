@@ -122,6 +122,7 @@ from repository.registers import (
     entry_key,
     entry_key_in,
     floor_explained,
+    floor_sealed,
     number_given_in,
     number_ranges,
     numbers_given_twice,
@@ -420,6 +421,29 @@ def _handed_over(repo: Repository, file_id: str) -> bool:
         return repo._load(file_id).state in ARCHIVE_STATES
     except (KhoError, KeyError, ValueError):
         return False
+
+
+def _floor_seal_problem(repo: Repository, key: str, floor: RegisterFloor) -> str | None:
+    """Why a register floor is not taken as a restore's, or None. With the seal key, a restore
+    seals the floor it writes (bound to its key): one whose seal does not check was written by a
+    writer of the store without KHO_MASTER_KEY (or moved from another register's key), and its
+    numbers explain no gap (rv63: a planted floor naming a deleted document's number turned the
+    gap into a note). One read more per floor, only with a key."""
+    if not repo.audit.sealer.active:
+        return None
+    try:
+        data = repo.store.get(key)
+    except KhoError:
+        data = b""
+    if floor_sealed(repo.audit.sealer, key, data):
+        return None
+    return (
+        f"Mốc số của {series_label(floor.series)} ({floor.series}) năm {floor.year} của cơ quan"
+        f" {floor.organ_id} (các số {number_ranges(floor.numbers()) or '—'}) không mang dấu niêm phong"
+        " hợp lệ: nó không do một lần khôi phục của Kho ghi ra (có thể do người ghi trực tiếp vào"
+        f" kho); các số đó không được coi là đã cấp trước khi sao lưu. Sổ đang bỏ qua các số đến"
+        f" {floor.number:02d}. Không sửa tự động: cần người kiểm tra."
+    )
 
 
 def _unloadable(key: str, label: str, exc: BaseException) -> Issue:
@@ -893,10 +917,13 @@ def fsck(
     # said, in the notes (m64).
     floors: dict[str, RegisterFloor] = {}
     for key, floor in repo.registers.restored_floors():
-        if isinstance(floor, RegisterFloor):
-            floors[floor.prefix] = floor
-        else:
+        if not isinstance(floor, RegisterFloor):
             issues.append(_unloadable(key, formats.REGISTER_FLOOR.label, floor))
+        elif (problem := _floor_seal_problem(repo, key, floor)) is not None:
+            add(FLOOR_UNEXPLAINED, key, problem, details={"prefix": floor.prefix, "numbers": floor.numbers(),
+                                                          "floor": floor.number, "seal": "broken"})
+        else:
+            floors[floor.prefix] = floor
     entries = 0
     by_key: dict[str, RegisterEntry] = {}
     newest: dict[str, int] = {}

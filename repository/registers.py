@@ -10,6 +10,7 @@ entry, so the register has no gap and no duplicate; each (agency, year, series) 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 import unicodedata
@@ -27,6 +28,7 @@ from kho.errors import (
 )
 from repository import formats
 from repository.metadata import DocumentMetadata
+from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Settling, start_after_fork, write_group
 from repository.vocabulary import (
@@ -400,6 +402,33 @@ newest entry (:class:`RegisterFloor`). Not under ``registers/``: every reader of
 that prefix."""
 
 
+MAX_NUMBER = 99_999_999
+"""The highest number a register floor may say (m64, rv63): entry keys hold 8 digits
+(:func:`entry_key_in`), and past them the keys' listing order the allocator reads is no longer
+the numbers' order (a floor of 10**300 made every registration of its register fail: the
+entry's file name too long). No register of a year comes near it (NĐ 30: numbers start at 01
+each year)."""
+
+_SERIES_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+
+
+def floorable(organ_id: object, year: object, series: object) -> bool:
+    """Whether a register floor may be kept for the register (agency, year, series): each a
+    value a Kho register has (a mã định danh, a year of 1 … 9999, a series slug), so its key is
+    the register's own, one key part each (rv63: a crafted log's ``..`` or ``a/../b`` stopped a
+    restore before its floors)."""
+    from repository.identifiers import is_organ_id
+
+    return (
+        isinstance(organ_id, str)
+        and is_organ_id(organ_id)
+        and type(year) is int
+        and 1 <= year <= 10**YEAR_DIGITS - 1
+        and isinstance(series, str)
+        and _SERIES_RE.match(series) is not None
+    )
+
+
 def floor_key(organ_id: str, year: int, series: str) -> str:
     return f"{FLOOR_PREFIX}{organ_id}/{year}/{series}.json"
 
@@ -451,9 +480,15 @@ class RegisterFloor:
     def numbers(self) -> list[int]:
         return sorted({lost.number for lost in self.lost})
 
-    def to_json(self) -> bytes:
-        body = formats.as_dict(self)
-        return formats.dumps(formats.REGISTER_FLOOR.name, body, ensure_ascii=False, sort_keys=True)
+    def to_json(self, sealer: Sealer | None = None) -> bytes:
+        """The stored form; sealed (bound to :attr:`key`) when ``sealer`` has a key (rv63: a
+        restore with the installation's key writes it so, and fsck takes a floor's numbers as
+        explained only when its seal checks)."""
+        kind = formats.REGISTER_FLOOR.name
+        body = formats.stamp(kind, formats.as_dict(self))
+        if sealer is not None:
+            body = sealer.seal(kind, self.key, body)
+        return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> RegisterFloor:
@@ -462,9 +497,7 @@ class RegisterFloor:
         kind = formats.REGISTER_FLOOR.name
         body = formats.unstamped(kind, formats.loads(kind, data))
         try:
-            lost = tuple(
-                LostNumber(int(x["number"]), str(x["record_id"]), int(x["seq"])) for x in body["lost"]
-            )
+            lost = tuple(LostNumber(*_lost_fields(x)) for x in body["lost"])
             floor = cls(
                 str(body["organ_id"]),
                 body["year"],
@@ -480,7 +513,43 @@ class RegisterFloor:
             ) from exc
         if type(floor.year) is not int or type(floor.number) is not int or floor.number < 0:
             raise FormatInvalid(f"{formats.REGISTER_FLOOR.label.capitalize()} sai kiểu số.", kind=kind)
+        if floor.number > MAX_NUMBER or any(not 1 <= x.number <= MAX_NUMBER for x in floor.lost):
+            raise FormatInvalid(
+                f"{formats.REGISTER_FLOOR.label.capitalize()} ghi số ngoài khoảng 01–{MAX_NUMBER}.", kind=kind
+            )
+        if not floorable(floor.organ_id, floor.year, floor.series):
+            raise FormatInvalid(
+                f"{formats.REGISTER_FLOOR.label.capitalize()} không ghi một sổ hợp lệ (mã cơ quan, năm"
+                " 1–9999, loại sổ).",
+                kind=kind,
+            )
         return floor
+
+
+def _lost_fields(raw: object) -> tuple[int, str, int]:
+    """A :class:`LostNumber`'s fields as stored, each of its type (rv63: ``int()`` of a JSON
+    1e400 raised OverflowError out of the allocator; a true, 5.5 or 7 were taken as 1, 5, "7")."""
+    if not isinstance(raw, Mapping):
+        raise TypeError("a lost number is not an object")
+    number, record_id, seq = raw["number"], raw["record_id"], raw["seq"]
+    if type(number) is not int or type(seq) is not int or not isinstance(record_id, str):
+        raise TypeError("a lost number's number, record_id or seq is not of its type")
+    return number, record_id, seq
+
+
+def floor_sealed(sealer: Sealer, key: str, data: bytes) -> bool:
+    """Whether the register floor stored at ``key`` as ``data`` is one a restore with the seal
+    key wrote there (its seal checks, bound to ``key``); True without a key (nothing can be
+    checked). rv63: a writer of the store without KHO_MASTER_KEY planted a floor naming a
+    deleted document's number, and fsck took the gap for a restore's."""
+    if not sealer.active:
+        return True
+    kind = formats.REGISTER_FLOOR.name
+    try:
+        raw = json.loads(data)
+        return sealer.verdict(kind, key, raw, formats.version_of(kind, raw)) is Verdict.SEALED
+    except (KhoError, ValueError, TypeError, AttributeError, KeyError):
+        return False
 
 
 def floors_past_entries(
@@ -496,13 +565,18 @@ def floors_past_entries(
     Events are placed in a register as :func:`numbers_given_twice` places them
     (:func:`placed_events`); one that cannot be placed (before m61, in a store of several
     agencies, naming a record no entry holds) moves no register and is returned apart: which
-    agency gave that number the log does not say."""
+    agency gave that number the log does not say. Nor does one whose number is past
+    :data:`MAX_NUMBER` or whose register is no register (:func:`floorable`): a crafted log's."""
     entries = list(entries)
     placed, unplaced = placed_events(events, entries)
     newest: dict[str, int] = {}
     for entry in entries:
         newest[str(entry.prefix)] = max(newest.get(str(entry.prefix), 0), entry.number)
     past: dict[str, list[NumberGiven]] = {}
+    # A number or a register no Kho register has is a crafted log's: it moves nothing (rv63).
+    odd = [g for g in placed if g.number > MAX_NUMBER or not floorable(g.organ_id, g.year, g.series)]
+    placed = [g for g in placed if g.number <= MAX_NUMBER and floorable(g.organ_id, g.year, g.series)]
+    unplaced = [*unplaced, *odd]
     for given in placed:
         if given.number > newest.get(str(given.prefix), 0):
             past.setdefault(str(given.prefix), []).append(given)
@@ -650,13 +724,19 @@ class Registers:
         except KhoError:  # NotFound: no restore wrote one (the usual case)
             return 0
 
-    def restored_floor(self, organ_id: str, year: int, series: str) -> RegisterFloor | None:
+    def restored_floor(
+        self, organ_id: str, year: int, series: str, sealer: Sealer | None = None
+    ) -> RegisterFloor | None:
         """The :class:`RegisterFloor` a restore wrote for the register, None if none (or one
-        that does not load: fsck names it)."""
+        that does not load, or, with ``sealer``'s key, whose seal does not check: fsck names
+        it; rv63: a planted floor's "given before the backup" is not shown as a restore's)."""
+        key = floor_key(organ_id, year, series)
         try:
-            return RegisterFloor.from_json(self.store.get(floor_key(organ_id, year, series)))
+            data = self.store.get(key)
+            floor = RegisterFloor.from_json(data)
         except KhoError:
             return None
+        return floor if sealer is None or floor_sealed(sealer, key, data) else None
 
     def _floor(self, prefix: str) -> int:
         return self.floor(prefix) if self.floor is not None else self._checkpointed(prefix)

@@ -71,6 +71,7 @@ SEALED_SINCE: dict[str, int] = {
     formats.UNIT.name: 3,
     formats.TOKEN.name: 3,
     formats.BACKUP_MANIFEST.name: 3,
+    formats.REGISTER_FLOOR.name: 1,
 }
 """The first format version of these kinds that a Kho with a seal key writes sealed."""
 

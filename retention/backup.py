@@ -33,7 +33,7 @@ from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.audit import WITNESS_KEY
 from repository.installation import INSTALLATION_KEY, parse_installation
-from repository.registers import RegisterFloor
+from repository.registers import NumberGiven, RegisterFloor
 from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore, Retention, replaced_only
 
@@ -781,7 +781,7 @@ def restore(
             target.delete(key)
             removed += 1
     total = 0
-    given = _NumbersGiven()
+    given = _NumbersGiven(sealer)
     for key, entry in wanted.items():
         data = kept.get(entry["sha256"])
         if data is None:
@@ -798,14 +798,31 @@ def restore(
 class _NumbersGiven:
     """What a restored copy says of its registers' numbers, noted as its objects are written:
     the ``register:assign`` events of its log, its register entries and the floors an earlier
-    restore left in it."""
+    restore left in it.
 
-    def __init__(self) -> None:
-        from repository.registers import NumberGiven
+    With ``sealer`` holding the seal key (``kho restore``: the installation's), an event counts
+    as fsck counts it (``sealed_events``): its seal checks, or it has none and no sealed event
+    comes before it in the copy's log (legacy). Before rv63 every event counted: one who writes
+    the store without KHO_MASTER_KEY appended an assign of any number and the restore moved the
+    register there."""
 
-        self.events: list[NumberGiven] = []
+    def __init__(self, sealer: Sealer | None = None) -> None:
+        self.sealer = sealer if sealer is not None and sealer.active else None
+        self._events: list[tuple[NumberGiven, Verdict]] = []
+        self._first_sealed: int | None = None
         self.entries: list[NumberGiven] = []
         self.floors: dict[str, RegisterFloor] = {}
+
+    @property
+    def events(self) -> list[NumberGiven]:
+        """The assigns that count: without a seal key all; else as :class:`_NumbersGiven` says."""
+        first = self._first_sealed
+        return [
+            given
+            for given, verdict in self._events
+            if verdict in (Verdict.SEALED, Verdict.UNCHECKED)
+            or (verdict is Verdict.LEGACY and (first is None or (given.seq or 0) < first))
+        ]
 
     def note(self, key: str, data: bytes) -> None:
         from repository.audit import EVENTS_PREFIX, listed_seq, raw_events
@@ -823,6 +840,7 @@ class _NumbersGiven:
                 if first is None:
                     return
                 for offset, raw in enumerate(raw_events(json.loads(data))):
+                    verdict = self._verdict(raw, first + offset)
                     details = raw.get("details")
                     if raw.get("action") != ASSIGN_ACTION or not isinstance(details, Mapping):
                         continue
@@ -830,7 +848,7 @@ class _NumbersGiven:
                     said = number_given_in(details, record_id if isinstance(record_id, str) else None,
                                            first + offset)
                     if said is not None:
-                        self.events.append(said)
+                        self._events.append((said, verdict))
             elif key.startswith("registers/"):
                 e = RegisterEntry.from_json(data)
                 self.entries.append(NumberGiven(e.organ_id, e.year, e.series, e.number, e.record_id))
@@ -838,6 +856,21 @@ class _NumbersGiven:
                 self.floors[key] = RegisterFloor.from_json(data)
         except (KhoError, ValueError, TypeError, AttributeError):
             return  # an object that does not load is restored as it is; fsck names it
+
+
+    def _verdict(self, raw: Any, seq: int) -> Verdict:
+        """What the seal of the stored event ``raw`` at ``seq`` says (UNCHECKED: no seal key)."""
+        from repository.audit import AuditEvent
+
+        if self.sealer is None:
+            return Verdict.UNCHECKED
+        try:
+            verdict = self.sealer.event_verdict(AuditEvent.from_raw(raw).body(), after_sealed=False)
+        except (KhoError, ValueError, TypeError, AttributeError, KeyError):
+            return Verdict.BROKEN
+        if verdict is Verdict.SEALED:
+            self._first_sealed = seq if self._first_sealed is None else min(self._first_sealed, seq)
+        return verdict
 
 
 def write_register_floors(
@@ -865,7 +898,7 @@ def write_register_floors(
             lost = {(x.number, x.record_id, x.seq): x for x in (*earlier.lost, *floor.lost)}
             floor = replace(floor, number=max(floor.number, earlier.number),
                             lost=tuple(lost[k] for k in sorted(lost)))
-        target.put(floor.key, floor.to_json())
+        target.put(floor.key, floor.to_json(given.sealer))
         written.append(floor)
     return tuple(written)
 

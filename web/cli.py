@@ -688,7 +688,9 @@ def register_list(
         click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
     click.echo(f"{series_label(series).upper()} — NĂM {year} ({len(rows)} văn bản)")
-    restored = ctx.repo.registers.restored_floor(ctx.repo.agency_id, year, nfc(series).strip().lower())
+    restored = ctx.repo.registers.restored_floor(
+        ctx.repo.agency_id, year, nfc(series).strip().lower(), ctx.repo.audit.sealer
+    )
     if restored is not None:  # numbers a restore found given to documents its copy does not hold
         click.echo(f"Ghi chú: {floor_explained(restored)}")
     for rec in rows:
