@@ -7,10 +7,13 @@ is refused (4xx), not half-read."""
 from __future__ import annotations
 
 import ast
+import gc
 import io
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -120,31 +123,30 @@ def test_every_code_a_route_can_answer_is_listed_in_the_spec() -> None:
 CODE_WORD = re.compile(r"[A-Z][A-Z0-9_]+")
 
 
-def _code_positions(trees: list[ast.Module]) -> dict[str, set[int]]:
+def _code_positions(nodes: Iterable[ast.AST]) -> dict[str, set[int]]:
     """For each callable name, the positions at which it takes a parameter named ``code``: a
     function's (``self`` / ``cls`` not counted), a class's ``__init__``, a dataclass's fields."""
     positions: dict[str, set[int]] = {}
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                names = [a.arg for a in node.args.posonlyargs + node.args.args]
-                if names and names[0] in ("self", "cls"):
-                    names = names[1:]
-                owner = node.name
-            elif isinstance(node, ast.ClassDef):
-                names = [
-                    b.target.id
-                    for b in node.body
-                    if isinstance(b, ast.AnnAssign) and isinstance(b.target, ast.Name)
-                ]
-                init = [b for b in node.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"]
-                if init:
-                    names = [a.arg for a in init[0].args.posonlyargs + init[0].args.args][1:]
-                owner = node.name
-            else:
-                continue
-            if "code" in names:
-                positions.setdefault(owner, set()).add(names.index("code"))
+    for node in nodes:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names = [a.arg for a in node.args.posonlyargs + node.args.args]
+            if names and names[0] in ("self", "cls"):
+                names = names[1:]
+            owner = node.name
+        elif isinstance(node, ast.ClassDef):
+            names = [
+                b.target.id
+                for b in node.body
+                if isinstance(b, ast.AnnAssign) and isinstance(b.target, ast.Name)
+            ]
+            init = [b for b in node.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"]
+            if init:
+                names = [a.arg for a in init[0].args.posonlyargs + init[0].args.args][1:]
+            owner = node.name
+        else:
+            continue
+        if "code" in names:
+            positions.setdefault(owner, set()).add(names.index("code"))
     return positions
 
 
@@ -160,6 +162,21 @@ def _texts(node: ast.AST | None) -> list[str]:
     return []
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the code base's syntax trees are built: their
+    millions of nodes made it run hundreds of times over a growing heap (60 % of the parse's
+    CPU, bench/NOTES-s25.md). A syntax tree holds no cycle (no node names its parent), so
+    reference counting alone frees it; the collector is on again after, as it was."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def _codes_given() -> dict[str, str]:
     """Every code the code base gives, read from its syntax: a string given to a parameter named
     ``code`` by keyword *or by position* (``_denied(message, "SELF_CHANGE")``,
@@ -170,12 +187,14 @@ def _codes_given() -> dict[str, str]:
         for k in ("kho", "repository", "web", "retention", "ingest", "search")
         for p in sorted((ROOT / k).rglob("*.py"))
     ]
-    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in files]
-    positions = _code_positions(trees)
+    with _collector_paused():
+        # Each file's syntax tree walked once (not once for the positions, again for the codes).
+        walked = [list(ast.walk(ast.parse(path.read_text(encoding="utf-8")))) for path in files]
+    positions = _code_positions(node for nodes in walked for node in nodes)
     found: dict[str, str] = {}
-    for path, tree in zip(files, trees, strict=True):
+    for path, nodes in zip(files, walked, strict=True):
         given: list[str] = []
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Call):
                 func = node.func
                 name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
