@@ -432,6 +432,25 @@ def test_the_table_sees_a_crash_and_a_missing_code() -> None:
     assert fault("/api/fine", client.get("/api/fine")) is None
 
 
+def test_the_liveness_page_tells_a_live_session_from_an_ended_one(app: Flask, people: People) -> None:
+    """The page :meth:`Site.client` checks a browser by: 200 with the session's form token while
+    the session lives, the login page (302) once its token is revoked, as the home page."""
+    client = app.test_client()
+    assert login(client, people, "van_thu").status_code == 302
+    live = client.get(LIVENESS)
+    home = client.get("/")
+    assert live.status_code == home.status_code == 200
+    tokens = [CSRF.search(page.get_data(as_text=True)) for page in (live, home)]
+    assert tokens[0] is not None and tokens[1] is not None and tokens[0].group(1) == tokens[1].group(1)
+    accounts, username = people.kho.accounts, people.usernames["van_thu"]
+    admin = accounts.get(people.usernames["quan_tri"])
+    for token in accounts.tokens_of(username):
+        accounts.revoke_token(username, token.digest, admin)
+    ended = client.get(LIVENESS)
+    assert ended.status_code == 302 and "/login" in ended.headers["Location"]
+    assert client.get("/").status_code == 302  # the home page agrees
+
+
 # -- real objects of every kind -------------------------------------------------------------------
 
 
