@@ -7,10 +7,13 @@ is refused (4xx), not half-read."""
 from __future__ import annotations
 
 import ast
+import gc
 import io
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
 
 from kho.config import Settings
 from kho.errors import KhoError
-from repository.accounts import Status
+from repository.accounts import Status, token_digest
 from web.app import create_app
 from web.context import Kho
 from web.openapi import build
@@ -120,31 +123,30 @@ def test_every_code_a_route_can_answer_is_listed_in_the_spec() -> None:
 CODE_WORD = re.compile(r"[A-Z][A-Z0-9_]+")
 
 
-def _code_positions(trees: list[ast.Module]) -> dict[str, set[int]]:
+def _code_positions(nodes: Iterable[ast.AST]) -> dict[str, set[int]]:
     """For each callable name, the positions at which it takes a parameter named ``code``: a
     function's (``self`` / ``cls`` not counted), a class's ``__init__``, a dataclass's fields."""
     positions: dict[str, set[int]] = {}
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                names = [a.arg for a in node.args.posonlyargs + node.args.args]
-                if names and names[0] in ("self", "cls"):
-                    names = names[1:]
-                owner = node.name
-            elif isinstance(node, ast.ClassDef):
-                names = [
-                    b.target.id
-                    for b in node.body
-                    if isinstance(b, ast.AnnAssign) and isinstance(b.target, ast.Name)
-                ]
-                init = [b for b in node.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"]
-                if init:
-                    names = [a.arg for a in init[0].args.posonlyargs + init[0].args.args][1:]
-                owner = node.name
-            else:
-                continue
-            if "code" in names:
-                positions.setdefault(owner, set()).add(names.index("code"))
+    for node in nodes:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names = [a.arg for a in node.args.posonlyargs + node.args.args]
+            if names and names[0] in ("self", "cls"):
+                names = names[1:]
+            owner = node.name
+        elif isinstance(node, ast.ClassDef):
+            names = [
+                b.target.id
+                for b in node.body
+                if isinstance(b, ast.AnnAssign) and isinstance(b.target, ast.Name)
+            ]
+            init = [b for b in node.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"]
+            if init:
+                names = [a.arg for a in init[0].args.posonlyargs + init[0].args.args][1:]
+            owner = node.name
+        else:
+            continue
+        if "code" in names:
+            positions.setdefault(owner, set()).add(names.index("code"))
     return positions
 
 
@@ -160,6 +162,21 @@ def _texts(node: ast.AST | None) -> list[str]:
     return []
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the code base's syntax trees are built: their
+    millions of nodes made it run hundreds of times over a growing heap (60 % of the parse's
+    CPU, bench/NOTES-s25.md). A syntax tree holds no cycle (no node names its parent), so
+    reference counting alone frees it; the collector is on again after, as it was."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def _codes_given() -> dict[str, str]:
     """Every code the code base gives, read from its syntax: a string given to a parameter named
     ``code`` by keyword *or by position* (``_denied(message, "SELF_CHANGE")``,
@@ -170,12 +187,14 @@ def _codes_given() -> dict[str, str]:
         for k in ("kho", "repository", "web", "retention", "ingest", "search")
         for p in sorted((ROOT / k).rglob("*.py"))
     ]
-    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in files]
-    positions = _code_positions(trees)
+    with _collector_paused():
+        # Each file's syntax tree walked once (not once for the positions, again for the codes).
+        walked = [list(ast.walk(ast.parse(path.read_text(encoding="utf-8")))) for path in files]
+    positions = _code_positions(node for nodes in walked for node in nodes)
     found: dict[str, str] = {}
-    for path, tree in zip(files, trees, strict=True):
+    for path, nodes in zip(files, walked, strict=True):
         given: list[str] = []
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Call):
                 func = node.func
                 name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
@@ -247,22 +266,65 @@ def test_a_method_a_path_does_not_offer_is_405_naming_the_ones_it_does(
 
 class Caller:
     """A person's token, issued again if a generated request revoked it (logout, DELETE) and
-    the account unlocked if a generated request locked it."""
+    the account unlocked if a generated request locked it.
+
+    The token is checked before a request when one was sent since the last check that could
+    have ended it or locked its account: a write, or any answer refusing the caller (401, 403).
+    A read answered otherwise changed neither (no read route revokes, locks or logs out: those
+    are POST and DELETE), so the check after it was the same as the one before it: it was half
+    the authentications of this test (bench/NOTES-s25.md)."""
 
     def __init__(self, kho: Kho, people: People, who: str) -> None:
         self.accounts = kho.accounts
         self.username = people.usernames[who]
         self.admin = kho.accounts.get(people.usernames["quan_tri"])
         self.token = people.tokens[who]
+        self.checked = False
+        """The token resolved, and nothing sent since that could have ended it."""
+        self.checks = 0
+        self.requests = 0
 
     def headers(self) -> dict[str, str]:
-        try:
-            self.accounts.resolve_token(self.token)
-        except KhoError:
-            if self.accounts.get(self.username).status is Status.LOCKED:
-                self.accounts.unlock(self.username, self.admin)
-            self.token = self.accounts.issue_token(self.username, "schema", self.accounts.get(self.username))
+        if not self.checked:
+            self.checks += 1
+            try:
+                self.accounts.resolve_token(self.token)
+            except KhoError:
+                if self.accounts.get(self.username).status is Status.LOCKED:
+                    self.accounts.unlock(self.username, self.admin)
+                account = self.accounts.get(self.username)
+                self.token = self.accounts.issue_token(self.username, "schema", account)
+            self.checked = True
         return {"Authorization": f"Bearer {self.token}"}
+
+    def answered(self, method: str, status: int) -> None:
+        """A request was sent: the next one checks the token again unless it was a read that
+        the caller was not refused."""
+        self.requests += 1
+        if method.upper() != "GET" or status in (401, 403):
+            self.checked = False
+
+
+def test_the_caller_checks_its_token_again_after_a_write_or_a_refusal(kho: Kho, people: People) -> None:
+    """:class:`Caller` skips the check only after a read answered without refusing the caller:
+    a token a write revoked is issued again before the next request, and a 401 or 403 answer
+    is checked again too."""
+    caller = Caller(kho, people, "van_thu")
+    first = caller.headers()
+    caller.answered("GET", 200)
+    assert caller.headers() == first and caller.checks == 1  # a read changed nothing: no check
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    kho.accounts.revoke_token(caller.username, token_digest(people.tokens["van_thu"]), admin)
+    caller.answered("DELETE", 204)  # as a generated request revoking it
+    second = caller.headers()
+    assert caller.checks == 2 and second != first
+    assert kho.accounts.resolve_token(caller.token).username == caller.username
+    kho.accounts.revoke_token(caller.username, token_digest(caller.token), admin)
+    caller.answered("GET", 401)  # a read refused: checked again, issued again
+    assert caller.headers() not in (first, second) and caller.checks == 3
+    caller.answered("get", 200)
+    caller.headers()
+    assert caller.checks == 3 and caller.requests == 4
 
 
 @dataclass(frozen=True)
@@ -307,7 +369,12 @@ def _exercise(operation: Any, mode: GenerationMode, sides: list[Side], failures:
                         for name, value in drawn.items()
                     }
                 headers = side.caller.headers()
-                response = case.call(headers=headers, app=side.app)
+                try:
+                    response = case.call(headers=headers, app=side.app)
+                except BaseException:
+                    side.caller.checked = False
+                    raise
+                side.caller.answered(case.method, response.status_code)
                 sent[n] += 1
                 try:
                     case.validate_response(response, checks=CHECKS, headers=headers)
@@ -429,6 +496,8 @@ def _generated_requests_get_documented_answers(sides: list[tuple[Side, dict[str,
             _exercise(operation, GenerationMode.NEGATIVE, real, failures)
         for n, count in enumerate(sent):
             valid_requests[n][operation.label] = count
+    for side in generated:  # (bench/NOTES-s25.md)
+        print(f"{side.who}: {side.caller.requests} requests, {side.caller.checks} token checks")
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures)
     # Every documented operation was reached with requests its schema allows, by every caller:
     # an operation whose parameters no generated request can satisfy would otherwise pass

@@ -15,6 +15,7 @@ read from the code of ``web/`` and its templates, so a new route or field is fuz
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import json
 import re
@@ -23,6 +24,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import pytest
@@ -55,6 +57,8 @@ COSTLY = {"/audit/verify", "/api/audit/verify"}
 """They read the whole audit chain, which grows with every request sent: one request per role."""
 SELF_LOCKING = {"/password", "/api/password", "/login", "/api/login"}
 """Fuzzed logged out only: wrong current passwords in a row lock the account that sends them."""
+LIVENESS = "/password"
+"""The page a browser's session is checked by before a route is sent to it (:meth:`Site.client`)."""
 
 TEXTS = [
     "",
@@ -134,12 +138,17 @@ class Site:
         return self.client_and_home(role)[0]
 
     def client_and_home(self, role: str) -> tuple[FlaskClient, str | None]:
-        """:meth:`client`, with the home page it was checked by (its forms' CSRF token: the
-        session's, which no GET changes); None for ``anon``, and after a new login (not read)."""
+        """:meth:`client`, with the page it was checked by (its forms' CSRF token: the
+        session's, which no GET changes); None for ``anon``, and after a new login (not read).
+
+        Checked by the password page, the lightest page only a live session gets (a session
+        ended is sent to the login page, 302): the home page counts the person's work, intake,
+        hồ sơ, notifications and due alerts, which grow with what the tables build; it was an
+        eighth of the route tables' time, for the same answer (bench/NOTES-s25.md)."""
         client = self.clients[role]
         if role == "anon":
             return client, None
-        home = client.get("/")
+        home = client.get(LIVENESS)
         if home.status_code == 200:
             return client, home.get_data(as_text=True)
         self.ip += 1
@@ -333,7 +342,7 @@ def test_every_route_as_every_role_answers_bad_input_with_a_refusal(site: Site, 
                 sent += count
                 faults += found
     assert sent >= 2000, sent
-    print(f"{part}: {sent} requests")  # (bench/NOTES-a7.md)
+    print(f"{part}: {sent} requests, {site.ip} logins again")  # (bench/NOTES-a7.md)
     assert not faults, f"{len(faults)} of {sent}:\n" + "\n".join(faults[:40])
 
 
@@ -421,6 +430,25 @@ def test_the_table_sees_a_crash_and_a_missing_code() -> None:
     assert fault("/api/bare", client.get("/api/bare")) is not None
     assert fault("/page", client.get("/page")) is not None
     assert fault("/api/fine", client.get("/api/fine")) is None
+
+
+def test_the_liveness_page_tells_a_live_session_from_an_ended_one(app: Flask, people: People) -> None:
+    """The page :meth:`Site.client` checks a browser by: 200 with the session's form token while
+    the session lives, the login page (302) once its token is revoked, as the home page."""
+    client = app.test_client()
+    assert login(client, people, "van_thu").status_code == 302
+    live = client.get(LIVENESS)
+    home = client.get("/")
+    assert live.status_code == home.status_code == 200
+    tokens = [CSRF.search(page.get_data(as_text=True)) for page in (live, home)]
+    assert tokens[0] is not None and tokens[1] is not None and tokens[0].group(1) == tokens[1].group(1)
+    accounts, username = people.kho.accounts, people.usernames["van_thu"]
+    admin = accounts.get(people.usernames["quan_tri"])
+    for token in accounts.tokens_of(username):
+        accounts.revoke_token(username, token.digest, admin)
+    ended = client.get(LIVENESS)
+    assert ended.status_code == 302 and "/login" in ended.headers["Location"]
+    assert client.get("/").status_code == 302  # the home page agrees
 
 
 # -- real objects of every kind -------------------------------------------------------------------
@@ -561,9 +589,16 @@ values, each one field at a time on every state of every object: the run time in
 def view_names(app: Flask, rule: Any, known: list[str] | None = None) -> list[str]:
     """The names a route's own view may read, from its source: every lowercase name quoted in
     it (a field read in a loop over names is one), or only the ``known`` ones among them."""
-    source = inspect.getsource(app.view_functions[rule.endpoint])
-    quoted = set(re.findall(r'"([a-z][a-z_]*)"', source))
+    quoted = quoted_names(inspect.unwrap(app.view_functions[rule.endpoint]).__code__)
     return sorted((quoted if known is None else quoted & set(known)) - UNMUTATED - NOT_FIELDS)
+
+
+@functools.cache
+def quoted_names(code: CodeType) -> frozenset[str]:
+    """Every lowercase name quoted in the source of a view (its code: the cache keeps no app
+    alive), read once per view; it was read again for each role and state of each route (1,472
+    reads of the source of 73 views)."""
+    return frozenset(re.findall(r'"([a-z][a-z_]*)"', inspect.getsource(code)))
 
 
 def object_urls(rule: Any, site: Site) -> list[tuple[str, str | None]]:
