@@ -490,6 +490,14 @@ class AuditEvent:
         """:meth:`from_json` of an event already parsed (one of a batch's)."""
         kind = formats.AUDIT_EVENT.name
         fields = formats.unstamped(kind, formats.upcast(kind, raw))
+        details = fields.get("details")
+        if details is not None and not isinstance(details, dict):
+            # (Kho writes an object, or nothing: a list or a number was written by hand, and
+            # every reader of an event's details would stop on it; unreadable, as a wrong field)
+            raise FormatInvalid(
+                f"Sự kiện nhật ký #{fields.get('seq')}: phần chi tiết không phải là một đối tượng JSON.",
+                code="FORMAT_INVALID",
+            )
         return cls(**fields, format_version=raw.get(formats.FORMAT_KEY))
 
 
