@@ -111,9 +111,10 @@ def blank(text: str | None) -> bool:
 def has_hidden_characters(text: str, *, line_breaks: bool = False) -> bool:
     """Whether ``text`` holds a character that no Vietnamese text needs and that makes it read
     differently from what it is: a control character, or a bidirectional override (U+202E turns
-    ``hoa-don\u202exslx.pdf`` into "hoa-donfdp.xslx" on screen). ``line_breaks``: tab, CR and LF
-    count too (a file name has none)."""
-    if line_breaks and any(c in text for c in "\t\n\r"):
+    ``hoa-don\u202exslx.pdf`` into "hoa-donfdp.xslx" on screen). ``line_breaks``: tab, CR, LF
+    and the Unicode line and paragraph separators (U+2028, U+2029: a text that is one line on
+    one screen and two on another) count too (a file name has none)."""
+    if line_breaks and any(c in text for c in "\t\n\r\u2028\u2029"):
         return True
     return _HIDDEN.search(text) is not None
 

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from kho.errors import BadFile
+from kho.errors import BadFile, ValidationFailed
 from repository.originals import check_original, conforming_name, name_conforms
 from repository.vocabulary import (
     canonical_type,
     document_identifier,
+    has_hidden_characters,
     is_organ_id,
     parse_file_code,
     parse_so_ky_hieu,
+    typed_text,
 )
 
 
@@ -107,3 +109,17 @@ def test_size_limit() -> None:
         check_original(b"%PDF-1.4" + b"0" * 2000, "big.pdf", max_bytes=1000)
     assert info.value.code == "FILE_TOO_LARGE"
     assert "MB" in info.value.message
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029"], ids=["line", "paragraph"])
+def test_a_one_line_text_with_a_unicode_line_separator_is_refused_as_a_line_break(separator: str) -> None:
+    """(session 51, rv63's open item) U+2028/U+2029 are line breaks to a renderer that knows them
+    and nothing to one that does not: a one-line field (a reason given on one line, a name)
+    refuses them as it refuses CR and LF; a multi-line note keeps them, as it keeps LF."""
+    text = f"Đã xác minh{separator}Người duyệt: Nguyễn Văn A"
+    assert has_hidden_characters(text, line_breaks=True)
+    assert not has_hidden_characters(text)
+    with pytest.raises(ValidationFailed) as refused:
+        typed_text(text, "reason", "Lý do", line_breaks=False)
+    assert [e.code for e in refused.value.errors] == ["FIELD_CONTROL_CHARS"]
+    assert typed_text(text, "note", "Ghi chú") == text
