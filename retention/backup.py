@@ -857,7 +857,6 @@ class _NumbersGiven:
         except (KhoError, ValueError, TypeError, AttributeError):
             return  # an object that does not load is restored as it is; fsck names it
 
-
     def _verdict(self, raw: Any, seq: int) -> Verdict:
         """What the seal of the stored event ``raw`` at ``seq`` says (UNCHECKED: no seal key)."""
         from repository.audit import AuditEvent
