@@ -120,6 +120,7 @@ from repository.policy import (
 from repository.registers import (
     ASSIGN_ACTION,
     RegisterEntry,
+    RegisterFloor,
     Registers,
     assign_details,
     entry_key_in,
@@ -4261,3 +4262,14 @@ class Repository:
                 },
             )
         return out
+
+    def numbers_lost_in_backup(self, series: str, year: int, *, actor: Actor) -> RegisterFloor | None:
+        """The register's numbers a restore found given before its backup to documents the copy
+        does not hold (m64's :class:`~repository.registers.RegisterFloor`), for whoever may list
+        the register (:attr:`Action.REGISTER_LIST`, as :meth:`register`); None when no restore
+        wrote one, or one whose seal does not check (rv63: a planted floor is not shown as a
+        restore's). The CLI, the page and the API show the same note
+        (:func:`~repository.registers.floor_explained`)."""
+        self.authorize(actor, Action.REGISTER_LIST)
+        key = nfc(series).strip().lower()  # as resolve_series names an existing or standard series
+        return self.registers.restored_floor(self.agency_id, year, key, self.audit.sealer)

@@ -16,6 +16,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from kho.digits import ascii_int
 from kho.errors import (
@@ -628,6 +629,25 @@ def floor_explained(floor: RegisterFloor, missing: Iterable[int] | None = None) 
         f" sao{source} — {each}. Các số này không được cấp lại (Nghị định 30/2020/NĐ-CP: mỗi số chỉ"
         f" cấp cho một văn bản trong một sổ trong năm); sổ tiếp tục từ số {floor.number + 1:02d}."
     )
+
+
+
+def floor_shown(floor: RegisterFloor) -> dict[str, Any]:
+    """The note of ``floor`` as the API lists it beside the register (``numbers_lost_in_backup``);
+    pure. What :func:`floor_explained` says and nothing more: the numbers, each one's record and
+    audit event, the backup, the next number and the text itself (``message``)."""
+    numbers = floor.numbers()
+    return {
+        "numbers": numbers,
+        "records": [
+            {"number": lost.number, "record_id": lost.record_id, "seq": lost.seq}
+            for lost in floor.lost
+            if lost.number in numbers
+        ],
+        "backup_id": floor.backup_id,
+        "next": floor.number + 1,
+        "message": floor_explained(floor),
+    }
 
 
 REGISTER_STEPS_BEFORE_LISTING = 1

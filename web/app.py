@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -281,8 +281,11 @@ def _page_arg(name: str, default: int, maximum: int) -> int:
     return number
 
 
-def _paged(items: Sequence[Any], convert: Callable[[Any], Any]) -> Response:
-    """One page of a list: ``{"items", "page", "page_size", "total", "pages"}``."""
+def _paged(
+    items: Sequence[Any], convert: Callable[[Any], Any], extra: Mapping[str, Any] | None = None
+) -> Response:
+    """One page of a list: ``{"items", "page", "page_size", "total", "pages"}``, and ``extra``'s
+    fields about the whole list (the same on every page)."""
     page = _page_arg("page", 1, PAGE_MAX)
     size = _page_arg("page_size", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
     total = len(items)
@@ -294,6 +297,7 @@ def _paged(items: Sequence[Any], convert: Callable[[Any], Any]) -> Response:
             "page_size": size,
             "total": total,
             "pages": max(1, -(-total // size)),
+            **(extra or {}),
         }
     )
 
@@ -629,7 +633,7 @@ def create_app(
     @app.get("/api/registers/<series>/<year>")
     def register_list(series: str, year: str) -> Response:
         from repository.metadata import parse_date
-        from repository.registers import register_year
+        from repository.registers import floor_shown, register_year
 
         who = actor()
         number = register_year(year)  # the page's rule (422 FIELD_INVALID)
@@ -639,7 +643,10 @@ def create_app(
         except ValueError as exc:
             raise ApiError(f"Ngày không hợp lệ: {exc}.", code="DATE_INVALID") from exc
         rows = service.register(series, number, date_from=start, date_to=end, actor=who)
-        return _paged(rows, lambda r: r.to_dict())
+        # m64's note: numbers given before a backup whose documents the restored copy lacks.
+        lost = service.numbers_lost_in_backup(series, number, actor=who)
+        shown = floor_shown(lost) if lost is not None else None
+        return _paged(rows, lambda r: r.to_dict(), {"numbers_lost_in_backup": shown})
 
     @app.post("/api/files")
     def file_create() -> Response:

@@ -676,7 +676,7 @@ def register_list(
     """In sổ đăng ký cho một năm hoặc một khoảng thời gian."""
     from repository.metadata import DocumentMetadata, parse_date
     from repository.registers import floor_explained, register_year, series_label
-    from repository.vocabulary import Direction, nfc
+    from repository.vocabulary import Direction
 
     year = register_year(year)  # the page's and the API's rule
     try:
@@ -688,9 +688,7 @@ def register_list(
         click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
     click.echo(f"{series_label(series).upper()} — NĂM {year} ({len(rows)} văn bản)")
-    restored = ctx.repo.registers.restored_floor(
-        ctx.repo.agency_id, year, nfc(series).strip().lower(), ctx.repo.audit.sealer
-    )
+    restored = ctx.repo.numbers_lost_in_backup(series, year, actor=ctx.actor)
     if restored is not None:  # numbers a restore found given to documents its copy does not hold
         click.echo(f"Ghi chú: {floor_explained(restored)}")
     for rec in rows:

@@ -593,6 +593,34 @@ SCHEMAS: dict[str, Schema] = {
         },
     },
     "Page_Record": _page_of("Record"),
+    "Page_Register": {
+        **_page_of("Record"),
+        "required": [*_page_of("Record")["required"], "numbers_lost_in_backup"],
+        "properties": {
+            **_page_of("Record")["properties"],
+            "numbers_lost_in_backup": {
+                "type": ["object", "null"],
+                "description": "Các số đã cấp trước khi sao lưu mà văn bản không có trong bản sao đã"
+                " khôi phục (bỏ qua, không cấp lại); null khi sổ không có số nào như vậy.",
+                "required": ["numbers", "records", "backup_id", "next", "message"],
+                "properties": {
+                    "numbers": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                    "records": {
+                        "type": "array",
+                        "items": _object(
+                            ["number", "record_id", "seq"],
+                            number={"type": "integer", "minimum": 1},
+                            record_id=STRING,
+                            seq={"type": "integer"},
+                        ),
+                    },
+                    "backup_id": _nullable("string"),
+                    "next": {"type": "integer", "minimum": 1},
+                    "message": STRING,
+                },
+            },
+        },
+    },
     "Page_Review": _page_of("Review"),
     "Page_AuditEvent": _page_of("AuditEvent"),
     "Page_Unit": _page_of("Unit"),
@@ -1123,9 +1151,9 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
         "/api/registers/{series}/{year}": {
             "get": _op(
                 "register_list",
-                "Sổ đăng ký văn bản của một năm",
+                "Sổ đăng ký văn bản của một năm (và các số mất trong bản sao lưu đã khôi phục)",
                 "registers",
-                page_record,
+                _ref("Page_Register"),
                 (404, 422),
                 parameters=[
                     _path("series", {"type": "string"}, "Sổ (den, di, den-mat…)."),

@@ -11,7 +11,15 @@ from flask import Blueprint, Response, request
 from kho.errors import KhoError
 from kho.timeutil import utcnow, vn_date, vn_display
 from repository.metadata import parse_date
-from repository.registers import INCOMING, SERIES_LABELS, is_incoming_series, register_year, series_label
+from repository.registers import (
+    INCOMING,
+    SERIES_LABELS,
+    floor_explained,
+    is_incoming_series,
+    number_ranges,
+    register_year,
+    series_label,
+)
 from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages.common import actor, kho, login_required, page
 from web.pages.register_export import build_sheet, to_pdf, to_xlsx
@@ -53,6 +61,9 @@ def _sheet(export: str | None = None):  # type: ignore[no-untyped-def]
 @login_required
 def index() -> Response:
     sheet, series = _sheet()
+    # m64's note, as `kho register list` prints it: numbers given before a backup whose
+    # documents the restored copy does not hold (skipped, never given again).
+    lost = kho().repo.numbers_lost_in_backup(series, _args()[1], actor=actor())
     return page(
         "register.html",
         sheet=sheet,
@@ -60,6 +71,8 @@ def index() -> Response:
         choices=SERIES_LABELS,
         query=request.query_string.decode(),
         args=request.args,
+        lost_numbers=number_ranges(lost.numbers()) if lost is not None else None,
+        lost_explained=floor_explained(lost) if lost is not None else None,
     )
 
 
