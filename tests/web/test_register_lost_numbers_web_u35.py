@@ -63,11 +63,13 @@ def test_the_api_listing_names_the_numbers_lost_in_the_backup(
         assert [(r["number"], r["record_id"], r["seq"]) for r in note["records"]] == [
             (3, ghosts[0], 43), (4, ghosts[1], 44), (5, ghosts[2], 45)
         ]
-        assert SAID in note["message"] and "03–05" in note["message"] and "sổ tiếp tục từ số 06" in note["message"]
+        message = note["message"]
+        assert SAID in message and "03–05" in message and "sổ tiếp tục từ số 06" in message
         # Nothing of the restore that the CLI's note does not say (its time is not shown there).
         assert set(note) == {"numbers", "records", "backup_id", "next", "message"}
     # About the whole register: on a page past its rows too.
-    second = client.get(f"/api/registers/den/{year}?page=2&page_size=1", headers=people.headers("van_thu")).json
+    clerk = people.headers("van_thu")
+    second = client.get(f"/api/registers/den/{year}?page=2&page_size=1", headers=clerk).json
     assert second["page"] == 2 and second["numbers_lost_in_backup"]["numbers"] == [3, 4, 5]
     # Another register of the year has no such numbers.
     other = client.get(f"/api/registers/hanh-chinh/{year}", headers=people.headers("van_thu")).json
