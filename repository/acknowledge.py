@@ -57,7 +57,7 @@ from repository.audit import (
 )
 from repository.rollback import note_written
 from repository.seals import SEAL_FIELD
-from repository.vocabulary import TextKind, blank, typed_text
+from repository.vocabulary import TextKind, blank, has_hidden_characters, typed_text
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -229,6 +229,13 @@ def historical(acks: Sequence[Acknowledgement], seen: set[Named]) -> list[Findin
 
 # -- the act ----------------------------------------------------------------------------------------
 def clean_reason(reason: str) -> str:
+    """The reason of an acknowledgement: typed text on one line, as :func:`fsck_reason`'s (no
+    control or direction character, no line break: ``kho audit verify`` prints it after the
+    finding it acknowledges, where a line break would print lines that read as Kho's own, u35;
+    ``FIELD_CONTROL_CHARS``), NFC, not blank and at most :data:`REASON_MAX` characters
+    (``REASON_INVALID``)."""
+    if has_hidden_characters(reason or "", line_breaks=True):  # typed_text's refusal, its code
+        typed_text(reason, "reason", "Lý do chấp nhận", line_breaks=False, kind=TextKind.DOCUMENT)
     text = unicodedata.normalize("NFC", reason or "").strip()
     if blank(text):
         raise AcknowledgeReasonInvalid(

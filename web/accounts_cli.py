@@ -31,6 +31,7 @@ from repository.vocabulary import Secrecy
 from web.cli import Context, _meta_pairs, _show_record, handles_errors, json_option, pass_ctx
 from web.cli_help import ask
 from web.session import forget_token, save_token, saved_token
+from web.terminal import one_line
 
 
 def _echo_json(data: Any) -> None:
@@ -533,7 +534,7 @@ def _show_review(review: Any, as_json: bool) -> None:
     if review.signature_explanation:
         click.echo(f"    {review.signature_explanation}")
     if review.return_reason:
-        click.echo(f"    Lý do có thể trả lại: {review.return_reason}")
+        click.echo(f"    Lý do có thể trả lại: {one_line(review.return_reason)}")
     if review.needs_override:
         click.echo("    Chữ ký KHÔNG HỢP LỆ: chỉ vào sổ được với --override-reason.")
     if review.duplicate_of:
@@ -621,4 +622,4 @@ def intake_return(ctx: Context, record_id: str, reason: str | None, as_json: boo
     if as_json:
         _echo_json(record.to_dict())
         return
-    click.echo(f"Đã trả lại {record.record_id}: {record.extra.get('return_reason')}")
+    click.echo(f"Đã trả lại {record.record_id}: {one_line(str(record.extra.get('return_reason')))}")

@@ -22,7 +22,7 @@ from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
 from web.cli_help import KhoContext, adopt, ask
-from web.terminal import shown_streams
+from web.terminal import one_line, shown_streams
 
 if TYPE_CHECKING:
     from repository.accounts import Account
@@ -956,7 +956,7 @@ def _print_findings(report: Any) -> None:
             mark = finding.acknowledged
             click.echo(
                 f"  - [{finding.kind}] {finding.message} — chấp nhận bởi {mark['by']} lúc"
-                f" {vn_display(parse_iso(mark['at']))} (sự kiện #{mark['event']}): {mark['reason']}"
+                f" {vn_display(parse_iso(mark['at']))} (sự kiện #{mark['event']}): {one_line(mark['reason'])}"
             )
 
 
@@ -1181,7 +1181,7 @@ def _issue_line(issue: Any, refused_message: str) -> str:
     if mark is not None:
         state = (
             f"KHÔNG SỬA, ĐÃ CHẤP NHẬN bởi {mark['by']} lúc {vn_display(parse_iso(mark['at']))} (sự kiện"
-            f" #{mark['event']}): {mark['reason']}"
+            f" #{mark['event']}): {one_line(str(mark['reason']))}"
         )
     elif issue.acknowledgeable:
         hint = (

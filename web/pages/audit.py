@@ -16,6 +16,7 @@ from kho.errors import (
     LoginRateLimited,
     PasswordChangeRequired,
     PasswordResetExpired,
+    ValidationFailed,
 )
 from kho.timeutil import to_vn, vn_day_start
 from repository.anchor import newest_signed_checkpoint
@@ -336,7 +337,7 @@ def acknowledge() -> Response:
             actor=who, digest=digest, reason=reason, login={"user": account.username, "method": "password",
                                                             "source": ip, "via": "web"},
         )
-    except AcknowledgeRefused as exc:
+    except (AcknowledgeRefused, ValidationFailed) as exc:  # ValidationFailed: a line break in the reason
         report = repo.audit_verify(actor=who)
         return _acknowledge_page(
             exc.http_status, username=username, report=report, reason=reason,
