@@ -234,7 +234,9 @@ def clean_reason(reason: str) -> str:
     finding it acknowledges, where a line break would print lines that read as Kho's own, u35;
     ``FIELD_CONTROL_CHARS``), NFC, not blank and at most :data:`REASON_MAX` characters
     (``REASON_INVALID``)."""
-    if has_hidden_characters(reason or "", line_breaks=True):  # typed_text's refusal, its code
+    if has_hidden_characters(reason or "", line_breaks=True):
+        # Raises typed_text's own refusal (FIELD_CONTROL_CHARS, its one message); the length is
+        # this rule's (REASON_INVALID below), so typed_text's limit is set out of the way.
         typed_text(reason, "reason", "Lý do chấp nhận", line_breaks=False, kind=TextKind.DOCUMENT)
     text = unicodedata.normalize("NFC", reason or "").strip()
     if blank(text):

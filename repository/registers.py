@@ -631,7 +631,6 @@ def floor_explained(floor: RegisterFloor, missing: Iterable[int] | None = None) 
     )
 
 
-
 def floor_shown(floor: RegisterFloor) -> dict[str, Any]:
     """The note of ``floor`` as the API lists it beside the register (``numbers_lost_in_backup``);
     pure. What :func:`floor_explained` says and nothing more: the numbers, each one's record and

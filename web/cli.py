@@ -956,7 +956,8 @@ def _print_findings(report: Any) -> None:
             mark = finding.acknowledged
             click.echo(
                 f"  - [{finding.kind}] {finding.message} — chấp nhận bởi {mark['by']} lúc"
-                f" {vn_display(parse_iso(mark['at']))} (sự kiện #{mark['event']}): {one_line(mark['reason'])}"
+                f" {vn_display(parse_iso(mark['at']))} (sự kiện #{mark['event']}):"
+                f" {one_line(str(mark['reason']))}"
             )
 
 
