@@ -690,7 +690,7 @@ def register_list(
     click.echo(f"{series_label(series).upper()} — NĂM {year} ({len(rows)} văn bản)")
     restored = ctx.repo.numbers_lost_in_backup(series, year, actor=ctx.actor)
     if restored is not None:  # numbers a restore found given to documents its copy does not hold
-        click.echo(f"Ghi chú: {floor_explained(restored)}")
+        click.echo(f"Ghi chú: {one_line(floor_explained(restored))}")  # its ids are stored text
     for rec in rows:
         md = rec.metadata
         assert isinstance(md, DocumentMetadata) and rec.registration
@@ -1152,7 +1152,7 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
         for issue in report.issues:
             click.echo(_issue_line(issue, REFUSED_MESSAGE))
         for note in report.notes:  # no fault, nothing to do (m64)
-            click.echo(f"  * Ghi chú [{note.kind}] {note.subject}: {note.message}")
+            click.echo(f"  * Ghi chú [{note.kind}] {note.subject}: {one_line(note.message)}")
         if report.clean:
             click.echo("Kho nhất quán.")
         elif not report.unrepaired:

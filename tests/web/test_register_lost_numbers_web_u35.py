@@ -10,12 +10,14 @@ import re
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
 from kho_testing import AGENCY, CLERK, incoming
 
 from repository.records import new_record_id
 from repository.registers import LostNumber, RegisterFloor
+from web.cli import main
 from web.context import Kho
 
 SAID = "số đã cấp trước khi sao lưu, văn bản không có trong bản sao"
@@ -152,3 +154,27 @@ def test_the_api_schema_documents_the_field(client: FlaskClient) -> None:
         "numbers", "records", "backup_id", "next", "message"
     }
 
+
+
+def test_kho_register_list_keeps_the_note_on_its_one_line(kho: Kho, people: People) -> None:
+    """The note's record ids and backup id are stored text: on an installation without
+    KHO_MASTER_KEY, a writer of the store can plant a floor whose id holds a line break. ``kho
+    register list`` prints the note escaped on its one line, so it cannot add a forged register
+    row under it."""
+    repo = kho.repo
+    made = repo.create_document("den", incoming(code_number="1"), None, None, CLERK)
+    assert made.registration is not None
+    year = made.registration.year
+    forged = "01/01/2026 | 41 | Bộ giả mạo | 99/GM"
+    lost = (LostNumber(2, f"x\n{forged}", 7),)
+    floor = RegisterFloor(AGENCY, year, "den", 2, lost, f"bk\r\n{forged}", None)
+    repo.store.put(floor.key, floor.to_json())
+    runner = CliRunner()
+    clerk = people.usernames["van_thu"]
+    login = runner.invoke(main, ["login", clerk, "--password-stdin"], input=PASSWORD + "\n")
+    assert login.exit_code == 0, login.output
+    listed = runner.invoke(main, ["register", "list", "--series", "den", "--year", str(year)])
+    assert listed.exit_code == 0, listed.output
+    assert not [line for line in listed.output.splitlines() if line.startswith(forged)], listed.output
+    [note] = [line for line in listed.output.splitlines() if line.startswith("Ghi chú:")]
+    assert f"x\\n{forged}" in note and f"bk\\r\\n{forged}" in note
