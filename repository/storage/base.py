@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from kho.errors import AlreadyExists, KeyNeverCreated
+from kho.errors import AlreadyExists, KeyNeverCreated, VersionIsCurrent
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,11 @@ class ObjectStore(abc.ABC):
         A version gone meanwhile (another removal, a scrub's :meth:`delete_if_current`) is not
         an error. Used by ``JobStore.put`` (m63) for a job's versions that name its file once
         its record exists. Only the local folder and S3; never a pointer. An empty ``version_id``
-        names no version: ``ValueError`` (review rv62: S3 took it for a plain delete)."""
+        names no version: ``ValueError`` (review rv62: S3 took it for a plain delete). The
+        current version named is refused on every backend, nothing removed:
+        :class:`~kho.errors.VersionIsCurrent` (review rv64: S3 removed it, and the version under
+        it became current). A version under a delete marker (S3) or an archive whose key has no
+        current object (the local folder) is older than nothing current: removed."""
         raise NotImplementedError(f"{self.name} does not remove one version")
 
     def discard_new(self, made: ObjectInfo) -> None:
@@ -426,6 +430,17 @@ def check_created(key: str) -> None:
             key=key,
             family=family.name,
         )
+
+
+def version_is_current(key: str, version_id: str) -> VersionIsCurrent:
+    """The refusal of :meth:`ObjectStore.delete_older_version` naming ``key``'s current version
+    (one message and code on every backend)."""
+    return VersionIsCurrent(
+        f"Phiên bản {version_id} là phiên bản hiện hành của đối tượng {key}: chỉ xóa riêng được"
+        " phiên bản cũ hơn, không xóa gì.",
+        key=key,
+        version_id=version_id,
+    )
 
 
 class PreparedPut:

@@ -54,6 +54,7 @@ from repository.storage.base import (
     Staged,
     check_created,
     replaced_only,
+    version_is_current,
 )
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
@@ -752,10 +753,19 @@ class LocalStore(ObjectStore):
         ``versions/<key>/`` unlinked and its folder synced. The current file (``objects/``) is
         never touched, whatever ``version_id`` says: a ``put`` that archived the current version
         and has not renamed yet holds an archive with the current one's id, whose removal only
-        takes the copy the ``put`` keeps of the version it replaces."""
+        takes the copy the ``put`` keeps of the version it replaces. The current file's own id
+        is refused (:class:`VersionIsCurrent`, as on S3: review rv64), nothing removed."""
         if not version_id:  # (as S3, where it would be a plain delete: review rv62)
             raise ValueError(f"{key}: no version id, no older version named")
         self._check_deletable(key)
+        try:
+            current = self._version_of(self._file(key))
+        except (FileNotFoundError, NotADirectoryError):
+            current = None
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
+        if version_id == current:
+            raise version_is_current(key, version_id)
         try:
             archived = self._archived(key, version_id)
             if archived is None:

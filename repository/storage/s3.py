@@ -110,6 +110,7 @@ from repository.storage.base import (
     Retention,
     check_created,
     replaced_only,
+    version_is_current,
 )
 from repository.storage.group import start_after_fork
 from repository.storage.local import check_key
@@ -1642,6 +1643,21 @@ class S3Store(ObjectStore):
 
         return self._call(run, key)
 
+    def _current_id(self, key: str) -> str | None:
+        """The version id of ``key``'s current version (one HEAD of the data bucket): ``null``
+        where it is answered without one (versioning suspended or off), None where there is none
+        (absent, or a delete marker on top)."""
+
+        def run() -> str | None:
+            try:
+                return self._client.stat_object(self.bucket, key).version_id or "null"
+            except S3Error as exc:
+                if exc.code in _NOT_FOUND_CODES:
+                    return None
+                raise
+
+        return self._call(run, key)
+
     def _current_version(self, key: str) -> str | None:
         try:
             return self.stat(key).version_id
@@ -1684,12 +1700,23 @@ class S3Store(ObjectStore):
         is made, the current version stays current: the caller listed this one as older). S3
         answers a version already gone with success. A version under retention or legal hold is
         refused by the server (``RetentionLocked``). An empty ``version_id`` is refused
-        (``ValueError``): sent, it was a plain DELETE, a delete marker over the current version."""
+        (``ValueError``): sent, it was a plain DELETE, a delete marker over the current version.
+
+        The current version is asked first (one HEAD) and refused if it is the one named
+        (:class:`VersionIsCurrent`, review rv64: the DELETE removed it and the version under it
+        became current; the local folder never removed it). A current object answered without a
+        version id is the one ``null`` version of a bucket whose versioning is suspended or off.
+        A key whose newest entry is a delete marker has no current version: every version under
+        it is older. A version listed as older stays older (a PUT only adds newer ones), unless
+        every newer one is removed between the HEAD and the DELETE: a removal the caller asked
+        for as of its listing."""
         check_key(key)
         if key in POINTERS:
             raise ValueError(f"{key} is a pointer: it keeps no older version")
         if not version_id:  # minio leaves an empty versionId out: a plain DELETE (review rv62)
             raise ValueError(f"{key}: no version id, no older version named")
+        if version_id == self._current_id(key):
+            raise version_is_current(key, version_id)
         self._call(
             lambda: self._client.remove_object(self.bucket, key, version_id=version_id),
             key,
