@@ -98,6 +98,7 @@ from kho.errors import (
     RetentionLocked,
     StoreFull,
     StoreUnavailable,
+    StoreVersioningOff,
 )
 from kho.process import process_alive, this_host, writer_gone
 from repository import formats
@@ -1642,6 +1643,55 @@ class S3Store(ObjectStore):
             return out
 
         return self._call(run, key)
+
+    def check_versions_kept(self) -> None:
+        """:meth:`ObjectStore.check_versions_kept`: the data bucket's versioning asked (one
+        GET ``?versioning``); anything but ``Enabled`` is refused. A bucket Kho opens with
+        ``create_bucket`` is made versioned; one suspended since (an operator, a tool, anyone
+        allowed ``PutBucketVersioning``) is found here, not at the next start."""
+        status = self._call(lambda: self._client.get_bucket_versioning(self.bucket).status)
+        if status != ENABLED:
+            raise StoreVersioningOff(
+                f"Bucket S3 “{self.bucket}” không giữ mọi phiên bản đối tượng (versioning:"
+                f" {status or 'Off'}): mỗi lần ghi thay thế phiên bản “null”, nên không thể viết lại"
+                " lượt tiếp nhận mà chắc chắn không xóa nhầm bản của tiến trình khác. Bật lại"
+                " versioning (Enabled) cho bucket rồi chạy lại.",
+                bucket=self.bucket,
+                status=status or "Off",
+            )
+
+    def list_hidden(self, prefix: str) -> Iterator[str]:
+        """:meth:`ObjectStore.list_hidden`: one listing of every version under ``prefix``
+        (``ListObjectVersions``, pages of 1,000 entries), the keys whose latest entry is a delete
+        marker and that keep at least one version under it. A key made only of markers holds
+        nothing to read: not given."""
+
+        def run() -> list[str]:
+            latest_marker: set[str] = set()
+            kept: set[str] = set()
+            for obj in self._client.list_objects(
+                self.bucket, prefix=prefix or None, recursive=True, include_version=True
+            ):
+                name = obj.object_name or ""
+                if name.startswith(_PROBE_PREFIX) or obj.is_dir or name in POINTERS:
+                    continue
+                if obj.is_delete_marker:
+                    if (obj.is_latest or "").lower() == "true":
+                        latest_marker.add(name)
+                else:
+                    kept.add(name)
+            return sorted(latest_marker & kept)
+
+        yield from self._call(run)
+
+    def age(self, key: str) -> float:
+        """:meth:`ObjectStore.age`: one HEAD; the server's ``Date`` on it against the object's
+        ``Last-Modified`` (:func:`claim_age`: whole seconds; this host's clock where the server
+        sends no ``Date``)."""
+        check_key(key)
+        found = self._call(lambda: self._client.stat_object(self.bucket, key), key)
+        headers = found.metadata or {}
+        return claim_age(headers.get("Date"), headers.get("Last-Modified"), datetime.now(UTC))
 
     def _current_id(self, key: str) -> str | None:
         """The version id of ``key``'s current version (one HEAD of the data bucket): ``null``
