@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from kho.errors import KhoError, NotFound
 from kho.process import process_alive, this_host, writer_gone
 from repository import formats
-from repository.storage.base import ABSENT, ObjectStore, Replaced, replace_every_version
+from repository.storage.base import ABSENT, ObjectInfo, ObjectStore, Replaced, replace_every_version
 
 if TYPE_CHECKING:
     from repository.audit import AuditLog
@@ -335,18 +335,27 @@ def scrub_lease(store: ObjectStore) -> Iterator[str]:
             logger.warning("scrub lease %s not removed (%s)", key, exc)
 
 
-def _lease_live(store: ObjectStore, key: str, *, remove_dead: bool = False) -> bool:
-    """Whether the lease ``key`` is a running scrub's: its process not provably gone (one of
-    this machine: asked) and the lease written again within :data:`LEASE_EXPIRY_SECONDS` by the
-    store's clock. A lease that does not read as one (damaged, written by hand) is live only by
-    its age: it cannot hide a stopped run's copy for longer than a true one. ``remove_dead``: a
-    dead one is removed (the scrub's own start)."""
-    try:
-        body = json.loads(store.get(key))
-    except NotFound:
-        return False
-    except ValueError:
-        body = None
+LEASE_MAX_BYTES = 4096
+"""The largest lease read (a true one is ~150 bytes): a larger one, put there by hand, is judged
+by its age alone and never read whole (as :data:`~repository.storage.base.CLAIM_MAX_BYTES`)."""
+
+
+def _lease_live(store: ObjectStore, info: ObjectInfo, *, remove_dead: bool = False) -> bool:
+    """Whether the lease ``info`` (as listed) is a running scrub's: its process not provably
+    gone (one of this machine: asked) and the lease written again within
+    :data:`LEASE_EXPIRY_SECONDS` by the store's clock. A lease that does not read as one
+    (damaged, too large, written by hand) is live only by its age: it cannot hide a stopped
+    run's copy for longer than a true one. ``remove_dead``: a dead one is removed (the scrub's
+    own start)."""
+    key = info.key
+    body: object = None
+    if info.size <= LEASE_MAX_BYTES:
+        try:
+            body = json.loads(store.get(key))
+        except NotFound:
+            return False
+        except ValueError:
+            body = None
     pid, host = (body.get("pid"), body.get("host")) if isinstance(body, dict) else (None, None)
     if writer_gone(pid, host, here=this_host(), alive=process_alive):
         live = False
@@ -364,7 +373,7 @@ def scrub_running(store: ObjectStore) -> bool:
     """Whether any scrub holds a live lease (:func:`scrub_lease`): the one question fsck asks
     before it takes a staged copy for a live run's (review rv64). One listing of the leases
     (none: nothing more), then a GET and, unless its process is known gone, a HEAD a lease."""
-    return any(_lease_live(store, info.key) for info in store.list(LEASE_PREFIX))
+    return any(_lease_live(store, info) for info in store.list(LEASE_PREFIX))
 
 
 def hidden_named(store: ObjectStore, key: str) -> list[OlderVersion]:
@@ -410,7 +419,7 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
     hold plaintext (:meth:`ObjectStore.list_hidden`) lose those versions (:attr:`ScrubReport.hidden`)."""
     store.check_versions_kept()
     for info in list(store.list(LEASE_PREFIX)):  # (a stopped run's: its copies are finished below)
-        _lease_live(store, info.key, remove_dead=True)
+        _lease_live(store, info, remove_dead=True)
     with scrub_lease(store):
         return _scrub_jobs(store)
 

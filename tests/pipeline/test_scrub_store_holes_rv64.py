@@ -142,6 +142,29 @@ def test_a_lease_kept_fresh_by_hand_hides_a_stopped_copy_no_longer_than_the_grac
     assert _unfinished(fsck(pipeline.repo, grace_seconds=300)) == []
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_lease_too_large_is_judged_by_its_age_and_never_read(
+    backend: str, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lease of 8 MB put there by hand: fsck never reads it (as a claim over its limit, review
+    rv53), and it counts as a live run's only by its age, as a true one."""
+    store = pipeline.repo.store
+    key, _ = _old_job(pipeline, 6480)
+    store.put(STAGED_PREFIX + key.removeprefix("ingest/jobs/"), store.get(key))
+    lease = f"{LEASE_PREFIX}{'ab' * 16}.json"
+    store.put(lease, b"{" + b" " * (8 << 20) + b"}")
+    read: list[str] = []
+    real = store.get
+
+    def get(k: str, *args: object, **kwargs: object) -> bytes:
+        read.append(k)
+        return real(k, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "get", get)
+    assert _unfinished(fsck(pipeline.repo)) == []
+    assert lease not in read
+
+
 def _dead_pid() -> int:
     """The id of a process of this machine that has ended (forked, exited, reaped)."""
     pid = os.fork()
