@@ -703,7 +703,9 @@ class LocalStore(ObjectStore):
         found: list[str] = []
         for folder, _dirs, names in os.walk(top):
             key = os.path.relpath(folder, base)
-            if not key.startswith(prefix) or not any(_is_archive(folder, n) for n in names):
+            if _KEY.fullmatch(key) is None or not key.startswith(prefix):
+                continue  # (the folder itself, or a name Kho never makes: not a key's archives)
+            if not any(_is_archive(folder, n) for n in names):
                 continue
             try:
                 current = os.stat(self._file(key))

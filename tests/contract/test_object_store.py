@@ -326,6 +326,23 @@ def test_delete_older_version_removes_a_version_with_no_current_one_above(
     assert older not in [v.version_id for v in store.list_versions(key)]
 
 
+def test_list_hidden_gives_the_keys_with_versions_and_no_current_object(store: ObjectStore, ns: str) -> None:
+    """(review rv64) ``list`` gives current keys only, so the versions of a key deleted by
+    another tool (S3: a delete marker on top; local: the file removed by hand) were listed by
+    nothing. ``list_hidden`` gives exactly those keys under the prefix, in order: not a current
+    key, not one outside the prefix, not a key Kho deleted itself (every version gone)."""
+    hidden_b, hidden_a, current, gone = ns + "j/b.json", ns + "j/a.json", ns + "j/c.json", ns + "j/d.json"
+    for key in (hidden_b, hidden_a, current, gone, ns + "other/x.json"):
+        store.put(key, b"1")
+        store.put(key, b"2")
+    _hide_under_a_delete(store, hidden_b)
+    _hide_under_a_delete(store, hidden_a)
+    _hide_under_a_delete(store, ns + "other/x.json")
+    store.delete(gone)
+    assert list(store.list_hidden(ns + "j/")) == [hidden_a, hidden_b]
+    assert [v.version_id for v in store.list_versions(hidden_a)] != []  # (readable by id)
+
+
 def _hide_under_a_delete(store: ObjectStore, key: str) -> None:
     """Delete ``key`` as another tool would, leaving its older versions stored: on S3 a plain
     DELETE (a delete marker on top), on the local folder the current file unlinked by hand."""
