@@ -362,6 +362,27 @@ class KeyNeverCreated(KhoError):
     http_status = 500
 
 
+class VersionIsCurrent(KhoError):
+    """``ObjectStore.delete_older_version`` named the *current* version of a key: refused on
+    every backend, nothing removed (review rv64: S3 removed it, and the version under it became
+    the current one; the local folder ignored it). Its callers remove versions they listed as
+    older; a current one named is a fault of the program or a race it lost, never a removal to
+    make. ``details``: ``key``, ``version_id``."""
+
+    code = "VERSION_IS_CURRENT"
+    http_status = 409
+
+
+class StoreVersioningOff(ConfigError):
+    """The store's data bucket does not keep every version (S3 versioning suspended or never
+    enabled): every PUT there replaces the one ``null`` version, so a version id no longer names
+    exactly the bytes read, and a rewrite that removes "the version it read" may remove another
+    writer's (review rv64). ``kho ingest scrub`` and ``kho fsck --repair`` refuse to rewrite jobs
+    there; ``kho fsck`` names it. ``details``: ``bucket``, ``status``."""
+
+    code = "STORE_VERSIONING_OFF"
+
+
 class RegisterSeriesUnknown(NotFound):
     """A register (sổ) name that names no series."""
 

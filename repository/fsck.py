@@ -34,6 +34,7 @@ from kho.errors import (
     KhoError,
     NotFound,
     PermissionDenied,
+    StoreVersioningOff,
 )
 from kho.process import (
     CLAIM_ABANDONED,
@@ -86,7 +87,15 @@ from repository.audit_index import HOLD_EVENT_ACTIONS, SqliteRecordIndex, entry_
 from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
 from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
 from repository.handling import WITHHELD_ACTION, WITHHELD_PREFIX, withheld_key
-from repository.ingest_jobs import JOBS_PREFIX, older_plaintext, plaintext_left, read_job, scrub_audited
+from repository.ingest_jobs import (
+    JOBS_PREFIX,
+    hidden_named,
+    older_plaintext,
+    plaintext_left,
+    read_job,
+    scrub_audited,
+    scrub_running,
+)
 from repository.ingest_jobs import STAGED_PREFIX as JOBS_STAGED
 from repository.installation import INSTALLATION_KEY, parse_installation
 from repository.metadata import DocumentMetadata
@@ -164,6 +173,8 @@ class Issue:
     repaired by the audited scrub) | ``job-scrub-unfinished`` (a scrub's staged copy of a job,
     ``ingest/scrub/…``, left by a run that stopped: the job may be absent until the repair's
     scrub finishes it, m57; one younger than the grace is a running scrub's: not named, m62)
+    | ``store-versioning-off`` (the S3 bucket's versioning is suspended or off: a put there keeps
+    no older version and the scrub refuses to rewrite jobs; never repaired, rv64)
     | ``destruction-claim`` (a ``claims/destroying/<id>`` left by
     a destruction that did not finish: repaired only when its record is destroyed or its writer
     is provably dead, :func:`kho.process.claim_state`) | ``submission-claim`` (a
@@ -275,20 +286,23 @@ def _in_flight(record_id: str, grace_seconds: float) -> bool:
     return -CLOCK_SKEW_SECONDS <= age < grace_seconds + margin
 
 
-def _scrub_in_flight(staged: ObjectInfo, store: ObjectStore, grace_seconds: float) -> bool:
+def _scrub_in_flight(staged: ObjectInfo, store: ObjectStore, grace_seconds: float, running: bool) -> bool:
     """Whether the scrub that wrote ``staged`` (its copy of a job, ``ingest/scrub/…``) may still
-    be running: written less than ``grace_seconds`` ago, as a temp file or an uncommitted record
-    is in flight (m62: ``kho fsck`` beside a running scrub named the job it was rewriting). A
-    scrub holds its copy for the milliseconds of one job's removal and write, so one older than
-    the grace is a stopped run's. The time is the store's (:attr:`ObjectInfo.modified`): the
-    local folder's is this machine's clock; an S3 server's may differ from it by up to
-    :data:`~kho.process.CLOCK_SKEW_SECONDS`, which is added, as for a record id minted by
-    another machine (:func:`_in_flight`). Grace 0, or no time known: not in flight."""
-    if grace_seconds <= 0 or staged.modified is None:
+    be running (m62: ``kho fsck`` beside a running scrub named the job it was rewriting): only
+    while a scrub holds a live lease (``running``, :func:`repository.ingest_jobs.scrub_running`),
+    and only for a copy written less than ``grace_seconds`` ago by the store's own clock
+    (:meth:`ObjectStore.age`: no clock-skew margin is needed). A scrub holds its copy for the
+    milliseconds of one job's removal and write, so one older than the grace is a stopped run's
+    even beside a live one (a lease kept alive by hand hides a copy no longer than that). No
+    live lease: a stopped run's at once (review rv64: a scrub killed on S3 was named only after
+    the grace and the 15 min skew margin, up to 20 min). Grace 0: not in flight. A copy gone
+    meanwhile: its scrub finished it."""
+    if grace_seconds <= 0 or not running:
         return False
-    margin = 0.0 if isinstance(store, LocalStore) else CLOCK_SKEW_SECONDS
-    age = utcnow().timestamp() - staged.modified
-    return -margin <= age < grace_seconds + margin
+    try:
+        return store.age(staged.key) < grace_seconds
+    except NotFound:
+        return True
 
 
 def creation_in_flight(
@@ -1656,18 +1670,44 @@ def fsck(
             where = " trong một phiên bản cũ"
         if fields:
             plain.append((info.key, fields, where))
+    # Jobs with no current version (a delete marker on top, left by another S3 client; the
+    # local file removed by hand) whose versions under it keep plaintext: named, and removed by
+    # the repair's scrub (review rv64: listing current keys never found them).
+    hidden: set[str] = set()
+    for key in store.list_hidden(JOBS_PREFIX):
+        if not key.endswith(".json"):
+            continue
+        found = hidden_named(store, key)
+        fields = list(dict.fromkeys(f for version in found for f in version.fields))
+        if fields:
+            hidden.add(key)
+            where = " trong phiên bản cũ dưới dấu xóa (delete marker: không còn bản hiện hành)"
+            plain.append((key, fields, where))
     # A scrub stopped between its staged copy and its end (killed, m57): the job may be absent
-    # until a run finishes it from the copy; named, and finished by the repair. A copy younger
-    # than the grace is a running scrub's (it lives milliseconds): neither (m62).
-    unfinished = [
-        info.key for info in store.list(JOBS_STAGED) if not _scrub_in_flight(info, store, grace_seconds)
-    ]
+    # until a run finishes it from the copy; named, and finished by the repair. A copy of a
+    # scrub that holds a live lease, younger than the grace, is a running scrub's (it lives
+    # milliseconds): neither (m62, rv64).
+    staged = list(store.list(JOBS_STAGED))
+    running = bool(staged) and grace_seconds > 0 and scrub_running(store)
+    unfinished = [info.key for info in staged if not _scrub_in_flight(info, store, grace_seconds, running)]
+    # A store whose put does not keep the version it replaces (an S3 bucket whose versioning
+    # was suspended): named, never repaired (a person turns versioning on again); the scrub
+    # refuses to rewrite jobs there, so nothing of this step is mended (review rv64).
+    try:
+        store.check_versions_kept()
+        versioning_off: StoreVersioningOff | None = None
+    except StoreVersioningOff as exc:
+        versioning_off = exc
+        add("store-versioning-off", str(exc.details.get("bucket", "")), exc.message, details=exc.details)
     # Said repaired only if the repair's scrub did it (review rv61: a staged copy it leaves
     # beside an object that is not a job was said repaired).
     left: set[str] = set()
-    if (plain or unfinished) and mend:
+    if versioning_off is not None:
+        left = {*(key for key, _, _ in plain), *unfinished}
+    elif (plain or unfinished) and mend:
         scrubbed = scrub_audited(store, repo.audit, FSCK.user, FSCK.source)
         left = {*scrubbed.unreadable, *scrubbed.overtaken, *(i.key for i in store.list(JOBS_STAGED))}
+        left |= hidden - set(scrubbed.hidden)
     for key, fields, where in plain:
         add(
             "job-plaintext",
@@ -2220,6 +2260,7 @@ KINDS: frozenset[str] = frozenset(
         "destruction-claim", "submission-claim", "withheld-marker-missing", "withheld-unaudited",
         "audit-index", "guard-missing", "guard-conflict", "guard-duplicate", "guard-wrong-record",
         "guard-not-a-file", "claim-not-a-file", NUMBER_GIVEN_TWICE, NUMBER_GIVEN_TO_NOTHING,
+        "store-versioning-off",
     }
 )
 """Every kind of issue fsck reports (:attr:`Issue.kind`)."""

@@ -28,23 +28,40 @@ run, and a run stopped anywhere is finished by running it again.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
-from collections.abc import Mapping
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from kho.errors import KhoError, NotFound
+from kho.process import process_alive, this_host, writer_gone
 from repository import formats
-from repository.storage.base import ABSENT, ObjectStore, Replaced, replace_every_version
+from repository.storage.base import ABSENT, ObjectInfo, ObjectStore, Replaced, replace_every_version
 
 if TYPE_CHECKING:
     from repository.audit import AuditLog
     from repository.policy import RecordFacts
     from repository.records import Actor, Repository
 
+logger = logging.getLogger(__name__)
+
 JOBS_PREFIX = "ingest/jobs/"
 STAGED_PREFIX = "ingest/scrub/"
+LEASE_PREFIX = "ingest/scrub-leases/"
+"""A running scrub's lease (``<run id>.json``: its host and process id), renewed while it runs
+and removed when it ends (:func:`scrub_lease`, review rv64). Not under :data:`STAGED_PREFIX`."""
+LEASE_RENEW_SECONDS = 5.0
+"""How often a running scrub writes its lease again."""
+LEASE_EXPIRY_SECONDS = 30.0
+"""A lease not written again for this long, by the store's clock (:meth:`ObjectStore.age`), is a
+stopped scrub's (six renewals missed: a run paused for that long is taken for stopped, and the
+repair's scrub beside it is safe, m62/rv61)."""
 PLAINTEXT_SUMMARY = ("so_ky_hieu", "loai_van_ban", "ngay_ban_hanh", "trich_yeu")
 """Summary fields of a document's description that a job kept before a3 (item 9)."""
 _SUFFIX = re.compile(r"\.[0-9A-Za-z]{1,8}")
@@ -241,6 +258,10 @@ class ScrubReport:
     """Jobs the pipeline wrote again after each of this run's :data:`RACE_TRIES` reads of them:
     the pipeline's job kept current, an older version of it may still hold what the rule does
     not allow; the next run finds it there (:func:`older_plaintext`, m62) and rewrites it."""
+    hidden: tuple[str, ...] = ()
+    """Jobs with no current version (a delete marker on top, left by another S3 client) whose
+    versions under it held what the rule forbids: those versions removed by id, the marker and
+    the clean ones left (review rv64: no run listed them)."""
 
 
 RACE_TRIES = 3
@@ -253,7 +274,7 @@ def scrub_audited(store: ObjectStore, audit: AuditLog, user: str, source: str) -
     is the SHA-256 of its file, no word of it) when it rewrote anything. The one path of
     ``kho ingest scrub`` and ``kho fsck --repair``."""
     report = scrub_jobs(store)
-    if report.scrubbed or report.finished:
+    if report.scrubbed or report.finished or report.hidden:
         audit.append(
             user,
             "ingest:scrub",
@@ -265,9 +286,117 @@ def scrub_audited(store: ObjectStore, audit: AuditLog, user: str, source: str) -
                 "finished": list(report.finished),
                 "unreadable": list(report.unreadable),
                 **({"overtaken": list(report.overtaken)} if report.overtaken else {}),
+                **({"hidden": list(report.hidden)} if report.hidden else {}),
             },
         )
     return report
+
+
+def _lease_body(run: str) -> bytes:
+    return json.dumps({"format_version": 1, "run": run, "host": this_host(), "pid": os.getpid()}).encode()
+
+
+@contextmanager
+def scrub_lease(store: ObjectStore) -> Iterator[str]:
+    """Hold a lease for the scrub run inside (its key): written before the run writes anything,
+    written again every :data:`LEASE_RENEW_SECONDS` by a thread (the version it replaces
+    removed by id, so a long run leaves no trail of versions), removed at the end. fsck takes a
+    staged copy for a live scrub's only while a lease is live (:func:`scrub_running`): a killed
+    scrub is named within :data:`LEASE_EXPIRY_SECONDS` by the store's clock (at once where it
+    ran on fsck's machine: its process is gone), not after fsck's grace and the S3 clock-skew
+    margin (up to 20 min, m62's open item). A failed renewal is logged, not raised: the run
+    goes on, and fsck may name its copy meanwhile (a repair beside a live scrub is safe)."""
+    run = uuid.uuid4().hex
+    key = f"{LEASE_PREFIX}{run}.json"
+    made = store.put(key, _lease_body(run))
+    stop = threading.Event()
+
+    def renew() -> None:
+        previous = made.version_id
+        while not stop.wait(LEASE_RENEW_SECONDS):
+            try:
+                info = store.put(key, _lease_body(run))
+                if previous not in (None, "", "null", info.version_id):
+                    store.delete_older_version(key, str(previous))
+                previous = info.version_id
+            except (KhoError, OSError) as exc:
+                logger.warning("scrub lease %s not renewed (%s)", key, exc)
+
+    thread = threading.Thread(target=renew, name="kho-scrub-lease", daemon=True)
+    thread.start()
+    try:
+        yield key
+    finally:
+        stop.set()
+        thread.join()
+        try:
+            store.delete(key)
+        except (KhoError, OSError) as exc:  # (expires by itself: the next scrub removes it)
+            logger.warning("scrub lease %s not removed (%s)", key, exc)
+
+
+LEASE_MAX_BYTES = 4096
+"""The largest lease read (a true one is ~150 bytes): a larger one, put there by hand, is judged
+by its age alone and never read whole (as :data:`~repository.storage.base.CLAIM_MAX_BYTES`)."""
+
+
+def _lease_live(store: ObjectStore, info: ObjectInfo, *, remove_dead: bool = False) -> bool:
+    """Whether the lease ``info`` (as listed) is a running scrub's: its process not provably
+    gone (one of this machine: asked) and the lease written again within
+    :data:`LEASE_EXPIRY_SECONDS` by the store's clock. A lease that does not read as one
+    (damaged, too large, written by hand) is live only by its age: it cannot hide a stopped
+    run's copy for longer than a true one. ``remove_dead``: a dead one is removed (the scrub's
+    own start)."""
+    key = info.key
+    body: object = None
+    if info.size <= LEASE_MAX_BYTES:
+        try:
+            body = json.loads(store.get(key))
+        except NotFound:
+            return False
+        except ValueError:
+            body = None
+    pid, host = (body.get("pid"), body.get("host")) if isinstance(body, dict) else (None, None)
+    if writer_gone(pid, host, here=this_host(), alive=process_alive):
+        live = False
+    else:
+        try:
+            live = store.age(key) < LEASE_EXPIRY_SECONDS
+        except NotFound:
+            return False
+    if not live and remove_dead:
+        store.delete(key)
+    return live
+
+
+def scrub_running(store: ObjectStore) -> bool:
+    """Whether any scrub holds a live lease (:func:`scrub_lease`): the one question fsck asks
+    before it takes a staged copy for a live run's (review rv64). One listing of the leases
+    (none: nothing more), then a GET and, unless its process is known gone, a HEAD a lease."""
+    return any(_lease_live(store, info) for info in store.list(LEASE_PREFIX))
+
+
+def hidden_named(store: ObjectStore, key: str) -> list[OlderVersion]:
+    """The versions of the job ``key`` that has no current version (its newest entry a delete
+    marker: :meth:`ObjectStore.list_hidden`) which hold what the rule forbids, each judged by
+    :func:`named_in` with the newest record id any of them carries (a job's record, once it has
+    one, is the record of every version before it; review rv64). None of them is current: each
+    is older than nothing, and removable by id."""
+    read: list[tuple[str, dict[str, Any]]] = []
+    for info in store.list_versions(key):
+        if not info.version_id:
+            continue
+        try:
+            read.append((info.version_id, read_job(store.get(key, info.version_id))))
+        except (NotFound, ValueError):
+            continue
+    record_id = next((str(v["record_id"]) for _, v in reversed(read) if v.get("record_id")), None)
+    found = []
+    for version_id, version in read:
+        fields = named_in(version, record_id)
+        if fields:
+            found.append(OlderVersion(version_id, tuple(fields)))
+    return found
 
 
 def _dump(data: Mapping[str, Any]) -> bytes:
@@ -282,7 +411,37 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
     (m57), then the new one written, then the staged copy removed. A job the pipeline wrote
     after the read is newer: kept, the staged copy dropped, and rewritten from a new read (at
     most :data:`RACE_TRIES` times), so that the version read goes. Idempotent; the caller
-    audits it."""
+    audits it. A store that does not keep every version (an S3 bucket whose versioning is
+    suspended) is refused before anything is read: :class:`~kho.errors.StoreVersioningOff`
+    (review rv64; every job was ``overtaken`` there, with no word of why). The run holds a
+    lease (:func:`scrub_lease`) from before its first write to its end, and removes the leases of
+    stopped runs it finds. Jobs with no current version whose versions under the delete marker
+    hold plaintext (:meth:`ObjectStore.list_hidden`) lose those versions (:attr:`ScrubReport.hidden`)."""
+    store.check_versions_kept()
+    for info in list(store.list(LEASE_PREFIX)):  # (a stopped run's: its copies are finished below)
+        _lease_live(store, info, remove_dead=True)
+    with scrub_lease(store):
+        return _scrub_jobs(store)
+
+
+def _scrub_hidden(store: ObjectStore) -> list[str]:
+    """The versions that hold plaintext of every job with no current version, removed by id
+    (:func:`hidden_named`; :meth:`ObjectStore.delete_older_version` refuses none of them: none
+    is current, unless the pipeline wrote the job again meanwhile, which makes them older). The
+    keys that had any."""
+    done = []
+    for key in store.list_hidden(JOBS_PREFIX):
+        if not key.endswith(".json"):
+            continue
+        found = hidden_named(store, key)
+        for version in found:
+            store.delete_older_version(key, version.version_id)
+        if found:
+            done.append(key)
+    return done
+
+
+def _scrub_jobs(store: ObjectStore) -> ScrubReport:
     finished = []
     unreadable: list[str] = []
     # Jobs the pipeline wrote after this run read them: the version read (older now, under the
@@ -366,4 +525,7 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
             again = True
         else:
             overtaken.append(info.key)
-    return ScrubReport(checked, tuple(done), tuple(finished), tuple(unreadable), tuple(overtaken))
+    hidden = _scrub_hidden(store)
+    return ScrubReport(
+        checked, tuple(done), tuple(finished), tuple(unreadable), tuple(overtaken), tuple(hidden)
+    )

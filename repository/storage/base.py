@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from kho.errors import AlreadyExists, KeyNeverCreated
+from kho.errors import AlreadyExists, KeyNeverCreated, VersionIsCurrent
 
 
 @dataclass(frozen=True)
@@ -235,6 +235,25 @@ class ObjectStore(abc.ABC):
     def list_versions(self, key: str) -> list[ObjectInfo]:
         """Every stored version of ``key``, oldest first."""
 
+    def list_hidden(self, prefix: str) -> Iterator[str]:
+        """The keys under ``prefix``, in ascending order, that keep stored versions but have no
+        current object, so :meth:`list` does not give them: on S3 a key whose newest entry is a
+        delete marker (another client's plain DELETE, or anyone's with write access to the
+        bucket), on the local folder a key whose current file was removed by hand while its
+        archives stay. Their versions are still readable by id (:meth:`list_versions`,
+        :meth:`get`): a rewrite that must leave no version holding plaintext has to see them
+        (review rv64: the scrub and fsck listed current keys only). This default: none."""
+        return iter(())
+
+    def age(self, key: str) -> float:
+        """Seconds since the current version of ``key`` was written, by the store's own clock
+        (the local folder: this machine's, against the file's modification time; S3: the
+        server's ``Date`` on a HEAD against the object's ``Last-Modified``, so a writer's clock
+        skew does not enter): how a live writer's lease is told from a dead one's, whichever
+        machine wrote it (review rv64). :class:`~kho.errors.NotFound` if absent. Never below 0.
+        This default: only where the backend knows it."""
+        raise NotImplementedError(f"{self.name} does not tell an object's age")
+
     @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Remove ``key`` (all versions). Refused with ``RetentionLocked`` under retention or
@@ -261,8 +280,22 @@ class ObjectStore(abc.ABC):
         A version gone meanwhile (another removal, a scrub's :meth:`delete_if_current`) is not
         an error. Used by ``JobStore.put`` (m63) for a job's versions that name its file once
         its record exists. Only the local folder and S3; never a pointer. An empty ``version_id``
-        names no version: ``ValueError`` (review rv62: S3 took it for a plain delete)."""
+        names no version: ``ValueError`` (review rv62: S3 took it for a plain delete). The
+        current version named is refused on every backend, nothing removed:
+        :class:`~kho.errors.VersionIsCurrent` (review rv64: S3 removed it, and the version under
+        it became current). A version under a delete marker (S3) or an archive whose key has no
+        current object (the local folder) is older than nothing current: removed."""
         raise NotImplementedError(f"{self.name} does not remove one version")
+
+    def check_versions_kept(self) -> None:  # noqa: B027 - S3 only
+        """Refuse, with :class:`~kho.errors.StoreVersioningOff` naming where, a store whose
+        ``put`` does not keep the version it replaces under an id of its own (an S3 bucket whose
+        versioning is suspended or was never enabled: every PUT replaces the one ``null``
+        version). A rewrite that removes "the version it read" by its id (the scrub's
+        :meth:`delete_if_current`, :meth:`delete_older_version`) cannot tell it from another
+        writer's there, so it refuses to start (review rv64: the scrub gave up after 3 tries a
+        job, ``overtaken``, with no word of why); ``kho fsck`` names it. Nothing here: the local
+        folder archives every version it replaces."""
 
     def discard_new(self, made: ObjectInfo) -> None:
         """Remove what one :meth:`put_new` of this caller made (``made``, its answer), on a key
@@ -426,6 +459,17 @@ def check_created(key: str) -> None:
             key=key,
             family=family.name,
         )
+
+
+def version_is_current(key: str, version_id: str) -> VersionIsCurrent:
+    """The refusal of :meth:`ObjectStore.delete_older_version` naming ``key``'s current version
+    (one message and code on every backend)."""
+    return VersionIsCurrent(
+        f"Phiên bản {version_id} là phiên bản hiện hành của đối tượng {key}: chỉ xóa riêng được"
+        " phiên bản cũ hơn, không xóa gì.",
+        key=key,
+        version_id=version_id,
+    )
 
 
 class PreparedPut:

@@ -54,6 +54,7 @@ from repository.storage.base import (
     Staged,
     check_created,
     replaced_only,
+    version_is_current,
 )
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
@@ -691,6 +692,42 @@ class LocalStore(ObjectStore):
             out.append(ObjectInfo(key=key, size=st.st_size, version_id=_version(st)))
         return out
 
+    def list_hidden(self, prefix: str) -> Iterator[str]:
+        """:meth:`ObjectStore.list_hidden`: the folders under ``versions/`` holding an archive
+        (a regular file named ``<nanoseconds>_<version id>``) whose key has no regular file
+        under ``objects/`` (removed by hand; the store's own delete removes the archives
+        first). One walk of the ``versions/`` folders the prefix names."""
+        base = os.path.join(self._root, "versions")
+        head, _, _ = prefix.rpartition("/")
+        top = os.path.join(base, head) if head else base
+        found: list[str] = []
+        for folder, _dirs, names in os.walk(top):
+            key = os.path.relpath(folder, base)
+            if _KEY.fullmatch(key) is None or not key.startswith(prefix):
+                continue  # (the folder itself, or a name Kho never makes: not a key's archives)
+            if not any(_is_archive(folder, n) for n in names):
+                continue
+            try:
+                current = os.stat(self._file(key))
+            except OSError as exc:
+                if exc.errno not in _NOT_THERE:
+                    raise self._os_error(exc, key) from exc
+                found.append(key)
+                continue
+            if not stat.S_ISREG(current.st_mode):
+                found.append(key)
+        yield from sorted(found)
+
+    def age(self, key: str) -> float:
+        """:meth:`ObjectStore.age`: this machine's clock against the file's modification time."""
+        try:
+            written = self._path(key).stat().st_mtime
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise self._absent(key) from exc
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
+        return max(0.0, time.time() - written)
+
     @staticmethod
     def _archive_name(version_id: str) -> str:
         """``<mtime ns, 20 digits>_<version id>``: a function of the version (its id carries
@@ -752,10 +789,19 @@ class LocalStore(ObjectStore):
         ``versions/<key>/`` unlinked and its folder synced. The current file (``objects/``) is
         never touched, whatever ``version_id`` says: a ``put`` that archived the current version
         and has not renamed yet holds an archive with the current one's id, whose removal only
-        takes the copy the ``put`` keeps of the version it replaces."""
+        takes the copy the ``put`` keeps of the version it replaces. The current file's own id
+        is refused (:class:`VersionIsCurrent`, as on S3: review rv64), nothing removed."""
         if not version_id:  # (as S3, where it would be a plain delete: review rv62)
             raise ValueError(f"{key}: no version id, no older version named")
         self._check_deletable(key)
+        try:
+            current = self._version_of(self._file(key))
+        except (FileNotFoundError, NotADirectoryError):
+            current = None
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
+        if version_id == current:
+            raise version_is_current(key, version_id)
         try:
             archived = self._archived(key, version_id)
             if archived is None:
@@ -1093,6 +1139,13 @@ def _parent(path: str) -> str:
 def _components(path: str) -> list[str]:
     """The sort key of a directory: its components, as a ``PurePosixPath`` compares them."""
     return path.split("/")
+
+
+def _is_archive(folder: str, name: str) -> bool:
+    """Whether ``name`` in ``folder`` is an archived version (``<nanoseconds>_<version id>``,
+    a regular file: :meth:`LocalStore.list_versions`'s rule)."""
+    written, sep, version_id = name.partition("_")
+    return bool(sep and version_id and written.isdigit()) and os.path.isfile(os.path.join(folder, name))
 
 
 def _version(st: os.stat_result) -> str:

@@ -98,6 +98,7 @@ from kho.errors import (
     RetentionLocked,
     StoreFull,
     StoreUnavailable,
+    StoreVersioningOff,
 )
 from kho.process import process_alive, this_host, writer_gone
 from repository import formats
@@ -110,6 +111,7 @@ from repository.storage.base import (
     Retention,
     check_created,
     replaced_only,
+    version_is_current,
 )
 from repository.storage.group import start_after_fork
 from repository.storage.local import check_key
@@ -1642,6 +1644,70 @@ class S3Store(ObjectStore):
 
         return self._call(run, key)
 
+    def check_versions_kept(self) -> None:
+        """:meth:`ObjectStore.check_versions_kept`: the data bucket's versioning asked (one
+        GET ``?versioning``); anything but ``Enabled`` is refused. A bucket Kho opens with
+        ``create_bucket`` is made versioned; one suspended since (an operator, a tool, anyone
+        allowed ``PutBucketVersioning``) is found here, not at the next start."""
+        status = self._call(lambda: self._client.get_bucket_versioning(self.bucket).status)
+        if status != ENABLED:
+            raise StoreVersioningOff(
+                f"Bucket S3 “{self.bucket}” không giữ mọi phiên bản đối tượng (versioning:"
+                f" {status or 'Off'}): mỗi lần ghi thay thế phiên bản “null”, nên không thể viết lại"
+                " lượt tiếp nhận mà chắc chắn không xóa nhầm bản của tiến trình khác. Bật lại"
+                " versioning (Enabled) cho bucket rồi chạy lại.",
+                bucket=self.bucket,
+                status=status or "Off",
+            )
+
+    def list_hidden(self, prefix: str) -> Iterator[str]:
+        """:meth:`ObjectStore.list_hidden`: one listing of every version under ``prefix``
+        (``ListObjectVersions``, pages of 1,000 entries), the keys whose latest entry is a delete
+        marker and that keep at least one version under it. A key made only of markers holds
+        nothing to read: not given."""
+
+        def run() -> list[str]:
+            latest_marker: set[str] = set()
+            kept: set[str] = set()
+            for obj in self._client.list_objects(
+                self.bucket, prefix=prefix or None, recursive=True, include_version=True
+            ):
+                name = obj.object_name or ""
+                if name.startswith(_PROBE_PREFIX) or obj.is_dir or name in POINTERS:
+                    continue
+                if obj.is_delete_marker:
+                    if (obj.is_latest or "").lower() == "true":
+                        latest_marker.add(name)
+                else:
+                    kept.add(name)
+            return sorted(latest_marker & kept)
+
+        yield from self._call(run)
+
+    def age(self, key: str) -> float:
+        """:meth:`ObjectStore.age`: one HEAD; the server's ``Date`` on it against the object's
+        ``Last-Modified`` (:func:`claim_age`: whole seconds; this host's clock where the server
+        sends no ``Date``)."""
+        check_key(key)
+        found = self._call(lambda: self._client.stat_object(self.bucket, key), key)
+        headers = found.metadata or {}
+        return claim_age(headers.get("Date"), headers.get("Last-Modified"), datetime.now(UTC))
+
+    def _current_id(self, key: str) -> str | None:
+        """The version id of ``key``'s current version (one HEAD of the data bucket): ``null``
+        where it is answered without one (versioning suspended or off), None where there is none
+        (absent, or a delete marker on top)."""
+
+        def run() -> str | None:
+            try:
+                return self._client.stat_object(self.bucket, key).version_id or "null"
+            except S3Error as exc:
+                if exc.code in _NOT_FOUND_CODES:
+                    return None
+                raise
+
+        return self._call(run, key)
+
     def _current_version(self, key: str) -> str | None:
         try:
             return self.stat(key).version_id
@@ -1684,12 +1750,23 @@ class S3Store(ObjectStore):
         is made, the current version stays current: the caller listed this one as older). S3
         answers a version already gone with success. A version under retention or legal hold is
         refused by the server (``RetentionLocked``). An empty ``version_id`` is refused
-        (``ValueError``): sent, it was a plain DELETE, a delete marker over the current version."""
+        (``ValueError``): sent, it was a plain DELETE, a delete marker over the current version.
+
+        The current version is asked first (one HEAD) and refused if it is the one named
+        (:class:`VersionIsCurrent`, review rv64: the DELETE removed it and the version under it
+        became current; the local folder never removed it). A current object answered without a
+        version id is the one ``null`` version of a bucket whose versioning is suspended or off.
+        A key whose newest entry is a delete marker has no current version: every version under
+        it is older. A version listed as older stays older (a PUT only adds newer ones), unless
+        every newer one is removed between the HEAD and the DELETE: a removal the caller asked
+        for as of its listing."""
         check_key(key)
         if key in POINTERS:
             raise ValueError(f"{key} is a pointer: it keeps no older version")
         if not version_id:  # minio leaves an empty versionId out: a plain DELETE (review rv62)
             raise ValueError(f"{key}: no version id, no older version named")
+        if version_id == self._current_id(key):
+            raise version_is_current(key, version_id)
         self._call(
             lambda: self._client.remove_object(self.bucket, key, version_id=version_id),
             key,

@@ -290,6 +290,69 @@ def test_delete_older_version_refuses_an_empty_version_id(store: ObjectStore, ns
     assert store.get(key) == b"v2" and store.list_versions(key) == listed
 
 
+def test_delete_older_version_refuses_the_current_version(store: ObjectStore, ns: str) -> None:
+    """(review rv64) The current version's id names no *older* version. On S3 its DELETE removed
+    it and the version under it (here one naming a file) became the job readers got; the local
+    folder ignored it. Both now refuse it the same way, nothing removed: ``VERSION_IS_CURRENT``,
+    a Vietnamese message naming the key and the version."""
+    key = ns + "job.json"
+    store.put(key, b"v1 names the file")
+    store.put(key, b"v2")
+    listed = store.list_versions(key)
+    current = listed[-1].version_id
+    assert current is not None and current == store.stat(key).version_id
+    with pytest.raises(KhoError) as refused:
+        store.delete_older_version(key, current)
+    assert refused.value.code == "VERSION_IS_CURRENT"
+    assert _is_vietnamese_message(refused.value) and key in refused.value.message
+    assert refused.value.details == {"key": key, "version_id": current}
+    assert store.get(key) == b"v2" and store.list_versions(key) == listed
+
+
+def test_delete_older_version_removes_a_version_with_no_current_one_above(
+    store: ObjectStore, ns: str
+) -> None:
+    """A version whose key has no current object (S3: a delete marker another client's plain
+    DELETE left on top; the local folder: the current file removed by hand, its archives left)
+    is older than nothing current: removed, not refused (rv64's check asks the current
+    version; none is not a refusal)."""
+    key = ns + "job.json"
+    store.put(key, b"v1")
+    store.put(key, b"v2")
+    older = store.list_versions(key)[0].version_id
+    assert older is not None
+    _hide_under_a_delete(store, key)
+    store.delete_older_version(key, older)
+    assert older not in [v.version_id for v in store.list_versions(key)]
+
+
+def test_list_hidden_gives_the_keys_with_versions_and_no_current_object(store: ObjectStore, ns: str) -> None:
+    """(review rv64) ``list`` gives current keys only, so the versions of a key deleted by
+    another tool (S3: a delete marker on top; local: the file removed by hand) were listed by
+    nothing. ``list_hidden`` gives exactly those keys under the prefix, in order: not a current
+    key, not one outside the prefix, not a key Kho deleted itself (every version gone)."""
+    hidden_b, hidden_a, current, gone = ns + "j/b.json", ns + "j/a.json", ns + "j/c.json", ns + "j/d.json"
+    for key in (hidden_b, hidden_a, current, gone, ns + "other/x.json"):
+        store.put(key, b"1")
+        store.put(key, b"2")
+    _hide_under_a_delete(store, hidden_b)
+    _hide_under_a_delete(store, hidden_a)
+    _hide_under_a_delete(store, ns + "other/x.json")
+    store.delete(gone)
+    assert list(store.list_hidden(ns + "j/")) == [hidden_a, hidden_b]
+    assert [v.version_id for v in store.list_versions(hidden_a)] != []  # (readable by id)
+
+
+def _hide_under_a_delete(store: ObjectStore, key: str) -> None:
+    """Delete ``key`` as another tool would, leaving its older versions stored: on S3 a plain
+    DELETE (a delete marker on top), on the local folder the current file unlinked by hand."""
+    if isinstance(store, LocalStore):
+        (store.root / "objects" / key).unlink()
+    else:
+        store._client.remove_object(store.bucket, key)  # type: ignore[attr-defined]
+    assert not store.exists(key)
+
+
 @pytest.mark.parametrize(
     ("prefix", "start_after", "expected"),
     [
