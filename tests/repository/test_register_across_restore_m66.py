@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from kho_testing import AGENCY, BACKENDS, CLERK, incoming, make_store, new_repository, outgoing
 
+from kho.errors import StoreUnavailable
 from repository.audit import EventDraft
 from repository.fsck import FsckReport, fsck
 from repository.records import Record, Repository, new_record_id
@@ -216,3 +217,34 @@ def test_a_running_process_reads_its_floor_at_most_once_an_interval(tmp_path: Pa
     now[0] += RECHECK_S
     assert _number(_registered(repo, 6)) == 6
     assert len(reads) == 2 and reads[0] == reads[1]  # main: 1 (never read again)
+
+
+@pytest.mark.parametrize("running", [False, True], ids=["first-number", "running-process"])
+def test_a_floor_that_cannot_be_read_is_never_taken_for_none(running: bool, tmp_path: Path) -> None:
+    """The store does not answer the floor's read (not "no floor", not a damaged one): the number
+    is refused with the store's own code, nothing taken, and the next try reads it. Main took 0
+    for any error (m64) and gave 02, a number the restored log shows given."""
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    process = new_repository(store, keys)
+    year = _registered(process, 1).registration.year  # type: ignore[union-attr]
+    _cut(process, year, range(2, 4), AGENCY)
+    _backed_up_and_restored_over(store, "local", tmp_path, "m66down")  # floor 03
+    if not running:
+        process = new_repository(store, keys)
+    real_get = store.get
+    down = [True]
+
+    def get(key: str, *args: Any, **kwargs: Any) -> bytes:
+        if key.startswith(FLOOR) and down[0]:
+            down[0] = False
+            raise StoreUnavailable("Kho lưu trữ tạm thời không phản hồi.")
+        return real_get(key, *args, **kwargs)
+
+    store.get = get  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailable) as refused:
+        _registered(process, 4)
+    assert refused.value.code == "STORE_UNAVAILABLE" and not down[0]
+    assert sorted(e.number for e in process.registers.entries(AGENCY, year, "den")) == [1]
+    assert _number(_registered(process, 5)) == 4  # main: 02
+    report = fsck(new_repository(store, keys), grace_seconds=0)
+    assert REUSED not in _kinds(report)
