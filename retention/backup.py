@@ -793,10 +793,11 @@ def restore(
         given.note(key, data)
         total += len(data)
     floors = write_register_floors(target, given, backup_id=str(manifest["backup_id"]))
-    if floors:
+    if floors or given.floors:
         # A process running across this restore (kho web, a worker) trusts its last read of a
         # register's floor for FLOOR_RECHECK_SECONDS: returning only once that long has passed
-        # since the floors landed, every number asked after the restore is past them (m66).
+        # since the floors landed (written now, or put back from the copy into a store that may
+        # not have held them), every number asked after the restore is past them (m66).
         time.sleep(FLOOR_RECHECK_SECONDS)
     return RestoreReport(
         manifest["backup_id"], len(wanted), total, removed, time.monotonic() - started, floors

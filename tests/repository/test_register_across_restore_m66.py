@@ -30,6 +30,7 @@ from kho.errors import StoreUnavailable
 from repository.audit import EventDraft
 from repository.fsck import FsckReport, fsck
 from repository.records import Record, Repository, new_record_id
+from repository.registers import RegisterFloor
 from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 from retention.backup import backup, restore
@@ -248,3 +249,28 @@ def test_a_floor_that_cannot_be_read_is_never_taken_for_none(running: bool, tmp_
     assert _number(_registered(process, 5)) == 4  # main: 02
     report = fsck(new_repository(store, keys), grace_seconds=0)
     assert REUSED not in _kinds(report)
+
+
+def test_a_floor_put_back_from_the_copy_counts_as_one_written(tmp_path: Path) -> None:
+    """The copy holds an earlier restore's floor and its log gives nothing past its entries (the
+    register went on past the lost numbers after that restore): this restore computes no new
+    floor, but the store it replaces may hold none (wiped, or the floor removed), so a process
+    running on it may have read none. The restore waits as for a floor it writes."""
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    first = new_repository(store, keys)
+    year = _registered(first, 1).registration.year  # type: ignore[union-attr]
+    _cut(first, year, range(2, 4), AGENCY)  # 02–03 given, no entry
+    c1, elsewhere = LocalStore(tmp_path / "c1"), LocalStore(tmp_path / "elsewhere")
+    backup(store, c1, label="store")
+    assert [f.numbers() for f in restore(c1, elsewhere).floors] == [[2, 3]]
+    there = new_repository(elsewhere, keys)
+    assert [_number(_registered(there, n)) for n in (4, 5)] == [4, 5]  # past the floor
+    c2 = LocalStore(tmp_path / "c2")
+    backup(elsewhere, c2, label="store")  # entries 01, 04, 05; the floor 02–03
+
+    wiped = LocalStore(tmp_path / "wiped")
+    started = time.monotonic()
+    done = restore(c2, wiped)
+    assert done.floors == () and time.monotonic() - started >= RECHECK_S  # main: no wait
+    put_back = [f for _, f in new_repository(wiped, keys).registers.restored_floors()]
+    assert [f.numbers() for f in put_back if isinstance(f, RegisterFloor)] == [[2, 3]]
