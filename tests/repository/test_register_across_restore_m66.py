@@ -132,6 +132,18 @@ def test_a_process_already_past_the_entries_numbers_past_the_floor(backend: str,
     _clean(fsck(new_repository(store, keys), grace_seconds=0))
 
 
+def test_a_process_that_took_the_newest_entry_numbers_past_the_floor(tmp_path: Path) -> None:
+    """Its cached number is one past the restored newest entry, its own: free, no collision."""
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    running = new_repository(store, keys)
+    year = _registered(running, 1).registration.year  # type: ignore[union-attr]  # caches 02
+    _cut(new_repository(store, keys), year, range(2, 4), AGENCY)  # the log gives 02–03
+    done = _backed_up_and_restored_over(store, "local", tmp_path, "m66end")
+    assert [f.numbers() for f in done.floors] == [[2, 3]]
+    assert _number(_registered(running, 4)) == 4  # main: 02
+    _clean(fsck(new_repository(store, keys), grace_seconds=0))
+
+
 def test_each_agency_s_running_process_numbers_past_its_own_floor(tmp_path: Path) -> None:
     """Two agencies in one store, a process of each running across the restore: each reads its
     own register's floor; another series of ours, never cut, goes on from its entries."""
