@@ -645,6 +645,14 @@ restore that writes floors returns no sooner than this interval after them
 trusted by a number asked after the restore. The two sides share this one constant."""
 
 
+def floor_clock() -> float:
+    """Seconds that only grow and count a suspended machine's sleep too (Linux
+    ``CLOCK_BOOTTIME``; elsewhere :func:`time.monotonic`): a process on a host (a VM) paused
+    across a whole restore still finds its last read of a floor too old."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
+
+
 REGISTER_STEPS_BEFORE_LISTING = 1
 """Numbers an allocation tries one after the other after a collision before it lists the
 register instead: the one step two writers in one series need (the other took one number). A
@@ -692,7 +700,7 @@ class Registers:
         """Per register, when (:attr:`clock`) this process last read its restored floor: taken
         before the read is sent, so a restore that wrote a floor after it is always seen as
         newer (:data:`FLOOR_RECHECK_SECONDS`)."""
-        self.clock: Callable[[], float] = time.monotonic
+        self.clock: Callable[[], float] = floor_clock
         self._taken: dict[str, int] = {}
         """Per register, how many numbers the last allocation here found taken by others: more
         than one, and the next allocation lists the register at its first collision (others
