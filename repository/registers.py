@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -23,7 +24,9 @@ from kho.errors import (
     AlreadyExists,
     FieldError,
     FormatInvalid,
+    FormatUnsupported,
     KhoError,
+    NotFound,
     RegisterSeriesAmbiguous,
     RegisterSeriesUnknown,
 )
@@ -649,6 +652,26 @@ def floor_shown(floor: RegisterFloor) -> dict[str, Any]:
     }
 
 
+FLOOR_RECHECK_SECONDS = 1.0
+"""How old a process's last read of a register's floor (:class:`RegisterFloor`) may be when it
+takes a number there (m66). A process running across ``kho restore --force`` (kho web, a Celery
+worker) kept the next number it had cached and never read the floor the restore wrote: it gave
+a number the restored log shows given (rv63), also when its cached number was already past the
+restored entries (no collision told it anything). So a number asked when the last read is older
+reads the floor again (one GET, none per number on a busy register: one per interval), and a
+restore that writes floors returns no sooner than this interval after them
+(:func:`retention.backup.restore`): a read that missed a floor is then always too old to be
+trusted by a number asked after the restore. The two sides share this one constant."""
+
+
+def floor_clock() -> float:
+    """Seconds that only grow and count a suspended machine's sleep too (Linux
+    ``CLOCK_BOOTTIME``; elsewhere :func:`time.monotonic`): a process on a host (a VM) paused
+    across a whole restore still finds its last read of a floor too old."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
+
+
 REGISTER_STEPS_BEFORE_LISTING = 1
 """Numbers an allocation tries one after the other after a collision before it lists the
 register instead: the one step two writers in one series need (the other took one number). A
@@ -692,6 +715,11 @@ class Registers:
         """The newest number of a register (by prefix) that signed audit checkpoints vouch for;
         default: the newest checkpoint in the store."""
         self._next: dict[str, int] = {}
+        self._floor_read_at: dict[str, float] = {}
+        """Per register, when (:attr:`clock`) this process last read its restored floor: taken
+        before the read is sent, so a restore that wrote a floor after it is always seen as
+        newer (:data:`FLOOR_RECHECK_SECONDS`)."""
+        self.clock: Callable[[], float] = floor_clock
         self._taken: dict[str, int] = {}
         """Per register, how many numbers the last allocation here found taken by others: more
         than one, and the next allocation lists the register at its first collision (others
@@ -718,6 +746,7 @@ class Registers:
         self._series_locks = {}
         self._unsettled = {}
         self._next = {}
+        self._floor_read_at = {}
         self._taken = {}
 
     def _newest(self, prefix: str, after: str | None = None) -> int:
@@ -733,15 +762,34 @@ class Registers:
         register: the next allocations start from the number after their own."""
         return max(self._newest(prefix), self._floor(prefix), self._restored_floor(prefix)) + 1
 
+    def _cached_next(self, prefix: str) -> int | None:
+        """The next number this process cached for the register at ``prefix`` (None: none yet),
+        moved past the register's restored floor when its last read of the floor is older than
+        :data:`FLOOR_RECHECK_SECONDS` (m66: a restore may have written one since; one read,
+        at most once per interval and register)."""
+        cached = self._next.get(prefix)
+        if cached is None:
+            return None
+        if self.clock() - self._floor_read_at.get(prefix, -float("inf")) < FLOOR_RECHECK_SECONDS:
+            return cached
+        return max(cached, self._restored_floor(prefix) + 1)
+
     def _restored_floor(self, prefix: str) -> int:
         """The highest number of the register at ``prefix`` that a restore found given in the
         copy's audit log past the copy's newest entry (:class:`RegisterFloor`), 0 when no restore
-        wrote one. One read. A floor that does not load counts 0, as a damaged checkpoint does:
-        fsck names it (its deep check opens it)."""
+        wrote one. One read, noted as this process's last (:data:`FLOOR_RECHECK_SECONDS`). A
+        floor that does not load counts 0, as a damaged checkpoint does: fsck names it (its deep
+        check opens it)."""
+        self._floor_read_at[prefix] = self.clock()  # before the read: a floor written after it is newer
         try:
             return RegisterFloor.from_json(self.store.get(floor_key_of(prefix))).number
-        except KhoError:  # NotFound: no restore wrote one (the usual case)
+        except (NotFound, FormatInvalid, FormatUnsupported):  # NotFound: no restore wrote one (usual)
             return 0
+        except KhoError:
+            # Not read (the store unavailable): no number is given on a floor not known (m66:
+            # before, 0 was taken and a restored floor could be missed); read again next time.
+            self._floor_read_at.pop(prefix, None)
+            raise
 
     def restored_floor(
         self, organ_id: str, year: int, series: str, sealer: Sealer | None = None
@@ -814,7 +862,7 @@ class Registers:
             earlier = self._unsettled.pop(prefix, None)
             if earlier is not None:
                 earlier.wait()  # the entry before is durable before the next one is visible: no gap
-            number = self._next.get(prefix) or self._first_free(prefix)
+            number = self._cached_next(prefix) or self._first_free(prefix)
             first, stepped = number, 0  # (collisions in this allocation)
             # read forward only while others are found one number ahead (two writers)
             forward = REGISTER_STEPS_BEFORE_LISTING if self._taken.get(prefix, 0) <= 1 else 0

@@ -33,7 +33,7 @@ from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.audit import WITNESS_KEY
 from repository.installation import INSTALLATION_KEY, parse_installation
-from repository.registers import NumberGiven, RegisterFloor
+from repository.registers import FLOOR_RECHECK_SECONDS, NumberGiven, RegisterFloor
 from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore, Retention, replaced_only
 
@@ -744,7 +744,10 @@ def restore(
     ``force``; then objects the backup does not hold are removed, so the result is exactly the
     backed-up state. A manifest whose seal ``sealer`` refuses is refused before anything.
     Beside it, a register whose restored log gives numbers past its newest entry gets a floor
-    (:func:`write_register_floors`, m64): those numbers are never given again.
+    (:func:`write_register_floors`, m64): those numbers are never given again, by a process
+    started after it or one already running (m66: it returns
+    :data:`~repository.registers.FLOOR_RECHECK_SECONDS` after its floors landed, and a running
+    process reads its register's floor again once its last read is older than that).
 
     ``manifest`` and ``held``: the manifest a caller has already read (with ``sealer``) and the
     bytes its :func:`check_copies` kept; those are written as they were checked, not read
@@ -790,6 +793,12 @@ def restore(
         given.note(key, data)
         total += len(data)
     floors = write_register_floors(target, given, backup_id=str(manifest["backup_id"]))
+    if floors or given.floors:
+        # A process running across this restore (kho web, a worker) trusts its last read of a
+        # register's floor for FLOOR_RECHECK_SECONDS: returning only once that long has passed
+        # since the floors landed (written now, or put back from the copy into a store that may
+        # not have held them), every number asked after the restore is past them (m66).
+        time.sleep(FLOOR_RECHECK_SECONDS)
     return RestoreReport(
         manifest["backup_id"], len(wanted), total, removed, time.monotonic() - started, floors
     )
