@@ -7,7 +7,8 @@ never sees a partial object and a failed write leaves nothing behind.
 
 Create-if-absent is a PUT with ``If-None-Match: *`` (``412`` → :class:`AlreadyExists`). Not every
 server honours that header on a *versioned* bucket: Ceph RGW 16 ignores it there and lets every
-writer win. :class:`S3Store` therefore probes the bucket once when it opens it and, if the
+writer win. :class:`S3Store` therefore probes the bucket when it opens it (once per process and
+kind of bucket: :data:`_LEARNT`) and, if the
 precondition is ignored, claims keys in a companion *unversioned* bucket (``<bucket>-claims``,
 where RGW's conditional PUT is atomic) before writing the data:
 
@@ -133,6 +134,40 @@ _FRACTION = re.compile(r"\.(\d{6})\d*")
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _CLAIMS_PREFIX = "claims/"
 _PROBE_PREFIX = ".kho-probe/"
+
+_LEARNT: dict[tuple[object, ...], bool] = {}
+"""What this process learnt of a server's conditional PUTs, so that a ``Kho`` opened again (a
+``kho`` command run in-process, each test's installation, the key store beside the data store)
+does not send the same probe again (s26: five requests a bucket, twice per ``Kho`` opened).
+Keys: ``("versioned", secure, endpoint, access key, object lock)`` → the data bucket's verdict
+(:meth:`S3Store._probe_conditional_put`) for a bucket this process made sure is versioned: the
+answer is the server's for that kind of bucket, not the bucket's own (Ceph RGW ignores
+``If-None-Match: *`` on every versioned bucket, AWS S3 and MinIO honour it on all of them);
+``("bucket", secure, endpoint, access key, bucket)`` → the verdict for a data bucket opened
+without ``create_bucket`` (its versioning not known); ``("companion", ..., bucket)`` → True once
+the companion bucket passed :func:`conditions_failed` (a refusal is not kept: it raises each
+time). Only process memory (a fork inherits it: the same server), never the store, so no writer
+of the store can plant an answer; a long-running process already kept its one probe's answer
+for its whole life before."""
+_LEARNT_LOCK = threading.Lock()
+
+
+def _learnt(key: tuple[object, ...], learn: Callable[[], bool], keep: Callable[[bool], bool]) -> bool:
+    """``_LEARNT[key]``, or ``learn()`` kept there when ``keep`` of its answer says so."""
+    with _LEARNT_LOCK:
+        if key in _LEARNT:
+            return _LEARNT[key]
+    answer = learn()
+    if keep(answer):
+        with _LEARNT_LOCK:
+            _LEARNT[key] = answer
+    return answer
+
+
+def forget_learnt() -> None:
+    """Forget :data:`_LEARNT` (a test that plays a fresh process)."""
+    with _LEARNT_LOCK:
+        _LEARNT.clear()
 
 
 def _http_date(value: str | None) -> datetime | None:
@@ -636,7 +671,11 @@ class S3Store(ObjectStore):
         def run() -> None:
             self._ensure_bucket(self.bucket, versioned=True, object_lock=self.object_lock)
             if self._conditional is None:
-                self._conditional = self._probe_conditional_put()
+                self._conditional = _learnt(
+                    ("versioned", *self._server, self.object_lock),
+                    self._probe_conditional_put,
+                    lambda _: True,
+                )
             self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
             self._claims_made = True
 
@@ -682,8 +721,17 @@ class S3Store(ObjectStore):
         if self._conditional is None:  # opened with create_bucket=False: probe on first use
             with self._lock:
                 if self._conditional is None:
-                    self._conditional = self._call(self._probe_conditional_put)
+                    self._conditional = _learnt(
+                        ("bucket", *self._server, self.bucket),
+                        lambda: self._call(self._probe_conditional_put),
+                        lambda _: True,
+                    )
         return self._conditional
+
+    @property
+    def _server(self) -> tuple[bool, str, str | None]:
+        """Who answers this store's requests, as :data:`_LEARNT` tells servers apart."""
+        return (self.secure, self.endpoint, self._access_key)
 
     def _probe_conditional_put(self) -> bool:
         """Does the data bucket refuse a second ``If-None-Match: *`` PUT of one key?"""
@@ -709,8 +757,17 @@ class S3Store(ObjectStore):
         higher one, and the log's newest events could then be cut unseen). Five requests
         (four PUTs and the probe key's DELETE), once, before the store's first write
         (:meth:`_ensure_claims_bucket`): a process that only reads pays none (review r20
-        measured six at every open before)."""
-        failed = conditions_failed(self._client, self.claims_bucket)
+        measured six at every open before). A pass is kept for the process (:data:`_LEARNT`):
+        another store object on the same companion bucket does not check it again (s26)."""
+        found: list[str] = []
+
+        def check() -> bool:
+            found.append(conditions_failed(self._client, self.claims_bucket))
+            return not found[0]
+
+        if _learnt(("companion", *self._server, self.claims_bucket), check, bool):
+            return
+        failed = found[0]
         if failed:
             raise ConfigError(
                 f"Máy chủ S3 không tôn trọng điều kiện ghi ({failed}) trên bucket {self.claims_bucket}:"
