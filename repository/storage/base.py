@@ -27,6 +27,10 @@ class ObjectInfo:
     :meth:`ObjectStore.list` gives it; None where not known (a number, not a ``datetime``: the
     local listing makes none per file). fsck tells a live writer's object from a dead one's by it
     (a scrub's staged copy, m62)."""
+    etag: str | None = None
+    """The S3 listing's ETag of the object (unquoted: the MD5 of its bytes for a single PUT);
+    None where the backend's listing gives none (the local folder). A reader that kept the
+    bytes it read of a key under the same ETag need not read them again (s26)."""
 
 
 @dataclass(frozen=True)

@@ -1660,7 +1660,10 @@ class S3Store(ObjectStore):
             if name.startswith(_PROBE_PREFIX) or obj.is_dir:
                 continue
             written = obj.last_modified.timestamp() if obj.last_modified is not None else None
-            yield ObjectInfo(key=name, size=obj.size or 0, version_id=obj.version_id, modified=written)
+            etag = (obj.etag or "").strip('"') or None
+            yield ObjectInfo(
+                key=name, size=obj.size or 0, version_id=obj.version_id, modified=written, etag=etag
+            )
 
     def _versions(self, key: str) -> list[tuple[str, bool, str]]:
         """``(version_id, is_delete_marker, ETag)`` of ``key`` (the ETag unquoted, as
