@@ -64,7 +64,6 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -766,10 +765,6 @@ NO_DOWNGRADE_REMEMBERED = 10_000
 MARKED_SLOTS_KEPT = 10_000
 """How many tokens' current use slots a process remembers (:meth:`AccountService._check_idle`)."""
 
-LISTED_BYTES_KEPT = 4_096
-"""How many account and unit versions' bytes a process keeps for :meth:`AccountService._newest_listed`
-(a few KiB each)."""
-
 
 def account_key(username: str, version: int) -> str:
     return f"accounts/{username}/v{version:06d}"
@@ -1239,11 +1234,6 @@ class AccountService:
         self._sealed: dict[str, str] = {}
         """Newest versions whose seal checked (key → digest of its bytes): every request reads
         the unit tree and a token's account again (:meth:`_seal_of`)."""
-        self._listed_bytes: dict[str, tuple[str, bytes]] = {}
-        """Account and unit versions read on S3, by key: the ETag the listing gave and the bytes
-        (whose MD5 it is), the newest :data:`LISTED_BYTES_KEPT` (:meth:`_newest_listed`). A
-        version's key is written once (create-if-absent) and sealed with its name and number."""
-        self._listed_lock = threading.Lock()
         self._marked_slots: dict[str, tuple[int, int]] = {}
         """Tokens (digest) whose use marker of the current slot (its length, its number) this
         process listed or wrote (:meth:`_check_idle`): until the slot ends, a request with the
@@ -1630,29 +1620,19 @@ class AccountService:
         return (int(found[0].rsplit("/v", 1)[1]), found[1]) if found is not None else None
 
     def _newest_listed(self, listed: Sequence[ObjectInfo]) -> tuple[str, bytes] | None:
-        """:meth:`_newest_readable` of the versions ``listed`` (one object's, in order), without
-        the GET when the listing gives the newest one's ETag and this process read that key under
-        it before (:attr:`_listed_bytes`, s26: every request with a token or a page session read
-        the same account version again, and the unit tree's versions). The listing is still made
-        on every call: a version written by any process (a lock, a role changed, an end of
+        """:meth:`_newest_readable` of the versions ``listed`` (one object's, in order), each read
+        with :meth:`ObjectStore.get_listed`: on S3 no GET of a version whose bytes this process
+        read before under the ETag listed (s26: every request with a token or a page session read
+        the same account version again, and the unit tree's versions). The listing is made anew
+        by every caller: a version written by any process (a lock, a role changed, an end of
         sessions) is the newest one listed, and read, at the next request. Whatever the bytes
         came from, the caller checks them as before (format, seal, the rollback check)."""
-        if listed:
-            newest = listed[-1]
-            kept = self._listed_bytes.get(newest.key)
-            if kept is not None and newest.etag is not None and hmac.compare_digest(kept[0], newest.etag):
-                return newest.key, kept[1]
-        found = self._newest_readable([info.key for info in listed])
-        if found is not None:
-            etag = next((info.etag for info in reversed(listed) if info.key == found[0]), None)
-            # Kept only when the bytes read are the ones the listing named: an object replaced
-            # between the listing and the GET is not kept under the listing's ETag.
-            if etag is not None and hashlib.md5(found[1], usedforsecurity=False).hexdigest() == etag:
-                with self._listed_lock:
-                    while len(self._listed_bytes) >= LISTED_BYTES_KEPT:
-                        self._listed_bytes.pop(next(iter(self._listed_bytes)))
-                    self._listed_bytes[found[0]] = (etag, found[1])
-        return found
+        for info in reversed(listed):
+            try:
+                return info.key, self.store.get_listed(info)
+            except NotFound:
+                continue
+        return None
 
     def _newest_readable(self, keys: list[str]) -> tuple[str, bytes] | None:
         """The newest of ``keys`` (versions of one object, in order) that can be read, with its
@@ -4262,7 +4242,7 @@ class AccountService:
         if not passwords.is_username(name):
             return []
         return [
-            Notification.from_dict(formats.loads(formats.NOTIFICATION.name, self.store.get(info.key)))
+            Notification.from_dict(formats.loads(formats.NOTIFICATION.name, self.store.get_listed(info)))
             for info in self.store.list(f"notifications/{name}/")
         ]
 
@@ -4585,10 +4565,9 @@ class AccountService:
     def _mark_slot(self, digest: str, marked: tuple[int, int]) -> None:
         """Remember that the use marker of slot ``marked`` (its length in seconds, its number) of
         token ``digest`` is stored (:attr:`_marked_slots`)."""
-        with self._listed_lock:
-            while len(self._marked_slots) >= MARKED_SLOTS_KEPT:
-                self._marked_slots.pop(next(iter(self._marked_slots)))
-            self._marked_slots[digest] = marked
+        if len(self._marked_slots) >= MARKED_SLOTS_KEPT:
+            self._marked_slots.clear()
+        self._marked_slots[digest] = marked
 
     def _prune_seen(self, prefix: str, live_from: str) -> None:
         """Delete a token's use markers of slots before ``live_from`` (out of its idle window: no

@@ -154,6 +154,12 @@ class ObjectStore(abc.ABC):
     def get(self, key: str, version_id: str | None = None) -> bytes:
         """The bytes of ``key`` (or of one earlier version of it)."""
 
+    def get_listed(self, info: ObjectInfo) -> bytes:
+        """The bytes of the object a :meth:`list` of this store just gave (``info``): as
+        :meth:`get` of its key. A backend whose listing names the bytes (S3's ETag) may answer
+        from bytes it read before under the same name, without a request (s26)."""
+        return self.get(info.key)
+
     def taken_before_written(self) -> bool:
         """Whether ``put_if_absent`` may report a key taken whose data has not landed (and may
         never land: its writer died between its claim and its data). False here: a create is

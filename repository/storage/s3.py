@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import heapq
 import io
 import json
@@ -135,6 +136,12 @@ _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _CLAIMS_PREFIX = "claims/"
 _PROBE_PREFIX = ".kho-probe/"
 
+LISTED_KEPT = 4_096
+"""How many objects' bytes an :class:`S3Store` keeps for :meth:`S3Store.get_listed`."""
+LISTED_MAX_BYTES = 64 * 1024
+"""Larger objects are not kept (at most ``LISTED_KEPT`` × this in memory: 256 MiB; accounts,
+units and notifications are a few KiB)."""
+
 _LEARNT: dict[tuple[object, ...], bool] = {}
 """What this process learnt of a server's conditional PUTs, so that a ``Kho`` opened again (a
 ``kho`` command run in-process, each test's installation, the key store beside the data store)
@@ -149,25 +156,23 @@ the companion bucket passed :func:`conditions_failed` (a refusal is not kept: it
 time). Only process memory (a fork inherits it: the same server), never the store, so no writer
 of the store can plant an answer; a long-running process already kept its one probe's answer
 for its whole life before."""
-_LEARNT_LOCK = threading.Lock()
 
 
 def _learnt(key: tuple[object, ...], learn: Callable[[], bool], keep: Callable[[bool], bool]) -> bool:
-    """``_LEARNT[key]``, or ``learn()`` kept there when ``keep`` of its answer says so."""
-    with _LEARNT_LOCK:
-        if key in _LEARNT:
-            return _LEARNT[key]
+    """``_LEARNT[key]``, or ``learn()`` kept there when ``keep`` of its answer says so (no lock:
+    two threads that both learn it probe twice, as two processes do)."""
+    known = _LEARNT.get(key)
+    if known is not None:
+        return known
     answer = learn()
     if keep(answer):
-        with _LEARNT_LOCK:
-            _LEARNT[key] = answer
+        _LEARNT[key] = answer
     return answer
 
 
 def forget_learnt() -> None:
     """Forget :data:`_LEARNT` (a test that plays a fresh process)."""
-    with _LEARNT_LOCK:
-        _LEARNT.clear()
+    _LEARNT.clear()
 
 
 def _http_date(value: str | None) -> datetime | None:
@@ -458,6 +463,9 @@ class S3Store(ObjectStore):
         """Keys :meth:`claim_ahead` claimed that no :meth:`put_if_absent` has used yet: the claim's
         writer id and when it was sent (``time.monotonic``), see :meth:`_still_mine`."""
         self._ahead_lock = threading.Lock()
+        self._listed: dict[str, tuple[str, bytes]] = {}
+        """Keys read by :meth:`get_listed`: the listing's ETag and the bytes (whose MD5 it is),
+        at most :data:`LISTED_KEPT` (forgotten all at once when full, as the accounts' checks)."""
         self._then: dict[tuple[int, str], Callable[[], None]] = {}
         """Per thread and key, what :meth:`when_claimed` asked to be called once the claim is won."""
         self._landed: dict[int, tuple[str, bytes]] = {}
@@ -488,6 +496,7 @@ class S3Store(ObjectStore):
         state["_client_obj"] = None
         state["_ahead"] = {}  # (claims of this process, not of the one that unpickles)
         state["_ahead_lock"] = None
+        state["_listed"] = {}
         state["_then"] = {}
         state["_landed"] = {}
         return state
@@ -1585,6 +1594,30 @@ class S3Store(ObjectStore):
         return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
 
     # -- reads -------------------------------------------------------------------------------
+    def get_listed(self, info: ObjectInfo) -> bytes:
+        """:meth:`get` of a key this store's :meth:`list` gave, without the GET when the listing's
+        ETag is the MD5 of bytes this store object read of the key before (:attr:`_listed`, s26:
+        every request read the same account version, unit versions and notifications again). The
+        listing is the caller's, made for this read: any write since the bytes were kept (a new
+        version of the key, by any process) gives the key another ETag, and it is read again. An
+        MD5 equal for other bytes would take a second preimage. Pointers, guards, objects larger
+        than :data:`LISTED_MAX_BYTES` and listings without an ETag are read as :meth:`get`."""
+        key, etag = info.key, info.etag
+        if etag is None or key in POINTERS or key.startswith(GUARD_PREFIXES) or info.size > LISTED_MAX_BYTES:
+            return self.get(key)
+        kept = self._listed.get(key)
+        if kept is not None and kept[0] == etag:
+            return kept[1]
+        data = self.get(key)
+        # Kept only when the bytes read are those the listing named: an object replaced between
+        # the listing and the GET is not kept under the listing's ETag (nor an ETag that is no
+        # MD5: multipart, server-side encryption).
+        if hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
+            if len(self._listed) >= LISTED_KEPT:
+                self._listed.clear()
+            self._listed[key] = (etag, data)
+        return data
+
     def get(self, key: str, version_id: str | None = None) -> bytes:
         """The bytes of ``key`` (of one of its versions). A pointer lives in the unversioned
         companion bucket: its current bytes only (``version_id`` of it: :class:`NotFound`)."""

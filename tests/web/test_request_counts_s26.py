@@ -3,9 +3,9 @@
 On the S3 store every request with a page session or an API token read the person's newest
 account version (a LIST of its versions, a GET of the newest) and listed the token's use
 markers (the idle check), and a page that lists units read every unit's newest version: the same
-objects, unchanged, at every request. Now the listing is still made at every request, and the
-GET only when the listing's ETag of the newest version is not the one this process read its
-bytes under (:meth:`AccountService._newest_listed`); the use markers are listed only once per
+objects, unchanged, at every request (and the person's notifications, each one). Now the
+listing is still made at every request, and the GET only when the listing's ETag is not the one
+this process read the key's bytes under (:meth:`S3Store.get_listed`); the use markers are listed only once per
 slot of the idle timeout (:meth:`AccountService._check_idle`). So a lock, a role changed or an
 end of sessions written by *another process* is a new version, listed (and read) at the next
 request: the tests below write them from another process (a second ``Kho``, or a real child
@@ -43,10 +43,11 @@ pytestmark = pytest.mark.s3
 SITE = tuple[Kho, People, FlaskClient]
 
 REQUESTS = {
-    "page /": 10,  # 12 before s26: the account's GET, the token's use markers listed
-    "search page": 14,  # 18: and the GETs of the two units' versions
+    "page /": 9,  # 12 before s26: the account's GET, the token's use markers listed, the GET
+    # of the person's one notification
+    "search page": 14,  # 18: the GETs of the two units' versions, not the notification
     "document page": 17,  # 20
-    "GET /api/me": 7,  # 9
+    "GET /api/me": 6,  # 9
     "GET /api/search": 13,  # 17
     "GET /api/records/<id>": 12,  # 14
 }
@@ -117,6 +118,7 @@ def test_each_kind_of_web_request_sends_its_pinned_s3_requests(
         assert not [s for s in named.seen if s.startswith(f"GET {bucket}/accounts/")], (kind, named.seen)
         assert not [s for s in named.seen if "token-seen" in s], (kind, named.seen)
         assert not [s for s in named.seen if s.startswith(f"GET {bucket}/units/")], (kind, named.seen)
+        assert not [s for s in named.seen if s.startswith(f"GET {bucket}/notifications/")], (kind, named.seen)
     assert counted == REQUESTS
 
 
