@@ -121,7 +121,7 @@ from repository.policy import (
     raises_over_a_handed_out_password,
 )
 from repository.seals import Sealer, Verdict
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectInfo, ObjectStore
 from repository.vocabulary import Secrecy, blank, has_hidden_characters, is_organ_id, nfc
 
 if TYPE_CHECKING:
@@ -762,6 +762,9 @@ def _written_in(raw: bytes) -> int:
 NO_DOWNGRADE_REMEMBERED = 10_000
 """How many old-format newest account versions a process remembers as checked (not downgrades)."""
 
+MARKED_SLOTS_KEPT = 10_000
+"""How many tokens' current use slots a process remembers (:meth:`AccountService._check_idle`)."""
+
 
 def account_key(username: str, version: int) -> str:
     return f"accounts/{username}/v{version:06d}"
@@ -1231,6 +1234,13 @@ class AccountService:
         self._sealed: dict[str, str] = {}
         """Newest versions whose seal checked (key → digest of its bytes): every request reads
         the unit tree and a token's account again (:meth:`_seal_of`)."""
+        self._marked_slots: dict[str, tuple[int, int]] = {}
+        """Tokens (digest) whose use marker of the current slot (its length, its number) this
+        process listed or wrote (:meth:`_check_idle`): until the slot ends, a request with the
+        token is known not to be idle and its use known stored, so the marker listing is not
+        made again. Markers are only ever added inside a token's idle window (pruning removes
+        those before it), so the listing could only have said the same. The token's other checks
+        (revocation, its account's lock, end of sessions) read the store at every request."""
         self._no_downgrade: dict[str, str] = {}
         """Newest account versions of an old format found not to be downgrades (key → digest of
         its bytes): that check reads every version before it, once per process
@@ -1606,8 +1616,23 @@ class AccountService:
         return unit
 
     def _latest(self, prefix: str) -> tuple[int, bytes] | None:
-        found = self._newest_readable([info.key for info in self.store.list(prefix)])
+        found = self._newest_listed(list(self.store.list(prefix)))
         return (int(found[0].rsplit("/v", 1)[1]), found[1]) if found is not None else None
+
+    def _newest_listed(self, listed: Sequence[ObjectInfo]) -> tuple[str, bytes] | None:
+        """:meth:`_newest_readable` of the versions ``listed`` (one object's, in order), each read
+        with :meth:`ObjectStore.get_listed`: on S3 no GET of a version whose bytes this process
+        read before under the ETag listed (s26: every request with a token or a page session read
+        the same account version again, and the unit tree's versions). The listing is made anew
+        by every caller: a version written by any process (a lock, a role changed, an end of
+        sessions) is the newest one listed, and read, at the next request. Whatever the bytes
+        came from, the caller checks them as before (format, seal, the rollback check)."""
+        for info in reversed(listed):
+            try:
+                return info.key, self.store.get_listed(info)
+            except NotFound:
+                continue
+        return None
 
     def _newest_readable(self, keys: list[str]) -> tuple[str, bytes] | None:
         """The newest of ``keys`` (versions of one object, in order) that can be read, with its
@@ -1639,10 +1664,10 @@ class AccountService:
         highest the audit log names is refused (``UNIT_ROLLED_BACK``, :meth:`_unit_rolled_back`):
         the log's word is read (one local query, the index as it is) before the store is listed."""
         named = self.audit.named_under("units/")
-        versions: dict[str, list[str]] = {}
+        versions: dict[str, list[ObjectInfo]] = {}
         for info in self.store.list("units/"):
-            versions.setdefault(info.key.split("/")[1], []).append(info.key)  # in order: newest last
-        found = [self._newest_readable(keys) for keys in versions.values()]
+            versions.setdefault(info.key.split("/")[1], []).append(info)  # in order: newest last
+        found = [self._newest_listed(listed) for listed in versions.values()]
         stored = {f[0].rsplit("/v", 1)[0] for f in found if f is not None}
         for obj, number in sorted((named or {}).items()):
             if obj not in stored:  # named, so stored before its event: it was there (review s21)
@@ -1971,12 +1996,12 @@ class AccountService:
         return account
 
     def accounts(self) -> list[Account]:
-        versions: dict[str, list[str]] = {}
+        versions: dict[str, list[ObjectInfo]] = {}
         for info in self.store.list("accounts/"):
-            versions.setdefault(info.key.split("/")[1], []).append(info.key)
+            versions.setdefault(info.key.split("/")[1], []).append(info)
         out: list[Account] = []
-        for keys in versions.values():
-            found = self._newest_readable(keys)
+        for listed in versions.values():
+            found = self._newest_listed(listed)
             if found is None:
                 continue
             try:
@@ -4217,7 +4242,7 @@ class AccountService:
         if not passwords.is_username(name):
             return []
         return [
-            Notification.from_dict(formats.loads(formats.NOTIFICATION.name, self.store.get(info.key)))
+            Notification.from_dict(formats.loads(formats.NOTIFICATION.name, self.store.get_listed(info)))
             for info in self.store.list(f"notifications/{name}/")
         ]
 
@@ -4507,13 +4532,17 @@ class AccountService:
         refusal also revokes it, audited); otherwise its use now is written (once per slot).
 
         Uses are kept as empty objects named by slot (a tenth of the timeout), created if
-        absent: one LIST per request, one small write per slot, nothing rewritten. A slot counts
+        absent: one LIST per request (but none after this process listed or wrote the current
+        slot's marker: :attr:`_marked_slots`), one small write per slot, nothing rewritten. A slot counts
         from its start, so a session may end up to one slot early, never late. A use is written
         only after this check passed, so an expired token cannot be revived by any request."""
         idle = self.idle_timeout(token)
         slot = idle_slot_seconds(idle)
         prefix = token_seen_prefix(token.digest)
         now_s = int(now.timestamp())
+        marked = (slot, now_s // slot)
+        if self._marked_slots.get(token.digest) == marked:
+            return  # this process saw the use of this slot stored: the LIST would show it (s26)
         first_live = -(-(now_s - int(idle.total_seconds())) // slot)  # ceil: slot start >= now - idle
         seen = {
             info.key.removeprefix(prefix)
@@ -4526,8 +4555,19 @@ class AccountService:
             try:
                 self.store.put_if_absent(prefix + current, b"")
             except AlreadyExists:
+                self._mark_slot(token.digest, marked)
                 return  # another request of the same slot (and its pruning)
+            self._mark_slot(token.digest, marked)
             self._prune_seen(prefix, f"{prefix}{first_live:012d}")
+        else:
+            self._mark_slot(token.digest, marked)
+
+    def _mark_slot(self, digest: str, marked: tuple[int, int]) -> None:
+        """Remember that the use marker of slot ``marked`` (its length in seconds, its number) of
+        token ``digest`` is stored (:attr:`_marked_slots`)."""
+        if len(self._marked_slots) >= MARKED_SLOTS_KEPT:
+            self._marked_slots.clear()
+        self._marked_slots[digest] = marked
 
     def _prune_seen(self, prefix: str, live_from: str) -> None:
         """Delete a token's use markers of slots before ``live_from`` (out of its idle window: no

@@ -27,6 +27,10 @@ class ObjectInfo:
     :meth:`ObjectStore.list` gives it; None where not known (a number, not a ``datetime``: the
     local listing makes none per file). fsck tells a live writer's object from a dead one's by it
     (a scrub's staged copy, m62)."""
+    etag: str | None = None
+    """The S3 listing's ETag of the object (unquoted: the MD5 of its bytes for a single PUT);
+    None where the backend's listing gives none (the local folder). A reader that kept the
+    bytes it read of a key under the same ETag need not read them again (s26)."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,12 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     def get(self, key: str, version_id: str | None = None) -> bytes:
         """The bytes of ``key`` (or of one earlier version of it)."""
+
+    def get_listed(self, info: ObjectInfo) -> bytes:
+        """The bytes of the object a :meth:`list` of this store just gave (``info``): as
+        :meth:`get` of its key. A backend whose listing names the bytes (S3's ETag) may answer
+        from bytes it read before under the same name, without a request (s26)."""
+        return self.get(info.key)
 
     def taken_before_written(self) -> bool:
         """Whether ``put_if_absent`` may report a key taken whose data has not landed (and may

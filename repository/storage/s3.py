@@ -7,7 +7,8 @@ never sees a partial object and a failed write leaves nothing behind.
 
 Create-if-absent is a PUT with ``If-None-Match: *`` (``412`` → :class:`AlreadyExists`). Not every
 server honours that header on a *versioned* bucket: Ceph RGW 16 ignores it there and lets every
-writer win. :class:`S3Store` therefore probes the bucket once when it opens it and, if the
+writer win. :class:`S3Store` therefore probes the bucket when it opens it (once per process and
+kind of bucket: :data:`_LEARNT`) and, if the
 precondition is ignored, claims keys in a companion *unversioned* bucket (``<bucket>-claims``,
 where RGW's conditional PUT is atomic) before writing the data:
 
@@ -65,6 +66,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import heapq
 import io
 import json
@@ -135,6 +137,44 @@ _FRACTION = re.compile(r"\.(\d{6})\d*")
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _CLAIMS_PREFIX = "claims/"
 _PROBE_PREFIX = ".kho-probe/"
+
+LISTED_KEPT = 4_096
+"""How many objects' bytes an :class:`S3Store` keeps for :meth:`S3Store.get_listed`."""
+LISTED_MAX_BYTES = 64 * 1024
+"""Larger objects are not kept (at most ``LISTED_KEPT`` × this in memory: 256 MiB; accounts,
+units and notifications are a few KiB)."""
+
+_LEARNT: dict[tuple[object, ...], bool] = {}
+"""What this process learnt of a server's conditional PUTs, so that a ``Kho`` opened again (a
+``kho`` command run in-process, each test's installation, the key store beside the data store)
+does not send the same probe again (s26: five requests a bucket, twice per ``Kho`` opened).
+Keys: ``("versioned", secure, endpoint, access key, object lock)`` → the data bucket's verdict
+(:meth:`S3Store._probe_conditional_put`) for a bucket this process made sure is versioned: the
+answer is the server's for that kind of bucket, not the bucket's own (Ceph RGW ignores
+``If-None-Match: *`` on every versioned bucket, AWS S3 and MinIO honour it on all of them);
+``("bucket", secure, endpoint, access key, bucket)`` → the verdict for a data bucket opened
+without ``create_bucket`` (its versioning not known); ``("companion", ..., bucket)`` → True once
+the companion bucket passed :func:`conditions_failed` (a refusal is not kept: it raises each
+time). Only process memory (a fork inherits it: the same server), never the store, so no writer
+of the store can plant an answer; a long-running process already kept its one probe's answer
+for its whole life before."""
+
+
+def _learnt(key: tuple[object, ...], learn: Callable[[], bool], keep: Callable[[bool], bool]) -> bool:
+    """``_LEARNT[key]``, or ``learn()`` kept there when ``keep`` of its answer says so (no lock:
+    two threads that both learn it probe twice, as two processes do)."""
+    known = _LEARNT.get(key)
+    if known is not None:
+        return known
+    answer = learn()
+    if keep(answer):
+        _LEARNT[key] = answer
+    return answer
+
+
+def forget_learnt() -> None:
+    """Forget :data:`_LEARNT` (a test that plays a fresh process)."""
+    _LEARNT.clear()
 
 
 def _http_date(value: str | None) -> datetime | None:
@@ -425,6 +465,9 @@ class S3Store(ObjectStore):
         """Keys :meth:`claim_ahead` claimed that no :meth:`put_if_absent` has used yet: the claim's
         writer id and when it was sent (``time.monotonic``), see :meth:`_still_mine`."""
         self._ahead_lock = threading.Lock()
+        self._listed: dict[str, tuple[str, bytes]] = {}
+        """Keys read by :meth:`get_listed`: the listing's ETag and the bytes (whose MD5 it is),
+        at most :data:`LISTED_KEPT` (forgotten all at once when full, as the accounts' checks)."""
         self._then: dict[tuple[int, str], Callable[[], None]] = {}
         """Per thread and key, what :meth:`when_claimed` asked to be called once the claim is won."""
         self._landed: dict[int, tuple[str, bytes]] = {}
@@ -455,6 +498,7 @@ class S3Store(ObjectStore):
         state["_client_obj"] = None
         state["_ahead"] = {}  # (claims of this process, not of the one that unpickles)
         state["_ahead_lock"] = None
+        state["_listed"] = {}
         state["_then"] = {}
         state["_landed"] = {}
         return state
@@ -638,7 +682,11 @@ class S3Store(ObjectStore):
         def run() -> None:
             self._ensure_bucket(self.bucket, versioned=True, object_lock=self.object_lock)
             if self._conditional is None:
-                self._conditional = self._probe_conditional_put()
+                self._conditional = _learnt(
+                    ("versioned", *self._server, self.object_lock),
+                    self._probe_conditional_put,
+                    lambda _: True,
+                )
             self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
             self._claims_made = True
 
@@ -684,8 +732,17 @@ class S3Store(ObjectStore):
         if self._conditional is None:  # opened with create_bucket=False: probe on first use
             with self._lock:
                 if self._conditional is None:
-                    self._conditional = self._call(self._probe_conditional_put)
+                    self._conditional = _learnt(
+                        ("bucket", *self._server, self.bucket),
+                        lambda: self._call(self._probe_conditional_put),
+                        lambda _: True,
+                    )
         return self._conditional
+
+    @property
+    def _server(self) -> tuple[bool, str, str | None]:
+        """Who answers this store's requests, as :data:`_LEARNT` tells servers apart."""
+        return (self.secure, self.endpoint, self._access_key)
 
     def _probe_conditional_put(self) -> bool:
         """Does the data bucket refuse a second ``If-None-Match: *`` PUT of one key?"""
@@ -711,8 +768,17 @@ class S3Store(ObjectStore):
         higher one, and the log's newest events could then be cut unseen). Five requests
         (four PUTs and the probe key's DELETE), once, before the store's first write
         (:meth:`_ensure_claims_bucket`): a process that only reads pays none (review r20
-        measured six at every open before)."""
-        failed = conditions_failed(self._client, self.claims_bucket)
+        measured six at every open before). A pass is kept for the process (:data:`_LEARNT`):
+        another store object on the same companion bucket does not check it again (s26)."""
+        found: list[str] = []
+
+        def check() -> bool:
+            found.append(conditions_failed(self._client, self.claims_bucket))
+            return not found[0]
+
+        if _learnt(("companion", *self._server, self.claims_bucket), check, bool):
+            return
+        failed = found[0]
         if failed:
             raise ConfigError(
                 f"Máy chủ S3 không tôn trọng điều kiện ghi ({failed}) trên bucket {self.claims_bucket}:"
@@ -1530,6 +1596,30 @@ class S3Store(ObjectStore):
         return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
 
     # -- reads -------------------------------------------------------------------------------
+    def get_listed(self, info: ObjectInfo) -> bytes:
+        """:meth:`get` of a key this store's :meth:`list` gave, without the GET when the listing's
+        ETag is the MD5 of bytes this store object read of the key before (:attr:`_listed`, s26:
+        every request read the same account version, unit versions and notifications again). The
+        listing is the caller's, made for this read: any write since the bytes were kept (a new
+        version of the key, by any process) gives the key another ETag, and it is read again. An
+        MD5 equal for other bytes would take a second preimage. Pointers, guards, objects larger
+        than :data:`LISTED_MAX_BYTES` and listings without an ETag are read as :meth:`get`."""
+        key, etag = info.key, info.etag
+        if etag is None or key in POINTERS or key.startswith(GUARD_PREFIXES) or info.size > LISTED_MAX_BYTES:
+            return self.get(key)
+        kept = self._listed.get(key)
+        if kept is not None and kept[0] == etag:
+            return kept[1]
+        data = self.get(key)
+        # Kept only when the bytes read are those the listing named: an object replaced between
+        # the listing and the GET is not kept under the listing's ETag (nor an ETag that is no
+        # MD5: multipart, server-side encryption).
+        if hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
+            if len(self._listed) >= LISTED_KEPT:
+                self._listed.clear()
+            self._listed[key] = (etag, data)
+        return data
+
     def get(self, key: str, version_id: str | None = None) -> bytes:
         """The bytes of ``key`` (of one of its versions). A pointer lives in the unversioned
         companion bucket: its current bytes only (``version_id`` of it: :class:`NotFound`)."""
@@ -1605,7 +1695,10 @@ class S3Store(ObjectStore):
             if name.startswith(_PROBE_PREFIX) or obj.is_dir:
                 continue
             written = obj.last_modified.timestamp() if obj.last_modified is not None else None
-            yield ObjectInfo(key=name, size=obj.size or 0, version_id=obj.version_id, modified=written)
+            etag = (obj.etag or "").strip('"') or None
+            yield ObjectInfo(
+                key=name, size=obj.size or 0, version_id=obj.version_id, modified=written, etag=etag
+            )
 
     def _versions(self, key: str) -> list[tuple[str, bool, str]]:
         """``(version_id, is_delete_marker, ETag)`` of ``key`` (the ETag unquoted, as

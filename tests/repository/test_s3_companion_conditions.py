@@ -20,7 +20,7 @@ from kho_buckets import new_bucket, track
 from kho_testing import make_store, s3_options
 
 from kho.errors import ConfigError
-from repository.storage.s3 import S3Store, conditions_failed
+from repository.storage.s3 import S3Store, conditions_failed, forget_learnt
 
 pytestmark = pytest.mark.s3
 
@@ -64,12 +64,15 @@ def test_a_store_whose_companion_bucket_ignores_conditions_is_refused(
 
 def test_the_check_runs_once_before_the_first_write_and_never_for_reads(tmp_path: Path) -> None:
     """A process that only reads (``kho audit verify``, a search) sends nothing to the companion
-    bucket for the check; a writer sends its five requests once, before its first write."""
+    bucket for the check; a writer sends its five requests once, before its first write. (The
+    store below plays a new process: what this one learnt of the bucket is forgotten first; a
+    second store of the same process sends none, test_s3_probe_once_s26.)"""
     made = make_store("s3", tmp_path, "condlazy")
     assert isinstance(made, S3Store)
     made.put_if_absent("notes/a", b"a")
     options = s3_options()
     assert options is not None
+    forget_learnt()
     store = S3Store(made.bucket, **options)
     sent: list[tuple[str, str, str]] = []
     client = store._client

@@ -38,7 +38,7 @@ def test_a_logged_in_page_reads_the_account_once(
         reads.clear()
         answer = web.get(path)
         assert answer.status_code == 200, path
-        assert reads.account_reads(name) == (1, 1), (path, reads.account_reads(name))
+        assert reads.account_reads(name) == reads.account_read_once(), (path, reads.account_reads(name))
 
 
 def test_a_locked_account_ends_the_next_page_request(
@@ -69,7 +69,7 @@ def test_an_api_call_about_the_caller_reads_the_account_once(
         assert answer.status_code == 200, answer.get_json()
         assert answer.get_json()["account"]["username"] == people.usernames[who]
         name = people.usernames[who]
-        assert reads.account_reads(name) == (1, 1), (who, reads.account_reads(name))
+        assert reads.account_reads(name) == reads.account_read_once(), (who, reads.account_reads(name))
 
 
 def test_the_record_page_asks_its_access_once_for_the_hoso_form(
@@ -104,7 +104,7 @@ def test_a_token_request_reads_the_audit_log_at_most_once(
         audit_gets = {k: n for k, n in reads.gets.items() if k.startswith("audit/")}
         audit_lists = {p: n for p, n in reads.lists.items() if p.startswith("audit/")}
         assert audit_gets == {"audit/witness.json": 1} and not audit_lists, (audit_gets, audit_lists)
-        assert reads.account_reads(people.usernames[who]) == (1, 1)
+        assert reads.account_reads(people.usernames[who]) == reads.account_read_once()
 
 
 def test_a_unit_tree_request_reads_the_store_no_more_than_before(
