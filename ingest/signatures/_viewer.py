@@ -89,7 +89,7 @@ def _page_on(page: object, textpage: object, read: ObjectsRead | None = None) ->
     ``read``: its objects already walked (:func:`read_page_objects`)."""
     width, height = page.get_size()  # type: ignore[attr-defined]
     text = textpage.get_text_range()  # type: ignore[attr-defined]
-    objects = (read or read_page_objects(page.raw)).objects  # type: ignore[attr-defined]
+    objects = (read if read is not None else read_page_objects(page.raw)).objects  # type: ignore[attr-defined]
     return PageView(
         round(width, 2), round(height, 2), int(page.get_rotation()),  # type: ignore[attr-defined]
         text, objects,
