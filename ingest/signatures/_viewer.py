@@ -84,25 +84,28 @@ def _page(pdfium: object, page: object) -> PageView:
         textpage.close()
 
 
-def _page_on(page: object, textpage: object) -> PageView:
-    """The view of an open page through its open text page (the caller closes both)."""
+def _page_on(page: object, textpage: object, read: ObjectsRead | None = None) -> PageView:
+    """The view of an open page through its open text page (the caller closes both);
+    ``read``: its objects already walked (:func:`read_page_objects`)."""
     width, height = page.get_size()  # type: ignore[attr-defined]
     text = textpage.get_text_range()  # type: ignore[attr-defined]
+    objects = (read if read is not None else read_page_objects(page.raw)).objects  # type: ignore[attr-defined]
     return PageView(
         round(width, 2), round(height, 2), int(page.get_rotation()),  # type: ignore[attr-defined]
-        text, page_objects(page.raw),  # type: ignore[attr-defined]
+        text, objects,
         overlay_rects(page.raw),  # type: ignore[attr-defined]
     )
 
 
 def page_view_with(
-    data: bytes, also: Callable[[object, object, int], T], max_pages: int
+    data: bytes, also: Callable[[object, object, int, ObjectsRead], T], max_pages: int
 ) -> tuple[DocumentView, list[T]]:
     """:func:`page_view` of a document of 1 to ``max_pages`` pages (at most
     :func:`page_view`'s own page bound, so the view is the same), and ``also(page, textpage,
-    number)`` read from every page while it is open: each page and text page loaded once for
-    both readings. :class:`Unrenderable` when pdfium cannot open it or the page count is
-    outside the bounds; anything ``also`` raises is raised."""
+    number, read)`` read from every page while it is open: each page and text page loaded once
+    for both readings, and the page's objects walked once (``read``: :func:`read_page_objects`,
+    the walk the view is made from). :class:`Unrenderable` when pdfium cannot open it or the
+    page count is outside the bounds; anything ``also`` raises is raised."""
     import pypdfium2 as pdfium
 
     with _lock, _opened(pdfium, data) as doc:
@@ -115,13 +118,26 @@ def page_view_with(
             try:
                 textpage = page.get_textpage()
                 try:
-                    pages.append(_page_on(page, textpage))
-                    extra.append(also(page, textpage, index + 1))
+                    read = read_page_objects(page.raw)  # type: ignore[attr-defined]
+                    pages.append(_page_on(page, textpage, read))
+                    extra.append(also(page, textpage, index + 1, read))
                 finally:
                     textpage.close()
             finally:
                 page.close()
         return DocumentView(tuple(pages)), extra
+
+
+@dataclass(frozen=True)
+class ObjectsRead:
+    """One walk of a page's objects (:func:`read_page_objects`)."""
+
+    objects: tuple[tuple[int, tuple[float, ...], str], ...]
+    """What the view compares: :func:`page_objects`."""
+    image_bounds: tuple[tuple[float, float, float, float] | None, ...]
+    """Every image object's bounds as pdfium gives them (not rounded), in the walk's order;
+    ``None`` where pdfium gives none. The text layer's rule reads them
+    (:func:`ingest.text.pdf.page_info_on`: how much of the page images cover)."""
 
 
 def page_objects(raw_page: object, max_depth: int = 2) -> tuple[tuple[int, tuple[float, ...], str], ...]:
@@ -133,6 +149,13 @@ def page_objects(raw_page: object, max_depth: int = 2) -> tuple[tuple[int, tuple
 
     Read through pdfium's C API: a Python wrapper object per page object was about a fifth of
     the view of a text page (tests/signatures/test_sig_viewer.py compares both readings)."""
+    return read_page_objects(raw_page, max_depth).objects
+
+
+def read_page_objects(raw_page: object, max_depth: int = 2) -> ObjectsRead:
+    """:func:`page_objects`, and the unrounded bounds of its images, from one walk: the
+    combined read (:func:`page_view_with`) gives both the view and the text layer's rule what
+    they need without walking the page's objects twice (issue #14)."""
     import ctypes
 
     import pypdfium2 as pdfium
@@ -144,6 +167,7 @@ def page_objects(raw_page: object, max_depth: int = 2) -> tuple[tuple[int, tuple
     image_data = pdfium_c.FPDFImageObj_GetImageDataRaw
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     objects: list[tuple[int, tuple[float, ...], str]] = []
+    images: list[tuple[float, float, float, float] | None] = []
 
     def visit(parent: object, count: object, get: object, level: int) -> None:
         n_objects = count(parent)  # type: ignore[operator]
@@ -156,7 +180,8 @@ def page_objects(raw_page: object, max_depth: int = 2) -> tuple[tuple[int, tuple
             kind = int(get_type(obj))
             if kind == unknown:  # pypdfium2's wrapper refuses it: so does this reading
                 raise pdfium.PdfiumError("Page object of unknown type.")
-            if get_bounds(obj, left, bottom, right, top):
+            located = get_bounds(obj, left, bottom, right, top)
+            if located:
                 bounds: tuple[float, ...] = (
                     round(left.value, 2), round(bottom.value, 2),
                     round(right.value, 2), round(top.value, 2),
@@ -165,6 +190,7 @@ def page_objects(raw_page: object, max_depth: int = 2) -> tuple[tuple[int, tuple
                 bounds = ()  # pdfium has no bounds for this object (the same in both views)
             digest = ""
             if kind == image:
+                images.append((left.value, bottom.value, right.value, top.value) if located else None)
                 size = image_data(obj, None, 0)
                 buffer = (ctypes.c_ubyte * size)()
                 image_data(obj, buffer, size)
@@ -174,7 +200,7 @@ def page_objects(raw_page: object, max_depth: int = 2) -> tuple[tuple[int, tuple
                 visit(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, level + 1)
 
     visit(raw_page, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, 0)
-    return tuple(objects)
+    return ObjectsRead(tuple(objects), tuple(images))
 
 
 def differences(signed: DocumentView, final: DocumentView) -> str | None:

@@ -134,7 +134,10 @@ def read_once(data: bytes, settings: TextSettings) -> tuple[Any, list[_PageInfo]
     with _memory_bound(settings.text_layer_memory_mb):
         view, pages = _viewer.page_view_with(
             data,
-            lambda page, textpage, number: page_info_on(page, textpage, number, settings),  # type: ignore[arg-type]
+            # the page's objects walked once, for the view and the text layer's rule
+            lambda page, textpage, number, read: page_info_on(  # type: ignore[arg-type]
+                page, textpage, number, settings, content=(bool(read.objects), read.image_bounds)
+            ),
             min(settings.max_pages, _viewer.VIEW_MAX_PAGES),
         )
     elapsed = time.monotonic() - began

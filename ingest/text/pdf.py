@@ -6,7 +6,7 @@ import ctypes
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,20 +87,43 @@ def _page_info(page: pdfium.PdfPage, number: int, settings: TextSettings) -> _Pa
 
 
 def page_info_on(
-    page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int, settings: TextSettings
+    page: pdfium.PdfPage,
+    textpage: pdfium.PdfTextPage,
+    number: int,
+    settings: TextSettings,
+    content: tuple[bool, Sequence[tuple[float, float, float, float] | None]] | None = None,
 ) -> _PageInfo:
     """The text layer's reading of an open page and its open text page (the caller closes
     both): the one rule of :func:`read_text_layer` and of the verification worker's single
-    read of a document (:mod:`ingest.signatures.combined`)."""
+    read of a document (:mod:`ingest.signatures.combined`). ``content``: whether the page has
+    objects and its images' bounds, from a walk of its objects the caller has already made
+    (the viewer's, ``_viewer.read_page_objects``: same order and depth as
+    :func:`_objects_and_image_area`); else the objects are walked here."""
     text = clean_text(textpage.get_text_bounded())
     width, height = page.get_size()
     area = max(width * height, 1.0)
-    has_objects, image_area = _objects_and_image_area(page)
+    if content is None:
+        has_objects, image_area = _objects_and_image_area(page)
+    else:
+        has_objects, image_area = content[0], image_area_of(content[1])
     usable = _usable(text, settings.min_text_layer_chars)
     # A scan with a short stamped text line (a receipt stamp, a signature label) is still a scan.
     scanned = image_area >= _FULL_PAGE_IMAGE * area and len(text.strip()) < 200
     needs_ocr = has_objects and (not usable or scanned)
     return _PageInfo(number, text, needs_ocr, empty=not has_objects and not text.strip())
+
+
+def image_area_of(bounds: Iterable[tuple[float, float, float, float] | None]) -> float:
+    """The area the images of a page cover, from their bounds (left, bottom, right, top) in
+    :func:`_objects_and_image_area`'s order and sum; an image pdfium could not locate
+    (``None``) raises what that walk raises."""
+    area = 0.0
+    for located in bounds:
+        if located is None:
+            raise pdfium.PdfiumError("Failed to locate pageobject.")
+        left, bottom, right, top = located
+        area += max(right - left, 0) * max(top - bottom, 0)
+    return area
 
 
 def _objects_and_image_area(page: pdfium.PdfPage, max_depth: int = 2) -> tuple[bool, float]:
@@ -109,10 +132,10 @@ def _objects_and_image_area(page: pdfium.PdfPage, max_depth: int = 2) -> tuple[b
     per object, on text-heavy pages, was a seventh of the text step)."""
     bounds = [ctypes.c_float() for _ in range(4)]
     found = False
-    area = 0.0
+    images: list[tuple[float, float, float, float] | None] = []
 
     def visit(parent: Any, count: Any, get: Any, level: int) -> None:
-        nonlocal found, area
+        nonlocal found
         n_objects = count(parent)
         if n_objects < 0:
             raise pdfium.PdfiumError("Failed to get number of pageobjects.")
@@ -126,12 +149,12 @@ def _objects_and_image_area(page: pdfium.PdfPage, max_depth: int = 2) -> tuple[b
                 if not pdfium_c.FPDFPageObj_GetBounds(obj, *bounds):
                     raise pdfium.PdfiumError("Failed to locate pageobject.")
                 left, bottom, right, top = (b.value for b in bounds)
-                area += max(right - left, 0) * max(top - bottom, 0)
+                images.append((left, bottom, right, top))
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and level < max_depth - 1:
                 visit(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, level + 1)
 
     visit(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, 0)
-    return found, area
+    return found, image_area_of(images)
 
 
 def render_page(
