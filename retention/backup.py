@@ -292,11 +292,17 @@ class _Cut:
         self.numbers: dict[tuple[str, int, str], dict[int, str]] = {}
         """(organ, year, series) → number → record, of the register entries the copy holds."""
         self.markers: set[str] = set()
+        self.marker_registers: dict[str, str | None] = {}
+        """record → the register its catalog marker names (None: a record not registered at
+        its creation); a marker that does not load is not in it."""
         self.folders: set[str] = set()
         """Records with anything under ``records/<id>/`` in the copy (an original, a version)."""
         self.first_versions: set[str] = set()
         self.destroyed: set[str] = set()
         self.claims: dict[str, str | None] = {}
+        self.assigned: dict[str, str] = {}
+        """record → the key of the register entry a ``register:assign`` event in the copy gives
+        it (events naming their agency, m61 on, with a register key Kho can have)."""
         self.lost: dict[tuple[str, int, str], set[int]] = {}
         """(organ, year, series) → the numbers a restore found given to documents its copy did
         not hold (:class:`~repository.registers.RegisterFloor`, m64): missing on purpose, never
@@ -305,7 +311,7 @@ class _Cut:
     def note(self, key: str, data: bytes) -> None:
         from repository.audit import EVENTS_PREFIX, listed_seq, raw_events
         from repository.records import DESTROYED_PREFIX
-        from repository.registers import FLOOR_PREFIX, RegisterEntry
+        from repository.registers import ASSIGN_ACTION, FLOOR_PREFIX, RegisterEntry
 
         parts = key.split("/")
         try:
@@ -316,6 +322,8 @@ class _Cut:
                 for offset, raw in enumerate(raw_events(json.loads(data))):  # a batch holds several
                     creation = raw.get("action") in _CREATIONS
                     self.events[first + offset] = raw.get("record_id") if creation else None
+                    if raw.get("action") == ASSIGN_ACTION:
+                        self._note_assign(raw, first + offset)
             elif key.startswith("registers/"):
                 entry = RegisterEntry.from_json(data)
                 self.registered[key] = entry.record_id
@@ -326,6 +334,9 @@ class _Cut:
                 self.lost[(floor.organ_id, floor.year, floor.series)] = set(floor.numbers())
             elif key.startswith("catalog/records/"):
                 self.markers.add(parts[2])
+                register = formats.loads(formats.CATALOG_MARKER.name, data).get("register")
+                if register is None or isinstance(register, str):
+                    self.marker_registers[parts[2]] = register
             elif key.startswith(DESTROYED_PREFIX):
                 self.destroyed.add(parts[2])
             elif key.startswith("records/") and len(parts) >= 3:
@@ -336,6 +347,28 @@ class _Cut:
                 self.claims[key] = json.loads(data).get("record_id")
         except (KhoError, ValueError, TypeError, AttributeError):
             return  # an unreadable object is copied as it is; fsck names it
+
+    def _note_assign(self, raw: Mapping[str, Any], seq: int) -> None:
+        """Note where the entry of the number an assign event gives is, if it can be one: the
+        record id, agency, year, series and number are each checked, so that a crafted event
+        (whoever writes the store can append one) can only make the cut read a key of a Kho
+        register entry, never a path out of ``registers/``."""
+        from repository.records import is_record_id
+        from repository.registers import MAX_NUMBER, entry_key, floorable, number_given_in
+
+        details, record_id = raw.get("details"), raw.get("record_id")
+        if not isinstance(details, Mapping) or not isinstance(record_id, str) or not is_record_id(record_id):
+            return
+        given = number_given_in(details, record_id, seq)
+        organ = given.organ_id if given is not None else None
+        if given is None or organ is None or not floorable(organ, given.year, given.series):
+            return  # an event before m61 names no agency: its entry is not looked for
+        if given.number <= MAX_NUMBER:
+            self.assigned[record_id] = entry_key(organ, given.year, given.series, given.number)
+
+    def named(self) -> set[str]:
+        """Records a creation or ``register:assign`` event in the copy names."""
+        return self.audited() | set(self.assigned)
 
     @property
     def committed(self) -> set[str]:
@@ -414,11 +447,18 @@ def _settle(
         if info.key not in found and info.key != WITNESS_KEY:
             copy(info.key)
     deadline = time.monotonic() + wait_s
+    looked: dict[str, int] = {}
+    """key → how many times it was looked for (:func:`_fetch_named`)."""
     while True:
         if cut.events:
             newest = max(cut.events)
             for seq in sorted(set(range(min(cut.events), newest + 1)) - set(cut.events)):
                 copy(event_key(seq))  # written between two passes of the listing
+        # The log copied so far names records committed after the listings passed registers/
+        # (m68): their commit points and the pieces next to them are fetched, so that the copy
+        # holds every record its log says was made (before, it left them out and a restore
+        # skipped their numbers, m64).
+        _fetch_named(cut, found, copy, looked, now=time.time(), grace_s=grace_s)
         for key, _ in cut.register_gaps():  # an entry that landed after a later one was listed
             copy(key)
         now = time.time()
@@ -486,6 +526,55 @@ def _settle(
         ):
             del found[key]
     return in_flight
+
+
+_LOOKS = 3
+"""How many rounds of the settle loop a piece of a record named by the copied log is looked for
+while it is not found (a record rolled back, or a writer killed after its events, m61):
+not waited for, the loop ends as before without it and the restore's floor names its number."""
+
+
+def _fetch_named(
+    cut: _Cut,
+    found: Mapping[str, Any],
+    copy: Callable[[str], bytes | None],
+    looked: dict[str, int],
+    *,
+    now: float,
+    grace_s: float,
+) -> None:
+    """Copy the commit point of each young record a creation or ``register:assign`` event in
+    the copy names and the copy does not hold committed: its register entry (the key the assign
+    gives) or, for a record not registered, its first version; once that is in the copy, its
+    first version and catalog marker too (both land before the events name the record: one
+    look, no wait). The rest of the record (its original, duplicate guards) is fetched after
+    the loop with every record committed just now; its key is copied by the key store's backup
+    (the record is in :attr:`BackupReport.records`). A record whose commit point is not there
+    is not waited for: it is left out whole, as a record in flight."""
+    from repository.records import is_record_id, version_key
+
+    def look(key: str) -> None:
+        if key not in found and looked.get(key, 0) < _LOOKS:
+            looked[key] = looked.get(key, 0) + 1
+            copy(key)
+
+    for rid in sorted(cut.named() - cut.committed - cut.destroyed):
+        if not is_record_id(rid) or not _young(rid, now, grace_s):
+            continue
+        marker = f"catalog/records/{rid}"
+        point = cut.assigned.get(rid)
+        if point is None:  # named by its creation event only
+            look(marker)
+            if rid not in cut.marker_registers or cut.marker_registers[rid] is not None:
+                # A registered record's commit point is its entry, which only its assign (a
+                # later event) names: a first version copied alone would restore a registered
+                # record with no entry. Looked for again once the assign is in the copy.
+                continue
+            point = version_key(rid, 1)
+        look(point)
+        if rid in cut.committed:
+            look(version_key(rid, 1))
+            look(marker)
 
 
 def _guard_record(source: ObjectStore, key: str) -> str | None:
