@@ -428,17 +428,19 @@ def _settle(
     A walk in key order passes each prefix once, so a record written meanwhile can be caught
     half-way (its register entry but not its first version, a first version without its
     creation event, an audit event after a gap). After the walk: every object that appeared
-    since is copied (catch-up); then, until nothing is missing (at most ``wait_s``), the audit
-    events up to the newest and each register up to its newest number are made contiguous and
-    the pieces that follow a commit (first version, creation event, catalog marker) are
-    fetched, and the folder of each record committed just now is listed once more (its
-    original may have landed after the walk passed it); finally, every record the copy holds
-    anything of without its commit point (a catalog marker, a duplicate guard, an original or
-    any object of its folder, younger than ``grace_s``) is left out whole, as if its writer
-    had not started yet: which of its objects a listing reached depends only on timing. Older
-    leftovers of a crash stay in the copy as they are in the store (fsck names them the same
-    way). The witness was copied first, so the chain in the copy never claims more than it
-    holds. Returns the records left out.
+    since is copied (catch-up); then, until nothing is missing (at most ``wait_s``) and the log
+    was listed at least once more, the audit events up to the newest and each register up to
+    its newest number are made contiguous, the pieces that follow a commit (first version,
+    creation event, catalog marker) are fetched, and so is the commit point of every record the
+    copied log names (m68: its register entry, with its first version and marker; a record
+    whose commit point is not there is not waited for), and the folder of each record
+    committed just now is listed once more (its original may have landed after the walk passed
+    it); finally, every record the copy holds anything of without its commit point (a catalog
+    marker, a duplicate guard, an original or any object of its folder, younger than
+    ``grace_s``) is left out whole, as if its writer had not started yet: which of its objects
+    a listing reached depends only on timing. Older leftovers of a crash stay in the copy as
+    they are in the store (fsck names them the same way). The witness was copied first, so the
+    chain in the copy never claims more than it holds. Returns the records left out.
     """
     from repository.audit import EVENTS_PREFIX, event_key
     from repository.records import version_key
@@ -449,6 +451,7 @@ def _settle(
     deadline = time.monotonic() + wait_s
     looked: dict[str, int] = {}
     """key → how many times it was looked for (:func:`_fetch_named`)."""
+    logged = False  # the log was listed since the catch-up listing
     while True:
         if cut.events:
             newest = max(cut.events)
@@ -473,23 +476,30 @@ def _settle(
         unmarked = {rid for rid in cut.committed - cut.markers if _young(rid, now, grace_s)}
         # A number claimed but its entry not yet written, below one written just now.
         unnumbered = [key for key, following in cut.register_gaps() if _young(following, now, grace_s)]
-        if not unversioned and not unaudited and not unmarked and not unnumbered:
+        settled = not unversioned and not unaudited and not unmarked and not unnumbered
+        if settled and logged:
             break
-        if time.monotonic() > deadline:
-            raise BackupError(
-                f"Kho đang được ghi liên tục: sau {wait_s:.0f} giây vẫn còn"
-                f" {len(unversioned) + len(unaudited) + len(unmarked) + len(unnumbered)} bản ghi chưa"
-                " ghi xong; chạy lại sao lưu.",
-                code="BACKUP_UNSETTLED",
-            )
-        time.sleep(0.05)
-        for rid in unversioned:
-            copy(version_key(rid, 1))
-        for rid in unmarked:  # the catalog marker may follow the commit
-            copy(f"catalog/records/{rid}")
+        if not settled:
+            if time.monotonic() > deadline:
+                raise BackupError(
+                    f"Kho đang được ghi liên tục: sau {wait_s:.0f} giây vẫn còn"
+                    f" {len(unversioned) + len(unaudited) + len(unmarked) + len(unnumbered)} bản ghi"
+                    " chưa ghi xong; chạy lại sao lưu.",
+                    code="BACKUP_UNSETTLED",
+                )
+            time.sleep(0.05)
+            for rid in unversioned:
+                copy(version_key(rid, 1))
+            for rid in unmarked:  # the catalog marker may follow the commit
+                copy(f"catalog/records/{rid}")
+        # The log is read once more after the catch-up listing even when nothing was missing
+        # (m68): the records committed while that listing ran are then in the copy too (the
+        # next round fetches what their events name), not only those whose events a wait for
+        # another record happened to bring.
         after = event_key(max(cut.events)) if cut.events else None
         for info in list(source.list(EVENTS_PREFIX, start_after=after)):
             copy(info.key)
+        logged = True
     # Everything of the records committed just now (their originals above all): written
     # before their commit, but a listing walks ``records/`` before ``registers/``, so one can
     # pass a record's folder before its original lands and reach the register after its entry
