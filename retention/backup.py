@@ -216,7 +216,7 @@ def backup(
         cut.note(key, data)
         return data
 
-    cut = _Cut()
+    cut = _Cut(grace_s=grace_s)
     left_out = 0
     for key in _keys_in_order(source):
         raise_lost_limit()  # a scheduled run's soft time limit a finalizer swallowed (m55)
@@ -285,7 +285,8 @@ class _Cut:
     register entries, catalog markers, duplicate guards, record folders, first versions,
     "đã hủy" rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, grace_s: float = 300.0) -> None:
+        self.grace_s = grace_s
         self.events: dict[int, str | None] = {}
         """seq → the record a creation event names (None for other events)."""
         self.registered: dict[str, str] = {}
@@ -294,7 +295,8 @@ class _Cut:
         self.markers: set[str] = set()
         self.marker_registers: dict[str, str | None] = {}
         """record → the register its catalog marker names (None: a record not registered at
-        its creation); a marker that does not load is not in it."""
+        its creation), of young records only (the only ones :func:`_fetch_named` asks about:
+        an old marker is not parsed); a marker that does not load is not in it."""
         self.folders: set[str] = set()
         """Records with anything under ``records/<id>/`` in the copy (an original, a version)."""
         self.first_versions: set[str] = set()
@@ -334,9 +336,10 @@ class _Cut:
                 self.lost[(floor.organ_id, floor.year, floor.series)] = set(floor.numbers())
             elif key.startswith("catalog/records/"):
                 self.markers.add(parts[2])
-                register = formats.loads(formats.CATALOG_MARKER.name, data).get("register")
-                if register is None or isinstance(register, str):
-                    self.marker_registers[parts[2]] = register
+                if _young(parts[2], time.time(), self.grace_s):
+                    register = formats.loads(formats.CATALOG_MARKER.name, data).get("register")
+                    if register is None or isinstance(register, str):
+                        self.marker_registers[parts[2]] = register
             elif key.startswith(DESTROYED_PREFIX):
                 self.destroyed.add(parts[2])
             elif key.startswith("records/") and len(parts) >= 3:
