@@ -302,6 +302,10 @@ class _Cut:
         self.first_versions: set[str] = set()
         self.destroyed: set[str] = set()
         self.claims: dict[str, str | None] = {}
+        self.named_versions: dict[str, int] = {}
+        """record → the highest version (2 on) an event in the copy names."""
+        self.copied_versions: dict[str, int] = {}
+        """record → the highest version the copy holds."""
         self.assigned: dict[str, str] = {}
         """record → the key of the register entry a ``register:assign`` event in the copy gives
         it (events naming their agency, m61 on, with a register key Kho can have)."""
@@ -326,6 +330,9 @@ class _Cut:
                     self.events[first + offset] = raw.get("record_id") if creation else None
                     if raw.get("action") == ASSIGN_ACTION:
                         self._note_assign(raw, first + offset)
+                    version, named = raw.get("version"), raw.get("record_id")
+                    if type(version) is int and version > 1 and isinstance(named, str):
+                        self.named_versions[named] = max(version, self.named_versions.get(named, 0))
             elif key.startswith("registers/"):
                 entry = RegisterEntry.from_json(data)
                 self.registered[key] = entry.record_id
@@ -344,6 +351,8 @@ class _Cut:
                 self.destroyed.add(parts[2])
             elif key.startswith("records/") and len(parts) >= 3:
                 self.folders.add(parts[1])
+                if len(parts) == 3 and (version := _version_of(parts[2])) is not None:
+                    self.copied_versions[parts[1]] = max(version, self.copied_versions.get(parts[1], 0))
                 if len(parts) == 3 and parts[2] == "v000001":
                     self.first_versions.add(parts[1])
             elif key.startswith("claims/"):
@@ -368,6 +377,19 @@ class _Cut:
             return  # an event before m61 names no agency: its entry is not looked for
         if given.number <= MAX_NUMBER:
             self.assigned[record_id] = entry_key(organ, given.year, given.series, given.number)
+
+    def versions_behind(self) -> dict[str, int]:
+        """Records the copy holds whose log names a version the copy does not hold (an act
+        written after the listings passed the record's folder, its event copied by a settle
+        round): record → the version named."""
+        from repository.records import is_record_id
+
+        held = self.committed | self.folders
+        return {
+            rid: named for rid, named in self.named_versions.items()
+            if named > self.copied_versions.get(rid, 0) and rid in held and rid not in self.destroyed
+            and is_record_id(rid)
+        }
 
     def named(self) -> set[str]:
         """Records a creation or ``register:assign`` event in the copy names."""
@@ -503,6 +525,16 @@ def _settle(
         for info in list(source.list(EVENTS_PREFIX, start_after=after)):
             copy(info.key)
         logged = True
+    # The versions the copied log names that the copy lacks (m68): an act on a record (an
+    # update, a file added) whose event a settle round copied after the listings had passed the
+    # record's folder; without them the restored store is older than its log (fsck's
+    # ``rolled-back``). The version is the act's commit point, written before its events; the
+    # folder is listed once, for the version's originals too (never a version past the one named).
+    for rid, named in sorted(cut.versions_behind().items()):
+        for info in list(source.list(f"records/{rid}/")):
+            version = _version_of(info.key.removeprefix(f"records/{rid}/"))
+            if info.key not in found and (version is None or version <= named):
+                copy(info.key)
     # Everything of the records committed just now (their originals above all): written
     # before their commit, but a listing walks ``records/`` before ``registers/``, so one can
     # pass a record's folder before its original lands and reach the register after its entry
@@ -611,6 +643,15 @@ def key_left_out(key: str, held: frozenset[str], *, now: float, grace_s: float) 
     if prefix != "keys" or not is_record_id(record_id):
         return False
     return record_id not in held and _young(record_id, now, grace_s)
+
+
+_VERSION = re.compile(r"v([0-9]{6})")
+
+
+def _version_of(name: str) -> int | None:
+    """The version a record folder's entry ``name`` is (``v000002`` → 2), None for any other."""
+    found = _VERSION.fullmatch(name)
+    return int(found.group(1)) if found else None
 
 
 def _young(record_id: str, now: float, grace_s: float) -> bool:

@@ -17,6 +17,7 @@ backup read nothing outside the register entries."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 from kho_testing import AGENCY, BACKENDS, CLERK, incoming, make_store, new_repository
 
+import repository.records as records_module
 from repository.audit import EventDraft
 from repository.fsck import fsck
 from repository.records import Actor, Record, Repository, new_record_id
@@ -34,6 +36,7 @@ from retention.backup import backup, read_manifest, restore
 
 OPERATOR = Actor(user="operator", source="test", system=True)
 NAMING = ("record:create", "register:assign")
+SUBJECT = "Về việc sửa đổi quy chế (m68)"
 
 
 def _content(n: int) -> bytes:
@@ -217,3 +220,44 @@ def test_records_committed_while_the_catch_up_listing_runs_are_in_the_copy(
     year = before[0].registration.year  # type: ignore[union-attr]
     numbers = [r.registration.number for r in fresh.register("den", year, actor=OPERATOR) if r.registration]
     assert numbers == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_version_whose_event_a_settle_round_copied_is_in_the_copy(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An old record (made ten minutes ago by its id's clock: not one the cut waits for) is
+    changed as the catch-up listing ends, after the listings passed its folder; the settle round
+    (waiting for A, committed during the listing) copies the change's events. The copy holds
+    its version 2 too: restored, the record opens at version 2 and fsck is clean. Before, the
+    copy's log named version 2 and the copy held version 1 only: fsck ``rolled-back``."""
+    store = make_store(backend, tmp_path, "store")
+    repo = new_repository(store, make_store(backend, tmp_path, "keys"))
+    lagging = lambda: f"{int((time.time() - 600) * 1000):012x}{os.urandom(6).hex()}"  # noqa: E731
+    monkeypatch.setattr(records_module, "new_record_id", lagging)
+    old = _create(repo, 1)
+    monkeypatch.undo()
+
+    def between() -> None:  # A: the settle round waits for its events and lists the log
+        _create(repo, 2)
+
+    def after() -> None:
+        repo.update_metadata(old.record_id, {"subject": SUBJECT}, expected_version=1, actor=CLERK)
+
+    _catch_up_cut(store, between, after)
+    copy, key_copy = make_store(backend, tmp_path, "b-store"), LocalStore(tmp_path / "b-keys")
+    made = backup(store, copy, label="store")
+    del store.list
+    backup(repo.keys.store, key_copy, label="keys", records=made.records)
+
+    fresh = new_repository(make_store(backend, tmp_path, "again"), LocalStore(tmp_path / "again-keys"))
+    restore(copy, fresh.store)
+    restore(key_copy, fresh.keys.store)
+    events = fresh.audit.events()
+    updates = [e.version for e in events if e.action == "record:update" and e.record_id == old.record_id]
+    assert updates == [2]  # the copy's log holds the change
+    report = fsck(fresh, deep=True, grace_seconds=0)
+    assert report.clean, [(i.kind, i.subject) for i in report.issues]  # main: rolled-back …/v000002
+    assert fresh.audit.verify().ok
+    opened = fresh.get(old.record_id, actor=CLERK)
+    assert opened.version == 2 and opened.metadata.subject == SUBJECT
