@@ -477,6 +477,9 @@ def _settle(
     looked: dict[str, int] = {}
     """key → how many times it was looked for (:func:`_fetch_named`)."""
     logged = False  # the log was listed since the catch-up listing
+    late: set[str] = set()
+    """Records changed after the listings passed them whose new pieces the cut fetched (an
+    entry a copied assign gives, a version a copied event names): their guards are copied too."""
     while True:
         if cut.events:
             newest = max(cut.events)
@@ -486,7 +489,7 @@ def _settle(
         # (m68): their commit points and the pieces next to them are fetched, so that the copy
         # holds every record its log says was made (before, it left them out and a restore
         # skipped their numbers, m64).
-        _fetch_named(cut, found, copy, looked, now=time.time(), grace_s=grace_s)
+        _fetch_named(cut, found, copy, looked, late, now=time.time(), grace_s=grace_s)
         for key, _ in cut.register_gaps():  # an entry that landed after a later one was listed
             copy(key)
         now = time.time()
@@ -531,6 +534,7 @@ def _settle(
     # ``rolled-back``). The version is the act's commit point, written before its events; the
     # folder is listed once, for the version's originals too (never a version past the one named).
     for rid, named in sorted(cut.versions_behind().items()):
+        late.add(rid)
         for info in list(source.list(f"records/{rid}/")):
             version = _version_of(info.key.removeprefix(f"records/{rid}/"))
             if info.key not in found and (version is None or version <= named):
@@ -549,7 +553,7 @@ def _settle(
     # committed in between had its entry copied and not its guard, and the restored store took
     # a second record of its file. One more listing of the guards, once something committed
     # just now; only a guard naming a record committed in the copy is copied (one read more).
-    fresh = {r for r in cut.committed if _young(r, now, grace_s)}
+    fresh = {r for r in cut.committed if _young(r, now, grace_s)} | (late & cut.committed)
     if fresh:
         for prefix in ("claims/sha256/", "claims/skh/"):
             for info in list(source.list(prefix)):
@@ -584,6 +588,7 @@ def _fetch_named(
     found: Mapping[str, Any],
     copy: Callable[[str], bytes | None],
     looked: dict[str, int],
+    late: set[str],
     *,
     now: float,
     grace_s: float,
@@ -595,7 +600,8 @@ def _fetch_named(
     look, no wait). The rest of the record (its original, duplicate guards) is fetched after
     the loop with every record committed just now; its key is copied by the key store's backup
     (the record is in :attr:`BackupReport.records`). A record whose commit point is not there
-    is not waited for: it is left out whole, as a record in flight."""
+    is not waited for: it is left out whole, as a record in flight. ``late`` gets each record
+    whose entry was looked for (its duplicate guards are copied after the loop)."""
     from repository.records import is_record_id, version_key
 
     def look(key: str) -> None:
@@ -603,6 +609,13 @@ def _fetch_named(
             looked[key] = looked.get(key, 0) + 1
             copy(key)
 
+    # The entry of every number the copied log gives, whatever the record's age: a record in
+    # intake (committed long ago, by its first version) confirmed meanwhile takes its number
+    # then, and its restored version would name an entry the copy lacks.
+    for rid, entry in sorted(cut.assigned.items()):
+        if entry not in found and rid not in cut.destroyed:
+            look(entry)
+            late.add(rid)
     for rid in sorted(cut.named() - cut.committed - cut.destroyed):
         if not is_record_id(rid) or not _young(rid, now, grace_s):
             continue

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import AGENCY, BACKENDS, CLERK, incoming, make_store, new_repository
+from kho_testing import AGENCY, BACKENDS, CLERK, checked_by_ingest, incoming, make_store, new_repository
 
 import repository.records as records_module
 from repository.audit import EventDraft
@@ -261,3 +261,59 @@ def test_a_version_whose_event_a_settle_round_copied_is_in_the_copy(
     assert fresh.audit.verify().ok
     opened = fresh.get(old.record_id, actor=CLERK)
     assert opened.version == 2 and opened.metadata.subject == SUBJECT
+
+
+@pytest.mark.parametrize("lag_seconds", [0.0, 600.0], ids=["young", "old"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_received_document_confirmed_while_the_cut_settles_keeps_its_number(
+    backend: str, lag_seconds: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document received earlier (in intake: committed by its first version, young or made
+    ten minutes ago) is confirmed as the catch-up listing ends: it takes number 3 (its entry,
+    a new version, its guards). The settle round (waiting for A, number 2) copies the
+    confirmation's events; the copy holds its entry, version and guards too. Restored: number 3
+    in the register, fsck clean, no floor. Before, the copy held the record in intake and the
+    log naming number 3 and its version (fsck ``rolled-back``, the number skipped by a floor)."""
+    store = make_store(backend, tmp_path, "store")
+    repo = new_repository(store, make_store(backend, tmp_path, "keys"))
+    first = _create(repo, 1)
+    lagging = lambda: f"{int((time.time() - lag_seconds) * 1000):012x}{os.urandom(6).hex()}"  # noqa: E731
+    monkeypatch.setattr(records_module, "new_record_id", lagging)
+    received = repo.create_intake("den", _content(2), "cv2.pdf", CLERK)
+    monkeypatch.undo()
+    checked = checked_by_ingest(repo, received.record_id)
+    confirmed: list[Record] = []
+
+    during: list[Record] = []
+
+    def between() -> None:  # A: its entry is listed, its events are not: the settle round waits
+        during.append(_create(repo, 3))
+
+    def after() -> None:
+        confirmed.append(repo.complete_intake(checked.record_id, incoming(code_number="2"),
+                                              expected_version=checked.version, actor=CLERK))
+
+    _catch_up_cut(store, between, after)
+    copy, key_copy = make_store(backend, tmp_path, "b-store"), LocalStore(tmp_path / "b-keys")
+    made = backup(store, copy, label="store")
+    del store.list
+    backup(repo.keys.store, key_copy, label="keys", records=made.records)
+    [done_intake] = confirmed
+    assert done_intake.registration is not None and done_intake.registration.number == 3
+
+    fresh = new_repository(make_store(backend, tmp_path, "again"), LocalStore(tmp_path / "again-keys"))
+    done = restore(copy, fresh.store)
+    restore(key_copy, fresh.keys.store)
+    assigns = [e.record_id for e in fresh.audit.events() if e.action == "register:assign"]
+    assert checked.record_id in assigns  # the copy's log gives it its number
+    report = fsck(fresh, deep=True, grace_seconds=0)
+    assert report.clean, [(i.kind, i.subject) for i in report.issues]  # main: rolled-back
+    assert fresh.audit.verify().ok and done.floors == ()
+    year = first.registration.year  # type: ignore[union-attr]
+    register = fresh.register("den", year, actor=OPERATOR)
+    assert [(r.record_id, r.registration.number) for r in register if r.registration] == [
+        (first.record_id, 1), (during[0].record_id, 2), (checked.record_id, 3)
+    ]
+    opened = fresh.get(checked.record_id, actor=CLERK)
+    assert opened.version == done_intake.version and opened.state != "intake"
+    assert fresh.read_content(checked.record_id, actor=CLERK)[1] == _content(2)
