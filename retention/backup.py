@@ -609,11 +609,15 @@ def _fetch_named(
             looked[key] = looked.get(key, 0) + 1
             copy(key)
 
-    # The entry of every number the copied log gives, whatever the record's age: a record in
-    # intake (committed long ago, by its first version) confirmed meanwhile takes its number
-    # then, and its restored version would name an entry the copy lacks.
-    for rid, entry in sorted(cut.assigned.items()):
-        if entry not in found and rid not in cut.destroyed:
+    # The entry of every number the copied log gives to a record the copy holds committed,
+    # whatever its age: a record in intake (committed by its first version) confirmed meanwhile
+    # takes its number then, and its restored version would name an entry the copy lacks.
+    # (A record not committed in the copy is handled below, its entry with its other pieces:
+    # an entry alone would make it one to wait for, and under a writer each round would bring
+    # more of those, review of the first version of this change: BACKUP_UNSETTLED.)
+    committed = cut.committed
+    for rid, entry in cut.assigned.items():
+        if entry not in found and rid in committed and rid not in cut.destroyed:
             look(entry)
             late.add(rid)
     for rid in sorted(cut.named() - cut.committed - cut.destroyed):
