@@ -13,6 +13,11 @@ m64: the restore moves a register past the numbers its copy's log gives (a regis
 run also prints the floors the restore wrote, and the last line counts the runs in which the
 first number after the restore was one the log had given (reused) and those fsck then named
 ``register-number-reused``.
+
+m68: each run also prints the records the copy's log names (a creation or ``register:assign``
+event) that the restored store does not hold ("lost"), the records committed in the source when
+the backup returned that the copy does not hold, the backup's seconds and its requests to the
+source (GET, LIST, other), and the last lines sum them over the runs.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
@@ -53,6 +60,27 @@ print(n)
 """
 
 
+class _Counted:
+    """The source store, its requests counted by method (the backup's cost, m68)."""
+
+    def __init__(self, store: LocalStore) -> None:
+        self._store = store
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            if name == "list" and args and str(args[0]).startswith("audit/"):
+                self.calls["list of the log"] += 1  # one a settle round, once more at the end
+            return attr(*args, **kwargs)
+
+        return counted
+
+
 def _repo(base: Path, store: str, keys: str) -> Repository:
     stores = LocalStore(base / store), LocalStore(base / keys)
     return Repository(*stores, agency_id=AGENCY, agency_name=AGENCY_NAME)
@@ -63,12 +91,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     runs = parser.parse_args().runs
     reused = named = beyond_any = 0
+    lost_runs: list[int] = []
+    behind_runs: list[int] = []
+    costs: list[tuple[float, Counter[str]]] = []
     for run in range(1, runs + 1):
         print(f"--- run {run} of {runs}")
-        took, was_given, said, beyond = once()
+        took, was_given, said, beyond, lost, behind, cost = once()
         reused += took in was_given
         named += said
         beyond_any += bool(beyond)
+        lost_runs.append(lost)
+        behind_runs.append(behind)
+        costs.append(cost)
+    print(f"records the copy's log names, not restored, per run: {lost_runs} (sum {sum(lost_runs)})")
+    print(f"records committed when the backup returned, not in the copy, per run: {behind_runs}")
+    for seconds, calls in costs:
+        requests = sum(n for k, n in calls.items() if k != "list of the log")
+        print(f"backup: {seconds:.3f} s, source requests {requests} {dict(sorted(calls.items()))}")
     print(
         f"runs: {runs}; copies whose log gave numbers past the register: {beyond_any}; first number"
         f" after the restore one the log had given: {reused} of {runs}; fsck register-number-reused:"
@@ -76,7 +115,7 @@ def main() -> None:
     )
 
 
-def once() -> tuple[int, set[int], bool, list[int]]:
+def once() -> tuple[int, set[int], bool, list[int], int, int, tuple[float, Counter[str]]]:
     with tempfile.TemporaryDirectory(prefix="m61-cut-") as tmp:
         base = Path(tmp)
         first = _repo(base, "store", "keys")
@@ -90,7 +129,11 @@ def once() -> tuple[int, set[int], bool, list[int]]:
                 assert writer.poll() is None, writer.stderr.read() if writer.stderr else ""
                 time.sleep(0.05)
             copy, key_copy = LocalStore(base / "b-store"), LocalStore(base / "b-keys")
-            made = backup(first.store, copy, label="store")
+            counted = _Counted(first.store)
+            began = time.perf_counter()
+            made = backup(counted, copy, label="store")  # type: ignore[arg-type]
+            seconds = time.perf_counter() - began
+            committed = {e.record_id for e in first.registers.all_entries()}
             backup(first.keys.store, key_copy, label="keys", records=made.records)
             time.sleep(0.3)
         finally:
@@ -100,6 +143,16 @@ def once() -> tuple[int, set[int], bool, list[int]]:
         done = restore(copy, restored.store)
         restore(key_copy, restored.keys.store)
         floors = getattr(done, "floors", ())  # (none before m64)
+        held = set(restored.record_ids())
+        named_in_log = {
+            e.record_id for e in restored.audit.events()
+            if e.record_id and e.action in ("record:create", "register:assign")
+        }
+        lost = len(named_in_log - held)
+        behind = len(committed - held)
+        print(f"records the copy's log names, not restored: {lost}; committed when the backup returned,"
+              f" not in the copy: {behind}; backup {seconds:.3f} s,"
+              f" settle rounds that listed the log {counted.calls['list of the log']}")
         print("register floors the restore wrote:", [(f.series, f.numbers(), f.number) for f in floors])
         entries = [e.number for e in restored.registers.all_entries()]
         newest = max(entries)
@@ -133,7 +186,7 @@ def once() -> tuple[int, set[int], bool, list[int]]:
             if e.action == "register:assign" and e.record_id != made_now.record_id
         }
         twice = any(i.kind == "register-number-reused" for i in after.issues)
-        return made_now.registration.number, given, twice, beyond
+        return made_now.registration.number, given, twice, beyond, lost, behind, (seconds, counted.calls)
 
 
 if __name__ == "__main__":

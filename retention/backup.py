@@ -216,7 +216,7 @@ def backup(
         cut.note(key, data)
         return data
 
-    cut = _Cut()
+    cut = _Cut(grace_s=grace_s)
     left_out = 0
     for key in _keys_in_order(source):
         raise_lost_limit()  # a scheduled run's soft time limit a finalizer swallowed (m55)
@@ -285,18 +285,30 @@ class _Cut:
     register entries, catalog markers, duplicate guards, record folders, first versions,
     "đã hủy" rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, grace_s: float = 300.0) -> None:
+        self.grace_s = grace_s
         self.events: dict[int, str | None] = {}
         """seq → the record a creation event names (None for other events)."""
         self.registered: dict[str, str] = {}
         self.numbers: dict[tuple[str, int, str], dict[int, str]] = {}
         """(organ, year, series) → number → record, of the register entries the copy holds."""
         self.markers: set[str] = set()
+        self.marker_registers: dict[str, str | None] = {}
+        """record → the register its catalog marker names (None: a record not registered at
+        its creation), of young records only (the only ones :func:`_fetch_named` asks about:
+        an old marker is not parsed); a marker that does not load is not in it."""
         self.folders: set[str] = set()
         """Records with anything under ``records/<id>/`` in the copy (an original, a version)."""
         self.first_versions: set[str] = set()
         self.destroyed: set[str] = set()
         self.claims: dict[str, str | None] = {}
+        self.named_versions: dict[str, int] = {}
+        """record → the highest version (2 on) an event in the copy names."""
+        self.copied_versions: dict[str, int] = {}
+        """record → the highest version the copy holds."""
+        self.assigned: dict[str, str] = {}
+        """record → the key of the register entry a ``register:assign`` event in the copy gives
+        it (events naming their agency, m61 on, with a register key Kho can have)."""
         self.lost: dict[tuple[str, int, str], set[int]] = {}
         """(organ, year, series) → the numbers a restore found given to documents its copy did
         not hold (:class:`~repository.registers.RegisterFloor`, m64): missing on purpose, never
@@ -305,7 +317,7 @@ class _Cut:
     def note(self, key: str, data: bytes) -> None:
         from repository.audit import EVENTS_PREFIX, listed_seq, raw_events
         from repository.records import DESTROYED_PREFIX
-        from repository.registers import FLOOR_PREFIX, RegisterEntry
+        from repository.registers import ASSIGN_ACTION, FLOOR_PREFIX, RegisterEntry
 
         parts = key.split("/")
         try:
@@ -316,6 +328,11 @@ class _Cut:
                 for offset, raw in enumerate(raw_events(json.loads(data))):  # a batch holds several
                     creation = raw.get("action") in _CREATIONS
                     self.events[first + offset] = raw.get("record_id") if creation else None
+                    if raw.get("action") == ASSIGN_ACTION:
+                        self._note_assign(raw, first + offset)
+                    version, named = raw.get("version"), raw.get("record_id")
+                    if type(version) is int and version > 1 and isinstance(named, str):
+                        self.named_versions[named] = max(version, self.named_versions.get(named, 0))
             elif key.startswith("registers/"):
                 entry = RegisterEntry.from_json(data)
                 self.registered[key] = entry.record_id
@@ -326,16 +343,57 @@ class _Cut:
                 self.lost[(floor.organ_id, floor.year, floor.series)] = set(floor.numbers())
             elif key.startswith("catalog/records/"):
                 self.markers.add(parts[2])
+                if _young(parts[2], time.time(), self.grace_s):
+                    register = formats.loads(formats.CATALOG_MARKER.name, data).get("register")
+                    if register is None or isinstance(register, str):
+                        self.marker_registers[parts[2]] = register
             elif key.startswith(DESTROYED_PREFIX):
                 self.destroyed.add(parts[2])
             elif key.startswith("records/") and len(parts) >= 3:
                 self.folders.add(parts[1])
+                if len(parts) == 3 and (version := _version_of(parts[2])) is not None:
+                    self.copied_versions[parts[1]] = max(version, self.copied_versions.get(parts[1], 0))
                 if len(parts) == 3 and parts[2] == "v000001":
                     self.first_versions.add(parts[1])
             elif key.startswith("claims/"):
                 self.claims[key] = json.loads(data).get("record_id")
         except (KhoError, ValueError, TypeError, AttributeError):
             return  # an unreadable object is copied as it is; fsck names it
+
+    def _note_assign(self, raw: Mapping[str, Any], seq: int) -> None:
+        """Note where the entry of the number an assign event gives is, if it can be one: the
+        record id, agency, year, series and number are each checked, so that a crafted event
+        (whoever writes the store can append one) can only make the cut read a key of a Kho
+        register entry, never a path out of ``registers/``."""
+        from repository.records import is_record_id
+        from repository.registers import MAX_NUMBER, entry_key, floorable, number_given_in
+
+        details, record_id = raw.get("details"), raw.get("record_id")
+        if not isinstance(details, Mapping) or not isinstance(record_id, str) or not is_record_id(record_id):
+            return
+        given = number_given_in(details, record_id, seq)
+        organ = given.organ_id if given is not None else None
+        if given is None or organ is None or not floorable(organ, given.year, given.series):
+            return  # an event before m61 names no agency: its entry is not looked for
+        if given.number <= MAX_NUMBER:
+            self.assigned[record_id] = entry_key(organ, given.year, given.series, given.number)
+
+    def versions_behind(self) -> dict[str, int]:
+        """Records the copy holds whose log names a version the copy does not hold (an act
+        written after the listings passed the record's folder, its event copied by a settle
+        round): record → the version named."""
+        from repository.records import is_record_id
+
+        held = self.committed | self.folders
+        return {
+            rid: named for rid, named in self.named_versions.items()
+            if named > self.copied_versions.get(rid, 0) and rid in held and rid not in self.destroyed
+            and is_record_id(rid)
+        }
+
+    def named(self) -> set[str]:
+        """Records a creation or ``register:assign`` event in the copy names."""
+        return self.audited() | set(self.assigned)
 
     @property
     def committed(self) -> set[str]:
@@ -395,17 +453,19 @@ def _settle(
     A walk in key order passes each prefix once, so a record written meanwhile can be caught
     half-way (its register entry but not its first version, a first version without its
     creation event, an audit event after a gap). After the walk: every object that appeared
-    since is copied (catch-up); then, until nothing is missing (at most ``wait_s``), the audit
-    events up to the newest and each register up to its newest number are made contiguous and
-    the pieces that follow a commit (first version, creation event, catalog marker) are
-    fetched, and the folder of each record committed just now is listed once more (its
-    original may have landed after the walk passed it); finally, every record the copy holds
-    anything of without its commit point (a catalog marker, a duplicate guard, an original or
-    any object of its folder, younger than ``grace_s``) is left out whole, as if its writer
-    had not started yet: which of its objects a listing reached depends only on timing. Older
-    leftovers of a crash stay in the copy as they are in the store (fsck names them the same
-    way). The witness was copied first, so the chain in the copy never claims more than it
-    holds. Returns the records left out.
+    since is copied (catch-up); then, until nothing is missing (at most ``wait_s``) and the log
+    was listed at least once more, the audit events up to the newest and each register up to
+    its newest number are made contiguous, the pieces that follow a commit (first version,
+    creation event, catalog marker) are fetched, and so is the commit point of every record the
+    copied log names (m68: its register entry, with its first version and marker; a record
+    whose commit point is not there is not waited for), and the folder of each record
+    committed just now is listed once more (its original may have landed after the walk passed
+    it); finally, every record the copy holds anything of without its commit point (a catalog
+    marker, a duplicate guard, an original or any object of its folder, younger than
+    ``grace_s``) is left out whole, as if its writer had not started yet: which of its objects
+    a listing reached depends only on timing. Older leftovers of a crash stay in the copy as
+    they are in the store (fsck names them the same way). The witness was copied first, so the
+    chain in the copy never claims more than it holds. Returns the records left out.
     """
     from repository.audit import EVENTS_PREFIX, event_key
     from repository.records import version_key
@@ -414,11 +474,22 @@ def _settle(
         if info.key not in found and info.key != WITNESS_KEY:
             copy(info.key)
     deadline = time.monotonic() + wait_s
+    looked: dict[str, int] = {}
+    """key → how many times it was looked for (:func:`_fetch_named`)."""
+    logged = False  # the log was listed since the catch-up listing
+    late: set[str] = set()
+    """Records changed after the listings passed them whose new pieces the cut fetched (an
+    entry a copied assign gives, a version a copied event names): their guards are copied too."""
     while True:
         if cut.events:
             newest = max(cut.events)
             for seq in sorted(set(range(min(cut.events), newest + 1)) - set(cut.events)):
                 copy(event_key(seq))  # written between two passes of the listing
+        # The log copied so far names records committed after the listings passed registers/
+        # (m68): their commit points and the pieces next to them are fetched, so that the copy
+        # holds every record its log says was made (before, it left them out and a restore
+        # skipped their numbers, m64).
+        _fetch_named(cut, found, copy, looked, late, now=time.time(), grace_s=grace_s)
         for key, _ in cut.register_gaps():  # an entry that landed after a later one was listed
             copy(key)
         now = time.time()
@@ -433,23 +504,41 @@ def _settle(
         unmarked = {rid for rid in cut.committed - cut.markers if _young(rid, now, grace_s)}
         # A number claimed but its entry not yet written, below one written just now.
         unnumbered = [key for key, following in cut.register_gaps() if _young(following, now, grace_s)]
-        if not unversioned and not unaudited and not unmarked and not unnumbered:
+        settled = not unversioned and not unaudited and not unmarked and not unnumbered
+        if settled and logged:
             break
-        if time.monotonic() > deadline:
-            raise BackupError(
-                f"Kho đang được ghi liên tục: sau {wait_s:.0f} giây vẫn còn"
-                f" {len(unversioned) + len(unaudited) + len(unmarked) + len(unnumbered)} bản ghi chưa"
-                " ghi xong; chạy lại sao lưu.",
-                code="BACKUP_UNSETTLED",
-            )
-        time.sleep(0.05)
-        for rid in unversioned:
-            copy(version_key(rid, 1))
-        for rid in unmarked:  # the catalog marker may follow the commit
-            copy(f"catalog/records/{rid}")
+        if not settled:
+            if time.monotonic() > deadline:
+                raise BackupError(
+                    f"Kho đang được ghi liên tục: sau {wait_s:.0f} giây vẫn còn"
+                    f" {len(unversioned) + len(unaudited) + len(unmarked) + len(unnumbered)} bản ghi"
+                    " chưa ghi xong; chạy lại sao lưu.",
+                    code="BACKUP_UNSETTLED",
+                )
+            time.sleep(0.05)
+            for rid in unversioned:
+                copy(version_key(rid, 1))
+            for rid in unmarked:  # the catalog marker may follow the commit
+                copy(f"catalog/records/{rid}")
+        # The log is read once more after the catch-up listing even when nothing was missing
+        # (m68): the records committed while that listing ran are then in the copy too (the
+        # next round fetches what their events name), not only those whose events a wait for
+        # another record happened to bring.
         after = event_key(max(cut.events)) if cut.events else None
         for info in list(source.list(EVENTS_PREFIX, start_after=after)):
             copy(info.key)
+        logged = True
+    # The versions the copied log names that the copy lacks (m68): an act on a record (an
+    # update, a file added) whose event a settle round copied after the listings had passed the
+    # record's folder; without them the restored store is older than its log (fsck's
+    # ``rolled-back``). The version is the act's commit point, written before its events; the
+    # folder is listed once, for the version's originals too (never a version past the one named).
+    for rid, named in sorted(cut.versions_behind().items()):
+        late.add(rid)
+        for info in list(source.list(f"records/{rid}/")):
+            version = _version_of(info.key.removeprefix(f"records/{rid}/"))
+            if info.key not in found and (version is None or version <= named):
+                copy(info.key)
     # Everything of the records committed just now (their originals above all): written
     # before their commit, but a listing walks ``records/`` before ``registers/``, so one can
     # pass a record's folder before its original lands and reach the register after its entry
@@ -464,7 +553,7 @@ def _settle(
     # committed in between had its entry copied and not its guard, and the restored store took
     # a second record of its file. One more listing of the guards, once something committed
     # just now; only a guard naming a record committed in the copy is copied (one read more).
-    fresh = {r for r in cut.committed if _young(r, now, grace_s)}
+    fresh = {r for r in cut.committed if _young(r, now, grace_s)} | (late & cut.committed)
     if fresh:
         for prefix in ("claims/sha256/", "claims/skh/"):
             for info in list(source.list(prefix)):
@@ -488,6 +577,68 @@ def _settle(
     return in_flight
 
 
+_LOOKS = 3
+"""How many rounds of the settle loop a piece of a record named by the copied log is looked for
+while it is not found (a record rolled back, or a writer killed after its events, m61):
+not waited for, the loop ends as before without it and the restore's floor names its number."""
+
+
+def _fetch_named(
+    cut: _Cut,
+    found: Mapping[str, Any],
+    copy: Callable[[str], bytes | None],
+    looked: dict[str, int],
+    late: set[str],
+    *,
+    now: float,
+    grace_s: float,
+) -> None:
+    """Copy the commit point of each young record a creation or ``register:assign`` event in
+    the copy names and the copy does not hold committed: its register entry (the key the assign
+    gives) or, for a record not registered, its first version; once that is in the copy, its
+    first version and catalog marker too (both land before the events name the record: one
+    look, no wait). The rest of the record (its original, duplicate guards) is fetched after
+    the loop with every record committed just now; its key is copied by the key store's backup
+    (the record is in :attr:`BackupReport.records`). A record whose commit point is not there
+    is not waited for: it is left out whole, as a record in flight. ``late`` gets each record
+    whose entry was looked for (its duplicate guards are copied after the loop)."""
+    from repository.records import is_record_id, version_key
+
+    def look(key: str) -> None:
+        if key not in found and looked.get(key, 0) < _LOOKS:
+            looked[key] = looked.get(key, 0) + 1
+            copy(key)
+
+    # The entry of every number the copied log gives to a record the copy holds committed,
+    # whatever its age: a record in intake (committed by its first version) confirmed meanwhile
+    # takes its number then, and its restored version would name an entry the copy lacks.
+    # (A record not committed in the copy is handled below, its entry with its other pieces:
+    # an entry alone would make it one to wait for, and under a writer each round would bring
+    # more of those, review of the first version of this change: BACKUP_UNSETTLED.)
+    committed = cut.committed
+    for rid, entry in cut.assigned.items():
+        if entry not in found and rid in committed and rid not in cut.destroyed:
+            look(entry)
+            late.add(rid)
+    for rid in sorted(cut.named() - cut.committed - cut.destroyed):
+        if not is_record_id(rid) or not _young(rid, now, grace_s):
+            continue
+        marker = f"catalog/records/{rid}"
+        point = cut.assigned.get(rid)
+        if point is None:  # named by its creation event only
+            look(marker)
+            if rid not in cut.marker_registers or cut.marker_registers[rid] is not None:
+                # A registered record's commit point is its entry, which only its assign (a
+                # later event) names: a first version copied alone would restore a registered
+                # record with no entry. Looked for again once the assign is in the copy.
+                continue
+            point = version_key(rid, 1)
+        look(point)
+        if rid in cut.committed:
+            look(version_key(rid, 1))
+            look(marker)
+
+
 def _guard_record(source: ObjectStore, key: str) -> str | None:
     """The record a duplicate guard names, None if it is gone or unreadable."""
     try:
@@ -509,6 +660,15 @@ def key_left_out(key: str, held: frozenset[str], *, now: float, grace_s: float) 
     if prefix != "keys" or not is_record_id(record_id):
         return False
     return record_id not in held and _young(record_id, now, grace_s)
+
+
+_VERSION = re.compile(r"v([0-9]{6})")
+
+
+def _version_of(name: str) -> int | None:
+    """The version a record folder's entry ``name`` is (``v000002`` → 2), None for any other."""
+    found = _VERSION.fullmatch(name)
+    return int(found.group(1)) if found else None
 
 
 def _young(record_id: str, now: float, grace_s: float) -> bool:
