@@ -11,6 +11,15 @@ actor and of the unit tree (:meth:`AccountService._one_view`); the reads a write
 show that a view lasts one operation: a lock or a role taken away by another process between two
 operations counts at the next one.
 
+The record page (``/records/<id>``) listed the record's versions twice (to find the newest, then
+for the history) and caught the audit log's index up twice (the token check, then the page's
+history of events): the versions listed are handed to :meth:`Repository.history`, and a record
+view's request catches the index up once (:func:`repository.audit.one_catch_up_begin`). Every
+request still lists the versions and reads the log: a version or an event another process writes
+between two pages is on the second (guards below). ``GET /api/records/<id>`` already listed and
+caught up once; its two witness reads are the token check's catch-up and the append's read
+that its conditional write of the witness rests on, which stays.
+
 Counts are of the HTTP requests this process sends to the real Ceph gateway."""
 
 from __future__ import annotations
@@ -20,14 +29,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from kho_counting import NamedRequests, named_requests
-from kho_people import AGENCY, PASSWORD, UNIT_B, make_people
+from kho_people import AGENCY, PASSWORD, UNIT_B, People, make_people
 from kho_retention import s3_env
+from kho_testing import incoming
+from kho_web import login
 
 from kho.config import Settings
 from kho.errors import PermissionDenied
+from repository import audit
 from repository.accounts import LockReason
 from repository.policy import Role
+from web.app import create_app
 from web.context import Kho
 
 pytestmark = pytest.mark.s3
@@ -171,3 +185,50 @@ def test_a_unit_made_by_another_process_is_known_at_the_next_creation(
     account, _ = accounts.create_account("Đặng Văn Nam", "000.02.18.H40", ["chuyen_vien"], 0, None, admin)
     assert [m.unit for m in accounts.get(account.username).memberships] == ["000.02.18.H40"]
     assert "Phòng Lưu trữ" in accounts.notifications(account.username)[0].message
+
+
+PAGE = 14
+"""S3 requests of the record page, warm (17 before s27, 20 before s26: NOTES-s27 §2)."""
+
+
+def _page_site(kho: Kho) -> tuple[People, FlaskClient, str]:
+    people = make_people(kho)
+    web = create_app(kho.settings, kho=kho).test_client()
+    doc = kho.repo.create_document("den", incoming(code_number="2701"), None, None, people.actor("van_thu"))
+    assert login(web, people, "van_thu").status_code == 302
+    assert web.get(f"/records/{doc.record_id}").status_code == 200
+    return people, web, doc.record_id
+
+
+def test_the_record_page_lists_its_versions_once_and_catches_the_log_up_once(
+    s3_kho: Kho, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, web, record_id = _page_site(s3_kho)
+    named = named_requests(monkeypatch)
+    page = web.get(f"/records/{record_id}")
+    assert page.status_code == 200
+    assert _lists(named, f"records/{record_id}/v") == 1, named.seen  # 2 before s27
+    witness = [s for s in named.seen if s.startswith("GET ") and s.endswith("/pointers/audit/witness.json")]
+    assert len(witness) == 2, named.seen  # the token check's catch-up and the append (3 before)
+    assert len(named.seen) == PAGE, named.seen
+    assert audit._CAUGHT_UP.get() is None  # nothing of the request's view outlives it
+
+
+def test_a_version_and_an_event_written_by_another_process_show_on_the_next_page(
+    s3_kho: Kho, other_process: Kho
+) -> None:
+    """Between two record pages of a warm browser another process corrects the record (a new
+    version, an ``record:update`` event): the next page lists the new version in its history
+    and shows the event, the token check's catch-up having read the log once for the page."""
+    people, web, record_id = _page_site(s3_kho)
+    first = web.get(f"/records/{record_id}").get_data(as_text=True)
+    assert "Về việc sửa trích yếu s27" not in first and "Sửa dữ liệu đặc tả" not in first
+    clerk = other_process.actor_of(other_process.accounts.get(people.usernames["van_thu"]), "test")
+    other_process.repo.update_metadata(
+        record_id, {"subject": "Về việc sửa trích yếu s27"}, expected_version=1, actor=clerk
+    )
+    page = web.get(f"/records/{record_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Về việc sửa trích yếu s27" in text  # the newest version, listed by this request
+    assert "Sửa dữ liệu đặc tả" in text  # the other process's record:update, in the page's events
