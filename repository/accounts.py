@@ -59,6 +59,7 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import hmac
@@ -67,6 +68,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclasses_field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -1193,6 +1195,23 @@ def _one_trusted(key: str, username: str, token: str, now: datetime) -> bool:
     return hmac.compare_digest(found.group(2), _device_mac(key, username, issued))
 
 
+@dataclass
+class _OneView:
+    """What one account operation has already read of the store (:meth:`AccountService._one_view`):
+    the unit tree and the acting people as stored when it began. An operation decides with one
+    snapshot of them instead of listing them again for each check (s27: an account's creation or
+    confirmation listed ``units/`` up to three times and the actor's versions twice). Never used
+    by a read that a write builds on (:meth:`AccountService._update`, the re-read after a token's
+    write): those list the store every time."""
+
+    units: list[Unit] | None = None
+    actors: dict[str, Account] = dataclasses_field(default_factory=dict)
+
+
+_VIEW: contextvars.ContextVar[_OneView | None] = contextvars.ContextVar("kho_account_view", default=None)
+"""The view of the operation running in this thread or task (None: outside any)."""
+
+
 class AccountService:
     def __init__(
         self,
@@ -1286,10 +1305,37 @@ class AccountService:
         )
         raise PermissionDenied(message, code=code or "PERMISSION_DENIED", actor=actor, target=target)
 
+    @contextmanager
+    def _one_view(self) -> Iterator[None]:
+        """One snapshot of the unit tree and of the acting people for the operation inside (the
+        outermost one's, when nested): each is read from the store at its first use in it, as
+        before, and not again. A lock, a role changed or a unit moved by anyone still counts
+        from the next operation (each opens its own view); nothing is kept past it."""
+        if _VIEW.get() is not None:
+            yield
+            return
+        token = _VIEW.set(_OneView())
+        try:
+            yield
+        finally:
+            _VIEW.reset(token)
+
     def _current_actor(self, actor: Account, *, action: str, target: str, source: str | None) -> Account:
         """The actor as stored now (an Account object held since login may be stale: roles
-        removed, account locked), which must be active."""
-        current = self._read(actor.username)
+        removed, account locked), which must be active. Within one operation
+        (:meth:`_one_view`) the actor is read once."""
+        view = _VIEW.get()
+        current = view.actors.get(actor.username) if view is not None else None
+        if current is None:
+            current = self._read(actor.username)
+            if view is not None and current is not None:
+                view.actors[actor.username] = current
+        return self._check_actor(current, actor, action=action, target=target, source=source)
+
+    def _check_actor(
+        self, current: Account | None, actor: Account, *, action: str, target: str, source: str | None
+    ) -> Account:
+        """``current`` (the actor as stored now) must be active: refused and audited otherwise."""
         if current is not None and current.status is Status.LOCKED:
             # A session that outlived a lock for wrong passwords (:meth:`survives_lock`) reads and
             # works on records, but administers nothing until the lock ends: the answer is the
@@ -1321,9 +1367,11 @@ class AccountService:
         target: str,
         source: str | None,
     ) -> None:
-        """Ask the policy about the actor as stored now; audit and refuse what it refuses."""
-        current = self._current_actor(actor, action=action, target=target, source=source)
-        decision = decide(self.principal_of(current))
+        """Ask the policy about the actor as stored now; audit and refuse what it refuses. The
+        principal and the decision see one unit tree (:meth:`_one_view`)."""
+        with self._one_view():
+            current = self._current_actor(actor, action=action, target=target, source=source)
+            decision = decide(self.principal_of(current))
         if not decision:
             self._deny(
                 current.username,
@@ -1662,7 +1710,16 @@ class AccountService:
         """Every unit, its newest version: the one place the unit tree is read (the access
         policy's ``units_below``, the unit lists). A unit whose newest stored version is below the
         highest the audit log names is refused (``UNIT_ROLLED_BACK``, :meth:`_unit_rolled_back`):
-        the log's word is read (one local query, the index as it is) before the store is listed."""
+        the log's word is read (one local query, the index as it is) before the store is listed.
+        Within one operation (:meth:`_one_view`) the tree is read once."""
+        view = _VIEW.get()
+        if view is not None:
+            if view.units is None:
+                view.units = self._read_units()
+            return list(view.units)
+        return self._read_units()
+
+    def _read_units(self) -> list[Unit]:
         named = self.audit.named_under("units/")
         versions: dict[str, list[ObjectInfo]] = {}
         for info in self.store.list("units/"):
@@ -2150,7 +2207,11 @@ class AccountService:
         raise AssertionError("unreachable")
 
     # -- accounts: creation ----------------------------------------------------------------
-    def _memberships(self, items: Iterable[Membership | tuple[str, Role | str]]) -> tuple[Membership, ...]:
+    def _memberships(
+        self, items: Iterable[Membership | tuple[str, Role | str]], known: Mapping[str, Unit] | None = None
+    ) -> tuple[Membership, ...]:
+        """The memberships of ``items``, each role and unit checked; ``known``: units the
+        operation has just read (not read again)."""
         out: list[Membership] = []
         errors: list[FieldError] = []
         for item in items:
@@ -2163,6 +2224,8 @@ class AccountService:
             if membership not in out:
                 out.append(membership)
         for unit in sorted({m.unit for m in out}):
+            if known is not None and unit in known:
+                continue
             try:
                 self.get_unit(unit)
             except UnitNotFound as exc:
@@ -2297,9 +2360,11 @@ class AccountService:
         :data:`RESET_VALID` of the confirmation and must set their own password. So a quản trị
         alone cannot make an account they can log in as (a "puppet": a content role they may not
         hold, or a second quản trị/lãnh đạo to confirm their own resets)."""
+        # The unit is read once and handed down (s27: it was read again for the memberships and
+        # for the notification's words): it decides no race, the account's put_if_absent does.
         unit = self.get_unit(unit_id)
         self._require_admin(actor, [unit_id], action="account:create", target=unit_id, source=source)
-        memberships = self._memberships((unit_id, r) for r in roles)
+        memberships = self._memberships(((unit_id, r) for r in roles), {unit_id: unit})
         if not memberships:
             raise ValidationFailed([FieldError("roles", "ROLES_REQUIRED", "Cần ít nhất một vai trò.")])
         account, initial = self._new_account(
@@ -2308,7 +2373,7 @@ class AccountService:
         self._notify(
             account.username,
             "rights",
-            f"Tài khoản của bạn đã được tạo với vai trò: {_describe(memberships, self)}.",
+            f"Tài khoản của bạn đã được tạo với vai trò: {_describe(memberships, self, {unit_id: unit})}.",
             actor.username,
         )
         return account, initial
@@ -3361,7 +3426,14 @@ class AccountService:
         (:func:`~repository.policy.may_confirm_reset`). Returns the *second half* of the
         one-time password, valid for :data:`RESET_VALID` from now. ``PASSWORD_RESET_NOT_PENDING``
         (409) when there is nothing unconfirmed. Audited ``account:password-confirm`` (with
-        ``reset_by``) or ``account:create-confirm`` (with ``created_by``)."""
+        ``reset_by``) or ``account:create-confirm`` (with ``created_by``).
+
+        Its two checks of the actor see one view of the actor and the unit tree (:meth:`_one_view`,
+        s27); the write reads the account afresh (:meth:`_update`)."""
+        with self._one_view():
+            return self._confirm_reset(username, actor, source)
+
+    def _confirm_reset(self, username: str, actor: Account, source: str | None) -> tuple[Account, str]:
         target = self._target(
             username, actor, Action.ACCOUNT_LOCK, action="account:password-confirm", source=source
         )
@@ -4276,7 +4348,8 @@ class AccountService:
                 target=about,
                 source=source,
             )
-        self._current_actor(actor, action=action, target=about, source=source)
+        # The target is the actor, just read as stored now (s27: it was read again here).
+        self._check_actor(target, actor, action=action, target=about, source=source)
         if target.awaiting_confirmation:
             # Nobody has logged in to it (no password works yet): a token would be a way round
             # the second person's confirmation.
@@ -4664,10 +4737,16 @@ def _confirm_action(pending: PendingReset) -> str:
     return "account:create-confirm" if pending.new_account else "account:password-confirm"
 
 
-def _describe(memberships: Iterable[Membership], service: AccountService) -> str:
-    """``văn thư (Văn phòng), lãnh đạo (Phòng Tổng hợp)`` for a notification."""
+def _describe(
+    memberships: Iterable[Membership], service: AccountService, known: Mapping[str, Unit] | None = None
+) -> str:
+    """``văn thư (Văn phòng), lãnh đạo (Phòng Tổng hợp)`` for a notification; ``known``: units
+    the operation has just read (not read again)."""
     parts = []
     for m in memberships:
+        if known is not None and m.unit in known:
+            parts.append(f"{m.role.label} ({known[m.unit].name})")
+            continue
         try:
             unit_name = service.get_unit(m.unit).name
         except UnitNotFound:

@@ -31,6 +31,7 @@ Times are stored in UTC (QCVN 12:2026/BCA 2.2.22) and shown in Vietnam time.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import re
@@ -669,6 +670,33 @@ class VerifyReport:
         return tuple(f for f in self.findings if f.acknowledged is None)
 
 
+_CAUGHT_UP: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
+    "kho_audit_caught_up", default=None
+)
+"""Inside :func:`one_catch_up_begin`'s scope: the logs (``id``) whose by-record index this
+request has caught up."""
+
+
+def one_catch_up_begin() -> contextvars.Token[set[int] | None]:
+    """From now until :func:`one_catch_up_end`, in this thread or task, each log's by-record
+    index is caught up with the log at most once (its first catch-up; one that failed does not
+    count): the read-only view of one request (the record page, ``GET /api/records/<id>``),
+    whose token check catches up, then its history of events again (s27: the audit witness
+    read three times per page). The view is the log as at the first catch-up: an event
+    another process appends later in the same request is not in it (this process's own are
+    indexed as they are written). Not for a request that writes a record: no decision that
+    serialises on the log (a hold against a destruction, a guard) may rest on an earlier read."""
+    return _CAUGHT_UP.set(set())
+
+
+def one_catch_up_end(token: contextvars.Token[set[int] | None]) -> None:
+    """The end of :func:`one_catch_up_begin`'s scope (every later catch-up reads the log)."""
+    try:
+        _CAUGHT_UP.reset(token)
+    except ValueError:  # (another context: nothing of this scope outlives it there either)
+        _CAUGHT_UP.set(None)
+
+
 class AuditLog:
     def __init__(
         self,
@@ -1073,11 +1101,13 @@ class AuditLog:
                 self._check_anchor()
                 if events[0].seq == 0 and self.record_index.anchor() != events[0].hash:
                     self.record_index.reset(events[0].hash)  # the log begins now
+                    self._forget_caught_up()
                 else:
                     head = self.record_index.head()
                     if head is not None and head[0] == events[0].seq - 1 and head[1] != events[0].prev:
                         # indexed up to this place of another timeline of the log (review rv23)
                         self.record_index.reset(self._first_hash(), keep_named=True)
+                        self._forget_caught_up()
                 entries = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True) if e.record_id]
                 versions = [(e.record_id, e.version) for e in events if e.record_id and e.version]
                 holds = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True)
@@ -1743,7 +1773,15 @@ class AuditLog:
         first = self._first_hash()
         if self.record_index.anchor() != first:
             self.record_index.reset(first, keep_named=True)
+            self._forget_caught_up()
         self._anchor_checked = True
+
+    def _forget_caught_up(self) -> None:
+        """The index was emptied: the next catch-up reads the log, also inside
+        :func:`one_catch_up_begin`'s scope."""
+        caught_up = _CAUGHT_UP.get()
+        if caught_up is not None:
+            caught_up.discard(id(self))
 
     def _witnessed_head(self) -> tuple[int, str | None]:
         """The position and hash the witness names (−1, None: no readable witness)."""
@@ -1806,7 +1844,16 @@ class AuditLog:
         """Bring the by-record index up to the newest event: a listing of the log when far
         behind (an empty index: one scan), else the few objects after ``next_seq``, up to the
         witness (stepping over a removed event) and past it while events exist (written by a
-        process that has not moved the witness yet)."""
+        process that has not moved the witness yet). Once per log inside
+        :func:`one_catch_up_begin`'s scope."""
+        caught_up = _CAUGHT_UP.get()
+        if caught_up is not None and id(self) in caught_up:
+            return
+        self._catch_up_now()
+        if caught_up is not None:
+            caught_up.add(id(self))
+
+    def _catch_up_now(self) -> None:
         with self._index_lock:
             index = self.record_index
             self._check_anchor()
@@ -1883,7 +1930,7 @@ class AuditLog:
         with self._index_lock:
             self.record_index.reset(self._first_hash())
             self._anchor_checked = True
-        self._catch_up()
+        self._catch_up_now()  # (the index was emptied: never skipped by a request's one catch-up)
         return self.reads - before
 
     def newest_named(self, obj: str, *, catch_up: bool) -> int | None:

@@ -2787,20 +2787,22 @@ class Repository:
             self._release(key, token)
 
     # -- reading ---------------------------------------------------------------------------
-    def opened(self, record_id: str, *, actor: Actor) -> tuple[Record, RecordFacts, list[Record]]:
+    def opened(self, record_id: str, *, actor: Actor) -> tuple[Record, RecordFacts, list[Record], list[int]]:
         """:meth:`get` of the latest version for a page that asks several questions of one
-        record (the record page): the record, the policy's facts of it and the hồ sơ holding
-        it (:meth:`holders_of`, readable ones), each read once. The view is decided and audited
-        as :meth:`get` does; the page passes ``record`` and ``facts`` down to :meth:`history`,
-        :meth:`audit_events` and its own questions, which decide on them (u22: the record page
-        loaded the record 3 times and listed its hồ sơ links 5 times)."""
-        latest = self._load(record_id)
+        record (the record page): the record, the policy's facts of it, the hồ sơ holding
+        it (:meth:`holders_of`, readable ones) and the version numbers listed to find it, each
+        read once. The view is decided and audited as :meth:`get` does; the page passes
+        ``record``, ``facts`` and the versions down to :meth:`history`, :meth:`audit_events` and
+        its own questions, which decide on them (u22: the record page loaded the record 3 times
+        and listed its hồ sơ links 5 times; s27: it listed the versions twice)."""
+        versions = self._listed_versions(record_id)
+        latest = self._load(record_id, versions[-1])
         holders = self.holders_of(latest, readable_only=True)
         facts = self.facts(latest, holders=holders)
         self.authorize(actor, Action.RECORD_VIEW, latest, facts=facts)
         if not actor.system:
             self._event(actor, "record:view", latest, {})
-        return latest, facts, holders
+        return latest, facts, holders, versions
 
     def get(self, record_id: str, version: int | None = None, *, actor: Actor) -> Record:
         """A version of a record (the latest by default), if the policy lets ``actor`` see it.
@@ -2878,16 +2880,22 @@ class Repository:
             )
         return self.as_seen_by(record, actor)
 
+    def _listed_versions(self, record_id: str) -> list[int]:
+        """The record's version numbers as listed now (``[1]`` for a record rolled forward
+        from its write-ahead: :meth:`_roll_forward`); :class:`NotFound` when it has none."""
+        _check_record_id(record_id)
+        versions = self._versions(record_id)
+        if not versions:
+            rolled = self._roll_forward(record_id)
+            if rolled is None:
+                raise NotFound(unknown_record_message(record_id), record_id=record_id)
+            versions = [1]
+        return versions
+
     def _load(self, record_id: str, version: int | None = None) -> Record:
         _check_record_id(record_id)
         if version is None:
-            versions = self._versions(record_id)
-            if not versions:
-                rolled = self._roll_forward(record_id)
-                if rolled is None:
-                    raise NotFound(unknown_record_message(record_id), record_id=record_id)
-                versions = [1]
-            version = versions[-1]
+            version = self._listed_versions(record_id)[-1]
         try:
             sealed = self.store.get(version_key(record_id, version))
         except NotFound:
@@ -3072,11 +3080,17 @@ class Repository:
         actor: Actor,
         latest: Record | None = None,
         facts: RecordFacts | None = None,
+        listed: Sequence[int] | None = None,
     ) -> list[Record]:
         """Every version of a record, oldest first (audited as ``record:history``).
-        ``latest``, ``facts``: the record's latest version and its :meth:`facts` as the caller
-        read them (:meth:`opened`); used when the latest version is still that one."""
-        versions = self._versions(record_id) or ([1] if self._roll_forward(record_id) else [])
+        ``latest``, ``facts``, ``listed``: the record's latest version, its :meth:`facts` and
+        the version numbers listed to find it, as the caller read them in this request
+        (:meth:`opened`): the versions are not listed again when ``latest`` is the newest of
+        ``listed`` (one request's view of the record is one listing)."""
+        if listed and latest is not None and latest.record_id == record_id and latest.version == listed[-1]:
+            versions = list(listed)
+        else:
+            versions = self._versions(record_id) or ([1] if self._roll_forward(record_id) else [])
         if not versions:
             raise NotFound(unknown_record_message(record_id), record_id=record_id)
         out = [self._load(record_id, v) for v in versions[:-1]]

@@ -28,6 +28,7 @@ from kho.config import Settings
 from kho.digits import ascii_int
 from kho.errors import BodyTooLarge, IdentifierInvalid, KhoError
 from kho.timeutil import parse_iso
+from repository.audit import one_catch_up_begin, one_catch_up_end
 from repository.policy import Action, search_scope
 from repository.records import Actor, Repository, is_record_id
 from web import cross_site, worklists
@@ -315,6 +316,24 @@ def _token_dict(token: Any) -> dict[str, Any]:
     }
 
 
+ONE_CATCH_UP_VIEWS = frozenset({"records.show", "get_record"})
+"""Endpoints that read one record and write nothing but their own audit events (the record page,
+``GET /api/records/<id>``): their token check and their history of events share one catch-up of
+the audit log's index (:func:`repository.audit.one_catch_up_begin`, s27). A request that acts on
+a record (a destruction, a hold, a guard) is never one of them."""
+
+
+def _one_catch_up_for_a_view() -> None:
+    if request.method in ("GET", "HEAD") and request.endpoint in ONE_CATCH_UP_VIEWS:
+        g.one_catch_up = one_catch_up_begin()
+
+
+def _end_one_catch_up(_: BaseException | None) -> None:
+    token = g.pop("one_catch_up", None)
+    if token is not None:
+        one_catch_up_end(token)
+
+
 def create_app(
     settings: Settings | None = None, repo: Repository | None = None, kho: Kho | None = None
 ) -> Flask:
@@ -331,6 +350,8 @@ def create_app(
     if settings.trusted_proxies:  # the person's address, not the proxy's (web.proxies)
         app.wsgi_app = TrustedProxies(app.wsgi_app, networks(settings.trusted_proxies))  # type: ignore[method-assign]
     app.before_request(bound_small_body)  # first: before the pages' CSRF check reads the form
+    app.before_request(_one_catch_up_for_a_view)  # before the token check's catch-up
+    app.teardown_request(_end_one_catch_up)
     app.extensions["kho"] = kho
     accounts = kho.accounts
     service = kho.repo

@@ -46,7 +46,8 @@ REQUESTS = {
     "page /": 9,  # 12 before s26: the account's GET, the token's use markers listed, the GET
     # of the person's one notification
     "search page": 14,  # 18: the GETs of the two units' versions, not the notification
-    "document page": 17,  # 20
+    "document page": 14,  # 20; 17 before s27 (the versions listed again, the witness GET and
+    # the HEAD past it of the history's catch-up: NOTES-s27 §2)
     "GET /api/me": 6,  # 9
     "GET /api/search": 13,  # 17
     "GET /api/records/<id>": 12,  # 14

@@ -68,10 +68,10 @@ def _show(record_id: str, service: Repository) -> Response:
     who = actor()
     # The record, the policy's facts of it and its hồ sơ, read once (u22): every question
     # below is decided on these, as the repository would decide it (no check is skipped).
-    record, facts, holders = service.opened(record_id, actor=who)
+    record, facts, holders, listed = service.opened(record_id, actor=who)
     if record.kind == "hoso":
         return redirect(url_for("files.show", file_id=record_id))  # type: ignore[return-value]
-    versions = service.history(record_id, actor=who, latest=record, facts=facts)
+    versions = service.history(record_id, actor=who, latest=record, facts=facts, listed=listed)
     files = []
     for holder_id in (h.record_id for h in holders):
         try:
