@@ -27,6 +27,7 @@ from repository.storage.local import LocalStore
 from retention.backup import backup, restore
 
 REUSED = "register-number-reused"
+KIND = {"kind": "den"}
 
 
 def _registered(repo: Repository, n: int) -> Record:
@@ -47,7 +48,7 @@ def _cut(repo: Repository, year: int, numbers: range) -> None:
         details = {"organ_id": AGENCY, "series": "den", "year": year, "number": number}
         repo.audit.append_many(
             [
-                EventDraft("vanthu.nguyen", "record:create", record_id=ghost, version=1, details={"kind": "den"}),
+                EventDraft("vanthu.nguyen", "record:create", record_id=ghost, version=1, details=KIND),
                 EventDraft("vanthu.nguyen", "register:assign", record_id=ghost, version=1, details=details),
             ]
         )
