@@ -1799,6 +1799,22 @@ class S3Store(ObjectStore):
         headers = found.metadata or {}
         return claim_age(headers.get("Date"), headers.get("Last-Modified"), datetime.now(UTC))
 
+    def first_age(self, key: str) -> float:
+        """:meth:`ObjectStore.first_age`: :meth:`age` (one HEAD: the server's ``Date``) plus how
+        much older than the current version the oldest version of ``key`` is (one versions LIST:
+        their ``Last-Modified``, the server's too)."""
+        age = self.age(key)
+
+        def run() -> list[datetime]:
+            return [
+                obj.last_modified
+                for obj in self._client.list_objects(self.bucket, prefix=key, include_version=True)
+                if obj.object_name == key and not obj.is_delete_marker and obj.last_modified is not None
+            ]
+
+        stamps = self._call(run, key)
+        return age + (max(stamps) - min(stamps)).total_seconds() if stamps else age
+
     def _current_id(self, key: str) -> str | None:
         """The version id of ``key``'s current version (one HEAD of the data bucket): ``null``
         where it is answered without one (versioning suspended or off), None where there is none
