@@ -766,10 +766,10 @@ class Registers:
         """``number``, moved past the register's restored floor when this process's last read of
         the floor is older than :data:`FLOOR_RECHECK_SECONDS` (m66: a restore may have written one
         since; one read, at most once per interval and register). Asked for every number an
-        allocation tries, not only its first (rv65: an allocation begun before a restore that
-        met a taken number — on S3 it waits there for the taker's entry to land — went on after
-        the restore had returned and took one past the newest entry listed, a number the
-        restored log shows given)."""
+        allocation tries, once its entry is made, just before its create, not only at the start
+        (rv65: an allocation begun before a restore that met a taken number — on S3 it waits
+        there for the taker's entry to land — went on after the restore had returned and took
+        one past the newest entry listed, a number the restored log shows given)."""
         if self.clock() - self._floor_read_at.get(prefix, -float("inf")) < FLOOR_RECHECK_SECONDS:
             return number
         return max(number, self._restored_floor(prefix) + 1)
@@ -869,6 +869,13 @@ class Registers:
             forward = REGISTER_STEPS_BEFORE_LISTING if self._taken.get(prefix, 0) <= 1 else 0
             while True:
                 entry = make_entry(number)
+                # The floor again when its last read is older than the interval (rv65): what
+                # came since it was read (making the entry, the wait for a taker's entry at a
+                # collision, any pause) may have spanned a restore that wrote a floor.
+                past = self._past_floor(prefix, number)
+                if past != number:
+                    number = past
+                    continue
                 key = entry_key(organ_id, year, series, number)
                 # The entry's own directory sync, left running when the caller's is (``settling``).
                 mine = Settling() if settling is not None else None
@@ -896,9 +903,6 @@ class Registers:
                         number = max(number + 1, self._newest(prefix, after=key) + 1)
                     else:
                         number += 1
-                    # The floor too, when its last read is older than the interval: the wait for
-                    # a taker's entry (or any pause) may have spanned a restore (rv65).
-                    number = self._past_floor(prefix, number)
                     continue
                 if isinstance(outcome, BaseException):
                     raise outcome  # not linked
