@@ -1801,18 +1801,21 @@ class S3Store(ObjectStore):
 
     def first_age(self, key: str) -> float:
         """:meth:`ObjectStore.first_age`: :meth:`age` (one HEAD: the server's ``Date``) plus how
-        much older than the current version the oldest version of ``key`` is (one versions LIST:
-        their ``Last-Modified``, the server's too)."""
+        much older than the current version the oldest version of ``key`` above its newest delete
+        marker is (one versions LIST: their ``Last-Modified``, the server's too; versions under a
+        marker another client's plain DELETE left belong to an earlier object)."""
         age = self.age(key)
 
-        def run() -> list[datetime]:
+        def run() -> list[tuple[datetime, bool]]:
             return [
-                obj.last_modified
+                (obj.last_modified, bool(obj.is_delete_marker))
                 for obj in self._client.list_objects(self.bucket, prefix=key, include_version=True)
-                if obj.object_name == key and not obj.is_delete_marker and obj.last_modified is not None
+                if obj.object_name == key and obj.last_modified is not None
             ]
 
-        stamps = self._call(run, key)
+        listed = self._call(run, key)
+        marker = max((at for at, is_marker in listed if is_marker), default=None)
+        stamps = [at for at, is_marker in listed if not is_marker and (marker is None or at > marker)]
         return age + (max(stamps) - min(stamps)).total_seconds() if stamps else age
 
     def _current_id(self, key: str) -> str | None:
