@@ -291,7 +291,8 @@ def _scrub_in_flight(staged: ObjectInfo, store: ObjectStore, grace_seconds: floa
     be running (m62: ``kho fsck`` beside a running scrub named the job it was rewriting): only
     while a scrub holds a live lease (``running``, :func:`repository.ingest_jobs.scrub_running`),
     and only for a copy written less than ``grace_seconds`` ago by the store's own clock
-    (:meth:`ObjectStore.age`: no clock-skew margin is needed). A scrub holds its copy for the
+    (:meth:`ObjectStore.first_age`, its oldest version: no clock-skew margin is needed, and the
+    same bytes written again over it do not make it younger, rv65). A scrub holds its copy for the
     milliseconds of one job's removal and write, so one older than the grace is a stopped run's
     even beside a live one (a lease kept alive by hand hides a copy no longer than that). No
     live lease: a stopped run's at once (review rv64: a scrub killed on S3 was named only after
@@ -300,7 +301,7 @@ def _scrub_in_flight(staged: ObjectInfo, store: ObjectStore, grace_seconds: floa
     if grace_seconds <= 0 or not running:
         return False
     try:
-        return store.age(staged.key) < grace_seconds
+        return store.first_age(staged.key) < grace_seconds  # (its first write: rv65)
     except NotFound:
         return True
 

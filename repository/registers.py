@@ -762,17 +762,17 @@ class Registers:
         register: the next allocations start from the number after their own."""
         return max(self._newest(prefix), self._floor(prefix), self._restored_floor(prefix)) + 1
 
-    def _cached_next(self, prefix: str) -> int | None:
-        """The next number this process cached for the register at ``prefix`` (None: none yet),
-        moved past the register's restored floor when its last read of the floor is older than
-        :data:`FLOOR_RECHECK_SECONDS` (m66: a restore may have written one since; one read,
-        at most once per interval and register)."""
-        cached = self._next.get(prefix)
-        if cached is None:
-            return None
+    def _past_floor(self, prefix: str, number: int) -> int:
+        """``number``, moved past the register's restored floor when this process's last read of
+        the floor is older than :data:`FLOOR_RECHECK_SECONDS` (m66: a restore may have written one
+        since; one read, at most once per interval and register). Asked for every number an
+        allocation tries, once its entry is made, just before its create, not only at the start
+        (rv65: an allocation begun before a restore that met a taken number — on S3 it waits
+        there for the taker's entry to land — went on after the restore had returned and took
+        one past the newest entry listed, a number the restored log shows given)."""
         if self.clock() - self._floor_read_at.get(prefix, -float("inf")) < FLOOR_RECHECK_SECONDS:
-            return cached
-        return max(cached, self._restored_floor(prefix) + 1)
+            return number
+        return max(number, self._restored_floor(prefix) + 1)
 
     def _restored_floor(self, prefix: str) -> int:
         """The highest number of the register at ``prefix`` that a restore found given in the
@@ -862,12 +862,20 @@ class Registers:
             earlier = self._unsettled.pop(prefix, None)
             if earlier is not None:
                 earlier.wait()  # the entry before is durable before the next one is visible: no gap
-            number = self._cached_next(prefix) or self._first_free(prefix)
+            cached = self._next.get(prefix)
+            number = self._first_free(prefix) if cached is None else self._past_floor(prefix, cached)
             first, stepped = number, 0  # (collisions in this allocation)
             # read forward only while others are found one number ahead (two writers)
             forward = REGISTER_STEPS_BEFORE_LISTING if self._taken.get(prefix, 0) <= 1 else 0
             while True:
                 entry = make_entry(number)
+                # The floor again when its last read is older than the interval (rv65): what
+                # came since it was read (making the entry, the wait for a taker's entry at a
+                # collision, any pause) may have spanned a restore that wrote a floor.
+                past = self._past_floor(prefix, number)
+                if past != number:
+                    number = past
+                    continue
                 key = entry_key(organ_id, year, series, number)
                 # The entry's own directory sync, left running when the caller's is (``settling``).
                 mine = Settling() if settling is not None else None

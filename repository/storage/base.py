@@ -264,6 +264,15 @@ class ObjectStore(abc.ABC):
         This default: only where the backend knows it."""
         raise NotImplementedError(f"{self.name} does not tell an object's age")
 
+    def first_age(self, key: str) -> float:
+        """Seconds since the *oldest* stored version of ``key`` was written, by the store's own
+        clock (:meth:`age` of a key written once): how long a copy has been there, which
+        writing the same bytes again does not make younger (review rv65: a writer of the
+        store renewed a dead scrub's staged copy in place and fsck took it for a live run's
+        for ever). :class:`~kho.errors.NotFound` if there is no current version. This default:
+        :meth:`age` (a backend that keeps no versions)."""
+        return self.age(key)
+
     @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Remove ``key`` (all versions). Refused with ``RetentionLocked`` under retention or

@@ -728,6 +728,18 @@ class LocalStore(ObjectStore):
             raise self._os_error(exc, key) from exc
         return max(0.0, time.time() - written)
 
+    def first_age(self, key: str) -> float:
+        """:meth:`ObjectStore.first_age`: :meth:`age`, or older: the write time its oldest
+        archive carries in its name (``<nanoseconds>_<version id>``, :meth:`_archive_name`)."""
+        age = self.age(key)
+        try:
+            names = os.listdir(self.root / "versions" / key)
+        except OSError:
+            return age
+        parts = (name.partition("_") for name in names)
+        stamps = [int(ns) for ns, sep, vid in parts if sep and vid and ns.isdigit()]
+        return max(age, time.time() - min(stamps) / 1e9) if stamps else age
+
     @staticmethod
     def _archive_name(version_id: str) -> str:
         """``<mtime ns, 20 digits>_<version id>``: a function of the version (its id carries

@@ -684,7 +684,7 @@ class S3Store(ObjectStore):
             if self._conditional is None:
                 self._conditional = _learnt(
                     ("versioned", *self._server, self.object_lock),
-                    self._probe_conditional_put,
+                    lambda: self._probe_conditional_put(versioned=True),
                     lambda _: True,
                 )
             self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
@@ -744,18 +744,31 @@ class S3Store(ObjectStore):
         """Who answers this store's requests, as :data:`_LEARNT` tells servers apart."""
         return (self.secure, self.endpoint, self._access_key)
 
-    def _probe_conditional_put(self) -> bool:
-        """Does the data bucket refuse a second ``If-None-Match: *`` PUT of one key?"""
+    def _probe_conditional_put(self, *, versioned: bool = False) -> bool:
+        """Does the data bucket refuse a second ``If-None-Match: *`` PUT of one key?
+
+        ``versioned`` (a bucket this store has just made versioned, whose answer is kept as the
+        server's for every versioned bucket): a refusal counts only when the first PUT made a
+        version and the bucket's versioning is still enabled after the second (one GET more,
+        only then). Ceph RGW honours the condition on an unversioned or suspended bucket and
+        ignores it on an enabled one, so versioning suspended while the probe ran (by anyone
+        allowed to change it, between Kho turning it on and the probe) made "honoured" the
+        answer for this store and, kept in :data:`_LEARNT`, for every versioned bucket of the
+        server: creates with the condition alone, ignored there, and two writers of one key
+        both won (rv65). False (claims in the companion bucket) is right on every server."""
         key = f"{_PROBE_PREFIX}{uuid.uuid4().hex}"
         client = self._client
-        client._execute("PUT", self.bucket, key, body=b"1", headers={"If-None-Match": "*"})
+        first = client._execute("PUT", self.bucket, key, body=b"1", headers={"If-None-Match": "*"})
         try:
             client._execute("PUT", self.bucket, key, body=b"2", headers={"If-None-Match": "*"})
             honoured = False
         except S3Error as exc:
             if exc.code != "PreconditionFailed":
                 raise
-            honoured = True
+            honoured = not versioned or (
+                first.headers.get("x-amz-version-id") not in (None, "", "null")
+                and client.get_bucket_versioning(self.bucket).status == ENABLED
+            )
         for version in client.list_objects(self.bucket, prefix=key, include_version=True):
             client.remove_object(self.bucket, key, version_id=version.version_id)
         return honoured
@@ -1785,6 +1798,25 @@ class S3Store(ObjectStore):
         found = self._call(lambda: self._client.stat_object(self.bucket, key), key)
         headers = found.metadata or {}
         return claim_age(headers.get("Date"), headers.get("Last-Modified"), datetime.now(UTC))
+
+    def first_age(self, key: str) -> float:
+        """:meth:`ObjectStore.first_age`: :meth:`age` (one HEAD: the server's ``Date``) plus how
+        much older than the current version the oldest version of ``key`` above its newest delete
+        marker is (one versions LIST: their ``Last-Modified``, the server's too; versions under a
+        marker another client's plain DELETE left belong to an earlier object)."""
+        age = self.age(key)
+
+        def run() -> list[tuple[datetime, bool]]:
+            return [
+                (obj.last_modified, bool(obj.is_delete_marker))
+                for obj in self._client.list_objects(self.bucket, prefix=key, include_version=True)
+                if obj.object_name == key and obj.last_modified is not None
+            ]
+
+        listed = self._call(run, key)
+        marker = max((at for at, is_marker in listed if is_marker), default=None)
+        stamps = [at for at, is_marker in listed if not is_marker and (marker is None or at > marker)]
+        return age + (max(stamps) - min(stamps)).total_seconds() if stamps else age
 
     def _current_id(self, key: str) -> str | None:
         """The version id of ``key``'s current version (one HEAD of the data bucket): ``null``
