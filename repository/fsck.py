@@ -131,6 +131,7 @@ from repository.registers import (
     entry_key,
     entry_key_in,
     floor_explained,
+    floor_numbers,
     floor_sealed,
     number_given_in,
     number_ranges,
@@ -993,14 +994,7 @@ def fsck(
                         "organ_id": floor.organ_id,
                         "year": floor.year,
                         "series": floor.series,
-                        "numbers": absent,
-                        "records": [
-                            {"number": x.number, "record_id": x.record_id, "seq": x.seq}
-                            for x in floor.lost
-                            if x.number in absent
-                        ],
-                        "backup_id": floor.backup_id,
-                        "next": floor.number + 1,
+                        **floor_numbers(floor, absent),
                     },
                 )
             )

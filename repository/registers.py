@@ -634,11 +634,9 @@ def floor_explained(floor: RegisterFloor, missing: Iterable[int] | None = None) 
     )
 
 
-def floor_shown(floor: RegisterFloor) -> dict[str, Any]:
-    """The note of ``floor`` as the API lists it beside the register (``numbers_lost_in_backup``);
-    pure. What :func:`floor_explained` says and nothing more: the numbers, each one's record and
-    audit event, the backup, the next number and the text itself (``message``)."""
-    numbers = floor.numbers()
+def floor_numbers(floor: RegisterFloor, numbers: list[int]) -> dict[str, Any]:
+    """``numbers`` of ``floor`` as the API and ``kho fsck --json`` give them; pure: the numbers,
+    each one's record and audit event, the backup and the register's next number."""
     return {
         "numbers": numbers,
         "records": [
@@ -648,8 +646,14 @@ def floor_shown(floor: RegisterFloor) -> dict[str, Any]:
         ],
         "backup_id": floor.backup_id,
         "next": floor.number + 1,
-        "message": floor_explained(floor),
     }
+
+
+def floor_shown(floor: RegisterFloor) -> dict[str, Any]:
+    """The note of ``floor`` as the API lists it beside the register (``numbers_lost_in_backup``);
+    pure. What :func:`floor_explained` says and nothing more: :func:`floor_numbers` of all its
+    numbers and the text itself (``message``)."""
+    return {**floor_numbers(floor, floor.numbers()), "message": floor_explained(floor)}
 
 
 FLOOR_RECHECK_SECONDS = 1.0

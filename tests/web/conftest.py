@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,13 +80,12 @@ def env(
     return values
 
 
-@pytest.fixture(params=["local", "s3"])
-def store_site(
-    request: pytest.FixtureRequest, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@contextmanager
+def _counted_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, s3: bool
 ) -> Iterator[tuple[Kho, People, FlaskClient]]:
-    """An installation on the local folder and on the Ceph S3 gateway (one test each), its
-    people and a browser: for tests that count what a page reads from the store."""
-    if request.param == "s3":
+    """An installation (the local folder, or the Ceph S3 gateway), its people and a browser."""
+    if s3:
         for key, value in s3_env(tmp_path / "s3").items():
             monkeypatch.setenv(key, value)
     monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
@@ -95,6 +95,25 @@ def store_site(
         yield installation, people, create_app(installation.settings, kho=installation).test_client()
     finally:
         installation.close()
+
+
+@pytest.fixture(params=["local", "s3"])
+def store_site(
+    request: pytest.FixtureRequest, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Kho, People, FlaskClient]]:
+    """An installation on the local folder and on the Ceph S3 gateway (one test each), its
+    people and a browser: for tests that count what a page reads from the store."""
+    with _counted_site(tmp_path, monkeypatch, s3=request.param == "s3") as site:
+        yield site
+
+
+@pytest.fixture
+def s3_store_site(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Kho, People, FlaskClient]]:
+    """:func:`store_site` on the Ceph S3 gateway only."""
+    with _counted_site(tmp_path, monkeypatch, s3=True) as site:
+        yield site
 
 
 COPIED_PEOPLE = pytest.StashKey[dict[str, str]]()

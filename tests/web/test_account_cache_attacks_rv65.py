@@ -11,20 +11,16 @@ process that never kept anything refuses it. Real Ceph gateway; a guard (it held
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from kho_counting import named_requests
-from kho_people import People, make_people
-from kho_retention import s3_env
+from kho_people import People
 from kho_web import login
 from minio import Minio
 
 from kho.config import Settings
 from repository.accounts import LockReason
-from web.app import create_app
 from web.context import Kho
 
 pytestmark = pytest.mark.s3
@@ -33,16 +29,8 @@ SITE = tuple[Kho, People, FlaskClient]
 
 
 @pytest.fixture
-def s3_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Iterator[SITE]:
-    for key, value in s3_env(tmp_path / "s3").items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    installation = Kho(Settings.from_env())
-    try:
-        people = make_people(installation)
-        yield installation, people, create_app(installation.settings, kho=installation).test_client()
-    finally:
-        installation.close()
+def s3_site(s3_store_site: SITE) -> SITE:
+    return s3_store_site
 
 
 def test_a_lock_version_removed_behind_kho_is_never_served_from_the_kept_bytes(

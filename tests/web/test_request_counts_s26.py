@@ -28,8 +28,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from kho_counting import named_requests
-from kho_people import People, make_people
-from kho_retention import s3_env
+from kho_people import People
 from kho_testing import incoming
 from kho_web import login
 from minio import Minio
@@ -38,7 +37,6 @@ from kho.config import Settings
 from repository import keys as keys_module
 from repository.accounts import idle_slot_seconds
 from repository.policy import Role
-from web.app import create_app
 from web.context import Kho
 
 pytestmark = pytest.mark.s3
@@ -68,16 +66,8 @@ account's versions (7 before: the GET of the newest, the LIST of the use markers
 
 
 @pytest.fixture
-def s3_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Iterator[SITE]:
-    for key, value in s3_env(tmp_path / "s3").items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    installation = Kho(Settings.from_env())
-    try:
-        people = make_people(installation)
-        yield installation, people, create_app(installation.settings, kho=installation).test_client()
-    finally:
-        installation.close()
+def s3_site(s3_store_site: SITE) -> SITE:
+    return s3_store_site
 
 
 @pytest.fixture
