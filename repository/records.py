@@ -141,7 +141,7 @@ from repository.registration import (
 )
 from repository.rollback import HistoryGuard
 from repository.seals import Sealer
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectInfo, ObjectStore
 from repository.storage.group import (
     NewObject,
     Outcome,
@@ -840,6 +840,11 @@ def version_key(record_id: str, version: int) -> str:
     return f"records/{record_id}/v{version:06d}"
 
 
+def _version_of(info: ObjectInfo) -> int:
+    """The version number of a listed version object (``records/<id>/v000003`` → 3)."""
+    return int(info.key.rsplit("/v", 1)[1])
+
+
 def created_files_prefix(user: str) -> str:
     """Where the derived list of the hồ sơ a person created lives (one empty object each)."""
     return f"derived/files-by-creator/{hashlib.sha256(user.encode()).hexdigest()[:32]}/"
@@ -1191,8 +1196,13 @@ class Repository:
         return Record.from_dict(json.loads(plain))
 
     def _versions(self, record_id: str) -> list[int]:
+        return [_version_of(info) for info in self._version_infos(record_id)]
+
+    def _version_infos(self, record_id: str) -> list[ObjectInfo]:
+        """The record's version objects as the store lists them now, oldest first (their keys
+        sort by version: :func:`version_key`)."""
         _check_record_id(record_id)
-        return [int(info.key.rsplit("/v", 1)[1]) for info in self.store.list(f"records/{record_id}/v")]
+        return list(self.store.list(f"records/{record_id}/v"))
 
     def _write_marker(
         self, record_id: str, kind: str, register: str | None = None, *, fresh: bool = False
@@ -2795,8 +2805,9 @@ class Repository:
         ``record``, ``facts`` and the versions down to :meth:`history`, :meth:`audit_events` and
         its own questions, which decide on them (u22: the record page loaded the record 3 times
         and listed its hồ sơ links 5 times; s27: it listed the versions twice)."""
-        versions = self._listed_versions(record_id)
-        latest = self._load(record_id, versions[-1])
+        infos = self._listed_infos(record_id)
+        versions = [_version_of(info) for info in infos]
+        latest = self._load_listed(record_id, infos[-1])
         holders = self.holders_of(latest, readable_only=True)
         facts = self.facts(latest, holders=holders)
         self.authorize(actor, Action.RECORD_VIEW, latest, facts=facts)
@@ -2883,21 +2894,48 @@ class Repository:
     def _listed_versions(self, record_id: str) -> list[int]:
         """The record's version numbers as listed now (``[1]`` for a record rolled forward
         from its write-ahead: :meth:`_roll_forward`); :class:`NotFound` when it has none."""
-        _check_record_id(record_id)
-        versions = self._versions(record_id)
-        if not versions:
+        return [_version_of(info) for info in self._listed_infos(record_id)]
+
+    def _listed_infos(self, record_id: str) -> list[ObjectInfo]:
+        """:meth:`_listed_versions` as the listing's objects (s28: the newest is then read with
+        :meth:`_load_listed`). A record rolled forward from its write-ahead: its version 1 as
+        written now, without an ETag (read with a GET)."""
+        infos = self._version_infos(record_id)
+        if not infos:
             rolled = self._roll_forward(record_id)
             if rolled is None:
                 raise NotFound(unknown_record_message(record_id), record_id=record_id)
-            versions = [1]
-        return versions
+            infos = [ObjectInfo(key=version_key(record_id, 1), size=0)]
+        return infos
 
     def _load(self, record_id: str, version: int | None = None) -> Record:
+        """A version of a record (the newest listed now by default), opened and checked.
+
+        The newest is read from its listing with :meth:`_load_listed`: a read costs one GET
+        less when this process read the same object before (same ETag). Earlier versions asked
+        by number are read with a GET (no listing was made for them)."""
         _check_record_id(record_id)
         if version is None:
-            version = self._listed_versions(record_id)[-1]
+            return self._load_listed(record_id, self._listed_infos(record_id)[-1])
+        return self._load_from(record_id, version, lambda: self.store.get(version_key(record_id, version)))
+
+    def _load_listed(self, record_id: str, info: ObjectInfo) -> Record:
+        """The version of ``record_id`` that this request's listing gave (``info``), read with
+        :meth:`ObjectStore.get_listed`: on S3 no GET when the listing's ETag is the MD5 of bytes
+        this process read of the key before (s26's rule for accounts, units and notifications,
+        issue 14 / s28). A version rewritten behind the process (tampered, same size or not,
+        rolled back to other bytes), another process's new version (another key) or a deleted
+        one (gone from the listing, or :class:`NotFound` on the GET) is seen at this read as with
+        a GET: the bytes kept are exactly the bytes the listing names. Destruction (the key
+        shredded) is decided by :meth:`KeyRing.open`, not by these bytes."""
+        version = _version_of(info)
+        if info.key != version_key(record_id, version):  # not the key it names: as before, a GET
+            return self._load(record_id, version)
+        return self._load_from(record_id, version, lambda: self.store.get_listed(info))
+
+    def _load_from(self, record_id: str, version: int, read: Callable[[], bytes]) -> Record:
         try:
-            sealed = self.store.get(version_key(record_id, version))
+            sealed = read()
         except NotFound:
             if version == 1 and (rolled := self._roll_forward(record_id)) is not None:
                 return rolled

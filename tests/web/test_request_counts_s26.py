@@ -46,18 +46,20 @@ SITE = tuple[Kho, People, FlaskClient]
 REQUESTS = {
     "page /": 9,  # 12 before s26: the account's GET, the token's use markers listed, the GET
     # of the person's one notification
-    "search page": 15,  # back to back 14; 18 before s26: the GETs of the two units' versions,
-    # not the notification
-    "document page": 15,  # back to back 14; 20 before s26, 17 before s27 (the versions listed
-    # again, the witness GET and the HEAD past it of the history's catch-up: NOTES-s27 §2)
+    "search page": 14,  # 15 before s28 (the hit's version GET); 18 before s26: the GETs of
+    # the two units' versions, not the notification
+    "document page": 14,  # 15 before s28 (the version GET); 20 before s26, 17 before s27 (the
+    # versions listed again, the witness GET and the HEAD past it of the history's catch-up)
     "GET /api/me": 6,  # 9 before s26
-    "GET /api/search": 14,  # back to back 13; 17 before s26
-    "GET /api/records/<id>": 13,  # back to back 12; 14 before s26
+    "GET /api/search": 13,  # 14 before s28 (the hit's version GET); 17 before s26
+    "GET /api/records/<id>": 12,  # 13 before s28 (the version GET); 14 before s26
 }
 """S3 requests of each kind of web request on a warm installation (the person's second request
 of the kind; the first of a token writes its use marker), NOTES-s26 §1, each made more than
 :data:`repository.keys.KEY_RECHECK_SECONDS` after the one before: the kinds that read a record
-include the HEAD of its key (one more than NOTES-s26's table, made back to back)."""
+include the HEAD of its key (one more than NOTES-s26's table, made back to back). A record read
+by this process before is not read again while its listing names the same bytes (its ETag,
+NOTES-s28): one GET less for each record shown."""
 
 AUTHENTICATION = 5
 """Of them, the requests of the token's checks: its object GET, its revocation HEAD, the audit
