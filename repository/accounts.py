@@ -59,7 +59,6 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import hashlib
 import hmac
@@ -98,6 +97,7 @@ from kho.errors import (
     UnitTampered,
     ValidationFailed,
 )
+from kho.scoped import RequestView
 from kho.textkey import describe, lookalike_characters
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
 from repository import formats, passwords
@@ -1208,8 +1208,8 @@ class _OneView:
     actors: dict[str, Account] = dataclasses_field(default_factory=dict)
 
 
-_VIEW: contextvars.ContextVar[_OneView | None] = contextvars.ContextVar("kho_account_view", default=None)
-"""The view of the operation running in this thread or task (None: outside any)."""
+_VIEW: RequestView[_OneView] = RequestView("kho_account_view", _OneView)
+"""The view of the operation running in this thread or task (``get()`` None: outside any)."""
 
 
 class AccountService:
@@ -1311,14 +1311,8 @@ class AccountService:
         outermost one's, when nested): each is read from the store at its first use in it, as
         before, and not again. A lock, a role changed or a unit moved by anyone still counts
         from the next operation (each opens its own view); nothing is kept past it."""
-        if _VIEW.get() is not None:
+        with _VIEW.scope():
             yield
-            return
-        token = _VIEW.set(_OneView())
-        try:
-            yield
-        finally:
-            _VIEW.reset(token)
 
     def _current_actor(self, actor: Account, *, action: str, target: str, source: str | None) -> Account:
         """The actor as stored now (an Account object held since login may be stale: roles

@@ -56,6 +56,7 @@ from kho.errors import (
     KhoError,
     NotFound,
 )
+from kho.scoped import RequestView
 from kho.sentences import clause, sentences
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
@@ -670,9 +671,7 @@ class VerifyReport:
         return tuple(f for f in self.findings if f.acknowledged is None)
 
 
-_CAUGHT_UP: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
-    "kho_audit_caught_up", default=None
-)
+_CAUGHT_UP: RequestView[set[int]] = RequestView("kho_audit_caught_up", set)
 """Inside :func:`one_catch_up_begin`'s scope: the logs (``id``) whose by-record index this
 request has caught up."""
 
@@ -686,15 +685,12 @@ def one_catch_up_begin() -> contextvars.Token[set[int] | None]:
     another process appends later in the same request is not in it (this process's own are
     indexed as they are written). Not for a request that writes a record: no decision that
     serialises on the log (a hold against a destruction, a guard) may rest on an earlier read."""
-    return _CAUGHT_UP.set(set())
+    return _CAUGHT_UP.begin()
 
 
 def one_catch_up_end(token: contextvars.Token[set[int] | None]) -> None:
     """The end of :func:`one_catch_up_begin`'s scope (every later catch-up reads the log)."""
-    try:
-        _CAUGHT_UP.reset(token)
-    except ValueError:  # (another context: nothing of this scope outlives it there either)
-        _CAUGHT_UP.set(None)
+    _CAUGHT_UP.end(token)
 
 
 class AuditLog:
