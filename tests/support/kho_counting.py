@@ -82,6 +82,11 @@ class StoreReads:
         ETag naming the bytes already read (s26)."""
         return (1, 1) if self.local else (1, 0)
 
+    def record_read_once(self) -> tuple[int, int]:
+        """The same for a record's newest version (s28: ``Repository._load`` reads it through its
+        listing): (1 LIST, 1 GET) on a local folder; on S3 (1, 0) once this process has read it."""
+        return (1, 1) if self.local else (1, 0)
+
     def account_reads(self, username: str) -> tuple[int, int]:
         """(LISTs, GETs) of the account's versions."""
         prefix = f"accounts/{username}/"
