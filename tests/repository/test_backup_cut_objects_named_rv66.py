@@ -87,7 +87,8 @@ def _cut_and_restore(backend: str, tmp_path: Path, repo: Repository, after: Call
 def test_a_hold_placed_while_the_cut_settles_is_in_the_copy_and_refuses_destruction(
     backend: str, tmp_path: Path
 ) -> None:
-    """Main: fsck of the restored copy names ``hold-missing`` (the hold's event, no hold)."""
+    """Main: fsck of the restored copy names ``hold-missing`` (the hold's event, no hold), and
+    the destruction is refused only by the log (``HOLD_MISSING``), the hold itself lost."""
     repo = new_repository(make_store(backend, tmp_path, "store"), make_store(backend, tmp_path, "keys"))
     record = _create(repo, 1)
     _create(repo, 2)
@@ -98,8 +99,9 @@ def test_a_hold_placed_while_the_cut_settles_is_in_the_copy_and_refuses_destruct
     fresh = _cut_and_restore(backend, tmp_path, repo, after)
     assert fresh.store.exists(hold_key(record.record_id, "rv66hold00000001"))
     assert [h["hold_id"] for h in fresh.holds_on(record.record_id)] == ["rv66hold00000001"]
-    with pytest.raises(LegalHold):
+    with pytest.raises(LegalHold) as refused:
         fresh.destroy(record.record_id, decision="QĐ 66/QĐ-UBND", actor=OPERATOR)
+    assert refused.value.code == "LEGAL_HOLD"  # the hold itself, not the log's HOLD_MISSING
     assert fresh.destroyed(record.record_id) is None
 
 
