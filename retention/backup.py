@@ -312,7 +312,8 @@ class _Cut:
         self.objects_named: dict[str, None] = {}
         """Keys of the objects outside a record's folder that an act writes before its event and
         that the copied log names (rv66): an open hold (``hold:place``, ``recall:place``), a
-        "đã hủy" row (``record:destroy``), a hồ sơ's link to a document (``file:add-document``).
+        "đã hủy" row (``record:destroy``), a hồ sơ's link to a document (``file:add-document``),
+        a handling step (``handling:<act>``, ``workflow/<record>/<seq>``).
         A hold released or a link removed later in the copied log is dropped again."""
         self.lost: dict[tuple[str, int, str], set[int]] = {}
         """(organ, year, series) → the numbers a restore found given to documents its copy did
@@ -335,7 +336,7 @@ class _Cut:
                     self.events[first + offset] = raw.get("record_id") if creation else None
                     if raw.get("action") == ASSIGN_ACTION:
                         self._note_assign(raw, first + offset)
-                    elif raw.get("action") in _OBJECT_ACTS:
+                    elif raw.get("action") in _OBJECT_ACTS or _is_step(raw.get("action")):
                         self._note_object(raw)
                     version, named = raw.get("version"), raw.get("record_id")
                     if type(version) is int and version > 1 and isinstance(named, str):
@@ -390,7 +391,9 @@ class _Cut:
         wrote (:data:`_OBJECT_ACTS`). Every part is checked: a record id as Kho makes them, a
         hold id or document id with no ``/`` and a whole key the store accepts, so a crafted
         event can make the cut read only a key under ``holds/<record>/``,
-        ``catalog/destroyed/`` or ``links/<document>/``, never a path out of them."""
+        ``catalog/destroyed/``, ``links/<document>/`` or ``workflow/<record>/`` (a step number
+        below 10⁶), never a path out of them."""
+        from repository.handling import step_key
         from repository.records import destroyed_key, hold_key, is_record_id
         from repository.storage.local import check_key
 
@@ -400,6 +403,11 @@ class _Cut:
         details = details if isinstance(details, Mapping) else {}
         if action == "record:destroy":
             key = destroyed_key(record_id)
+        elif _is_step(action):
+            seq = details.get("seq")
+            if type(seq) is not int or not 0 < seq < 1_000_000:
+                return
+            key = step_key(record_id, seq)
         elif action in ("file:add-document", "file:remove-document"):
             document = details.get("document_id")
             if not isinstance(document, str) or not is_record_id(document):
@@ -490,6 +498,24 @@ _OBJECT_ACTS = frozenset(
 )
 """Acts whose object lives outside the record's folder, under a prefix the walk may have passed
 before the act wrote it, and whose event names it (:meth:`_Cut._note_object`, rv66)."""
+
+
+def _is_step(action: object) -> bool:
+    """Whether ``action`` is a handling step's (``handling:<act>``, its step object
+    ``workflow/<record>/<seq>`` named by ``details.seq``), not one of the handling service's
+    own events that name no step."""
+    return isinstance(action, str) and action.startswith("handling:") and action not in _NOT_STEPS
+
+
+_NOT_STEPS = frozenset(
+    {
+        "handling:roll-forward",
+        "handling:report-totals",
+        "handling:mail",
+        "handling:flag-deadlines",
+        "handling:distribute-withheld",
+    }
+)
 
 
 def _settle(

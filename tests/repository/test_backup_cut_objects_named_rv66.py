@@ -151,7 +151,8 @@ def test_a_document_filed_while_the_cut_settles_keeps_its_link_in_the_copy(
 
 def test_a_crafted_hold_event_makes_the_cut_read_no_key_outside_holds(tmp_path: Path) -> None:
     """Events with a hold id ``../../keys/x``, a record id that is a path, a document id with a
-    ``/``: the backup ends and reads no key the store lacks (no ``ValueError`` traceback)."""
+    ``/``, a handling step number out of range or a path: the backup ends and reads no key the
+    store lacks (no ``ValueError`` traceback)."""
     repo = new_repository(make_store("local", tmp_path, "store"), make_store("local", tmp_path, "keys"))
     record = _create(repo, 1)
     crafted = [
@@ -161,6 +162,8 @@ def test_a_crafted_hold_event_makes_the_cut_read_no_key_outside_holds(tmp_path: 
             "x", "file:add-document", record_id=record.record_id, details={"document_id": "a/../../b"}
         ),
         EventDraft("x", "record:destroy", record_id=new_record_id() + "/..", details={}),
+        EventDraft("x", "handling:submit", record_id=record.record_id, details={"seq": 10**9}),
+        EventDraft("x", "handling:submit", record_id=record.record_id, details={"seq": "../../keys"}),
     ]
     read: list[str] = []
     plain = repo.store.get
@@ -177,6 +180,6 @@ def test_a_crafted_hold_event_makes_the_cut_read_no_key_outside_holds(tmp_path: 
     _catch_up_cut(store, lambda: None, after)
     made = backup(store, make_store("local", tmp_path, "b-store"), label="store", settle_seconds=10)
     assert made.records.record_ids
-    assert not [key for key in read if key.startswith(("keys", "holds/", "links/", "catalog/destroyed/"))], (
-        read
-    )
+    assert not [
+        key for key in read if key.startswith(("keys", "holds/", "links/", "catalog/destroyed/", "workflow/"))
+    ], read
