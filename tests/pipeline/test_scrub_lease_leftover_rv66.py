@@ -26,7 +26,11 @@ from repository import ingest_jobs
 from repository.ingest_jobs import LEASE_PREFIX, scrub_jobs, scrub_lease
 from repository.storage.base import ObjectStore
 
-BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
+BACKENDS = [
+    "local",
+    pytest.param("s3", marks=pytest.mark.s3),
+    pytest.param("s3-conditional", marks=pytest.mark.s3),
+]
 
 
 @pytest.fixture()
