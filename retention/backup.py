@@ -309,6 +309,12 @@ class _Cut:
         self.assigned: dict[str, str] = {}
         """record → the key of the register entry a ``register:assign`` event in the copy gives
         it (events naming their agency, m61 on, with a register key Kho can have)."""
+        self.objects_named: dict[str, None] = {}
+        """Keys of the objects outside a record's folder that an act writes before its event and
+        that the copied log names (rv66): an open hold (``hold:place``, ``recall:place``), a
+        "đã hủy" row (``record:destroy``), a hồ sơ's link to a document (``file:add-document``),
+        a handling step (``handling:<act>``, ``workflow/<record>/<seq>``).
+        A hold released or a link removed later in the copied log is dropped again."""
         self.lost: dict[tuple[str, int, str], set[int]] = {}
         """(organ, year, series) → the numbers a restore found given to documents its copy did
         not hold (:class:`~repository.registers.RegisterFloor`, m64): missing on purpose, never
@@ -330,6 +336,8 @@ class _Cut:
                     self.events[first + offset] = raw.get("record_id") if creation else None
                     if raw.get("action") == ASSIGN_ACTION:
                         self._note_assign(raw, first + offset)
+                    elif raw.get("action") in _OBJECT_ACTS or _is_step(raw.get("action")):
+                        self._note_object(raw)
                     version, named = raw.get("version"), raw.get("record_id")
                     if type(version) is int and version > 1 and isinstance(named, str):
                         self.named_versions[named] = max(version, self.named_versions.get(named, 0))
@@ -377,6 +385,47 @@ class _Cut:
             return  # an event before m61 names no agency: its entry is not looked for
         if given.number <= MAX_NUMBER:
             self.assigned[record_id] = entry_key(organ, given.year, given.series, given.number)
+
+    def _note_object(self, raw: Mapping[str, Any]) -> None:
+        """Note (or drop) the key of the object outside the record's folder an act of ``raw``
+        wrote (:data:`_OBJECT_ACTS`). Every part is checked: a record id as Kho makes them, a
+        hold id or document id with no ``/`` and a whole key the store accepts, so a crafted
+        event can make the cut read only a key under ``holds/<record>/``,
+        ``catalog/destroyed/``, ``links/<document>/`` or ``workflow/<record>/`` (a step number
+        below 10⁶), never a path out of them."""
+        from repository.handling import step_key
+        from repository.records import destroyed_key, hold_key, is_record_id
+        from repository.storage.local import check_key
+
+        action, record_id, details = raw.get("action"), raw.get("record_id"), raw.get("details")
+        if not isinstance(record_id, str) or not is_record_id(record_id):
+            return
+        details = details if isinstance(details, Mapping) else {}
+        if action == "record:destroy":
+            key = destroyed_key(record_id)
+        elif _is_step(action):
+            seq = details.get("seq")
+            if type(seq) is not int or not 0 < seq < 1_000_000:
+                return
+            key = step_key(record_id, seq)
+        elif action in ("file:add-document", "file:remove-document"):
+            document = details.get("document_id")
+            if not isinstance(document, str) or not is_record_id(document):
+                return
+            key = f"links/{document}/{record_id}"
+        else:
+            hold = details.get("hold_id")
+            if not isinstance(hold, str) or "/" in hold:
+                return
+            key = hold_key(record_id, hold)
+        try:
+            check_key(key)
+        except ValueError:
+            return
+        if action in ("hold:release", "file:remove-document"):
+            self.objects_named.pop(key, None)
+        else:
+            self.objects_named[key] = None
 
     def versions_behind(self) -> dict[str, int]:
         """Records the copy holds whose log names a version the copy does not hold (an act
@@ -437,6 +486,36 @@ class _Cut:
 
 
 _CREATIONS = ("record:create", "file:create", "record:recovered")
+_OBJECT_ACTS = frozenset(
+    {
+        "hold:place",
+        "recall:place",
+        "hold:release",
+        "record:destroy",
+        "file:add-document",
+        "file:remove-document",
+    }
+)
+"""Acts whose object lives outside the record's folder, under a prefix the walk may have passed
+before the act wrote it, and whose event names it (:meth:`_Cut._note_object`, rv66)."""
+
+
+def _is_step(action: object) -> bool:
+    """Whether ``action`` is a handling step's (``handling:<act>``, its step object
+    ``workflow/<record>/<seq>`` named by ``details.seq``), not one of the handling service's
+    own events that name no step."""
+    return isinstance(action, str) and action.startswith("handling:") and action not in _NOT_STEPS
+
+
+_NOT_STEPS = frozenset(
+    {
+        "handling:roll-forward",
+        "handling:report-totals",
+        "handling:mail",
+        "handling:flag-deadlines",
+        "handling:distribute-withheld",
+    }
+)
 
 
 def _settle(
@@ -609,6 +688,11 @@ def _fetch_named(
             looked[key] = looked.get(key, 0) + 1
             copy(key)
 
+    # The objects the copied log names outside a record's folder (rv66): a hold, a "đã hủy"
+    # row, a hồ sơ's link, each written before its act's event; a hold placed after the walk
+    # passed holds/ was otherwise lost from the copy, and the restored record could be destroyed.
+    for key in list(cut.objects_named):
+        look(key)
     # The entry of every number the copied log gives to a record the copy holds committed,
     # whatever its age: a record in intake (committed by its first version) confirmed meanwhile
     # takes its number then, and its restored version would name an entry the copy lacks.
