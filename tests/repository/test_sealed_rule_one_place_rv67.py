@@ -54,14 +54,15 @@ def _log(tmp_path: Path, *, forged: tuple[str, ...] = ("none", "copied")) -> tup
     return store, year
 
 
-def _fsck_numbers(store: LocalStore, sealer: Sealer) -> list[int]:
-    """The numbers fsck's scan keeps (as :func:`repository.fsck.fsck` step 9d reads them)."""
+def _fsck_numbers(store: LocalStore, sealer: Sealer, since: int | None = None) -> list[int]:
+    """The numbers fsck's scan keeps (as :func:`repository.fsck.fsck` step 9d reads them);
+    ``since``: the sealing start its signed checkpoints say (``AuditLog.sealed_floor``)."""
     sealing = [False]
     kept: list[int] = []
     for info in store.list(EVENTS_PREFIX):
         if listed_seq(info.key) is None:
             continue
-        for event in sealed_events(sealer, parse_object(store.get(info.key)), sealing, None):
+        for event in sealed_events(sealer, parse_object(store.get(info.key)), sealing, since):
             if event.action == ASSIGN_ACTION and isinstance(event.details, dict):
                 given = number_given_in(event.details, event.record_id, event.seq)
                 if given is not None:
@@ -120,3 +121,19 @@ def test_a_legacy_assign_is_dropped_once_a_sealed_event_precedes_it_anywhere(tmp
     assert 40 not in _fsck_numbers(store, sealer)
     assert 40 not in _restore_numbers(store, sealer)
 
+
+
+@pytest.mark.xfail(strict=True, reason="rv67 open: the restore reads no signed checkpoint (no anchor)")
+def test_both_sites_drop_unsealed_assigns_past_a_signed_sealing_start(tmp_path: Path) -> None:
+    """The one disagreement left: a log rewritten without seals (a writer of the store removed
+    every sealed event) while a signed checkpoint says it is sealed from position 0. fsck (its
+    anchor gives ``since``) keeps none of the unsealed assigns; the restore has no anchor, reads
+    them as legacy and moves the register past them (here number 40)."""
+    store, _ = _log(tmp_path, forged=("none",))
+    sealer = Sealer.from_master_key(MASTER)
+    for info in list(store.list(EVENTS_PREFIX)):  # every sealed event gone: only unsealed left
+        if any(e.seal is not None for e in parse_object(store.get(info.key))):
+            store.delete(info.key)
+    assert _fsck_numbers(store, sealer, since=0) == []
+    assert 40 in _restore_numbers(store, sealer)  # what the restore does today
+    assert _restore_numbers(store, sealer) == []
