@@ -16,11 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
-from repository.audit import EVENTS_PREFIX, EventDraft  # noqa: E402
-from repository.records import Repository  # noqa: E402
-from repository.storage.local import LocalStore  # noqa: E402
-from retention.backup import _NumbersGiven  # noqa: E402
-from repository.seals import Sealer  # noqa: E402
+from repository.audit import EVENTS_PREFIX, EventDraft
+from repository.records import Repository
+from repository.seals import Sealer
+from repository.storage.local import LocalStore
+from retention.backup import _NumbersGiven
 
 MASTER = b"k" * 32
 
