@@ -971,9 +971,9 @@ class _NumbersGiven:
 
     With ``sealer`` holding the seal key (``kho restore``: the installation's), an event counts
     as fsck counts it (one rule: :func:`repository.audit.event_counts`): its seal checks, or it
-    has none and no sealed event comes before it in the copy's log (legacy). Before rv63 every event counted: one who writes
-    the store without KHO_MASTER_KEY appended an assign of any number and the restore moved the
-    register there."""
+    has none and no sealed event comes before it in the copy's log (legacy). Before rv63 every
+    event counted: one who writes the store without KHO_MASTER_KEY appended an assign of any
+    number and the restore moved the register there."""
 
     def __init__(self, sealer: Sealer | None = None) -> None:
         self.sealer = sealer if sealer is not None and sealer.active else None
