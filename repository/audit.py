@@ -585,12 +585,25 @@ def sealed_events(
     whether or not a sealed event is still in the store."""
     kept = []
     for event in events:
-        after = sealing[0] or (since is not None and event.seq >= since)
-        verdict = event_check(sealer, event, after_sealed=after)
-        sealing[0] = sealing[0] or verdict is Verdict.SEALED
-        if verdict is not Verdict.BROKEN:
+        verdict = event_check(sealer, event, after_sealed=False)
+        if event_counts(verdict, event.seq, sealed_before=sealing[0], since=since):
             kept.append(event)
+        sealing[0] = sealing[0] or verdict is Verdict.SEALED
     return kept
+
+
+def event_counts(verdict: Verdict, seq: int, *, sealed_before: bool, since: int | None = None) -> bool:
+    """Whether a reader may act on the event at ``seq`` (the one rule of fsck's scan,
+    :func:`sealed_events`, and of a restore's notes, ``retention.backup._NumbersGiven``).
+    ``verdict``: its seal's, asked as if no sealed event came before
+    (``event_verdict(..., after_sealed=False)``: an unsealed event is LEGACY there).
+    ``sealed_before``: an event whose seal checks is stored before it. ``since``: the first
+    sealed position a signed checkpoint vouches for. Counts: a seal that checks; no seal key
+    (UNCHECKED); no seal and neither a sealed event before it nor a checkpoint's sealing start
+    at or before it (legacy). Never: a seal that does not check."""
+    if verdict in (Verdict.SEALED, Verdict.UNCHECKED):
+        return True
+    return verdict is Verdict.LEGACY and not sealed_before and (since is None or seq < since)
 
 
 def seal_finding(seq: int, event: AuditEvent, *, floor: int | None = None) -> Finding:

@@ -1054,10 +1054,10 @@ class _NumbersGiven:
     restore left in it.
 
     With ``sealer`` holding the seal key (``kho restore``: the installation's), an event counts
-    as fsck counts it (``sealed_events``): its seal checks, or it has none and no sealed event
-    comes before it in the copy's log (legacy). Before rv63 every event counted: one who writes
-    the store without KHO_MASTER_KEY appended an assign of any number and the restore moved the
-    register there."""
+    as fsck counts it (one rule: :func:`repository.audit.event_counts`): its seal checks, or it
+    has none and no sealed event comes before it in the copy's log (legacy). Before rv63 every
+    event counted: one who writes the store without KHO_MASTER_KEY appended an assign of any
+    number and the restore moved the register there."""
 
     def __init__(self, sealer: Sealer | None = None) -> None:
         self.sealer = sealer if sealer is not None and sealer.active else None
@@ -1069,12 +1069,13 @@ class _NumbersGiven:
     @property
     def events(self) -> list[NumberGiven]:
         """The assigns that count: without a seal key all; else as :class:`_NumbersGiven` says."""
+        from repository.audit import event_counts
+
         first = self._first_sealed
         return [
             given
             for given, verdict in self._events
-            if verdict in (Verdict.SEALED, Verdict.UNCHECKED)
-            or (verdict is Verdict.LEGACY and (first is None or (given.seq or 0) < first))
+            if event_counts(verdict, seq := given.seq or 0, sealed_before=first is not None and first <= seq)
         ]
 
     def note(self, key: str, data: bytes) -> None:
@@ -1093,10 +1094,15 @@ class _NumbersGiven:
                 if first is None:
                     return
                 for offset, raw in enumerate(raw_events(json.loads(data))):
-                    verdict = self._verdict(raw, first + offset)
                     details = raw.get("details")
                     if raw.get("action") != ASSIGN_ACTION or not isinstance(details, Mapping):
+                        # Its seal only tells where sealing starts: past a sealed position
+                        # already met it cannot move that start (rv67: one HMAC per assign and
+                        # per event before the first sealed one, not per event of the copy).
+                        if self._first_sealed is None or first + offset < self._first_sealed:
+                            self._verdict(raw, first + offset)
                         continue
+                    verdict = self._verdict(raw, first + offset)
                     record_id = raw.get("record_id")
                     said = number_given_in(details, record_id if isinstance(record_id, str) else None,
                                            first + offset)
