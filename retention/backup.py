@@ -983,6 +983,7 @@ def restore(
     sealer: Sealer | None = None,
     manifest: Mapping[str, Any] | None = None,
     held: Mapping[str, bytes] | None = None,
+    sealed_since: int | None = None,
 ) -> RestoreReport:
     """Write a backup back into ``target`` byte for byte. A non-empty target is refused unless
     ``force``; then objects the backup does not hold are removed, so the result is exactly the
@@ -996,7 +997,13 @@ def restore(
     ``manifest`` and ``held``: the manifest a caller has already read (with ``sealer``) and the
     bytes its :func:`check_copies` kept; those are written as they were checked, not read
     again, so a copy changed since that check cannot stop this restore half-way (the caller
-    restores another store in between)."""
+    restores another store in between).
+
+    ``sealed_since``: the first sealed position the installation's signed checkpoints vouch for
+    (:meth:`repository.audit.AuditLog.sealed_floor`, read from the anchor outside the store
+    before the restore): an unsealed ``register:assign`` there or later in the copy is not legacy
+    and moves no register, as fsck counts it (one rule: :func:`repository.audit.event_counts`),
+    even when a writer of the store removed every sealed event before the backup."""
     started = time.monotonic()
     if manifest is None:
         manifest = read_manifest(destination, backup_id, label, sealer=sealer)
@@ -1028,7 +1035,7 @@ def restore(
             target.delete(key)
             removed += 1
     total = 0
-    given = _NumbersGiven(sealer)
+    given = _NumbersGiven(sealer, since=sealed_since)
     for key, entry in wanted.items():
         data = kept.get(entry["sha256"])
         if data is None:
@@ -1059,8 +1066,11 @@ class _NumbersGiven:
     event counted: one who writes the store without KHO_MASTER_KEY appended an assign of any
     number and the restore moved the register there."""
 
-    def __init__(self, sealer: Sealer | None = None) -> None:
+    def __init__(self, sealer: Sealer | None = None, *, since: int | None = None) -> None:
         self.sealer = sealer if sealer is not None and sealer.active else None
+        self.since = since if self.sealer is not None else None
+        """The sealing start the installation's signed checkpoints say (``sealed_since``): an
+        unsealed event there or later does not count, sealed events left in the copy or not."""
         self._events: list[tuple[NumberGiven, Verdict]] = []
         self._first_sealed: int | None = None
         self.entries: list[NumberGiven] = []
@@ -1075,7 +1085,12 @@ class _NumbersGiven:
         return [
             given
             for given, verdict in self._events
-            if event_counts(verdict, seq := given.seq or 0, sealed_before=first is not None and first <= seq)
+            if event_counts(
+                verdict,
+                seq := given.seq or 0,
+                sealed_before=first is not None and first <= seq,
+                since=self.since,
+            )
         ]
 
     def note(self, key: str, data: bytes) -> None:

@@ -696,8 +696,10 @@ def run_restore(
         # what is checked here is what restore(keys) writes: a key copy changed while the store
         # is replaced cannot leave the store restored and its keys not
         keys_held = check_copies(keys_origin, keys_manifest, keep=True)
+    # The sealing start the signed checkpoints vouch for (the anchor outside the store), read
+    # before the store is replaced: the copy's unsealed assigns past it move no register (rv67).
     done = restore(origin, repo.store, backup_id=manifest["backup_id"], label="store", force=force,
-                   sealer=sealer, manifest=manifest)
+                   sealer=sealer, manifest=manifest, sealed_since=repo.audit.sealed_floor())
     redestroyed: tuple[str, ...] = ()
     reapplied: tuple[str, ...] = ()
     renewed: str | None = None

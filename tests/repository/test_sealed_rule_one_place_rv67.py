@@ -70,8 +70,10 @@ def _fsck_numbers(store: LocalStore, sealer: Sealer, since: int | None = None) -
     return kept
 
 
-def _restore_numbers(store: LocalStore, sealer: Sealer | None, keys: list[str] | None = None) -> list[int]:
-    given = _NumbersGiven(sealer)
+def _restore_numbers(
+    store: LocalStore, sealer: Sealer | None, keys: list[str] | None = None, *, since: int | None = None
+) -> list[int]:
+    given = _NumbersGiven(sealer, since=since)
     for key in keys if keys is not None else [info.key for info in store.list(EVENTS_PREFIX)]:
         given.note(key, store.get(key))
     return sorted(g.number for g in given.events)
@@ -123,17 +125,39 @@ def test_a_legacy_assign_is_dropped_once_a_sealed_event_precedes_it_anywhere(tmp
 
 
 
-@pytest.mark.xfail(strict=True, reason="rv67 open: the restore reads no signed checkpoint (no anchor)")
-def test_both_sites_drop_unsealed_assigns_past_a_signed_sealing_start(tmp_path: Path) -> None:
-    """The one disagreement left: a log rewritten without seals (a writer of the store removed
-    every sealed event) while a signed checkpoint says it is sealed from position 0. fsck (its
-    anchor gives ``since``) keeps none of the unsealed assigns; the restore has no anchor, reads
-    them as legacy and moves the register past them (here number 40)."""
+def _unsealed_only(tmp_path: Path) -> tuple[LocalStore, Sealer]:
+    """A log rewritten without seals (a writer of the store removed every sealed event), its
+    unsealed assigns 11, 12 (legacy) and 40 (forged) left."""
     store, _ = _log(tmp_path, forged=("none",))
     sealer = Sealer.from_master_key(MASTER)
     for info in list(store.list(EVENTS_PREFIX)):  # every sealed event gone: only unsealed left
         if any(e.seal is not None for e in parse_object(store.get(info.key))):
             store.delete(info.key)
-    assert _fsck_numbers(store, sealer, since=0) == []
-    assert 40 in _restore_numbers(store, sealer)  # what the restore does today
-    assert _restore_numbers(store, sealer) == []
+    return store, sealer
+
+
+def test_both_sites_drop_unsealed_assigns_past_a_signed_sealing_start(tmp_path: Path) -> None:
+    """A signed checkpoint says the log is sealed from position 0: fsck (its anchor gives
+    ``since``) and the restore (``kho restore`` reads the same ``sealed_floor`` before it
+    replaces the store) keep none of the unsealed assigns. Without it (no anchor, or no
+    checkpoint saying so) both read them as legacy, alike."""
+    store, sealer = _unsealed_only(tmp_path)
+    assert _fsck_numbers(store, sealer, since=0) == _restore_numbers(store, sealer, since=0) == []
+    assert sorted(_fsck_numbers(store, sealer)) == _restore_numbers(store, sealer) == [1, 11, 12, 40]
+
+
+def test_a_restore_told_the_sealing_start_writes_no_floor_for_a_forged_assign(tmp_path: Path) -> None:
+    """The real backup and restore of that log into an empty store: told the signed sealing
+    start, the restore moves no register past the forged number 40 (before: a floor at 40,
+    numbers 13–39 never given); not told, it does what it always did (the floor)."""
+    from repository.registers import FLOOR_PREFIX
+    from retention.backup import backup, restore
+
+    store, sealer = _unsealed_only(tmp_path)
+    copies = LocalStore(tmp_path / "copies")
+    backup(store, copies, sealer=sealer, settle_seconds=0.5)
+    told, untold = LocalStore(tmp_path / "told"), LocalStore(tmp_path / "untold")
+    restore(copies, told, sealer=sealer, sealed_since=0)
+    restore(copies, untold, sealer=sealer)
+    assert [info.key for info in told.list(FLOOR_PREFIX)] == []
+    assert [info.key for info in untold.list(FLOOR_PREFIX)] != []
