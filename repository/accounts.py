@@ -124,7 +124,7 @@ from repository.policy import (
 )
 from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectInfo, ObjectStore
-from repository.vocabulary import Secrecy, blank, has_hidden_characters, is_organ_id, nfc
+from repository.vocabulary import Secrecy, blank, has_hidden_characters, is_organ_id, nfc, refuse_line_breaks
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -3713,6 +3713,7 @@ class AccountService:
         by ``operator`` with the reason; refusals ``access:denied``. The person is told."""
         action = "account:clearance"
         level = self._clearance(clearance)
+        refuse_line_breaks(reason, "reason", "Lý do")
         why = " ".join(nfc(reason).split())
         if blank(why):
             raise ValidationFailed(
@@ -3993,6 +3994,7 @@ class AccountService:
         one lock period after it is a re-lock (:meth:`survives_lock`). Audited as
         ``account:unlock`` by ``operator`` with the reason; refusals as ``access:denied``."""
         action = "account:unlock"
+        refuse_line_breaks(reason, "reason", "Lý do")
         why = " ".join(nfc(reason).split())
         if blank(why):
             raise ValidationFailed(
@@ -4106,6 +4108,7 @@ class AccountService:
         (review rv46; the operator's command says so). Audited as
         ``account:rollback-accept`` by ``operator`` with the reason and both version numbers.
         Refused with ``ACCOUNT_NOT_ROLLED_BACK`` for an account that is not."""
+        refuse_line_breaks(reason, "reason", "Lý do")
         why = " ".join(nfc(reason).split())
         if blank(why):
             raise ValidationFailed(
@@ -4174,6 +4177,7 @@ class AccountService:
         and parent written. ``UNIT_NOT_ROLLED_BACK`` for a unit that is not;
         ``ROLLBACK_REASON_REQUIRED`` without a reason; ``UNIT_ROLLBACK_NOTHING_STORED`` for a unit
         of which no version is stored (restore it from a backup)."""
+        refuse_line_breaks(reason, "reason", "Lý do")
         why = " ".join(nfc(reason).split())
         if blank(why):
             raise ValidationFailed(

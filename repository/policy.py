@@ -865,6 +865,15 @@ def decide_for_agency(principal: Principal, action: Action, agency_unit: str) ->
     )
 
 
+def reads_register_note(principal: Principal, agency_unit: str) -> bool:
+    """Whether ``principal`` reads the record ids in a register's note of numbers lost in a
+    backup (u36): a role that lists the register (:attr:`Action.REGISTER_LIST`) held at
+    ``agency_unit`` itself. The lost records are not in the store, so their units and secrecy
+    are unknown; a văn thư of a phòng, who sees only the rows :func:`sees` allows, reads that
+    numbers are missing and never which records held them (fail closed)."""
+    return any((agency_unit, role) in principal.roles for role in _ROLE_ACTIONS[Action.REGISTER_LIST])
+
+
 def decide_granter(principal: Principal) -> Decision:
     """Whether the person holds a role that grants at all (:attr:`Action.RECORD_GRANT`: quản
     trị, or lãnh đạo on what they see by their own unit's rule, never on what a grant lets them

@@ -111,6 +111,7 @@ from repository.policy import (
     may_withhold_events,
     reads_events_at,
     reads_events_of,
+    reads_register_note,
     reads_search_event,
     receives_submission,
     search_scope,
@@ -124,6 +125,7 @@ from repository.registers import (
     Registers,
     assign_details,
     entry_key_in,
+    floor_shown,
     frozen_field_errors,
     register_prefix,
     resolve_series,
@@ -4325,3 +4327,16 @@ class Repository:
         self.authorize(actor, Action.REGISTER_LIST)
         key = nfc(series).strip().lower()  # as resolve_series names an existing or standard series
         return self.registers.restored_floor(self.agency_id, year, key, self.audit.sealer)
+
+    def register_note(self, series: str, year: int, *, actor: Actor) -> dict[str, Any] | None:
+        """The note of the register's numbers lost in a backup as ``actor`` reads it
+        (:func:`~repository.registers.floor_shown`), the one source of the page, the API, the
+        printed and exported register and ``kho register list`` (u36). Its records' ids only
+        for whoever lists the register at the agency itself
+        (:func:`~repository.policy.reads_register_note`): a văn thư of a phòng sees none of
+        the register's other rows, so reads only that the numbers are missing."""
+        floor = self.numbers_lost_in_backup(series, year, actor=actor)
+        if floor is None:
+            return None
+        named = actor.system or reads_register_note(actor.as_principal, self.agency_id)
+        return floor_shown(floor, named=named)

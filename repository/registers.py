@@ -615,10 +615,11 @@ def number_ranges(numbers: Iterable[int]) -> str:
     return ", ".join(f"{a:02d}" if a == b else f"{a:02d}–{b:02d}" for a, b in runs)
 
 
-def floor_explained(floor: RegisterFloor, missing: Iterable[int] | None = None) -> str:
+def floor_explained(floor: RegisterFloor, missing: Iterable[int] | None = None, *, named: bool = True) -> str:
     """What a văn thư reads of the numbers of ``floor`` missing from the register (``missing``:
     those of them still missing; default every one): why they are not there and that they are
-    never given again."""
+    never given again. ``named`` False (u36: a reader who may not read the records,
+    :func:`~repository.policy.reads_register_note`): without the records' ids and events."""
     numbers = sorted(set(floor.numbers() if missing is None else missing))
     source = f" (khôi phục từ bản sao lưu “{floor.backup_id}”)" if floor.backup_id else ""
     each = "; ".join(
@@ -626,10 +627,11 @@ def floor_explained(floor: RegisterFloor, missing: Iterable[int] | None = None) 
         for lost in floor.lost
         if lost.number in numbers
     )
+    named_part = f" — {each}" if named else ""
     return (
         f"{series_label(floor.series)} ({floor.series}) năm {floor.year} của cơ quan {floor.organ_id}:"
         f" các số {number_ranges(numbers)} là số đã cấp trước khi sao lưu, văn bản không có trong bản"
-        f" sao{source} — {each}. Các số này không được cấp lại (Nghị định 30/2020/NĐ-CP: mỗi số chỉ"
+        f" sao{source}{named_part}. Các số này không được cấp lại (Nghị định 30/2020/NĐ-CP: mỗi số chỉ"
         f" cấp cho một văn bản trong một sổ trong năm); sổ tiếp tục từ số {floor.number + 1:02d}."
     )
 
@@ -649,11 +651,14 @@ def floor_numbers(floor: RegisterFloor, numbers: list[int]) -> dict[str, Any]:
     }
 
 
-def floor_shown(floor: RegisterFloor) -> dict[str, Any]:
+def floor_shown(floor: RegisterFloor, *, named: bool = True) -> dict[str, Any]:
     """The note of ``floor`` as the API lists it beside the register (``numbers_lost_in_backup``);
     pure. What :func:`floor_explained` says and nothing more: :func:`floor_numbers` of all its
-    numbers and the text itself (``message``)."""
-    return {**floor_numbers(floor, floor.numbers()), "message": floor_explained(floor)}
+    numbers and the text itself (``message``). ``named`` False: no ``records`` (u36)."""
+    shown = {**floor_numbers(floor, floor.numbers()), "message": floor_explained(floor, named=named)}
+    if not named:
+        shown["records"] = []
+    return shown
 
 
 FLOOR_RECHECK_SECONDS = 1.0

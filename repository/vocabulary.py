@@ -108,6 +108,18 @@ def blank(text: str | None) -> bool:
     )
 
 
+def refuse_line_breaks(text: str | None, field: str, label: str) -> None:
+    """Refuse a one-line reason holding a line break or a hidden character, with
+    :func:`typed_text`'s own refusal (``FIELD_CONTROL_CHARS``, its one message), before anything
+    is written: as ``acknowledge.clean_reason`` (u35). u36: the retention and account reasons
+    folded line breaks into spaces silently (invariant 6: never a silent fix). The length stays
+    the caller's rule, and so is a blank one (its own "required" code: nothing is folded)."""
+    if blank(text or ""):
+        return
+    if has_hidden_characters(text or "", line_breaks=True):
+        typed_text(text or "", field, label, line_breaks=False, kind=TextKind.DOCUMENT)
+
+
 def has_hidden_characters(text: str, *, line_breaks: bool = False) -> bool:
     """Whether ``text`` holds a character that no Vietnamese text needs and that makes it read
     differently from what it is: a control character, or a bidirectional override (U+202E turns

@@ -32,7 +32,7 @@ from repository.due_notices import ALERT_PREFIX
 from repository.metadata import DocumentMetadata, FileMetadata
 from repository.policy import Action, Role, decide
 from repository.records import KIND_FILE, RECALL_KEY, Actor, Record, Repository, duplicate_key
-from repository.vocabulary import blank, typed_text
+from repository.vocabulary import blank, refuse_line_breaks, typed_text
 from retention import closing, fileplan, submission
 from retention.closing import ClosingReport, DocumentFacts
 from retention.destruction import CLOSED_STATES
@@ -505,6 +505,7 @@ class RetentionService:
     def reopen_file(self, file_id: str, *, reason: str, expected_version: int, actor: Actor) -> Record:
         """Mở lại a closed hồ sơ (not one submitted or archived) with a reason: audited."""
         file = self.repo.get(file_id, actor=actor)
+        refuse_line_breaks(reason, "reason", "Lý do mở lại hồ sơ")
         text = " ".join(typed_text(reason or "", "reason", "Lý do mở lại hồ sơ").split())
         if blank(text):
             raise KhoError("Cần ghi lý do mở lại hồ sơ.", code="REASON_REQUIRED")
@@ -900,6 +901,7 @@ class RetentionService:
         item = self.due_item(file)
         if item is None:
             raise SubmissionError("Chỉ giữ lại được hồ sơ đã kết thúc, chưa nộp lưu.", code="FILE_NOT_CLOSED")
+        refuse_line_breaks(reason, "reason", "Lý do giữ lại hồ sơ")
         text = " ".join(typed_text(reason or "", "reason", "Lý do giữ lại hồ sơ").split())
         if blank(text):
             raise KhoError("Cần ghi lý do giữ lại hồ sơ.", code="REASON_REQUIRED")

@@ -24,7 +24,7 @@ from enum import StrEnum
 from kho.errors import KhoError
 from kho.sentences import clause, sentences
 from repository.accounts import RECORD_REFERENCE
-from repository.vocabulary import TextKind, blank, typed_text
+from repository.vocabulary import TextKind, blank, refuse_line_breaks, typed_text
 
 ALERT_DAYS = 30
 KEEP_MAX_YEARS = 2
@@ -301,6 +301,7 @@ def check_return(state: str, reason: str) -> str:
         raise SubmissionError(
             "Hồ sơ không ở trạng thái chờ tiếp nhận nộp lưu.", code="SUBMISSION_STATE_INVALID"
         )
+    refuse_line_breaks(reason, "reason", "Lý do trả lại hồ sơ")
     text = " ".join(typed_text(reason, "reason", "Lý do trả lại hồ sơ", kind=TextKind.DOCUMENT).split())
     if blank(text):
         raise SubmissionError("Cần ghi lý do trả lại hồ sơ.", code="REASON_REQUIRED")

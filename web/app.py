@@ -654,7 +654,7 @@ def create_app(
     @app.get("/api/registers/<series>/<year>")
     def register_list(series: str, year: str) -> Response:
         from repository.metadata import parse_date
-        from repository.registers import floor_shown, register_year
+        from repository.registers import register_year
 
         who = actor()
         number = register_year(year)  # the page's rule (422 FIELD_INVALID)
@@ -665,8 +665,7 @@ def create_app(
             raise ApiError(f"Ngày không hợp lệ: {exc}.", code="DATE_INVALID") from exc
         rows = service.register(series, number, date_from=start, date_to=end, actor=who)
         # m64's note: numbers given before a backup whose documents the restored copy lacks.
-        lost = service.numbers_lost_in_backup(series, number, actor=who)
-        shown = floor_shown(lost) if lost is not None else None
+        shown = service.register_note(series, number, actor=who)
         return _paged(rows, lambda r: r.to_dict(), {"numbers_lost_in_backup": shown})
 
     @app.post("/api/files")

@@ -657,6 +657,27 @@ def register() -> None:
     """Sổ đăng ký văn bản đến / đi (Phụ lục IV)."""
 
 
+@register.command("note")
+@click.option(
+    "--series",
+    default="den",  # repository.registers.INCOMING
+    show_default=True,
+    help="den, den-mat, hanh-chinh, mat, ban-sao, qppl-…, tu-van-…",
+)
+@click.option("--year", type=AsciiInt(), default=lambda: date.today().year)
+@pass_ctx
+@handles_errors
+def register_note(ctx: Context, series: str, year: int) -> None:
+    """In ghi chú về các số của sổ bị mất khi khôi phục bản sao lưu, dạng JSON (null nếu không có).
+
+    u36: ``kho register list --json`` keeps its bare list of rows; a script reads the note
+    here, the API's ``numbers_lost_in_backup`` object, under the same access rule."""
+    from repository.registers import register_year
+
+    note = ctx.repo.register_note(series, register_year(year), actor=ctx.actor)
+    click.echo(json.dumps(note, ensure_ascii=False, indent=2))
+
+
 @register.command("list")
 @click.option(
     "--series",
@@ -675,7 +696,7 @@ def register_list(
 ) -> None:
     """In sổ đăng ký cho một năm hoặc một khoảng thời gian."""
     from repository.metadata import DocumentMetadata, parse_date
-    from repository.registers import floor_explained, register_year, series_label
+    from repository.registers import register_year, series_label
     from repository.vocabulary import Direction
 
     year = register_year(year)  # the page's and the API's rule
@@ -688,9 +709,9 @@ def register_list(
         click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
     click.echo(f"{series_label(series).upper()} — NĂM {year} ({len(rows)} văn bản)")
-    restored = ctx.repo.numbers_lost_in_backup(series, year, actor=ctx.actor)
-    if restored is not None:  # numbers a restore found given to documents its copy does not hold
-        click.echo(f"Ghi chú: {one_line(floor_explained(restored))}")  # its ids are stored text
+    note = ctx.repo.register_note(series, year, actor=ctx.actor)
+    if note is not None:  # numbers a restore found given to documents its copy does not hold
+        click.echo(f"Ghi chú: {one_line(note['message'])}")  # its ids are stored text
     for rec in rows:
         md = rec.metadata
         assert isinstance(md, DocumentMetadata) and rec.registration

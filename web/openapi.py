@@ -608,6 +608,8 @@ SCHEMAS: dict[str, Schema] = {
                     "numbers": {"type": "array", "items": {"type": "integer", "minimum": 1}},
                     "records": {
                         "type": "array",
+                        "description": "Văn bản đã nhận các số đó; rỗng với người không giữ vai trò xem"
+                        " sổ ở chính cơ quan (văn thư của phòng, đơn vị chỉ biết là thiếu số).",
                         "items": _object(
                             ["number", "record_id", "seq"],
                             number={"type": "integer", "minimum": 1},

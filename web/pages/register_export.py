@@ -57,6 +57,8 @@ class RegisterSheet:
     number_from: str
     number_to: str
     volume: str = "01"
+    note: str = ""
+    """Why numbers are missing from the register (u36: a restore's numbers lost in a backup)."""
 
     @property
     def header_lines(self) -> tuple[str, ...]:
@@ -65,6 +67,7 @@ class RegisterSheet:
             f"Từ ngày: {_d(self.date_from)}    Đến ngày: {_d(self.date_to)}",
             f"Từ số: {self.number_from}    Đến số: {self.number_to}",
             f"Quyển số: {self.volume}",
+            *((f"Ghi chú: {self.note}",) if self.note else ()),
         )
 
 
@@ -109,6 +112,7 @@ def build_sheet(
     date_from: date | None = None,
     date_to: date | None = None,
     volume: str = "01",
+    note: str = "",
 ) -> RegisterSheet:
     days: list[date] = []
     for record in records:
@@ -129,6 +133,7 @@ def build_sheet(
         number_from=format_number(min(numbers)) if numbers else "",
         number_to=format_number(max(numbers)) if numbers else "",
         volume=volume,
+        note=note,
     )
 
 

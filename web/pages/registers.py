@@ -14,7 +14,6 @@ from repository.metadata import parse_date
 from repository.registers import (
     INCOMING,
     SERIES_LABELS,
-    floor_explained,
     is_incoming_series,
     number_ranges,
     register_year,
@@ -52,8 +51,18 @@ def _sheet(export: str | None = None):  # type: ignore[no-untyped-def]
             actor(), "register", {"series": series, "year": year, "format": export, "count": len(rows)}
         )
     incoming = is_incoming_series(series)
+    # u36: the printed sổ explains a gap in its numbering too (NĐ 30/2020: numbers run on
+    # through the year), with the page's note under the same access rule.
+    note = kho().repo.register_note(series, year, actor=actor())
     return build_sheet(
-        series_label(series), year, rows, incoming=incoming, date_from=start, date_to=end, volume=volume
+        series_label(series),
+        year,
+        rows,
+        incoming=incoming,
+        date_from=start,
+        date_to=end,
+        volume=volume,
+        note=note["message"] if note is not None else "",
     ), series
 
 
@@ -63,7 +72,7 @@ def index() -> Response:
     sheet, series = _sheet()
     # m64's note, as `kho register list` prints it: numbers given before a backup whose
     # documents the restored copy does not hold (skipped, never given again).
-    lost = kho().repo.numbers_lost_in_backup(series, _args()[1], actor=actor())
+    lost = kho().repo.register_note(series, _args()[1], actor=actor())
     return page(
         "register.html",
         sheet=sheet,
@@ -71,8 +80,8 @@ def index() -> Response:
         choices=SERIES_LABELS,
         query=request.query_string.decode(),
         args=request.args,
-        lost_numbers=number_ranges(lost.numbers()) if lost is not None else None,
-        lost_explained=floor_explained(lost) if lost is not None else None,
+        lost_numbers=number_ranges(lost["numbers"]) if lost is not None else None,
+        lost_explained=lost["message"] if lost is not None else None,
     )
 
 
