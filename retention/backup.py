@@ -959,6 +959,10 @@ def restore(
         sealer, backup_id=str(manifest["backup_id"]), started_at=to_iso_utc(utcnow()),
         host=socket.gethostname(), pid=os.getpid()))
     time.sleep(RESTORING_WAIT_SECONDS)
+    # Listed again now that no creation can start: what landed since the first listing (while
+    # the copies were checked, or before the marker was seen) is removed too, not left beside
+    # the copy (m69: before, a record created during check_copies survived the restore).
+    present = [info.key for info in target.list("") if info.key != RESTORING_KEY]
     removed = 0
     for key in present:
         if key not in wanted:
