@@ -91,6 +91,14 @@ class StoreUnavailable(KhoError):
     http_status = 503
 
 
+class StoreRestoring(KhoError):
+    """A restore is writing the store (m69: its sealed marker is there): no register number is
+    given until it ends, nothing written."""
+
+    code = "STORE_RESTORING"
+    http_status = 503
+
+
 class StoreFull(KhoError):
     code = "STORE_FULL"
     http_status = 507

@@ -112,6 +112,10 @@ audit log gives numbers of a register past its newest entry (a backup cut taken 
 were written): the register's next number starts past them, and the numbers and the records the
 log gave them to are kept to say why they are missing (:class:`repository.registers.RegisterFloor`).
 Stamped from the start (version 1)."""
+REGISTER_RESTORING = define(Kind("register-restoring", "dấu đang khôi phục kho", unversioned=1))
+"""``registers-restoring.json`` (m69): written by a restore before it removes or writes anything
+and removed as its last step; while it is there (sealed) no register number is given. Never in a
+backup. Stamped from the start (version 1)."""
 AUDIT_EVENT = define(Kind("audit-event", "sự kiện nhật ký kiểm toán", (_same, _same)))
 """The event hash covers the body as written: upcasters of this kind must change no field.
 Version 2 (review rv20) may carry ``seal``, inside the hashed body: written by a Kho with a seal

@@ -125,6 +125,7 @@ from repository.records import (
 from repository.registers import (
     ASSIGN_ACTION,
     FLOOR_PREFIX,
+    RESTORING_KEY,
     NumberGiven,
     RegisterEntry,
     RegisterFloor,
@@ -137,6 +138,8 @@ from repository.registers import (
     number_ranges,
     numbers_given_twice,
     register_prefix,
+    restoring_sealed,
+    restoring_shown,
     series_label,
 )
 from repository.seals import SEALED_SINCE, Sealer, Verdict
@@ -931,6 +934,26 @@ def fsck(
     # 2. Register entries: roll forward, numbering has no gap and reaches every checkpointed head.
     # A gap of numbers a restore found given to documents its copy does not hold is no fault:
     # said, in the notes (m64).
+    try:
+        marker: bytes | None = store.get(RESTORING_KEY)
+    except KhoError:  # NotFound: no restore under way or left (usual)
+        marker = None
+    if marker is not None:
+        shown = restoring_shown(marker)
+        if restoring_sealed(repo.audit.sealer, marker):
+            add(RESTORE_UNFINISHED, RESTORING_KEY,
+                f"Kho đang ở giữa một lần khôi phục từ bản sao lưu “{shown.get('backup_id', '?')}” (bắt đầu"
+                f" {shown.get('started_at', '?')}, máy {shown.get('host', '?')},"
+                f" tiến trình {shown.get('pid', '?')})."
+                " Nếu lần khôi phục đó đã dừng giữa chừng, kho chỉ được khôi phục một phần và không cấp số"
+                " đăng ký: hãy chạy lại lệnh khôi phục (kho restore --force) từ bản sao lưu đó.",
+                details=shown)
+        else:
+            add(RESTORE_MARKER_FORGED, RESTORING_KEY,
+                "Dấu “đang khôi phục” không mang dấu niêm phong hợp lệ: nó không do một lần khôi phục của"
+                " Kho ghi ra (có thể do người ghi trực tiếp vào kho); việc cấp số không tuân theo nó."
+                " Không sửa tự động: cần người kiểm tra rồi xóa nó.",
+                details=shown)
     floors: dict[str, RegisterFloor] = {}
     for key, floor in repo.registers.restored_floors():
         if not isinstance(floor, RegisterFloor):
@@ -2092,6 +2115,13 @@ missing from the register on purpose: never given again (m64)."""
 FLOOR_UNEXPLAINED = "register-floor-unexplained"
 """A register floor naming numbers no ``register:assign`` of the log gives as it says (m64):
 never repaired."""
+RESTORE_UNFINISHED = "store-restore-unfinished"
+"""A restore's sealed marker (m69) in a store no restore is writing: a restore stopped half-way
+(killed, or an error while it copied); the store is half restored and gives no register number.
+Never repaired: the restore is run again (it replaces everything and removes the marker last)."""
+RESTORE_MARKER_FORGED = "restore-marker-forged"
+"""A restore marker whose seal does not check (with the seal key): not written by a restore of
+Kho; the allocator does not obey it. Never repaired automatically."""
 NUMBER_GIVEN_TWICE = "register-number-reused"
 """The finding of a number given to more than one record in one register (m61): never repaired."""
 NUMBER_GIVEN_TO_NOTHING = "register-assign-orphan"

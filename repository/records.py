@@ -1115,7 +1115,9 @@ class Repository:
             sealed_since=self._sealed_since,
             after_write=self.history_guard.noted,
         )
-        self.registers = Registers(store, floor=self._register_floor, before_write=self.history_guard.check)
+        self.registers = Registers(
+            store, floor=self._register_floor, before_write=self.history_guard.check, sealer=sealer
+        )
         self.agency_id = agency_id
         self.agency_name = agency_name
         self.max_file_bytes = max_file_bytes
@@ -1211,6 +1213,7 @@ class Repository:
     ) -> None:
         """``fresh``: ``record_id`` was made by this call's caller just now (no race on it)."""
         self.history_guard.check()  # a record's first object: not on a store behind its history
+        self.registers.refuse_while_restoring()  # nor while a restore replaces the store (m69)
         put = self.store.put_new if fresh else self.store.put_if_absent
         put(f"catalog/records/{record_id}", _marker_body(kind, register))
 
@@ -1218,6 +1221,7 @@ class Repository:
         """The catalog marker of a record made just now, to write with the record's other
         objects in flight (see :meth:`_write_in_flight`)."""
         self.history_guard.check()  # a record's first object: not on a store behind its history
+        self.registers.refuse_while_restoring()  # nor while a restore replaces the store (m69)
         return NewObject(self.store, f"catalog/records/{record_id}", _marker_body(kind, register), fresh=True)
 
     def _write_in_flight(

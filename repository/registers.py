@@ -29,6 +29,7 @@ from kho.errors import (
     NotFound,
     RegisterSeriesAmbiguous,
     RegisterSeriesUnknown,
+    StoreRestoring,
 )
 from repository import formats
 from repository.metadata import DocumentMetadata
@@ -681,6 +682,54 @@ def floor_clock() -> float:
     return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
 
 
+RESTORING_KEY = "registers-restoring.json"
+"""The store-wide "restore in progress" marker (m69, :data:`formats.REGISTER_RESTORING`):
+written by :func:`retention.backup.restore` before it removes or writes anything, removed as its
+last step. An allocator reads it at most once per :data:`FLOOR_RECHECK_SECONDS` (every time
+while it saw it there) and gives no number while a sealed one is there. One marker for the
+store, not one per register: a register in neither the copy nor the store (a new series or
+year) is blocked too."""
+
+RESTORING_WAIT_SECONDS = FLOOR_RECHECK_SECONDS + 0.25
+"""How long a restore waits after writing its marker before it removes or writes anything:
+every allocator's last read of the marker is then older than :data:`FLOOR_RECHECK_SECONDS`
+(the margin: the allocator's GET takes time), so its next create reads it."""
+
+
+def restoring_marker(sealer: Sealer | None, *, backup_id: str, started_at: str, host: str, pid: int) -> bytes:
+    """The stored form of the marker (sealed, bound to :data:`RESTORING_KEY`, with a key)."""
+    kind = formats.REGISTER_RESTORING.name
+    body = formats.stamp(kind, {"backup_id": backup_id, "started_at": started_at, "host": host, "pid": pid})
+    if sealer is not None:
+        body = sealer.seal(kind, RESTORING_KEY, body)
+    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+
+
+def restoring_sealed(sealer: Sealer | None, data: bytes) -> bool:
+    """Whether ``data`` is a marker a restore with the seal key wrote (True without a key:
+    nothing can be checked, so it is obeyed). One written by a writer of the store without
+    KHO_MASTER_KEY must not stop numbering: not obeyed, fsck names it."""
+    if sealer is None or not sealer.active:
+        return True
+    kind = formats.REGISTER_RESTORING.name
+    try:
+        raw = json.loads(data)
+        return sealer.verdict(kind, RESTORING_KEY, raw, formats.version_of(kind, raw)) is Verdict.SEALED
+    except (KhoError, ValueError, TypeError, AttributeError, KeyError):
+        return False
+
+
+def restoring_shown(data: bytes) -> dict[str, Any]:
+    """What a marker says (its backup, start, host and pid), {} for one that does not load."""
+    try:
+        raw = json.loads(data)
+    except ValueError:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {name: raw[name] for name in ("backup_id", "started_at", "host", "pid") if name in raw}
+
+
 REGISTER_STEPS_BEFORE_LISTING = 1
 """Numbers an allocation tries one after the other after a collision before it lists the
 register instead: the one step two writers in one series need (the other took one number). A
@@ -715,8 +764,15 @@ class Registers:
         store: ObjectStore,
         floor: Callable[[str], int] | None = None,
         before_write: Callable[[], None] | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.store = store
+        self.sealer = sealer
+        """Checks the restore marker's seal (:func:`restoring_sealed`); None: obeyed unchecked."""
+        self._restoring_read_at = -float("inf")
+        self._restoring_seen = False
+        """When (:attr:`clock`) this process last read the restore marker, and whether it found
+        a sealed one then (then it reads it again at every number until it is gone)."""
         self.floor = floor
         self.before_write = before_write
         """Called before a number is taken (it may raise to refuse it): the check that the store
@@ -756,6 +812,8 @@ class Registers:
         self._unsettled = {}
         self._next = {}
         self._floor_read_at = {}
+        self._restoring_read_at = -float("inf")
+        self._restoring_seen = False
         self._taken = {}
 
     def _newest(self, prefix: str, after: str | None = None) -> int:
@@ -778,10 +836,42 @@ class Registers:
         allocation tries, once its entry is made, just before its create, not only at the start
         (rv65: an allocation begun before a restore that met a taken number — on S3 it waits
         there for the taker's entry to land — went on after the restore had returned and took
-        one past the newest entry listed, a number the restored log shows given)."""
+        one past the newest entry listed, a number the restored log shows given).
+        First the restore marker (:meth:`refuse_while_restoring`, m69)."""
+        self.refuse_while_restoring()
         if self.clock() - self._floor_read_at.get(prefix, -float("inf")) < FLOOR_RECHECK_SECONDS:
             return number
         return max(number, self._restored_floor(prefix) + 1)
+
+    def refuse_while_restoring(self) -> None:
+        """:class:`StoreRestoring` when a restore's sealed marker (:data:`RESTORING_KEY`) is in
+        the store (m69: a number given while a restore copies can be overwritten by the copy's
+        entries or lost with the keys it removes). Read at most once per
+        :data:`FLOOR_RECHECK_SECONDS` while it was absent (one GET per interval and process,
+        none per number), at every number while it was there. A store error is raised (no
+        number on a state not known) and the next number reads again."""
+        now = self.clock()
+        if not self._restoring_seen and now - self._restoring_read_at < FLOOR_RECHECK_SECONDS:
+            return
+        self._restoring_read_at = now  # before the read: a marker written after it is newer
+        try:
+            data = self.store.get(RESTORING_KEY)
+        except NotFound:
+            self._restoring_seen = False
+            return
+        except KhoError:
+            self._restoring_read_at = -float("inf")
+            raise
+        if not restoring_sealed(self.sealer, data):
+            self._restoring_seen = False  # forged: not obeyed (fsck names it)
+            return
+        self._restoring_seen = True
+        shown = restoring_shown(data)
+        raise StoreRestoring(
+            f"Kho đang khôi phục từ bản sao lưu “{shown.get('backup_id', '?')}” (bắt đầu"
+            f" {shown.get('started_at', '?')}): chưa cấp số đăng ký. Hãy thử lại sau khi khôi phục xong.",
+            **shown,
+        )
 
     def _restored_floor(self, prefix: str) -> int:
         """The highest number of the register at ``prefix`` that a restore found given in the
@@ -863,6 +953,7 @@ class Registers:
         given back and the allocation raises that error, no number used. Elsewhere never called."""
         prefix = register_prefix(organ_id, year, series)
         ahead = claimed is not None and self.store.taken_before_written()
+        self.refuse_while_restoring()
         if self.before_write is not None:
             self.before_write()
         with self._lock:

@@ -72,6 +72,7 @@ SEALED_SINCE: dict[str, int] = {
     formats.TOKEN.name: 3,
     formats.BACKUP_MANIFEST.name: 3,
     formats.REGISTER_FLOOR.name: 1,
+    formats.REGISTER_RESTORING.name: 1,
 }
 """The first format version of these kinds that a Kho with a seal key writes sealed."""
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
+import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +35,14 @@ from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.audit import WITNESS_KEY
 from repository.installation import INSTALLATION_KEY, parse_installation
-from repository.registers import FLOOR_RECHECK_SECONDS, NumberGiven, RegisterFloor
+from repository.registers import (
+    FLOOR_RECHECK_SECONDS,
+    RESTORING_KEY,
+    RESTORING_WAIT_SECONDS,
+    NumberGiven,
+    RegisterFloor,
+    restoring_marker,
+)
 from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore, Retention, replaced_only
 
@@ -192,6 +201,10 @@ def backup(
 
     def copy(key: str) -> bytes | None:
         nonlocal copied, extended
+        if key == RESTORING_KEY:
+            # A restore's marker (m69) is never copied: a copy holding it would block numbering
+            # in every store it is restored into.
+            return None
         try:
             data = source.get(key)
         except NotFound:
@@ -1012,7 +1025,8 @@ def restore(
             raise BackupError(f"{problem} Bản sao lưu đã bị sửa hoặc hỏng; không khôi phục.",
                               backup_id=manifest["backup_id"])
     wanted = {entry["key"]: entry for entry in manifest["objects"]}
-    present = [info.key for info in target.list("")]
+    # The marker of a restore that did not finish (m69) is not the store's: this one replaces it.
+    present = [info.key for info in target.list("") if info.key != RESTORING_KEY]
     if present and not force:
         raise BackupError(
             f"Kho đích không rỗng ({len(present)} đối tượng): dùng --force để ghi đè về đúng trạng thái"
@@ -1029,6 +1043,17 @@ def restore(
         # what is written is what was checked); larger ones are read and checked again.
         rest = [entry for entry in manifest["objects"] if entry["sha256"] not in kept]
         kept.update(check_copies(destination, {**manifest, "objects": rest}, keep=True))
+    # No register number while the store is being replaced (m69): the marker first, then one
+    # interval and a margin, so every allocator's next create reads it and is refused
+    # (STORE_RESTORING) instead of landing in the copy's way or in keys about to be removed.
+    target.put(RESTORING_KEY, restoring_marker(
+        sealer, backup_id=str(manifest["backup_id"]), started_at=to_iso_utc(utcnow()),
+        host=socket.gethostname(), pid=os.getpid()))
+    time.sleep(RESTORING_WAIT_SECONDS)
+    # Listed again now that no creation can start: what landed since the first listing (while
+    # the copies were checked, or before the marker was seen) is removed too, not left beside
+    # the copy (m69: before, a record created during check_copies survived the restore).
+    present = [info.key for info in target.list("") if info.key != RESTORING_KEY]
     removed = 0
     for key in present:
         if key not in wanted:
@@ -1050,6 +1075,7 @@ def restore(
         # since the floors landed (written now, or put back from the copy into a store that may
         # not have held them), every number asked after the restore is past them (m66).
         time.sleep(FLOOR_RECHECK_SECONDS)
+    target.delete(RESTORING_KEY)  # last: numbering resumes on the restored store
     return RestoreReport(
         manifest["backup_id"], len(wanted), total, removed, time.monotonic() - started, floors
     )

@@ -114,6 +114,7 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "saved-search": lambda d: SavedSearch.from_dict(d).params(),
     "register-entry": lambda d: RegisterEntry.from_json(json.dumps(d).encode()),
     "register-floor": lambda d: RegisterFloor.from_json(json.dumps(d).encode()).lost,
+    "register-restoring": lambda d: formats.upcast(formats.REGISTER_RESTORING.name, d)["backup_id"],
     "audit-event": _read_event,
     "audit-batch": _read_batch,
     "job": JobStatus.from_dict,
