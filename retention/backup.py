@@ -443,14 +443,16 @@ class _Cut:
         """rv68: note the key (or the folder) of the object outside ``records/`` an act of
         ``raw`` wrote before its event, for the acts rv66 left: the schedule's version
         (``retention/schedule/v<n>.json``), a plan's (``retention/plans/<year>/v<n>.json``), a
-        withheld distribution (``workflow-withheld/<record>/<seq>``), and, for an event copied
-        while settling, the folder of the workflow record it names
+        withheld distribution (``workflow-withheld/<record>/<seq>``), a saved search
+        (``saved-searches/<owner hash>/<id>.json``, dropped by a later ``search:delete-saved``),
+        and, for an event copied while settling, the folder of the workflow record it names
         (``retention/<area>/<id>/``). Each part is checked (a version or step number an int
         below 10⁶, a year as a plan has one, a record id as Kho makes them, a workflow id of 16
         hex digits) and the whole key must pass the store's key check: a crafted event can make
         the cut read only under those folders."""
         from repository.handling import WITHHELD_ACTION, withheld_key
         from repository.records import is_record_id
+        from repository.saved_searches import _prefix as _saved_prefix
         from repository.storage.local import check_key
         from retention.service import PLAN_PREFIX, SCHEDULE_PREFIX
         from retention.workflow import WORKFLOW_ID
@@ -475,6 +477,14 @@ class _Cut:
                     for seq in seqs[:100]
                     if type(seq) is int and 0 < seq < 1_000_000
                 )
+        elif action in ("search:save", "search:delete-saved"):
+            user, search = raw.get("actor"), details.get("search_id")
+            if isinstance(user, str) and isinstance(search, str) and _SEARCH_ID.fullmatch(search):
+                key = f"{_saved_prefix(user)}{search}.json"
+                if action == "search:save":
+                    keys.append(key)
+                else:
+                    self.objects_named.pop(key, None)
         if self.settling:
             for area, field, prefix in _WORKFLOW_AREAS:
                 item = details.get(field)
@@ -567,6 +577,10 @@ before the act wrote it, and whose event names it (:meth:`_Cut._note_object`, rv
 _PLAN_ACTS = frozenset({"plan:draft", "plan:approve", "plan:issue"})
 """A year's danh mục hồ sơ: each writes ``retention/plans/<year>/v<version>.json``, then its
 event naming the year and version (:meth:`retention.service.RetentionService._save_plan`)."""
+
+_SEARCH_ID = re.compile(r"[0-9a-f]{24}")
+"""A saved search's id (``os.urandom(12).hex()``): ``saved-searches/<owner hash>/<id>.json``
+is written before its ``search:save`` event (:mod:`repository.saved_searches`)."""
 
 _WORKFLOW_AREAS = (
     ("destruction", "case_id", "destruction:"),

@@ -25,6 +25,7 @@ from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository
 from repository.audit import EventDraft
 from repository.fsck import fsck
 from repository.records import Actor, Record, Repository
+from repository.saved_searches import SavedSearches
 from repository.storage.base import ObjectInfo, ObjectStore
 from repository.storage.local import LocalStore
 from retention.backup import backup, restore
@@ -159,10 +160,27 @@ def test_a_hold_order_placed_while_the_cut_settles_is_in_the_copy_and_releases(
     assert fresh.holds_on(record.record_id) == []
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_search_saved_while_the_cut_settles_is_in_the_copy(backend: str, tmp_path: Path) -> None:
+    """Main: the copy's log has ``search:save``, the copy has no
+    ``saved-searches/<owner hash>/<id>.json``: the person's saved search is gone."""
+    repo = new_repository(make_store(backend, tmp_path, "store"), make_store(backend, tmp_path, "keys"))
+    _create(repo, 1)
+    saved: list[str] = []
+
+    def after() -> None:
+        made = SavedSearches(repo).save("Công văn đến (rv68)", "công văn", {}, [], actor=CLERK)
+        saved.append(made.search_id)
+
+    fresh = _cut_and_restore(backend, tmp_path, repo, after)
+    assert [s.search_id for s in SavedSearches(fresh).list(actor=CLERK)] == saved
+    assert SavedSearches(fresh).get(saved[0], actor=CLERK).name == "Công văn đến (rv68)"
+
+
 def test_crafted_retention_events_make_the_cut_read_no_key_outside_their_folders(tmp_path: Path) -> None:
     """Events naming a schedule or plan version out of range or not an int, a plan year that is
     a path, a withheld step of a record id that is a path or a step out of range, a workflow id
-    that is a path: the backup ends and reads no key under ``keys``, ``retention/`` or
+    or a saved search id that is a path: the backup ends and reads no key under ``keys``, ``retention/`` or
     ``workflow-withheld/`` (no ``ValueError`` traceback)."""
     repo = new_repository(make_store("local", tmp_path, "store"), make_store("local", tmp_path, "keys"))
     record = _create(repo, 1)
@@ -178,6 +196,7 @@ def test_crafted_retention_events_make_the_cut_read_no_key_outside_their_folders
         EventDraft("x", "destruction:propose", details={"case_id": "../../keys/abcdef"}),
         EventDraft("x", "hold:place", record_id=record.record_id, details={"hold_id": "../../keys"}),
         EventDraft("x", "transfer:export", details={"transfer_id": "0123456789abcdef/../../keys"}),
+        EventDraft("../../keys", "search:save", details={"search_id": "../../keys/0123456789abcdef"}),
     ]
     read: list[str] = []
     listed: list[str] = []
@@ -204,6 +223,6 @@ def test_crafted_retention_events_make_the_cut_read_no_key_outside_their_folders
     del store.list  # type: ignore[attr-defined]
     assert plain_list  # the store's own listing is back
     assert made.records.record_ids
-    outside = ("keys", "retention/", "workflow-withheld/")
+    outside = ("keys", "retention/", "workflow-withheld/", "saved-searches/")
     assert not [key for key in read if key.startswith(outside)], read
     assert not [p for p in listed if p.startswith(outside)], listed
