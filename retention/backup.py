@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from kho.errors import AlreadyExists, BackupError, KhoError, NotFound
@@ -443,18 +443,21 @@ class _Cut:
         """rv68: note the key (or the folder) of the object outside ``records/`` an act of
         ``raw`` wrote before its event, for the acts rv66 left: the schedule's version
         (``retention/schedule/v<n>.json``), a plan's (``retention/plans/<year>/v<n>.json``), a
-        withheld distribution (``workflow-withheld/<record>/<seq>``), a saved search
+        withheld distribution (``workflow-withheld/<record>/<seq>``), a due alert's sent
+        marker (``retention/alerts/<file>/<level>-<due>.json``, ``retention:alert``), a saved search
         (``saved-searches/<owner hash>/<id>.json``, dropped by a later ``search:delete-saved``),
         and, for an event copied while settling, the folder of the workflow record it names
         (``retention/<area>/<id>/``). Each part is checked (a version or step number an int
         below 10⁶, a year as a plan has one, a record id as Kho makes them, a workflow id of 16
         hex digits) and the whole key must pass the store's key check: a crafted event can make
         the cut read only under those folders."""
+        from repository.due_notices import ALERT_PREFIX
         from repository.handling import WITHHELD_ACTION, withheld_key
         from repository.records import is_record_id
         from repository.saved_searches import _prefix as _saved_prefix
         from repository.storage.local import check_key
         from retention.service import PLAN_PREFIX, SCHEDULE_PREFIX
+        from retention.submission import AlertLevel
         from retention.workflow import WORKFLOW_ID
 
         action, details = raw.get("action"), raw.get("details")
@@ -477,6 +480,18 @@ class _Cut:
                     for seq in seqs[:100]
                     if type(seq) is int and 0 < seq < 1_000_000
                 )
+        elif action == "retention:alert":
+            # Written just after its event (the sent marker): a copy holding the event without it
+            # is a crash's state, and the restored store would tell the people again.
+            record_id, level, due = raw.get("record_id"), details.get("level"), details.get("due")
+            if (
+                isinstance(record_id, str)
+                and is_record_id(record_id)
+                and level in {str(v) for v in AlertLevel}
+                and isinstance(due, str)
+                and _iso_date(due)
+            ):
+                keys.append(f"{ALERT_PREFIX}{record_id}/{level}-{due}.json")
         elif action in ("search:save", "search:delete-saved"):
             user, search = raw.get("actor"), details.get("search_id")
             if isinstance(user, str) and isinstance(search, str) and _SEARCH_ID.fullmatch(search):
@@ -577,6 +592,14 @@ before the act wrote it, and whose event names it (:meth:`_Cut._note_object`, rv
 _PLAN_ACTS = frozenset({"plan:draft", "plan:approve", "plan:issue"})
 """A year's danh mục hồ sơ: each writes ``retention/plans/<year>/v<version>.json``, then its
 event naming the year and version (:meth:`retention.service.RetentionService._save_plan`)."""
+
+def _iso_date(text: str) -> bool:
+    """Whether ``text`` is a date written as ISO 8601 writes it (``2026-12-08``), nothing else."""
+    try:
+        return date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
 
 _SEARCH_ID = re.compile(r"[0-9a-f]{24}")
 """A saved search's id (``os.urandom(12).hex()``): ``saved-searches/<owner hash>/<id>.json``

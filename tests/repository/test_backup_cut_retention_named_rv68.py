@@ -33,6 +33,7 @@ from retention.holds import Holds
 from retention.service import RetentionService
 
 OPERATOR = Actor(user="operator", source="test", system=True)
+ALERT = "retention:alert"
 
 PLAN = {
     "year": 2026,
@@ -180,8 +181,9 @@ def test_a_search_saved_while_the_cut_settles_is_in_the_copy(backend: str, tmp_p
 def test_crafted_retention_events_make_the_cut_read_no_key_outside_their_folders(tmp_path: Path) -> None:
     """Events naming a schedule or plan version out of range or not an int, a plan year that is
     a path, a withheld step of a record id that is a path or a step out of range, a workflow id
-    or a saved search id that is a path: the backup ends and reads no key under ``keys``, ``retention/`` or
-    ``workflow-withheld/`` (no ``ValueError`` traceback)."""
+    or a saved search id that is a path, an alert's due date that is a path: the backup ends
+    and reads or lists nothing under ``keys``, ``retention/``, ``workflow-withheld/``,
+    ``saved-searches/`` (no ``ValueError`` traceback)."""
     repo = new_repository(make_store("local", tmp_path, "store"), make_store("local", tmp_path, "keys"))
     record = _create(repo, 1)
     crafted = [
@@ -196,6 +198,8 @@ def test_crafted_retention_events_make_the_cut_read_no_key_outside_their_folders
         EventDraft("x", "destruction:propose", details={"case_id": "../../keys/abcdef"}),
         EventDraft("x", "hold:place", record_id=record.record_id, details={"hold_id": "../../keys"}),
         EventDraft("x", "transfer:export", details={"transfer_id": "0123456789abcdef/../../keys"}),
+        EventDraft("x", ALERT, record_id=record.record_id, details={"level": "overdue", "due": "../k"}),
+        EventDraft("x", ALERT, record_id="../keys", details={"level": "soon", "due": "2026-01-01"}),
         EventDraft("../../keys", "search:save", details={"search_id": "../../keys/0123456789abcdef"}),
     ]
     read: list[str] = []

@@ -33,7 +33,7 @@ from repository.workflow import Act
 from retention.backup import backup, restore
 from retention.destruction import Destructions
 from retention.holds import Holds
-from retention.service import FileState
+from retention.service import FileState, RetentionService
 from retention.workflow import Versions
 from web.context import Kho
 
@@ -165,3 +165,23 @@ def test_a_distribution_withheld_while_the_cut_settles_is_in_the_copy(
     assert [i.key for i in fresh.store.list(f"{WITHHELD_PREFIX}{doc.record_id}/")] == [
         withheld_key(doc.record_id, 2)
     ]
+
+
+def test_an_alert_sent_while_the_cut_settles_is_not_sent_again_from_the_copy(
+    kho: Kho, people: People, tmp_path: Path
+) -> None:
+    """The sent marker (``retention/alerts/<file>/<level>-<due>.json``) is written just after
+    ``retention:alert``. Main: the copy holds the event, not the marker: the restored store's
+    next run tells the holder and the lưu trữ of the same overdue hồ sơ again."""
+    file, _ = closed_file(kho, people, notation="68.CAT")  # closed 2015: overdue
+    told: list[str] = []
+
+    def after() -> None:
+        kho.retention.send_alerts(lambda user, *_: told.append(user), [people.actor("luu_tru")])
+
+    fresh = _cut_and_restore(kho, tmp_path, after)
+    assert told, "no alert was sent while the cut settled"
+    assert [e.record_id for e in fresh.audit.events() if e.action == "retention:alert"] == [file.record_id]
+    again: list[str] = []
+    sent = RetentionService(fresh).send_alerts(lambda user, *_: again.append(user), [people.actor("luu_tru")])
+    assert sent == [] and again == []
