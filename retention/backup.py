@@ -26,7 +26,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from kho.errors import AlreadyExists, BackupError, KhoError, NotFound
@@ -327,7 +327,18 @@ class _Cut:
         that the copied log names (rv66): an open hold (``hold:place``, ``recall:place``), a
         "đã hủy" row (``record:destroy``), a hồ sơ's link to a document (``file:add-document``),
         a handling step (``handling:<act>``, ``workflow/<record>/<seq>``).
-        A hold released or a link removed later in the copied log is dropped again."""
+        A hold released or a link removed later in the copied log is dropped again.
+        rv68: also a version of the retention schedule (``retention:schedule-edit``) or of a
+        year's danh mục hồ sơ (``plan:*``), and a handling step's withheld distribution
+        (``handling:distribute-withheld``, ``workflow-withheld/<record>/<seq>``)."""
+        self.settling = False
+        """Set by :func:`_settle` after its catch-up listing: an event copied from then on may
+        name an object written after every listing passed its prefix."""
+        self.workflows_named: dict[str, None] = {}
+        """rv68: folders ``retention/<area>/<id>/`` of the workflow records (destruction cases,
+        hold orders, recalls, transfers) that an event copied while settling names: their step
+        writes the next version (a number the event does not name) before the event. Listed
+        once each by :func:`_fetch_named`."""
         self.lost: dict[tuple[str, int, str], set[int]] = {}
         """(organ, year, series) → the numbers a restore found given to documents its copy did
         not hold (:class:`~repository.registers.RegisterFloor`, m64): missing on purpose, never
@@ -351,6 +362,7 @@ class _Cut:
                         self._note_assign(raw, first + offset)
                     elif raw.get("action") in _OBJECT_ACTS or _is_step(raw.get("action")):
                         self._note_object(raw)
+                    self._note_retention(raw)
                     version, named = raw.get("version"), raw.get("record_id")
                     if type(version) is int and version > 1 and isinstance(named, str):
                         self.named_versions[named] = max(version, self.named_versions.get(named, 0))
@@ -440,6 +452,83 @@ class _Cut:
         else:
             self.objects_named[key] = None
 
+    def _note_retention(self, raw: Mapping[str, Any]) -> None:
+        """rv68: note the key (or the folder) of the object outside ``records/`` an act of
+        ``raw`` wrote before its event, for the acts rv66 left: the schedule's version
+        (``retention/schedule/v<n>.json``), a plan's (``retention/plans/<year>/v<n>.json``), a
+        withheld distribution (``workflow-withheld/<record>/<seq>``), a due alert's sent
+        marker (``retention/alerts/<file>/<level>-<due>.json``, ``retention:alert``), a saved search
+        (``saved-searches/<owner hash>/<id>.json``, dropped by a later ``search:delete-saved``),
+        and, for an event copied while settling, the folder of the workflow record it names
+        (``retention/<area>/<id>/``). Each part is checked (a version or step number an int
+        below 10⁶, a year as a plan has one, a record id as Kho makes them, a workflow id of 16
+        hex digits) and the whole key must pass the store's key check: a crafted event can make
+        the cut read only under those folders."""
+        from repository.due_notices import ALERT_PREFIX
+        from repository.handling import WITHHELD_ACTION, withheld_key
+        from repository.records import is_record_id
+        from repository.saved_searches import _prefix as _saved_prefix
+        from repository.storage.local import check_key
+        from retention.service import PLAN_PREFIX, SCHEDULE_PREFIX
+        from retention.submission import AlertLevel
+        from retention.workflow import WORKFLOW_ID
+
+        action, details = raw.get("action"), raw.get("details")
+        if not isinstance(action, str) or not isinstance(details, Mapping):
+            return
+        keys: list[str] = []
+        version = details.get("version")
+        numbered = type(version) is int and 0 < version < 1_000_000
+        if action == "retention:schedule-edit" and numbered:
+            keys.append(f"{SCHEDULE_PREFIX}v{version:06d}.json")
+        elif action in _PLAN_ACTS and numbered:
+            year = details.get("year")
+            if type(year) is int and 2000 <= year <= 2100:
+                keys.append(f"{PLAN_PREFIX}{year:04d}/v{version:06d}.json")
+        elif action == WITHHELD_ACTION:
+            record_id, seqs = raw.get("record_id"), details.get("seqs")
+            if isinstance(record_id, str) and is_record_id(record_id) and isinstance(seqs, list):
+                keys.extend(
+                    withheld_key(record_id, seq)
+                    for seq in seqs[:100]
+                    if type(seq) is int and 0 < seq < 1_000_000
+                )
+        elif action == "retention:alert":
+            # Written just after its event (the sent marker): a copy holding the event without it
+            # is a crash's state, and the restored store would tell the people again.
+            record_id, level, due = raw.get("record_id"), details.get("level"), details.get("due")
+            if (
+                isinstance(record_id, str)
+                and is_record_id(record_id)
+                and level in {str(v) for v in AlertLevel}
+                and isinstance(due, str)
+                and _iso_date(due)
+            ):
+                keys.append(f"{ALERT_PREFIX}{record_id}/{level}-{due}.json")
+        elif action in ("search:save", "search:delete-saved"):
+            user, search = raw.get("actor"), details.get("search_id")
+            if isinstance(user, str) and isinstance(search, str) and _SEARCH_ID.fullmatch(search):
+                key = f"{_saved_prefix(user)}{search}.json"
+                if action == "search:save":
+                    keys.append(key)
+                else:
+                    self.objects_named.pop(key, None)
+        if self.settling:
+            for area, field, prefix in _WORKFLOW_AREAS:
+                item = details.get(field)
+                if (
+                    isinstance(item, str)
+                    and WORKFLOW_ID.fullmatch(item)
+                    and (action.startswith(prefix) if prefix.endswith(":") else action == prefix)
+                ):
+                    self.workflows_named[f"retention/{area}/{item}/"] = None
+        for key in keys:
+            try:
+                check_key(key)
+            except ValueError:
+                continue
+            self.objects_named[key] = None
+
     def versions_behind(self) -> dict[str, int]:
         """Records the copy holds whose log names a version the copy does not hold (an act
         written after the listings passed the record's folder, its event copied by a settle
@@ -513,6 +602,36 @@ _OBJECT_ACTS = frozenset(
 before the act wrote it, and whose event names it (:meth:`_Cut._note_object`, rv66)."""
 
 
+_PLAN_ACTS = frozenset({"plan:draft", "plan:approve", "plan:issue"})
+"""A year's danh mục hồ sơ: each writes ``retention/plans/<year>/v<version>.json``, then its
+event naming the year and version (:meth:`retention.service.RetentionService._save_plan`)."""
+
+def _iso_date(text: str) -> bool:
+    """Whether ``text`` is a date written as ISO 8601 writes it (``2026-12-08``), nothing else."""
+    try:
+        return date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
+_SEARCH_ID = re.compile(r"[0-9a-f]{24}")
+"""A saved search's id (``os.urandom(12).hex()``): ``saved-searches/<owner hash>/<id>.json``
+is written before its ``search:save`` event (:mod:`repository.saved_searches`)."""
+
+_WORKFLOW_AREAS = (
+    ("destruction", "case_id", "destruction:"),
+    ("holds", "hold_id", "hold:place"),
+    ("holds", "hold_id", "hold:release"),
+    ("recalls", "recall_id", "recall:"),
+    ("recalls", "recall_id", "record:recall"),
+    ("transfers", "transfer_id", "transfer:"),
+)
+"""(area, the event's field naming the workflow record, the action or action prefix ending in
+``:``): the events of the versioned workflow records (:class:`retention.workflow.Versions`,
+``retention/<area>/<id>/v…``), each written after the version of its step (rv68). A hold's event
+names its order only when the hold was placed by one (its hold id then is the order's id)."""
+
+
 def _is_step(action: object) -> bool:
     """Whether ``action`` is a handling step's (``handling:<act>``, its step object
     ``workflow/<record>/<seq>`` named by ``details.seq``), not one of the handling service's
@@ -565,6 +684,7 @@ def _settle(
     for info in list(source.list("")):
         if info.key not in found and info.key != WITNESS_KEY:
             copy(info.key)
+    cut.settling = True  # from now on an event may name an object no listing reached (rv68)
     deadline = time.monotonic() + wait_s
     looked: dict[str, int] = {}
     """key → how many times it was looked for (:func:`_fetch_named`)."""
@@ -581,7 +701,7 @@ def _settle(
         # (m68): their commit points and the pieces next to them are fetched, so that the copy
         # holds every record its log says was made (before, it left them out and a restore
         # skipped their numbers, m64).
-        _fetch_named(cut, found, copy, looked, late, now=time.time(), grace_s=grace_s)
+        _fetch_named(source, cut, found, copy, looked, late, now=time.time(), grace_s=grace_s)
         for key, _ in cut.register_gaps():  # an entry that landed after a later one was listed
             copy(key)
         now = time.time()
@@ -676,6 +796,7 @@ not waited for, the loop ends as before without it and the restore's floor names
 
 
 def _fetch_named(
+    source: ObjectStore,
     cut: _Cut,
     found: Mapping[str, Any],
     copy: Callable[[str], bytes | None],
@@ -706,6 +827,16 @@ def _fetch_named(
     # passed holds/ was otherwise lost from the copy, and the restored record could be destroyed.
     for key in list(cut.objects_named):
         look(key)
+    # The workflow records (destruction case, hold order, recall, transfer) an event copied
+    # while settling names (rv68): its step's version, written before the event, may have
+    # landed after the listings passed retention/; the event does not name the version, so the
+    # record's folder is listed once and what the copy lacks copied (as the walk would have).
+    for folder in list(cut.workflows_named):
+        if looked.get(folder, 0) == 0:
+            looked[folder] = 1
+            for info in list(source.list(folder)):
+                if info.key not in found:
+                    copy(info.key)
     # The entry of every number the copied log gives to a record the copy holds committed,
     # whatever its age: a record in intake (committed by its first version) confirmed meanwhile
     # takes its number then, and its restored version would name an entry the copy lacks.
