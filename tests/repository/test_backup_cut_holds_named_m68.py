@@ -19,18 +19,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kho_backup_cut import catch_up_cut
 from kho_testing import AGENCY, BACKENDS, CLERK, checked_by_ingest, incoming, make_store, new_repository
 
 import repository.records as records_module
 from repository.audit import EventDraft
 from repository.fsck import fsck
 from repository.records import Actor, Record, Repository, new_record_id
-from repository.storage.base import ObjectInfo, ObjectStore
+from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 from retention.backup import backup, read_manifest, restore
 
@@ -50,27 +51,8 @@ def _create(repo: Repository, n: int) -> Record:
 
 
 def _catch_up_cut(store: ObjectStore, between: Callable[[], None], after: Callable[[], None]) -> list[int]:
-    """Make the second full listing of ``store`` (the settle step's catch-up; the first is the
-    walk) list every key before ``registers/`` as the store was when it started, run
-    ``between``, list ``registers/`` on as the store is then, and run ``after`` at its end."""
-    plain = store.list
-    full = [0]
-
-    def listing(prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
-        if prefix or start_after is not None:
-            yield from plain(prefix, start_after)
-            return
-        full[0] += 1
-        if full[0] != 2:
-            yield from plain("")
-            return
-        yield from [info for info in plain("") if info.key < "registers/"]
-        between()
-        yield from plain("", start_after="registers")  # registers-floor/, registers/ on
-        after()
-
-    store.list = listing  # type: ignore[method-assign]
-    return full
+    """m68's cut: :func:`kho_backup_cut.catch_up_cut`."""
+    return catch_up_cut(store, between, after)
 
 
 def _ghost(repo: Repository, year: int, number: int) -> str:

@@ -15,17 +15,18 @@ Real stores: the local folder and the S3 gateway (Ceph RGW)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from kho_backup_cut import catch_up_cut
 from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository
 
 from kho.errors import LegalHold
 from repository.audit import EventDraft
 from repository.fsck import fsck
 from repository.records import Actor, Record, Repository, destroyed_key, hold_key, new_record_id
-from repository.storage.base import ObjectInfo, ObjectStore
+from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 from retention.backup import backup, restore
 
@@ -41,27 +42,8 @@ def _create(repo: Repository, n: int) -> Record:
 
 
 def _catch_up_cut(store: ObjectStore, between: Callable[[], None], after: Callable[[], None]) -> list[int]:
-    """m68's cut (``test_backup_cut_holds_named_m68._catch_up_cut``, not importable: tests/ is
-    no package): the second full listing of ``store`` lists every key before ``registers/`` as
-    the store was when it started, runs ``between``, lists ``registers/`` on, runs ``after``."""
-    plain = store.list
-    full = [0]
-
-    def listing(prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
-        if prefix or start_after is not None:
-            yield from plain(prefix, start_after)
-            return
-        full[0] += 1
-        if full[0] != 2:
-            yield from plain("")
-            return
-        yield from [info for info in plain("") if info.key < "registers/"]
-        between()
-        yield from plain("", start_after="registers")
-        after()
-
-    store.list = listing  # type: ignore[method-assign]
-    return full
+    """m68's cut: :func:`kho_backup_cut.catch_up_cut`."""
+    return catch_up_cut(store, between, after)
 
 
 def _cut_and_restore(backend: str, tmp_path: Path, repo: Repository, after: Callable[[], None]) -> Repository:

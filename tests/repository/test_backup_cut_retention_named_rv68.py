@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from kho_backup_cut import catch_up_cut
 from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository
 
 from repository.audit import EventDraft
@@ -59,22 +60,8 @@ def _create(repo: Repository, n: int) -> Record:
 
 
 def _catch_up_cut(store: ObjectStore, after: Callable[[], None]) -> list[int]:
-    """m68's cut (as rv66's test copies it; tests/ is no package): the second full listing of
-    ``store`` (the settle step's catch-up) runs ``after`` once it has listed every key."""
-    plain = store.list
-    full = [0]
-
-    def listing(prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
-        if prefix or start_after is not None:
-            yield from plain(prefix, start_after)
-            return
-        full[0] += 1
-        yield from plain("")
-        if full[0] == 2:
-            after()
-
-    store.list = listing  # type: ignore[method-assign]
-    return full
+    """m68's cut, its ``between`` left out: :func:`kho_backup_cut.catch_up_cut`."""
+    return catch_up_cut(store, None, after)
 
 
 def _cut_and_restore(backend: str, tmp_path: Path, repo: Repository, after: Callable[[], None]) -> Repository:

@@ -8,14 +8,15 @@ log named a step its handling did not show. The cut now looks for the step the e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
+from kho_backup_cut import catch_up_cut
 from kho_people import People
 from kho_testing import incoming, new_repository
 
 from repository.handling import step_key
-from repository.storage.base import ObjectInfo, ObjectStore
+from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 from repository.workflow import Act
 from retention.backup import backup, restore
@@ -23,22 +24,8 @@ from web.context import Kho
 
 
 def _catch_up_cut(store: ObjectStore, after: Callable[[], None]) -> list[int]:
-    """m68's cut, its ``between`` left out: the second full listing of ``store`` (the settle
-    step's catch-up) runs ``after`` at its end."""
-    plain = store.list
-    full = [0]
-
-    def listing(prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
-        if prefix or start_after is not None:
-            yield from plain(prefix, start_after)
-            return
-        full[0] += 1
-        yield from plain("")
-        if full[0] == 2:
-            after()
-
-    store.list = listing  # type: ignore[method-assign]
-    return full
+    """m68's cut, its ``between`` left out: :func:`kho_backup_cut.catch_up_cut`."""
+    return catch_up_cut(store, None, after)
 
 
 def test_a_handling_step_taken_while_the_cut_settles_is_in_the_copy(

@@ -11,13 +11,14 @@ The real installation (``Kho``), local folder (the web ``kho`` fixture's store).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from kho_backup_cut import catch_up_cut
 from kho_people import People
 from kho_retention import closed_file
 from kho_testing import incoming, new_repository
@@ -27,7 +28,7 @@ from repository import formats
 from repository.fsck import fsck
 from repository.handling import WITHHELD_PREFIX, step_key, withheld_key
 from repository.records import Repository
-from repository.storage.base import ObjectInfo, ObjectStore
+from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 from repository.workflow import Act
 from retention.backup import backup, restore
@@ -39,22 +40,8 @@ from web.context import Kho
 
 
 def _catch_up_cut(store: ObjectStore, after: Callable[[], None]) -> list[int]:
-    """m68's cut (as rv66's test): the second full listing of ``store`` (the settle step's
-    catch-up) runs ``after`` at its end."""
-    plain = store.list
-    full = [0]
-
-    def listing(prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
-        if prefix or start_after is not None:
-            yield from plain(prefix, start_after)
-            return
-        full[0] += 1
-        yield from plain("")
-        if full[0] == 2:
-            after()
-
-    store.list = listing  # type: ignore[method-assign]
-    return full
+    """m68's cut, its ``between`` left out: :func:`kho_backup_cut.catch_up_cut`."""
+    return catch_up_cut(store, None, after)
 
 
 def _cut_and_restore(kho: Kho, tmp_path: Path, after: Callable[[], None]) -> Repository:
