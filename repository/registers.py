@@ -547,9 +547,15 @@ def floor_sealed(sealer: Sealer, key: str, data: bytes) -> bool:
     key wrote there (its seal checks, bound to ``key``); True without a key (nothing can be
     checked). rv63: a writer of the store without KHO_MASTER_KEY planted a floor naming a
     deleted document's number, and fsck took the gap for a restore's."""
-    if not sealer.active:
+    return _sealed_here(sealer, formats.REGISTER_FLOOR.name, key, data)
+
+
+def _sealed_here(sealer: Sealer | None, kind: str, key: str, data: bytes) -> bool:
+    """Whether ``data`` (a stored object of format ``kind`` at ``key``) carries a seal that
+    checks, bound to ``key``; True without a seal key (nothing can be checked); False for bytes
+    that do not load. One rule for the restore's register floor and its marker."""
+    if sealer is None or not sealer.active:
         return True
-    kind = formats.REGISTER_FLOOR.name
     try:
         raw = json.loads(data)
         return sealer.verdict(kind, key, raw, formats.version_of(kind, raw)) is Verdict.SEALED
@@ -709,14 +715,7 @@ def restoring_sealed(sealer: Sealer | None, data: bytes) -> bool:
     """Whether ``data`` is a marker a restore with the seal key wrote (True without a key:
     nothing can be checked, so it is obeyed). One written by a writer of the store without
     KHO_MASTER_KEY must not stop numbering: not obeyed, fsck names it."""
-    if sealer is None or not sealer.active:
-        return True
-    kind = formats.REGISTER_RESTORING.name
-    try:
-        raw = json.loads(data)
-        return sealer.verdict(kind, RESTORING_KEY, raw, formats.version_of(kind, raw)) is Verdict.SEALED
-    except (KhoError, ValueError, TypeError, AttributeError, KeyError):
-        return False
+    return _sealed_here(sealer, formats.REGISTER_RESTORING.name, RESTORING_KEY, data)
 
 
 def restoring_shown(data: bytes) -> dict[str, Any]:

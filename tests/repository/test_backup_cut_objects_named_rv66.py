@@ -19,16 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kho_backup_cut import catch_up_cut
+from kho_backup_cut import catch_up_cut, cut_and_restore
 from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository
 
 from kho.errors import LegalHold
 from repository.audit import EventDraft
-from repository.fsck import fsck
 from repository.records import Actor, Record, Repository, destroyed_key, hold_key, new_record_id
 from repository.storage.base import ObjectStore
-from repository.storage.local import LocalStore
-from retention.backup import backup, restore
+from retention.backup import backup
 
 OPERATOR = Actor(user="operator", source="test", system=True)
 
@@ -47,22 +45,8 @@ def _catch_up_cut(store: ObjectStore, between: Callable[[], None], after: Callab
 
 
 def _cut_and_restore(backend: str, tmp_path: Path, repo: Repository, after: Callable[[], None]) -> Repository:
-    """Back ``repo`` up with ``after`` run as the settle step's catch-up listing ends, restore
-    the copy (and its keys) into a new repository, and return it with fsck --deep clean."""
-    store = repo.store
-    full = _catch_up_cut(store, lambda: None, after)
-    copy, key_copy = make_store(backend, tmp_path, "b-store"), LocalStore(tmp_path / "b-keys")
-    made = backup(store, copy, label="store", settle_seconds=10)
-    del store.list  # type: ignore[attr-defined]
-    backup(repo.keys.store, key_copy, label="keys", records=made.records)
-    assert full[0] >= 2
-    fresh = new_repository(make_store(backend, tmp_path, "again"), LocalStore(tmp_path / "again-keys"))
-    restore(copy, fresh.store)
-    restore(key_copy, fresh.keys.store)
-    report = fsck(fresh, deep=True, grace_seconds=0)
-    assert report.clean, [(i.kind, i.subject) for i in report.issues]
-    assert fresh.audit.verify().ok
-    return fresh
+    """:func:`kho_backup_cut.cut_and_restore`."""
+    return cut_and_restore(backend, tmp_path, repo, after)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -5,7 +5,9 @@ writes at a chosen point of it. One place for the set-up five test files had cop
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+from repository.records import Repository
 from repository.storage.base import ObjectInfo, ObjectStore
 
 
@@ -38,3 +40,29 @@ def catch_up_cut(
 
     store.list = listing  # type: ignore[method-assign]
     return full
+
+
+def cut_and_restore(backend: str, tmp_path: Path, repo: Repository, after: Callable[[], None]) -> Repository:
+    """Back ``repo`` up with ``after`` run as the settle step's catch-up listing ends (rv66,
+    rv68), restore the copy (and its keys) into a new repository, and return it with fsck
+    --deep clean and its audit chain verified."""
+    from kho_testing import make_store, new_repository
+
+    from repository.fsck import fsck
+    from repository.storage.local import LocalStore
+    from retention.backup import backup, restore
+
+    store = repo.store
+    full = catch_up_cut(store, None, after)
+    copy, key_copy = make_store(backend, tmp_path, "b-store"), LocalStore(tmp_path / "b-keys")
+    made = backup(store, copy, label="store", settle_seconds=10)
+    del store.list  # type: ignore[attr-defined]
+    backup(repo.keys.store, key_copy, label="keys", records=made.records)
+    assert full[0] >= 2
+    fresh = new_repository(make_store(backend, tmp_path, "again"), LocalStore(tmp_path / "again-keys"))
+    restore(copy, fresh.store)
+    restore(key_copy, fresh.keys.store)
+    report = fsck(fresh, deep=True, grace_seconds=0)
+    assert report.clean, [(i.kind, i.subject) for i in report.issues]
+    assert fresh.audit.verify().ok
+    return fresh
