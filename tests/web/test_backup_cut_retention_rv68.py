@@ -18,20 +18,17 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from kho_backup_cut import catch_up_cut
+from kho_backup_cut import catch_up_cut, cut_and_restore
 from kho_people import People
 from kho_retention import closed_file
-from kho_testing import incoming, new_repository
+from kho_testing import incoming
 
 from kho.timeutil import vn_date
 from repository import formats
-from repository.fsck import fsck
 from repository.handling import WITHHELD_PREFIX, step_key, withheld_key
 from repository.records import Repository
 from repository.storage.base import ObjectStore
-from repository.storage.local import LocalStore
 from repository.workflow import Act
-from retention.backup import backup, restore
 from retention.destruction import Destructions
 from retention.holds import Holds
 from retention.service import FileState, RetentionService
@@ -45,22 +42,8 @@ def _catch_up_cut(store: ObjectStore, after: Callable[[], None]) -> list[int]:
 
 
 def _cut_and_restore(kho: Kho, tmp_path: Path, after: Callable[[], None]) -> Repository:
-    """Back the installation's store (and keys) up with ``after`` run as the catch-up listing
-    ends; restore both into a new repository, fsck --deep clean and the log verified."""
-    store = kho.repo.store
-    full = _catch_up_cut(store, after)
-    copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
-    made = backup(store, copy, label="store", settle_seconds=10)
-    del store.list  # type: ignore[attr-defined]
-    backup(kho.repo.keys.store, key_copy, label="keys", records=made.records)
-    assert full[0] >= 2
-    fresh = new_repository(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
-    restore(copy, fresh.store)
-    restore(key_copy, fresh.keys.store)
-    report = fsck(fresh, deep=True, grace_seconds=0)
-    assert report.clean, [(i.kind, i.subject) for i in report.issues]
-    assert fresh.audit.verify().ok
-    return fresh
+    """:func:`kho_backup_cut.cut_and_restore` of the web ``kho``'s store (a local folder)."""
+    return cut_and_restore("local", tmp_path, kho.repo, after)
 
 
 def test_a_destruction_proposed_while_the_cut_settles_is_pending_in_the_copy(
